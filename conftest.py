@@ -1,0 +1,120 @@
+"""Session-wide test infrastructure: a real RabbitMQ and PostgreSQL, isolated per session.
+
+URLs come from TEST_AMQP_URL and TEST_DATABASE_URL (a PostgreSQL server URL, no database);
+without them a Docker engine is asked for containers (testcontainers); without that either,
+the session stops and says what to set. Every name a test creates (queues, exchanges,
+databases) starts with a fresh namespace, and everything under it is removed at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import aio_pika
+import asyncpg
+import pytest
+
+from opd_shared.settings import ServiceSettings
+from opd_shared.topology import Topology
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+PARTITIONS = 4  # small, so a test touches every partition; production default is 16
+
+
+@dataclass
+class Infra:
+    amqp_url: str
+    postgres_url: str  # postgresql+asyncpg://user@host:port, no database
+    root: str
+    namespaces: list[str] = field(default_factory=list)
+
+    def namespace(self, label: str) -> str:
+        """A fresh namespace (queues, exchanges, databases) for one test or module."""
+        name = f"{self.root}_{label}_{uuid.uuid4().hex[:4]}"
+        self.namespaces.append(name)
+        return name
+
+    def env(self, namespace: str) -> dict[str, str]:
+        """Environment for a service process started by a test."""
+        return {
+            "OPD_AMQP_URL": self.amqp_url,
+            "OPD_POSTGRES_URL": self.postgres_url,
+            "OPD_NAMESPACE": namespace,
+            "OPD_PARTITIONS": str(PARTITIONS),
+        }
+
+    def settings(self, cls: type[SettingsT], namespace: str, **overrides: object) -> SettingsT:
+        values = {"amqp_url": self.amqp_url, "postgres_url": self.postgres_url,
+                  "namespace": namespace, "partitions": PARTITIONS, **overrides}
+        return cls(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def _docker_answers() -> bool:
+    with contextlib.suppress(Exception):
+        import docker
+
+        docker.from_env().ping()
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def _services() -> Iterator[tuple[str, str]]:
+    amqp, pg = os.environ.get("TEST_AMQP_URL"), os.environ.get("TEST_DATABASE_URL")
+    if amqp and pg:
+        yield amqp, pg
+        return
+    if not _docker_answers():
+        pytest.exit(
+            "No test services: set TEST_AMQP_URL (e.g. amqp://guest:guest@127.0.0.1:5672/) and "
+            "TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432), "
+            "or start a Docker engine so testcontainers can run RabbitMQ and PostgreSQL.",
+            returncode=2,
+        )
+    from testcontainers.postgres import PostgresContainer
+    from testcontainers.rabbitmq import RabbitMqContainer
+
+    with RabbitMqContainer("rabbitmq:3.13-alpine") as rabbit, PostgresContainer(
+        "postgres:16-alpine", driver="asyncpg"
+    ) as postgres:
+        host, port = rabbit.get_container_host_ip(), rabbit.get_exposed_port(5672)
+        server = postgres.get_connection_url().rsplit("/", 1)[0]
+        yield amqp or f"amqp://guest:guest@{host}:{port}/", pg or server
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
+
+
+async def _remove(infra: Infra) -> None:
+    connection = await aio_pika.connect(infra.amqp_url)
+    async with connection:
+        for namespace in infra.namespaces:
+            topology = Topology(namespace, PARTITIONS)
+            channel = await connection.channel()
+            for queue in topology.all_queue_names():
+                await channel.queue_delete(queue)
+            for exchange in topology.all_exchange_names():
+                await channel.exchange_delete(exchange)
+    conn = await asyncpg.connect(_asyncpg_dsn(infra.postgres_url))
+    try:
+        names = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{infra.root}%"
+        )
+        for row in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def infra() -> object:
+    with _services() as (amqp_url, postgres_url):
+        state = Infra(amqp_url, postgres_url, root=f"t{uuid.uuid4().hex[:8]}")
+        yield state
+        await _remove(state)

@@ -1,0 +1,139 @@
+"""Doctors, slots and tokens, and the one transition function of a token's life."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from opd_shared.vocabulary import Source, TokenStatus
+
+from allocator.domain.errors import InvalidTransition
+
+__all__ = ["HOLDS_PLACE", "TRANSITIONS", "WAITING", "Doctor", "Slot", "Token"]
+
+S = TokenStatus
+TRANSITIONS: dict[TokenStatus, frozenset[TokenStatus]] = {
+    S.ALLOCATED: frozenset({S.CHECKED_IN, S.NO_SHOW, S.CANCELLED}),
+    S.CHECKED_IN: frozenset({S.CONSULTING, S.NO_SHOW, S.CANCELLED}),
+    S.CONSULTING: frozenset({S.COMPLETED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.NO_SHOW: frozenset(),
+}
+# A seen patient keeps the place they used; only cancellation and no-show give it back.
+HOLDS_PLACE = frozenset({S.ALLOCATED, S.CHECKED_IN, S.CONSULTING, S.COMPLETED})
+WAITING = frozenset({S.ALLOCATED, S.CHECKED_IN})
+
+
+@dataclass
+class Doctor:
+    id: int
+    name: str
+    specialization: str
+    room: str | None
+    created_at: dt.datetime
+    is_active: bool = True
+
+
+@dataclass
+class Token:
+    id: int
+    token_number: str
+    patient_name: str
+    patient_phone: str | None
+    doctor_id: int
+    slot_id: int
+    source: Source
+    status: TokenStatus
+    priority_score: int
+    sequence_number: int
+    allocated_at: dt.datetime
+    is_emergency: bool = False
+    is_overflow: bool = False
+    checked_in_at: dt.datetime | None = None
+    consultation_started_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+    notes: str | None = None
+    moved_from_slot_id: int | None = None
+    move_reason: str | None = None
+
+    @property
+    def holds_place(self) -> bool:
+        return self.status in HOLDS_PLACE
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status in WAITING
+
+    def transition(self, to: TokenStatus, now: dt.datetime) -> None:
+        """The only way a token's status changes."""
+        if to not in TRANSITIONS[self.status]:
+            raise InvalidTransition(f"token {self.token_number} cannot go from {self.status} to {to}")
+        self.status = to
+        if to is S.CHECKED_IN:
+            self.checked_in_at = now
+        elif to is S.CONSULTING:
+            self.consultation_started_at = now
+        elif to is S.COMPLETED:
+            self.completed_at = now
+        else:
+            self.closed_at = now
+
+
+@dataclass
+class Slot:
+    id: int
+    doctor_id: int
+    date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    max_capacity: int
+    current_count: int = 0
+    overflow_count: int = 0
+    last_sequence: int = 0
+    is_active: bool = True
+    tokens: list[Token] = field(default_factory=list)
+
+    @property
+    def starts_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.date, self.start_time)
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.date, self.end_time)
+
+    @property
+    def has_room(self) -> bool:
+        # Overflow tokens occupy places too: a freed place first absorbs the overflow.
+        return self.current_count < self.max_capacity
+
+    @property
+    def minutes_per_patient(self) -> float:
+        return (self.ends_at - self.starts_at).total_seconds() / 60 / self.max_capacity
+
+    def is_over(self, now: dt.datetime) -> bool:
+        return now >= self.ends_at
+
+    def overlaps(self, start: dt.time, end: dt.time) -> bool:
+        return start < self.end_time and self.start_time < end
+
+    def admit(self, token: Token, *, overflow: bool = False) -> None:
+        self.last_sequence += 1
+        self.current_count += 1
+        token.slot_id = self.id
+        token.sequence_number = self.last_sequence
+        token.is_overflow = overflow
+        if overflow:
+            self.overflow_count += 1
+        self.tokens.append(token)
+
+    def release(self, token: Token) -> None:
+        """Give back the place `token` held; callers release a token exactly once."""
+        self.current_count -= 1
+        if token.is_overflow:
+            self.overflow_count -= 1
+
+    def remove(self, token: Token) -> None:
+        self.release(token)
+        self.tokens.remove(token)

@@ -1,0 +1,216 @@
+"""One doctor's schedule as loaded for one decision, and every decision made on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from opd_shared.vocabulary import Source, TokenStatus
+
+from allocator.domain.errors import (
+    InvalidRequest,
+    InvalidTransition,
+    NotFound,
+    SlotClosed,
+    SlotFull,
+    SlotOverlap,
+)
+from allocator.domain.model import Doctor, Slot, Token
+from allocator.domain.priority import priority_score, queue_order
+
+__all__ = ["Booking", "Change", "Schedule"]
+
+
+@dataclass(frozen=True)
+class Booking:
+    token_id: int
+    slot_id: int
+    patient_name: str
+    patient_phone: str | None
+    source: Source
+    notes: str | None = None
+    emergency: bool = False
+
+
+@dataclass
+class Change:
+    """Something the schedule decided, to be recorded as one event."""
+
+    type: str
+    tokens: list[Token]
+    slots: list[Slot]
+    reason: str | None = None
+    previous_status: TokenStatus | None = None
+
+
+@dataclass
+class Schedule:
+    doctor: Doctor
+    slots: dict[int, Slot]
+    counters: dict[dt.date, int] = field(default_factory=dict)
+    changes: list[Change] = field(default_factory=list)
+
+    def slot(self, slot_id: int) -> Slot:
+        slot = self.slots.get(slot_id)
+        if slot is None or slot.doctor_id != self.doctor.id:
+            raise NotFound(f"slot {slot_id} of doctor {self.doctor.id} does not exist")
+        return slot
+
+    def token(self, token_id: int) -> Token:
+        for slot in self.slots.values():
+            for token in slot.tokens:
+                if token.id == token_id:
+                    return token
+        raise NotFound(f"token {token_id} does not exist")
+
+    def open_slot(self, slot: Slot, now: dt.datetime) -> Slot:
+        """Slots of one doctor never overlap; touching end to start is fine."""
+        if slot.start_time >= slot.end_time:
+            raise InvalidRequest("a slot must end after it starts")
+        if slot.is_over(_local(now)):
+            raise SlotClosed(f"the slot {slot.date} {slot.end_time:%H:%M} is already over")
+        for other in self.slots.values():
+            if other.date == slot.date and other.overlaps(slot.start_time, slot.end_time):
+                raise SlotOverlap(
+                    f"overlaps slot {other.id} ({other.start_time:%H:%M}-{other.end_time:%H:%M})"
+                )
+        self.slots[slot.id] = slot
+        self.changes.append(Change("slot.opened", [], [slot]))
+        return slot
+
+    def book(self, booking: Booking, now: dt.datetime) -> Token:
+        """A place if the slot has room; an emergency always gets in (bumping or overflowing)."""
+        slot = self._open(self.slot(booking.slot_id), now)
+        token = Token(
+            id=booking.token_id,
+            token_number=self._next_number(slot.date),
+            patient_name=booking.patient_name,
+            patient_phone=booking.patient_phone,
+            doctor_id=self.doctor.id,
+            slot_id=slot.id,
+            source=booking.source,
+            status=TokenStatus.ALLOCATED,
+            priority_score=priority_score(booking.source),
+            sequence_number=0,
+            allocated_at=now,
+            is_emergency=booking.emergency,
+            notes=booking.notes,
+        )
+        overflow = False
+        if not slot.has_room:
+            if not booking.emergency:
+                raise SlotFull(f"slot {slot.id} is full ({slot.max_capacity} places)")
+            overflow = not self._bump_for_emergency(slot, now)
+        slot.admit(token, overflow=overflow)
+        self.changes.append(Change("token.allocated", [token], [slot]))
+        return token
+
+    def change_status(self, token_id: int, to: TokenStatus, now: dt.datetime) -> Token:
+        token = self.token(token_id)
+        before = token.status
+        token.transition(to, now)
+        slot = self.slot(token.slot_id)
+        if not token.holds_place:
+            slot.release(token)
+        self.changes.append(Change("token.status_changed", [token], [slot], previous_status=before))
+        return token
+
+    def reallocate(self, token_id: int, new_slot_id: int, reason: str | None,
+                   now: dt.datetime) -> Token:
+        """Only a waiting token moves, to a slot with room; it queues there anew."""
+        token = self.token(token_id)
+        if not token.is_waiting:
+            raise _not_live(token)
+        target = self._open(self.slot(new_slot_id), now)
+        if target.id == token.slot_id:
+            raise InvalidRequest(f"token {token.token_number} is already in slot {target.id}")
+        if not target.has_room:
+            raise SlotFull(f"slot {target.id} is full ({target.max_capacity} places)")
+        self._move(token, target, reason or "reallocated")
+        return token
+
+    def call_next(self, slot_id: int | None, now: dt.datetime) -> Token:
+        """Close the consultation in progress, then call the head of the queue in."""
+        slots = [self.slot(slot_id)] if slot_id else self._today(now)
+        waiting = [t for s in slots for t in queue_order(s.tokens) if t.is_waiting]
+        if not waiting:
+            raise NotFound(f"no patient is waiting for doctor {self.doctor.id}")
+        for token in [t for s in self.slots.values() for t in s.tokens]:
+            if token.status is TokenStatus.CONSULTING:
+                self.change_status(token.id, TokenStatus.COMPLETED, now)
+        head = waiting[0]
+        if head.status is TokenStatus.ALLOCATED:
+            self.change_status(head.id, TokenStatus.CHECKED_IN, now)
+        return self.change_status(head.id, TokenStatus.CONSULTING, now)
+
+    def delay(self, minutes: int, reason: str | None, now: dt.datetime) -> list[tuple[Token, int]]:
+        """Tokens that no longer fit today's remaining time move to the next days' slots,
+        keeping their relative order. Returns each moved token with the slot it left."""
+        local = _local(now)
+        today = [s for s in self._today(now) if not s.is_over(local)]
+        budget = sum((s.ends_at - max(s.starts_at, local)).total_seconds() / 60 for s in today)
+        budget -= minutes
+        overflowing: list[Token] = []
+        for slot in today:
+            for token in (t for t in queue_order(slot.tokens) if t.is_waiting):
+                budget -= slot.minutes_per_patient
+                if budget < -1e-9:
+                    overflowing.append(token)
+        later = sorted((s for s in self.slots.values() if s.date > local.date() and s.is_active),
+                       key=lambda s: s.starts_at)
+        moved: list[tuple[Token, int]] = []
+        why = f"doctor delayed {minutes} min" + (f": {reason}" if reason else "")
+        for token in overflowing:
+            target = next((s for s in later if s.has_room), None)
+            if target is None:
+                break  # nowhere to go: they keep their place and wait longer
+            origin = token.slot_id
+            self._move(token, target, why)
+            moved.append((token, origin))
+        return moved
+
+    def _open(self, slot: Slot, now: dt.datetime) -> Slot:
+        if not slot.is_active or slot.is_over(_local(now)):
+            raise SlotClosed(f"slot {slot.id} ({slot.date} {slot.end_time:%H:%M}) is closed")
+        return slot
+
+    def _bump_for_emergency(self, slot: Slot, now: dt.datetime) -> bool:
+        """Move the latest, lowest-priority waiting walk-in to the next slot with room."""
+        walk_ins = [t for t in slot.tokens
+                    if t.is_waiting and t.source is Source.WALK_IN and not t.is_emergency]
+        later = sorted((s for s in self.slots.values() if s.starts_at > slot.starts_at
+                        and s.is_active and s.has_room and not s.is_over(_local(now))),
+                       key=lambda s: s.starts_at)
+        if not walk_ins or not later:
+            return False
+        victim = max(walk_ins, key=lambda t: (-t.priority_score, t.sequence_number))
+        self._move(victim, later[0], f"moved from slot {slot.id} to make room for an emergency")
+        return True
+
+    def _move(self, token: Token, target: Slot, reason: str) -> None:
+        origin = self.slot(token.slot_id)
+        origin.remove(token)
+        token.moved_from_slot_id = origin.id
+        token.move_reason = reason
+        token.priority_score = priority_score(token.source)
+        target.admit(token)
+        self.changes.append(Change("token.moved", [token], [origin, target], reason=reason))
+
+    def _next_number(self, date: dt.date) -> str:
+        """DOC{doctor}-{YYYYMMDD}-{NNNN}: per doctor and date, so future dates never collide."""
+        self.counters[date] = self.counters.get(date, 0) + 1
+        return f"DOC{self.doctor.id}-{date:%Y%m%d}-{self.counters[date]:04d}"
+
+    def _today(self, now: dt.datetime) -> list[Slot]:
+        today = _local(now).date()
+        return sorted((s for s in self.slots.values() if s.date == today),
+                      key=lambda s: s.starts_at)
+
+
+def _local(now: dt.datetime) -> dt.datetime:
+    """Slot times are the hospital's wall-clock times; `now` arrives in the hospital's zone."""
+    return now.replace(tzinfo=None)
+
+
+def _not_live(token: Token) -> InvalidTransition:
+    return InvalidTransition(f"token {token.token_number} is {token.status}, not waiting")

@@ -1,0 +1,1 @@
+"""What crosses a service boundary: contracts, topology, settings, logging."""

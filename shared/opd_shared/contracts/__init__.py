@@ -1,0 +1,37 @@
+"""Versioned wire contracts: commands to the allocator, its replies, and its events."""
+
+from opd_shared.contracts.commands import (
+    BookToken,
+    CallNext,
+    CancelToken,
+    Command,
+    CommandEnvelope,
+    DelayDoctor,
+    ChangeTokenStatus,
+    OpenSlot,
+    ReallocateToken,
+    RegisterDoctor,
+)
+from opd_shared.contracts.events import EventEnvelope, EventType
+from opd_shared.contracts.records import DoctorRecord, SlotRecord, TokenRecord
+from opd_shared.contracts.replies import ErrorCode, Reply
+
+__all__ = [
+    "BookToken",
+    "CallNext",
+    "CancelToken",
+    "ChangeTokenStatus",
+    "Command",
+    "CommandEnvelope",
+    "DelayDoctor",
+    "DoctorRecord",
+    "ErrorCode",
+    "EventEnvelope",
+    "EventType",
+    "OpenSlot",
+    "ReallocateToken",
+    "RegisterDoctor",
+    "Reply",
+    "SlotRecord",
+    "TokenRecord",
+]

@@ -1,0 +1,71 @@
+"""Snapshots of the allocator's records, in the seed's field names.
+
+They travel in replies (and so become HTTP bodies) and in events (and so feed the read
+models), which keeps every consumer a simple upsert of the latest snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from opd_shared.vocabulary import Source, TokenStatus
+
+__all__ = ["DoctorRecord", "SlotRecord", "TokenRecord"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+
+class DoctorRecord(_Record):
+    id: int
+    name: str
+    specialization: str
+    room: str | None = None
+    is_active: bool = True
+    created_at: dt.datetime
+
+
+class SlotRecord(_Record):
+    id: int
+    doctor_id: int
+    date: dt.date
+    start_time: dt.time = Field(examples=["09:00"])
+    end_time: dt.time = Field(examples=["10:00"])
+    max_capacity: int
+    current_count: int = Field(description="Tokens holding a place, overflow included")
+    overflow_count: int = 0
+    is_active: bool = True
+
+    @property
+    def available_capacity(self) -> int:
+        return max(self.max_capacity - self.current_count, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.current_count >= self.max_capacity
+
+
+class TokenRecord(_Record):
+    id: int
+    token_number: str = Field(examples=["DOC1-20260130-0042"])
+    patient_name: str
+    patient_phone: str | None = None
+    doctor_id: int
+    slot_id: int
+    source: Source
+    status: TokenStatus
+    priority_score: int
+    sequence_number: int
+    is_emergency: bool = False
+    is_overflow: bool = False
+    allocated_at: dt.datetime
+    checked_in_at: dt.datetime | None = None
+    consultation_started_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = Field(None, description="When it was cancelled or marked no-show")
+    notes: str | None = None
+    moved_from_slot_id: int | None = None
+    move_reason: str | None = None

@@ -1,0 +1,83 @@
+"""Create a service's database if absent and bring its schema to the newest migration.
+
+Each service owns one PostgreSQL database and its own Alembic migrations; this module is
+the one place that knows how to apply them, from start-up code, tests or the command line.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import asyncpg
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import Connection, MetaData, pool, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+__all__ = ["drop_database", "ensure_database", "migrate", "run_migrations_from_env"]
+
+log = logging.getLogger(__name__)
+
+
+def _server_dsn(url: str) -> tuple[str, str]:
+    parsed = make_url(url)
+    name = parsed.database or ""
+    server = parsed.set(drivername="postgresql", database="postgres")
+    return server.render_as_string(hide_password=False), name
+
+
+async def ensure_database(url: str) -> None:
+    dsn, name = _server_dsn(url)
+    conn = await asyncpg.connect(dsn)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+                log.info("created database %s", name)
+            except asyncpg.DuplicateDatabaseError:
+                pass  # another process created it first
+    finally:
+        await conn.close()
+
+
+async def drop_database(url: str) -> None:
+    dsn, name = _server_dsn(url)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def _upgrade(connection: Connection, migrations: Path, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    config.attributes["connection"] = connection
+    if revision == "base":
+        command.downgrade(config, "base")
+    else:
+        command.upgrade(config, revision)
+
+
+async def migrate(url: str, migrations: Path, revision: str = "head") -> None:
+    """Create the database if needed and migrate it; concurrent callers wait for each other."""
+    await ensure_database(url)
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('opd-migrations'))"))
+            await conn.run_sync(_upgrade, migrations, revision)
+    finally:
+        await engine.dispose()
+
+
+def run_migrations_from_env(metadata: MetaData) -> None:
+    """The body of every service's Alembic `env.py`: use the connection `migrate` passed."""
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("run migrations through opd_shared.database.migrate()")
+    context.configure(connection=connection, target_metadata=metadata)
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,0 +1,46 @@
+"""Settings every service shares; each service extends `ServiceSettings` with its own.
+
+This is the only module that reads the environment (variables prefixed `OPD_`).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from opd_shared.topology import Topology
+
+__all__ = ["ServiceSettings"]
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPD_", env_file=".env", extra="ignore")
+
+    amqp_url: str = Field(
+        "amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ connection URL"
+    )
+    postgres_url: str = Field(
+        "postgresql+asyncpg://postgres@127.0.0.1:5432",
+        description="PostgreSQL server URL without a database; each service adds its own",
+    )
+    namespace: str = Field(
+        "opd",
+        pattern=r"^[a-z][a-z0-9_]{0,30}$",
+        description="Prefix of every exchange, queue and database name of this deployment",
+    )
+    partitions: int = Field(16, ge=1, le=256, description="Command partitions, fixed per deployment")
+    timezone: str = Field("Asia/Kolkata", description="The hospital's local time zone")
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    service: ClassVar[str] = "opd"  # each service names itself; its database is named after it
+
+    @property
+    def database_url(self) -> str:
+        return f"{self.postgres_url.rstrip('/')}/{self.namespace}_{self.service}"
+
+    @property
+    def topology(self) -> Topology:
+        return Topology(prefix=self.namespace, partitions=self.partitions)

@@ -18,6 +18,10 @@ from opd_shared.vocabulary import Source, TokenStatus
 
 __all__ = [
     "BookToken",
+    "Id",
+    "Name",
+    "Phone",
+    "Text",
     "CallNext",
     "CancelToken",
     "ChangeTokenStatus",

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
 
 from opd_shared.vocabulary import Source, TokenStatus
 
-__all__ = ["DoctorRecord", "SlotRecord", "TokenRecord"]
+__all__ = ["ClockTime", "DoctorRecord", "SlotRecord", "TokenRecord"]
+
+
+# The seed writes times as HH:MM.
+ClockTime = Annotated[dt.time, PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str)]
 
 
 class _Record(BaseModel):
@@ -32,17 +38,19 @@ class SlotRecord(_Record):
     id: int
     doctor_id: int
     date: dt.date
-    start_time: dt.time = Field(examples=["09:00"])
-    end_time: dt.time = Field(examples=["10:00"])
+    start_time: ClockTime = Field(examples=["09:00"])
+    end_time: ClockTime = Field(examples=["10:00"])
     max_capacity: int
     current_count: int = Field(description="Tokens holding a place, overflow included")
     overflow_count: int = 0
     is_active: bool = True
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def available_capacity(self) -> int:
         return max(self.max_capacity - self.current_count, 0)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def is_full(self) -> bool:
         return self.current_count >= self.max_capacity

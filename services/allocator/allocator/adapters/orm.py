@@ -1,0 +1,150 @@
+"""Tables of the allocator's database, and the mapping of the pure domain onto them.
+
+The domain classes stay plain dataclasses (classical mapping, as in cosmicpython), so the
+domain never imports SQLAlchemy. A CHECK constraint repeats the capacity rule in the
+database itself: even a bug in the domain cannot commit an over-allocated slot.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Enum,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Sequence,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import registry, relationship
+
+from opd_shared.vocabulary import Source, TokenStatus
+
+from allocator.domain.model import Doctor, Slot, Token
+
+__all__ = ["doctors", "inbox", "map_domain", "metadata", "outbox", "record_ids", "slots",
+           "token_counters", "tokens"]
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _enum(cls: type) -> Enum:
+    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+# Slot and token ids are `record_ids.nextval * partitions + partition` (see topology).
+record_ids = Sequence("record_ids", metadata=metadata)
+
+doctors = Table(
+    "doctors", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("name", String(120), nullable=False),
+    Column("specialization", String(120), nullable=False, index=True),
+    Column("room", String(40)),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_event_seq", BigInteger, nullable=False, default=0),
+)
+
+slots = Table(
+    "slots", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("doctor_id", BigInteger, ForeignKey("doctors.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("start_time", Time, nullable=False),
+    Column("end_time", Time, nullable=False),
+    Column("max_capacity", Integer, nullable=False),
+    Column("current_count", Integer, nullable=False, default=0),
+    Column("overflow_count", Integer, nullable=False, default=0),
+    Column("last_sequence", Integer, nullable=False, default=0),
+    Column("is_active", Boolean, nullable=False, default=True),
+    CheckConstraint("current_count <= max_capacity + overflow_count", name="capacity"),
+    CheckConstraint("current_count >= 0 AND overflow_count >= 0", name="counts"),
+    CheckConstraint("start_time < end_time", name="times"),
+    Index("ix_slots_doctor_date", "doctor_id", "date"),
+)
+
+tokens = Table(
+    "tokens", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("token_number", String(40), nullable=False, unique=True),
+    Column("patient_name", String(120), nullable=False),
+    Column("patient_phone", String(20)),
+    Column("doctor_id", BigInteger, ForeignKey("doctors.id"), nullable=False),
+    Column("slot_id", BigInteger, ForeignKey("slots.id"), nullable=False),
+    Column("source", _enum(Source), nullable=False),
+    Column("status", _enum(TokenStatus), nullable=False),
+    Column("priority_score", Integer, nullable=False),
+    Column("sequence_number", Integer, nullable=False),
+    Column("is_emergency", Boolean, nullable=False),
+    Column("is_overflow", Boolean, nullable=False),
+    Column("allocated_at", DateTime(timezone=True), nullable=False),
+    Column("checked_in_at", DateTime(timezone=True)),
+    Column("consultation_started_at", DateTime(timezone=True)),
+    Column("completed_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("notes", Text),
+    Column("moved_from_slot_id", BigInteger),
+    Column("move_reason", Text),
+    UniqueConstraint("slot_id", "sequence_number", name="uq_tokens_slot_sequence"),
+    Index("ix_tokens_slot", "slot_id"),
+)
+
+token_counters = Table(
+    "token_counters", metadata,
+    Column("doctor_id", BigInteger, primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("last_number", Integer, nullable=False),
+)
+
+inbox = Table(
+    "inbox", metadata,
+    Column("command_id", Uuid, primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("reply", Json, nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("partition", Integer, nullable=False),
+    Column("routing_key", String(64), nullable=False),
+    Column("event", Json, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+    Index("ix_outbox_unpublished", "partition", "id", postgresql_where="published_at IS NULL"),
+)
+
+_mapper_registry = registry(metadata=metadata)
+
+
+def map_domain() -> None:
+    """Map the domain classes once per process (idempotent)."""
+    if _mapper_registry.mappers:
+        return
+    _mapper_registry.map_imperatively(Doctor, doctors)
+    _mapper_registry.map_imperatively(Token, tokens)
+    _mapper_registry.map_imperatively(
+        Slot, slots,
+        properties={"tokens": relationship(Token, lazy="raise", order_by=tokens.c.sequence_number)},
+    )

@@ -1,0 +1,71 @@
+"""Deciding a batch of one partition's commands in one transaction, through database outages."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from opd_shared.contracts import CommandEnvelope, Reply
+from sqlalchemy import exc
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from allocator.service_layer.decide import decide
+from allocator.service_layer.unit_of_work import UnitOfWork
+
+__all__ = ["BatchDecider", "is_transient"]
+
+log = logging.getLogger(__name__)
+
+
+def is_transient(error: BaseException) -> bool:
+    """The database is away (restart, network): wait and try again, never give up a message."""
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (
+        OSError, TimeoutError, exc.OperationalError, exc.InterfaceError,
+        asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+        asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
+    ))
+
+
+class BatchDecider:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], partition: int,
+                 partitions: int, timezone: str) -> None:
+        self.sessions = sessions
+        self.partition = partition
+        self.partitions = partitions
+        self.zone = ZoneInfo(timezone)
+
+    async def decide(self, envelopes: list[CommandEnvelope]) -> list[Reply | Exception]:
+        """A reply per command, or the error that stopped it (that command alone)."""
+        delay = 0.2
+        while True:
+            try:
+                return await self._once(envelopes)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                log.warning("partition %d: database unavailable (%s); retrying in %.1fs",
+                            self.partition, error.__class__.__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _once(self, envelopes: list[CommandEnvelope]) -> list[Reply | Exception]:
+        now = dt.datetime.now(self.zone)
+        results: list[Reply | Exception] = []
+        async with UnitOfWork(self.sessions, self.partition, self.partitions) as uow:
+            for envelope in envelopes:
+                try:
+                    async with uow.savepoint():
+                        results.append(await decide(uow, envelope, now))
+                except Exception as error:
+                    if is_transient(error):
+                        raise
+                    log.exception("partition %d: command %s failed", self.partition,
+                                  envelope.command_id)
+                    results.append(error)
+            await uow.commit()
+        return results

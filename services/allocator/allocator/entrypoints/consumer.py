@@ -1,0 +1,116 @@
+"""One partition's consumer: batches deliveries, decides them, replies, acks, relays events.
+
+Acks come only after the batch's transaction committed, so a crash at any point leaves
+the commands in the queue; the inbox turns their redelivery into the same replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aio_pika
+from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobustConnection
+from opd_shared.contracts import CommandEnvelope, Reply
+from opd_shared.topology import DELIVERY_LIMIT, Topology
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from allocator.entrypoints.batches import BatchDecider
+from allocator.entrypoints.relay import relay_outbox
+
+__all__ = ["PartitionConsumer"]
+
+log = logging.getLogger(__name__)
+
+
+class PartitionConsumer:
+    def __init__(self, partition: int, topology: Topology, decider: BatchDecider,
+                 sessions: async_sessionmaker[AsyncSession], batch_max: int,
+                 batch_window_s: float) -> None:
+        self.partition = partition
+        self.topology = topology
+        self.decider = decider
+        self.sessions = sessions
+        self.batch_max = batch_max
+        self.batch_window_s = batch_window_s
+        self.deliveries: asyncio.Queue[AbstractIncomingMessage | None] = asyncio.Queue()
+
+    async def start(self, connection: AbstractRobustConnection,
+                    events: AbstractExchange) -> None:
+        self.events = events
+        self.channel = await connection.channel()
+        await self.channel.set_qos(prefetch_count=self.batch_max * 2)
+        self.dead = await self.channel.get_exchange(self.topology.dead_letter_exchange)
+        self.queue = await self.channel.get_queue(self.topology.partition_queue(self.partition))
+        self.tag = await self.queue.consume(self.deliveries.put)
+        self.task = asyncio.create_task(self._run(), name=f"partition-{self.partition}")
+
+    async def stop(self) -> None:
+        """Take no more; decide what was delivered already; then let go of the channel."""
+        await self.queue.cancel(self.tag)
+        await self.deliveries.put(None)
+        await self.task
+        await self.channel.close()
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch = [await self.deliveries.get()]
+            await asyncio.sleep(self.batch_window_s)
+            while len(batch) < self.batch_max and not self.deliveries.empty():
+                batch.append(self.deliveries.get_nowait())
+            stopping = None in batch
+            messages = [m for m in batch if m is not None]
+            if messages:
+                try:
+                    await self._handle(messages)
+                except Exception:
+                    # Unacked deliveries come back when the channel recovers; keep serving.
+                    log.exception("partition %d: batch failed", self.partition)
+
+    async def _handle(self, batch: list[AbstractIncomingMessage]) -> None:
+        decodable: list[tuple[AbstractIncomingMessage, CommandEnvelope]] = []
+        for message in batch:
+            try:
+                decodable.append((message, CommandEnvelope.model_validate_json(message.body)))
+            except ValidationError as error:
+                await self._dead_letter(message, f"undecodable command: {error}")
+        results = await self.decider.decide([envelope for _, envelope in decodable])
+        for (message, _), result in zip(decodable, results, strict=True):
+            if isinstance(result, Reply):
+                await self._reply(message, result)
+                await message.ack()
+            else:
+                await self._retry(message, result)
+        await relay_outbox(self.sessions, self.events, partition=self.partition)
+
+    async def _reply(self, message: AbstractIncomingMessage, reply: Reply) -> None:
+        if message.reply_to:
+            await self.channel.default_exchange.publish(
+                aio_pika.Message(reply.model_dump_json().encode(),
+                                 correlation_id=message.correlation_id,
+                                 content_type="application/json"),
+                routing_key=message.reply_to,
+            )
+
+    async def _retry(self, message: AbstractIncomingMessage, error: Exception) -> None:
+        tries = int((message.headers or {}).get("x-delivery-count", 0)) + 1
+        if tries >= DELIVERY_LIMIT:
+            await self._dead_letter(message, f"failed {tries} times: {error!r}")
+        else:
+            await message.nack(requeue=True)
+
+    async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
+        """Park a command that cannot be decided, with the reason, so the partition flows on."""
+        log.error("partition %d: dead-lettering message %s: %s", self.partition,
+                  message.message_id, reason)
+        headers = {**(message.headers or {}), "x-opd-reason": reason[:2000],
+                   "x-opd-queue": self.topology.partition_queue(self.partition)}
+        await self.dead.publish(
+            aio_pika.Message(message.body, headers=headers, message_id=message.message_id,
+                             content_type=message.content_type,
+                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+            routing_key="dead",
+        )
+        await message.ack()

@@ -1,0 +1,81 @@
+"""The allocator process: every partition's consumer, the outbox sweeper, and health."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aio_pika
+from fastapi import FastAPI
+from opd_shared.database import migrate
+from opd_shared.health import add_health_routes
+from opd_shared.logging import configure_logging
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from allocator.adapters.orm import map_domain
+from allocator.entrypoints.batches import BatchDecider
+from allocator.entrypoints.consumer import PartitionConsumer
+from allocator.entrypoints.relay import relay_outbox
+from allocator.settings import AllocatorSettings
+
+__all__ = ["create_app"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger("allocator")
+
+
+def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
+    settings = settings or AllocatorSettings()
+    configure_logging("allocator", settings.log_level, settings.log_json)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        map_domain()
+        await migrate(settings.database_url, MIGRATIONS)
+        engine = create_async_engine(settings.database_url, pool_size=10, pool_pre_ping=True)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        connection = await aio_pika.connect_robust(settings.amqp_url)
+        topology = settings.topology
+        setup = await connection.channel()
+        await topology.declare_commands(setup)
+        events = await topology.declare_events(setup)
+        consumers = [
+            PartitionConsumer(p, topology, BatchDecider(sessions, p, settings.partitions,
+                                                        settings.timezone),
+                              sessions, settings.batch_max, settings.batch_window_ms / 1000)
+            for p in range(settings.partitions)
+        ]
+        for consumer in consumers:
+            await consumer.start(connection, events)
+        sweeper = asyncio.create_task(_sweep(sessions, events, settings.sweep_interval_s))
+        app.state.connection, app.state.engine = connection, engine
+        log.info("allocator consuming %d partitions of %s; database %s",
+                 settings.partitions, topology.commands_exchange, engine.url.database)
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            for consumer in consumers:
+                await consumer.stop()
+            await connection.close()
+            await engine.dispose()
+            log.info("allocator stopped")
+
+    app = FastAPI(title="OPD allocator", lifespan=lifespan)
+    add_health_routes(app)
+    return app
+
+
+async def _sweep(sessions: async_sessionmaker, events: aio_pika.abc.AbstractExchange,
+                 interval: float) -> None:
+    """Publish events a crash or a failover left unsent, whichever partition wrote them."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await relay_outbox(sessions, events, older_than=dt.timedelta(seconds=interval))
+        except Exception:
+            log.warning("outbox sweep failed; will try again", exc_info=True)

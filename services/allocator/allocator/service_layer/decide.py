@@ -1,0 +1,66 @@
+"""Deciding a command exactly once: the inbox answers a repeat with the first reply."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from opd_shared.contracts import (
+    CommandEnvelope,
+    DoctorRecord,
+    ErrorCode,
+    EventEnvelope,
+    EventType,
+    Reply,
+    SlotRecord,
+    TokenRecord,
+)
+
+from allocator.domain.errors import DomainError
+from allocator.domain.model import Doctor
+from allocator.domain.schedule import Change
+from allocator.service_layer.handlers import HANDLERS
+from allocator.service_layer.unit_of_work import UnitOfWork
+
+__all__ = ["decide"]
+
+
+async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime) -> Reply:
+    """Decide one command inside the batch's transaction; refusals are decisions too."""
+    seen = await uow.inbox.find(envelope.command_id)
+    if seen is not None:
+        fingerprint, reply = seen
+        if fingerprint == envelope.fingerprint:
+            return reply
+        return Reply(command_id=envelope.command_id, ok=False,
+                     code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                     detail="this Idempotency-Key was already used for a different request")
+    try:
+        async with uow.savepoint():
+            handler = HANDLERS[type(envelope.command)]
+            result, doctor, changes = await handler(uow, envelope.command, now)
+            await uow.outbox.add(await _events(uow, envelope.command_id, doctor, changes, now))
+        reply = Reply(command_id=envelope.command_id, ok=True, result=result)
+    except DomainError as refused:
+        reply = Reply(command_id=envelope.command_id, ok=False, code=ErrorCode(refused.code),
+                      detail=refused.detail, alternatives=getattr(refused, "alternatives", []))
+    await uow.inbox.record(envelope.fingerprint, reply, now)
+    return reply
+
+
+async def _events(uow: UnitOfWork, command_id: uuid.UUID, doctor: Doctor,
+                  changes: list[Change], now: dt.datetime) -> list[EventEnvelope]:
+    """Each change becomes one event with the doctor's next sequence number."""
+    seqs = await uow.schedules.next_event_seqs(doctor.id, len(changes))
+    return [
+        EventEnvelope(
+            event_id=uuid.uuid4(), type=EventType(change.type), doctor_id=doctor.id, seq=seq,
+            occurred_at=now, command_id=command_id,
+            doctor=DoctorRecord.model_validate(doctor) if change.type == "doctor.registered"
+            else None,
+            slots=[SlotRecord.model_validate(s) for s in change.slots],
+            tokens=[TokenRecord.model_validate(t) for t in change.tokens],
+            previous_status=change.previous_status, reason=change.reason,
+        )
+        for change, seq in zip(changes, seqs, strict=True)
+    ]

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from opd_shared.settings import ServiceSettings
+from pydantic import Field
+
+__all__ = ["AllocatorSettings"]
+
+
+class AllocatorSettings(ServiceSettings):
+    service: ClassVar[str] = "allocator"
+
+    http_port: int = Field(8003, description="Health and readiness only; no public API")
+    batch_max: int = Field(100, ge=1, le=1000, description="Commands decided in one transaction")
+    batch_window_ms: float = Field(2.0, ge=0, description="How long a batch waits to fill up")
+    sweep_interval_s: float = Field(1.0, gt=0, description="How often stray outbox rows are sent")

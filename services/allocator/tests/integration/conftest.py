@@ -1,0 +1,62 @@
+"""The gateway and the allocator in this process, on the real broker and database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from itertools import count
+
+import httpx
+import pytest
+from allocator.main import create_app as create_allocator
+from allocator.settings import AllocatorSettings
+from asgi_lifespan import LifespanManager
+from booking_gateway.main import create_app as create_gateway
+from booking_gateway.settings import GatewaySettings
+
+_names = count(1)
+
+
+@pytest.fixture(scope="module")
+async def gateway(infra) -> AsyncIterator[httpx.AsyncClient]:
+    namespace = infra.namespace("alloc")
+    allocator = create_allocator(infra.settings(AllocatorSettings, namespace))
+    front = create_gateway(infra.settings(GatewaySettings, namespace))
+    async with LifespanManager(allocator), LifespanManager(front) as started:
+        transport = httpx.ASGITransport(app=started.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield client
+
+
+class Api:
+    """Tiny factories over the gateway, with unique names per call."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def doctor(self, specialization: str = "General Medicine") -> dict:
+        response = await self.client.post("/api/v1/doctors", json={
+            "name": f"Dr. Test {next(_names)}", "specialization": specialization, "room": "12"})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def slot(self, doctor_id: int, capacity: int = 20, start: str = "09:00",
+                   end: str = "10:00", days_ahead: int = 1) -> dict:
+        date = (dt.date.today() + dt.timedelta(days=days_ahead)).isoformat()
+        response = await self.client.post("/api/v1/slots", json={
+            "doctor_id": doctor_id, "date": date, "start_time": start, "end_time": end,
+            "max_capacity": capacity})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def book(self, slot: dict, source: str = "online", emergency: bool = False,
+                   **extra: object) -> httpx.Response:
+        body = {"patient_name": f"Patient {next(_names)}", "doctor_id": slot["doctor_id"],
+                "slot_id": slot["id"], "source": source, **extra}
+        return await self.client.post("/api/v1/tokens", json=body,
+                                      params={"emergency": "true"} if emergency else None)
+
+
+@pytest.fixture
+def api(gateway: httpx.AsyncClient) -> Api:
+    return Api(gateway)

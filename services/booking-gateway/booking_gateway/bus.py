@@ -1,0 +1,81 @@
+"""Commands out, replies in: many requests in flight at once, none waiting on another.
+
+Each gateway process has its own exclusive reply queue; a reply finds its waiting request
+by correlation id. Publishing is confirmed, persistent and mandatory: a 2xx or 202 is only
+given for a command the broker has safely queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
+from opd_shared.contracts import CommandEnvelope, Reply
+from opd_shared.topology import Topology
+
+__all__ = ["BrokerUnavailable", "CommandBus"]
+
+log = logging.getLogger(__name__)
+
+
+class BrokerUnavailable(Exception):
+    """The command could not be queued safely; nothing was accepted."""
+
+
+class CommandBus:
+    def __init__(self, amqp_url: str, topology: Topology) -> None:
+        self.amqp_url = amqp_url
+        self.topology = topology
+        self.waiting: dict[str, asyncio.Future[Reply]] = {}
+        self.reply_queue = f"{topology.prefix}.gateway.replies.{uuid.uuid4().hex[:12]}"
+
+    async def connect(self) -> None:
+        self.connection: AbstractRobustConnection = await aio_pika.connect_robust(self.amqp_url)
+        self.channel = await self.connection.channel(publisher_confirms=True,
+                                                     on_return_raises=True)
+        self.exchange = await self.topology.declare_commands(self.channel)
+        replies = await self.channel.declare_queue(self.reply_queue, exclusive=True,
+                                                   auto_delete=True)
+        await replies.consume(self._on_reply, no_ack=True)
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+    async def send(self, envelope: CommandEnvelope, timeout: float) -> Reply | None:
+        """The allocator's reply, or None when it did not come within `timeout`."""
+        key = str(envelope.command_id)
+        future = self.waiting.setdefault(key, asyncio.get_running_loop().create_future())
+        try:
+            await self._publish(envelope)
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            return None
+        finally:
+            if self.waiting.get(key) is future:
+                del self.waiting[key]
+
+    async def _publish(self, envelope: CommandEnvelope) -> None:
+        if self.connection.is_closed:
+            raise BrokerUnavailable("the message broker is not connected")
+        message = aio_pika.Message(
+            envelope.model_dump_json().encode(), content_type="application/json",
+            message_id=str(envelope.command_id), correlation_id=str(envelope.command_id),
+            reply_to=self.reply_queue, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        partition = envelope.command.partition(self.topology.partitions)
+        try:
+            await self.exchange.publish(message, routing_key=self.topology.routing_key(partition),
+                                        mandatory=True, timeout=5)
+        except (AMQPError, DeliveryError, PublishError, ConnectionError, TimeoutError,
+                RuntimeError) as error:
+            log.warning("command %s not queued: %r", envelope.command_id, error)
+            raise BrokerUnavailable("the message broker did not accept the command") from error
+
+    async def _on_reply(self, message: AbstractIncomingMessage) -> None:
+        future = self.waiting.get(message.correlation_id or "")
+        if future is not None and not future.done():
+            future.set_result(Reply.model_validate_json(message.body))

@@ -1,0 +1,45 @@
+"""The booking gateway: every write enters here and leaves as a command."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from opd_shared.health import add_health_routes
+from opd_shared.http import install_error_handlers
+from opd_shared.logging import configure_logging
+
+from booking_gateway.bus import CommandBus
+from booking_gateway.routes import doctors, slots, tokens
+from booking_gateway.settings import GatewaySettings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("booking_gateway")
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    configure_logging("booking-gateway", settings.log_level, settings.log_json)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        bus = CommandBus(settings.amqp_url, settings.topology)
+        await bus.connect()
+        app.state.bus, app.state.settings, app.state.connection = bus, settings, bus.connection
+        log.info("gateway publishing to %s (%d partitions)", settings.topology.commands_exchange,
+                 settings.partitions)
+        try:
+            yield
+        finally:
+            await bus.close()
+
+    app = FastAPI(title="OPD booking gateway", version="1.0", lifespan=lifespan,
+                  description="Bookings, cancellations, emergencies and the token lifecycle.")
+    install_error_handlers(app)
+    add_health_routes(app)
+    for module in (doctors, slots, tokens):
+        app.include_router(module.router)
+    return app

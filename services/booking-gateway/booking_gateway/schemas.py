@@ -1,0 +1,53 @@
+"""HTTP request bodies in the seed's shapes (API.md), built from the wire contracts' types."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from opd_shared.contracts.commands import Id, Name, Phone, Text
+from opd_shared.vocabulary import Source, TokenStatus
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = ["DelayIn", "DoctorIn", "ReallocateIn", "SlotIn", "StatusIn", "TokenIn"]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DoctorIn(_Body):
+    name: Name = Field(examples=["Dr. Sarah Johnson"])
+    specialization: Name = Field(examples=["General Medicine"])
+    room: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+
+
+class SlotIn(_Body):
+    doctor_id: Id
+    date: dt.date = Field(examples=["2026-01-30"])
+    start_time: dt.time = Field(examples=["09:00"])
+    end_time: dt.time = Field(examples=["10:00"])
+    max_capacity: int = Field(ge=1, le=500, examples=[20])
+
+
+class TokenIn(_Body):
+    patient_name: Name = Field(examples=["John Doe"])
+    patient_phone: Phone | None = None
+    doctor_id: Id
+    slot_id: Id
+    source: Source
+    notes: Text | None = None
+
+
+class ReallocateIn(_Body):
+    new_slot_id: Id
+    reason: Text | None = None
+
+
+class StatusIn(_Body):
+    status: TokenStatus
+
+
+class DelayIn(_Body):
+    minutes: int = Field(ge=1, le=720)
+    reason: Text | None = None

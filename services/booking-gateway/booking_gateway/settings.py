@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from opd_shared.settings import ServiceSettings
+from pydantic import Field
+
+__all__ = ["GatewaySettings"]
+
+
+class GatewaySettings(ServiceSettings):
+    service: ClassVar[str] = "booking_gateway"
+
+    http_port: int = 8000
+    reply_timeout_s: float = Field(
+        5.0, gt=0, description="How long a request waits for the allocator before answering 202"
+    )

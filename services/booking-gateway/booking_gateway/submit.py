@@ -1,0 +1,67 @@
+"""Turning an HTTP request into a command, and the allocator's reply into an HTTP answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from opd_shared.contracts import CommandEnvelope, ErrorCode, Reply
+
+from booking_gateway.bus import BrokerUnavailable, CommandBus
+
+__all__ = ["submit"]
+
+_IDEMPOTENCY = uuid.UUID("6f1d8a52-7a4e-4c1e-9f51-0b6c3f2f9a11")
+STATUS_OF: dict[ErrorCode, int] = {
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.SLOT_FULL: 409,
+    ErrorCode.SLOT_CLOSED: 409,
+    ErrorCode.SLOT_OVERLAP: 409,
+    ErrorCode.INVALID_TRANSITION: 409,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.INVALID_REQUEST: 422,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
+}
+
+
+def _identity(request: Request, command: Any) -> tuple[str, uuid.UUID, str]:
+    """A retried request with the same Idempotency-Key becomes the same command id.
+    Without a key one is made up, and a 202 hands it back so the client can ask again."""
+    body = json.dumps(command.model_dump(mode="json"), sort_keys=True)
+    fingerprint = hashlib.sha256(f"{request.url.path}\n{body}".encode()).hexdigest()
+    key = request.headers.get("Idempotency-Key") or uuid.uuid4().hex
+    return key, uuid.uuid5(_IDEMPOTENCY, key), fingerprint
+
+
+async def submit(bus: CommandBus, request: Request, command: Any, timeout: float,
+                 created: bool = False) -> JSONResponse:
+    key, command_id, fingerprint = _identity(request, command)
+    envelope = CommandEnvelope(command_id=command_id, issued_at=dt.datetime.now(dt.UTC),
+                               fingerprint=fingerprint, command=command)
+    try:
+        reply = await bus.send(envelope, timeout)
+    except BrokerUnavailable as error:
+        return JSONResponse({"detail": f"{error}; try again shortly", "code": "unavailable"},
+                            status_code=503, headers={"Retry-After": "5"})
+    if reply is None:
+        return JSONResponse(
+            {"request_id": key, "status": "pending",
+             "detail": "queued; repeat the request with this Idempotency-Key for the decision"},
+            status_code=202, headers={"Idempotency-Key": key},
+        )
+    return _answer(reply, created)
+
+
+def _answer(reply: Reply, created: bool) -> JSONResponse:
+    if reply.ok:
+        return JSONResponse(reply.result, status_code=201 if created else 200)
+    code = reply.code or ErrorCode.INVALID_REQUEST
+    body: dict[str, Any] = {"detail": reply.detail, "code": code.value}
+    if code is ErrorCode.SLOT_FULL:
+        body["alternatives"] = [s.model_dump(mode="json") for s in reply.alternatives]
+    return JSONResponse(body, status_code=STATUS_OF.get(code, 409))

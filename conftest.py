@@ -1,8 +1,9 @@
 """Session-wide test infrastructure: a real RabbitMQ and PostgreSQL, isolated per session.
 
 URLs come from TEST_AMQP_URL and TEST_DATABASE_URL (a PostgreSQL server URL, no database);
-without them a Docker engine is asked for containers (testcontainers); without that either,
-the session stops and says what to set. Every name a test creates (queues, exchanges,
+without them, RabbitMQ and PostgreSQL answering on their usual local ports are used; else a
+Docker engine is asked for containers (testcontainers); without that either, the session
+stops and says what to set. Every name a test creates (queues, exchanges,
 databases) starts with a fresh namespace, and everything under it is removed at the end.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -54,6 +56,16 @@ class Infra:
         return cls(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+LOCAL_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
+LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+
+
+def _port_answers(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        return True
+    return False
+
+
 def _docker_answers() -> bool:
     with contextlib.suppress(Exception):
         import docker
@@ -66,6 +78,8 @@ def _docker_answers() -> bool:
 @contextlib.contextmanager
 def _services() -> Iterator[tuple[str, str]]:
     amqp, pg = os.environ.get("TEST_AMQP_URL"), os.environ.get("TEST_DATABASE_URL")
+    amqp = amqp or (LOCAL_AMQP if _port_answers(5672) else None)
+    pg = pg or (LOCAL_POSTGRES if _port_answers(5432) else None)
     if amqp and pg:
         yield amqp, pg
         return

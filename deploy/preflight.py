@@ -1,0 +1,60 @@
+"""Before `make run`: do RabbitMQ and PostgreSQL answer? If not, say which, where, and how
+to start one. Then show where each service will listen."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import aio_pika
+import asyncpg
+from opd_shared.settings import ServiceSettings
+from sqlalchemy.engine import make_url
+from yarl import URL
+
+HOW_TO_START = {
+    "RabbitMQ": "start it with `rabbitmq-server -detached`, or `docker compose up -d rabbitmq`",
+    "PostgreSQL": "start it with `pg_ctlcluster $(ls /etc/postgresql) main start`, "
+                  "or `docker compose up -d postgres`",
+}
+
+
+async def _check(settings: ServiceSettings) -> list[str]:
+    problems = []
+    try:
+        connection = await aio_pika.connect(settings.amqp_url, timeout=5)
+        await connection.close()
+    except Exception as error:
+        url = URL(settings.amqp_url).with_password(None)
+        problems.append(f"RabbitMQ does not answer at {url} "
+                        f"({error.__class__.__name__}): {HOW_TO_START['RabbitMQ']}")
+    server = make_url(settings.postgres_url).set(drivername="postgresql", database="postgres")
+    try:
+        connection = await asyncpg.connect(server.render_as_string(hide_password=False),
+                                           timeout=5)
+        await connection.close()
+    except Exception as error:
+        problems.append(f"PostgreSQL does not answer at {server.render_as_string()} "
+                        f"({error.__class__.__name__}): {HOW_TO_START['PostgreSQL']}")
+    return problems
+
+
+def main() -> int:
+    settings = ServiceSettings()
+    problems = asyncio.run(_check(settings))
+    for problem in problems:
+        print(f"make run: {problem}", file=sys.stderr)
+    if problems:
+        print("make run: set OPD_AMQP_URL / OPD_POSTGRES_URL to use other servers.",
+              file=sys.stderr)
+        return 1
+    print("OPD token system starting (Ctrl-C stops every service):")
+    print("  booking gateway  http://127.0.0.1:8000/docs")
+    print("  queue view       http://127.0.0.1:8001/docs   kiosk: http://127.0.0.1:8001/display")
+    print("  analytics        http://127.0.0.1:8002/docs")
+    print("  allocator        http://127.0.0.1:8003/readyz (health only)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

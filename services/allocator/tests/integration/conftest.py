@@ -20,11 +20,13 @@ _names = count(1)
 @pytest.fixture(scope="module")
 async def gateway(infra) -> AsyncIterator[httpx.AsyncClient]:
     namespace = infra.namespace("alloc")
-    allocator = create_allocator(infra.settings(AllocatorSettings, namespace))
+    settings = infra.settings(AllocatorSettings, namespace)
+    allocator = create_allocator(settings)
     front = create_gateway(infra.settings(GatewaySettings, namespace))
     async with LifespanManager(allocator), LifespanManager(front) as started:
         transport = httpx.ASGITransport(app=started.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            client.allocator_settings = settings  # type: ignore[attr-defined]
             yield client
 
 

@@ -1,0 +1,51 @@
+"""When no decision comes in time the gateway answers 202; when the broker is gone, 503."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+from allocator.main import create_app as create_allocator
+from allocator.settings import AllocatorSettings
+from asgi_lifespan import LifespanManager
+from booking_gateway.main import create_app as create_gateway
+from booking_gateway.settings import GatewaySettings
+
+
+def _client(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+
+
+async def test_a_command_queued_without_an_allocator_is_decided_once_it_comes(infra):
+    namespace = infra.namespace("gw202")
+    gateway = create_gateway(infra.settings(GatewaySettings, namespace, reply_timeout_s=0.5))
+    allocator = create_allocator(infra.settings(AllocatorSettings, namespace))
+    body = {"name": "Dr. Later", "specialization": "Cardiology"}
+
+    async with LifespanManager(gateway) as started, _client(started.app) as client:
+        pending = await client.post("/api/v1/doctors", json=body)
+        key = pending.headers["Idempotency-Key"]
+        async with LifespanManager(allocator):
+            decided = await client.post("/api/v1/doctors", json=body,
+                                        headers={"Idempotency-Key": key})
+            again = await client.post("/api/v1/doctors", json=body,
+                                      headers={"Idempotency-Key": key})
+
+    assert pending.status_code == 202
+    assert pending.json()["status"] == "pending" and pending.json()["request_id"] == key
+    assert decided.status_code == 201 and again.json() == decided.json()
+
+
+async def test_the_gateway_answers_503_with_retry_after_when_the_broker_is_gone(infra):
+    gateway = create_gateway(infra.settings(GatewaySettings, infra.namespace("gw503")))
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+
+    async with LifespanManager(gateway) as started, _client(started.app) as client:
+        await gateway.state.bus.connection.close()
+        response = await client.post("/api/v1/slots", json={
+            "doctor_id": 1, "date": tomorrow, "start_time": "09:00", "end_time": "10:00",
+            "max_capacity": 5})
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json()["code"] == "unavailable"

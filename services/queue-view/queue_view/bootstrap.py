@@ -1,0 +1,87 @@
+"""The one wiring place: database, migrations, queue declaration and the consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from faststream.rabbit import RabbitBroker
+from opd_shared.contracts import EventEnvelope
+from opd_shared.database import migrate
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from queue_view.consumer import CONSUMER, Applier, build_broker, declare_queue
+from queue_view.projection import apply_event
+from queue_view.settings import QueueViewSettings
+
+__all__ = ["MIGRATIONS_DIR", "Runtime", "start"]
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: QueueViewSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    broker: RabbitBroker
+
+    async def problems(self) -> list[str]:
+        """What keeps this process from serving fresh reads; empty when ready."""
+        timeout = self.settings.readiness_timeout_seconds
+        found = [] if await self.broker.ping(timeout) else ["broker not connected"]
+        try:
+            async with asyncio.timeout(timeout), self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # any failure means "not ready", never a 500
+            found.append(f"database not answering: {type(error).__name__}")
+        return found
+
+
+def make_applier(sessions: async_sessionmaker[AsyncSession]) -> Applier:
+    async def apply(event: EventEnvelope) -> bool:
+        async with sessions.begin() as session:  # commits before the handler returns (acks)
+            return await apply_event(session, event)
+
+    return apply
+
+
+def _redacted(amqp_url: str, database_url: str) -> tuple[str, str]:
+    amqp = urlsplit(amqp_url)
+    if amqp.password:
+        amqp = amqp._replace(netloc=amqp.netloc.replace(f":{amqp.password}@", ":***@", 1))
+    return urlunsplit(amqp), make_url(database_url).render_as_string(hide_password=True)
+
+
+@asynccontextmanager
+async def start(settings: QueueViewSettings) -> AsyncIterator[Runtime]:
+    """Migrate, declare the queue, connect and consume; undo it all on exit."""
+    async with AsyncExitStack() as stack:
+        await migrate(settings.database_url, MIGRATIONS_DIR)
+        engine = create_async_engine(
+            settings.database_url, pool_size=settings.db_pool_size, pool_pre_ping=True
+        )
+        stack.push_async_callback(engine.dispose)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        await declare_queue(settings)
+        broker = build_broker(settings, make_applier(sessions))
+        await broker.start()
+        stack.push_async_callback(broker.stop)  # runs first: in-flight events finish
+        amqp, database = _redacted(settings.amqp_url, settings.database_url)
+        log.info("queue-view consuming %s from %s into %s (prefetch %d)",
+                 settings.topology.consumer_queue(CONSUMER), amqp, database, settings.prefetch)
+        yield Runtime(settings, engine, sessions, broker)

@@ -1,0 +1,13 @@
+"""One router per resource; `api` gathers those served under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from queue_view.routes import doctors, slots, tokens
+
+__all__ = ["api"]
+
+api = APIRouter(prefix="/api/v1")
+for _module in (doctors, slots, tokens):
+    api.include_router(_module.router)

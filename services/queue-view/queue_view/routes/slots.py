@@ -1,0 +1,48 @@
+"""Slots with their live counts, and each slot's queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from queue_view.deps import SessionDep
+from queue_view.errors import NotFoundError
+from queue_view.models import Slot
+from queue_view.queries import list_slots, slot_queue
+from queue_view.schemas import QueueEntryOut, SlotOut, TokenOut
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/slots", tags=["slots"])
+
+
+@router.get("")
+async def get_slots(
+    session: SessionDep, doctor_id: int | None = None, date: dt.date | None = None
+) -> list[SlotOut]:
+    return [SlotOut.model_validate(row) for row in await list_slots(session, doctor_id, date)]
+
+
+@router.get("/{slot_id}")
+async def get_slot(slot_id: int, session: SessionDep) -> SlotOut:
+    return SlotOut.model_validate(await _existing(session, slot_id))
+
+
+@router.get("/{slot_id}/queue")
+async def get_queue(slot_id: int, session: SessionDep) -> list[QueueEntryOut]:
+    """Live tokens (allocated, checked in, consulting) in the order they will be seen."""
+    await _existing(session, slot_id)
+    tokens = await slot_queue(session, slot_id)
+    return [
+        QueueEntryOut(position=position, **TokenOut.model_validate(token).model_dump())
+        for position, token in enumerate(tokens, start=1)
+    ]
+
+
+async def _existing(session: AsyncSession, slot_id: int) -> Slot:
+    slot = await session.get(Slot, slot_id)
+    if slot is None:
+        raise NotFoundError("slot", slot_id)
+    return slot

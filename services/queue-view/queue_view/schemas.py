@@ -1,0 +1,83 @@
+"""HTTP shapes, in the seed's field names (API.md), built from the read model's rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from opd_shared.vocabulary import Source, TokenStatus
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
+
+__all__ = ["DoctorOut", "QueueEntryOut", "SlotOut", "TokenOut"]
+
+HourMinute = Annotated[
+    dt.time, PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json")
+]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class DoctorOut(_Out):
+    id: int
+    name: str
+    specialization: str
+    room: str | None
+    is_active: bool
+    created_at: dt.datetime
+
+
+class SlotOut(_Out):
+    id: int
+    doctor_id: int
+    date: dt.date
+    start_time: HourMinute = Field(examples=["09:00"])
+    end_time: HourMinute = Field(examples=["10:00"])
+    max_capacity: int
+    current_count: int = Field(description="Tokens holding a place, overflow included")
+    overflow_count: int
+    is_active: bool
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def available_capacity(self) -> int:
+        return max(self.max_capacity - self.current_count, 0)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def is_full(self) -> bool:
+        return self.current_count >= self.max_capacity
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def utilisation(self) -> float:
+        """Share of capacity taken; above 1.0 when emergencies overflowed the slot."""
+        return round(self.current_count / self.max_capacity, 3) if self.max_capacity else 0.0
+
+
+class TokenOut(_Out):
+    id: int
+    token_number: str = Field(examples=["DOC1-20260130-0042"])
+    patient_name: str
+    patient_phone: str | None
+    doctor_id: int
+    slot_id: int
+    source: Source
+    status: TokenStatus
+    priority_score: int
+    sequence_number: int
+    is_emergency: bool
+    is_overflow: bool
+    allocated_at: dt.datetime
+    checked_in_at: dt.datetime | None
+    consultation_started_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    notes: str | None
+    moved_from_slot_id: int | None
+    move_reason: str | None
+
+
+class QueueEntryOut(TokenOut):
+    position: int = Field(ge=1, description="1 is the patient being seen or next in line")

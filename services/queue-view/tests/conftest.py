@@ -1,0 +1,163 @@
+"""Queue-view test helpers: an event factory, and the service running on the real broker
+and database (the root `infra` fixture) with HTTP through httpx's ASGI transport."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import random
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import aio_pika
+import httpx
+import pytest
+from opd_shared.contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
+from opd_shared.database import migrate
+from opd_shared.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
+from queue_view.bootstrap import MIGRATIONS_DIR, Runtime
+from queue_view.main import create_app
+from queue_view.models import DoctorProgress
+from queue_view.settings import QueueViewSettings
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+T = TypeVar("T")
+DEADLINE_SECONDS = 20.0
+NOW = dt.datetime(2030, 1, 15, 8, 0, tzinfo=dt.UTC)
+_ids = itertools.count(random.randrange(10**6, 10**9, 10**6))  # unique per session
+
+
+class EventFactory:
+    """Records and events of one fresh doctor; `seq` counts up unless given."""
+
+    def __init__(self) -> None:
+        self.doctor_id = next(_ids)
+        self.seq = 0
+        self._tokens = itertools.count(1)
+
+    def doctor(self, **changes: Any) -> DoctorRecord:
+        return DoctorRecord(id=self.doctor_id, name=f"Dr {self.doctor_id}",
+                            specialization="cardiology", room="R1", created_at=NOW,
+                            **changes)
+
+    def slot(self, **changes: Any) -> SlotRecord:
+        values: dict[str, Any] = {"id": next(_ids), "doctor_id": self.doctor_id,
+                                  "date": NOW.date(), "start_time": dt.time(9),
+                                  "end_time": dt.time(10), "max_capacity": 10,
+                                  "current_count": 0}
+        return SlotRecord(**{**values, **changes})
+
+    def token(
+        self, slot: SlotRecord, source: Source = Source.WALK_IN, **changes: Any
+    ) -> TokenRecord:
+        number = next(self._tokens)
+        values: dict[str, Any] = {
+            "id": next(_ids), "token_number": f"DOC{self.doctor_id}-20300115-{number:04d}",
+            "patient_name": f"Patient {number}", "doctor_id": self.doctor_id,
+            "slot_id": slot.id, "source": source, "status": TokenStatus.ALLOCATED,
+            "priority_score": SOURCE_WEIGHTS[source], "sequence_number": number,
+            "allocated_at": NOW + dt.timedelta(minutes=number),
+        }
+        return TokenRecord(**{**values, **changes})
+
+    def event(self, type_: EventType, *, seq: int | None = None, **snapshots: Any) -> EventEnvelope:
+        if seq is None:
+            self.seq += 1
+            seq = self.seq
+        return EventEnvelope(event_id=uuid.uuid4(), type=type_, doctor_id=self.doctor_id,
+                             seq=seq, occurred_at=NOW, **snapshots)
+
+
+@pytest.fixture
+def events() -> EventFactory:
+    return EventFactory()
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], until: Callable[[T], bool]) -> T:
+    """Probe until `until` holds or the deadline passes; return the last value either way,
+    so the test's own assertion reports what was actually seen."""
+    deadline = asyncio.get_running_loop().time() + DEADLINE_SECONDS
+    value = await probe()
+    while not until(value) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+        value = await probe()
+    return value
+
+
+@dataclass
+class Service:
+    """queue-view running with its lifespan, an HTTP client and an event publisher."""
+
+    settings: QueueViewSettings
+    runtime: Runtime
+    http: httpx.AsyncClient
+    channel: aio_pika.abc.AbstractChannel
+    exchange: aio_pika.abc.AbstractExchange
+
+    async def publish(self, event: EventEnvelope) -> None:
+        await self.publish_raw(event.model_dump_json().encode(), event.type.value,
+                               str(event.event_id))
+
+    async def publish_raw(self, body: bytes, routing_key: str, message_id: str) -> None:
+        message = aio_pika.Message(body, message_id=message_id, content_type="application/json",
+                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+        await self.exchange.publish(message, routing_key=routing_key)
+
+    async def progress(self, doctor_id: int) -> tuple[int, int] | None:
+        """(max_seq, applied_count) of a doctor, straight from the read model."""
+        async with self.runtime.sessions() as session:
+            row = await session.get(DoctorProgress, doctor_id)
+            return None if row is None else (row.max_seq, row.applied_count)
+
+    async def wait_applied(self, doctor_id: int, count: int) -> tuple[int, int] | None:
+        """Wait until `count` distinct events of the doctor were applied (or the deadline)."""
+        return await eventually(lambda: self.progress(doctor_id),
+                                lambda seen: seen is not None and seen[1] >= count)
+
+    async def dead_letter(self, message_id: str) -> str | None:
+        """Why `message_id` was dead-lettered (x-death reason), once it reaches the DLQ."""
+        queue = await self.channel.get_queue(self.settings.topology.dead_letter_queue)
+
+        async def reason() -> str | None:
+            while (message := await queue.get(no_ack=True, fail=False)) is not None:
+                if message.message_id == message_id:
+                    deaths: Any = message.headers.get("x-death") or [{}]
+                    return str(deaths[0].get("reason"))
+            return None
+
+        return await eventually(reason, lambda found: found is not None)
+
+    async def get_until(self, path: str, until: Callable[[httpx.Response], bool]) -> httpx.Response:
+        return await eventually(lambda: self.http.get(path), until)
+
+
+@pytest.fixture(scope="module")
+async def sessions(infra: Any) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated database of its own, without broker or HTTP, for projection tests."""
+    settings = infra.settings(QueueViewSettings, infra.namespace("qvdb"))
+    await migrate(settings.database_url, MIGRATIONS_DIR)
+    engine = create_async_engine(settings.database_url)
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def service_overrides() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture(scope="module")
+async def service(infra: Any, service_overrides: dict[str, Any]) -> AsyncIterator[Service]:
+    settings = infra.settings(QueueViewSettings, infra.namespace("qv"), **service_overrides)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://queue-view"
+    ) as http:
+        connection = await aio_pika.connect(settings.amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            exchange = await settings.topology.declare_events(channel)
+            yield Service(settings, app.state.runtime, http, channel, exchange)

@@ -1,0 +1,31 @@
+"""Readiness when the broker and database are out of reach (no lifespan: a runtime whose
+broker never connected and whose database is a closed port)."""
+
+from __future__ import annotations
+
+import httpx
+from faststream.rabbit import RabbitBroker
+from queue_view.bootstrap import Runtime
+from queue_view.main import create_app
+from queue_view.settings import QueueViewSettings
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+
+async def test_readiness_is_503_with_retry_after_when_broker_and_database_are_down() -> None:
+    settings = QueueViewSettings(  # type: ignore[call-arg]
+        _env_file=None, postgres_url="postgresql+asyncpg://nobody@127.0.0.1:1",
+        retry_after_seconds=7,
+    )
+    engine = create_async_engine(settings.database_url)
+    app = create_app(settings)
+    app.state.runtime = Runtime(settings, engine, async_sessionmaker(engine),
+                                RabbitBroker("amqp://guest:guest@127.0.0.1:1/"))
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://queue-view") as http:
+        response = await http.get("/readyz")
+    await engine.dispose()
+
+    assert (response.status_code, response.headers["retry-after"]) == (503, "7")
+    assert "broker not connected" in response.json()["detail"]
+    assert "database not answering" in response.json()["detail"]

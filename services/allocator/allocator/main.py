@@ -17,6 +17,7 @@ from opd_shared.logging import configure_logging
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from allocator.adapters.orm import map_domain
+from allocator.entrypoints import admin
 from allocator.entrypoints.batches import BatchDecider
 from allocator.entrypoints.consumer import PartitionConsumer
 from allocator.entrypoints.relay import relay_outbox
@@ -53,6 +54,7 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
             await consumer.start(connection, events)
         sweeper = asyncio.create_task(_sweep(sessions, events, settings.sweep_interval_s))
         app.state.connection, app.state.engine = connection, engine
+        app.state.sessions, app.state.topology = sessions, topology
         log.info("allocator consuming %d partitions of %s; database %s",
                  settings.partitions, topology.commands_exchange, engine.url.database)
         try:
@@ -67,6 +69,7 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="OPD allocator", lifespan=lifespan)
     add_health_routes(app)
+    app.include_router(admin.router)
     return app
 
 

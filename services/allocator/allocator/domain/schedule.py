@@ -81,6 +81,12 @@ class Schedule:
     def book(self, booking: Booking, now: dt.datetime) -> Token:
         """A place if the slot has room; an emergency always gets in (bumping or overflowing)."""
         slot = self._open(self.slot(booking.slot_id), now)
+        overflow = False
+        if not slot.has_room:
+            if not booking.emergency:
+                raise SlotFull(f"slot {slot.id} is full ({slot.max_capacity} places)")
+            overflow = not self._bump_for_emergency(slot, now)
+        # Numbered only once admitted: a refused booking must not use up a number.
         token = Token(
             id=booking.token_id,
             token_number=self._next_number(slot.date),
@@ -96,11 +102,6 @@ class Schedule:
             is_emergency=booking.emergency,
             notes=booking.notes,
         )
-        overflow = False
-        if not slot.has_room:
-            if not booking.emergency:
-                raise SlotFull(f"slot {slot.id} is full ({slot.max_capacity} places)")
-            overflow = not self._bump_for_emergency(slot, now)
         slot.admit(token, overflow=overflow)
         self.changes.append(Change("token.allocated", [token], [slot]))
         return token

@@ -1,0 +1,69 @@
+"""The composition root: `uvicorn analytics.main:create_app --factory --port 8002`.
+
+Nothing runs at import time; the lifespan migrates the database, declares the queue,
+starts consuming, and undoes it all on the way out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI
+from opd_shared.database import migrate
+from opd_shared.logging import configure_logging
+from sqlalchemy.engine import make_url
+
+from analytics.consumer import CONSUMER, create_broker, start_consuming
+from analytics.database import MIGRATIONS_DIR, create_engine, create_session_factory
+from analytics.routes import figures, health
+from analytics.runtime import Clock, Runtime, utc_now
+from analytics.settings import AnalyticsSettings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+HTTP_CONNECTIONS = 4  # beyond one per event in flight, for the figures' queries
+
+
+def _lifespan(
+    settings: AnalyticsSettings, clock: Clock
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await migrate(settings.database_url, MIGRATIONS_DIR)
+        engine = create_engine(settings.database_url, settings.prefetch_count + HTTP_CONNECTIONS)
+        sessions = create_session_factory(engine)
+        broker = create_broker(settings, sessions)
+        try:
+            await start_consuming(broker, settings.topology)
+            app.state.runtime = Runtime(settings, engine, sessions, broker, clock)
+            log.info(
+                "analytics started: consuming %s (prefetch %d) into database %s",
+                settings.topology.consumer_queue(CONSUMER), settings.prefetch_count,
+                make_url(settings.database_url).database,
+            )
+            yield
+        finally:
+            await broker.stop()
+            await engine.dispose()
+            log.info("analytics stopped")
+
+    return lifespan
+
+
+def create_app(settings: AnalyticsSettings | None = None, *, clock: Clock = utc_now) -> FastAPI:
+    if settings is None:
+        # A process of its own (uvicorn): read the environment and own the log format.
+        # Tests pass settings in and keep pytest's log capture.
+        settings = AnalyticsSettings()
+        configure_logging(settings.service, settings.log_level, settings.log_json)
+    app = FastAPI(
+        title="OPD analytics",
+        summary="Management figures computed from the allocator's events",
+        lifespan=_lifespan(settings, clock),
+    )
+    app.include_router(health.router)
+    app.include_router(figures.router, prefix="/api/v1")
+    return app

@@ -1,0 +1,6 @@
+"""Alembic entry point: `opd_shared.database.migrate` passes the connection in."""
+
+from analytics.tables import metadata
+from opd_shared.database import run_migrations_from_env
+
+run_migrations_from_env(metadata)

@@ -1,0 +1,154 @@
+"""Analytics' test fixtures: a running service on the real broker and database, and a tiny
+factory of allocator events (one doctor's history, numbered as the allocator numbers it)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import aio_pika
+import httpx
+import pytest
+from analytics.main import create_app
+from analytics.runtime import Clock, Runtime, utc_now
+from analytics.settings import AnalyticsSettings
+from analytics.tables import EventFact
+from opd_shared.contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
+from opd_shared.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
+from sqlalchemy import func, select
+
+T = TypeVar("T")
+NOW = dt.datetime(2026, 1, 30, 8, 0, tzinfo=dt.UTC)
+_ids = itertools.count(1000)  # unique across the session, so no test meets another's records
+
+
+class DoctorHistory:
+    """One doctor's events with `seq` 1, 2, 3 ..., built from records the test can read."""
+
+    def __init__(self, *, is_active: bool = True) -> None:
+        number = next(_ids)
+        self.doctor = DoctorRecord(id=number, name=f"Dr. {number}", specialization="General",
+                                   is_active=is_active, created_at=NOW)
+        self.seq = 0
+
+    def event(self, type: EventType, **snapshots: Any) -> EventEnvelope:
+        self.seq += 1
+        return EventEnvelope(event_id=uuid.uuid4(), type=type, doctor_id=self.doctor.id,
+                             seq=self.seq, occurred_at=NOW, **snapshots)
+
+    def registered(self) -> EventEnvelope:
+        return self.event(EventType.DOCTOR_REGISTERED, doctor=self.doctor)
+
+    def slot(self, day: dt.date, capacity: int, start: int = 9) -> SlotRecord:
+        return SlotRecord(id=next(_ids), doctor_id=self.doctor.id, date=day,
+                          start_time=dt.time(start), end_time=dt.time(start + 1),
+                          max_capacity=capacity, current_count=0)
+
+    def opened(self, slot: SlotRecord) -> EventEnvelope:
+        return self.event(EventType.SLOT_OPENED, slots=[slot])
+
+    def token(self, slot: SlotRecord, source: Source, **fields: Any) -> TokenRecord:
+        number = next(_ids)
+        return TokenRecord(
+            id=number, token_number=f"DOC{self.doctor.id}-{slot.date:%Y%m%d}-{number:04d}",
+            patient_name=f"Patient {number}", patient_phone="9800000000",
+            doctor_id=self.doctor.id, slot_id=slot.id, source=source,
+            status=TokenStatus.ALLOCATED, priority_score=SOURCE_WEIGHTS[source] * 10,
+            sequence_number=number, allocated_at=NOW, **fields,
+        )
+
+    def allocated(self, token: TokenRecord, slot: SlotRecord) -> EventEnvelope:
+        return self.event(EventType.TOKEN_ALLOCATED, tokens=[token], slots=[slot])
+
+    def changed(
+        self, token: TokenRecord, status: TokenStatus, slot: SlotRecord | None = None
+    ) -> tuple[TokenRecord, EventEnvelope]:
+        """The token in its new status, and the event saying so (with the slot, if it moved)."""
+        after = token.model_copy(update={"status": status})
+        event = self.event(EventType.TOKEN_STATUS_CHANGED, tokens=[after],
+                           slots=[slot] if slot else [], previous_status=token.status)
+        return after, event
+
+
+    @staticmethod
+    def held(slot: SlotRecord, count: int, overflow: int = 0) -> SlotRecord:
+        """The slot's snapshot once `count` tokens hold a place in it."""
+        return slot.model_copy(update={"current_count": count, "overflow_count": overflow})
+
+
+class Service:
+    """A running analytics service, the HTTP client to it, and a publisher of events."""
+
+    def __init__(
+        self, app: Any, client: httpx.AsyncClient, exchange: aio_pika.abc.AbstractExchange
+    ) -> None:
+        self.app, self.client, self.exchange = app, client, exchange
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.state.runtime
+
+    async def publish(self, *events: EventEnvelope) -> None:
+        for event in events:
+            await self.publish_raw(event.model_dump_json().encode(), event.type.value,
+                                   str(event.event_id))
+
+    async def publish_raw(
+        self, body: bytes, routing_key: str, message_id: str | None = None
+    ) -> None:
+        message = aio_pika.Message(body, content_type="application/json", message_id=message_id,
+                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+        await self.exchange.publish(message, routing_key=routing_key, mandatory=True)
+
+    async def facts(self) -> int:
+        async with self.runtime.sessions() as session:
+            return await session.scalar(select(func.count()).select_from(EventFact)) or 0
+
+    async def get(self, path: str) -> httpx.Response:
+        return await self.client.get(f"/api/v1/analytics{path}")
+
+    @staticmethod
+    async def eventually(
+        probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], within: float = 30.0
+    ) -> T:
+        """Probe until `done` or the deadline; return the last answer for the test to assert."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            answer = await probe()
+            if done(answer) or loop.time() >= deadline:
+                return answer
+            await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def running(settings: AnalyticsSettings, clock: Clock) -> AsyncIterator[Service]:
+    app = create_app(settings, clock=clock)
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection, app.router.lifespan_context(app):
+        channel = await connection.channel(on_return_raises=True)
+        exchange = await settings.topology.declare_events(channel)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://analytics") as client:
+            yield Service(app, client, exchange)
+
+
+@pytest.fixture
+def start_analytics(infra: Any) -> Callable[..., Any]:
+    """`async with start_analytics(prefetch_count=1) as service:` on a fresh namespace."""
+
+    def start(clock: Clock = utc_now, **overrides: Any) -> Any:
+        settings = infra.settings(AnalyticsSettings, infra.namespace("an"), **overrides)
+        return running(settings, clock)
+
+    return start
+
+
+@pytest.fixture
+def history() -> Callable[..., DoctorHistory]:
+    return DoctorHistory

@@ -1,0 +1,44 @@
+"""Liveness and readiness: ready only while both the broker and the database answer."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from faststream.rabbit import RabbitBroker
+from sqlalchemy.ext.asyncio import create_async_engine
+
+NOWHERE = "127.0.0.1:9"  # the discard port: nothing listens there
+
+
+async def test_a_running_service_is_alive_and_ready(start_analytics):
+    async with start_analytics() as service:
+        alive = await service.client.get("/healthz")
+        ready = await service.client.get("/readyz")
+
+    assert (alive.status_code, alive.json()) == (200, {"status": "ok"})
+    assert (ready.status_code, ready.json()) == (
+        200, {"status": "ready", "broker": True, "database": True})
+
+
+async def test_without_its_database_the_service_is_not_ready_and_says_when_to_retry(
+    start_analytics,
+):
+    async with start_analytics(readiness_timeout_seconds=1) as service:
+        lost = create_async_engine(f"postgresql+asyncpg://postgres@{NOWHERE}/gone")
+        service.app.state.runtime = dataclasses.replace(service.runtime, engine=lost)
+        answer = await service.client.get("/readyz")
+        await lost.dispose()
+
+    assert (answer.status_code, answer.headers["Retry-After"]) == (503, "5")
+    assert answer.json() == {"detail": "broker or database unreachable", "code": "not_ready",
+                             "broker": True, "database": False}
+
+
+async def test_without_its_broker_the_service_is_not_ready(start_analytics):
+    async with start_analytics(readiness_timeout_seconds=1) as service:
+        never_connected = RabbitBroker(f"amqp://guest:guest@{NOWHERE}/")
+        service.app.state.runtime = dataclasses.replace(service.runtime, broker=never_connected)
+        answer = await service.client.get("/readyz")
+
+    assert (answer.status_code, answer.json()["broker"], answer.json()["database"]) == (
+        503, False, True)

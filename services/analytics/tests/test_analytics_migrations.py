@@ -1,0 +1,40 @@
+"""The hand-written migrations build exactly the tables the code maps, and undo them."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from analytics.database import MIGRATIONS_DIR
+from analytics.settings import AnalyticsSettings
+from analytics.tables import metadata
+from opd_shared.database import migrate
+from sqlalchemy import Connection, inspect
+from sqlalchemy.ext.asyncio import create_async_engine
+
+
+def _differences(connection: Connection) -> list:
+    return compare_metadata(MigrationContext.configure(connection), metadata)
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def test_migrations_match_the_tables_and_go_down_and_up_again(infra):
+    settings = infra.settings(AnalyticsSettings, infra.namespace("an"))
+    engine = create_async_engine(settings.database_url)
+
+    await migrate(settings.database_url, MIGRATIONS_DIR)
+    async with engine.connect() as connection:
+        differences = await connection.run_sync(_differences)
+    await migrate(settings.database_url, MIGRATIONS_DIR, "base")
+    async with engine.connect() as connection:
+        after_down = await connection.run_sync(_tables)
+    await migrate(settings.database_url, MIGRATIONS_DIR)
+    async with engine.connect() as connection:
+        after_up = await connection.run_sync(_tables)
+    await engine.dispose()
+
+    assert differences == []
+    assert after_down == {"alembic_version"}
+    assert after_up == {"alembic_version", "event_facts", "doctors", "slots", "tokens"}

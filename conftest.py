@@ -34,6 +34,11 @@ class Infra:
     postgres_url: str  # postgresql+asyncpg://user@host:port, no database
     root: str
     namespaces: list[str] = field(default_factory=list)
+    admin_key: str = field(default_factory=lambda: f"test-admin-{uuid.uuid4().hex}")
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_key}"}
 
     def namespace(self, label: str) -> str:
         """A fresh namespace (queues, exchanges, databases) for one test or module."""
@@ -48,11 +53,13 @@ class Infra:
             "OPD_POSTGRES_URL": self.postgres_url,
             "OPD_NAMESPACE": namespace,
             "OPD_PARTITIONS": str(PARTITIONS),
+            "OPD_ADMIN_KEY": self.admin_key,
         }
 
     def settings(self, cls: type[SettingsT], namespace: str, **overrides: object) -> SettingsT:
         values = {"amqp_url": self.amqp_url, "postgres_url": self.postgres_url,
-                  "namespace": namespace, "partitions": PARTITIONS, **overrides}
+                  "namespace": namespace, "partitions": PARTITIONS,
+                  "admin_key": self.admin_key, **overrides}
         return cls(_env_file=None, **values)  # type: ignore[call-arg]
 
 

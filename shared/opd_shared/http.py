@@ -6,7 +6,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-__all__ = ["install_error_handlers"]
+__all__ = ["ApiError", "install_error_handlers"]
+
+
+class ApiError(Exception):
+    """An answer other than success, raised from anywhere in a request."""
+
+    def __init__(self, status: int, code: str, detail: str,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers
 
 
 def _sentence(error: dict) -> str:
@@ -22,3 +31,8 @@ def install_error_handlers(app: FastAPI) -> None:
         fields = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in errors]
         return JSONResponse({"detail": detail, "code": "validation_error", "errors": fields},
                             status_code=422)
+
+    @app.exception_handler(ApiError)
+    async def refused(request: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse({"detail": error.detail, "code": error.code},
+                            status_code=error.status, headers=error.headers)

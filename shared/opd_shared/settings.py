@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from opd_shared.topology import Topology
@@ -32,6 +32,12 @@ class ServiceSettings(BaseSettings):
     )
     partitions: int = Field(16, ge=1, le=256, description="Command partitions, fixed per deployment")
     timezone: str = Field("Asia/Kolkata", description="The hospital's local time zone")
+    admin_key: SecretStr | None = Field(
+        None, description="Bootstrap admin API key (make run generates one into .env)"
+    )
+    open_reads: bool = Field(
+        False, description="Let kiosks and dashboards read without a key (never names or phones)"
+    )
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -40,6 +46,11 @@ class ServiceSettings(BaseSettings):
     @property
     def database_url(self) -> str:
         return f"{self.postgres_url.rstrip('/')}/{self.namespace}_{self.service}"
+
+    @property
+    def access_database_url(self) -> str:
+        """API keys: one small database every HTTP service of the deployment reads."""
+        return f"{self.postgres_url.rstrip('/')}/{self.namespace}_access"
 
     @property
     def topology(self) -> Topology:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 
 import httpx
@@ -18,17 +19,18 @@ def _eventually(read, until, seconds: float = 10.0):
         time.sleep(0.1)
 
 
-def test_tokens_booked_at_the_gateway_appear_in_queue_view_in_priority_order(system):
+def test_tokens_booked_at_the_gateway_appear_in_queue_view_in_priority_order(system, infra):
     gateway, view = system["gateway"].url, system["queue_view"].url
+    post = functools.partial(httpx.post, headers=infra.admin_headers)
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
-    doctor = httpx.post(f"{gateway}/api/v1/doctors",
+    doctor = post(f"{gateway}/api/v1/doctors",
                         json={"name": "Dr. E2E", "specialization": "ENT", "room": "7"}).json()
-    slot = httpx.post(f"{gateway}/api/v1/slots", json={
+    slot = post(f"{gateway}/api/v1/slots", json={
         "doctor_id": doctor["id"], "date": tomorrow, "start_time": "09:00",
         "end_time": "10:00", "max_capacity": 10}).json()
 
     booked = [
-        httpx.post(f"{gateway}/api/v1/tokens", json={
+        post(f"{gateway}/api/v1/tokens", json={
             "patient_name": f"Patient {source}", "doctor_id": doctor["id"],
             "slot_id": slot["id"], "source": source})
         for source in ("walk_in", "online", "follow_up", "priority")

@@ -7,6 +7,8 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from opd_shared.access import Guard
+from opd_shared.access.store import KeyStore
 from opd_shared.health import add_health_routes
 from opd_shared.http import install_error_handlers
 from opd_shared.logging import configure_logging
@@ -14,6 +16,7 @@ from opd_shared.logging import configure_logging
 from booking_gateway.bus import CommandBus
 from booking_gateway.routes import doctors, slots, tokens
 from booking_gateway.settings import GatewaySettings
+from pydantic import SecretStr
 
 __all__ = ["create_app"]
 
@@ -26,15 +29,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keys = KeyStore(settings.access_database_url, _secret(settings.admin_key))
+        await keys.prepare()
         bus = CommandBus(settings.amqp_url, settings.topology)
         await bus.connect()
         app.state.bus, app.state.settings, app.state.connection = bus, settings, bus.connection
+        app.state.guard, app.state.engine = Guard(keys), keys.engine
         log.info("gateway publishing to %s (%d partitions)", settings.topology.commands_exchange,
                  settings.partitions)
         try:
             yield
         finally:
             await bus.close()
+            await keys.close()
 
     app = FastAPI(title="OPD booking gateway", version="1.0", lifespan=lifespan,
                   description="Bookings, cancellations, emergencies and the token lifecycle.")
@@ -43,3 +50,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     for module in (doctors, slots, tokens):
         app.include_router(module.router)
     return app
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value else None

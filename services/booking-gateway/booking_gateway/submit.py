@@ -10,7 +10,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from opd_shared.access import Caller
 from opd_shared.contracts import CommandEnvelope, ErrorCode, Reply
+from opd_shared.http import ApiError
 
 from booking_gateway.bus import BrokerUnavailable, CommandBus
 
@@ -29,20 +31,23 @@ STATUS_OF: dict[ErrorCode, int] = {
 }
 
 
-def _identity(request: Request, command: Any) -> tuple[str, uuid.UUID, str]:
+def _identity(request: Request, caller: Caller, command: Any) -> tuple[str, uuid.UUID, str]:
     """A retried request with the same Idempotency-Key becomes the same command id.
-    Without a key one is made up, and a 202 hands it back so the client can ask again."""
+    Keys are per caller, so two apps that pick the same key never meet. Without a key one
+    is made up, and a 202 hands it back so the client can ask again."""
     body = json.dumps(command.model_dump(mode="json"), sort_keys=True)
     fingerprint = hashlib.sha256(f"{request.url.path}\n{body}".encode()).hexdigest()
     key = request.headers.get("Idempotency-Key") or uuid.uuid4().hex
-    return key, uuid.uuid5(_IDEMPOTENCY, key), fingerprint
+    if len(key) > 200:
+        raise ApiError(422, "validation_error", "Idempotency-Key: at most 200 characters")
+    return key, uuid.uuid5(_IDEMPOTENCY, f"{caller.actor}\n{key}"), fingerprint
 
 
-async def submit(bus: CommandBus, request: Request, command: Any, timeout: float,
-                 created: bool = False) -> JSONResponse:
-    key, command_id, fingerprint = _identity(request, command)
+async def submit(bus: CommandBus, request: Request, caller: Caller, command: Any,
+                 timeout: float, created: bool = False) -> JSONResponse:
+    key, command_id, fingerprint = _identity(request, caller, command)
     envelope = CommandEnvelope(command_id=command_id, issued_at=dt.datetime.now(dt.UTC),
-                               fingerprint=fingerprint, command=command)
+                               fingerprint=fingerprint, actor=caller.actor, command=command)
     try:
         reply = await bus.send(envelope, timeout)
     except BrokerUnavailable as error:

@@ -12,8 +12,9 @@ from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
 
 
-def _client(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+def _client(app, headers: dict[str, str]) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw",
+                             headers=headers)
 
 
 async def test_a_command_queued_without_an_allocator_is_decided_once_it_comes(infra):
@@ -22,7 +23,7 @@ async def test_a_command_queued_without_an_allocator_is_decided_once_it_comes(in
     allocator = create_allocator(infra.settings(AllocatorSettings, namespace))
     body = {"name": "Dr. Later", "specialization": "Cardiology"}
 
-    async with LifespanManager(gateway) as started, _client(started.app) as client:
+    async with LifespanManager(gateway) as started, _client(started.app, infra.admin_headers) as client:
         pending = await client.post("/api/v1/doctors", json=body)
         key = pending.headers["Idempotency-Key"]
         async with LifespanManager(allocator):
@@ -40,7 +41,7 @@ async def test_the_gateway_answers_503_with_retry_after_when_the_broker_is_gone(
     gateway = create_gateway(infra.settings(GatewaySettings, infra.namespace("gw503")))
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
 
-    async with LifespanManager(gateway) as started, _client(started.app) as client:
+    async with LifespanManager(gateway) as started, _client(started.app, infra.admin_headers) as client:
         await gateway.state.bus.connection.close()
         response = await client.post("/api/v1/slots", json={
             "doctor_id": 1, "date": tomorrow, "start_time": "09:00", "end_time": "10:00",

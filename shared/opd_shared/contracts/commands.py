@@ -135,4 +135,5 @@ class CommandEnvelope(BaseModel):
     command_id: uuid.UUID
     issued_at: dt.datetime
     fingerprint: str = Field(description="Hash of the request, to refuse a reused Idempotency-Key")
+    actor: str | None = Field(None, description="Who asked: the API key's id and name")
     command: Command

@@ -39,7 +39,8 @@ class EventEnvelope(BaseModel):
     doctor_id: int
     seq: int = Field(ge=1, description="Per-doctor sequence: 1, 2, 3 ... without gaps")
     occurred_at: dt.datetime
-    command_id: uuid.UUID | None = None
+    command_id: uuid.UUID | None = Field(None, description="The request that caused it")
+    actor: str | None = Field(None, description="Who asked: the API key's id and name")
     doctor: DoctorRecord | None = None
     slots: list[SlotRecord] = []
     tokens: list[TokenRecord] = []

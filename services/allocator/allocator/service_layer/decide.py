@@ -39,7 +39,7 @@ async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime) -
         async with uow.savepoint():
             handler = HANDLERS[type(envelope.command)]
             result, doctor, changes = await handler(uow, envelope.command, now)
-            await uow.outbox.add(await _events(uow, envelope.command_id, doctor, changes, now))
+            await uow.outbox.add(await _events(uow, envelope, doctor, changes, now))
         reply = Reply(command_id=envelope.command_id, ok=True, result=result)
     except DomainError as refused:
         reply = Reply(command_id=envelope.command_id, ok=False, code=ErrorCode(refused.code),
@@ -48,14 +48,14 @@ async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime) -
     return reply
 
 
-async def _events(uow: UnitOfWork, command_id: uuid.UUID, doctor: Doctor,
+async def _events(uow: UnitOfWork, envelope: CommandEnvelope, doctor: Doctor,
                   changes: list[Change], now: dt.datetime) -> list[EventEnvelope]:
     """Each change becomes one event with the doctor's next sequence number."""
     seqs = await uow.schedules.next_event_seqs(doctor.id, len(changes))
     return [
         EventEnvelope(
             event_id=uuid.uuid4(), type=EventType(change.type), doctor_id=doctor.id, seq=seq,
-            occurred_at=now, command_id=command_id,
+            occurred_at=now, command_id=envelope.command_id, actor=envelope.actor,
             doctor=DoctorRecord.model_validate(doctor) if change.type == "doctor.registered"
             else None,
             slots=[SlotRecord.model_validate(s) for s in change.slots],

@@ -25,7 +25,8 @@ async def gateway(infra) -> AsyncIterator[httpx.AsyncClient]:
     front = create_gateway(infra.settings(GatewaySettings, namespace))
     async with LifespanManager(allocator), LifespanManager(front) as started:
         transport = httpx.ASGITransport(app=started.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway",
+                                     headers=infra.admin_headers) as client:
             client.allocator_settings = settings  # type: ignore[attr-defined]
             yield client
 

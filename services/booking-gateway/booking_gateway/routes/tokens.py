@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
+from opd_shared.access import Caller, Permission
+from opd_shared.access.guard import requires
 from opd_shared.contracts import BookToken, CancelToken, ChangeTokenStatus, ReallocateToken
+from opd_shared.http import ApiError
 from opd_shared.vocabulary import TokenStatus
 
 from booking_gateway.deps import Bus, Settings
@@ -11,45 +14,62 @@ from booking_gateway.submit import submit
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
 TokenId = Path(ge=1, le=2**62)
+# Which permission each status asks for: the desk checks patients in, staff do the rest.
+STATUS_PERMISSION = {
+    TokenStatus.CHECKED_IN: Permission.CHECK_IN,
+    TokenStatus.CANCELLED: Permission.CANCEL,
+}
 
 
 @router.post("", status_code=201, summary="Book a token (emergency=true always gets in)")
 async def book(body: TokenIn, request: Request, bus: Bus, settings: Settings,
-               emergency: bool = Query(False)) -> JSONResponse:
+               emergency: bool = Query(False), caller: Caller = requires()) -> JSONResponse:
+    """An online app books `online` only; emergencies are for the desk and staff."""
+    if not caller.may_book(body.source):
+        raise ApiError(403, "forbidden", f"a {caller.role} key may not book {body.source}")
+    if emergency and not caller.can(Permission.BOOK_EMERGENCY):
+        raise ApiError(403, "forbidden", f"a {caller.role} key may not book emergencies")
     command = BookToken(**body.model_dump(), emergency=emergency)
-    return await submit(bus, request, command, settings.reply_timeout_s, created=True)
+    return await submit(bus, request, caller, command, settings.reply_timeout_s, created=True)
 
 
 @router.post("/{token_id}/cancel", summary="Cancel a token; its place is freed once")
 async def cancel(request: Request, bus: Bus, settings: Settings, token_id: int = TokenId,
-                 reason: str | None = Query(None, max_length=500)) -> JSONResponse:
+                 reason: str | None = Query(None, max_length=500),
+                 caller: Caller = requires(Permission.CANCEL)) -> JSONResponse:
     command = CancelToken(token_id=token_id, reason=reason)
-    return await submit(bus, request, command, settings.reply_timeout_s)
+    return await submit(bus, request, caller, command, settings.reply_timeout_s)
 
 
 @router.post("/{token_id}/reallocate", summary="Move a waiting token to another slot")
 async def reallocate(body: ReallocateIn, request: Request, bus: Bus, settings: Settings,
-                     token_id: int = TokenId) -> JSONResponse:
+                     token_id: int = TokenId,
+                     caller: Caller = requires(Permission.REALLOCATE)) -> JSONResponse:
     command = ReallocateToken(token_id=token_id, **body.model_dump())
-    return await submit(bus, request, command, settings.reply_timeout_s)
+    return await submit(bus, request, caller, command, settings.reply_timeout_s)
 
 
 @router.patch("/{token_id}/status", summary="Set a token's status (seed compatibility)")
 async def set_status(body: StatusIn, request: Request, bus: Bus, settings: Settings,
-                     token_id: int = TokenId) -> JSONResponse:
+                     token_id: int = TokenId, caller: Caller = requires()) -> JSONResponse:
+    needed = STATUS_PERMISSION.get(body.status, Permission.LIFECYCLE)
+    if not caller.can(needed):
+        raise ApiError(403, "forbidden", f"a {caller.role} key may not set {body.status}")
     command = ChangeTokenStatus(token_id=token_id, status=body.status)
-    return await submit(bus, request, command, settings.reply_timeout_s)
+    return await submit(bus, request, caller, command, settings.reply_timeout_s)
 
 
 def _lifecycle_route(path: str, status: TokenStatus, summary: str) -> None:
+    needed = STATUS_PERMISSION.get(status, Permission.LIFECYCLE)
+
     @router.post(f"/{{token_id}}/{path}", summary=summary, name=path)
-    async def move(request: Request, bus: Bus, settings: Settings,
-                   token_id: int = TokenId) -> JSONResponse:
+    async def move(request: Request, bus: Bus, settings: Settings, token_id: int = TokenId,
+                   caller: Caller = requires(needed)) -> JSONResponse:
         command = ChangeTokenStatus(token_id=token_id, status=status)
-        return await submit(bus, request, command, settings.reply_timeout_s)
+        return await submit(bus, request, caller, command, settings.reply_timeout_s)
 
 
-_lifecycle_route("check-in", TokenStatus.CHECKED_IN, "The patient has arrived")
-_lifecycle_route("start", TokenStatus.CONSULTING, "The consultation starts")
-_lifecycle_route("complete", TokenStatus.COMPLETED, "The consultation is over")
-_lifecycle_route("no-show", TokenStatus.NO_SHOW, "The patient did not come")
+_lifecycle_route("check-in", TokenStatus.CHECKED_IN, "The patient has arrived (desk)")
+_lifecycle_route("start", TokenStatus.CONSULTING, "The consultation starts (staff)")
+_lifecycle_route("complete", TokenStatus.COMPLETED, "The consultation is over (staff)")
+_lifecycle_route("no-show", TokenStatus.NO_SHOW, "The patient did not come (staff)")

@@ -1,0 +1,51 @@
+"""Create, list and revoke API keys: `python -m opd_shared.access --help`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from opd_shared.access.roles import Role
+from opd_shared.access.store import KeyStore
+from opd_shared.settings import ServiceSettings
+
+
+async def _run(args: argparse.Namespace) -> int:
+    store = KeyStore(ServiceSettings().access_database_url)
+    try:
+        await store.prepare()
+        if args.command == "create":
+            record, key = await store.create(args.name, Role(args.role), args.rate)
+            print(f"key {record.id} ({record.name}, {record.role}, {record.rate_per_minute}/min):")
+            print(key)
+            print("Keep it now: it is stored only as a hash and cannot be shown again.")
+        elif args.command == "revoke":
+            if not await store.revoke(args.id):
+                print(f"no active key {args.id}")
+                return 1
+            print(f"key {args.id} revoked")
+        else:
+            for r in await store.all():
+                state = "revoked" if r.revoked else "active"
+                print(f"{r.id:>5}  {r.role:<8} {r.rate_per_minute:>6}/min  {state:<8} {r.name}")
+        return 0
+    finally:
+        await store.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m opd_shared.access",
+                                     description="Manage the OPD API keys.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create", help="make a key and print it once")
+    create.add_argument("--name", required=True, help="who uses it, e.g. 'Web booking app'")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--rate", type=int, help="requests a minute (default by role)")
+    revoke = commands.add_parser("revoke", help="stop a key from working")
+    revoke.add_argument("id", type=int)
+    commands.add_parser("list", help="every key, without the secrets")
+    return asyncio.run(_run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""The api_keys table and its look-ups (cached briefly: a revocation bites within seconds)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from opd_shared.access.keys import hash_key, new_key
+from opd_shared.access.roles import DEFAULT_RATE_PER_MINUTE, Role
+from opd_shared.database import migrate
+
+__all__ = ["KeyRecord", "KeyStore", "metadata"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s",
+                                       "uq": "uq_%(table_name)s_%(column_0_name)s"})
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(80), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("rate_per_minute", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    id: int
+    name: str
+    role: Role
+    rate_per_minute: int
+    revoked: bool = False
+
+
+BOOTSTRAP_ADMIN = KeyRecord(0, "bootstrap-admin", Role.ADMIN, DEFAULT_RATE_PER_MINUTE[Role.ADMIN])
+
+
+class KeyStore:
+    def __init__(self, url: str, admin_key: str | None = None, ttl_s: float = 5.0) -> None:
+        self.url = url
+        self.engine = create_async_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
+        self.admin_hash = hash_key(admin_key) if admin_key else None
+        self.ttl_s = ttl_s
+        self._cache: dict[str, tuple[float, KeyRecord | None]] = {}
+
+    async def prepare(self) -> None:
+        await migrate(self.url, MIGRATIONS)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def find(self, key: str) -> KeyRecord | None:
+        digest = hash_key(key)
+        if self.admin_hash and hmac.compare_digest(digest, self.admin_hash):
+            return BOOTSTRAP_ADMIN
+        cached = self._cache.get(digest)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(api_keys).where(
+                api_keys.c.key_hash == digest, api_keys.c.revoked_at.is_(None)))).first()
+        record = _record(row) if row else None
+        self._cache[digest] = (time.monotonic() + self.ttl_s, record)
+        return record
+
+    async def create(self, name: str, role: Role, rate_per_minute: int | None = None,
+                     ) -> tuple[KeyRecord, str]:
+        """A new key; the plain key is returned once and never stored."""
+        key = new_key()
+        rate = rate_per_minute or DEFAULT_RATE_PER_MINUTE[role]
+        async with self.engine.begin() as conn:
+            key_id = await conn.scalar(insert(api_keys).values(
+                name=name, role=role.value, key_hash=hash_key(key), rate_per_minute=rate,
+                created_at=dt.datetime.now(dt.UTC)).returning(api_keys.c.id))
+        return KeyRecord(int(key_id), name, role, rate), key
+
+    async def revoke(self, key_id: int) -> bool:
+        async with self.engine.begin() as conn:
+            done = await conn.execute(update(api_keys).where(
+                api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None),
+            ).values(revoked_at=dt.datetime.now(dt.UTC)))
+        return done.rowcount == 1
+
+    async def all(self) -> list[KeyRecord]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(api_keys).order_by(api_keys.c.id))).all()
+        return [_record(row) for row in rows]
+
+
+def _record(row) -> KeyRecord:  # type: ignore[no-untyped-def]
+    return KeyRecord(row.id, row.name, Role(row.role), row.rate_per_minute,
+                     revoked=row.revoked_at is not None)

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 import aio_pika
 import asyncpg
+from opd_shared.access.keys import new_key
 from opd_shared.settings import ServiceSettings
 from sqlalchemy.engine import make_url
 from yarl import URL
 
+ENV_FILE = Path(".env")
 HOW_TO_START = {
     "RabbitMQ": "start it with `rabbitmq-server -detached`, or `docker compose up -d rabbitmq`",
     "PostgreSQL": "start it with `pg_ctlcluster $(ls /etc/postgresql) main start`, "
@@ -39,6 +42,17 @@ async def _check(settings: ServiceSettings) -> list[str]:
     return problems
 
 
+def _ensure_admin_key(settings: ServiceSettings) -> str:
+    """A newcomer can try the API at once: without OPD_ADMIN_KEY, make one and keep it."""
+    if settings.admin_key:
+        return settings.admin_key.get_secret_value()
+    key = new_key()
+    with ENV_FILE.open("a") as env:
+        env.write(f"OPD_ADMIN_KEY={key}\n")
+    print(f"Generated an admin API key into {ENV_FILE} (git-ignored).")
+    return key
+
+
 def main() -> int:
     settings = ServiceSettings()
     problems = asyncio.run(_check(settings))
@@ -48,7 +62,10 @@ def main() -> int:
         print("make run: set OPD_AMQP_URL / OPD_POSTGRES_URL to use other servers.",
               file=sys.stderr)
         return 1
+    key = _ensure_admin_key(settings)
     print("OPD token system starting (Ctrl-C stops every service):")
+    print(f"  admin API key    {key}")
+    print(f"                   curl -H 'Authorization: Bearer {key}' ...")
     print("  booking gateway  http://127.0.0.1:8000/docs")
     print("  queue view       http://127.0.0.1:8001/docs   kiosk: http://127.0.0.1:8001/display")
     print("  analytics        http://127.0.0.1:8002/docs")

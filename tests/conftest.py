@@ -69,22 +69,30 @@ class Service:
 @dataclass
 class System:
     services: dict[str, Service]
+    namespace: str
+    postgres_url: str
 
     def __getitem__(self, name: str) -> Service:
         return self.services[name]
+
+    @property
+    def allocator_dsn(self) -> str:
+        server = self.postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+        return f"{server}/{self.namespace}_allocator"
 
 
 @pytest.fixture(scope="module")
 def system(infra) -> Iterator[System]:
     """All four services as processes, in a namespace of their own."""
-    env = infra.env(infra.namespace("sys"))
+    namespace = infra.namespace("sys")
+    env = infra.env(namespace)
     services = {name: Service(name, env) for name in APPS}
     try:
         for service in services.values():
             service.start()
         for service in services.values():
             service.wait_ready()
-        yield System(services)
+        yield System(services, namespace, infra.postgres_url)
     finally:
         for service in services.values():
             service.stop()

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from opd_shared.vocabulary import Source, TokenStatus
-
 from allocator.domain.errors import InvalidTransition
+from opd_shared.vocabulary import Source, TokenStatus
 
 __all__ = ["HOLDS_PLACE", "TRANSITIONS", "WAITING", "Doctor", "Slot", "Token"]
 
@@ -69,7 +68,8 @@ class Token:
     def transition(self, to: TokenStatus, now: dt.datetime) -> None:
         """The only way a token's status changes."""
         if to not in TRANSITIONS[self.status]:
-            raise InvalidTransition(f"token {self.token_number} cannot go from {self.status} to {to}")
+            raise InvalidTransition(
+                f"token {self.token_number} cannot go from {self.status} to {to}")
         self.status = to
         if to is S.CHECKED_IN:
             self.checked_in_at = now

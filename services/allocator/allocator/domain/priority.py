@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from opd_shared.vocabulary import SOURCE_WEIGHTS, Source
-
 from allocator.domain.model import Token
+from opd_shared.vocabulary import SOURCE_WEIGHTS, Source
 
 __all__ = ["priority_score", "queue_order"]
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from opd_shared.vocabulary import Source, TokenStatus
-
 from allocator.domain.errors import (
     InvalidRequest,
     InvalidTransition,
@@ -17,6 +15,7 @@ from allocator.domain.errors import (
 )
 from allocator.domain.model import Doctor, Slot, Token
 from allocator.domain.priority import priority_score, queue_order
+from opd_shared.vocabulary import Source, TokenStatus
 
 __all__ = ["Booking", "Change", "Schedule"]
 
@@ -67,6 +66,8 @@ class Schedule:
         """Slots of one doctor never overlap; touching end to start is fine."""
         if slot.start_time >= slot.end_time:
             raise InvalidRequest("a slot must end after it starts")
+        if slot.max_capacity < 1:  # a slot with no place has no time per patient (see delay)
+            raise InvalidRequest("a slot must have at least one place")
         if slot.is_over(_local(now)):
             raise SlotClosed(f"the slot {slot.date} {slot.end_time:%H:%M} is already over")
         for other in self.slots.values():

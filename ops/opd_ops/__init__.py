@@ -1,0 +1,1 @@
+"""Operators' tools that look across services: reconcile, bench, simulate."""

@@ -1,0 +1,130 @@
+"""The waiting-hall display in real headless Chromium, over the four services as processes:
+bookings and calls made at the gateway show on the page within 2 s, without a reload,
+and no patient's name ever reaches the page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = [ROOT / "artifacts" / "display.png", ROOT / "docs" / "images" / "display.png"]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+BOUND_MS = 2000  # the page must show a change this soon after the gateway answered
+# A morning in the hall: tomorrow in the hospital's zone, so every slot is still ahead
+# whenever the test runs; call-next is given the slot, so any date works.
+DAY = (dt.datetime.now(ZoneInfo("Asia/Kolkata")).date() + dt.timedelta(days=1)).isoformat()
+DOCTORS = [("Dr. Asha Rao", "ENT", "3"), ("Dr. Vikram Sen", "Cardiology", "5"),
+           ("Dr. Leela Nair", "Paediatrics", "8"), ("Dr. Imran Khan", "Orthopaedics", "11")]
+PATIENTS = (f"{first} {last}" for first, last in itertools.product(
+    ["Rahul", "Priya", "Sunita", "Arjun", "Kavya", "Rohan", "Meena", "Farah"],
+    ["Verma", "Sharma", "Pillai", "Ghosh"]))
+
+
+class Gateway:
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        self.http = httpx.Client(base_url=url, headers=headers, timeout=10)
+        self.names: list[str] = []
+
+    def post(self, path: str, **body: object) -> dict:
+        response = self.http.post(path, json=body or None)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    def doctor_with_slot(self, name: str, specialization: str, room: str) -> dict:
+        doctor = self.post("/api/v1/doctors", name=name, specialization=specialization,
+                           room=room)
+        return self.post("/api/v1/slots", doctor_id=doctor["id"], date=DAY,
+                         start_time="09:00", end_time="12:00", max_capacity=18)
+
+    def book(self, slot: dict, source: str = "walk_in", emergency: bool = False) -> str:
+        name = next(PATIENTS)
+        self.names.append(name)
+        path = "/api/v1/tokens" + ("?emergency=true" if emergency else "")
+        return self.post(path, patient_name=name, patient_phone="+91 98450 12345",
+                         doctor_id=slot["doctor_id"], slot_id=slot["id"],
+                         source=source)["token_number"]
+
+    def call_next(self, slot: dict) -> str:
+        return self.post(f"/api/v1/doctors/{slot['doctor_id']}/call-next"
+                         f"?slot_id={slot['id']}")["token_number"]
+
+
+@pytest.fixture(scope="module")
+def page(system) -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                             args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        yield page
+        browser.close()
+
+
+def _shows(page: Page, card: int, selector: str, text: str) -> None:
+    """Wait (bounded) until the `card`-th board's `selector` holds `text`."""
+    page.wait_for_function(
+        """([card, selector, text]) => {
+            const board = document.querySelectorAll('.card')[card];
+            return !!board && board.querySelector(selector).textContent.includes(text);
+        }""", arg=[card, selector, text], timeout=BOUND_MS)
+
+
+def _digits(token_number: str) -> str:
+    return token_number.rsplit("-", 1)[1]
+
+
+def _no_names(page: Page, names: list[str]) -> None:
+    text, html = page.inner_text("body"), page.content()
+    assert [n for n in names if n in text or n in html] == []
+    assert "98450" not in html
+
+
+def test_the_display_follows_bookings_and_calls_live_and_never_shows_a_name(
+    system, infra, page
+) -> None:
+    gateway = Gateway(system["gateway"].url, infra.admin_headers)
+    slots = [gateway.doctor_with_slot(*doctor) for doctor in DOCTORS]
+    query = ",".join(str(s["doctor_id"]) for s in slots)
+    page.goto(f"{system['queue_view'].url}/display?doctors={query}&date={DAY}")
+    page.wait_for_selector("#status.live", timeout=10_000)
+    page.evaluate("window.sameDocument = true")
+
+    first = gateway.book(slots[0], "online")
+    _shows(page, 0, ".next-list", _digits(first))
+    assert gateway.call_next(slots[0]) == first
+    _shows(page, 0, ".now-token", _digits(first))
+
+    _busy_morning(gateway, slots, page)
+    assert page.evaluate("window.sameDocument") is True  # updated in place, never reloaded
+    _no_names(page, gateway.names)
+    for shot in SHOTS:
+        shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS[0]))
+    shutil.copyfile(SHOTS[0], SHOTS[1])
+
+
+def _busy_morning(gateway: Gateway, slots: list[dict], page: Page) -> None:
+    """Queues of every kind on four doctors; three of them are seeing someone."""
+    plan = [["follow_up", "walk_in", "online", "walk_in"],
+            ["priority", "online", "walk_in", "follow_up", "walk_in"],
+            ["online", "walk_in", "walk_in"], ["walk_in", "online"]]
+    for slot, sources in zip(slots, plan, strict=True):
+        for source in sources:
+            gateway.book(slot, source)
+    emergency = gateway.book(slots[1], "priority", emergency=True)
+    gateway.call_next(slots[0])
+    called = [gateway.call_next(slots[1]), gateway.call_next(slots[2])]
+    assert called[0] == emergency  # emergencies are seen first
+    _shows(page, 1, ".now-token", _digits(called[0]))
+    _shows(page, 2, ".now-token", _digits(called[1]))
+    _shows(page, 3, ".waiting", "2 waiting")

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 import asyncpg
+
 from opd_shared.settings import ServiceSettings
 
 __all__ = ["Report", "reconcile", "wait_until_reconciled"]
@@ -57,8 +58,9 @@ async def reconcile(postgres_url: str, namespace: str) -> Report:
     truth_slots = await _rows(dsn["allocator"], SLOTS)
     report = Report(tokens=len(truth_tokens), slots=len(truth_slots))
     for model in READ_MODELS:
-        report.differences += _compare("token", model, truth_tokens, await _rows(dsn[model], TOKENS))
-        report.differences += _compare("slot", model, truth_slots, await _rows(dsn[model], SLOTS))
+        tokens, slots = await _rows(dsn[model], TOKENS), await _rows(dsn[model], SLOTS)
+        report.differences += _compare("token", model, truth_tokens, tokens)
+        report.differences += _compare("slot", model, truth_slots, slots)
     return report
 
 

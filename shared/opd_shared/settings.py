@@ -30,7 +30,9 @@ class ServiceSettings(BaseSettings):
         pattern=r"^[a-z][a-z0-9_]{0,30}$",
         description="Prefix of every exchange, queue and database name of this deployment",
     )
-    partitions: int = Field(16, ge=1, le=256, description="Command partitions, fixed per deployment")
+    partitions: int = Field(
+        16, ge=1, le=256, description="Command partitions, fixed for a deployment (ids use it)"
+    )
     timezone: str = Field("Asia/Kolkata", description="The hospital's local time zone")
     admin_key: SecretStr | None = Field(
         None, description="Bootstrap admin API key (make run generates one into .env)"

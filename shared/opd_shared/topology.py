@@ -20,6 +20,7 @@ __all__ = [
     "partition_of_record",
 ]
 
+READ_MODELS = ("queue_view", "analytics")
 # A command is tried this many times before the broker dead-letters it.
 DELIVERY_LIMIT = 5
 
@@ -82,7 +83,7 @@ class Topology:
             "x-dead-letter-exchange": self.dead_letter_exchange,
         }
 
-    def all_queue_names(self, consumers: tuple[str, ...] = ("queue_view", "analytics")) -> list[str]:
+    def all_queue_names(self, consumers: tuple[str, ...] = READ_MODELS) -> list[str]:
         return [
             *(self.partition_queue(p) for p in range(self.partitions)),
             *(self.consumer_queue(c) for c in consumers),

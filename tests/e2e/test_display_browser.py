@@ -47,13 +47,13 @@ class Gateway:
         return self.post("/api/v1/slots", doctor_id=doctor["id"], date=DAY,
                          start_time="09:00", end_time="12:00", max_capacity=18)
 
-    def book(self, slot: dict, source: str = "walk_in", emergency: bool = False) -> str:
+    def book(self, slot: dict, source: str = "walk_in", emergency: bool = False) -> dict:
         name = next(PATIENTS)
         self.names.append(name)
         path = "/api/v1/tokens" + ("?emergency=true" if emergency else "")
         return self.post(path, patient_name=name, patient_phone="+91 98450 12345",
                          doctor_id=slot["doctor_id"], slot_id=slot["id"],
-                         source=source)["token_number"]
+                         source=source)
 
     def call_next(self, slot: dict) -> str:
         return self.post(f"/api/v1/doctors/{slot['doctor_id']}/call-next"
@@ -99,10 +99,11 @@ def test_the_display_follows_bookings_and_calls_live_and_never_shows_a_name(
     page.wait_for_selector("#status.live", timeout=10_000)
     page.evaluate("window.sameDocument = true")
 
-    first = gateway.book(slots[0], "online")
+    first = gateway.book(slots[0], "online")["token_number"]
     _shows(page, 0, ".next-list", _digits(first))
     assert gateway.call_next(slots[0]) == first
     _shows(page, 0, ".now-token", _digits(first))
+    assert "called" in page.locator(".card").first.get_attribute("class")  # announced
 
     _busy_morning(gateway, slots, page)
     assert page.evaluate("window.sameDocument") is True  # updated in place, never reloaded
@@ -114,17 +115,22 @@ def test_the_display_follows_bookings_and_calls_live_and_never_shows_a_name(
 
 
 def _busy_morning(gateway: Gateway, slots: list[dict], page: Page) -> None:
-    """Queues of every kind on four doctors; three of them are seeing someone."""
+    """Queues of every kind on four doctors; three are seeing someone, an emergency waits
+    in one queue and a patient has checked in at another."""
     plan = [["follow_up", "walk_in", "online", "walk_in"],
             ["priority", "online", "walk_in", "follow_up", "walk_in"],
-            ["online", "walk_in", "walk_in"], ["walk_in", "online"]]
-    for slot, sources in zip(slots, plan, strict=True):
-        for source in sources:
-            gateway.book(slot, source)
-    emergency = gateway.book(slots[1], "priority", emergency=True)
+            ["online", "walk_in", "walk_in"], ["walk_in", "online", "walk_in"]]
+    booked = [[gateway.book(slot, source) for source in sources]
+              for slot, sources in zip(slots, plan, strict=True)]
+    emergency = gateway.book(slots[1], "priority", emergency=True)["token_number"]
     gateway.call_next(slots[0])
     called = [gateway.call_next(slots[1]), gateway.call_next(slots[2])]
+    waiting = gateway.book(slots[2], "priority", emergency=True)["token_number"]
+    gateway.post(f"/api/v1/tokens/{booked[3][2]['id']}/check-in")
+
     assert called[0] == emergency  # emergencies are seen first
     _shows(page, 1, ".now-token", _digits(called[0]))
     _shows(page, 2, ".now-token", _digits(called[1]))
-    _shows(page, 3, ".waiting", "2 waiting")
+    _shows(page, 2, ".next-list", "Emergency")
+    _shows(page, 2, ".next-list", _digits(waiting))
+    _shows(page, 3, ".next-list", "Here")

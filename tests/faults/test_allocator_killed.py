@@ -6,6 +6,7 @@ import asyncio
 import signal
 
 import httpx
+
 from opd_ops.checks import over_capacity, tokens_by_patient
 from opd_ops.reconcile import wait_until_reconciled
 from opd_ops.stream import Ledger, open_schedule, settle_pending, stream
@@ -21,7 +22,7 @@ async def test_killing_the_allocator_mid_stream_loses_and_doubles_nothing(system
         ledger = Ledger()
 
         async def crash_and_restart() -> None:
-            while len(ledger.answers) < BOOKINGS // 3:
+            while len(ledger.answers) < BOOKINGS // 3:  # noqa: ASYNC110 - polling a counter
                 await asyncio.sleep(0.02)
             allocator.stop(signal.SIGKILL)
             await asyncio.sleep(0.5)

@@ -11,9 +11,6 @@ from pathlib import Path
 
 import aio_pika
 from fastapi import FastAPI
-from opd_shared.database import migrate
-from opd_shared.health import add_health_routes
-from opd_shared.logging import configure_logging
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from allocator.adapters.orm import map_domain
@@ -22,6 +19,9 @@ from allocator.entrypoints.batches import BatchDecider
 from allocator.entrypoints.consumer import PartitionConsumer
 from allocator.entrypoints.relay import relay_outbox
 from allocator.settings import AllocatorSettings
+from opd_shared.database import migrate
+from opd_shared.health import add_health_routes
+from opd_shared.logging import configure_logging
 
 __all__ = ["create_app"]
 

@@ -14,6 +14,7 @@ import uuid
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
+
 from opd_shared.contracts import CommandEnvelope, Reply
 from opd_shared.topology import Topology
 
@@ -45,13 +46,13 @@ class CommandBus:
     async def close(self) -> None:
         await self.connection.close()
 
-    async def send(self, envelope: CommandEnvelope, timeout: float) -> Reply | None:
-        """The allocator's reply, or None when it did not come within `timeout`."""
+    async def send(self, envelope: CommandEnvelope, wait_s: float) -> Reply | None:
+        """The allocator's reply, or None when it did not come within `wait_s` seconds."""
         key = str(envelope.command_id)
         future = self.waiting.setdefault(key, asyncio.get_running_loop().create_future())
         try:
             await self._publish(envelope)
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
+            return await asyncio.wait_for(asyncio.shield(future), wait_s)
         except TimeoutError:
             return None
         finally:

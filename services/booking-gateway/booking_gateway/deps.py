@@ -6,8 +6,10 @@ from fastapi import Depends, Request
 
 from booking_gateway.bus import CommandBus
 from booking_gateway.settings import GatewaySettings
+from opd_shared.access import Caller, Permission
+from opd_shared.access.guard import requires
 
-__all__ = ["Bus", "Settings"]
+__all__ = ["AnyCaller", "Bus", "Canceller", "Reallocator", "Scheduler", "Settings", "Staff"]
 
 
 def _bus(request: Request) -> CommandBus:
@@ -20,3 +22,10 @@ def _settings(request: Request) -> GatewaySettings:
 
 Bus = Annotated[CommandBus, Depends(_bus)]
 Settings = Annotated[GatewaySettings, Depends(_settings)]
+
+# Who may call: each alias answers 401/403/429 before the route runs.
+AnyCaller = Annotated[Caller, requires()]
+Scheduler = Annotated[Caller, requires(Permission.MANAGE_SCHEDULE)]
+Staff = Annotated[Caller, requires(Permission.LIFECYCLE)]
+Canceller = Annotated[Caller, requires(Permission.CANCEL)]
+Reallocator = Annotated[Caller, requires(Permission.REALLOCATE)]

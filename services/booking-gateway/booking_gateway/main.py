@@ -7,16 +7,16 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from pydantic import SecretStr
+
+from booking_gateway.bus import CommandBus
+from booking_gateway.routes import doctors, slots, tokens
+from booking_gateway.settings import GatewaySettings
 from opd_shared.access import Guard
 from opd_shared.access.store import KeyStore
 from opd_shared.health import add_health_routes
 from opd_shared.http import install_error_handlers
 from opd_shared.logging import configure_logging
-
-from booking_gateway.bus import CommandBus
-from booking_gateway.routes import doctors, slots, tokens
-from booking_gateway.settings import GatewaySettings
-from pydantic import SecretStr
 
 __all__ = ["create_app"]
 

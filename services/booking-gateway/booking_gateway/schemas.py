@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
 from opd_shared.contracts.commands import Id, Name, Phone, Text
 from opd_shared.vocabulary import Source, TokenStatus
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = ["DelayIn", "DoctorIn", "ReallocateIn", "SlotIn", "StatusIn", "TokenIn"]
 

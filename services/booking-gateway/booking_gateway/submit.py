@@ -10,11 +10,11 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+
+from booking_gateway.bus import BrokerUnavailable, CommandBus
 from opd_shared.access import Caller
 from opd_shared.contracts import CommandEnvelope, ErrorCode, Reply
 from opd_shared.http import ApiError
-
-from booking_gateway.bus import BrokerUnavailable, CommandBus
 
 __all__ = ["submit"]
 
@@ -44,12 +44,12 @@ def _identity(request: Request, caller: Caller, command: Any) -> tuple[str, uuid
 
 
 async def submit(bus: CommandBus, request: Request, caller: Caller, command: Any,
-                 timeout: float, created: bool = False) -> JSONResponse:
+                 wait_s: float, created: bool = False) -> JSONResponse:
     key, command_id, fingerprint = _identity(request, caller, command)
     envelope = CommandEnvelope(command_id=command_id, issued_at=dt.datetime.now(dt.UTC),
                                fingerprint=fingerprint, actor=caller.actor, command=command)
     try:
-        reply = await bus.send(envelope, timeout)
+        reply = await bus.send(envelope, wait_s)
     except BrokerUnavailable as error:
         return JSONResponse({"detail": f"{error}; try again shortly", "code": "unavailable"},
                             status_code=503, headers={"Retry-After": "5"})

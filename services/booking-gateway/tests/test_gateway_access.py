@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+
 from allocator.main import create_app as create_allocator
 from allocator.settings import AllocatorSettings
-from asgi_lifespan import LifespanManager
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
 from opd_shared.access import Role

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import httpx
+from asgi_lifespan import LifespanManager
+
 from allocator.main import create_app as create_allocator
 from allocator.settings import AllocatorSettings
-from asgi_lifespan import LifespanManager
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
 
@@ -23,7 +24,8 @@ async def test_a_command_queued_without_an_allocator_is_decided_once_it_comes(in
     allocator = create_allocator(infra.settings(AllocatorSettings, namespace))
     body = {"name": "Dr. Later", "specialization": "Cardiology"}
 
-    async with LifespanManager(gateway) as started, _client(started.app, infra.admin_headers) as client:
+    async with LifespanManager(gateway) as started, \
+            _client(started.app, infra.admin_headers) as client:
         pending = await client.post("/api/v1/doctors", json=body)
         key = pending.headers["Idempotency-Key"]
         async with LifespanManager(allocator):
@@ -41,7 +43,8 @@ async def test_the_gateway_answers_503_with_retry_after_when_the_broker_is_gone(
     gateway = create_gateway(infra.settings(GatewaySettings, infra.namespace("gw503")))
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
 
-    async with LifespanManager(gateway) as started, _client(started.app, infra.admin_headers) as client:
+    async with LifespanManager(gateway) as started, \
+            _client(started.app, infra.admin_headers) as client:
         await gateway.state.bus.connection.close()
         response = await client.post("/api/v1/slots", json={
             "doctor_id": 1, "date": tomorrow, "start_time": "09:00", "end_time": "10:00",

@@ -18,19 +18,19 @@ from opd_shared.vocabulary import Source, TokenStatus
 
 __all__ = [
     "BookToken",
-    "Id",
-    "Name",
-    "Phone",
-    "Text",
     "CallNext",
     "CancelToken",
     "ChangeTokenStatus",
     "Command",
     "CommandEnvelope",
     "DelayDoctor",
+    "Id",
+    "Name",
     "OpenSlot",
+    "Phone",
     "ReallocateToken",
     "RegisterDoctor",
+    "Text",
 ]
 
 Id = Annotated[int, Field(ge=1, le=2**62)]

@@ -7,7 +7,6 @@ models), which keeps every consumer a simple upsert of the latest snapshot.
 from __future__ import annotations
 
 import datetime as dt
-
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
@@ -73,7 +72,7 @@ class TokenRecord(_Record):
     checked_in_at: dt.datetime | None = None
     consultation_started_at: dt.datetime | None = None
     completed_at: dt.datetime | None = None
-    closed_at: dt.datetime | None = Field(None, description="When it was cancelled or marked no-show")
+    closed_at: dt.datetime | None = Field(None, description="When cancelled or marked no-show")
     notes: str | None = None
     moved_from_slot_id: int | None = None
     move_reason: str | None = None

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from opd_shared.contracts import EventEnvelope, Reply
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from allocator.adapters.orm import inbox, outbox
+from opd_shared.contracts import EventEnvelope, Reply
 
 __all__ = ["Inbox", "Outbox"]
 

@@ -14,8 +14,8 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    Enum,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -31,9 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry, relationship
 
-from opd_shared.vocabulary import Source, TokenStatus
-
 from allocator.domain.model import Doctor, Slot, Token
+from opd_shared.vocabulary import Source, TokenStatus
 
 __all__ = ["doctors", "inbox", "map_domain", "metadata", "outbox", "record_ids", "slots",
            "token_counters", "tokens"]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from allocator.domain.errors import InvalidTransition
 from opd_shared.vocabulary import Source, TokenStatus
 
-__all__ = ["HOLDS_PLACE", "TRANSITIONS", "WAITING", "Doctor", "Slot", "Token"]
+__all__ = ["HOLDS_PLACE", "TRANSITIONS", "WAITING", "Doctor", "Slot", "Token", "snapshot"]
 
 S = TokenStatus
 TRANSITIONS: dict[TokenStatus, frozenset[TokenStatus]] = {
@@ -137,3 +137,8 @@ class Slot:
     def remove(self, token: Token) -> None:
         self.release(token)
         self.tokens.remove(token)
+
+
+def snapshot(record: Token | Slot) -> dict[str, object]:
+    """The record's fields as they are now (a slot without its tokens): what an event shows."""
+    return {f.name: getattr(record, f.name) for f in fields(record) if f.name != "tokens"}

@@ -13,7 +13,7 @@ from allocator.domain.errors import (
     SlotFull,
     SlotOverlap,
 )
-from allocator.domain.model import Doctor, Slot, Token
+from allocator.domain.model import Doctor, Slot, Token, snapshot
 from allocator.domain.priority import priority_score, queue_order
 from opd_shared.vocabulary import Source, TokenStatus
 
@@ -33,13 +33,19 @@ class Booking:
 
 @dataclass
 class Change:
-    """Something the schedule decided, to be recorded as one event."""
+    """Something the schedule decided, to be recorded as one event, with the records as they
+    were at that moment (a later step of the same command may change them again)."""
 
     type: str
-    tokens: list[Token]
-    slots: list[Slot]
+    tokens: list[dict[str, object]]
+    slots: list[dict[str, object]]
     reason: str | None = None
     previous_status: TokenStatus | None = None
+
+    @classmethod
+    def of(cls, type: str, tokens: list[Token], slots: list[Slot], **details: object) -> Change:
+        return cls(type, [snapshot(t) for t in tokens], [snapshot(s) for s in slots],
+                   **details)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -76,7 +82,7 @@ class Schedule:
                     f"overlaps slot {other.id} ({other.start_time:%H:%M}-{other.end_time:%H:%M})"
                 )
         self.slots[slot.id] = slot
-        self.changes.append(Change("slot.opened", [], [slot]))
+        self.changes.append(Change.of("slot.opened", [], [slot]))
         return slot
 
     def book(self, booking: Booking, now: dt.datetime) -> Token:
@@ -104,7 +110,7 @@ class Schedule:
             notes=booking.notes,
         )
         slot.admit(token, overflow=overflow)
-        self.changes.append(Change("token.allocated", [token], [slot]))
+        self.changes.append(Change.of("token.allocated", [token], [slot]))
         return token
 
     def change_status(self, token_id: int, to: TokenStatus, now: dt.datetime) -> Token:
@@ -114,7 +120,8 @@ class Schedule:
         slot = self.slot(token.slot_id)
         if not token.holds_place:
             slot.release(token)
-        self.changes.append(Change("token.status_changed", [token], [slot], previous_status=before))
+        self.changes.append(
+            Change.of("token.status_changed", [token], [slot], previous_status=before))
         return token
 
     def reallocate(self, token_id: int, new_slot_id: int, reason: str | None,
@@ -196,7 +203,7 @@ class Schedule:
         token.move_reason = reason
         token.priority_score = priority_score(token.source)
         target.admit(token)
-        self.changes.append(Change("token.moved", [token], [origin, target], reason=reason))
+        self.changes.append(Change.of("token.moved", [token], [origin, target], reason=reason))
 
     def _next_number(self, date: dt.date) -> str:
         """DOC{doctor}-{YYYYMMDD}-{NNNN}: per doctor and date, so future dates never collide."""

@@ -8,12 +8,12 @@ import logging
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from opd_shared.contracts import CommandEnvelope, Reply
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.service_layer.decide import decide
 from allocator.service_layer.unit_of_work import UnitOfWork
+from opd_shared.contracts import CommandEnvelope, Reply
 
 __all__ = ["BatchDecider", "is_transient"]
 

@@ -11,13 +11,13 @@ import logging
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobustConnection
-from opd_shared.contracts import CommandEnvelope, Reply
-from opd_shared.topology import DELIVERY_LIMIT, Topology
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.entrypoints.batches import BatchDecider
 from allocator.entrypoints.relay import relay_outbox
+from opd_shared.contracts import CommandEnvelope, Reply
+from opd_shared.topology import DELIVERY_LIMIT, Topology
 
 __all__ = ["PartitionConsumer"]
 

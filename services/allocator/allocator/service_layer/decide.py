@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from allocator.domain.errors import DomainError
+from allocator.domain.model import Doctor
+from allocator.domain.schedule import Change
+from allocator.service_layer.handlers import HANDLERS
+from allocator.service_layer.unit_of_work import UnitOfWork
 from opd_shared.contracts import (
     CommandEnvelope,
     DoctorRecord,
@@ -15,12 +20,6 @@ from opd_shared.contracts import (
     SlotRecord,
     TokenRecord,
 )
-
-from allocator.domain.errors import DomainError
-from allocator.domain.model import Doctor
-from allocator.domain.schedule import Change
-from allocator.service_layer.handlers import HANDLERS
-from allocator.service_layer.unit_of_work import UnitOfWork
 
 __all__ = ["decide"]
 

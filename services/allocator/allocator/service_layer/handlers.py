@@ -6,6 +6,11 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from allocator.domain.alternatives import rank_alternatives
+from allocator.domain.errors import SlotFull
+from allocator.domain.model import Doctor, Slot
+from allocator.domain.schedule import Booking, Change, Schedule
+from allocator.service_layer.unit_of_work import UnitOfWork
 from opd_shared.contracts import (
     BookToken,
     CallNext,
@@ -21,12 +26,6 @@ from opd_shared.contracts import (
 )
 from opd_shared.topology import partition_of_doctor
 from opd_shared.vocabulary import TokenStatus
-
-from allocator.domain.alternatives import rank_alternatives
-from allocator.domain.errors import SlotFull
-from allocator.domain.model import Doctor, Slot
-from allocator.domain.schedule import Booking, Change, Schedule
-from allocator.service_layer.unit_of_work import UnitOfWork
 
 __all__ = ["HANDLERS", "Decided"]
 
@@ -58,7 +57,8 @@ async def open_slot(uow: UnitOfWork, cmd: OpenSlot, now: dt.datetime) -> Decided
         max_capacity=cmd.max_capacity,
     ), now)
     await uow.schedules.save(schedule)
-    return SlotRecord.model_validate(slot).model_dump(mode="json"), schedule.doctor, schedule.changes
+    record = SlotRecord.model_validate(slot).model_dump(mode="json")
+    return record, schedule.doctor, schedule.changes
 
 
 async def book_token(uow: UnitOfWork, cmd: BookToken, now: dt.datetime) -> Decided:
@@ -94,7 +94,7 @@ async def change_token_status(uow: UnitOfWork, cmd: ChangeTokenStatus | CancelTo
     to = TokenStatus.CANCELLED if isinstance(cmd, CancelToken) else cmd.status
     schedule.change_status(cmd.token_id, to, now)
     if isinstance(cmd, CancelToken) and cmd.reason:
-        schedule.changes[-1].reason = cmd.reason
+        schedule.changes[-1].reason = cmd.reason  # the why of a cancellation is the caller's
     await uow.schedules.save(schedule)
     return _token(schedule, cmd.token_id), schedule.doctor, schedule.changes
 

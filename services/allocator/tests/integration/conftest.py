@@ -8,9 +8,10 @@ from itertools import count
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+
 from allocator.main import create_app as create_allocator
 from allocator.settings import AllocatorSettings
-from asgi_lifespan import LifespanManager
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
 

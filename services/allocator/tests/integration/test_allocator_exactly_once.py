@@ -7,10 +7,11 @@ import datetime as dt
 import uuid
 
 import aio_pika
-from allocator.settings import AllocatorSettings
-from opd_shared.contracts import BookToken, CommandEnvelope, Reply
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from allocator.settings import AllocatorSettings
+from opd_shared.contracts import BookToken, CommandEnvelope, Reply
 
 
 async def _publish_twice(settings: AllocatorSettings, envelope: CommandEnvelope) -> list[Reply]:

@@ -103,3 +103,15 @@ def test_each_step_is_recorded_as_a_status_change(clinic):
         ("token.status_changed", TokenStatus.ALLOCATED),
         ("token.status_changed", TokenStatus.CHECKED_IN),
     ]
+
+
+def test_each_step_of_call_next_is_recorded_with_the_token_as_it_was_then(clinic):
+    slot = clinic.open(day=0, start="08:00", end="12:00")
+    token = clinic.book(slot)
+    clinic.schedule.changes.clear()
+
+    clinic.schedule.call_next(slot.id, clinic.now)
+
+    statuses = [(c.previous_status, c.tokens[0]["status"]) for c in clinic.schedule.changes]
+    assert statuses == [("allocated", "checked_in"), ("checked_in", "consulting")]
+    assert token.status == "consulting"

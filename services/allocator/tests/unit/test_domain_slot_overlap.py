@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from allocator.domain.errors import InvalidRequest, SlotClosed, SlotOverlap
+from allocator.domain.model import snapshot
 
 
 @pytest.mark.parametrize(("start", "end"), [
@@ -85,4 +86,5 @@ def test_a_slot_already_over_cannot_be_opened(clinic):
 def test_opening_a_slot_is_recorded(clinic):
     slot = clinic.open()
 
-    assert [(c.type, c.slots) for c in clinic.schedule.changes] == [("slot.opened", [slot])]
+    assert [(c.type, c.slots) for c in clinic.schedule.changes] == [
+        ("slot.opened", [snapshot(slot)])]

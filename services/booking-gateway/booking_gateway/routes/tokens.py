@@ -1,19 +1,24 @@
-from __future__ import annotations
+"""Booking and the token lifecycle.
+
+No `from __future__ import annotations` here: the lifecycle routes are made in a loop, and
+FastAPI must see each one's permission, a closure variable, when the function is defined.
+"""
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
+
+from booking_gateway.deps import AnyCaller, Bus, Canceller, Reallocator, Settings
+from booking_gateway.schemas import ReallocateIn, StatusIn, TokenIn
+from booking_gateway.submit import submit
 from opd_shared.access import Caller, Permission
 from opd_shared.access.guard import requires
 from opd_shared.contracts import BookToken, CancelToken, ChangeTokenStatus, ReallocateToken
 from opd_shared.http import ApiError
 from opd_shared.vocabulary import TokenStatus
 
-from booking_gateway.deps import Bus, Settings
-from booking_gateway.schemas import ReallocateIn, StatusIn, TokenIn
-from booking_gateway.submit import submit
-
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
-TokenId = Path(ge=1, le=2**62)
+TokenId = Annotated[int, Path(ge=1, le=2**62)]
 # Which permission each status asks for: the desk checks patients in, staff do the rest.
 STATUS_PERMISSION = {
     TokenStatus.CHECKED_IN: Permission.CHECK_IN,
@@ -22,8 +27,8 @@ STATUS_PERMISSION = {
 
 
 @router.post("", status_code=201, summary="Book a token (emergency=true always gets in)")
-async def book(body: TokenIn, request: Request, bus: Bus, settings: Settings,
-               emergency: bool = Query(False), caller: Caller = requires()) -> JSONResponse:
+async def book(body: TokenIn, request: Request, bus: Bus, settings: Settings, caller: AnyCaller,
+               emergency: bool = False) -> JSONResponse:
     """An online app books `online` only; emergencies are for the desk and staff."""
     if not caller.may_book(body.source):
         raise ApiError(403, "forbidden", f"a {caller.role} key may not book {body.source}")
@@ -34,24 +39,23 @@ async def book(body: TokenIn, request: Request, bus: Bus, settings: Settings,
 
 
 @router.post("/{token_id}/cancel", summary="Cancel a token; its place is freed once")
-async def cancel(request: Request, bus: Bus, settings: Settings, token_id: int = TokenId,
-                 reason: str | None = Query(None, max_length=500),
-                 caller: Caller = requires(Permission.CANCEL)) -> JSONResponse:
+async def cancel(token_id: TokenId, request: Request, bus: Bus, settings: Settings,
+                 caller: Canceller,
+                 reason: Annotated[str | None, Query(max_length=500)] = None) -> JSONResponse:
     command = CancelToken(token_id=token_id, reason=reason)
     return await submit(bus, request, caller, command, settings.reply_timeout_s)
 
 
 @router.post("/{token_id}/reallocate", summary="Move a waiting token to another slot")
-async def reallocate(body: ReallocateIn, request: Request, bus: Bus, settings: Settings,
-                     token_id: int = TokenId,
-                     caller: Caller = requires(Permission.REALLOCATE)) -> JSONResponse:
+async def reallocate(token_id: TokenId, body: ReallocateIn, request: Request, bus: Bus,
+                     settings: Settings, caller: Reallocator) -> JSONResponse:
     command = ReallocateToken(token_id=token_id, **body.model_dump())
     return await submit(bus, request, caller, command, settings.reply_timeout_s)
 
 
 @router.patch("/{token_id}/status", summary="Set a token's status (seed compatibility)")
-async def set_status(body: StatusIn, request: Request, bus: Bus, settings: Settings,
-                     token_id: int = TokenId, caller: Caller = requires()) -> JSONResponse:
+async def set_status(token_id: TokenId, body: StatusIn, request: Request, bus: Bus,
+                     settings: Settings, caller: AnyCaller) -> JSONResponse:
     needed = STATUS_PERMISSION.get(body.status, Permission.LIFECYCLE)
     if not caller.can(needed):
         raise ApiError(403, "forbidden", f"a {caller.role} key may not set {body.status}")
@@ -63,8 +67,8 @@ def _lifecycle_route(path: str, status: TokenStatus, summary: str) -> None:
     needed = STATUS_PERMISSION.get(status, Permission.LIFECYCLE)
 
     @router.post(f"/{{token_id}}/{path}", summary=summary, name=path)
-    async def move(request: Request, bus: Bus, settings: Settings, token_id: int = TokenId,
-                   caller: Caller = requires(needed)) -> JSONResponse:
+    async def move(token_id: TokenId, request: Request, bus: Bus, settings: Settings,
+                   caller: Annotated[Caller, requires(needed)]) -> JSONResponse:
         command = ChangeTokenStatus(token_id=token_id, status=status)
         return await submit(bus, request, caller, command, settings.reply_timeout_s)
 

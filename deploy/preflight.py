@@ -9,10 +9,11 @@ from pathlib import Path
 
 import aio_pika
 import asyncpg
-from opd_shared.access.keys import new_key
-from opd_shared.settings import ServiceSettings
 from sqlalchemy.engine import make_url
 from yarl import URL
+
+from opd_shared.access.keys import new_key
+from opd_shared.settings import ServiceSettings
 
 ENV_FILE = Path(".env")
 HOW_TO_START = {

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from allocator.adapters.orm import map_domain
+from allocator.domain.fairness import FairnessPolicy
 from allocator.entrypoints import admin
 from allocator.entrypoints.batches import BatchDecider
 from allocator.entrypoints.consumer import PartitionConsumer
@@ -44,9 +45,10 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
         setup = await connection.channel()
         await topology.declare_commands(setup)
         events = await topology.declare_events(setup)
+        fairness = FairnessPolicy(settings.fairness_max_overtakes)
         consumers = [
             PartitionConsumer(p, topology, BatchDecider(sessions, p, settings.partitions,
-                                                        settings.timezone),
+                                                        settings.timezone, fairness),
                               sessions, settings.batch_max, settings.batch_window_ms / 1000)
             for p in range(settings.partitions)
         ]

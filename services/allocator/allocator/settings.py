@@ -16,3 +16,6 @@ class AllocatorSettings(ServiceSettings):
     batch_max: int = Field(100, ge=1, le=1000, description="Commands decided in one transaction")
     batch_window_ms: float = Field(2.0, ge=0, description="How long a batch waits to fill up")
     sweep_interval_s: float = Field(1.0, gt=0, description="How often stray outbox rows are sent")
+    fairness_max_overtakes: int = Field(
+        10, ge=0, description="A waiting patient is overtaken at most this often; 0 turns it off"
+    )

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from opd_shared.contracts.commands import Id, Name, Phone, Text
 from opd_shared.vocabulary import Source, TokenStatus
 
-__all__ = ["DelayIn", "DoctorIn", "ReallocateIn", "SlotIn", "StatusIn", "TokenIn"]
+__all__ = ["DelayIn", "DoctorIn", "ReallocateIn", "SlotChangeIn", "SlotIn", "StatusIn",
+           "TokenIn"]
 
 
 class _Body(BaseModel):
@@ -43,6 +44,12 @@ class TokenIn(_Body):
 class ReallocateIn(_Body):
     new_slot_id: Id
     reason: Text | None = None
+    allow_other_doctor: bool = Field(
+        False, description="May move to a colleague of the same specialization (a new token)")
+
+
+class SlotChangeIn(_Body):
+    max_capacity: int = Field(ge=1, le=500, description="No lower than the tokens it holds")
 
 
 class StatusIn(_Body):

@@ -11,6 +11,7 @@ from opd_shared.contracts.commands import (
     OpenSlot,
     ReallocateToken,
     RegisterDoctor,
+    ResizeSlot,
 )
 from opd_shared.contracts.events import EventEnvelope, EventType
 from opd_shared.contracts.records import DoctorRecord, SlotRecord, TokenRecord
@@ -32,6 +33,7 @@ __all__ = [
     "ReallocateToken",
     "RegisterDoctor",
     "Reply",
+    "ResizeSlot",
     "SlotRecord",
     "TokenRecord",
 ]

@@ -30,6 +30,7 @@ __all__ = [
     "Phone",
     "ReallocateToken",
     "RegisterDoctor",
+    "ResizeSlot",
     "Text",
 ]
 
@@ -95,6 +96,17 @@ class ReallocateToken(_TokenCommand):
     type: Literal["reallocate_token"] = "reallocate_token"
     new_slot_id: Id
     reason: Text | None = None
+    allow_other_doctor: bool = Field(
+        False, description="May move to a colleague of the same specialization (a new token)")
+
+
+class ResizeSlot(_Command):
+    type: Literal["resize_slot"] = "resize_slot"
+    slot_id: Id
+    max_capacity: int = Field(ge=1, le=500)
+
+    def partition(self, partitions: int) -> int:
+        return partition_of_record(self.slot_id, partitions)
 
 
 class ChangeTokenStatus(_TokenCommand):
@@ -119,6 +131,7 @@ Command = Annotated[
     | BookToken
     | CancelToken
     | ReallocateToken
+    | ResizeSlot
     | ChangeTokenStatus
     | CallNext
     | DelayDoctor,

@@ -22,6 +22,7 @@ __all__ = ["EventEnvelope", "EventType"]
 class EventType(StrEnum):
     DOCTOR_REGISTERED = "doctor.registered"
     SLOT_OPENED = "slot.opened"
+    SLOT_UPDATED = "slot.updated"
     TOKEN_ALLOCATED = "token.allocated"
     TOKEN_STATUS_CHANGED = "token.status_changed"
     TOKEN_MOVED = "token.moved"

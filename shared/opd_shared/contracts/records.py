@@ -76,3 +76,4 @@ class TokenRecord(_Record):
     notes: str | None = None
     moved_from_slot_id: int | None = None
     move_reason: str | None = None
+    overtaken_count: int = Field(0, description="Newcomers queued ahead of it (fairness)")

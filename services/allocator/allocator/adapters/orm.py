@@ -104,6 +104,7 @@ tokens = Table(
     Column("notes", Text),
     Column("moved_from_slot_id", BigInteger),
     Column("move_reason", Text),
+    Column("overtaken_count", Integer, nullable=False, server_default="0"),
     UniqueConstraint("slot_id", "sequence_number", name="uq_tokens_slot_sequence"),
     Index("ix_tokens_slot", "slot_id"),
 )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from allocator.adapters.orm import doctors, record_ids, slots, token_counters, tokens
 from allocator.domain.errors import NotFound
+from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.model import Doctor, Slot
 from allocator.domain.schedule import Schedule
 
@@ -18,9 +19,11 @@ __all__ = ["ScheduleRepository"]
 
 
 class ScheduleRepository:
-    def __init__(self, session: AsyncSession, partitions: int) -> None:
+    def __init__(self, session: AsyncSession, partitions: int,
+                 fairness: FairnessPolicy) -> None:
         self.session = session
         self.partitions = partitions
+        self.fairness = fairness
 
     async def load(self, doctor_id: int, today: dt.date, *also_slots: int) -> Schedule:
         """The doctor with every slot from today on (plus `also_slots`), tokens included."""
@@ -38,7 +41,16 @@ class ScheduleRepository:
             select(token_counters.c.date, token_counters.c.last_number)
             .where(token_counters.c.doctor_id == doctor_id)
         )
-        return Schedule(doctor, {s.id: s for s in found}, {d: n for d, n in counters})
+        return Schedule(doctor, {s.id: s for s in found}, {d: n for d, n in counters},
+                        fairness=self.fairness)
+
+    async def locate_slot(self, slot_id: int) -> int:
+        """The doctor of a slot."""
+        doctor_id = await self.session.scalar(
+            select(slots.c.doctor_id).where(slots.c.id == slot_id))
+        if doctor_id is None:
+            raise NotFound(f"slot {slot_id} does not exist")
+        return int(doctor_id)
 
     async def locate_token(self, token_id: int) -> tuple[int, int]:
         """(doctor_id, slot_id) of a token."""

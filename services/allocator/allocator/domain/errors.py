@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "Conflict",
     "DomainError",
     "InvalidRequest",
     "InvalidTransition",
@@ -43,3 +44,9 @@ class InvalidTransition(DomainError):
 
 class InvalidRequest(DomainError):
     code = "invalid_request"
+
+
+class Conflict(DomainError):
+    """The request is well formed but the records' state forbids it."""
+
+    code = "conflict"

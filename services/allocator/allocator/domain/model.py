@@ -56,6 +56,7 @@ class Token:
     notes: str | None = None
     moved_from_slot_id: int | None = None
     move_reason: str | None = None
+    overtaken_count: int = 0  # how often a newcomer was queued ahead (fairness policy)
 
     @property
     def holds_place(self) -> bool:

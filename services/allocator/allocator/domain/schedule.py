@@ -5,7 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from allocator.domain.change import Booking, Change
+from allocator.domain.delays import no_longer_fit
+from allocator.domain.emergency import bump_candidate
 from allocator.domain.errors import (
+    Conflict,
     InvalidRequest,
     InvalidTransition,
     NotFound,
@@ -13,39 +17,12 @@ from allocator.domain.errors import (
     SlotFull,
     SlotOverlap,
 )
-from allocator.domain.model import Doctor, Slot, Token, snapshot
+from allocator.domain.fairness import FairnessPolicy
+from allocator.domain.model import Doctor, Slot, Token
 from allocator.domain.priority import priority_score, queue_order
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_shared.vocabulary import TokenStatus
 
 __all__ = ["Booking", "Change", "Schedule"]
-
-
-@dataclass(frozen=True)
-class Booking:
-    token_id: int
-    slot_id: int
-    patient_name: str
-    patient_phone: str | None
-    source: Source
-    notes: str | None = None
-    emergency: bool = False
-
-
-@dataclass
-class Change:
-    """Something the schedule decided, to be recorded as one event, with the records as they
-    were at that moment (a later step of the same command may change them again)."""
-
-    type: str
-    tokens: list[dict[str, object]]
-    slots: list[dict[str, object]]
-    reason: str | None = None
-    previous_status: TokenStatus | None = None
-
-    @classmethod
-    def of(cls, type: str, tokens: list[Token], slots: list[Slot], **details: object) -> Change:
-        return cls(type, [snapshot(t) for t in tokens], [snapshot(s) for s in slots],
-                   **details)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -53,6 +30,7 @@ class Schedule:
     doctor: Doctor
     slots: dict[int, Slot]
     counters: dict[dt.date, int] = field(default_factory=dict)
+    fairness: FairnessPolicy = field(default_factory=FairnessPolicy)
     changes: list[Change] = field(default_factory=list)
 
     def slot(self, slot_id: int) -> Slot:
@@ -85,6 +63,16 @@ class Schedule:
         self.changes.append(Change.of("slot.opened", [], [slot]))
         return slot
 
+    def resize_slot(self, slot_id: int, max_capacity: int, now: dt.datetime) -> Slot:
+        """Capacity can grow, or shrink as far as the tokens already holding a place."""
+        slot = self._open(self.slot(slot_id), now)
+        if max_capacity < slot.current_count - slot.overflow_count:
+            raise Conflict(f"slot {slot.id} already holds {slot.current_count} tokens; "
+                           f"it cannot shrink to {max_capacity} places")
+        slot.max_capacity = max_capacity
+        self.changes.append(Change.of("slot.updated", [], [slot]))
+        return slot
+
     def book(self, booking: Booking, now: dt.datetime) -> Token:
         """A place if the slot has room; an emergency always gets in (bumping or overflowing)."""
         slot = self._open(self.slot(booking.slot_id), now)
@@ -95,22 +83,15 @@ class Schedule:
             overflow = not self._bump_for_emergency(slot, now)
         # Numbered only once admitted: a refused booking must not use up a number.
         token = Token(
-            id=booking.token_id,
-            token_number=self._next_number(slot.date),
-            patient_name=booking.patient_name,
-            patient_phone=booking.patient_phone,
-            doctor_id=self.doctor.id,
-            slot_id=slot.id,
-            source=booking.source,
-            status=TokenStatus.ALLOCATED,
-            priority_score=priority_score(booking.source),
-            sequence_number=0,
-            allocated_at=now,
-            is_emergency=booking.emergency,
-            notes=booking.notes,
+            id=booking.token_id, token_number=self._next_number(slot.date),
+            patient_name=booking.patient_name, patient_phone=booking.patient_phone,
+            doctor_id=self.doctor.id, slot_id=slot.id, source=booking.source,
+            status=TokenStatus.ALLOCATED, priority_score=0, sequence_number=0,
+            allocated_at=now, is_emergency=booking.emergency, notes=booking.notes,
+            moved_from_slot_id=booking.moved_from_slot_id, move_reason=booking.move_reason,
         )
-        slot.admit(token, overflow=overflow)
-        self.changes.append(Change.of("token.allocated", [token], [slot]))
+        reason = self._admit(token, slot, overflow=overflow)
+        self.changes.append(Change.of("token.allocated", [token], [slot], reason=reason))
         return token
 
     def change_status(self, token_id: int, to: TokenStatus, now: dt.datetime) -> Token:
@@ -127,14 +108,10 @@ class Schedule:
     def reallocate(self, token_id: int, new_slot_id: int, reason: str | None,
                    now: dt.datetime) -> Token:
         """Only a waiting token moves, to a slot with room; it queues there anew."""
-        token = self.token(token_id)
-        if not token.is_waiting:
-            raise _not_live(token)
-        target = self._open(self.slot(new_slot_id), now)
+        token = self.waiting_token(token_id)
+        target = self.slot_with_room(new_slot_id, now)
         if target.id == token.slot_id:
             raise InvalidRequest(f"token {token.token_number} is already in slot {target.id}")
-        if not target.has_room:
-            raise SlotFull(f"slot {target.id} is full ({target.max_capacity} places)")
         self._move(token, target, reason or "reallocated")
         return token
 
@@ -155,21 +132,12 @@ class Schedule:
     def delay(self, minutes: int, reason: str | None, now: dt.datetime) -> list[tuple[Token, int]]:
         """Tokens that no longer fit today's remaining time move to the next days' slots,
         keeping their relative order. Returns each moved token with the slot it left."""
-        local = _local(now)
-        today = [s for s in self._today(now) if not s.is_over(local)]
-        budget = sum((s.ends_at - max(s.starts_at, local)).total_seconds() / 60 for s in today)
-        budget -= minutes
-        overflowing: list[Token] = []
-        for slot in today:
-            for token in (t for t in queue_order(slot.tokens) if t.is_waiting):
-                budget -= slot.minutes_per_patient
-                if budget < -1e-9:
-                    overflowing.append(token)
-        later = sorted((s for s in self.slots.values() if s.date > local.date() and s.is_active),
+        later = sorted((s for s in self.slots.values()
+                        if s.date > _local(now).date() and s.is_active),
                        key=lambda s: s.starts_at)
-        moved: list[tuple[Token, int]] = []
         why = f"doctor delayed {minutes} min" + (f": {reason}" if reason else "")
-        for token in overflowing:
+        moved: list[tuple[Token, int]] = []
+        for token in no_longer_fit(self._today(now), minutes, now):
             target = next((s for s in later if s.has_room), None)
             if target is None:
                 break  # nowhere to go: they keep their place and wait longer
@@ -178,22 +146,42 @@ class Schedule:
             moved.append((token, origin))
         return moved
 
+    def waiting_token(self, token_id: int) -> Token:
+        token = self.token(token_id)
+        if not token.is_waiting:
+            raise InvalidTransition(f"token {token.token_number} is {token.status}, not waiting")
+        return token
+
+    def slot_with_room(self, slot_id: int, now: dt.datetime) -> Slot:
+        slot = self._open(self.slot(slot_id), now)
+        if not slot.has_room:
+            raise SlotFull(f"slot {slot.id} is full ({slot.max_capacity} places)")
+        return slot
+
+    def _admit(self, token: Token, slot: Slot, overflow: bool = False) -> str | None:
+        """Score the token for `slot` (fairness may cap it), then give it the slot's next
+        sequence. Returns why the score was capped, if it was."""
+        natural = priority_score(token.source)
+        token.priority_score = self.fairness.score_for(slot, natural, token.is_emergency)
+        token.overtaken_count = 0
+        slot.admit(token, overflow=overflow)
+        self.fairness.count_overtakes(slot, token)
+        if token.priority_score < natural:
+            return (f"fairness: queued behind patients overtaken {self.fairness.max_overtakes}"
+                    f" times (score {token.priority_score} instead of {natural})")
+        return None
+
     def _open(self, slot: Slot, now: dt.datetime) -> Slot:
         if not slot.is_active or slot.is_over(_local(now)):
             raise SlotClosed(f"slot {slot.id} ({slot.date} {slot.end_time:%H:%M}) is closed")
         return slot
 
     def _bump_for_emergency(self, slot: Slot, now: dt.datetime) -> bool:
-        """Move the latest, lowest-priority waiting walk-in to the next slot with room."""
-        walk_ins = [t for t in slot.tokens
-                    if t.is_waiting and t.source is Source.WALK_IN and not t.is_emergency]
-        later = sorted((s for s in self.slots.values() if s.starts_at > slot.starts_at
-                        and s.is_active and s.has_room and not s.is_over(_local(now))),
-                       key=lambda s: s.starts_at)
-        if not walk_ins or not later:
+        found = bump_candidate(slot, self.slots.values(), now)
+        if found is None:
             return False
-        victim = max(walk_ins, key=lambda t: (-t.priority_score, t.sequence_number))
-        self._move(victim, later[0], f"moved from slot {slot.id} to make room for an emergency")
+        victim, target = found
+        self._move(victim, target, f"moved from slot {slot.id} to make room for an emergency")
         return True
 
     def _move(self, token: Token, target: Slot, reason: str) -> None:
@@ -201,8 +189,7 @@ class Schedule:
         origin.remove(token)
         token.moved_from_slot_id = origin.id
         token.move_reason = reason
-        token.priority_score = priority_score(token.source)
-        target.admit(token)
+        self._admit(token, target)
         self.changes.append(Change.of("token.moved", [token], [origin, target], reason=reason))
 
     def _next_number(self, date: dt.date) -> str:
@@ -219,7 +206,3 @@ class Schedule:
 def _local(now: dt.datetime) -> dt.datetime:
     """Slot times are the hospital's wall-clock times; `now` arrives in the hospital's zone."""
     return now.replace(tzinfo=None)
-
-
-def _not_live(token: Token) -> InvalidTransition:
-    return InvalidTransition(f"token {token.token_number} is {token.status}, not waiting")

@@ -11,6 +11,7 @@ import asyncpg
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from allocator.domain.fairness import FairnessPolicy
 from allocator.service_layer.decide import decide
 from allocator.service_layer.unit_of_work import UnitOfWork
 from opd_shared.contracts import CommandEnvelope, Reply
@@ -33,11 +34,12 @@ def is_transient(error: BaseException) -> bool:
 
 class BatchDecider:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], partition: int,
-                 partitions: int, timezone: str) -> None:
+                 partitions: int, timezone: str, fairness: FairnessPolicy) -> None:
         self.sessions = sessions
         self.partition = partition
         self.partitions = partitions
         self.zone = ZoneInfo(timezone)
+        self.fairness = fairness
 
     async def decide(self, envelopes: list[CommandEnvelope]) -> list[Reply | Exception]:
         """A reply per command, or the error that stopped it (that command alone)."""
@@ -56,7 +58,8 @@ class BatchDecider:
     async def _once(self, envelopes: list[CommandEnvelope]) -> list[Reply | Exception]:
         now = dt.datetime.now(self.zone)
         results: list[Reply | Exception] = []
-        async with UnitOfWork(self.sessions, self.partition, self.partitions) as uow:
+        async with UnitOfWork(self.sessions, self.partition, self.partitions,
+                              self.fairness) as uow:
             for envelope in envelopes:
                 try:
                     async with uow.savepoint():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from allocator.domain.change import Change
 from allocator.domain.errors import DomainError
 from allocator.domain.model import Doctor
-from allocator.domain.schedule import Change
 from allocator.service_layer.handlers import HANDLERS
 from allocator.service_layer.unit_of_work import UnitOfWork
 from opd_shared.contracts import (
@@ -36,10 +36,10 @@ async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime) -
                      detail="this Idempotency-Key was already used for a different request")
     try:
         async with uow.savepoint():
-            handler = HANDLERS[type(envelope.command)]
-            result, doctor, changes = await handler(uow, envelope.command, now)
-            await uow.outbox.add(await _events(uow, envelope, doctor, changes, now))
-        reply = Reply(command_id=envelope.command_id, ok=True, result=result)
+            decided = await HANDLERS[type(envelope.command)](uow, envelope.command, now)
+            for doctor, changes in decided.changes:
+                await uow.outbox.add(await _events(uow, envelope, doctor, changes, now))
+        reply = Reply(command_id=envelope.command_id, ok=True, result=decided.result)
     except DomainError as refused:
         reply = Reply(command_id=envelope.command_id, ok=False, code=ErrorCode(refused.code),
                       detail=refused.detail, alternatives=getattr(refused, "alternatives", []))
@@ -50,6 +50,8 @@ async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime) -
 async def _events(uow: UnitOfWork, envelope: CommandEnvelope, doctor: Doctor,
                   changes: list[Change], now: dt.datetime) -> list[EventEnvelope]:
     """Each change becomes one event with the doctor's next sequence number."""
+    if not changes:
+        return []
     seqs = await uow.schedules.next_event_seqs(doctor.id, len(changes))
     return [
         EventEnvelope(

@@ -11,26 +11,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.messages import Inbox, Outbox
 from allocator.adapters.repository import ScheduleRepository
+from allocator.domain.fairness import FairnessPolicy
 
 __all__ = ["UnitOfWork"]
 
 
 class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], partition: int,
-                 partitions: int) -> None:
+                 partitions: int, fairness: FairnessPolicy) -> None:
         self._sessions = sessions
         self.partition = partition
         self.partitions = partitions
+        self.fairness = fairness
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
         await self.session.begin()
-        # Fencing: two processes that both believe they own this partition (a failover in
-        # progress) take turns here, and the inbox makes the second one's work a replay.
-        await self.session.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": 7_000_000 + self.partition}
-        )
-        self.schedules = ScheduleRepository(self.session, self.partitions)
+        await self.lock_partition(self.partition)
+        self.schedules = ScheduleRepository(self.session, self.partitions, self.fairness)
         self.inbox = Inbox(self.session)
         self.outbox = Outbox(self.session, self.partition)
         return self
@@ -42,6 +40,13 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+
+    async def lock_partition(self, partition: int) -> None:
+        """Fencing: two processes that both believe they own a partition (a failover in
+        progress) take turns here, and the inbox makes the second one's work a replay."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": 7_000_000 + partition}
+        )
 
     async def commit(self) -> None:
         await self.session.commit()

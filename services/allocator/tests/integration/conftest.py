@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from itertools import count
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -16,12 +18,22 @@ from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
 
 _names = count(1)
+HOSPITAL = ZoneInfo("Asia/Kolkata")
 
 
-@pytest.fixture(scope="module")
-async def gateway(infra) -> AsyncIterator[httpx.AsyncClient]:
+def hospital_now() -> dt.datetime:
+    return dt.datetime.now(HOSPITAL)
+
+
+def hospital_today() -> dt.date:
+    return hospital_now().date()
+
+
+@contextlib.asynccontextmanager
+async def running(infra, **allocator_settings: object) -> AsyncIterator[httpx.AsyncClient]:
+    """An allocator (with these settings) and a gateway, and an admin client of the gateway."""
     namespace = infra.namespace("alloc")
-    settings = infra.settings(AllocatorSettings, namespace)
+    settings = infra.settings(AllocatorSettings, namespace, **allocator_settings)
     allocator = create_allocator(settings)
     front = create_gateway(infra.settings(GatewaySettings, namespace))
     async with LifespanManager(allocator), LifespanManager(front) as started:
@@ -30,6 +42,12 @@ async def gateway(infra) -> AsyncIterator[httpx.AsyncClient]:
                                      headers=infra.admin_headers) as client:
             client.allocator_settings = settings  # type: ignore[attr-defined]
             yield client
+
+
+@pytest.fixture(scope="module")
+async def gateway(infra) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(infra) as client:
+        yield client
 
 
 class Api:
@@ -46,7 +64,7 @@ class Api:
 
     async def slot(self, doctor_id: int, capacity: int = 20, start: str = "09:00",
                    end: str = "10:00", days_ahead: int = 1) -> dict:
-        date = (dt.date.today() + dt.timedelta(days=days_ahead)).isoformat()
+        date = (hospital_today() + dt.timedelta(days=days_ahead)).isoformat()
         response = await self.client.post("/api/v1/slots", json={
             "doctor_id": doctor_id, "date": date, "start_time": start, "end_time": end,
             "max_capacity": capacity})
@@ -59,6 +77,13 @@ class Api:
                 "slot_id": slot["id"], "source": source, **extra}
         return await self.client.post("/api/v1/tokens", json=body,
                                       params={"emergency": "true"} if emergency else None)
+
+
+    async def post(self, path: str, expect: int | None = None, **kwargs: object) -> dict:
+        response = await self.client.post(path, **kwargs)
+        if expect is not None:
+            assert response.status_code == expect, response.text
+        return response.json()
 
 
 @pytest.fixture

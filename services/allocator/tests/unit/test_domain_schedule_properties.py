@@ -22,6 +22,7 @@ from hypothesis.stateful import (
 )
 
 from allocator.domain.errors import DomainError
+from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.model import Doctor, Slot, Token
 from allocator.domain.priority import priority_score, queue_order
 from allocator.domain.schedule import Booking, Schedule
@@ -159,3 +160,33 @@ class ScheduleMachine(RuleBasedStateMachine):
 TestEveryInvariantHoldsAfterEveryStep = ScheduleMachine.TestCase
 TestEveryInvariantHoldsAfterEveryStep.settings = settings(
     max_examples=100, stateful_step_count=40, deadline=None, database=None)
+
+
+class FairScheduleMachine(ScheduleMachine):
+    """The same commands with the fairness policy on: scores may be capped, never raised, and
+    nobody waiting is overtaken more often than the policy allows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.schedule.fairness = FairnessPolicy(max_overtakes=1)
+
+    @initialize(target=ScheduleMachine.slots)
+    def open_a_big_evening_slot(self):
+        """Room for several newcomers to pass one patient, so the policy has work to do."""
+        return self.schedule.open_slot(self._slot(0, dt.time(20), dt.time(22), 8), NOW).id
+
+    @invariant()
+    def each_queue_is_a_total_order_following_the_policy(self):
+        for slot in self.schedule.slots.values():
+            order = queue_order(slot.tokens)
+            key = lambda t: (t.status is not TokenStatus.CONSULTING,  # noqa: E731
+                             not t.is_emergency, -t.priority_score, t.sequence_number)
+            assert all(key(a) < key(b) for a, b in itertools.pairwise(order))
+            assert all(t.priority_score <= priority_score(t.source) for t in slot.tokens)
+            assert all(t.overtaken_count <= 1 for t in slot.tokens
+                       if t.is_waiting and not t.is_emergency)
+
+
+TestFairnessHoldsAfterEveryStep = FairScheduleMachine.TestCase
+TestFairnessHoldsAfterEveryStep.settings = settings(
+    max_examples=60, stateful_step_count=40, deadline=None, database=None)

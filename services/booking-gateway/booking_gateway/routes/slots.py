@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from booking_gateway.deps import Bus, Scheduler, Settings
-from booking_gateway.schemas import SlotIn
+from booking_gateway.schemas import SlotChangeIn, SlotIn
 from booking_gateway.submit import submit
-from opd_shared.contracts import OpenSlot
+from opd_shared.contracts import OpenSlot, ResizeSlot
 
 router = APIRouter(prefix="/api/v1/slots", tags=["slots"])
 
@@ -16,3 +18,11 @@ async def open_slot(body: SlotIn, request: Request, bus: Bus, settings: Settings
                     caller: Scheduler) -> JSONResponse:
     command = OpenSlot(**body.model_dump())
     return await submit(bus, request, caller, command, settings.reply_timeout_s, created=True)
+
+
+@router.patch("/{slot_id}", summary="Change a slot's capacity (admin)")
+async def change_slot(slot_id: Annotated[int, Path(ge=1, le=2**62)], body: SlotChangeIn,
+                      request: Request, bus: Bus, settings: Settings,
+                      caller: Scheduler) -> JSONResponse:
+    command = ResizeSlot(slot_id=slot_id, max_capacity=body.max_capacity)
+    return await submit(bus, request, caller, command, settings.reply_timeout_s)

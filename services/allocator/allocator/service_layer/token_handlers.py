@@ -1,0 +1,110 @@
+"""Tokens through the day: booking, status changes, moves, calling in, delays."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from allocator.domain.alternatives import rank_alternatives
+from allocator.domain.change import Booking
+from allocator.domain.errors import SlotFull
+from allocator.domain.model import Token
+from allocator.domain.schedule import Schedule
+from allocator.domain.transfer import transfer
+from allocator.service_layer.decided import Decided
+from allocator.service_layer.unit_of_work import UnitOfWork
+from opd_shared.contracts import (
+    BookToken,
+    CallNext,
+    CancelToken,
+    ChangeTokenStatus,
+    DelayDoctor,
+    ReallocateToken,
+    SlotRecord,
+    TokenRecord,
+)
+from opd_shared.topology import partition_of_doctor
+from opd_shared.vocabulary import TokenStatus
+
+__all__ = ["book_token", "call_next", "change_token_status", "delay_doctor",
+           "reallocate_token"]
+
+
+def _record(token: Token) -> dict[str, Any]:
+    return TokenRecord.model_validate(token).model_dump(mode="json")
+
+
+async def book_token(uow: UnitOfWork, cmd: BookToken, now: dt.datetime) -> Decided:
+    """A full slot refuses with alternatives; an emergency always gets in."""
+    schedule = await uow.schedules.load(cmd.doctor_id, now.date(), cmd.slot_id)
+    token_id = await uow.schedules.next_record_id(partition_of_doctor(cmd.doctor_id,
+                                                                      uow.partitions))
+    booking = Booking(token_id=token_id, slot_id=cmd.slot_id, patient_name=cmd.patient_name,
+                      patient_phone=cmd.patient_phone, source=cmd.source, notes=cmd.notes,
+                      emergency=cmd.emergency)
+    try:
+        token = schedule.book(booking, now)
+    except SlotFull as full:
+        candidates = await uow.schedules.alternative_candidates(schedule.doctor, now.date())
+        full.alternatives = [SlotRecord.model_validate(s) for s in
+                             rank_alternatives(candidates, cmd.doctor_id, now)]
+        raise
+    await uow.schedules.save(schedule)
+    return Decided.on(_record(token), schedule)
+
+
+async def _token_schedule(uow: UnitOfWork, token_id: int, now: dt.datetime,
+                          *also_slots: int) -> Schedule:
+    doctor_id, slot_id = await uow.schedules.locate_token(token_id)
+    return await uow.schedules.load(doctor_id, now.date(), slot_id, *also_slots)
+
+
+async def change_token_status(uow: UnitOfWork, cmd: ChangeTokenStatus | CancelToken,
+                              now: dt.datetime) -> Decided:
+    """Every status change goes through the one transition function; places free once."""
+    schedule = await _token_schedule(uow, cmd.token_id, now)
+    to = TokenStatus.CANCELLED if isinstance(cmd, CancelToken) else cmd.status
+    token = schedule.change_status(cmd.token_id, to, now)
+    if isinstance(cmd, CancelToken) and cmd.reason:
+        schedule.changes[-1].reason = cmd.reason  # the why of a cancellation is the caller's
+    await uow.schedules.save(schedule)
+    return Decided.on(_record(token), schedule)
+
+
+async def reallocate_token(uow: UnitOfWork, cmd: ReallocateToken, now: dt.datetime) -> Decided:
+    """Only waiting tokens move; the score is recomputed in the new slot. To a colleague of
+    the same specialization only when asked, as a new token in their records."""
+    schedule = await _token_schedule(uow, cmd.token_id, now, cmd.new_slot_id)
+    if cmd.new_slot_id in schedule.slots or not cmd.allow_other_doctor:
+        token = schedule.reallocate(cmd.token_id, cmd.new_slot_id, cmd.reason, now)
+        await uow.schedules.save(schedule)
+        return Decided.on(_record(token), schedule)
+    colleague_id = await uow.schedules.locate_slot(cmd.new_slot_id)
+    colleague_partition = partition_of_doctor(colleague_id, uow.partitions)
+    await uow.lock_partition(colleague_partition)  # their single writer waits for us
+    colleague = await uow.schedules.load(colleague_id, now.date(), cmd.new_slot_id)
+    new_id = await uow.schedules.next_record_id(colleague_partition)
+    moved = transfer(schedule, cmd.token_id, colleague, cmd.new_slot_id, new_id, cmd.reason, now)
+    await uow.schedules.save(schedule)
+    await uow.schedules.save(colleague)
+    return Decided.on(_record(moved), schedule, colleague)
+
+
+async def call_next(uow: UnitOfWork, cmd: CallNext, now: dt.datetime) -> Decided:
+    also = (cmd.slot_id,) if cmd.slot_id else ()
+    schedule = await uow.schedules.load(cmd.doctor_id, now.date(), *also)
+    token = schedule.call_next(cmd.slot_id, now)
+    await uow.schedules.save(schedule)
+    return Decided.on(_record(token), schedule)
+
+
+async def delay_doctor(uow: UnitOfWork, cmd: DelayDoctor, now: dt.datetime) -> Decided:
+    """Who no longer fits today moves to the next days' slots, in the same order."""
+    schedule = await uow.schedules.load(cmd.doctor_id, now.date())
+    moved = schedule.delay(cmd.minutes, cmd.reason, now)
+    await uow.schedules.save(schedule)
+    return Decided.on({
+        "doctor_id": cmd.doctor_id, "minutes": cmd.minutes, "reason": cmd.reason,
+        "moved": [{"token_id": t.id, "token_number": t.token_number, "from_slot_id": origin,
+                   "to_slot_id": t.slot_id} for t, origin in moved],
+    }, schedule)

@@ -71,9 +71,19 @@ class System:
     services: dict[str, Service]
     namespace: str
     postgres_url: str
+    env: dict[str, str]
+    extras: list[Service] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> Service:
         return self.services[name]
+
+    def spawn(self, name: str) -> Service:
+        """One more process of a service (a second allocator or gateway), stopped at the end."""
+        extra = Service(name, self.env)
+        extra.start()
+        extra.wait_ready()
+        self.extras.append(extra)
+        return extra
 
     @property
     def allocator_dsn(self) -> str:
@@ -86,13 +96,14 @@ def system(infra) -> Iterator[System]:
     """All four services as processes, in a namespace of their own."""
     namespace = infra.namespace("sys")
     env = infra.env(namespace)
-    services = {name: Service(name, env) for name in APPS}
+    running = System({name: Service(name, env) for name in APPS}, namespace,
+                     infra.postgres_url, env)
     try:
-        for service in services.values():
+        for service in running.services.values():
             service.start()
-        for service in services.values():
+        for service in running.services.values():
             service.wait_ready()
-        yield System(services, namespace, infra.postgres_url)
+        yield running
     finally:
-        for service in services.values():
+        for service in [*running.services.values(), *running.extras]:
             service.stop()

@@ -134,3 +134,25 @@ def _busy_morning(gateway: Gateway, slots: list[dict], page: Page) -> None:
     _shows(page, 2, ".next-list", "Emergency")
     _shows(page, 2, ".next-list", _digits(waiting))
     _shows(page, 3, ".next-list", "Here")
+
+
+def test_the_display_says_reconnecting_while_queue_view_is_down_and_recovers_by_itself(
+    system, infra, page
+) -> None:
+    gateway = Gateway(system["gateway"].url, infra.admin_headers)
+    slot = gateway.doctor_with_slot("Dr. Nisha Bose", "Dermatology", "14")
+    view = system["queue_view"]
+    page.goto(f"{view.url}/display?doctors={slot['doctor_id']}&date={DAY}")
+    page.wait_for_selector("#status.live", timeout=10_000)
+
+    view.stop()
+    page.wait_for_selector("#status.reconnecting", timeout=10_000)
+    booked_while_down = gateway.book(slot)["token_number"]
+    view.start()
+    view.wait_ready()
+    page.wait_for_selector("#status.live", timeout=15_000)
+
+    _shows(page, 0, ".next-list", _digits(booked_while_down))  # caught up on reconnect
+    later = gateway.book(slot)["token_number"]
+    _shows(page, 0, ".next-list", _digits(later))
+    _no_names(page, gateway.names)

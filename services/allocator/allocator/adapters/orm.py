@@ -34,8 +34,8 @@ from sqlalchemy.orm import registry, relationship
 from allocator.domain.model import Doctor, Slot, Token
 from opd_shared.vocabulary import Source, TokenStatus
 
-__all__ = ["doctors", "inbox", "map_domain", "metadata", "outbox", "record_ids", "slots",
-           "token_counters", "tokens"]
+__all__ = ["doctors", "inbox", "map_domain", "metadata", "outbox", "partition_owners",
+           "record_ids", "slots", "token_counters", "tokens"]
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(column_0_label)s",
@@ -133,6 +133,15 @@ outbox = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True)),
     Index("ix_outbox_unpublished", "partition", "id", postgresql_where="published_at IS NULL"),
+)
+
+# Who owns each partition, by epoch: see adapters/ownership.py.
+partition_owners = Table(
+    "partition_owners", metadata,
+    Column("partition", Integer, primary_key=True, autoincrement=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
 )
 
 _mapper_registry = registry(metadata=metadata)

@@ -11,6 +11,7 @@ import asyncpg
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from allocator.adapters.ownership import Fenced, claim
 from allocator.domain.fairness import FairnessPolicy
 from allocator.service_layer.decide import decide
 from allocator.service_layer.unit_of_work import UnitOfWork
@@ -40,6 +41,11 @@ class BatchDecider:
         self.partitions = partitions
         self.zone = ZoneInfo(timezone)
         self.fairness = fairness
+        self.epoch: int | None = None  # claimed when deliveries start coming to us
+
+    async def claim(self, owner: str) -> None:
+        self.epoch = await claim(self.sessions, self.partition, owner)
+        log.info("partition %d: owned by %s at epoch %d", self.partition, owner, self.epoch)
 
     async def decide(self, envelopes: list[CommandEnvelope]) -> list[Reply | Exception]:
         """A reply per command, or the error that stopped it (that command alone)."""
@@ -58,8 +64,10 @@ class BatchDecider:
     async def _once(self, envelopes: list[CommandEnvelope]) -> list[Reply | Exception]:
         now = dt.datetime.now(self.zone)
         results: list[Reply | Exception] = []
+        if self.epoch is None:
+            raise Fenced(f"partition {self.partition} is not claimed")
         async with UnitOfWork(self.sessions, self.partition, self.partitions,
-                              self.fairness) as uow:
+                              self.fairness, self.epoch) as uow:
             for envelope in envelopes:
                 try:
                     async with uow.savepoint():

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobustConnection
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from allocator.adapters.ownership import Fenced
 from allocator.entrypoints.batches import BatchDecider
 from allocator.entrypoints.relay import relay_outbox
 from opd_shared.contracts import CommandEnvelope, Reply
@@ -22,6 +25,7 @@ from opd_shared.topology import DELIVERY_LIMIT, Topology
 __all__ = ["PartitionConsumer"]
 
 log = logging.getLogger(__name__)
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 class PartitionConsumer:
@@ -38,13 +42,24 @@ class PartitionConsumer:
 
     async def start(self, connection: AbstractRobustConnection,
                     events: AbstractExchange) -> None:
-        self.events = events
-        self.channel = await connection.channel()
+        self.connection, self.events = connection, events
+        await self._subscribe()
+        self.task = asyncio.create_task(self._run(), name=f"partition-{self.partition}")
+
+    async def _subscribe(self) -> None:
+        """Join the partition's consumers; the broker makes one of them active at a time."""
+        self.channel = await self.connection.channel()
         await self.channel.set_qos(prefetch_count=self.batch_max * 2)
         self.dead = await self.channel.get_exchange(self.topology.dead_letter_exchange)
         self.queue = await self.channel.get_queue(self.topology.partition_queue(self.partition))
         self.tag = await self.queue.consume(self.deliveries.put)
-        self.task = asyncio.create_task(self._run(), name=f"partition-{self.partition}")
+
+    async def _let_go(self) -> None:
+        """Fenced: hand our deliveries back (closing the channel requeues them) and stand by."""
+        await self.channel.close()
+        while not self.deliveries.empty():
+            self.deliveries.get_nowait()
+        await self._subscribe()
 
     async def stop(self) -> None:
         """Take no more; decide what was delivered already; then let go of the channel."""
@@ -76,7 +91,15 @@ class PartitionConsumer:
                 decodable.append((message, CommandEnvelope.model_validate_json(message.body)))
             except ValidationError as error:
                 await self._dead_letter(message, f"undecodable command: {error}")
-        results = await self.decider.decide([envelope for _, envelope in decodable])
+        if self.decider.epoch is None:  # deliveries come to us: we are the active consumer
+            await self.decider.claim(OWNER)
+        try:
+            results = await self.decider.decide([envelope for _, envelope in decodable])
+        except Fenced as stale:
+            log.warning("partition %d: %s; standing by", self.partition, stale)
+            self.decider.epoch = None
+            await self._let_go()
+            return
         for (message, _), result in zip(decodable, results, strict=True):
             if isinstance(result, Reply):
                 await self._reply(message, result)

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from allocator.adapters import ownership
 from allocator.adapters.messages import Inbox, Outbox
 from allocator.adapters.repository import ScheduleRepository
 from allocator.domain.fairness import FairnessPolicy
@@ -18,16 +18,21 @@ __all__ = ["UnitOfWork"]
 
 class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], partition: int,
-                 partitions: int, fairness: FairnessPolicy) -> None:
+                 partitions: int, fairness: FairnessPolicy, epoch: int) -> None:
         self._sessions = sessions
         self.partition = partition
         self.partitions = partitions
         self.fairness = fairness
+        self.epoch = epoch
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
         await self.session.begin()
-        await self.lock_partition(self.partition)
+        try:
+            await ownership.fence(self.session, self.partition, self.epoch)
+        except BaseException:
+            await self.session.close()
+            raise
         self.schedules = ScheduleRepository(self.session, self.partitions, self.fairness)
         self.inbox = Inbox(self.session)
         self.outbox = Outbox(self.session, self.partition)
@@ -42,11 +47,8 @@ class UnitOfWork:
             await self.session.close()
 
     async def lock_partition(self, partition: int) -> None:
-        """Fencing: two processes that both believe they own a partition (a failover in
-        progress) take turns here, and the inbox makes the second one's work a replay."""
-        await self.session.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": 7_000_000 + partition}
-        )
+        """A second partition's lock, for a decision that touches two doctors."""
+        await ownership.lock_partition(self.session, partition)
 
     async def commit(self) -> None:
         await self.session.commit()

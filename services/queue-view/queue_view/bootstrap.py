@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -11,8 +12,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from faststream.rabbit import RabbitBroker
-from opd_shared.contracts import EventEnvelope
-from opd_shared.database import migrate
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -22,7 +21,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from opd_shared.contracts import EventEnvelope
+from opd_shared.database import migrate
 from queue_view.consumer import CONSUMER, Applier, build_broker, declare_queue
+from queue_view.display.feed import ChangeFeed
 from queue_view.projection import apply_event
 from queue_view.settings import QueueViewSettings
 
@@ -39,6 +41,7 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     broker: RabbitBroker
+    feed: ChangeFeed
 
     async def problems(self) -> list[str]:
         """What keeps this process from serving fresh reads; empty when ready."""
@@ -67,6 +70,21 @@ def _redacted(amqp_url: str, database_url: str) -> tuple[str, str]:
     return urlunsplit(amqp), make_url(database_url).render_as_string(hide_password=True)
 
 
+async def _start_feed(stack: AsyncExitStack, sessions: async_sessionmaker[AsyncSession],
+                      interval: float) -> ChangeFeed:
+    feed = ChangeFeed(sessions, interval)
+    await feed.poll_once()  # streams opened right after start see the counts already
+    task = asyncio.create_task(feed.run(), name="display-feed")
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    stack.push_async_callback(stop)
+    return feed
+
+
 @asynccontextmanager
 async def start(settings: QueueViewSettings) -> AsyncIterator[Runtime]:
     """Migrate, declare the queue, connect and consume; undo it all on exit."""
@@ -77,6 +95,7 @@ async def start(settings: QueueViewSettings) -> AsyncIterator[Runtime]:
         )
         stack.push_async_callback(engine.dispose)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
+        feed = await _start_feed(stack, sessions, settings.stream_poll_seconds)
         await declare_queue(settings)
         broker = build_broker(settings, make_applier(sessions))
         await broker.start()
@@ -84,4 +103,4 @@ async def start(settings: QueueViewSettings) -> AsyncIterator[Runtime]:
         amqp, database = _redacted(settings.amqp_url, settings.database_url)
         log.info("queue-view consuming %s from %s into %s (prefetch %d)",
                  settings.topology.consumer_queue(CONSUMER), amqp, database, settings.prefetch)
-        yield Runtime(settings, engine, sessions, broker)
+        yield Runtime(settings, engine, sessions, broker, feed)

@@ -18,9 +18,9 @@ from faststream.exceptions import RejectMessage
 from faststream.message import StreamMessage
 from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
-from opd_shared.contracts import EventEnvelope
 from pydantic import ValidationError
 
+from opd_shared.contracts import EventEnvelope
 from queue_view.settings import QueueViewSettings
 
 __all__ = ["CONSUMER", "Applier", "build_broker", "declare_queue"]

@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from opd_shared.logging import configure_logging
 
+from opd_shared.logging import configure_logging
 from queue_view import bootstrap
+from queue_view.display.page import mount_page
 from queue_view.errors import NotFoundError, not_found_handler
 from queue_view.routes import api, health
 from queue_view.settings import QueueViewSettings
@@ -42,4 +43,5 @@ def create_app(settings: QueueViewSettings | None = None) -> FastAPI:
     app.add_exception_handler(NotFoundError, not_found_handler)
     app.include_router(health.router)
     app.include_router(api)
+    mount_page(app)
     return app

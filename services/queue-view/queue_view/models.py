@@ -84,6 +84,7 @@ class Token(Base):
     notes: Mapped[str | None]
     moved_from_slot_id: Mapped[int | None]
     move_reason: Mapped[str | None]
+    overtaken_count: Mapped[int] = mapped_column(server_default="0")
     version: Mapped[int]
 
 

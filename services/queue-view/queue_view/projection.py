@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from opd_shared.contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opd_shared.contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
 from queue_view.models import AppliedEvent, Base, Doctor, DoctorProgress, Slot, Token
 
 __all__ = ["apply_event"]

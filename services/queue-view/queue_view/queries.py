@@ -5,19 +5,44 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from opd_shared.vocabulary import TokenStatus
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opd_shared.vocabulary import TokenStatus
 from queue_view.models import Doctor, Slot, Token
 
-__all__ = ["LIVE_STATUSES", "list_doctors", "list_slots", "slot_queue", "token_by_number"]
+__all__ = [
+    "LIVE_STATUSES",
+    "consultation_spans",
+    "doctors_by_specialization",
+    "list_doctors",
+    "list_slots",
+    "live_tokens",
+    "slot_queue",
+    "token_by_number",
+]
 
 LIVE_STATUSES = (TokenStatus.ALLOCATED, TokenStatus.CHECKED_IN, TokenStatus.CONSULTING)
+
+# The one consulting, then emergencies, then higher priority score, then arrival.
+QUEUE_ORDER = (
+    (Token.status == TokenStatus.CONSULTING.value).desc(),
+    Token.is_emergency.desc(),
+    Token.priority_score.desc(),
+    Token.sequence_number,
+    Token.id,
+)
 
 
 async def list_doctors(session: AsyncSession) -> Sequence[Doctor]:
     return (await session.scalars(select(Doctor).order_by(Doctor.id))).all()
+
+
+async def doctors_by_specialization(session: AsyncSession, specialization: str) -> list[int]:
+    query = (select(Doctor.id)
+             .where(func.lower(Doctor.specialization) == specialization.strip().lower())
+             .order_by(Doctor.id))
+    return list((await session.scalars(query)).all())
 
 
 async def list_slots(
@@ -31,21 +56,28 @@ async def list_slots(
     return (await session.scalars(query)).all()
 
 
-async def slot_queue(session: AsyncSession, slot_id: int) -> Sequence[Token]:
-    """Live tokens in queue order: the one consulting, then emergencies, then higher
-    priority score, then arrival (lower sequence number)."""
+async def live_tokens(session: AsyncSession, slot_ids: Sequence[int]) -> Sequence[Token]:
+    """Live tokens (allocated, checked in, consulting) of these slots, in queue order."""
     query = (
         select(Token)
-        .where(Token.slot_id == slot_id, Token.status.in_([s.value for s in LIVE_STATUSES]))
-        .order_by(
-            (Token.status == TokenStatus.CONSULTING.value).desc(),
-            Token.is_emergency.desc(),
-            Token.priority_score.desc(),
-            Token.sequence_number,
-            Token.id,
-        )
+        .where(Token.slot_id.in_(slot_ids),
+               Token.status.in_([s.value for s in LIVE_STATUSES]))
+        .order_by(*QUEUE_ORDER)
     )
     return (await session.scalars(query)).all()
+
+
+async def slot_queue(session: AsyncSession, slot_id: int) -> Sequence[Token]:
+    return await live_tokens(session, [slot_id])
+
+
+async def consultation_spans(
+    session: AsyncSession, slot_ids: Sequence[int]
+) -> list[tuple[dt.datetime | None, dt.datetime | None]]:
+    """(started, completed) of the finished consultations in these slots."""
+    query = select(Token.consultation_started_at, Token.completed_at).where(
+        Token.slot_id.in_(slot_ids), Token.status == TokenStatus.COMPLETED.value)
+    return [(started, completed) for started, completed in (await session.execute(query)).all()]
 
 
 async def token_by_number(session: AsyncSession, token_number: str) -> Token | None:

@@ -5,10 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from opd_shared.vocabulary import Source, TokenStatus
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
 
-__all__ = ["DoctorOut", "QueueEntryOut", "SlotOut", "TokenOut"]
+from opd_shared.vocabulary import Source, TokenStatus
+from queue_view.day import DoctorDay, InLine, SlotDay
+from queue_view.models import Doctor
+from queue_view.waits import Basis
+
+__all__ = [
+    "DayOut", "DoctorOut", "PositionOut", "QueueEntryOut", "SlotDayOut", "SlotOut", "TokenOut",
+    "day_out", "queue_entry",
+]
 
 HourMinute = Annotated[
     dt.time, PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json")
@@ -77,7 +84,57 @@ class TokenOut(_Out):
     notes: str | None
     moved_from_slot_id: int | None
     move_reason: str | None
+    overtaken_count: int = Field(description="Newcomers queued ahead of it (fairness)")
 
 
 class QueueEntryOut(TokenOut):
     position: int = Field(ge=1, description="1 is the patient being seen or next in line")
+    estimated_wait_minutes: int = Field(
+        ge=0, description="(position - 1) x minutes per patient, rounded up")
+
+
+class SlotDayOut(SlotOut):
+    minutes_per_patient: float = Field(description="Pace used for this slot's waits")
+    wait_basis: Basis = Field(description="planned: slot length / capacity; measured: median "
+                                          "consultation of the doctor's day")
+    queue: list[QueueEntryOut]
+
+
+class DayOut(BaseModel):
+    doctor: DoctorOut
+    date: dt.date
+    slots: list[SlotDayOut]
+
+
+class PositionOut(BaseModel):
+    """A patient's own view: no name or phone, since token numbers can be guessed."""
+
+    token_number: str
+    status: TokenStatus
+    doctor_id: int
+    slot_id: int
+    room: str | None
+    position: int | None = Field(description="In the slot's queue; null once no longer live")
+    ahead: int | None = Field(description="Live tokens before this one, the one consulting "
+                                          "included")
+    estimated_wait_minutes: int | None
+    minutes_per_patient: float
+    wait_basis: Basis
+
+
+def queue_entry(entry: InLine) -> QueueEntryOut:
+    return QueueEntryOut(position=entry.position,
+                         estimated_wait_minutes=entry.estimated_wait_minutes,
+                         **TokenOut.model_validate(entry.token).model_dump())
+
+
+def slot_day_out(day: SlotDay) -> SlotDayOut:
+    return SlotDayOut(**SlotOut.model_validate(day.slot).model_dump(exclude={
+        "available_capacity", "is_full", "utilisation"}),
+        minutes_per_patient=day.pace.minutes_per_patient, wait_basis=day.pace.basis,
+        queue=[queue_entry(entry) for entry in day.queue])
+
+
+def day_out(doctor: Doctor, day: DoctorDay) -> DayOut:
+    return DayOut(doctor=DoctorOut.model_validate(doctor), date=day.date,
+                  slots=[slot_day_out(slot) for slot in day.slots])

@@ -1,4 +1,4 @@
-"""Queue-view's settings: the shared ones plus how much it consumes at once.
+"""Queue-view's settings: the shared ones, consumption, display streams and replays.
 
 The only place this service reads the environment (through pydantic-settings).
 """
@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from opd_shared.settings import ServiceSettings
 from pydantic import Field
+
+from opd_shared.settings import ServiceSettings
 
 __all__ = ["QueueViewSettings"]
 
@@ -23,3 +24,12 @@ class QueueViewSettings(ServiceSettings):
     db_pool_size: int = Field(10, ge=1, description="Database connections per process")
     readiness_timeout_seconds: float = Field(2.0, gt=0, description="Per check in /readyz")
     retry_after_seconds: int = Field(5, ge=1, description="Retry-After when not ready")
+    allocator_url: str = Field(
+        "http://127.0.0.1:8003", description="Allocator's private port, for history replays"
+    )
+    stream_poll_seconds: float = Field(
+        0.25, gt=0, le=5, description="How often each process looks for applied events"
+    )
+    stream_ping_seconds: float = Field(
+        15, gt=0, description="Keep-alive comment on idle display streams"
+    )

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 import aio_pika
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
 from opd_shared.contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
 from opd_shared.database import migrate
 from opd_shared.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
@@ -22,7 +24,6 @@ from queue_view.bootstrap import MIGRATIONS_DIR, Runtime
 from queue_view.main import create_app
 from queue_view.models import DoctorProgress
 from queue_view.settings import QueueViewSettings
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 T = TypeVar("T")
 DEADLINE_SECONDS = 20.0
@@ -39,9 +40,10 @@ class EventFactory:
         self._tokens = itertools.count(1)
 
     def doctor(self, **changes: Any) -> DoctorRecord:
-        return DoctorRecord(id=self.doctor_id, name=f"Dr {self.doctor_id}",
-                            specialization="cardiology", room="R1", created_at=NOW,
-                            **changes)
+        values: dict[str, Any] = {"id": self.doctor_id, "name": f"Dr {self.doctor_id}",
+                                  "specialization": "cardiology", "room": "R1",
+                                  "created_at": NOW}
+        return DoctorRecord(**{**values, **changes})
 
     def slot(self, **changes: Any) -> SlotRecord:
         values: dict[str, Any] = {"id": next(_ids), "doctor_id": self.doctor_id,
@@ -74,6 +76,12 @@ class EventFactory:
 @pytest.fixture
 def events() -> EventFactory:
     return EventFactory()
+
+
+@pytest.fixture
+def another_doctor() -> Callable[[], EventFactory]:
+    """For tests of several doctors: each call, the events of one more fresh doctor."""
+    return EventFactory
 
 
 async def eventually(probe: Callable[[], Awaitable[T]], until: Callable[[T], bool]) -> T:

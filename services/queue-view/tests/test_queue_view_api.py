@@ -6,6 +6,7 @@ import datetime as dt
 import random
 
 import pytest
+
 from opd_shared.contracts import EventType
 from opd_shared.vocabulary import Source, TokenStatus
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from faststream.rabbit import TestRabbitBroker
+
 from opd_shared.contracts import EventEnvelope, EventType
 from queue_view.consumer import CONSUMER, build_broker
 from queue_view.settings import QueueViewSettings

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
+
 from opd_shared.contracts import EventType
 from opd_shared.vocabulary import TokenStatus
 

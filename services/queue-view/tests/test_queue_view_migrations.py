@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import Connection, inspect
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from opd_shared.database import migrate
 from queue_view.bootstrap import MIGRATIONS_DIR
 from queue_view.models import metadata
 from queue_view.settings import QueueViewSettings
-from sqlalchemy import Connection, inspect
-from sqlalchemy.ext.asyncio import create_async_engine
 
 
 def _differences(connection: Connection) -> list[object]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import httpx
 from faststream.rabbit import RabbitBroker
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
 from queue_view.bootstrap import Runtime
+from queue_view.display.feed import ChangeFeed
 from queue_view.main import create_app
 from queue_view.settings import QueueViewSettings
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 
 async def test_readiness_is_503_with_retry_after_when_broker_and_database_are_down() -> None:
@@ -18,8 +20,10 @@ async def test_readiness_is_503_with_retry_after_when_broker_and_database_are_do
     )
     engine = create_async_engine(settings.database_url)
     app = create_app(settings)
-    app.state.runtime = Runtime(settings, engine, async_sessionmaker(engine),
-                                RabbitBroker("amqp://guest:guest@127.0.0.1:1/"))
+    sessions = async_sessionmaker(engine)
+    app.state.runtime = Runtime(settings, engine, sessions,
+                                RabbitBroker("amqp://guest:guest@127.0.0.1:1/"),
+                                ChangeFeed(sessions, 1.0))
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://queue-view") as http:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from queue_view.routes import doctors, slots, tokens
+from queue_view.display import stream
+from queue_view.routes import admin, doctors, slots, tokens
 
 __all__ = ["api"]
 
 api = APIRouter(prefix="/api/v1")
-for _module in (doctors, slots, tokens):
+for _module in (doctors, slots, tokens, stream, admin):
     api.include_router(_module.router)

@@ -7,11 +7,12 @@ import datetime as dt
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from queue_view.day import slot_day
 from queue_view.deps import SessionDep
 from queue_view.errors import NotFoundError
 from queue_view.models import Slot
-from queue_view.queries import list_slots, slot_queue
-from queue_view.schemas import QueueEntryOut, SlotOut, TokenOut
+from queue_view.queries import list_slots
+from queue_view.schemas import QueueEntryOut, SlotOut, queue_entry
 
 __all__ = ["router"]
 
@@ -32,13 +33,10 @@ async def get_slot(slot_id: int, session: SessionDep) -> SlotOut:
 
 @router.get("/{slot_id}/queue")
 async def get_queue(slot_id: int, session: SessionDep) -> list[QueueEntryOut]:
-    """Live tokens (allocated, checked in, consulting) in the order they will be seen."""
-    await _existing(session, slot_id)
-    tokens = await slot_queue(session, slot_id)
-    return [
-        QueueEntryOut(position=position, **TokenOut.model_validate(token).model_dump())
-        for position, token in enumerate(tokens, start=1)
-    ]
+    """Live tokens (allocated, checked in, consulting) in the order they will be seen,
+    each with its estimated wait (see the patient's position endpoint for the formula)."""
+    day = await slot_day(session, await _existing(session, slot_id))
+    return [queue_entry(entry) for entry in day.queue]
 
 
 async def _existing(session: AsyncSession, slot_id: int) -> Slot:

@@ -1,14 +1,17 @@
-"""Tokens, by id or by the number printed on the patient's slip."""
+"""Tokens, by id or by the number printed on the patient's slip, and the patient's own view."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from queue_view.day import doctor_day
 from queue_view.deps import SessionDep
 from queue_view.errors import NotFoundError
-from queue_view.models import Token
+from queue_view.models import Doctor, Slot, Token
 from queue_view.queries import token_by_number
-from queue_view.schemas import TokenOut
+from queue_view.schemas import PositionOut, TokenOut
+from queue_view.waits import wait_minutes
 
 __all__ = ["router"]
 
@@ -17,10 +20,37 @@ router = APIRouter(prefix="/tokens", tags=["tokens"])
 
 @router.get("/number/{token_number}")
 async def get_token_by_number(token_number: str, session: SessionDep) -> TokenOut:
-    token = await token_by_number(session, token_number)
-    if token is None:
-        raise NotFoundError("token", token_number)
-    return TokenOut.model_validate(token)
+    return TokenOut.model_validate(await _numbered(session, token_number))
+
+
+@router.get("/number/{token_number}/position", summary="A patient's live place in the queue")
+async def get_position(token_number: str, session: SessionDep) -> PositionOut:
+    """What an SMS link opens: the token's place in its slot's queue and its estimated wait.
+
+    `position` 1 is the patient being seen or next; `ahead` = position - 1 counts the live
+    tokens before it, the one consulting included. `estimated_wait_minutes` =
+    ceil(ahead x minutes_per_patient), where minutes_per_patient is the slot's length /
+    its capacity (`wait_basis` "planned") until the doctor has completed consultations
+    that day, then the median of their durations, consultation start to completion
+    (`wait_basis` "measured"). Counted from the slot's start, or from now once it is under
+    way. A token no longer in the queue (completed, cancelled, no-show) has them all null.
+    Never carries the patient's name or phone.
+    """
+    token = await _numbered(session, token_number)
+    slot = await session.get(Slot, token.slot_id)
+    if slot is None:  # its slot's event has not arrived yet: not placeable, but not unknown
+        raise NotFoundError("slot of token", token_number)
+    day = await doctor_day(session, token.doctor_id, slot.date)
+    pace = next(d.pace for d in day.slots if d.slot.id == slot.id)
+    entry = day.find(token.id)
+    doctor = await session.get(Doctor, token.doctor_id)
+    return PositionOut(
+        token_number=token.token_number, status=token.status, doctor_id=token.doctor_id,
+        slot_id=token.slot_id, room=doctor.room if doctor else None,
+        position=entry.position if entry else None, ahead=entry.ahead if entry else None,
+        estimated_wait_minutes=wait_minutes(entry.ahead, pace) if entry else None,
+        minutes_per_patient=pace.minutes_per_patient, wait_basis=pace.basis,
+    )
 
 
 @router.get("/{token_id}")
@@ -29,3 +59,10 @@ async def get_token(token_id: int, session: SessionDep) -> TokenOut:
     if token is None:
         raise NotFoundError("token", token_id)
     return TokenOut.model_validate(token)
+
+
+async def _numbered(session: AsyncSession, token_number: str) -> Token:
+    token = await token_by_number(session, token_number)
+    if token is None:
+        raise NotFoundError("token", token_number)
+    return token

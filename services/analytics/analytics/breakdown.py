@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from opd_shared.vocabulary import Source, TokenStatus
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.tables import Slot, Token
+from opd_shared.vocabulary import Source, TokenStatus
 
 __all__ = ["Breakdown", "token_breakdown", "utilisation"]
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from faststream.exceptions import NackMessage
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
-from opd_shared.topology import Topology
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from analytics.events import apply_patiently, parse_event
 from analytics.projections import apply_event
 from analytics.settings import AnalyticsSettings
+from opd_shared.topology import Topology
 
 __all__ = ["CONSUMER", "create_broker", "start_consuming"]
 
@@ -39,6 +40,7 @@ def create_broker(
     broker = RabbitBroker(settings.amqp_url, logger=log, log_level=logging.DEBUG)
     queue = RabbitQueue(settings.topology.consumer_queue(CONSUMER), declare=False)
     max_pause = settings.db_retry_max_seconds
+    zone = ZoneInfo(settings.timezone)  # arrivals count in the hospital's hours
 
     @broker.subscriber(
         queue,
@@ -50,7 +52,7 @@ def create_broker(
         """Ack (by returning) only once the event's transaction has committed."""
         event = parse_event(message.body, message.message_id)
         try:
-            await apply_patiently(lambda: apply_event(sessions, event), event, max_pause)
+            await apply_patiently(lambda: apply_event(sessions, event, zone), event, max_pause)
         except Exception:
             log.exception(
                 "event %s (%s, doctor %s seq %s) failed; back to the queue (redelivered %s times)",

@@ -7,9 +7,10 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from faststream.exceptions import RejectMessage
-from opd_shared.contracts import EventEnvelope
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
+
+from opd_shared.contracts import EventEnvelope
 
 __all__ = ["apply_patiently", "is_unreachable", "parse_event"]
 

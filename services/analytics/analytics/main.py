@@ -1,7 +1,7 @@
 """The composition root: `uvicorn analytics.main:create_app --factory --port 8002`.
 
-Nothing runs at import time; the lifespan migrates the database, declares the queue,
-starts consuming, and undoes it all on the way out.
+Nothing runs at import time; the lifespan migrates the database, opens the API-key store,
+declares the queue, starts consuming, and undoes it all on the way out.
 """
 
 from __future__ import annotations
@@ -11,15 +11,21 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
-from opd_shared.database import migrate
-from opd_shared.logging import configure_logging
+from fastapi.staticfiles import StaticFiles
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from analytics.consumer import CONSUMER, create_broker, start_consuming
 from analytics.database import MIGRATIONS_DIR, create_engine, create_session_factory
-from analytics.routes import figures, health
+from analytics.routes import dashboard, figures, health, reports
+from analytics.routes.dashboard import STATIC_DIR
 from analytics.runtime import Clock, Runtime, utc_now
 from analytics.settings import AnalyticsSettings
+from opd_shared.access import Guard
+from opd_shared.access.store import KeyStore
+from opd_shared.database import migrate
+from opd_shared.http import install_error_handlers
+from opd_shared.logging import configure_logging
 
 __all__ = ["create_app"]
 
@@ -36,7 +42,10 @@ def _lifespan(
         engine = create_engine(settings.database_url, settings.prefetch_count + HTTP_CONNECTIONS)
         sessions = create_session_factory(engine)
         broker = create_broker(settings, sessions)
+        keys = KeyStore(settings.access_database_url, _secret(settings.admin_key))
         try:
+            await keys.prepare()
+            app.state.guard = Guard(keys, settings.open_reads)
             await start_consuming(broker, settings.topology)
             app.state.runtime = Runtime(settings, engine, sessions, broker, clock)
             log.info(
@@ -48,6 +57,7 @@ def _lifespan(
         finally:
             await broker.stop()
             await engine.dispose()
+            await keys.close()
             log.info("analytics stopped")
 
     return lifespan
@@ -64,6 +74,14 @@ def create_app(settings: AnalyticsSettings | None = None, *, clock: Clock = utc_
         summary="Management figures computed from the allocator's events",
         lifespan=_lifespan(settings, clock),
     )
+    install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(figures.router, prefix="/api/v1")
+    app.include_router(reports.router, prefix="/api/v1")
+    app.include_router(dashboard.router)
+    app.mount("/dashboard/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
     return app
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value else None

@@ -1,36 +1,52 @@
-"""Apply one event to analytics' tables: record the fact, then upsert the snapshots it carries.
+"""Apply one event to analytics' tables, in one transaction: record the fact, upsert the
+snapshots it carries, record the moves it made, and add the roll-up deltas.
 
 Applying is idempotent (the fact's key turns a redelivery into a no-op) and order-independent
-(a snapshot only replaces one written by an older `seq` of the same doctor).
+(a snapshot only replaces one written by an older `seq` of the same doctor, and the roll-ups
+follow the rows they count).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections import Counter
+from zoneinfo import ZoneInfo
 
-from opd_shared.contracts import EventEnvelope
-from pydantic import BaseModel
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from analytics.tables import Base, Doctor, EventFact, Slot, Token
+from analytics.rollup_store import apply_delta
+from analytics.rollup_tables import TokenMove
+from analytics.rollups import Delta, move_kind
+from analytics.state import project_slots, project_tokens, slot_starts
+from analytics.tables import Doctor, EventFact
+from opd_shared.contracts import EventEnvelope, EventType
 
 __all__ = ["apply_event"]
 
 # Management figures need no patient identities, so the fact table never stores them.
 _PERSONAL = {"patient_name", "patient_phone"}
+_DOCTOR_LOCKS = 7301  # the advisory-lock class of "one doctor's events"
 
 
-async def apply_event(sessions: async_sessionmaker[AsyncSession], event: EventEnvelope) -> bool:
+async def apply_event(
+    sessions: async_sessionmaker[AsyncSession], event: EventEnvelope, zone: ZoneInfo
+) -> bool:
     """Apply one event in one transaction; False when it had been applied before."""
     async with sessions.begin() as session:
         if not await _record_fact(session, event):
             return False
-        doctors = [event.doctor] if event.doctor is not None else []
-        await _upsert(session, Doctor, doctors, event.seq)
-        await _upsert(session, Slot, event.slots, event.seq)
-        await _upsert(session, Token, event.tokens, event.seq)
+        # Deltas read the rows they replace: one doctor's events apply one at a time.
+        lock = func.pg_advisory_xact_lock(_DOCTOR_LOCKS, event.doctor_id % 2**31)
+        await session.execute(select(lock))
+        if event.doctor is not None:
+            await _upsert_doctor(session, event)
+        changes: Delta = Counter()
+        changes.update(await project_slots(session, event.slots, event.seq, zone))
+        changes.update(await project_tokens(session, event.tokens, event.slots, event.seq, zone))
+        await apply_delta(session, changes)
+        if event.type is EventType.TOKEN_MOVED:
+            await _record_moves(session, event, zone)
     return True
 
 
@@ -38,42 +54,42 @@ async def _record_fact(session: AsyncSession, event: EventEnvelope) -> bool:
     payload = event.model_dump(mode="json", exclude={"tokens": {"__all__": _PERSONAL}})
     statement = (
         insert(EventFact)
-        .values(
-            event_id=event.event_id,
-            type=event.type.value,
-            doctor_id=event.doctor_id,
-            seq=event.seq,
-            occurred_at=event.occurred_at,
-            payload=payload,
-        )
+        .values(event_id=event.event_id, type=event.type.value, doctor_id=event.doctor_id,
+                seq=event.seq, occurred_at=event.occurred_at, payload=payload)
         .on_conflict_do_nothing(index_elements=[EventFact.event_id])
         .returning(EventFact.event_id)
     )
     return (await session.execute(statement)).first() is not None
 
 
-def _rows(model: type[Base], records: Iterable[BaseModel], version: int) -> list[dict[str, Any]]:
-    columns = [column.name for column in model.__table__.columns if column.name != "version"]
-    # Attributes, not model_dump(): the wire serializers (times as "HH:MM") are not for SQL.
-    rows = ({name: getattr(record, name) for name in columns} for record in records)
-    # One row per id: PostgreSQL refuses to upsert the same row twice in one statement.
-    unique = {row["id"]: row for row in rows}
-    return [{**row, "version": version} for row in unique.values()]
+async def _upsert_doctor(session: AsyncSession, event: EventEnvelope) -> None:
+    doctor = event.doctor
+    assert doctor is not None
+    table = Doctor.__table__
+    row = {c.name: getattr(doctor, c.name) for c in table.columns if c.name != "version"}
+    statement = insert(table).values(**row, version=event.seq)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={name: statement.excluded[name] for name in row if name != "id"}
+        | {"version": statement.excluded.version},
+        where=table.c.version < statement.excluded.version,
+    ))
 
 
-async def _upsert(
-    session: AsyncSession, model: type[Base], records: Sequence[BaseModel], version: int
-) -> None:
-    rows = _rows(model, records, version)
-    if not rows:
-        return
-    table = model.__table__
-    statement = insert(table).values(rows)
-    changes = {name: statement.excluded[name] for name in rows[0] if name != "id"}
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.id],
-            set_=changes,
-            where=table.c.version < statement.excluded.version,
-        )
-    )
+async def _record_moves(session: AsyncSession, event: EventEnvelope, zone: ZoneInfo) -> None:
+    """How far each moved token went: from its old slot's start to its new slot's start."""
+    moved = [t for t in event.tokens if t.moved_from_slot_id is not None]
+    ids = {t.slot_id for t in moved} | {t.moved_from_slot_id for t in moved}
+    starts = await slot_starts(session, {i for i in ids if i is not None}, event.slots)
+    for token in moved:
+        origin, target = starts.get(token.moved_from_slot_id or 0), starts.get(token.slot_id)
+        reason = event.reason or token.move_reason
+        known = origin is not None and target is not None
+        await session.execute(insert(TokenMove).values(
+            event_id=event.event_id, token_id=token.id, doctor_id=token.doctor_id,
+            day=origin.date() if origin else event.occurred_at.astimezone(zone).date(),
+            source=token.source.value, kind=move_kind(reason), reason=reason,
+            from_slot_id=token.moved_from_slot_id, to_slot_id=token.slot_id,
+            minutes=round((target - origin).total_seconds() / 60) if known else None,
+            to_later_day=known and target.date() > origin.date(),
+        ).on_conflict_do_nothing())

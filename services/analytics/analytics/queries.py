@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from opd_shared.vocabulary import TokenStatus
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.breakdown import token_breakdown, utilisation
 from analytics.schemas import DoctorDayAnalytics, SlotAnalytics, SystemStatus
 from analytics.tables import Doctor, Slot, Token
+from opd_shared.vocabulary import TokenStatus
 
 __all__ = ["doctor_day", "slot_figures", "system_status"]
 

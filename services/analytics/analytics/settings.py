@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from opd_shared.settings import ServiceSettings
 from pydantic import Field
+
+from opd_shared.settings import ServiceSettings
 
 __all__ = ["AnalyticsSettings"]
 

@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, MetaData, String, func
+from sqlalchemy import BigInteger, DateTime, Index, Integer, MetaData, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -79,13 +79,20 @@ class Slot(Base):
 
 
 class Token(Base):
-    """A token's latest snapshot, without the patient's name or phone: figures need neither."""
+    """A token's latest snapshot, without the patient's name or phone: figures need neither.
+
+    Beyond the snapshot: `day` (its slot's date, once that slot is known) and its waits in
+    minutes (see `rollups.wait_minutes`), for figures filtered by doctor or specialization.
+    """
 
     __tablename__ = "tokens"
+    # Covering: waits filtered by doctor or specialization read only this index.
+    __table_args__ = (Index(None, "doctor_id", "day", postgresql_include=[
+        "source", "booked_to_check_in", "check_in_to_start", "booked_to_start", "consultation"]),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     token_number: Mapped[str]
-    doctor_id: Mapped[int] = mapped_column(index=True)
+    doctor_id: Mapped[int]
     slot_id: Mapped[int] = mapped_column(index=True)
     source: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
@@ -98,3 +105,8 @@ class Token(Base):
     completed_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
     version: Mapped[int]
+    day: Mapped[dt.date | None]
+    booked_to_check_in: Mapped[int | None] = mapped_column(Integer)
+    check_in_to_start: Mapped[int | None] = mapped_column(Integer)
+    booked_to_start: Mapped[int | None] = mapped_column(Integer)
+    consultation: Mapped[int | None] = mapped_column(Integer)

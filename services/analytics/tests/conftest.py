@@ -14,13 +14,14 @@ from typing import Any, TypeVar
 import aio_pika
 import httpx
 import pytest
+from sqlalchemy import func, select
+
 from analytics.main import create_app
 from analytics.runtime import Clock, Runtime, utc_now
 from analytics.settings import AnalyticsSettings
 from analytics.tables import EventFact
 from opd_shared.contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
 from opd_shared.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
-from sqlalchemy import func, select
 
 T = TypeVar("T")
 NOW = dt.datetime(2026, 1, 30, 8, 0, tzinfo=dt.UTC)
@@ -127,24 +128,31 @@ class Service:
 
 
 @asynccontextmanager
-async def running(settings: AnalyticsSettings, clock: Clock) -> AsyncIterator[Service]:
+async def running(
+    settings: AnalyticsSettings, clock: Clock, headers: dict[str, str]
+) -> AsyncIterator[Service]:
     app = create_app(settings, clock=clock)
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection, app.router.lifespan_context(app):
         channel = await connection.channel(on_return_raises=True)
         exchange = await settings.topology.declare_events(channel)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://analytics") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://analytics",
+                                     headers=headers) as client:
             yield Service(app, client, exchange)
 
 
 @pytest.fixture
 def start_analytics(infra: Any) -> Callable[..., Any]:
-    """`async with start_analytics(prefetch_count=1) as service:` on a fresh namespace."""
+    """`async with start_analytics(prefetch_count=1) as service:` on a fresh namespace.
 
-    def start(clock: Clock = utc_now, **overrides: Any) -> Any:
+    Its client sends the admin key, unless the test passes other `headers`.
+    """
+
+    def start(clock: Clock = utc_now, headers: dict[str, str] | None = None,
+              **overrides: Any) -> Any:
         settings = infra.settings(AnalyticsSettings, infra.namespace("an"), **overrides)
-        return running(settings, clock)
+        return running(settings, clock, infra.admin_headers if headers is None else headers)
 
     return start
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-from analytics.events import apply_patiently, parse_event
 from faststream.exceptions import RejectMessage
 from sqlalchemy.exc import IntegrityError
+
+from analytics.events import apply_patiently, parse_event
 
 
 def test_an_event_round_trips_through_its_json(history):

@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 
 import aio_pika
+
 from opd_shared.vocabulary import Source
 
 DAY = dt.date(2026, 3, 3)

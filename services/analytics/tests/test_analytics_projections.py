@@ -4,8 +4,11 @@ and free of patient identities."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
+
 from analytics.database import MIGRATIONS_DIR, create_engine, create_session_factory
 from analytics.projections import apply_event
 from analytics.settings import AnalyticsSettings
@@ -13,9 +16,9 @@ from analytics.tables import EventFact, Slot, Token
 from opd_shared.contracts import EventType
 from opd_shared.database import migrate
 from opd_shared.vocabulary import Source, TokenStatus
-from sqlalchemy import select
 
 DAY = dt.date(2026, 3, 4)
+ZONE = ZoneInfo("Asia/Kolkata")
 
 
 @pytest.fixture
@@ -33,9 +36,9 @@ async def test_a_redelivered_event_is_not_applied_again(sessions, history):
     opened = d.opened(slot)
     grown = d.event(opened.type, slots=[d.held(slot, 1)])
 
-    first = await apply_event(sessions, opened)
-    await apply_event(sessions, grown)
-    again = await apply_event(sessions, opened)
+    first = await apply_event(sessions, opened, ZONE)
+    await apply_event(sessions, grown, ZONE)
+    again = await apply_event(sessions, opened, ZONE)
 
     async with sessions() as session:
         row = await session.get(Slot, slot.id)
@@ -50,8 +53,8 @@ async def test_an_older_snapshot_never_overwrites_a_newer_one(sessions, history)
     allocated = d.allocated(token, d.held(slot, 1))
     _, cancelled = d.changed(token, TokenStatus.CANCELLED, d.held(slot, 0))
 
-    await apply_event(sessions, cancelled)
-    await apply_event(sessions, allocated)
+    await apply_event(sessions, cancelled, ZONE)
+    await apply_event(sessions, allocated, ZONE)
 
     async with sessions() as session:
         row = await session.get(Token, token.id)
@@ -67,7 +70,7 @@ async def test_the_fact_table_keeps_the_event_but_not_the_patient(sessions, hist
     # the same token twice in one event must not trip PostgreSQL's one-row-per-upsert rule
     event = d.event(EventType.TOKEN_ALLOCATED, tokens=[token, token], slots=[slot])
 
-    await apply_event(sessions, event)
+    await apply_event(sessions, event, ZONE)
 
     async with sessions() as session:
         fact = await session.scalar(select(EventFact).where(EventFact.event_id == event.event_id))

@@ -11,10 +11,13 @@ from fastapi.responses import JSONResponse
 from analytics import queries
 from analytics.deps import RuntimeDep, SessionDep
 from analytics.schemas import DoctorDayAnalytics, ErrorBody, SlotAnalytics, SystemStatus
+from opd_shared.access.guard import requires
+from opd_shared.access.roles import Permission
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/analytics", tags=["analytics"])
+router = APIRouter(prefix="/analytics", tags=["analytics"],
+                   dependencies=[requires(Permission.READ_ANALYTICS)])
 # Ids are PostgreSQL bigints: a larger number is a client's mistake (422), not our 500.
 RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 NOT_FOUND = {404: {"model": ErrorBody}}

@@ -1,0 +1,67 @@
+"""Writing roll-up deltas, and reading the current rows they are computed from."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from analytics.rollup_tables import ROLLUPS
+from analytics.rollups import Delta
+
+__all__ = ["apply_delta", "load", "rollup_records", "upsert_rows"]
+
+
+def rollup_records(changes: Delta) -> dict[str, list[dict[str, Any]]]:
+    """Per table, one full row per key (every count column present), sorted by key."""
+    grouped: dict[tuple[str, tuple[Any, ...]], dict[str, int]] = defaultdict(dict)
+    for (name, key, column), n in changes.items():
+        grouped[name, key][column] = grouped[name, key].get(column, 0) + n
+    records: dict[str, list[dict[str, Any]]] = {}
+    for name, model in ROLLUPS.items():
+        table = model.__table__
+        keys = [c.name for c in table.primary_key.columns]
+        counts = [c.name for c in table.columns if not c.primary_key]
+        mine = sorted((key, cols) for (table_name, key), cols in grouped.items()
+                      if table_name == name)
+        records[name] = [{**dict(zip(keys, key, strict=True)),
+                          **{c: cols.get(c, 0) for c in counts}} for key, cols in mine]
+    return records
+
+
+async def apply_delta(session: AsyncSession, changes: Delta) -> None:
+    """Add to the counts; tables and keys in one fixed order, so concurrent events never
+    take the same rows' locks in opposite orders."""
+    for name, records in rollup_records(changes).items():
+        if not records:
+            continue
+        table = ROLLUPS[name].__table__
+        statement = insert(table).values(records)
+        counts = [c.name for c in table.columns if not c.primary_key]
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=[c.name for c in table.primary_key.columns],
+            set_={c: table.c[c] + statement.excluded[c] for c in counts},
+        ))
+
+
+async def load(session: AsyncSession, table: Table, ids: Iterable[int]) -> dict[int, Any]:
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(select(table).where(table.c.id.in_(wanted)))
+    return {row["id"]: row for row in rows.mappings()}
+
+
+async def upsert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace whole rows (the caller has checked that they are newer)."""
+    if not rows:
+        return
+    statement = insert(table).values(rows)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={name: statement.excluded[name] for name in rows[0] if name != "id"},
+    ))

@@ -1,0 +1,118 @@
+"""What one token or slot adds to each roll-up. Pure: no database, no pydantic.
+
+The projection keeps every roll-up equal to the sum of `contributions` over the current
+rows, by applying `delta(new, old)` whenever a row changes; the benchmark loader sums the
+same function over its final rows, so both build the same roll-ups by construction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "HOLDING",
+    "STATUSES",
+    "WAIT_METRICS",
+    "Delta",
+    "delta",
+    "move_kind",
+    "rollups_of",
+    "slot_contributions",
+    "token_contributions",
+    "wait_minutes",
+]
+
+# (table, key, column) -> how much to add
+Delta = Counter[tuple[str, tuple[Any, ...], str]]
+Row = Mapping[str, Any]
+
+STATUSES = ("allocated", "checked_in", "consulting", "completed", "cancelled", "no_show")
+HOLDING = ("allocated", "checked_in", "consulting", "completed")  # a seen patient used a place
+WAIT_METRICS: dict[str, tuple[str, str]] = {
+    "booked_to_check_in": ("allocated_at", "checked_in_at"),
+    "check_in_to_start": ("checked_in_at", "consultation_started_at"),
+    "booked_to_start": ("allocated_at", "consultation_started_at"),
+    "consultation": ("consultation_started_at", "completed_at"),
+}
+# Free-text reasons, classified once at projection time; a new kind is one line here.
+MOVE_KINDS = (
+    ("doctor_delay", re.compile(r"^doctor delayed\b", re.I)),
+    ("emergency_bump", re.compile(r"make room for an emergency", re.I)),
+    ("fairness", re.compile(r"^fairness\b", re.I)),
+)
+
+
+def wait_minutes(start: dt.datetime | None, end: dt.datetime | None) -> int | None:
+    """Whole minutes below an hour, 5 minutes below 3 h, half hours below a day, days beyond.
+
+    Coarser as waits grow, so that a month's histogram stays a few thousand rows even with
+    advance-booking lead times of days; a median of 1018.5 minutes needs no finer grain.
+    """
+    if start is None or end is None:
+        return None
+    minutes = max((end - start).total_seconds(), 0) / 60
+    step = 1 if minutes < 60 else 5 if minutes < 180 else 30 if minutes < 1440 else 1440
+    return math.floor(minutes / step) * step
+
+
+def move_kind(reason: str | None) -> str:
+    for kind, pattern in MOVE_KINDS:
+        if reason and pattern.search(reason):
+            return kind
+    return "reallocation"
+
+
+def token_contributions(row: Row, zone: ZoneInfo) -> Delta:
+    """Arrivals count by booking time; everything else on the slot's day, once it is known.
+
+    Counts go twice: per doctor (for filters) and for the whole hospital (few rows to read).
+    """
+    counts: Delta = Counter()
+    doctor, source, booked = row["doctor_id"], row["source"], row["allocated_at"].astimezone(zone)
+    counts["hourly_arrivals", (doctor, booked.date(), booked.hour), source] += 1
+    counts["hospital_arrivals", (booked.date(), booked.hour), source] += 1
+    day = row["day"]
+    if day is None:
+        return counts
+    for table, key in (("daily_tokens", (doctor, day, source)), ("hospital_tokens", (day, source))):
+        counts[table, key, row["status"]] += 1
+        counts[table, key, "emergencies"] += int(row["is_emergency"])
+        counts[table, key, "overflows"] += int(row["is_overflow"])
+    if row["status"] in HOLDING:
+        counts["daily_capacity", (doctor, day), "held"] += 1
+    for metric in WAIT_METRICS:
+        if row[metric] is not None:
+            counts["daily_waits", (day, row["source"], metric, row[metric]), "tokens"] += 1
+    return counts
+
+
+def slot_contributions(row: Row) -> Delta:
+    counts: Delta = Counter()
+    if row["is_active"]:
+        key = (row["doctor_id"], row["date"])
+        counts["daily_capacity", key, "slots"] += 1
+        counts["daily_capacity", key, "capacity"] += row["max_capacity"]
+    return counts
+
+
+def delta(new: Delta, old: Delta) -> Delta:
+    """new minus old, keeping negatives (Counter's `-` would drop them) and dropping zeros."""
+    change = Counter(new)
+    change.subtract(old)
+    return Counter({key: n for key, n in change.items() if n})
+
+
+def rollups_of(tokens: Iterable[Row], slots: Iterable[Row], zone: ZoneInfo) -> Delta:
+    """Every roll-up count, computed from scratch from the current rows."""
+    total: Delta = Counter()
+    for token in tokens:
+        total.update(token_contributions(token, zone))
+    for slot in slots:
+        total.update(slot_contributions(slot))
+    return Counter({key: n for key, n in total.items() if n})

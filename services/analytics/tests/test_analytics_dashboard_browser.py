@@ -1,5 +1,6 @@
 """The dashboard in headless Chromium after a simulated busy day: every chart has data and
-paints pixels. Saves a screenshot to artifacts/ (and docs/images/ with OPD_REFRESH_DOCS_IMAGES=1)."""
+paints pixels. Saves a screenshot to artifacts/ (to docs/images/ too with
+OPD_REFRESH_DOCS_IMAGES=1)."""
 
 from __future__ import annotations
 

@@ -47,3 +47,5 @@ class EventEnvelope(BaseModel):
     tokens: list[TokenRecord] = []
     previous_status: TokenStatus | None = None
     reason: str | None = None
+    move_kind: Literal["reallocation", "transfer", "delay", "emergency_bump"] | None = Field(
+        None, description="Why a token moved (token.moved, and both events of a transfer)")

@@ -33,6 +33,7 @@ class Change:
     slots: list[dict[str, object]]
     reason: str | None = None
     previous_status: TokenStatus | None = None
+    move_kind: str | None = None  # reallocation, transfer, delay or emergency_bump
 
     @classmethod
     def of(cls, type: str, tokens: list[Token], slots: list[Slot], **details: object) -> Change:

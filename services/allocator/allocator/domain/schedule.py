@@ -112,7 +112,7 @@ class Schedule:
         target = self.slot_with_room(new_slot_id, now)
         if target.id == token.slot_id:
             raise InvalidRequest(f"token {token.token_number} is already in slot {target.id}")
-        self._move(token, target, reason or "reallocated")
+        self._move(token, target, reason or "reallocated", "reallocation")
         return token
 
     def call_next(self, slot_id: int | None, now: dt.datetime) -> Token:
@@ -142,7 +142,7 @@ class Schedule:
             if target is None:
                 break  # nowhere to go: they keep their place and wait longer
             origin = token.slot_id
-            self._move(token, target, why)
+            self._move(token, target, why, "delay")
             moved.append((token, origin))
         return moved
 
@@ -181,16 +181,18 @@ class Schedule:
         if found is None:
             return False
         victim, target = found
-        self._move(victim, target, f"moved from slot {slot.id} to make room for an emergency")
+        self._move(victim, target, f"moved from slot {slot.id} to make room for an emergency",
+                   "emergency_bump")
         return True
 
-    def _move(self, token: Token, target: Slot, reason: str) -> None:
+    def _move(self, token: Token, target: Slot, reason: str, kind: str) -> None:
         origin = self.slot(token.slot_id)
         origin.remove(token)
         token.moved_from_slot_id = origin.id
         token.move_reason = reason
         self._admit(token, target)
-        self.changes.append(Change.of("token.moved", [token], [origin, target], reason=reason))
+        self.changes.append(Change.of("token.moved", [token], [origin, target], reason=reason,
+                                      move_kind=kind))
 
     def _next_number(self, date: dt.date) -> str:
         """DOC{doctor}-{YYYYMMDD}-{NNNN}: per doctor and date, so future dates never collide."""

@@ -32,4 +32,5 @@ def transfer(source: Schedule, token_id: int, target: Schedule, slot_id: int,
     ), now)
     source.change_status(token.id, TokenStatus.CANCELLED, now)
     source.changes[-1].reason = f"{why}: now {moved.token_number} with doctor {target.doctor.id}"
+    source.changes[-1].move_kind = target.changes[-1].move_kind = "transfer"
     return moved

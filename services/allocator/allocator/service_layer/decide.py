@@ -62,6 +62,7 @@ async def _events(uow: UnitOfWork, envelope: CommandEnvelope, doctor: Doctor,
             slots=[SlotRecord.model_validate(s) for s in change.slots],
             tokens=[TokenRecord.model_validate(t) for t in change.tokens],
             previous_status=change.previous_status, reason=change.reason,
+            move_kind=change.move_kind,
         )
         for change, seq in zip(changes, seqs, strict=True)
     ]

@@ -18,7 +18,9 @@ def add_health_routes(app: FastAPI) -> None:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], summary="Broker and database answer")
+    @app.get("/readyz", tags=["health"], summary="Broker and database answer",
+             response_model=None,
+             responses={200: {"description": "Ready"}, 503: {"description": "Not ready"}})
     async def readyz(request: Request) -> JSONResponse:
         problems = []
         connection = getattr(request.app.state, "connection", None)

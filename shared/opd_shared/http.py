@@ -1,12 +1,18 @@
-"""Error bodies every service answers with: `{"detail": "<sentence>", "code": "<word>"}`."""
+"""Error bodies every service answers with: `{"detail": "<sentence>", "code": "<word>"}`,
+and their OpenAPI documentation, so clients (and schemathesis) know every answer's shape."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["ApiError", "install_error_handlers"]
+__all__ = ["ApiError", "ErrorOut", "ValidationErrorOut", "error_responses",
+           "install_error_handlers"]
 
 
 class ApiError(Exception):
@@ -16,6 +22,33 @@ class ApiError(Exception):
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail, self.headers = status, code, detail, headers
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(examples=["slot 17 is full (20 places)"])
+    code: str = Field(examples=["slot_full"])
+
+
+class ValidationErrorOut(ErrorOut):
+    errors: list[dict[str, Any]] = Field([], description="Each invalid field and why")
+
+
+_WHY = {400: "Malformed request", 401: "No API key, or an unknown or revoked one",
+        403: "The key's role may not do this", 404: "No such record",
+        409: "The records' state forbids it", 422: "Invalid input",
+        429: "Over the key's rate (see Retry-After)", 503: "Broker or database unavailable"}
+
+
+def error_responses(*statuses: int,
+                    models: dict[int, type[BaseModel]] | None = None) -> dict[int | str, Any]:
+    """OpenAPI `responses=` for these error statuses; 422 always, with its real shape."""
+    shapes = {422: ValidationErrorOut, **(models or {})}
+    return {status: {"model": shapes.get(status, ErrorOut), "description": _WHY.get(status, "")}
+            for status in sorted({*statuses, 422})}
+
+
+_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+          413: "too_large", 415: "unsupported_media_type"}
 
 
 def _sentence(error: dict) -> str:
@@ -31,6 +64,13 @@ def install_error_handlers(app: FastAPI) -> None:
         fields = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in errors]
         return JSONResponse({"detail": detail, "code": "validation_error", "errors": fields},
                             status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        """Framework refusals (unparsable JSON, unknown path, wrong method) in our shape."""
+        code = _CODES.get(error.status_code, f"http_{error.status_code}")
+        return JSONResponse({"detail": str(error.detail), "code": code},
+                            status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(ApiError)
     async def refused(request: Request, error: ApiError) -> JSONResponse:

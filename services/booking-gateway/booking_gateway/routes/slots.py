@@ -5,22 +5,25 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
+from booking_gateway.answers import answers
 from booking_gateway.deps import Bus, Scheduler, Settings
 from booking_gateway.schemas import SlotChangeIn, SlotIn
 from booking_gateway.submit import submit
-from opd_shared.contracts import OpenSlot, ResizeSlot
+from opd_shared.contracts import OpenSlot, ResizeSlot, SlotRecord
 
 router = APIRouter(prefix="/api/v1/slots", tags=["slots"])
 
 
-@router.post("", status_code=201, summary="Open a time slot for a doctor (admin)")
+@router.post("", status_code=201, summary="Open a time slot for a doctor (admin)",
+             response_model=None, responses=answers(201, SlotRecord))
 async def open_slot(body: SlotIn, request: Request, bus: Bus, settings: Settings,
                     caller: Scheduler) -> JSONResponse:
     command = OpenSlot(**body.model_dump())
     return await submit(bus, request, caller, command, settings.reply_timeout_s, created=True)
 
 
-@router.patch("/{slot_id}", summary="Change a slot's capacity (admin)")
+@router.patch("/{slot_id}", summary="Change a slot's capacity (admin)",
+              response_model=None, responses=answers(200, SlotRecord))
 async def change_slot(slot_id: Annotated[int, Path(ge=1, le=2**62)], body: SlotChangeIn,
                       request: Request, bus: Bus, settings: Settings,
                       caller: Scheduler) -> JSONResponse:

@@ -8,12 +8,19 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from booking_gateway.answers import answers
 from booking_gateway.deps import AnyCaller, Bus, Canceller, Reallocator, Settings
 from booking_gateway.schemas import ReallocateIn, StatusIn, TokenIn
 from booking_gateway.submit import submit
 from opd_shared.access import Caller, Permission
 from opd_shared.access.guard import requires
-from opd_shared.contracts import BookToken, CancelToken, ChangeTokenStatus, ReallocateToken
+from opd_shared.contracts import (
+    BookToken,
+    CancelToken,
+    ChangeTokenStatus,
+    ReallocateToken,
+    TokenRecord,
+)
 from opd_shared.http import ApiError
 from opd_shared.vocabulary import TokenStatus
 
@@ -26,7 +33,8 @@ STATUS_PERMISSION = {
 }
 
 
-@router.post("", status_code=201, summary="Book a token (emergency=true always gets in)")
+@router.post("", status_code=201, summary="Book a token (emergency=true always gets in)",
+             response_model=None, responses=answers(201, TokenRecord))
 async def book(body: TokenIn, request: Request, bus: Bus, settings: Settings, caller: AnyCaller,
                emergency: bool = False) -> JSONResponse:
     """An online app books `online` only; emergencies are for the desk and staff."""
@@ -38,7 +46,8 @@ async def book(body: TokenIn, request: Request, bus: Bus, settings: Settings, ca
     return await submit(bus, request, caller, command, settings.reply_timeout_s, created=True)
 
 
-@router.post("/{token_id}/cancel", summary="Cancel a token; its place is freed once")
+@router.post("/{token_id}/cancel", summary="Cancel a token; its place is freed once",
+             response_model=None, responses=answers(200, TokenRecord))
 async def cancel(token_id: TokenId, request: Request, bus: Bus, settings: Settings,
                  caller: Canceller,
                  reason: Annotated[str | None, Query(max_length=500)] = None) -> JSONResponse:
@@ -46,14 +55,16 @@ async def cancel(token_id: TokenId, request: Request, bus: Bus, settings: Settin
     return await submit(bus, request, caller, command, settings.reply_timeout_s)
 
 
-@router.post("/{token_id}/reallocate", summary="Move a waiting token to another slot")
+@router.post("/{token_id}/reallocate", summary="Move a waiting token to another slot",
+             response_model=None, responses=answers(200, TokenRecord))
 async def reallocate(token_id: TokenId, body: ReallocateIn, request: Request, bus: Bus,
                      settings: Settings, caller: Reallocator) -> JSONResponse:
     command = ReallocateToken(token_id=token_id, **body.model_dump())
     return await submit(bus, request, caller, command, settings.reply_timeout_s)
 
 
-@router.patch("/{token_id}/status", summary="Set a token's status (seed compatibility)")
+@router.patch("/{token_id}/status", summary="Set a token's status (seed compatibility)",
+              response_model=None, responses=answers(200, TokenRecord))
 async def set_status(token_id: TokenId, body: StatusIn, request: Request, bus: Bus,
                      settings: Settings, caller: AnyCaller) -> JSONResponse:
     needed = STATUS_PERMISSION.get(body.status, Permission.LIFECYCLE)
@@ -66,7 +77,8 @@ async def set_status(token_id: TokenId, body: StatusIn, request: Request, bus: B
 def _lifecycle_route(path: str, status: TokenStatus, summary: str) -> None:
     needed = STATUS_PERMISSION.get(status, Permission.LIFECYCLE)
 
-    @router.post(f"/{{token_id}}/{path}", summary=summary, name=path)
+    @router.post(f"/{{token_id}}/{path}", summary=summary, name=path, response_model=None,
+                 responses=answers(200, TokenRecord))
     async def move(token_id: TokenId, request: Request, bus: Bus, settings: Settings,
                    caller: Annotated[Caller, requires(needed)]) -> JSONResponse:
         command = ChangeTokenStatus(token_id=token_id, status=status)

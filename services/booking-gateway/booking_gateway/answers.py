@@ -1,0 +1,46 @@
+"""What each gateway route can answer, for the OpenAPI document (and so for its clients)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from opd_shared.contracts import SlotRecord
+from opd_shared.http import ErrorOut, error_responses
+
+__all__ = ["DelayOut", "PendingOut", "answers"]
+
+
+class PendingOut(BaseModel):
+    request_id: str = Field(description="Repeat the request with this as Idempotency-Key")
+    status: Literal["pending"]
+    detail: str
+
+
+class ConflictOut(ErrorOut):
+    alternatives: list[SlotRecord] = Field(
+        [], description="With slot_full: open slots with room, the same doctor's first")
+
+
+class MovedOut(BaseModel):
+    token_id: int
+    token_number: str
+    from_slot_id: int
+    to_slot_id: int
+
+
+class DelayOut(BaseModel):
+    doctor_id: int
+    minutes: int
+    reason: str | None
+    moved: list[MovedOut] = Field(description="Who no longer fitted today, and where they went")
+
+
+def answers(success: int, model: type[BaseModel] | None) -> dict[int | str, Any]:
+    """A command's possible answers: its success, 202 while undecided, and every refusal."""
+    documented = error_responses(400, 401, 403, 404, 409, 429, 503, models={409: ConflictOut})
+    documented[202] = {"model": PendingOut, "description": "Queued, not decided in time"}
+    documented[success] = {"model": model, "description": "Decided"} if model else {
+        "description": "Decided"}
+    return documented

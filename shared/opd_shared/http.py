@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["ApiError", "ErrorOut", "ValidationErrorOut", "error_responses",
+__all__ = ["ApiError", "BodyLimit", "ErrorOut", "ValidationErrorOut", "error_responses",
            "install_error_handlers"]
 
 
@@ -33,7 +33,8 @@ class ValidationErrorOut(ErrorOut):
     errors: list[dict[str, Any]] = Field([], description="Each invalid field and why")
 
 
-_WHY = {400: "Malformed request", 401: "No API key, or an unknown or revoked one",
+_WHY = {400: "Malformed request", 413: "Request body too large",
+        401: "No API key, or an unknown or revoked one",
         403: "The key's role may not do this", 404: "No such record",
         409: "The records' state forbids it", 422: "Invalid input",
         429: "Over the key's rate (see Retry-After)", 503: "Broker or database unavailable"}
@@ -58,7 +59,10 @@ def _sentence(error: dict) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    @app.exception_handler(ValidationError)
+    async def invalid(request: Request,
+                      error: RequestValidationError | ValidationError) -> JSONResponse:
+        """Also a command built from valid HTTP input that its contract still refuses."""
         errors = error.errors()
         detail = "; ".join(_sentence(e) for e in errors[:5]) or "invalid request"
         fields = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in errors]
@@ -76,3 +80,44 @@ def install_error_handlers(app: FastAPI) -> None:
     async def refused(request: Request, error: ApiError) -> JSONResponse:
         return JSONResponse({"detail": error.detail, "code": error.code},
                             status_code=error.status, headers=error.headers)
+
+
+class BodyLimit:
+    """Refuse request bodies over `max_bytes` with 413 before reading them all (ASGI)."""
+
+    def __init__(self, app: Any, max_bytes: int = 64 * 1024) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await _too_large(self.max_bytes, send)
+        seen = 0
+
+        async def counted() -> dict:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _BodyTooLarge:
+            await _too_large(self.max_bytes, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(max_bytes: int, send: Any) -> None:
+    body = (f'{{"detail": "request body over {max_bytes} bytes", '
+            f'"code": "too_large"}}').encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

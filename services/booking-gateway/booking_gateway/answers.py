@@ -39,7 +39,8 @@ class DelayOut(BaseModel):
 
 def answers(success: int, model: type[BaseModel] | None) -> dict[int | str, Any]:
     """A command's possible answers: its success, 202 while undecided, and every refusal."""
-    documented = error_responses(400, 401, 403, 404, 409, 429, 503, models={409: ConflictOut})
+    documented = error_responses(400, 401, 403, 404, 409, 413, 429, 503,
+                                 models={409: ConflictOut})
     documented[202] = {"model": PendingOut, "description": "Queued, not decided in time"}
     documented[success] = {"model": model, "description": "Decided"} if model else {
         "description": "Decided"}

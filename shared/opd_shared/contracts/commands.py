@@ -7,11 +7,12 @@ doctor is made by that doctor's single writer.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 import uuid
 import zlib
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from opd_shared.topology import partition_of_doctor, partition_of_record
 from opd_shared.vocabulary import Source, TokenStatus
@@ -34,10 +35,19 @@ __all__ = [
     "Text",
 ]
 
+def _printable(value: str) -> str:
+    """Control characters (NUL above all, which PostgreSQL cannot store) are never text."""
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n" for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 Id = Annotated[int, Field(ge=1, le=2**62)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+                 AfterValidator(_printable)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,20}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500),
+                 AfterValidator(_printable)]
 
 
 class _Command(BaseModel):

@@ -14,11 +14,28 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import Connection, MetaData, pool, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-__all__ = ["drop_database", "ensure_database", "migrate", "run_migrations_from_env"]
+__all__ = ["drop_database", "ensure_database", "is_unreachable", "migrate",
+           "run_migrations_from_env"]
 
 log = logging.getLogger(__name__)
+
+
+_DOWN = (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+         asyncpg.AdminShutdownError, asyncpg.ConnectionDoesNotExistError)
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """The database could not be reached (restart, network), as opposed to refusing the work:
+    worth waiting for, never worth giving a message up for. Not every InterfaceError
+    qualifies: asyncpg reports a value it cannot encode as one."""
+    if isinstance(error, (OSError, TimeoutError, OperationalError, *_DOWN)):
+        return True
+    return isinstance(error, DBAPIError) and (
+        error.connection_invalidated or isinstance(error.orig, _DOWN)
+        or isinstance(getattr(error.orig, "__cause__", None), _DOWN))
 
 
 def _server_dsn(url: str) -> tuple[str, str]:

@@ -11,7 +11,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["ApiError", "BodyLimit", "ErrorOut", "ValidationErrorOut", "error_responses",
+from opd_shared.middleware import BodyLimit, DatabaseOutage
+
+__all__ = ["ApiError", "ErrorOut", "ValidationErrorOut", "error_responses",
            "install_error_handlers"]
 
 
@@ -57,7 +59,10 @@ def _sentence(error: dict) -> str:
     return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg"))
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, max_body_bytes: int = 64 * 1024) -> None:
+    """Every refusal in one shape; oversized bodies 413; a database away 503."""
+    app.add_middleware(DatabaseOutage)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     @app.exception_handler(RequestValidationError)
     @app.exception_handler(ValidationError)
     async def invalid(request: Request,
@@ -81,43 +86,3 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": error.detail, "code": error.code},
                             status_code=error.status, headers=error.headers)
 
-
-class BodyLimit:
-    """Refuse request bodies over `max_bytes` with 413 before reading them all (ASGI)."""
-
-    def __init__(self, app: Any, max_bytes: int = 64 * 1024) -> None:
-        self.app, self.max_bytes = app, max_bytes
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await _too_large(self.max_bytes, send)
-        seen = 0
-
-        async def counted() -> dict:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise _BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _BodyTooLarge:
-            await _too_large(self.max_bytes, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _too_large(max_bytes: int, send: Any) -> None:
-    body = (f'{{"detail": "request body over {max_bytes} bytes", '
-            f'"code": "too_large"}}').encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})

@@ -15,7 +15,7 @@ from booking_gateway.settings import GatewaySettings
 from opd_shared.access import Guard
 from opd_shared.access.store import KeyStore
 from opd_shared.health import add_health_routes
-from opd_shared.http import BodyLimit, install_error_handlers
+from opd_shared.http import install_error_handlers
 from opd_shared.logging import configure_logging
 
 __all__ = ["create_app"]
@@ -46,7 +46,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = FastAPI(title="OPD booking gateway", version="1.0", lifespan=lifespan,
                   description="Bookings, cancellations, emergencies and the token lifecycle.")
     install_error_handlers(app)
-    app.add_middleware(BodyLimit)
     add_health_routes(app)
     for module in (doctors, slots, tokens):
         app.include_router(module.router)

@@ -7,8 +7,6 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
-import asyncpg
-from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.ownership import Fenced, claim
@@ -16,21 +14,11 @@ from allocator.domain.fairness import FairnessPolicy
 from allocator.service_layer.decide import decide
 from allocator.service_layer.unit_of_work import UnitOfWork
 from opd_shared.contracts import CommandEnvelope, Reply
+from opd_shared.database import is_unreachable
 
-__all__ = ["BatchDecider", "is_transient"]
+__all__ = ["BatchDecider"]
 
 log = logging.getLogger(__name__)
-
-
-def is_transient(error: BaseException) -> bool:
-    """The database is away (restart, network): wait and try again, never give up a message."""
-    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, (
-        OSError, TimeoutError, exc.OperationalError, exc.InterfaceError,
-        asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-        asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
-    ))
 
 
 class BatchDecider:
@@ -54,7 +42,7 @@ class BatchDecider:
             try:
                 return await self._once(envelopes)
             except Exception as error:
-                if not is_transient(error):
+                if not is_unreachable(error):
                     raise
                 log.warning("partition %d: database unavailable (%s); retrying in %.1fs",
                             self.partition, error.__class__.__name__, delay)
@@ -73,7 +61,7 @@ class BatchDecider:
                     async with uow.savepoint():
                         results.append(await decide(uow, envelope, now))
                 except Exception as error:
-                    if is_transient(error):
+                    if is_unreachable(error):
                         raise
                     log.exception("partition %d: command %s failed", self.partition,
                                   envelope.command_id)

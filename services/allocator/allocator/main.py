@@ -20,8 +20,10 @@ from allocator.entrypoints.batches import BatchDecider
 from allocator.entrypoints.consumer import PartitionConsumer
 from allocator.entrypoints.relay import relay_outbox
 from allocator.settings import AllocatorSettings
+from opd_shared.access import open_guard
 from opd_shared.database import migrate
 from opd_shared.health import add_health_routes
+from opd_shared.http import install_error_handlers
 from opd_shared.logging import configure_logging
 
 __all__ = ["create_app"]
@@ -38,6 +40,7 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         map_domain()
         await migrate(settings.database_url, MIGRATIONS)
+        app.state.guard = guard = await open_guard(settings)
         engine = create_async_engine(settings.database_url, pool_size=10, pool_pre_ping=True)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         connection = await aio_pika.connect_robust(settings.amqp_url)
@@ -67,9 +70,12 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
                 await consumer.stop()
             await connection.close()
             await engine.dispose()
+            await guard.close()
             log.info("allocator stopped")
 
-    app = FastAPI(title="OPD allocator", lifespan=lifespan)
+    app = FastAPI(title="OPD allocator", lifespan=lifespan,
+                  description="Health, readiness and operators' replays; no public API.")
+    install_error_handlers(app)
     add_health_routes(app)
     app.include_router(admin.router)
     return app
@@ -84,3 +90,4 @@ async def _sweep(sessions: async_sessionmaker, events: aio_pika.abc.AbstractExch
             await relay_outbox(sessions, events, older_than=dt.timedelta(seconds=interval))
         except Exception:
             log.warning("outbox sweep failed; will try again", exc_info=True)
+

@@ -7,13 +7,11 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from pydantic import SecretStr
 
 from booking_gateway.bus import CommandBus
 from booking_gateway.routes import doctors, slots, tokens
 from booking_gateway.settings import GatewaySettings
-from opd_shared.access import Guard
-from opd_shared.access.store import KeyStore
+from opd_shared.access import open_guard
 from opd_shared.health import add_health_routes
 from opd_shared.http import install_error_handlers
 from opd_shared.logging import configure_logging
@@ -29,19 +27,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        keys = KeyStore(settings.access_database_url, _secret(settings.admin_key))
-        await keys.prepare()
+        guard = await open_guard(settings)
         bus = CommandBus(settings.amqp_url, settings.topology)
         await bus.connect()
         app.state.bus, app.state.settings, app.state.connection = bus, settings, bus.connection
-        app.state.guard, app.state.engine = Guard(keys), keys.engine
+        app.state.guard, app.state.engine = guard, guard.store.engine
         log.info("gateway publishing to %s (%d partitions)", settings.topology.commands_exchange,
                  settings.partitions)
         try:
             yield
         finally:
             await bus.close()
-            await keys.close()
+            await guard.close()
 
     app = FastAPI(title="OPD booking gateway", version="1.0", lifespan=lifespan,
                   description="Bookings, cancellations, emergencies and the token lifecycle.")
@@ -51,6 +48,3 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.include_router(module.router)
     return app
 
-
-def _secret(value: SecretStr | None) -> str | None:
-    return value.get_secret_value() if value else None

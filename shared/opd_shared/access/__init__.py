@@ -5,7 +5,7 @@ services look them up (cached for a few seconds), and `python -m opd_shared.acce
 creates, lists and revokes them.
 """
 
-from opd_shared.access.guard import Caller, Guard
+from opd_shared.access.guard import Caller, Guard, open_guard
 from opd_shared.access.roles import Permission, Role
 
-__all__ = ["Caller", "Guard", "Permission", "Role"]
+__all__ = ["Caller", "Guard", "Permission", "Role", "open_guard"]

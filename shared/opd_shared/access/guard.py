@@ -14,9 +14,10 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from opd_shared.access.roles import Permission, Role, may_book, permits
 from opd_shared.access.store import KeyStore
 from opd_shared.http import ApiError
+from opd_shared.settings import ServiceSettings
 from opd_shared.vocabulary import Source
 
-__all__ = ["Caller", "Guard", "requires"]
+__all__ = ["Caller", "Guard", "open_guard", "requires"]
 
 _ANONYMOUS_READS = frozenset({Permission.READ_QUEUE, Permission.READ_ANALYTICS})
 
@@ -48,6 +49,9 @@ class Guard:
         self.open_reads = open_reads
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
 
+    async def close(self) -> None:
+        await self.store.close()
+
     async def identify(self, request: Request, permission: Permission | None) -> Caller:
         header = request.headers.get("Authorization", "")
         scheme, _, key = header.partition(" ")
@@ -70,6 +74,14 @@ class Guard:
             wait = max(1, math.ceil(stats.reset_time - time.time()))
             raise ApiError(429, "rate_limited", f"over {per_minute} requests a minute; slow down",
                            headers={"Retry-After": str(wait)})
+
+
+async def open_guard(settings: ServiceSettings) -> Guard:
+    """The guard a service builds in its lifespan (close it with `await guard.close()`)."""
+    admin = settings.admin_key.get_secret_value() if settings.admin_key else None
+    store = KeyStore(settings.access_database_url, admin)
+    await store.prepare()
+    return Guard(store, settings.open_reads)
 
 
 def _unauthorized(detail: str) -> ApiError:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
 
 from allocator.entrypoints.replay import replay_history
+from opd_shared.access import Caller, Permission
+from opd_shared.access.guard import requires
+from opd_shared.http import error_responses
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
-@router.post("/replay/{consumer}", summary="Re-publish every event to one read model's queue")
-async def replay(consumer: Literal["queue_view", "analytics"], request: Request) -> dict:
+@router.post("/replay/{consumer}", summary="Re-publish every event to one read model's queue",
+             responses=error_responses(401, 403, 429))
+async def replay(consumer: Literal["queue_view", "analytics"], request: Request,
+                 caller: Annotated[Caller, requires(Permission.MANAGE_SCHEDULE)]) -> dict:
     state = request.app.state
     channel = await state.connection.channel()
     try:

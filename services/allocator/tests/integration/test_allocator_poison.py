@@ -86,3 +86,4 @@ async def test_a_command_that_keeps_failing_is_dead_lettered_after_the_delivery_
     assert len(tries) == DELIVERY_LIMIT
     assert "impossible content" in dead.headers["x-opd-reason"]
     assert (await api.book(slot)).status_code == 201
+

@@ -8,7 +8,8 @@ from asgi_lifespan import LifespanManager
 from allocator.main import create_app
 
 
-async def test_replaying_the_history_is_for_admins_only(gateway, infra):
+async def test_replaying_the_history_is_for_admins_only(gateway, api, infra):
+    await api.doctor()  # some history to replay
     app = create_app(gateway.allocator_settings)
 
     async with LifespanManager(app) as started, httpx.AsyncClient(

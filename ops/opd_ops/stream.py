@@ -64,8 +64,14 @@ async def stream(client: httpx.AsyncClient, ledger: Ledger, slots: list[dict], c
 
 async def settle_pending(client: httpx.AsyncClient, ledger: Ledger,
                          sent: list[tuple[str, dict]], seconds: float = 60) -> None:
-    """Ask again, with the same key, for every request that got 202, until decided."""
+    """Ask again, with the same key, for every request not yet decided (202, 503, or no
+    answer at all), until each has its decision."""
     slots = dict(sent)
     deadline = asyncio.get_running_loop().time() + seconds
-    while ledger.with_status(202) and asyncio.get_running_loop().time() < deadline:
-        await asyncio.gather(*(book(client, ledger, slots[k], k) for k in ledger.with_status(202)))
+    while asyncio.get_running_loop().time() < deadline:
+        open_keys = [k for k in slots if k not in ledger.answers
+                     or ledger.answers[k].status_code in (202, 503)]
+        if not open_keys:
+            return
+        await asyncio.gather(*(book(client, ledger, slots[k], k) for k in open_keys))
+        await asyncio.sleep(0.5)

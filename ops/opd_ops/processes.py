@@ -1,0 +1,111 @@
+"""The four services as real processes, as `make run` starts them: for tests and the bench."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+__all__ = ["APPS", "Service", "System", "free_port"]
+
+APPS = {
+    "allocator": "allocator.main:create_app",
+    "gateway": "booking_gateway.main:create_app",
+    "queue_view": "queue_view.main:create_app",
+    "analytics": "analytics.main:create_app",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Service:
+    name: str
+    env: dict[str, str]
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+    quiet: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "uvicorn", APPS[self.name], "--factory",
+                   "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
+        output = subprocess.DEVNULL if self.quiet else None
+        self.process = subprocess.Popen(command, env={**os.environ, **self.env},
+                                        stdout=output, stderr=output)
+
+    def wait_ready(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited while starting")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.name} was not ready within {seconds} s")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@dataclass
+class System:
+    """One process per service, all in one namespace (queues, exchanges, databases)."""
+
+    namespace: str
+    postgres_url: str
+    env: dict[str, str]
+    quiet: bool = False
+    services: dict[str, Service] = field(default_factory=dict)
+    extras: list[Service] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.services = {name: Service(name, self.env, quiet=self.quiet) for name in APPS}
+
+    def __getitem__(self, name: str) -> Service:
+        return self.services[name]
+
+    def start(self) -> None:
+        for service in self.services.values():
+            service.start()
+        for service in self.services.values():
+            service.wait_ready()
+
+    def stop(self) -> None:
+        for service in [*self.services.values(), *self.extras]:
+            service.stop()
+
+    def spawn(self, name: str) -> Service:
+        """One more process of a service (a second allocator or gateway)."""
+        extra = Service(name, self.env, quiet=self.quiet)
+        extra.start()
+        extra.wait_ready()
+        self.extras.append(extra)
+        return extra
+
+    @property
+    def allocator_dsn(self) -> str:
+        server = self.postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+        return f"{server}/{self.namespace}_allocator"

@@ -16,6 +16,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
 
 from opd_shared.contracts import CommandEnvelope, Reply
+from opd_shared.metrics import REPLY_TIMEOUTS
 from opd_shared.topology import Topology
 
 __all__ = ["BrokerUnavailable", "CommandBus"]
@@ -54,6 +55,7 @@ class CommandBus:
             await self._publish(envelope)
             return await asyncio.wait_for(asyncio.shield(future), wait_s)
         except TimeoutError:
+            REPLY_TIMEOUTS.inc()
             return None
         finally:
             if self.waiting.get(key) is future:

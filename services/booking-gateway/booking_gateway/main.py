@@ -15,6 +15,7 @@ from opd_shared.access import open_guard
 from opd_shared.health import add_health_routes
 from opd_shared.http import install_error_handlers
 from opd_shared.logging import configure_logging
+from opd_shared.metrics import instrument
 
 __all__ = ["create_app"]
 
@@ -43,6 +44,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = FastAPI(title="OPD booking gateway", version="1.0", lifespan=lifespan,
                   description="Bookings, cancellations, emergencies and the token lifecycle.")
     install_error_handlers(app)
+    instrument(app)
     add_health_routes(app)
     for module in (doctors, slots, tokens):
         app.include_router(module.router)

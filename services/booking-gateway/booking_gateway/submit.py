@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -15,9 +16,11 @@ from booking_gateway.bus import BrokerUnavailable, CommandBus
 from opd_shared.access import Caller
 from opd_shared.contracts import CommandEnvelope, ErrorCode, Reply
 from opd_shared.http import ApiError
+from opd_shared.logging import correlation_id
 
 __all__ = ["submit"]
 
+log = logging.getLogger(__name__)
 _IDEMPOTENCY = uuid.UUID("6f1d8a52-7a4e-4c1e-9f51-0b6c3f2f9a11")
 STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.NOT_FOUND: 404,
@@ -46,6 +49,7 @@ def _identity(request: Request, caller: Caller, command: Any) -> tuple[str, uuid
 async def submit(bus: CommandBus, request: Request, caller: Caller, command: Any,
                  wait_s: float, created: bool = False) -> JSONResponse:
     key, command_id, fingerprint = _identity(request, caller, command)
+    correlation_id.set(str(command_id))
     envelope = CommandEnvelope(command_id=command_id, issued_at=dt.datetime.now(dt.UTC),
                                fingerprint=fingerprint, actor=caller.actor, command=command)
     try:
@@ -54,12 +58,16 @@ async def submit(bus: CommandBus, request: Request, caller: Caller, command: Any
         return JSONResponse({"detail": f"{error}; try again shortly", "code": "unavailable"},
                             status_code=503, headers={"Retry-After": "5"})
     if reply is None:
+        log.info("%s not decided within %.1f s: 202", command.type, wait_s)
         return JSONResponse(
             {"request_id": key, "status": "pending",
              "detail": "queued; repeat the request with this Idempotency-Key for the decision"},
             status_code=202, headers={"Idempotency-Key": key},
         )
-    return _answer(reply, created)
+    answer = _answer(reply, created)
+    answer.headers["X-Request-ID"] = str(command_id)
+    log.debug("%s decided: %d", command.type, answer.status_code)
+    return answer
 
 
 def _answer(reply: Reply, created: bool) -> JSONResponse:

@@ -1,0 +1,47 @@
+"""Prometheus metrics: one set of names for the whole product, served at each /metrics.
+
+HTTP latency histograms come from prometheus-fastapi-instrumentator; the rest are the
+message path's own figures, named here once so every service and dashboard agrees.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from prometheus_client import Counter, Gauge, Histogram
+from prometheus_fastapi_instrumentator import Instrumentator
+
+__all__ = [
+    "BATCH_SIZE",
+    "COMMANDS_CONSUMED",
+    "DEAD_LETTER_DEPTH",
+    "DECISION_SECONDS",
+    "EVENTS_APPLIED",
+    "OUTBOX_LAG_SECONDS",
+    "REPLY_TIMEOUTS",
+    "instrument",
+]
+
+COMMANDS_CONSUMED = Counter(
+    "opd_commands_consumed_total", "Commands the allocator decided, by partition", ["partition"])
+BATCH_SIZE = Histogram(
+    "opd_batch_size", "Commands decided in one transaction",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500))
+DECISION_SECONDS = Histogram(
+    "opd_decision_seconds", "From a batch's first delivery to its commit",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+OUTBOX_LAG_SECONDS = Histogram(
+    "opd_outbox_lag_seconds", "From an event's commit to its publication",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+EVENTS_APPLIED = Counter(
+    "opd_events_applied_total", "Events a read model applied (repeats not counted)",
+    ["consumer"])
+DEAD_LETTER_DEPTH = Gauge(
+    "opd_dead_letter_depth", "Messages waiting in the dead-letter queue")
+REPLY_TIMEOUTS = Counter(
+    "opd_reply_timeouts_total", "Requests answered 202 because no decision came in time")
+
+
+def instrument(app: FastAPI) -> None:
+    """HTTP request counts and latency histograms, and the /metrics endpoint."""
+    Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(
+        app).expose(app, endpoint="/metrics", include_in_schema=False)

@@ -6,12 +6,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from booking_gateway.bus import CommandBus
 from booking_gateway.routes import doctors, slots, tokens
 from booking_gateway.settings import GatewaySettings
 from opd_shared.access import open_guard
+from opd_shared.asyncapi import asyncapi_json
 from opd_shared.health import add_health_routes
 from opd_shared.http import install_error_handlers
 from opd_shared.logging import configure_logging
@@ -48,5 +49,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     add_health_routes(app)
     for module in (doctors, slots, tokens):
         app.include_router(module.router)
+
+    @app.get("/asyncapi.json", tags=["docs"], summary="Every message on the broker (AsyncAPI 3)")
+    async def asyncapi() -> Response:
+        return Response(asyncapi_json(settings.topology), media_type="application/json")
+
     return app
 

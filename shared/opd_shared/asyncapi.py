@@ -1,0 +1,46 @@
+"""The AsyncAPI document of every message the product sends, generated from the contracts.
+
+The allocator and gateway speak AMQP through aio-pika, so no live FastStream broker knows
+all the channels; a documentation-only broker declares each one with its contract, and
+FastStream renders the specification from it (nothing here connects to anything).
+"""
+
+from __future__ import annotations
+
+import json
+
+from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.specification import AsyncAPI
+
+from opd_shared.contracts import CommandEnvelope, EventEnvelope, Reply
+from opd_shared.topology import Topology
+
+__all__ = ["asyncapi_json"]
+
+
+def _documented_broker(topology: Topology) -> RabbitBroker:
+    broker = RabbitBroker(description="RabbitMQ: commands in, decisions back, events out")
+    commands = RabbitExchange(topology.commands_exchange, type=ExchangeType.DIRECT, durable=True)
+    events = RabbitExchange(topology.events_exchange, type=ExchangeType.TOPIC, durable=True)
+    broker.publisher(
+        topology.partition_queue(0), commands, routing_key="pNN", schema=CommandEnvelope,
+        title="commands",
+        description="Gateway -> allocator. Routing key p{crc32(doctor_id) % N:02d} (slot and "
+                    "token ids carry the partition: id % N). Persistent, confirmed, mandatory;"
+                    " message_id = correlation_id = command_id.")
+    broker.publisher(
+        "amq.gen-reply", schema=Reply, title="replies",
+        description="Allocator -> the asking gateway's own reply queue, by correlation id.")
+    broker.publisher(
+        RabbitQueue(topology.consumer_queue("<read model>")), events, routing_key="<type>",
+        schema=EventEnvelope, title="events",
+        description="Allocator outbox -> every read model's own durable queue (binding '#'). "
+                    "Routing key = event type. Per-doctor seq orders a doctor's events.")
+    return broker
+
+
+def asyncapi_json(topology: Topology) -> str:
+    spec = AsyncAPI(_documented_broker(topology), title="OPD token allocation — messages",
+                    version="1", schema_version="3.0.0")
+    # Sorted keys: FastStream collects channels in a set, and the document must not churn.
+    return json.dumps(spec.to_specification().to_jsonable(), indent=1, sort_keys=True)

@@ -17,12 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-import aio_pika
-import asyncpg
 import pytest
 
+from opd_ops.namespaces import remove_namespaces
 from opd_shared.settings import ServiceSettings
-from opd_shared.topology import Topology
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 PARTITIONS = 4  # small, so a test touches every partition; production default is 16
@@ -108,34 +106,10 @@ def _services() -> Iterator[tuple[str, str]]:
         yield amqp or f"amqp://guest:guest@{host}:{port}/", pg or server
 
 
-def _asyncpg_dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
-
-
-async def _remove(infra: Infra) -> None:
-    connection = await aio_pika.connect(infra.amqp_url)
-    async with connection:
-        for namespace in infra.namespaces:
-            topology = Topology(namespace, PARTITIONS)
-            channel = await connection.channel()
-            for queue in topology.all_queue_names():
-                await channel.queue_delete(queue)
-            for exchange in topology.all_exchange_names():
-                await channel.exchange_delete(exchange)
-    conn = await asyncpg.connect(_asyncpg_dsn(infra.postgres_url))
-    try:
-        names = await conn.fetch(
-            "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{infra.root}%"
-        )
-        for row in names:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="session")
 async def infra() -> object:
     with _services() as (amqp_url, postgres_url):
         state = Infra(amqp_url, postgres_url, root=f"t{uuid.uuid4().hex[:8]}")
         yield state
-        await _remove(state)
+        await remove_namespaces(amqp_url, postgres_url, state.namespaces, PARTITIONS,
+                                f"{state.root}%")

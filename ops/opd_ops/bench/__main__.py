@@ -1,0 +1,81 @@
+"""`uv run python -m opd_ops.bench`: the whole system on this machine under an open-loop load.
+
+Starts the four services in a namespace of its own (RabbitMQ and PostgreSQL must answer),
+sweeps the offered rate, runs the one-hot-doctor race, checks every outcome, prints the
+figures and writes BENCHMARKS.md and docs/images/bench-latency.png; removes its namespace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import sys
+from pathlib import Path
+
+from opd_ops.bench.report import chart, markdown, median_of, print_table
+from opd_ops.bench.run import Scenario, run_once
+from opd_ops.namespaces import remove_namespaces
+from opd_ops.processes import System
+from opd_shared.settings import ServiceSettings
+
+ROOT = Path.cwd()
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m opd_ops.bench", description=__doc__)
+    parser.add_argument("--rates", default="100,250,500,750,1000",
+                        help="offered bookings per second, comma-separated")
+    parser.add_argument("--duration", type=float, default=60, help="seconds per run")
+    parser.add_argument("--runs", type=int, default=3, help="runs per rate (medians)")
+    parser.add_argument("--doctors", type=int, default=200)
+    parser.add_argument("--no-hot", action="store_true", help="skip the one-hot-doctor race")
+    parser.add_argument("--write", action="store_true",
+                        help="write BENCHMARKS.md and the chart (else only artifacts/)")
+    return parser.parse_args()
+
+
+async def _measure(system: System, key: str, args: argparse.Namespace) -> tuple[list, dict]:
+    results = []
+    for rate in (float(r) for r in args.rates.split(",")):
+        runs = [await run_once(system, key, Scenario(rate, args.duration, args.doctors))
+                for _ in range(args.runs)]
+        results.append(median_of(runs))
+        print_table(results[-1:], f"{rate:.0f} bookings/s offered")
+    hot = None if args.no_hot else await run_once(system, key, Scenario(
+        rate=2000, duration_s=2.5, doctors=1, slots_each=4, capacity=50))
+    return results, hot
+
+
+def main() -> int:
+    args, settings = _arguments(), ServiceSettings()
+    namespace, key = f"bench_{secrets.token_hex(4)}", secrets.token_urlsafe(24)
+    env = {"OPD_AMQP_URL": settings.amqp_url, "OPD_POSTGRES_URL": settings.postgres_url,
+           "OPD_NAMESPACE": namespace, "OPD_ADMIN_KEY": key, "OPD_LOG_LEVEL": "WARNING"}
+    system = System(namespace, settings.postgres_url, env, quiet=True)
+    try:
+        system.start()
+        results, hot = asyncio.run(_measure(system, key, args))
+    finally:
+        system.stop()
+        asyncio.run(remove_namespaces(settings.amqp_url, settings.postgres_url, [namespace],
+                                      settings.partitions, f"{namespace}_%"))
+    print_table(results, "Medians per offered rate")
+    artifacts = ROOT / "artifacts" / "bench"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    (artifacts / "results.json").write_text(json.dumps({"rates": results, "hot": hot}, indent=1))
+    command = "make bench  # uv run python -m opd_ops.bench " + " ".join(sys.argv[1:])
+    chart(results, (ROOT if args.write else artifacts) / "docs/images/bench-latency.png")
+    if args.write:
+        (ROOT / "BENCHMARKS.md").write_text("# Benchmarks\n\n" + markdown(results, hot, command))
+    if hot:
+        print(f"hot doctor: {hot['booked']} allocated of 200 places, "
+              f"{hot['achieved_rate']:.0f} decisions/s, checks {hot['checks']}")
+    failed = [r["checks"] for r in [*results, *([hot] if hot else [])]
+              if any(r["checks"].values())]
+    return 1 if failed or (hot and hot["booked"] != 200) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The load generator, a process of its own: open-loop bookings at a fixed rate.
+
+Open loop means each request leaves at its scheduled time whatever happened to earlier
+ones, and its latency counts from that time, so a slow system cannot hide its queueing
+(no coordinated omission). aiohttp on uvloop keeps the generator's own CPU small.
+Reads a JSON plan on stdin, writes a JSON result on stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+
+import aiohttp
+import uvloop
+
+SAMPLE_EVERY = 25  # one booking in N is watched until it shows in the read models
+
+
+@dataclass
+class Result:
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+    queue_view_lag_ms: list[float] = field(default_factory=list)
+    analytics_lag_ms: list[float] = field(default_factory=list)
+    booked: list[dict] = field(default_factory=list)  # token id, number and slot of each 201
+    refused_keys: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    cpu_s: float = 0.0
+
+
+async def _visible(session: aiohttp.ClientSession, url: str, since: float, into: list[float],
+                   deadline_s: float = 10.0) -> None:
+    while time.monotonic() - since < deadline_s:
+        async with session.get(url) as answer:
+            if answer.status == 200 and (await answer.read()) not in (b"[]", b""):
+                into.append((time.monotonic() - since) * 1000)
+                return
+        await asyncio.sleep(0.01)
+    into.append(deadline_s * 1000)  # never seen in time: counted as the deadline
+
+
+async def _book(session: aiohttp.ClientSession, plan: dict, n: int, due: float,
+                result: Result, watchers: list[asyncio.Task]) -> None:
+    slot = plan["slots"][n % len(plan["slots"])]
+    key = uuid.uuid4().hex
+    body = {"patient_name": f"bench {n}", "doctor_id": slot["doctor_id"], "slot_id": slot["id"],
+            "source": ("online", "walk_in", "follow_up", "priority")[n % 4]}
+    try:
+        async with session.post(f"{plan['gateway']}/api/v1/tokens", json=body,
+                                headers={"Idempotency-Key": key}) as answer:
+            status, payload = answer.status, await answer.json(content_type=None)
+    except aiohttp.ClientError as error:
+        status, payload = 0, {"error": repr(error)}
+    done = time.monotonic()
+    result.latencies_ms.append((done - due) * 1000)
+    result.statuses[str(status)] = result.statuses.get(str(status), 0) + 1
+    if status == 201:
+        result.booked.append({"id": payload["id"], "number": payload["token_number"],
+                              "slot_id": payload["slot_id"], "key": key})
+        if n % SAMPLE_EVERY == 0:
+            watchers.append(asyncio.create_task(_visible(
+                session, f"{plan['queue_view']}/api/v1/tokens/{payload['id']}", done,
+                result.queue_view_lag_ms)))
+            watchers.append(asyncio.create_task(_visible(
+                session, f"{plan['analytics']}/api/v1/analytics/tokens/{payload['id']}/history",
+                done, result.analytics_lag_ms)))
+    elif status == 409:
+        result.refused_keys.append(key)
+
+
+async def run(plan: dict) -> Result:
+    result, tasks, watchers = Result(), [], []
+    total = int(plan["rate"] * plan["duration_s"])
+    headers = {"Authorization": f"Bearer {plan['key']}"}
+    connector = aiohttp.TCPConnector(limit=plan.get("connections", 256))
+    timeout = aiohttp.ClientTimeout(total=30)
+    cpu_start, start = time.process_time(), time.monotonic()
+    async with aiohttp.ClientSession(connector=connector, headers=headers,
+                                     timeout=timeout) as session:
+        for n in range(total):
+            due = start + n / plan["rate"]
+            if (wait := due - time.monotonic()) > 0.002:
+                await asyncio.sleep(wait)
+            tasks.append(asyncio.create_task(_book(session, plan, n, due, result, watchers)))
+        await asyncio.gather(*tasks)
+        result.elapsed_s = time.monotonic() - start
+        await asyncio.gather(*watchers)
+    result.cpu_s = time.process_time() - cpu_start
+    return result
+
+
+def main() -> None:
+    plan = json.load(sys.stdin)
+    result = uvloop.run(run(plan))
+    json.dump(asdict(result), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

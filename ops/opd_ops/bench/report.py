@@ -1,0 +1,92 @@
+"""The bench's figures: a table on the terminal, BENCHMARKS.md, and a latency chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import statistics
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen here: draw straight to a file
+import matplotlib.pyplot as plt
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["chart", "markdown", "median_of", "print_table"]
+
+COLUMNS = [("offered/s", "offered_rate", "{:.0f}"), ("achieved/s", "achieved_rate", "{:.0f}"),
+           ("p50 ms", "p50_ms", "{:.1f}"), ("p90 ms", "p90_ms", "{:.1f}"),
+           ("p99 ms", "p99_ms", "{:.1f}"), ("max ms", "max_ms", "{:.0f}"),
+           ("queue-view lag p99 ms", "queue_view_lag_p99_ms", "{:.0f}"),
+           ("analytics lag p99 ms", "analytics_lag_p99_ms", "{:.0f}"),
+           ("load generator CPU %", "generator_cpu_percent", "{:.0f}")]
+
+
+def median_of(runs: list[dict]) -> dict:
+    """The median of each figure over repeated runs at one rate (statuses from the first)."""
+    merged = dict(runs[0])
+    for _, key, _ in COLUMNS:
+        merged[key] = statistics.median(run[key] for run in runs)
+    merged["runs"] = len(runs)
+    return merged
+
+
+def _row(result: dict) -> list[str]:
+    cells = [fmt.format(result[key]) for _, key, fmt in COLUMNS]
+    statuses = " ".join(f"{k}:{v}" for k, v in sorted(result["statuses"].items()))
+    services = " ".join(f"{name} {s['cpu_percent']:.0f}%/{s['rss_mb_last']:.0f}MB"
+                        for name, s in result["services"].items())
+    return [*cells, statuses, services]
+
+
+def print_table(results: list[dict], title: str) -> None:
+    table = Table(title=title)
+    for name, *_ in COLUMNS:
+        table.add_column(name, justify="right")
+    table.add_column("answers")
+    table.add_column("services CPU/RSS")
+    for result in results:
+        table.add_row(*_row(result))
+    Console().print(table)
+
+
+def machine() -> str:
+    return (f"{platform.processor() or platform.machine()}, {psutil.cpu_count()} cores, "
+            f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}")
+
+
+def markdown(results: list[dict], hot: dict | None, command: str) -> str:
+    head = "| " + " | ".join(n for n, *_ in COLUMNS) + " | answers | services CPU/RSS |"
+    lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
+    lines += ["| " + " | ".join(_row(r)) + " |" for r in results]
+    text = [f"Measured {dt.date.today()} on {machine()}; everything (RabbitMQ, PostgreSQL, the",
+            "four services and the load generator) on this one machine. Medians of "
+            f"{results[0]['runs'] if results else 0} runs per rate.", "",
+            f"Reproduce: `{command}`", "", *lines, "",
+            "![latency against offered rate](docs/images/bench-latency.png)"]
+    if hot:
+        text += ["", "One hot doctor (5,000 bookings racing for 200 places, one partition):",
+                 f"{hot['booked']} allocated, {hot['statuses'].get('409', 0)} refused with "
+                 f"alternatives, {hot['achieved_rate']:.0f} decisions/s, p99 "
+                 f"{hot['p99_ms']:.0f} ms; checks {hot['checks']}."]
+    return "\n".join(text) + "\n"
+
+
+def chart(results: list[dict], path: Path) -> None:
+    rates = [r["offered_rate"] for r in results]
+    figure, axis = plt.subplots(figsize=(8, 4.5), dpi=120)
+    for key, label in (("p50_ms", "p50"), ("p90_ms", "p90"), ("p99_ms", "p99")):
+        axis.plot(rates, [r[key] for r in results], marker="o", label=label)
+    axis.set_xlabel("offered bookings per second")
+    axis.set_ylabel("latency at the gateway (ms)")
+    axis.set_yscale("log")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend()
+    axis.set_title("Booking latency against offered rate (open loop)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)

@@ -1,0 +1,78 @@
+"""One measured run: a fresh schedule, the load generator in its own process, the checks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import asyncpg
+
+from opd_ops.bench.resources import Sampler
+from opd_ops.bench.setup import doctors_with_slots
+from opd_ops.checks import over_capacity
+from opd_ops.processes import System
+
+__all__ = ["Scenario", "run_once"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    rate: float
+    duration_s: float
+    doctors: int = 200
+    slots_each: int = 1
+    capacity: int = 500
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _checks(system: System, booked: list[dict]) -> dict[str, int]:
+    """Nothing over capacity, no number twice, and every 201 in the database once."""
+    conn = await asyncpg.connect(system.allocator_dsn)
+    try:
+        found = await conn.fetch("SELECT id, token_number FROM tokens WHERE id = ANY($1)",
+                                 [b["id"] for b in booked])
+        numbers = await conn.fetchval(
+            "SELECT count(*) - count(DISTINCT token_number) FROM tokens")
+    finally:
+        await conn.close()
+    return {"over_capacity_slots": len(await over_capacity(system.allocator_dsn)),
+            "duplicate_numbers": numbers, "booked_not_found": len(booked) - len(found)}
+
+
+async def run_once(system: System, key: str, scenario: Scenario) -> dict:
+    slots = await doctors_with_slots(system["gateway"].url, key, scenario.doctors,
+                                     scenario.slots_each, scenario.capacity)
+    plan = {"gateway": system["gateway"].url, "queue_view": system["queue_view"].url,
+            "analytics": system["analytics"].url, "key": key, "rate": scenario.rate,
+            "duration_s": scenario.duration_s, "slots": slots}
+    pids = {name: s.process.pid for name, s in system.services.items() if s.process}
+    with Sampler(pids) as sampler:
+        generator = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "opd_ops.bench.load", stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE)
+        out, _ = await generator.communicate(json.dumps(plan).encode())
+    result = json.loads(out)
+    latencies, sent = result["latencies_ms"], len(result["latencies_ms"])
+    return {
+        "offered_rate": scenario.rate, "sent": sent,
+        "achieved_rate": sent / result["elapsed_s"] if result["elapsed_s"] else 0.0,
+        "p50_ms": statistics.median(latencies), "p90_ms": _percentile(latencies, 0.90),
+        "p99_ms": _percentile(latencies, 0.99), "max_ms": max(latencies),
+        "statuses": result["statuses"],
+        "queue_view_lag_p99_ms": _percentile(result["queue_view_lag_ms"], 0.99),
+        "analytics_lag_p99_ms": _percentile(result["analytics_lag_ms"], 0.99),
+        "generator_cpu_percent": 100 * result["cpu_s"] / max(result["elapsed_s"], 1e-9),
+        "services": sampler.summary(),
+        "checks": await _checks(system, result["booked"]),
+        "booked": len(result["booked"]),
+    }

@@ -47,7 +47,7 @@ class Service:
         self.process = subprocess.Popen(command, env={**os.environ, **self.env},
                                         stdout=output, stderr=output)
 
-    def wait_ready(self, seconds: float = 60) -> None:
+    def wait_ready(self, seconds: float = 120) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:

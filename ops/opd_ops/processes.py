@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -20,6 +21,13 @@ APPS = {
     "queue_view": "queue_view.main:create_app",
     "analytics": "analytics.main:create_app",
 }
+
+
+def _die_with_parent() -> None:
+    """Linux: the service gets SIGTERM if the test or bench that started it is killed, so an
+    interrupted run never leaves services behind."""
+    if sys.platform == "linux":
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -45,7 +53,7 @@ class Service:
                    "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
         output = subprocess.DEVNULL if self.quiet else None
         self.process = subprocess.Popen(command, env={**os.environ, **self.env},
-                                        stdout=output, stderr=output)
+                                        stdout=output, stderr=output, preexec_fn=_die_with_parent)
 
     def wait_ready(self, seconds: float = 120) -> None:
         deadline = time.monotonic() + seconds

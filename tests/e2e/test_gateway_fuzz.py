@@ -12,7 +12,7 @@ CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance," 
          "response_schema_conformance"
 
 
-@pytest.mark.parametrize("service", ["gateway", "queue_view"])
+@pytest.mark.parametrize("service", ["gateway", "queue_view", "analytics"])
 def test_no_input_makes_a_service_fail(system, infra, service):
     url = f"{system[service].url}/openapi.json"
 

@@ -1,4 +1,5 @@
-"""Reading an event off the wire, and applying it patiently while the database is away."""
+"""Reading an event off the wire, and applying it patiently while the database is away
+(away as every service means it: `opd_shared.database.is_unreachable`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from collections.abc import Awaitable, Callable
 
 from faststream.exceptions import RejectMessage
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from opd_shared.contracts import EventEnvelope
+from opd_shared.database import is_unreachable
 
-__all__ = ["apply_patiently", "is_unreachable", "parse_event"]
+__all__ = ["apply_patiently", "parse_event"]
 
 log = logging.getLogger(__name__)
 FIRST_PAUSE = 0.2
@@ -29,16 +30,6 @@ def parse_event(body: bytes, message_id: str | None = None) -> EventEnvelope:
             message_id, error.error_count(), first["loc"], first["msg"],
         )
         raise RejectMessage(requeue=False) from error
-
-
-def is_unreachable(error: BaseException) -> bool:
-    """The database could not be reached, as opposed to refusing this event.
-
-    Not every `InterfaceError` qualifies: asyncpg reports a value it cannot encode as one.
-    """
-    if isinstance(error, OSError | TimeoutError | OperationalError):
-        return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 async def apply_patiently(

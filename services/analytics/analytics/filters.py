@@ -58,7 +58,9 @@ def get_filters(
     start: Annotated[dt.date | None, Query(alias="from", description="Default: today")] = None,
     end: Annotated[dt.date | None, Query(alias="to", description="Default: `from`")] = None,
     doctor_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    specialization: Annotated[str | None, Query(min_length=1, max_length=120)] = None,
+    # PostgreSQL text cannot hold NUL: refused here (422), not by the database (500).
+    specialization: Annotated[str | None, Query(min_length=1, max_length=120,
+                                                pattern=r"^[^\x00]+$")] = None,
     source: Source | None = None,
 ) -> Filters:
     """Dates are the hospital's days; a range runs from `from` to `to`, both included."""

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from analytics.consumer import CONSUMER, create_broker, start_consuming
 from analytics.database import MIGRATIONS_DIR, create_engine, create_session_factory
-from analytics.routes import dashboard, figures, health, reports
+from analytics.routes import dashboard, figures, health, history, reports
 from analytics.routes.dashboard import STATIC_DIR
 from analytics.runtime import Clock, Runtime, utc_now
 from analytics.settings import AnalyticsSettings
@@ -78,6 +78,7 @@ def create_app(settings: AnalyticsSettings | None = None, *, clock: Clock = utc_
     app.include_router(health.router)
     app.include_router(figures.router, prefix="/api/v1")
     app.include_router(reports.router, prefix="/api/v1")
+    app.include_router(history.router, prefix="/api/v1")
     app.include_router(dashboard.router)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
     return app

@@ -119,7 +119,7 @@ class ArrivalsReport(Report):
 
 
 class MoveFigure(BaseModel):
-    kind: str = Field(examples=["doctor_delay", "emergency_bump", "reallocation", "fairness"])
+    kind: str = Field(examples=["doctor_delay", "emergency_bump", "reallocation", "transfer"])
     moves: int
     tokens: int = Field(description="Distinct tokens moved")
     mean_minutes: float | None = Field(description="Mean of new slot start minus old")

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 __all__ = [
     "HOLDING",
+    "MOVE_KINDS",
     "STATUSES",
     "WAIT_METRICS",
     "Delta",
@@ -40,8 +41,13 @@ WAIT_METRICS: dict[str, tuple[str, str]] = {
     "booked_to_start": ("allocated_at", "consultation_started_at"),
     "consultation": ("consultation_started_at", "completed_at"),
 }
-# Free-text reasons, classified once at projection time; a new kind is one line here.
-MOVE_KINDS = (
+# The kinds the moves report lists, in its order.
+MOVE_KINDS = ("doctor_delay", "emergency_bump", "fairness", "reallocation", "transfer")
+# The allocator's `move_kind` (events since it was added) in the report's words.
+NAMED_KINDS = {"delay": "doctor_delay", "emergency_bump": "emergency_bump",
+               "reallocation": "reallocation", "transfer": "transfer"}
+# Older events say why only in free text: classified once, at projection time.
+REASON_KINDS = (
     ("doctor_delay", re.compile(r"^doctor delayed\b", re.I)),
     ("emergency_bump", re.compile(r"make room for an emergency", re.I)),
     ("fairness", re.compile(r"^fairness\b", re.I)),
@@ -61,8 +67,11 @@ def wait_minutes(start: dt.datetime | None, end: dt.datetime | None) -> int | No
     return math.floor(minutes / step) * step
 
 
-def move_kind(reason: str | None) -> str:
-    for kind, pattern in MOVE_KINDS:
+def move_kind(reason: str | None, named: str | None = None) -> str:
+    """The allocator's own word when the event has one; else read from the reason."""
+    if named is not None:
+        return NAMED_KINDS.get(named, named)
+    for kind, pattern in REASON_KINDS:
         if reason and pattern.search(reason):
             return kind
     return "reallocation"
@@ -86,9 +95,22 @@ def token_contributions(row: Row, zone: ZoneInfo) -> Delta:
         counts[table, key, "overflows"] += int(row["is_overflow"])
     if row["status"] in HOLDING:
         counts["daily_capacity", (doctor, day), "held"] += 1
+    counts.update(_wait_contributions(row, day))
+    return counts
+
+
+def _wait_contributions(row: Row, day: dt.date) -> Delta:
+    """Hospital-wide, and per specialization once the token's doctor is known."""
+    counts: Delta = Counter()
+    source, specialization = row["source"], row["specialization"]
     for metric in WAIT_METRICS:
-        if row[metric] is not None:
-            counts["daily_waits", (day, row["source"], metric, row[metric]), "tokens"] += 1
+        minutes = row[metric]
+        if minutes is None:
+            continue
+        counts["daily_waits", (day, source, metric, minutes), "tokens"] += 1
+        if specialization is not None:
+            counts["specialty_waits", (specialization, day, source, metric, minutes),
+                   "tokens"] += 1
     return counts
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from pydantic import BaseModel, Field
 
-__all__ = ["DoctorDayAnalytics", "ErrorBody", "SlotAnalytics", "SystemStatus"]
+__all__ = ["DoctorDayAnalytics", "HistoryEntry", "SlotAnalytics", "SystemStatus"]
 
 
 class SystemStatus(BaseModel):
@@ -57,6 +58,17 @@ class DoctorDayAnalytics(BaseModel):
     tokens_by_source: dict[str, int]
 
 
-class ErrorBody(BaseModel):
-    detail: str
-    code: str = Field(examples=["not_found"])
+class HistoryEntry(BaseModel):
+    """One change to a token, as the allocator's event recorded it."""
+
+    event_id: uuid.UUID
+    type: str = Field(examples=["token.status_changed"])
+    at: dt.datetime = Field(description="When the allocator decided it")
+    actor: str | None = Field(description="The API key that asked: key:<id>:<key name>",
+                              examples=["key:3:OPD desk"])
+    request_id: uuid.UUID | None = Field(description="The request (command) that caused it")
+    reason: str | None = Field(examples=["doctor delayed 45 min: ward round"])
+    from_status: str | None = Field(description="None for the allocation; a move keeps it")
+    to_status: str = Field(examples=["checked_in"])
+    slot_id: int = Field(description="The token's slot after the change")
+    sequence: int = Field(description="The doctor's event sequence number")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from analytics.doctor_state import specializations
 from analytics.rollup_store import load, upsert_rows
 from analytics.rollups import (
     WAIT_METRICS,
@@ -28,15 +29,19 @@ __all__ = ["project_slots", "project_tokens", "slot_starts", "token_row"]
 
 SLOTS, TOKENS = Slot.__table__, Token.__table__
 _SNAPSHOT = [c.name for c in TOKENS.columns
-             if c.name not in {"version", "day", *WAIT_METRICS}]
+             if c.name not in {"version", "day", "specialization", *WAIT_METRICS}]
 _SLOT = [c.name for c in SLOTS.columns if c.name != "version"]
 
 
-def token_row(token: TokenRecord, day: dt.date | None, version: int) -> dict[str, Any]:
-    """The `tokens` row of a snapshot: its fields (never the patient), day and waits."""
+def token_row(
+    token: TokenRecord, day: dt.date | None, version: int, specialization: str | None
+) -> dict[str, Any]:
+    """The `tokens` row of a snapshot: its fields (never the patient), day, its doctor's
+    specialization and its waits."""
     # Attributes, not model_dump(): enums and times go to SQL as they are.
     row = {name: getattr(token, name) for name in _SNAPSHOT}
-    row.update(source=token.source.value, status=token.status.value, day=day, version=version)
+    row.update(source=token.source.value, status=token.status.value, day=day, version=version,
+               specialization=specialization)
     for metric, (start, end) in WAIT_METRICS.items():
         row[metric] = wait_minutes(getattr(token, start), getattr(token, end))
     return row
@@ -100,7 +105,9 @@ async def project_tokens(
     old = await load(session, TOKENS, records)
     fresh = [t for t in records.values() if t.id not in old or old[t.id]["version"] < version]
     starts = await slot_starts(session, {t.slot_id for t in fresh}, carried)
-    rows = [token_row(t, _day(starts.get(t.slot_id)), version) for t in fresh]
+    fields = await specializations(session, {t.doctor_id for t in fresh})
+    rows = [token_row(t, _day(starts.get(t.slot_id)), version, fields.get(t.doctor_id))
+            for t in fresh]
     await upsert_rows(session, TOKENS, rows)
     changes: Delta = Counter()
     for row in rows:

@@ -81,14 +81,19 @@ class Slot(Base):
 class Token(Base):
     """A token's latest snapshot, without the patient's name or phone: figures need neither.
 
-    Beyond the snapshot: `day` (its slot's date, once that slot is known) and its waits in
-    minutes (see `rollups.wait_minutes`), for figures filtered by doctor or specialization.
+    Beyond the snapshot: `day` (its slot's date, once that slot is known), its doctor's
+    `specialization` (once that doctor is known) and its waits in minutes (see
+    `rollups.wait_minutes`), for figures filtered by doctor or specialization.
     """
 
     __tablename__ = "tokens"
-    # Covering: waits filtered by doctor or specialization read only this index.
-    __table_args__ = (Index(None, "doctor_id", "day", postgresql_include=[
-        "source", "booked_to_check_in", "check_in_to_start", "booked_to_start", "consultation"]),)
+    __table_args__ = (
+        # Covering: waits filtered by doctor read only this index.
+        Index(None, "doctor_id", "day", postgresql_include=[
+            "source", "booked_to_check_in", "check_in_to_start", "booked_to_start",
+            "consultation"]),
+        Index(None, "token_number"),  # the audit trail looked up by the printed number
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     token_number: Mapped[str]
@@ -106,6 +111,7 @@ class Token(Base):
     closed_at: Mapped[dt.datetime | None]
     version: Mapped[int]
     day: Mapped[dt.date | None]
+    specialization: Mapped[str | None]
     booked_to_check_in: Mapped[int | None] = mapped_column(Integer)
     check_in_to_start: Mapped[int | None] = mapped_column(Integer)
     booked_to_start: Mapped[int | None] = mapped_column(Integer)

@@ -3,10 +3,11 @@
 `uv run python services/analytics/bench/query_bench.py [--days 30 --per-day 15000]`
 
 Creates a fresh database (`bench_<hex>_analytics` on OPD_POSTGRES_URL), COPYs a synthetic
-month into it, times each report (median of several runs, serialization included), prints
-a table, and drops the database. Rows are what the projection would have written: token
-rows come from the projection's `token_row`, roll-ups from `rollups_of` over those rows,
-and the tests prove the event-by-event roll-ups equal `rollups_of` of the final rows.
+month into it, times each report and one token's audit trail (median of several runs,
+serialization included), prints a table, and drops the database. Rows are what the
+projection would have written: token rows come from the projection's `token_row`, roll-ups
+from `rollups_of` over those rows, and the tests prove the event-by-event roll-ups equal
+`rollups_of` of the final rows.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 from loading import load_month
 from synthetic import make_month
 
+from analytics.audit import token_history, token_id_of
 from analytics.database import MIGRATIONS_DIR, create_engine, create_session_factory
 from analytics.filters import Filters
 from analytics.queries import doctor_day, system_status
@@ -68,13 +70,26 @@ async def measure(sessions, days: int, runs: int) -> list[tuple[str, str, float]
                 async with sessions() as session:
                     (await build(session, filters)).model_dump_json(by_alias=True)
             results.append((name, label, await timed(call, runs)))
+    return results
+
+
+async def measure_lookups(sessions, days, token, runs) -> list[tuple[str, str, float]]:  # type: ignore[no-untyped-def]
+    """The seed's shapes of one day, and one token's audit trail (by id, by number)."""
     day = FIRST + dt.timedelta(days=days - 1)
-    for name, query in {"system/status": lambda s: system_status(s, day),
-                        "doctors/{id}/day": lambda s: doctor_day(s, 7, day)}.items():
-        async def seed(query=query) -> None:  # type: ignore[no-untyped-def]
+
+    async def by_number(session):  # type: ignore[no-untyped-def]
+        return await token_history(session, await token_id_of(session, token["token_number"]))
+
+    queries = {"system/status": ("one day", lambda s: system_status(s, day)),
+               "doctors/{id}/day": ("one day", lambda s: doctor_day(s, 7, day)),
+               "tokens/{id}/history": ("one token", lambda s: token_history(s, token["id"])),
+               "tokens/number/{n}/history": ("one token", by_number)}
+    results = []
+    for name, (label, query) in queries.items():
+        async def call(query=query) -> None:  # type: ignore[no-untyped-def]
             async with sessions() as session:
                 await query(session)
-        results.append((name, "one day", await timed(seed, runs)))
+        results.append((name, label, await timed(call, runs)))
     return results
 
 
@@ -102,7 +117,10 @@ async def main(args: argparse.Namespace) -> None:
         await load_month(settings.database_url, month, zone, facts=not args.no_facts)
         print(f"loaded into {settings.namespace}_analytics in "
               f"{time.perf_counter() - started:.0f} s")
-        print(table(await measure(create_session_factory(engine), args.days, args.runs)))
+        sessions, token = create_session_factory(engine), month.tokens[len(month.tokens) // 2]
+        results = await measure(sessions, args.days, args.runs)
+        results += await measure_lookups(sessions, args.days, token, args.runs)
+        print(table(results))
     finally:
         await engine.dispose()
         if not args.keep:

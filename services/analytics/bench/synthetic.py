@@ -23,8 +23,9 @@ SPECIALIZATIONS = ["Cardiology", "Orthopaedics", "Paediatrics", "General Medicin
                    "Dermatology", "Gynaecology", "Neurology", "Ophthalmology", "Psychiatry"]
 HOURS = (9, 10, 11, 14, 15)
 SOURCES = [Source.WALK_IN] * 5 + [Source.ONLINE] * 3 + [Source.FOLLOW_UP] * 2 + [Source.PRIORITY]
-REASONS = ["doctor delayed 30 min", "patient request",
-           "moved from slot 0 to make room for an emergency"]
+MOVES = [("doctor delayed 30 min", "delay"), ("patient request", "reallocation"),
+         ("moved from slot 0 to make room for an emergency", "emergency_bump"),
+         ("transferred to a colleague (was DOC1-20260101-000001)", "transfer")]
 ST = TokenStatus
 
 
@@ -81,9 +82,11 @@ def _token(rng: random.Random, ids: Iterator[int], slot: dict[str, Any],
 
 
 def _move(rng: random.Random, token: TokenRecord, slot: dict[str, Any]) -> dict[str, Any]:
-    reason = rng.choice(REASONS)
+    draw = rng.randrange(3)  # one draw, as before transfers existed: the same month results
+    reason, named = MOVES[3 if token.id % 4 == 0 else draw]
     return {"event_id": uuid.uuid4(), "token_id": token.id, "day": slot["date"],
-            "doctor_id": token.doctor_id, "source": token.source.value, "kind": move_kind(reason),
+            "doctor_id": token.doctor_id, "source": token.source.value,
+            "kind": move_kind(reason, named),
             "reason": reason, "from_slot_id": slot["id"], "to_slot_id": slot["id"],
             "minutes": rng.choice([30, 60, 1440]), "to_later_day": False}
 
@@ -102,9 +105,10 @@ def make_month(first: dt.date, days: int, doctors: int, per_day: int, zone: Zone
                                     range(1, doctors + 1)):
         for slot in _slots(month, ids, d, day, per_slot):
             month.events += 1
+            specialization = month.doctors[d - 1]["specialization"]
             for _ in range(per_slot):
                 token = _token(rng, ids, slot, zone)
-                month.tokens.append(token_row(token, slot["date"], 1))
+                month.tokens.append(token_row(token, slot["date"], 1, specialization))
                 month.events += 1 + {ST.COMPLETED: 3, ST.CHECKED_IN: 1}.get(token.status, 1)
                 if rng.random() < 0.02:
                     month.moves.append(_move(rng, token, slot))

@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from analytics.audit import TokenChange
 from analytics.database import MIGRATIONS_DIR
 from analytics.rollup_tables import ROLLUPS
 from analytics.settings import AnalyticsSettings
@@ -37,9 +38,11 @@ async def test_migrations_match_the_tables_and_go_down_and_up_again(infra):
         after_up = await connection.run_sync(_tables)
     await engine.dispose()
 
-    assert set(ROLLUPS) <= set(metadata.tables)  # the comparison covered the roll-ups
+    # the comparison covered the roll-ups and the audit trail
+    assert {*ROLLUPS, TokenChange.__tablename__} <= set(metadata.tables)
     assert differences == []
     assert after_down == {"alembic_version"}
     assert after_up == {"alembic_version", "event_facts", "doctors", "slots", "tokens",
                         "daily_tokens", "daily_capacity", "hourly_arrivals", "daily_waits",
-                        "hospital_tokens", "hospital_arrivals", "token_moves"}
+                        "hospital_tokens", "hospital_arrivals", "token_moves",
+                        "specialty_waits", "token_history"}

@@ -1,7 +1,8 @@
 """How often, why and how far tokens were moved, from `token_moves`.
 
-The kind comes from the move's reason (see `rollups.MOVE_KINDS`): a doctor's delay, an
-emergency bumping a walk-in, a reallocation by staff, and fairness moves once they exist.
+The kind is the allocator's `move_kind` (older events: read from the reason, see
+`rollups.move_kind`): a doctor's delay, an emergency bumping a walk-in, a reallocation by
+staff, a transfer to a colleague, and fairness moves (only ever read from old reasons).
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from analytics.rollup_tables import TokenMove
 from analytics.rollups import MOVE_KINDS
 
 __all__ = ["moves_report"]
-
-KINDS = [kind for kind, _ in MOVE_KINDS] + ["reallocation"]
 
 
 async def moves_report(session: AsyncSession, f: Filters) -> MovesReport:
@@ -35,6 +34,6 @@ async def moves_report(session: AsyncSession, f: Filters) -> MovesReport:
         for kind, moves, tokens, mean, longest, later in await session.execute(statement)
     }
     kinds = [found.pop(k, MoveFigure(kind=k, moves=0, tokens=0, mean_minutes=None,
-                                     max_minutes=None, to_later_day=0)) for k in KINDS]
+                                     max_minutes=None, to_later_day=0)) for k in MOVE_KINDS]
     kinds += sorted(found.values(), key=lambda figure: figure.kind)
     return MovesReport(**framing(f), moves=sum(k.moves for k in kinds), kinds=kinds)

@@ -1,21 +1,22 @@
 """Waits between lifecycle timestamps, as median and 90th percentile, overall and per source.
 
-Hospital-wide (or per source) from the `daily_waits` histogram; per doctor or specialization
-from the per-token minutes in `tokens`. Both give (minutes, count) pairs to one percentile.
+Hospital-wide (or per source) from the `daily_waits` histogram, per specialization from
+`specialty_waits`, per doctor from the per-token minutes in `tokens`. All three give
+(minutes, count) pairs to one percentile function, so a filter never changes the definition.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.filters import Filters
 from analytics.percentiles import percentile
 from analytics.report_schemas import WaitFigure, WaitsReport
 from analytics.reports.common import framing
-from analytics.rollup_tables import DailyWaits
+from analytics.rollup_tables import DailyWaits, SpecialtyWaits
 from analytics.rollups import WAIT_METRICS
 from analytics.tables import Token
 from opd_shared.vocabulary import Source
@@ -26,9 +27,13 @@ Histograms = dict[tuple[str, str], Counter[int]]  # (metric, source) -> minutes 
 
 
 async def _from_rollup(session: AsyncSession, f: Filters) -> Histograms:
-    w = DailyWaits
+    w: type[DailyWaits | SpecialtyWaits] = DailyWaits
+    where: list[ColumnElement[bool]] = []
+    if f.specialization is not None:
+        w = SpecialtyWaits
+        where = [SpecialtyWaits.specialization == f.specialization]
     statement = (select(w.metric, w.source, w.minutes, func.sum(w.tokens))
-                 .where(f.of_days(w.day), *f.of_source(w.source))
+                 .where(*where, f.of_days(w.day), *f.of_source(w.source))
                  .group_by(w.metric, w.source, w.minutes))
     histograms: Histograms = defaultdict(Counter)
     for metric, source, minutes, tokens in await session.execute(statement):
@@ -61,7 +66,7 @@ def _figure(metric: str, source: str, histogram: Counter[int]) -> WaitFigure:
 
 
 async def waits_report(session: AsyncSession, f: Filters) -> WaitsReport:
-    histograms = await (_from_tokens if f.by_doctor else _from_rollup)(session, f)
+    histograms = await (_from_rollup if f.doctor_id is None else _from_tokens)(session, f)
     sources = ["all", *(s.value for s in Source)]
     waits = [_figure(metric, source, histograms.get((metric, source), Counter()))
              for metric in WAIT_METRICS for source in sources]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 __all__ = ["STATIC_DIR", "router"]
 
@@ -18,7 +18,8 @@ PAGE = Path(__file__).parent.parent / "dashboard" / "index.html"
 router = APIRouter(tags=["dashboard"])
 
 
-@router.get("/dashboard", response_class=FileResponse, summary="Management dashboard (HTML)")
+# Documented as the HTML it is (a FileResponse has no media type of its own to document).
+@router.get("/dashboard", response_class=HTMLResponse, summary="Management dashboard (HTML)")
 async def page() -> FileResponse:
     return FileResponse(PAGE, media_type="text/html; charset=utf-8",
                         headers={"Cache-Control": "no-cache"})

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from analytics.deps import RuntimeDep
 from analytics.runtime import Runtime
+from opd_shared.http import ErrorOut
 
 __all__ = ["RETRY_AFTER_SECONDS", "router"]
 
@@ -32,7 +33,9 @@ async def _database_answers(runtime: Runtime) -> bool:
     return False
 
 
-@router.get("/readyz", responses={503: {"description": "Broker or database unreachable"}})
+@router.get("/readyz", response_model=None, responses={
+    200: {"description": "Broker and database answer"},
+    503: {"model": ErrorOut, "description": "Broker or database unreachable"}})
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     broker = await runtime.broker.ping(timeout=runtime.settings.readiness_timeout_seconds)
     database = await _database_answers(runtime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,23 +26,23 @@ from analytics.reports.moves import moves_report
 from analytics.reports.tokens import tokens_report
 from analytics.reports.utilisation import utilisation_report
 from analytics.reports.waits import waits_report
+from analytics.routes.guarded import analytics_router
 from analytics.tables import Doctor
-from opd_shared.access.guard import requires
-from opd_shared.access.roles import Permission
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/analytics", tags=["reports"],
-                   dependencies=[requires(Permission.READ_ANALYTICS)])
+router = analytics_router("reports")
 Format = Annotated[Literal["json", "csv"], Query(description="csv: one table, as a download")]
 Table = Annotated[str | None, Query(description="Which table to export; default the first")]
 Build = Callable[[AsyncSession, Filters], Awaitable[Report]]
+CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+             "description": "The report (JSON), or one of its tables (`format=csv`)"}}
 
 
 def _report(path: str, model: type[Report], build: Build, summary: str) -> None:
     name = path.strip("/")
 
-    @router.get(path, response_model=model, summary=summary, name=name)
+    @router.get(path, response_model=model, summary=summary, name=name, responses=CSV)
     async def answer(session: SessionDep, filters: FiltersDep,
                      format: Format = "json", table: Table = None) -> Any:
         report = await build(session, filters)

@@ -70,7 +70,9 @@ async def test_tokens_utilisation_and_moves_of_the_day(start_analytics, hospital
         {"kind": "fairness", "moves": 0, "tokens": 0, "mean_minutes": None,
          "max_minutes": None, "to_later_day": 0},
         {"kind": "reallocation", "moves": 1, "tokens": 1, "mean_minutes": 180.0,
-         "max_minutes": 180, "to_later_day": 0}]}
+         "max_minutes": 180, "to_later_day": 0},
+        {"kind": "transfer", "moves": 0, "tokens": 0, "mean_minutes": None,
+         "max_minutes": None, "to_later_day": 0}]}
 
 
 async def test_waits_and_arrivals_of_the_day(start_analytics, hospital_day):
@@ -117,5 +119,5 @@ async def test_filters_narrow_every_report(start_analytics, hospital_day):
         4, 4, {**NONE, "source": "walk_in"})
     assert (walk_in_use["held"], walk_in_use["capacity"], walk_in_use["utilisation"]) == (
         3, 8, 37.5)
-    assert [k["moves"] for k in orthopaedics["kinds"]] == [0, 1, 0, 1]
+    assert [k["moves"] for k in orthopaedics["kinds"]] == [0, 1, 0, 1, 0]
     assert (of_b["total"], of_b["peak_hour"]) == (4, 10)

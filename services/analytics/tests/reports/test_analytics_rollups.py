@@ -4,6 +4,7 @@ which computes them from scratch) trustworthy."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,9 @@ from analytics.rollup_tables import ROLLUPS
 from analytics.rollups import move_kind, rollups_of
 from analytics.settings import AnalyticsSettings
 from analytics.tables import Slot, Token
+from opd_shared.contracts import EventType
 from opd_shared.database import migrate
+from opd_shared.vocabulary import Source, TokenStatus
 
 ZONE = ZoneInfo("Asia/Kolkata")
 
@@ -56,6 +59,34 @@ async def test_kept_rollups_equal_rollups_from_scratch(sessions, hospital_day):
     assert kept == rollups_of(tokens, slots, ZONE)
     assert sum(n for (name, _, column), n in kept.items() if name == "daily_tokens"
                and column not in {"emergencies", "overflows"}) == len(tokens) == 10
+    # each doctor registered after their tokens arrived (shuffled), and took them along:
+    # four seen tokens' four waits, and one that checked in (tests/reports/conftest.py)
+    assert waits_of(kept, "specialty_waits") == waits_of(kept, "daily_waits") == 4 * 4 + 1
+
+
+def waits_of(kept: Counter, table: str) -> int:
+    return sum(n for (name, _, _), n in kept.items() if name == table)
+
+
+async def test_a_doctor_who_changes_specialization_takes_their_waits_along(sessions, history):
+    d = history()
+    slot = d.slot(dt.date(2026, 2, 10), capacity=2)
+    token = d.token(slot, Source.WALK_IN)
+    events = [d.registered(), d.opened(slot), d.allocated(token, slot)]
+    arrived = token.model_copy(update={"checked_in_at": token.allocated_at})
+    events += [d.changed(arrived, TokenStatus.CHECKED_IN)[1]]
+    renamed = d.doctor.model_copy(update={"specialization": "Neurology"})
+    events += [d.event(EventType.DOCTOR_REGISTERED, doctor=renamed)]
+
+    for event in events:
+        await apply_event(sessions, event, ZONE)
+
+    async with sessions() as session:
+        kept = await kept_counts(session)
+        tokens = (await session.execute(select(Token.__table__))).mappings().all()
+        slots = (await session.execute(select(Slot.__table__))).mappings().all()
+    assert kept == rollups_of(tokens, slots, ZONE)
+    assert {key[0] for name, key, _ in kept if name == "specialty_waits"} == {"Neurology"}
 
 
 @pytest.mark.parametrize(("reason", "kind"), [
@@ -67,5 +98,16 @@ async def test_kept_rollups_equal_rollups_from_scratch(sessions, hospital_day):
     ("reallocated", "reallocation"),
     (None, "reallocation"),
 ])
-def test_a_move_is_counted_by_the_kind_of_its_reason(reason, kind):
+def test_an_old_move_is_counted_by_the_kind_of_its_reason(reason, kind):
     assert move_kind(reason) == kind
+
+
+@pytest.mark.parametrize(("reason", "named", "kind"), [
+    ("running late", "delay", "doctor_delay"),
+    ("fairness: asked by the desk", "reallocation", "reallocation"),
+    ("doctor delayed 30 min", "emergency_bump", "emergency_bump"),
+    ("transferred to a colleague", "transfer", "transfer"),
+    (None, "transfer", "transfer"),
+])
+def test_the_allocators_own_kind_wins_over_the_reason(reason, named, kind):
+    assert move_kind(reason, named) == kind

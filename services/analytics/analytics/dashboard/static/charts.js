@@ -8,7 +8,7 @@ const Charts = (() => {
   const WAITS = { booked_to_check_in: "Booked → check-in", check_in_to_start: "Check-in → seen",
     booked_to_start: "Booked → seen", consultation: "Consultation" };
   const KINDS = { doctor_delay: "Doctor delay", emergency_bump: "Emergency bump",
-    fairness: "Fairness", reallocation: "Reallocation" };
+    fairness: "Fairness", reallocation: "Reallocation", transfer: "Transfer" };
   const label = (word) => word.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
   const made = {};
   window.opdCharts = made; // for the browser test: every chart and its data

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from analytics.events import apply_patiently, parse_event
 from analytics.projections import apply_event
 from analytics.settings import AnalyticsSettings
+from opd_shared.logging import correlation_id
+from opd_shared.metrics import EVENTS_APPLIED
 from opd_shared.topology import Topology
 
 __all__ = ["CONSUMER", "create_broker", "start_consuming"]
@@ -51,8 +53,10 @@ def create_broker(
     async def on_event(message: RabbitMessage) -> None:
         """Ack (by returning) only once the event's transaction has committed."""
         event = parse_event(message.body, message.message_id)
+        correlation_id.set(str(event.command_id) if event.command_id else None)
         try:
-            await apply_patiently(lambda: apply_event(sessions, event, zone), event, max_pause)
+            applied = await apply_patiently(lambda: apply_event(sessions, event, zone), event,
+                                            max_pause)
         except Exception:
             log.exception(
                 "event %s (%s, doctor %s seq %s) failed; back to the queue (redelivered %s times)",
@@ -60,6 +64,8 @@ def create_broker(
                 message.headers.get("x-delivery-count", 0),
             )
             raise NackMessage(requeue=True) from None
+        if applied:
+            EVENTS_APPLIED.labels("analytics").inc()
 
     return broker
 

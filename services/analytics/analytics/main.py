@@ -26,6 +26,7 @@ from opd_shared.access.store import KeyStore
 from opd_shared.database import migrate
 from opd_shared.http import install_error_handlers
 from opd_shared.logging import configure_logging
+from opd_shared.metrics import instrument
 
 __all__ = ["create_app"]
 
@@ -75,6 +76,7 @@ def create_app(settings: AnalyticsSettings | None = None, *, clock: Clock = utc_
         lifespan=_lifespan(settings, clock),
     )
     install_error_handlers(app)
+    instrument(app)
     app.include_router(health.router)
     app.include_router(figures.router, prefix="/api/v1")
     app.include_router(reports.router, prefix="/api/v1")

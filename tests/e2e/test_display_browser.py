@@ -1,6 +1,7 @@
 """The waiting-hall display in real headless Chromium, over the four services as processes:
 bookings and calls made at the gateway show on the page within 2 s, without a reload,
-and no patient's name ever reaches the page."""
+and no patient's name ever reaches the page. Reads need a key here (`#key=` in the URL,
+or typed in when asked), except on a queue-view whose deployment opens reads."""
 
 from __future__ import annotations
 
@@ -87,6 +88,17 @@ def _digits(token_number: str) -> str:
     return token_number.rsplit("-", 1)[1]
 
 
+def _open(page: Page, url: str, key: str | None = None) -> None:
+    """The display at `url`, with `key` given in the URL's fragment, as a kiosk is set up."""
+    page.goto(url + (f"#key={key}" if key else ""))
+    page.wait_for_selector("#status.live", timeout=10_000)
+
+
+def _forget_keys(page: Page, origin: str) -> None:
+    page.goto(f"{origin}/healthz")
+    page.evaluate("sessionStorage.clear()")
+
+
 def _no_names(page: Page, names: list[str]) -> None:
     text, html = page.inner_text("body"), page.content()
     assert [n for n in names if n in text or n in html] == []
@@ -99,9 +111,9 @@ def test_the_display_follows_bookings_and_calls_live_and_never_shows_a_name(
     gateway = Gateway(system["gateway"].url, infra.admin_headers)
     slots = [gateway.doctor_with_slot(*doctor) for doctor in DOCTORS]
     query = ",".join(str(s["doctor_id"]) for s in slots)
-    page.goto(f"{system['queue_view'].url}/display?doctors={query}&date={DAY}")
-    page.wait_for_selector("#status.live", timeout=10_000)
+    _open(page, f"{system['queue_view'].url}/display?doctors={query}&date={DAY}", infra.admin_key)
     page.evaluate("window.sameDocument = true")
+    assert infra.admin_key not in page.url  # taken out of the address bar
 
     first = gateway.book(slots[0], "online")["token_number"]
     _shows(page, 0, ".next-list", _digits(first))
@@ -147,8 +159,7 @@ def test_the_display_says_reconnecting_while_queue_view_is_down_and_recovers_by_
     gateway = Gateway(system["gateway"].url, infra.admin_headers)
     slot = gateway.doctor_with_slot("Dr. Nisha Bose", "Dermatology", "14")
     view = system["queue_view"]
-    page.goto(f"{view.url}/display?doctors={slot['doctor_id']}&date={DAY}")
-    page.wait_for_selector("#status.live", timeout=10_000)
+    _open(page, f"{view.url}/display?doctors={slot['doctor_id']}&date={DAY}", infra.admin_key)
 
     view.stop()
     page.wait_for_selector("#status.reconnecting", timeout=10_000)
@@ -161,3 +172,43 @@ def test_the_display_says_reconnecting_while_queue_view_is_down_and_recovers_by_
     later = gateway.book(slot)["token_number"]
     _shows(page, 0, ".next-list", _digits(later))
     _no_names(page, gateway.names)
+
+
+def test_without_a_key_the_display_asks_for_one_and_keeps_it_for_the_tab(
+    system, infra, page
+) -> None:
+    gateway = Gateway(system["gateway"].url, infra.admin_headers)
+    slot = gateway.doctor_with_slot("Dr. Kiran Das", "ENT", "2")
+    view = system["queue_view"]
+    _forget_keys(page, view.url)
+    page.goto(f"{view.url}/display?doctors={slot['doctor_id']}&date={DAY}")
+
+    page.wait_for_selector("#key-form:not([hidden])", timeout=10_000)
+    page.fill("#key-input", "not-a-key")
+    page.click("#key-form button")  # hides the form; the refusal shows it again
+    page.wait_for_selector("#key-form:not([hidden])", timeout=10_000)
+    assert page.evaluate("sessionStorage.length") == 0  # a refused key is not kept
+    page.fill("#key-input", infra.admin_key)
+    page.click("#key-form button")
+    page.wait_for_selector("#status.live", timeout=10_000)
+    page.reload()
+    page.wait_for_selector("#status.live", timeout=10_000)
+
+    assert page.is_hidden("#key-form")  # the tab remembered the key
+    _shows(page, 0, ".doctor", "Dr. Kiran Das")
+
+
+def test_where_reads_are_open_the_display_needs_no_key(system, infra, page) -> None:
+    gateway = Gateway(system["gateway"].url, infra.admin_headers)
+    slot = gateway.doctor_with_slot("Dr. Uma Menon", "Paediatrics", "6")
+    kiosk = type(system["queue_view"])("queue_view", {**system.env, "OPD_OPEN_READS": "true"})
+    kiosk.start()
+    try:
+        kiosk.wait_ready()
+        _forget_keys(page, kiosk.url)
+        _open(page, f"{kiosk.url}/display?doctors={slot['doctor_id']}&date={DAY}")
+        booked = gateway.book(slot)["token_number"]
+        _shows(page, 0, ".next-list", _digits(booked))
+        _no_names(page, gateway.names)
+    finally:
+        kiosk.stop()

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def day(system, infra, tmp_path_factory):
          "--doctors", "3", "--specializations", "2", "--patients", "70", "--capacity", "4",
          "--emergencies", "3", "--day-in-seconds", "6", "--seed", "8",
          "--settle-seconds", "30", "--json", str(out)],
-        capture_output=True, text=True, timeout=280)
+        capture_output=True, text=True, timeout=450)
     print(run.stdout[-12000:])
     report = json.loads(out.read_text()) if out.exists() else {"rows": []}
     return run, report, {row["label"]: row for row in report["rows"]}

@@ -1,9 +1,11 @@
 """The event consumer: a FastStream subscriber on queue-view's own durable quorum queue.
 
-A message is acked only after its transaction committed. A handler that raises nacks it
-back to the queue; the queue's delivery limit then dead-letters a message that keeps
-failing. A body that is not an event at all is rejected at once (dead-lettered), since
-retrying cannot fix it.
+A message is acked only after its transaction committed. While the database is
+unavailable the event waits in its handler, unacknowledged, and is tried again after a
+growing pause (`queue_view.patience`), so an outage spends none of its deliveries. Any
+other failure nacks it back to the queue, and the queue's delivery limit dead-letters a
+message that keeps failing. A body that is not an event at all is rejected at once
+(dead-lettered), since retrying cannot fix it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from faststream.rabbit.annotations import RabbitMessage
 from pydantic import ValidationError
 
 from opd_shared.contracts import EventEnvelope
+from queue_view.patience import apply_patiently
 from queue_view.settings import QueueViewSettings
 
 __all__ = ["CONSUMER", "Applier", "build_broker", "declare_queue"]
@@ -62,6 +65,7 @@ def build_broker(settings: QueueViewSettings, apply: Applier) -> RabbitBroker:
     queue = RabbitQueue(
         settings.topology.consumer_queue(CONSUMER), queue_type=QueueType.QUORUM, declare=False
     )
+    max_pause = settings.db_retry_max_seconds
 
     @broker.subscriber(
         queue,
@@ -72,11 +76,12 @@ def build_broker(settings: QueueViewSettings, apply: Applier) -> RabbitBroker:
     async def on_event(body: bytes, message: RabbitMessage) -> None:
         event = _parse(body, message)
         try:
-            applied = await apply(event)
+            applied = await apply_patiently(lambda: apply(event), event, max_pause)
         except Exception:
             log.exception(
-                "event %s (%s, doctor %s seq %s) failed; nacked for redelivery",
+                "event %s (%s, doctor %s seq %s) failed; nacked for redelivery (delivery %s)",
                 event.event_id, event.type, event.doctor_id, event.seq,
+                message.headers.get("x-delivery-count", 0),
             )
             raise
         log.debug("event %s doctor %s seq %s %s", event.event_id, event.doctor_id,

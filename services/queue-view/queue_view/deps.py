@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the runtime the lifespan built, and a read session per request."""
+"""FastAPI dependencies: the runtime the lifespan built, a read session per request, and
+who is calling (opd_shared.access: 401, 403 and 429 are answered before a route runs)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opd_shared.access import Caller, Permission
+from opd_shared.access.guard import requires
 from queue_view.bootstrap import Runtime
 
-__all__ = ["RuntimeDep", "SessionDep"]
+__all__ = ["ADMIN", "READ", "PatientsShown", "Reader", "RuntimeDep", "SessionDep"]
 
 
 def _runtime(request: Request) -> Runtime:
@@ -27,3 +30,17 @@ async def _session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session)]
+
+# One instance of each, so that a router's dependency and a route's parameter are the
+# same dependency: FastAPI then identifies the caller once, and the rate limit counts once.
+READ = requires(Permission.READ_QUEUE)  # every role; nobody at all when reads are open
+ADMIN = requires(Permission.MANAGE_SCHEDULE)  # admin only
+Reader = Annotated[Caller, READ]
+
+
+def _patients_shown(caller: Reader) -> bool:
+    return caller.can(Permission.READ_PATIENTS)
+
+
+PatientsShown = Annotated[bool, Depends(_patients_shown)]
+"""True when the caller may see patients' names and phones (desk, staff, admin)."""

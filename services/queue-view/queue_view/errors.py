@@ -1,19 +1,24 @@
-"""Errors the HTTP layer turns into 4xx bodies of the shape `{detail, code}`."""
+"""Answers other than success, and what each route documents of them (opd_shared.http):
+every refusal is `{detail, code}`; a 422 adds `errors`, one per invalid field. Routes
+list them in `responses=`, so the OpenAPI document tells clients (and the property-based
+tests) every answer they can get."""
 
 from __future__ import annotations
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
+from typing import Any
 
-__all__ = ["NotFoundError", "not_found_handler"]
+from opd_shared.http import ApiError, error_responses
+
+__all__ = ["ADMIN_ERRORS", "NOT_FOUND", "READ_ERRORS", "NotFoundError"]
 
 
-class NotFoundError(Exception):
+class NotFoundError(ApiError):
     def __init__(self, kind: str, key: object) -> None:
-        super().__init__(f"{kind} {key} not found")
-        self.detail = f"{kind} {key} not found"
+        super().__init__(404, "not_found", f"{kind} {key} not found")
 
 
-async def not_found_handler(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, NotFoundError)
-    return JSONResponse({"detail": error.detail, "code": "not_found"}, status_code=404)
+# 401 no key (unless reads are open), 403 a role that may not, 422 odd input, 429 over the
+# key's rate, 503 the database away (opd_shared.middleware.DatabaseOutage).
+READ_ERRORS: dict[int | str, Any] = error_responses(401, 403, 429, 503)
+ADMIN_ERRORS = READ_ERRORS  # the same answers; 403 for every role but admin
+NOT_FOUND: dict[int | str, Any] = error_responses(404)

@@ -1,6 +1,7 @@
 """HTTP entrypoint: `uvicorn queue_view.main:create_app --factory --port 8001`.
 
-Nothing is built at import time; the lifespan builds the runtime from the settings.
+Nothing is built at import time; the lifespan builds the runtime and the API-key guard
+from the settings.
 """
 
 from __future__ import annotations
@@ -10,14 +11,22 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from opd_shared.access import open_guard
+from opd_shared.http import install_error_handlers
 from opd_shared.logging import configure_logging
 from queue_view import bootstrap
 from queue_view.display.page import mount_page
-from queue_view.errors import NotFoundError, not_found_handler
 from queue_view.routes import api, health
 from queue_view.settings import QueueViewSettings
 
 __all__ = ["create_app"]
+
+DESCRIPTION = """Read model of doctors, slots, queues and tokens for displays and patients.
+
+Every read under /api/v1 needs `Authorization: Bearer <key>` (any role), unless the
+deployment opens reads (`OPD_OPEN_READS`); patients' names, phones and notes are null
+except for keys that may read patients (desk, staff, admin); /api/v1/admin is for admin
+keys only."""
 
 
 def create_app(settings: QueueViewSettings | None = None) -> FastAPI:
@@ -30,17 +39,17 @@ def create_app(settings: QueueViewSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with bootstrap.start(resolved) as runtime:
-            app.state.runtime = runtime
-            yield
+        app.state.guard = guard = await open_guard(resolved)
+        try:
+            async with bootstrap.start(resolved) as runtime:
+                app.state.runtime = runtime
+                yield
+        finally:
+            await guard.close()
 
-    app = FastAPI(
-        title="OPD queue-view",
-        description="Read model of doctors, slots, queues and tokens for displays and patients",
-        version="1",
-        lifespan=lifespan,
-    )
-    app.add_exception_handler(NotFoundError, not_found_handler)
+    app = FastAPI(title="OPD queue-view", description=DESCRIPTION, version="1",
+                  lifespan=lifespan)
+    install_error_handlers(app)  # also: a database away is a 503 with Retry-After
     app.include_router(health.router)
     app.include_router(api)
     mount_page(app)

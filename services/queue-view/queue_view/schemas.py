@@ -1,4 +1,4 @@
-"""HTTP shapes, in the seed's field names (API.md), built from the read model's rows."""
+"""HTTP shapes, in the seed's field names (API.md); `queue_view.views` builds them."""
 
 from __future__ import annotations
 
@@ -8,18 +8,22 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
 
 from opd_shared.vocabulary import Source, TokenStatus
-from queue_view.day import DoctorDay, InLine, SlotDay
-from queue_view.models import Doctor
 from queue_view.waits import Basis
 
 __all__ = [
-    "DayOut", "DoctorOut", "PositionOut", "QueueEntryOut", "SlotDayOut", "SlotOut", "TokenOut",
-    "day_out", "queue_entry",
+    "DayOut", "DoctorOut", "HourMinute", "PositionOut", "QueueEntryOut", "SlotDayOut", "SlotOut",
+    "TokenOut",
 ]
 
 HourMinute = Annotated[
     dt.time, PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json")
 ]
+
+
+# Names and phones are for the desk and staff only (API.md, Access): other keys and
+# anonymous readers get the same shape with these fields null, never absent.
+_PRIVATE = ("null unless the caller's key may read patients (desk, staff, admin); "
+            "always null for other keys and for reads without a key")
 
 
 class _Out(BaseModel):
@@ -66,8 +70,8 @@ class SlotOut(_Out):
 class TokenOut(_Out):
     id: int
     token_number: str = Field(examples=["DOC1-20260130-0042"])
-    patient_name: str
-    patient_phone: str | None
+    patient_name: str | None = Field(description=_PRIVATE)
+    patient_phone: str | None = Field(description=_PRIVATE)
     doctor_id: int
     slot_id: int
     source: Source
@@ -81,7 +85,7 @@ class TokenOut(_Out):
     consultation_started_at: dt.datetime | None
     completed_at: dt.datetime | None
     closed_at: dt.datetime | None
-    notes: str | None
+    notes: str | None = Field(description="Free text that may name the patient: " + _PRIVATE)
     moved_from_slot_id: int | None
     move_reason: str | None
     overtaken_count: int = Field(description="Newcomers queued ahead of it (fairness)")
@@ -120,21 +124,3 @@ class PositionOut(BaseModel):
     estimated_wait_minutes: int | None
     minutes_per_patient: float
     wait_basis: Basis
-
-
-def queue_entry(entry: InLine) -> QueueEntryOut:
-    return QueueEntryOut(position=entry.position,
-                         estimated_wait_minutes=entry.estimated_wait_minutes,
-                         **TokenOut.model_validate(entry.token).model_dump())
-
-
-def slot_day_out(day: SlotDay) -> SlotDayOut:
-    return SlotDayOut(**SlotOut.model_validate(day.slot).model_dump(exclude={
-        "available_capacity", "is_full", "utilisation"}),
-        minutes_per_patient=day.pace.minutes_per_patient, wait_basis=day.pace.basis,
-        queue=[queue_entry(entry) for entry in day.queue])
-
-
-def day_out(doctor: Doctor, day: DoctorDay) -> DayOut:
-    return DayOut(doctor=DoctorOut.model_validate(doctor), date=day.date,
-                  slots=[slot_day_out(slot) for slot in day.slots])

@@ -22,6 +22,10 @@ class QueueViewSettings(ServiceSettings):
         16, ge=1, le=1000, description="Events applied concurrently (unacked at the broker)"
     )
     db_pool_size: int = Field(10, ge=1, description="Database connections per process")
+    db_retry_max_seconds: float = Field(
+        10.0, gt=0, description="Longest pause between tries of an event while the database "
+                                "is unavailable (the event waits unacknowledged meanwhile)"
+    )
     readiness_timeout_seconds: float = Field(2.0, gt=0, description="Per check in /readyz")
     retry_after_seconds: int = Field(5, ge=1, description="Retry-After when not ready")
     allocator_url: str = Field(

@@ -17,6 +17,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from opd_shared.access import Role
+from opd_shared.access.store import KeyStore
 from opd_shared.contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
 from opd_shared.database import migrate
 from opd_shared.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
@@ -97,13 +99,29 @@ async def eventually(probe: Callable[[], Awaitable[T]], until: Callable[[T], boo
 
 @dataclass
 class Service:
-    """queue-view running with its lifespan, an HTTP client and an event publisher."""
+    """queue-view running with its lifespan, an HTTP client sending the admin key, and an
+    event publisher."""
 
     settings: QueueViewSettings
     runtime: Runtime
     http: httpx.AsyncClient
     channel: aio_pika.abc.AbstractChannel
     exchange: aio_pika.abc.AbstractExchange
+    app: Any
+
+    def client(self, headers: dict[str, str]) -> httpx.AsyncClient:
+        """Another client of the same app, sending `headers` (e.g. another key, or none)."""
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),
+                                 base_url="http://queue-view", headers=headers)
+
+    async def key(self, role: Role, rate_per_minute: int | None = None) -> dict[str, str]:
+        """Headers with a new API key of `role`."""
+        store = KeyStore(self.settings.access_database_url)
+        try:
+            _, key = await store.create(f"test {role}", role, rate_per_minute)
+        finally:
+            await store.close()
+        return {"Authorization": f"Bearer {key}"}
 
     async def publish(self, event: EventEnvelope) -> None:
         await self.publish_raw(event.model_dump_json().encode(), event.type.value,
@@ -162,10 +180,11 @@ async def service(infra: Any, service_overrides: dict[str, Any]) -> AsyncIterato
     settings = infra.settings(QueueViewSettings, infra.namespace("qv"), **service_overrides)
     app = create_app(settings)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://queue-view"
+        transport=httpx.ASGITransport(app=app), base_url="http://queue-view",
+        headers=infra.admin_headers,
     ) as http:
         connection = await aio_pika.connect(settings.amqp_url)
         async with connection:
             channel = await connection.channel()
             exchange = await settings.topology.declare_events(channel)
-            yield Service(settings, app.state.runtime, http, channel, exchange)
+            yield Service(settings, app.state.runtime, http, channel, exchange, app)

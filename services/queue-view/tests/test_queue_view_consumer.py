@@ -20,7 +20,7 @@ class RecordingApplier:
 
     async def __call__(self, event: EventEnvelope) -> bool:
         if self.fails:
-            raise RuntimeError("database down")
+            raise RuntimeError("refused: not an outage")
         self.applied.append(event)
         return True
 
@@ -50,5 +50,5 @@ async def test_a_failure_to_apply_propagates_so_the_message_is_not_acked(events)
     event = events.event(EventType.SLOT_OPENED, slots=[events.slot()])
 
     async with TestRabbitBroker(build_broker(SETTINGS, applier)) as broker:
-        with pytest.raises(RuntimeError, match="database down"):
+        with pytest.raises(RuntimeError, match="not an outage"):
             await broker.publish(event.model_dump_json(), queue=QUEUE)

@@ -22,7 +22,7 @@ def _done(events, slot, started: int, completed: int):
 async def _publish_all(service, events, *batches) -> None:
     for batch in batches:
         await service.publish(events.event(EventType.TOKEN_ALLOCATED, **batch))
-    await service.wait_applied(events.doctor_id, len(batches))
+    await service.wait_applied(events.doctor_id, events.seq)  # every event of the doctor
 
 
 async def test_queue_waits_use_slot_length_per_place_until_consultations_are_measured(

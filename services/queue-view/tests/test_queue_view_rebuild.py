@@ -57,7 +57,7 @@ async def system(infra) -> AsyncIterator[System]:
         headers = infra.admin_headers
         async with _client(gateway, "gateway", headers) as front, _client(
             allocator, "allocator", headers
-        ) as back, _client(view, "queue-view", {}) as reads:
+        ) as back, _client(view, "queue-view", headers) as reads:
             yield System(front, back, reads, view.state.runtime, allocator.state.sessions)
 
 

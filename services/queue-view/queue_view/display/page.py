@@ -3,6 +3,12 @@
 The query string is the page's configuration, passed on to the stream as is:
 `?doctors=1,2` or `?specialization=ENT`, `next=4`, `date=`, and `voice=1` to announce
 calls by speech (a chime sounds regardless, where the browser lets it).
+
+The page and its scripts are served without a key, as analytics serves its dashboard:
+they hold no data, and a browser opening a URL cannot send an Authorization header
+anyway. The data comes only through the stream, which asks for READ_QUEUE like every
+read; the page sends the key it was given (`#key=...` in the URL, or typed in when the
+stream answers 401), kept in sessionStorage. Where reads are open, no key is needed.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ STATIC = Path(__file__).parent / "static"
 router = APIRouter(tags=["display"])
 
 
-@router.get("/display", summary="Waiting-hall display (HTML)", response_class=FileResponse)
+@router.get("/display", summary="Waiting-hall display (HTML)", response_class=FileResponse,
+            responses={200: {"description": "The page; its data comes through the stream",
+                             "content": {"text/html": {"schema": {"type": "string"}}}}})
 async def display_page() -> FileResponse:
     return FileResponse(STATIC / "display.html", headers={"Cache-Control": "no-cache"})
 

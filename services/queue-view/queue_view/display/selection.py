@@ -33,7 +33,9 @@ class Selection:
 def _selection(
     doctors: Annotated[str | None, Query(pattern=r"^\d{1,18}(,\d{1,18}){0,49}$",
                                          description="Doctor ids, comma-separated")] = None,
-    specialization: Annotated[str | None, Query(max_length=120,
+    # Any text a name may hold, but no control characters: PostgreSQL refuses a NUL.
+    specialization: Annotated[str | None, Query(min_length=1, max_length=120,
+                                                pattern=r"^[^\x00-\x1f\x7f]+$",
                                                 description="e.g. ENT")] = None,
     date: Annotated[dt.date | None, Query(description="Default: today, hospital time")] = None,
     next_count: Annotated[int, Query(alias="next", ge=1, le=10,

@@ -6,6 +6,11 @@ message). Each message's id is a `Cursor`, so a reconnecting display that sends
 `Last-Event-ID` gets exactly the boards that changed meanwhile, from any process.
 Idle streams carry a `ping` event every `stream_ping_seconds`, which proxies take as
 traffic and the page takes as proof the connection is alive.
+
+Only a client that asks for a stream (`Accept: text/event-stream`, as EventSource and the
+display page do) keeps the connection open. Any other (a script, curl, a test tool) gets
+every selected board as one message and the response ends, rather than a request that
+never finishes.
 """
 
 from __future__ import annotations
@@ -18,20 +23,23 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from queue_view.bootstrap import Runtime
-from queue_view.deps import RuntimeDep
+from queue_view.deps import READ, RuntimeDep
 from queue_view.display.board import Board, build_boards
 from queue_view.display.cursor import Cursor
 from queue_view.display.feed import applied_counts
 from queue_view.display.selection import Selection, SelectionDep
+from queue_view.display.stream_docs import stream_response
+from queue_view.errors import READ_ERRORS
 
 __all__ = ["board_events", "router"]
 
-router = APIRouter(prefix="/display", tags=["display"])
+router = APIRouter(prefix="/display", tags=["display"], dependencies=[READ],
+                   responses=READ_ERRORS)
 log = logging.getLogger(__name__)
 RETRY_MS = 2000  # how soon a browser reconnects after the stream drops
 DAY_CHECK_SECONDS = 30.0  # a display left on overnight turns to the new day by itself
@@ -46,31 +54,31 @@ class BoardsOut(BaseModel):
 
 async def board_events(runtime: Runtime, selection: Selection,
                        last_event_id: str | None) -> AsyncIterator[ServerSentEvent]:
-    zone = ZoneInfo(runtime.settings.timezone)
-
-    def today() -> dt.date:
-        return selection.date or dt.datetime.now(zone).date()
-
-    shown = Cursor.decode(last_event_id, today())
+    shown = Cursor.decode(last_event_id, _today(runtime, selection))
     while True:
         wake = runtime.feed.changed  # read before comparing: see ChangeFeed.changed
-        if shown.date != today():
-            shown = Cursor(today())
+        if shown.date != _today(runtime, selection):
+            shown = Cursor(_today(runtime, selection))
         patience = DAY_CHECK_SECONDS
         try:
-            shown, message = await _changes(runtime, selection, shown)
+            shown, boards = await _changes(runtime, selection, shown)
         except Exception:  # database down: keep the display connected and try again soon
             log.warning("display stream cannot read boards; will retry", exc_info=True)
-            message, patience = None, runtime.settings.stream_poll_seconds * 4
-        if message is not None:
-            yield message
+            boards, patience = [], runtime.settings.stream_poll_seconds * 4
+        if boards:
+            yield _message(runtime, shown, boards)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(patience):
                 await wake.wait()
 
 
+def _today(runtime: Runtime, selection: Selection) -> dt.date:
+    return selection.date or dt.datetime.now(ZoneInfo(runtime.settings.timezone)).date()
+
+
 async def _changes(runtime: Runtime, selection: Selection,
-                   shown: Cursor) -> tuple[Cursor, ServerSentEvent | None]:
+                   shown: Cursor) -> tuple[Cursor, list[Board]]:
+    """The boards changed since `shown`, and the cursor once they are sent."""
     async with runtime.sessions() as session:
         # One snapshot for the counts and the boards, so an id names exactly what was sent.
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -78,14 +86,15 @@ async def _changes(runtime: Runtime, selection: Selection,
         current = await applied_counts(session, selected)
         stale = shown.stale(selected, current)
         boards = await build_boards(session, stale, shown.date, selection.next_count)
-    shown = shown.advanced(selected, stale, current)
-    if not boards:
-        return shown, None
+    return shown.advanced(selected, stale, current), boards
+
+
+def _message(runtime: Runtime, shown: Cursor, boards: list[Board]) -> ServerSentEvent:
     settings = runtime.settings
     body = BoardsOut(date=shown.date, timezone=settings.timezone, boards=boards,
                      ping_seconds=settings.stream_ping_seconds)
-    return shown, ServerSentEvent(data=body.model_dump_json(), event="boards",
-                                  id=shown.encode(), retry=RETRY_MS)
+    return ServerSentEvent(data=body.model_dump_json(), event="boards", id=shown.encode(),
+                           retry=RETRY_MS)
 
 
 def _ping() -> ServerSentEvent:
@@ -94,14 +103,26 @@ def _ping() -> ServerSentEvent:
     return ServerSentEvent(data=dt.datetime.now(dt.UTC).isoformat(), event="ping")
 
 
+async def _once(message: ServerSentEvent) -> AsyncIterator[ServerSentEvent]:
+    yield message
+
+
 @router.get("/stream", summary="Live boards of a display (Server-Sent Events)",
-            response_class=EventSourceResponse)
-async def stream(selection: SelectionDep, runtime: RuntimeDep,
-                 last_event_id: Annotated[str | None, Header()] = None) -> EventSourceResponse:
+            response_class=EventSourceResponse, responses={200: stream_response(BoardsOut)})
+async def stream(selection: SelectionDep, runtime: RuntimeDep, request: Request,
+                 last_event_id: Annotated[str | None, Header(max_length=4000)] = None,
+                 ) -> EventSourceResponse:
     """`event: boards` messages with JSON `{date, timezone, boards, ping_seconds}`: per doctor
     the token consulting, the next tokens with estimated waits, the room. Token numbers
     and rooms only: no patient's name or phone is in any message. `event: ping` every
-    `ping_seconds`. Reconnect with `Last-Event-ID` to get only what changed meanwhile."""
+    `ping_seconds`. Reconnect with `Last-Event-ID` to get only what changed meanwhile.
+
+    The stream stays open only for `Accept: text/event-stream` (EventSource sends it);
+    without it, the answer is one `boards` message with every selected board, then the end.
+    """
+    if "text/event-stream" not in request.headers.get("accept", ""):
+        shown, boards = await _changes(runtime, selection, Cursor(_today(runtime, selection)))
+        return EventSourceResponse(_once(_message(runtime, shown, boards)))
     return EventSourceResponse(
         board_events(runtime, selection, last_event_id),
         ping=runtime.settings.stream_ping_seconds, ping_message_factory=_ping,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from queue_view.deps import SessionDep
+from queue_view.deps import ADMIN, SessionDep
+from queue_view.errors import ADMIN_ERRORS
 from queue_view.progress import gaps, totals
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+# Admin only: operators' figures, and nothing a kiosk or a channel app needs.
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[ADMIN], responses=ADMIN_ERRORS)
 
 
 class GapOut(BaseModel):

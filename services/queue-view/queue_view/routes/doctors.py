@@ -1,4 +1,4 @@
-"""Doctors as the allocator last described them."""
+"""Doctors as the allocator last described them, and a doctor's day."""
 
 from __future__ import annotations
 
@@ -7,15 +7,18 @@ import datetime as dt
 from fastapi import APIRouter
 
 from queue_view.day import doctor_day
-from queue_view.deps import SessionDep
-from queue_view.errors import NotFoundError
+from queue_view.deps import READ, PatientsShown, SessionDep
+from queue_view.errors import NOT_FOUND, READ_ERRORS, NotFoundError
 from queue_view.models import Doctor
+from queue_view.params import RecordId
 from queue_view.queries import list_doctors
-from queue_view.schemas import DayOut, DoctorOut, day_out
+from queue_view.schemas import DayOut, DoctorOut
+from queue_view.views import day_out
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/doctors", tags=["doctors"])
+router = APIRouter(prefix="/doctors", tags=["doctors"], dependencies=[READ],
+                   responses=READ_ERRORS)
 
 
 @router.get("")
@@ -23,16 +26,18 @@ async def get_doctors(session: SessionDep) -> list[DoctorOut]:
     return [DoctorOut.model_validate(row) for row in await list_doctors(session)]
 
 
-@router.get("/{doctor_id}")
-async def get_doctor(doctor_id: int, session: SessionDep) -> DoctorOut:
+@router.get("/{doctor_id}", responses=NOT_FOUND)
+async def get_doctor(doctor_id: RecordId, session: SessionDep) -> DoctorOut:
     return DoctorOut.model_validate(await _existing(session, doctor_id))
 
 
-@router.get("/{doctor_id}/day/{date}")
-async def get_doctor_day(doctor_id: int, date: dt.date, session: SessionDep) -> DayOut:
-    """The doctor's slots on `date` with live counts, utilisation, pace and each queue."""
+@router.get("/{doctor_id}/day/{date}", responses=NOT_FOUND)
+async def get_doctor_day(doctor_id: RecordId, date: dt.date, session: SessionDep,
+                         patients: PatientsShown) -> DayOut:
+    """The doctor's slots on `date` with live counts, utilisation, pace and each queue.
+    Patients' names and phones only for keys that may read patients (else null)."""
     doctor = await _existing(session, doctor_id)
-    return day_out(doctor, await doctor_day(session, doctor_id, date))
+    return day_out(doctor, await doctor_day(session, doctor_id, date), patients)
 
 
 async def _existing(session: SessionDep, doctor_id: int) -> Doctor:

@@ -6,25 +6,30 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from queue_view.day import doctor_day
-from queue_view.deps import SessionDep
-from queue_view.errors import NotFoundError
+from queue_view.deps import READ, PatientsShown, SessionDep
+from queue_view.errors import NOT_FOUND, READ_ERRORS, NotFoundError
 from queue_view.models import Doctor, Slot, Token
+from queue_view.params import RecordId, TokenNumber
 from queue_view.queries import token_by_number
 from queue_view.schemas import PositionOut, TokenOut
+from queue_view.views import token_out
 from queue_view.waits import wait_minutes
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/tokens", tags=["tokens"])
+router = APIRouter(prefix="/tokens", tags=["tokens"], dependencies=[READ],
+                   responses={**READ_ERRORS, **NOT_FOUND})
 
 
 @router.get("/number/{token_number}")
-async def get_token_by_number(token_number: str, session: SessionDep) -> TokenOut:
-    return TokenOut.model_validate(await _numbered(session, token_number))
+async def get_token_by_number(token_number: TokenNumber, session: SessionDep,
+                              patients: PatientsShown) -> TokenOut:
+    """Patients' name, phone and notes only for keys that may read patients (else null)."""
+    return token_out(await _numbered(session, token_number), patients)
 
 
 @router.get("/number/{token_number}/position", summary="A patient's live place in the queue")
-async def get_position(token_number: str, session: SessionDep) -> PositionOut:
+async def get_position(token_number: TokenNumber, session: SessionDep) -> PositionOut:
     """What an SMS link opens: the token's place in its slot's queue and its estimated wait.
 
     `position` 1 is the patient being seen or next; `ahead` = position - 1 counts the live
@@ -54,11 +59,12 @@ async def get_position(token_number: str, session: SessionDep) -> PositionOut:
 
 
 @router.get("/{token_id}")
-async def get_token(token_id: int, session: SessionDep) -> TokenOut:
+async def get_token(token_id: RecordId, session: SessionDep, patients: PatientsShown) -> TokenOut:
+    """Patients' name, phone and notes only for keys that may read patients (else null)."""
     token = await session.get(Token, token_id)
     if token is None:
         raise NotFoundError("token", token_id)
-    return TokenOut.model_validate(token)
+    return token_out(token, patients)
 
 
 async def _numbered(session: AsyncSession, token_number: str) -> Token:

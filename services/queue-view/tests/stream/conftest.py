@@ -66,6 +66,7 @@ class Displays:
     urls: list[str]
     runtime: object
     exchange: aio_pika.abc.AbstractExchange
+    headers: dict[str, str]  # a key that reads queues, and Accept as a browser sends it
 
     async def publish(self, event) -> None:
         await self.exchange.publish(aio_pika.Message(event.model_dump_json().encode()),
@@ -83,10 +84,11 @@ class Displays:
     @contextlib.asynccontextmanager
     async def open(self, server: int, query: str, last_event_id: str | None = None
                    ) -> AsyncIterator[Stream]:
-        headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
-        async with httpx.AsyncClient(base_url=self.urls[server], timeout=10) as client, \
+        resume = {"Last-Event-ID": last_event_id} if last_event_id else {}
+        async with httpx.AsyncClient(base_url=self.urls[server], timeout=10,
+                                     headers=self.headers) as client, \
                 client.stream("GET", f"/api/v1/display/stream?{query}&date={DAY}",
-                              headers=headers) as response:
+                              headers=resume) as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
             stream = Stream(response)
@@ -126,4 +128,5 @@ async def displays(infra) -> AsyncIterator[Displays]:
         connection = await aio_pika.connect(settings.amqp_url)
         async with connection:
             exchange = await settings.topology.declare_events(await connection.channel())
-            yield Displays([first, second], runtime, exchange)
+            yield Displays([first, second], runtime, exchange,
+                           {**infra.admin_headers, "Accept": "text/event-stream"})

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import json
 
+import httpx
+
 from opd_shared.contracts import EventType
 from opd_shared.vocabulary import TokenStatus
+
+DAY = "2030-01-15"  # the event factory's day
 
 
 async def _doctor_with_queue(displays, events, **doctor) -> tuple:
@@ -89,3 +93,19 @@ async def test_a_display_by_specialization_shows_only_that_departments_doctors(
 
     assert ent.doctor_id in _boards(first)
     assert cardiology.doctor_id not in _boards(first)
+
+
+async def test_a_client_that_does_not_ask_for_a_stream_gets_one_snapshot_and_the_end(
+    displays, events
+) -> None:
+    await _doctor_with_queue(displays, events)
+    key = {"Authorization": displays.headers["Authorization"]}  # and no Accept header
+
+    async with httpx.AsyncClient(base_url=displays.urls[0], headers=key, timeout=5) as client:
+        response = await client.get(f"/api/v1/display/stream?doctors={events.doctor_id}"
+                                    f"&date={DAY}")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.text.count("event: boards") == 1
+    assert str(events.doctor_id) in response.text

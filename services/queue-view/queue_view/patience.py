@@ -1,0 +1,54 @@
+"""Riding out a database outage: which failures mean "not now", and waiting them out.
+
+An event that failed because the database could not be reached is not a bad event: it
+waits here, unacknowledged, and is tried again after a growing pause, however long the
+outage lasts. Nacking it instead would spend one of its deliveries on every try and send
+a perfectly good event to the dead letters after a few seconds of downtime. Any other
+failure is the event's own, and the caller lets the broker's delivery limit decide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from opd_shared.contracts import EventEnvelope
+from opd_shared.database import is_unreachable
+
+__all__ = ["FIRST_PAUSE", "apply_patiently", "is_transient"]
+
+log = logging.getLogger(__name__)
+FIRST_PAUSE = 0.2
+# Beyond an unreachable server, what PostgreSQL says to simply try again: a serialization
+# failure, a deadlock (two events of one doctor applied at once), too many connections.
+RETRY_SQLSTATES = frozenset({"40001", "40P01", "53300"})
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when the database was away or asked to be retried, as opposed to refusing
+    this event (a value out of range, a broken constraint, a bug)."""
+    if is_unreachable(error) or isinstance(error, PoolTimeout):  # pool: every connection busy
+        return True
+    orig = error.orig if isinstance(error, DBAPIError) else error
+    return getattr(orig, "sqlstate", None) in RETRY_SQLSTATES
+
+
+async def apply_patiently(apply: Callable[[], Awaitable[bool]], event: EventEnvelope,
+                          max_pause: float) -> bool:
+    """`apply()` until it succeeds or fails for a reason of the event's own (raised)."""
+    pause = FIRST_PAUSE
+    while True:
+        try:
+            return await apply()
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            log.warning("database unavailable (%s: %s); event %s (doctor %s seq %s) waits "
+                        "%.1f s, unacknowledged", type(error).__name__, error,
+                        event.event_id, event.doctor_id, event.seq, pause)
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, max_pause)

@@ -23,6 +23,8 @@ from faststream.rabbit.annotations import RabbitMessage
 from pydantic import ValidationError
 
 from opd_shared.contracts import EventEnvelope
+from opd_shared.logging import correlation_id
+from opd_shared.metrics import EVENTS_APPLIED
 from queue_view.patience import apply_patiently
 from queue_view.settings import QueueViewSettings
 
@@ -75,6 +77,7 @@ def build_broker(settings: QueueViewSettings, apply: Applier) -> RabbitBroker:
     )
     async def on_event(body: bytes, message: RabbitMessage) -> None:
         event = _parse(body, message)
+        correlation_id.set(str(event.command_id) if event.command_id else None)
         try:
             applied = await apply_patiently(lambda: apply(event), event, max_pause)
         except Exception:
@@ -86,5 +89,7 @@ def build_broker(settings: QueueViewSettings, apply: Applier) -> RabbitBroker:
             raise
         log.debug("event %s doctor %s seq %s %s", event.event_id, event.doctor_id,
                   event.seq, "applied" if applied else "already applied")
+        if applied:
+            EVENTS_APPLIED.labels("queue_view").inc()
 
     return broker

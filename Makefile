@@ -33,3 +33,6 @@ bench: install  ## the morning-rush benchmark (see BENCHMARKS.md)
 
 reconcile: install  ## compare the allocator with both read models
 	$(UV) run --no-sync python -m opd_ops.reconcile --wait 30
+
+simulate: install  ## a whole OPD day through the public API, checked against analytics
+	$(UV) run --no-sync python -m opd_ops.simulate $(ARGS)

@@ -27,7 +27,7 @@ from opd_ops.sim.day import run_day
 from opd_ops.sim.desk import SetupError
 from opd_ops.sim.figures import observed
 from opd_ops.sim.report import print_check, print_day
-from opd_ops.sim.scenario import add_arguments, scenario_of
+from opd_ops.sim.scenario import Scenario, add_arguments, scenario_of
 from opd_shared.settings import ServiceSettings
 
 __all__ = ["main", "simulate"]
@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 def _key(given: str | None) -> str:
     key = given or ServiceSettings().admin_key
     if key is None:
-        raise SystemExit("no API key: pass --key, or set OPD_ADMIN_KEY (make run writes it "
+        raise ValueError("no API key: pass --key, or set OPD_ADMIN_KEY (make run writes it "
                          "into .env)")
     return key if isinstance(key, str) else key.get_secret_value()
 
@@ -62,17 +62,17 @@ def _write(path: Path, rows: list[Row], notes: list[str]) -> None:
                                 "notes": notes}, indent=1, default=str))
 
 
-async def simulate(args: argparse.Namespace, console: Console) -> int:
-    api = Api(args.gateway, args.queue_view, args.analytics, _key(args.key), uuid.uuid4().hex[:8])
+async def simulate(args: argparse.Namespace, scenario: Scenario, console: Console) -> int:
+    api = Api(args.gateway, args.queue_view, args.analytics, args.key, uuid.uuid4().hex[:8])
     try:
         missing = await api.not_ready()
         if missing:
             console.print(f"[red]not ready:[/] {', '.join(missing)} (start it: make run)")
             return 2
-        today = hospital_now().date()
+        today = hospital_now(scenario.timezone).date()
         dates = [today, today + dt.timedelta(days=1)]
         before = await baseline(api, dates)
-        ledger, doctor_ids = await run_day(api, scenario_of(args), dates[1])
+        ledger, doctor_ids = await run_day(api, scenario, dates[1])
         print_day(console, ledger, api)
         with console.status("asking analytics until it agrees (it follows the events)"):
             rows = await settle(api, observed(ledger, dates), doctor_ids, before,
@@ -86,12 +86,17 @@ async def simulate(args: argparse.Namespace, console: Console) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        scenario, args.key = scenario_of(args), _key(args.key)
+    except ValueError as error:
+        parser.error(str(error))  # exits 2
     console = Console()
     if not console.is_terminal:  # piped or captured: wide enough for the tables' rows
         console = Console(width=max(console.width, 120))
     try:
-        return asyncio.run(simulate(args, console))
+        return asyncio.run(simulate(args, scenario, console))
     except SetupError as error:  # say why, without a traceback
         console.print(f"[red]{error}[/]")
         return 2

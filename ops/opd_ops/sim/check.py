@@ -14,6 +14,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from opd_ops.sim.client import Api
 from opd_ops.sim.figures import METRICS, STATUSES, Figures
 from opd_ops.sim.scenario import SOURCES
@@ -105,8 +107,11 @@ async def settle(api: Api, observed: Figures, doctor_ids: list[int], before: Bas
                  seconds: float) -> list[Row]:
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
-        dates = list(before)
-        reported = await _hospital(api, before) | await _reports(api, doctor_ids, dates)
+        try:
+            reported = await _hospital(api, before) | await _reports(api, doctor_ids,
+                                                                     list(before))
+        except httpx.HTTPError:  # analytics busy or restarting: ask again until the deadline
+            reported = {}
         rows = compare(observed, reported)
         if all(r.ok for r in rows) or asyncio.get_running_loop().time() > deadline:
             return rows

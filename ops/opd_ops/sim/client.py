@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import time
 from collections import Counter
 from typing import Any
 
@@ -46,11 +47,12 @@ class Api:
         self._keys = itertools.count(1)
         self.tally: Counter[tuple[str, int]] = Counter()  # (endpoint, final status) -> requests
         self.retried: Counter[str] = Counter()  # why requests were asked again
+        self.seconds: list[float] = []  # how long each request took to be decided
 
     async def post(self, path: str, body: dict[str, Any] | None = None,
                    params: dict[str, Any] | None = None) -> httpx.Response:
         key = f"sim-{self.run_id}-{next(self._keys):05d}"
-        response = None
+        response, began = None, time.monotonic()
         for _ in range(MAX_TRIES):
             try:
                 response = await self.gateway.post(path, json=body, params=params,
@@ -64,6 +66,7 @@ class Api:
         if response is None:
             raise ConnectionError(f"the gateway did not answer POST {path} (key {key})")
         self.tally[_endpoint(path, params), response.status_code] += 1
+        self.seconds.append(time.monotonic() - began)
         return response
 
     async def report(self, path: str, **params: Any) -> dict[str, Any]:

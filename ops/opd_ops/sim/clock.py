@@ -1,17 +1,18 @@
 """Simulated time: a discrete-event clock, paced to the wall clock or as fast as possible.
 
-Actors wait only on this clock. As fast as possible, it moves to the next moment someone
-waits for once every actor is waiting (all answers of this moment are back), so the day
-keeps its order whatever the system's speed. Paced, a moment comes when its wall-clock time
-has come, even if a few answers of the moment before are still on their way: the day then
-takes the time asked for. Order still holds where it matters, because actors decide on the
-ledger, which changes only when answers arrive (a doctor does not call a slot while someone
-in it is still just 'allocated').
+Actors wait only on this clock. It moves to the next moment someone waits for when that
+moment's wall-clock time has come (at once, unpaced) and either every actor is waiting or
+the slowest answer still on its way was asked for at most LEAD simulated minutes ago. So a
+system slower than the pace makes the day longer instead of leaving patients behind, while
+answers of a few minutes ago need not hold everyone up. Order holds where it matters:
+each actor's own steps are sequential, and actors decide on the ledger, which changes only
+when answers arrive (a doctor does not call a slot while someone in it is just 'allocated').
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import heapq
 import itertools
@@ -19,7 +20,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 from zoneinfo import ZoneInfo
 
-__all__ = ["SimClock", "hhmm", "hospital_now"]
+__all__ = ["LEAD", "SimClock", "hhmm", "hospital_now"]
+
+LEAD = 5  # simulated minutes the clock may run ahead of an answer still on its way
+Actor = asyncio.Task[None]
 
 
 def hospital_now(zone: str = "Asia/Kolkata") -> dt.datetime:
@@ -36,60 +40,76 @@ class SimClock:
     def __init__(self, starts: int, ends: int, real_seconds: float) -> None:
         self.starts, self.ends, self.now = starts, ends, float(starts)
         self._seconds_per_minute = real_seconds / (ends - starts) if real_seconds else 0.0
-        self._waiting: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._waiting: list[tuple[float, int, asyncio.Future[None], Actor]] = []
         self._order = itertools.count()
-        self._busy = 0
-        self._idle = asyncio.Event()
+        self._busy: dict[Actor, float] = {}  # actors at work -> the moment they woke
+        self._changed = asyncio.Event()
         self._errors: list[BaseException] = []
-        self._actors: set[asyncio.Task[None]] = set()  # held, or the loop may collect them
 
     def spawn(self, actor: Coroutine[Any, Any, None]) -> None:
-        self._busy += 1
-        self._idle.clear()
         task = asyncio.create_task(actor)
-        self._actors.add(task)
+        self._busy[task] = self.now  # also holds the task, or the loop may collect it
         task.add_done_callback(self._finished)
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._actors.discard(task)
+    def _finished(self, task: Actor) -> None:
         if not task.cancelled() and task.exception() is not None:
             self._errors.append(task.exception())  # type: ignore[arg-type]
-        self._rest()
+        self._rest(task)
 
-    def _rest(self) -> None:
-        self._busy -= 1
-        if self._busy == 0:
-            self._idle.set()
+    def _rest(self, task: Actor) -> None:
+        self._busy.pop(task, None)
+        self._changed.set()
 
     async def sleep_until(self, minute: float) -> None:
         if minute <= self.now:
             return
+        task = asyncio.current_task()
+        assert task is not None
         wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (minute, next(self._order), wake))
-        self._rest()
-        await wake  # run() counts us busy again before waking us
+        heapq.heappush(self._waiting, (minute, next(self._order), wake, task))
+        self._rest(task)
+        await wake  # run() counts us at work again before waking us
 
     async def sleep(self, minutes: float) -> None:
         await self.sleep_until(self.now + minutes)
 
+    def _may_move(self, moment: float) -> bool:
+        return not self._busy or min(self._busy.values()) >= moment - LEAD
+
+    async def _until(self, ready: Callable[[], bool], due: float | None = None) -> None:
+        """Wait until `ready()` (re-asked whenever an actor rests) and the wall clock is due."""
+        loop = asyncio.get_running_loop()
+        while not self._errors and not (ready() and (due is None or loop.time() >= due)):
+            self._changed.clear()
+            timeout = None if due is None or loop.time() >= due else due - loop.time()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout)
+
     async def run(self, tick: Callable[[float], None]) -> None:
         """Drive the day until no actor is left; re-raise the first actor's failure."""
-        loop = asyncio.get_running_loop()
-        began = loop.time()
+        began = asyncio.get_running_loop().time()
         while True:
-            if not self._seconds_per_minute or not self._waiting:
-                await self._idle.wait()  # as fast as possible, or to see whether all is done
+            if not self._waiting:
+                await self._until(lambda: not self._busy or bool(self._waiting))
             if self._errors:
                 raise self._errors[0]
             if not self._waiting:
                 return
             moment = self._waiting[0][0]
             due = began + (moment - self.starts) * self._seconds_per_minute
-            await asyncio.sleep(max(due - loop.time(), 0))
-            self.now = moment
-            self._idle.clear()
-            # <=: a straggler may have asked for an earlier moment while we slept
-            while self._waiting and self._waiting[0][0] <= moment:
-                self._busy += 1
-                heapq.heappop(self._waiting)[2].set_result(None)
+            await self._until(lambda m=moment: self._may_move(m), due)
+            if self._errors:
+                raise self._errors[0]
+            if self._waiting[0][0] < moment:
+                continue  # a straggler asked for an earlier moment meanwhile: that one first
+            self._wake(moment)
             tick(moment)
+            await asyncio.sleep(0)  # let the woken start their step at this moment, not later
+
+    def _wake(self, moment: float) -> None:
+        """Everyone waiting for `moment` goes to work."""
+        self.now = moment
+        while self._waiting and self._waiting[0][0] <= moment:
+            _, _, wake, task = heapq.heappop(self._waiting)
+            self._busy[task] = self.now
+            wake.set_result(None)

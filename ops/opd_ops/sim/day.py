@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+import time
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -53,27 +54,34 @@ def _status(ledger: Ledger, moment: float) -> str:
     return f"{hhmm(moment)}  tokens {len(tokens)} · seen {seen} · waiting {waiting}"
 
 
+def _cast(day: Day, late: list[Window]) -> None:
+    """Every actor of the day onto the clock: patients, emergencies, doctors, the late one."""
+    visits, emergencies = plan_day(day.scenario)
+    for visit in visits:
+        day.clock.spawn(patient(day, visit))
+    for case in emergencies:
+        day.clock.spawn(emergency(day, case))
+    for doctor_id in day.doctor_ids:  # the late doctor's today session comes first, in order
+        day.clock.spawn(doctor(day, doctor_id, day.ledger.slots_of(doctor_id)))
+    if late:
+        day.clock.spawn(late_doctor(day, day.doctor_ids[0], late))
+
+
 async def run_day(api: Api, s: Scenario, tomorrow: dt.date) -> tuple[Ledger, list[int]]:
-    ledger = Ledger(day=tomorrow)
+    ledger = Ledger(day=tomorrow, zone=s.timezone)
     doctor_ids = list(await asyncio.gather(*(_open_doctor(api, ledger, s, i)
                                              for i in range(s.doctors))))
     late = await open_today(api, ledger, s, doctor_ids[0])
     clock = SimClock(s.day_starts, s.day_ends, s.day_in_seconds)
     ledger.clock = lambda: clock.now
-    day = Day(api, ledger, clock, s, random.Random(s.seed + 1), doctor_ids)
-    visits, emergencies = plan_day(s)
-    for visit in visits:
-        clock.spawn(patient(day, visit))
-    for case in emergencies:
-        clock.spawn(emergency(day, case))
-    for doctor_id in doctor_ids:
-        windows = [w for w in ledger.slots_of(doctor_id) if w.date == ledger.day]
-        clock.spawn(doctor(day, doctor_id, windows))
-    if late:
-        clock.spawn(late_doctor(day, doctor_ids[0], late))
+    _cast(Day(api, ledger, clock, s, random.Random(s.seed + 1), doctor_ids), late)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    began = time.monotonic()
     with Progress(*columns) as progress:
         bar = progress.add_task(_status(ledger, clock.now), total=s.day_ends - s.day_starts)
         await clock.run(lambda m: progress.update(
             bar, completed=m - s.day_starts, description=_status(ledger, m)))
+    pace = f"{s.day_in_seconds:g} s" if s.day_in_seconds else "as fast as possible"
+    ledger.notes.append(f"the day took {time.monotonic() - began:.0f} s of wall-clock time "
+                        f"(asked: {pace}; the clock never runs far ahead of the answers)")
     return ledger, doctor_ids

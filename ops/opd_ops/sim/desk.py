@@ -7,6 +7,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from opd_ops.sim.client import Api
 from opd_ops.sim.clock import SimClock
 from opd_ops.sim.ledger import Ledger, Window
@@ -66,7 +68,7 @@ async def book(day: Day, n: int, doctor_id: int, source: str) -> dict[str, Any] 
         ledger.happened["booked an offered alternative"] += answer.status_code == 201
     token = ledger.note(answer)
     if token is None:
-        ledger.happened[f"booking answered {answer.status_code}"] += 1
+        ledger.happened[f"booking answered {answer.status_code} {_code(answer)}"] += 1
     return token
 
 
@@ -75,5 +77,12 @@ async def act(day: Day, token_id: int, action: str, **params: Any) -> dict[str, 
     answer = await day.api.post(f"/api/v1/tokens/{token_id}/{action}", params=params or None)
     token = day.ledger.note(answer)
     if token is None:
-        day.ledger.happened[f"{action} answered {answer.status_code}"] += 1
+        day.ledger.happened[f"{action} answered {answer.status_code} {_code(answer)}"] += 1
     return token
+
+
+def _code(answer: httpx.Response) -> str:
+    try:
+        return str(answer.json().get("code", ""))
+    except ValueError:
+        return ""

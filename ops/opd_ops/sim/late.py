@@ -3,7 +3,9 @@
 this scene is played on today's date: the first doctor gets two half-hour slots starting a
 few minutes from now on the hospital's clock, they fill up, the doctor announces the
 delay, and whoever no longer fits moves into that doctor's slots of the simulated day
-(tomorrow). The few who stay are seen in a short session before the clinic opens.
+(tomorrow). The few who stay are seen in a short session before the clinic opens, by
+the same doctor actor as the day's sessions: the allocator's call-next completes whatever
+that doctor has in consultation, so one doctor never runs two sessions at once.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import datetime as dt
 from opd_ops.sim.client import Api
 from opd_ops.sim.clock import hospital_now
 from opd_ops.sim.desk import Day, SetupError
-from opd_ops.sim.doctors import session
 from opd_ops.sim.ledger import Ledger, Window
 from opd_ops.sim.patients import attend
 from opd_ops.sim.plan import Visit
@@ -38,7 +39,7 @@ async def open_today(api: Api, ledger: Ledger, s: Scenario, doctor_id: int) -> l
     if s.late_minutes <= 0:
         ledger.notes.append("no doctor runs late (--late-minutes 0)")
         return []
-    times = _today_times(hospital_now())
+    times = _today_times(hospital_now(s.timezone))
     if times is None:
         ledger.notes.append("late-doctor scene skipped: no time left today in the hospital's "
                             "zone for a session (the allocator delays only today's tokens)")
@@ -70,7 +71,9 @@ async def _fill(day: Day, windows: list[Window]) -> list[int]:
             "patient_name": f"Patient {SCENE + i}", "doctor_id": window.doctor_id,
             "slot_id": window.slot_id, "source": source})
         token = day.ledger.note(answer)
-        if token is not None:
+        if token is None:
+            day.ledger.happened[f"late session booking answered {answer.status_code}"] += 1
+        else:
             booked.append(token["id"])
     return booked
 
@@ -88,11 +91,11 @@ async def late_doctor(day: Day, doctor_id: int, windows: list[Window]) -> None:
     await day.clock.sleep_until(day.scenario.day_starts + 30)
     answer = await day.api.post(f"/api/v1/doctors/{doctor_id}/delay", {
         "minutes": day.scenario.late_minutes, "reason": "stuck in traffic"})
+    if answer.status_code != 200:
+        day.ledger.happened[f"delay answered {answer.status_code}"] += 1
     moved = {m["token_id"]: m["to_slot_id"] for m in
              (answer.json()["moved"] if answer.status_code == 200 else [])}
     for token_id, to_slot in moved.items():
         day.ledger.move(token_id, to_slot, "doctor_delay")
     for token_id in booked:
         day.clock.spawn(attend(day, token_id, _visit(day, token_id, token_id in moved)))
-    for window in windows:
-        await session(day, doctor_id, window)

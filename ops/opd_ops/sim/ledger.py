@@ -26,6 +26,9 @@ WAITING = ("allocated", "checked_in")
 CORRECTED = ("slot_id", "status", "is_overflow", "sequence_number", "priority_score",
              "moved_from_slot_id", "checked_in_at", "consultation_started_at", "completed_at")
 HOLDING = ("allocated", "checked_in", "consulting", "completed")
+# A token's status only moves forward; an answer showing an earlier one crossed a later one.
+RANK = {"allocated": 0, "checked_in": 1, "consulting": 2, "completed": 3, "cancelled": 3,
+        "no_show": 3}
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Ledger:
     happened: Counter[str] = field(default_factory=Counter)  # refusals, rebookings, ...
     last_sequence: Counter[int] = field(default_factory=Counter)
     day: dt.date = dt.date.min  # the simulated day (tomorrow); set when the slots open
+    zone: str = "Asia/Kolkata"  # the hospital's, for 'already over'
     notes: list[str] = field(default_factory=list)  # scenes skipped, and why
     clock: Callable[[], float] = lambda: 0.0  # simulated now, for waits on the day's clock
     sim_times: dict[int, dict[str, float]] = field(default_factory=dict)  # token -> status -> t
@@ -68,6 +72,9 @@ class Ledger:
         if response.status_code not in (200, 201):
             return None
         token = response.json()
+        held = self.tokens.get(token["id"])
+        if held is not None and RANK[held["status"]] > RANK[token["status"]]:
+            return token  # the desk's check-in answered after the doctor's call: keep the call
         self.tokens[token["id"]] = token
         self.sim_times.setdefault(token["id"], {}).setdefault(token["status"], self.clock())
         slot = token["slot_id"]
@@ -119,7 +126,7 @@ class Ledger:
         walk_ins = [t for t in self.waiting(slot_id)
                     if t["source"] == "walk_in" and not t["is_emergency"]]
         origin = self.windows[slot_id]
-        local = hospital_now().replace(tzinfo=None)
+        local = hospital_now(self.zone).replace(tzinfo=None)
         later = [w for w in self.slots_of(origin.doctor_id)
                  if w.starts_at > origin.starts_at and w.ends_at > local
                  and self.has_room(w.slot_id)]

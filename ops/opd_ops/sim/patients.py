@@ -1,12 +1,13 @@
 """Patients: they book when they arrive, then check in before their slot, cancel, or stay
 away (the desk marks them no-show when the session starts). Emergencies come in during a
-session, get in whatever the slot's count, and check in at once."""
+session, get in whatever the slot's count, and check in at once; a doctor calling at that
+very moment may call them in first (call-next checks them in), and the desk's check-in then
+answers 409 invalid_transition, counted like every other answer."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from opd_ops.sim.desk import Day, act, book
+from opd_ops.sim.ledger import Window
 from opd_ops.sim.plan import Emergency, Visit
 
 __all__ = ["attend", "emergency", "patient"]
@@ -38,7 +39,7 @@ async def attend(day: Day, token_id: int, visit: Visit) -> None:
     await act(day, token_id, "check-in")
 
 
-def _session_now(day: Day, doctor_id: int) -> Any:
+def _session_now(day: Day, doctor_id: int) -> Window | None:
     """The doctor's slot running now (with ten minutes left), else their next one."""
     now = day.clock.now
     slots = [w for w in day.ledger.slots_of(doctor_id) if w.date == day.ledger.day]

@@ -66,6 +66,9 @@ def plan_day(s: Scenario) -> tuple[list[Visit], list[Emergency]]:
         visits.append(Visit(n, source, _arrival(rng, s), _doctor(rng, s.doctors),
                             _fate(rng, s, source), rng.randint(5, 40)))
     opens = s.day_starts + 120
-    emergencies = [Emergency(n, rng.randint(opens + 40, s.day_ends - 150),
-                             rng.randrange(s.doctors)) for n in range(s.emergencies)]
+    latest = max(opens + 10, s.day_ends - 150)  # an hour before closing, if the day allows
+    # Emergencies keep the day's rhythm (most in the morning rush) and, like patients, come
+    # more often to the sought-after doctors, whose slots are the fullest.
+    emergencies = [Emergency(n, min(max(_arrival(rng, s), opens + 10), latest),
+                             _doctor(rng, s.doctors)) for n in range(s.emergencies)]
     return sorted(visits, key=lambda v: v.arrives), sorted(emergencies, key=lambda e: e.at)

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from opd_ops.sim.check import Row
 from opd_ops.sim.client import Api
-from opd_ops.sim.figures import STATUSES, waits_of
+from opd_ops.sim.figures import STATUSES, percentile, waits_of
 from opd_ops.sim.ledger import Ledger
 from opd_ops.sim.scenario import SOURCES
 
@@ -67,6 +67,8 @@ def _requests_table(api: Api) -> Table:
     for (endpoint, status), n in sorted(api.tally.items()):
         table.add_row(endpoint, str(status), str(n))
     table.add_row("all", "", str(sum(api.tally.values())), style="bold")
+    ms = [round(1000 * s) for s in api.seconds]
+    table.caption = f"answered in {percentile(ms, 0.5)} ms (median), {percentile(ms, 0.9)} ms (p90)"
     return table
 
 
@@ -82,7 +84,7 @@ def _shown(value: Any) -> str:
     if isinstance(value, dict) and all(isinstance(v, int) for v in value.values()):
         return " · ".join(f"{k} {v}" for k, v in value.items() if v) or "none"
     if isinstance(value, dict):  # per doctor id: (tokens, median, p90)
-        return " · ".join(f"#{k} {w[1]}/{w[2]}" for k, w in value.items())
+        return " · ".join(f"#{k} {w[1]}/{w[2]}" for k, w in sorted(value.items()))
     return str(value)
 
 

@@ -33,6 +33,7 @@ class Scenario:
     late_capacity: int = 6  # places in each of the late doctor's two half-hour slots today
     day_in_seconds: float = 60  # 0: as fast as the system answers
     seed: int = 1
+    timezone: str = "Asia/Kolkata"  # the allocator's OPD_TIMEZONE: its 'today' and 'over'
 
     @property
     def day_starts(self) -> int:
@@ -82,8 +83,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--day-in-seconds", type=float, default=d.day_in_seconds,
         help="wall-clock seconds for the whole day; 0: as fast as possible")
     add("--seed", type=int, default=d.seed, help="the same seed plans the same day")
+    add("--timezone", default=d.timezone, help="the hospital's zone (OPD_TIMEZONE)")
 
 
 def scenario_of(args: argparse.Namespace) -> Scenario:
-    names = Scenario.__dataclass_fields__
-    return Scenario(**{name: getattr(args, name) for name in names})
+    """The scenario the options describe; ValueError if it cannot be run."""
+    s = Scenario(**{name: getattr(args, name) for name in Scenario.__dataclass_fields__})
+    if min(s.doctors, s.capacity, s.slot_minutes, s.late_capacity) < 1 or s.patients < 0:
+        raise ValueError("doctors, capacity, slot minutes and late capacity must be at least 1")
+    if _minutes(s.closes) - _minutes(s.opens) < s.slot_minutes or _minutes(s.opens) < 120:
+        raise ValueError("the clinic needs a slot between --opens (02:00 or later) and --closes")
+    if not 0 <= s.cancel_rate + s.no_show_rate <= 1 or not sum(s.mix.values()) > 0:
+        raise ValueError("rates must add up to at most 1, and the mix must not be all zero")
+    return s

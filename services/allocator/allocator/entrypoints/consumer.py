@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobustConnection
@@ -20,6 +21,7 @@ from allocator.adapters.ownership import Fenced
 from allocator.entrypoints.batches import BatchDecider
 from allocator.entrypoints.relay import relay_outbox
 from opd_shared.contracts import CommandEnvelope, Reply
+from opd_shared.metrics import BATCH_SIZE, COMMANDS_CONSUMED, DECISION_SECONDS
 from opd_shared.topology import DELIVERY_LIMIT, Topology
 
 __all__ = ["PartitionConsumer"]
@@ -39,6 +41,7 @@ class PartitionConsumer:
         self.batch_max = batch_max
         self.batch_window_s = batch_window_s
         self.deliveries: asyncio.Queue[AbstractIncomingMessage | None] = asyncio.Queue()
+        self.task: asyncio.Task | None = None  # set once subscribed
 
     async def start(self, connection: AbstractRobustConnection,
                     events: AbstractExchange) -> None:
@@ -63,6 +66,8 @@ class PartitionConsumer:
 
     async def stop(self) -> None:
         """Take no more; decide what was delivered already; then let go of the channel."""
+        if self.task is None:
+            return  # never subscribed (a standby that was stopped first)
         await self.queue.cancel(self.tag)
         await self.deliveries.put(None)
         await self.task
@@ -85,6 +90,7 @@ class PartitionConsumer:
                     log.exception("partition %d: batch failed", self.partition)
 
     async def _handle(self, batch: list[AbstractIncomingMessage]) -> None:
+        started = time.monotonic()
         decodable: list[tuple[AbstractIncomingMessage, CommandEnvelope]] = []
         for message in batch:
             try:
@@ -100,6 +106,9 @@ class PartitionConsumer:
             self.decider.epoch = None
             await self._let_go()
             return
+        BATCH_SIZE.observe(len(decodable))
+        DECISION_SECONDS.observe(time.monotonic() - started)
+        COMMANDS_CONSUMED.labels(str(self.partition)).inc(len(decodable))
         for (message, _), result in zip(decodable, results, strict=True):
             if isinstance(result, Reply):
                 await self._reply(message, result)

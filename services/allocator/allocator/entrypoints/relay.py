@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.orm import outbox
+from opd_shared.metrics import OUTBOX_LAG_SECONDS
 
 __all__ = ["relay_outbox"]
 
@@ -28,7 +29,7 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
                        partition: int | None = None, older_than: dt.timedelta | None = None,
                        limit: int = 500) -> int:
     """Publish up to `limit` unpublished events (of one partition, or stray ones)."""
-    query = select(outbox.c.id, outbox.c.routing_key, outbox.c.event).where(
+    query = select(outbox.c.id, outbox.c.routing_key, outbox.c.event, outbox.c.created_at).where(
         outbox.c.published_at.is_(None)
     )
     if partition is not None:
@@ -52,10 +53,13 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
             )
             for row in rows
         ))
+        published = dt.datetime.now(dt.UTC)
         await session.execute(
             update(outbox).where(outbox.c.id.in_([r.id for r in rows]))
-            .values(published_at=dt.datetime.now(dt.UTC))
+            .values(published_at=published)
         )
+    for row in rows:
+        OUTBOX_LAG_SECONDS.observe((published - row.created_at).total_seconds())
     return len(rows)
 
 

@@ -20,12 +20,14 @@ from opd_shared.contracts import (
     SlotRecord,
     TokenRecord,
 )
+from opd_shared.logging import correlation_id
 
 __all__ = ["decide"]
 
 
 async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime) -> Reply:
     """Decide one command inside the batch's transaction; refusals are decisions too."""
+    correlation_id.set(str(envelope.command_id))
     seen = await uow.inbox.find(envelope.command_id)
     if seen is not None:
         fingerprint, reply = seen

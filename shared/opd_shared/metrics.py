@@ -6,8 +6,16 @@ message path's own figures, named here once so every service and dashboard agree
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from prometheus_client import Counter, Gauge, Histogram
+from fastapi import FastAPI, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_fastapi_instrumentator import Instrumentator
 
 __all__ = [
@@ -42,6 +50,16 @@ REPLY_TIMEOUTS = Counter(
 
 
 def instrument(app: FastAPI) -> None:
-    """HTTP request counts and latency histograms, and the /metrics endpoint."""
-    Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(
-        app).expose(app, endpoint="/metrics", include_in_schema=False)
+    """HTTP request counts and latency histograms, and the /metrics endpoint.
+
+    The HTTP metrics live in a registry of the app's own (tests build many apps in one
+    process; a shared registry would keep only the first app's); /metrics serves it together
+    with the process-wide message-path metrics above."""
+    http = CollectorRegistry()
+    Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"],
+                   registry=http).instrument(app)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(http) + generate_latest(REGISTRY),
+                        media_type=CONTENT_TYPE_LATEST)

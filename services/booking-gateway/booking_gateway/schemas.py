@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from opd_shared.contracts.commands import Id, Name, Phone, Text
+from opd_shared.contracts.commands import Id, Name, Phone, Text, WallTime
 from opd_shared.vocabulary import Source, TokenStatus
 
 __all__ = ["DelayIn", "DoctorIn", "ReallocateIn", "SlotChangeIn", "SlotIn", "StatusIn",
@@ -27,8 +27,8 @@ class DoctorIn(_Body):
 class SlotIn(_Body):
     doctor_id: Id
     date: dt.date = Field(examples=["2026-01-30"])
-    start_time: dt.time = Field(examples=["09:00"])
-    end_time: dt.time = Field(examples=["10:00"])
+    start_time: WallTime = Field(examples=["09:00"])
+    end_time: WallTime = Field(examples=["10:00"])
     max_capacity: int = Field(ge=1, le=500, examples=[20])
 
 

@@ -125,3 +125,13 @@ async def test_a_control_character_in_a_query_reason_is_422(world):
     assert answer.status_code == 422 and "control characters" in answer.json()["detail"]
     still = await client.post(f"/api/v1/tokens/{token['id']}/check-in")
     assert still.status_code == 200  # not cancelled
+
+
+async def test_a_slot_time_with_a_utc_offset_is_422_not_a_stuck_command(world):
+    client, slot, _ = world
+
+    answer = await client.post("/api/v1/slots", json={
+        "doctor_id": slot["doctor_id"], "date": "2099-01-02", "start_time": "09:00+05:00",
+        "end_time": "10:00", "max_capacity": 5})
+
+    assert answer.status_code == 422 and "offset" in answer.json()["detail"]

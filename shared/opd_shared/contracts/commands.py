@@ -33,6 +33,7 @@ __all__ = [
     "RegisterDoctor",
     "ResizeSlot",
     "Text",
+    "WallTime",
 ]
 
 def _printable(value: str) -> str:
@@ -42,6 +43,14 @@ def _printable(value: str) -> str:
     return value
 
 
+def _wall_clock(value: dt.time) -> dt.time:
+    """Slot times are the hospital's wall clock (OPD_TIMEZONE); an offset would be ambiguous."""
+    if value.tzinfo is not None:
+        raise ValueError("give the hospital's local time, without a UTC offset")
+    return value
+
+
+WallTime = Annotated[dt.time, AfterValidator(_wall_clock)]
 Id = Annotated[int, Field(ge=1, le=2**62)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
                  AfterValidator(_printable)]
@@ -82,8 +91,8 @@ class RegisterDoctor(_Command):
 class OpenSlot(_DoctorCommand):
     type: Literal["open_slot"] = "open_slot"
     date: dt.date = Field(examples=["2026-01-30"])
-    start_time: dt.time = Field(examples=["09:00"])
-    end_time: dt.time = Field(examples=["10:00"])
+    start_time: WallTime = Field(examples=["09:00"])
+    end_time: WallTime = Field(examples=["10:00"])
     max_capacity: int = Field(ge=1, le=500, examples=[20])
 
 

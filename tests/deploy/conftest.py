@@ -1,0 +1,23 @@
+"""The image of docker-compose.yml's services, built once a session without an engine."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .compose_services import BuiltService, built_services
+from .dockerfile_replay import Replayed, replay
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICES = built_services(REPO / "docker-compose.yml")
+
+
+@pytest.fixture(scope="session")
+def replayed_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replayed]:
+    recipe: BuiltService = SERVICES[0]
+    root = tmp_path_factory.mktemp("image")
+    yield replay(recipe.dockerfile, recipe.context, root)
+    shutil.rmtree(root)  # some 400 MB; pytest would keep three sessions' worth

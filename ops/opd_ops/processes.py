@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -43,6 +44,7 @@ class Service:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     quiet: bool = False
+    log: Path | None = None  # where its output goes, when not inherited or silenced
 
     @property
     def url(self) -> str:
@@ -52,8 +54,15 @@ class Service:
         command = [sys.executable, "-m", "uvicorn", APPS[self.name], "--factory",
                    "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
         output = subprocess.DEVNULL if self.quiet else None
-        self.process = subprocess.Popen(command, env={**os.environ, **self.env},
-                                        stdout=output, stderr=output, preexec_fn=_die_with_parent)
+        if self.log:
+            output = self.log.open("ab")
+        try:
+            self.process = subprocess.Popen(command, env={**os.environ, **self.env},
+                                            stdout=output, stderr=output,
+                                            preexec_fn=_die_with_parent)
+        finally:
+            if self.log:
+                output.close()  # the child holds its own copy
 
     def wait_ready(self, seconds: float = 120) -> None:
         deadline = time.monotonic() + seconds
@@ -68,14 +77,17 @@ class Service:
             time.sleep(0.2)
         raise TimeoutError(f"{self.name} was not ready within {seconds} s")
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def stop(self, sig: int = signal.SIGTERM, patience: float = 20) -> int | None:
+        """Signal the process and wait; one that outstays `patience` is killed. Returns its
+        exit code (negative: the signal that ended it), None if it was not running."""
+        if not self.process or self.process.poll() is not None:
+            return None
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=patience)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
 
 
 @dataclass

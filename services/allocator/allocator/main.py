@@ -26,6 +26,7 @@ from opd_shared.database import migrate
 from opd_shared.health import add_health_routes
 from opd_shared.http import install_error_handlers
 from opd_shared.logging import configure_logging
+from opd_shared.metrics import DEAD_LETTER_DEPTH, instrument
 
 __all__ = ["create_app"]
 
@@ -57,13 +58,20 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
         consumers = [
             PartitionConsumer(p, topology, BatchDecider(
                 sessions, p, settings.partitions, settings.timezone, fairness,
-                group=lanes[p % settings.commit_lanes],
+                group=lanes[_lane(p, settings)],
             ), relay, settings.batch_max, settings.batch_window_ms / 1000)
             for p in range(settings.partitions)
         ]
+        # RabbitMQ makes the first subscriber of a partition its active consumer, so each
+        # allocator subscribes to its own share at once and to the others a little later.
         for consumer in consumers:
-            await consumer.start(connection)
+            if settings.prefers(consumer.partition):
+                await consumer.start(connection)
+        standby = asyncio.create_task(_stand_by(
+            [c for c in consumers if not settings.prefers(c.partition)], connection,
+            settings.standby_delay_s))
         sweeper = asyncio.create_task(_sweep(sessions, events, settings.sweep_interval_s))
+        watcher = asyncio.create_task(_watch_dead_letters(setup, topology.dead_letter_queue))
         app.state.connection, app.state.engine = connection, engine
         app.state.sessions, app.state.topology = sessions, topology
         log.info("allocator consuming %d partitions of %s; database %s",
@@ -71,7 +79,8 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            sweeper.cancel()
+            for task in (sweeper, watcher, standby):
+                task.cancel()
             for consumer in consumers:
                 await consumer.stop()
             await relay.stop()
@@ -83,6 +92,7 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
     app = FastAPI(title="OPD allocator", lifespan=lifespan,
                   description="Health, readiness and operators' replays; no public API.")
     install_error_handlers(app)
+    instrument(app)
     add_health_routes(app)
     app.include_router(admin.router)
     return app
@@ -98,3 +108,25 @@ async def _sweep(sessions: async_sessionmaker, events: aio_pika.abc.AbstractExch
         except Exception:
             log.warning("outbox sweep failed; will try again", exc_info=True)
 
+
+def _lane(partition: int, settings: AllocatorSettings) -> int:
+    """Spread this allocator's own partitions (p % K == i) over all its lanes."""
+    return (partition // settings.allocator_count) % settings.commit_lanes
+
+
+async def _watch_dead_letters(channel: aio_pika.abc.AbstractChannel, queue: str) -> None:
+    """Keep the dead-letter queue's depth on /metrics: each message there needs a person."""
+    while True:
+        try:
+            declared = await channel.declare_queue(queue, passive=True)
+            DEAD_LETTER_DEPTH.set(declared.declaration_result.message_count or 0)
+        except Exception:
+            log.debug("dead-letter depth unknown for now", exc_info=True)
+        await asyncio.sleep(5)
+
+
+async def _stand_by(consumers: list[PartitionConsumer],
+                    connection: aio_pika.abc.AbstractRobustConnection, delay: float) -> None:
+    await asyncio.sleep(delay)
+    for consumer in consumers:
+        await consumer.start(connection)

@@ -24,6 +24,14 @@ class AllocatorSettings(ServiceSettings):
         256, ge=1, description="Doctors' schedules kept in memory between batches (LRU)"
     )
     sweep_interval_s: float = Field(1.0, gt=0, description="How often stray outbox rows are sent")
+    allocator_index: int = Field(0, ge=0, description="This process's number among the allocators")
+    allocator_count: int = Field(1, ge=1, description="How many allocators share the partitions")
+    standby_delay_s: float = Field(
+        5.0, ge=0, description="How long to wait before standing by for others' partitions")
     fairness_max_overtakes: int = Field(
         10, ge=0, description="A waiting patient is overtaken at most this often; 0 turns it off"
     )
+
+    def prefers(self, partition: int) -> bool:
+        """Allocator i of K takes the partitions p % K == i first, and stands by for the rest."""
+        return partition % self.allocator_count == self.allocator_index % self.allocator_count

@@ -11,7 +11,9 @@ is retried on a new one. A pool of record ids lives here as well.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -19,6 +21,8 @@ from allocator.adapters.record_ids import RecordIds
 from allocator.adapters.schedule_cache import ScheduleCache
 
 __all__ = ["Workspace"]
+
+log = logging.getLogger(__name__)
 
 
 class Workspace:
@@ -39,14 +43,22 @@ class Workspace:
         return self.session
 
     async def forget(self) -> None:
-        """Trust nothing loaded so far: after a rollback, a new epoch or a day change."""
+        """Trust nothing loaded so far: after a rollback, a new epoch or a day change. Giving
+        the connection back to the pool rolls back whatever transaction it still had open."""
         self.cache.clear()
         session, connection = self.session, self._connection
         self.session = self._connection = None
-        if session is not None:
-            await session.close()
-        if connection is not None:
-            await connection.close()
+        try:
+            if session is not None:
+                await session.close()
+            if connection is not None:
+                await connection.close()
+        except Exception:
+            # A connection the database dropped: the pool must not hand it out again.
+            log.info("discarding a broken database connection", exc_info=True)
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    await connection.invalidate()
 
     async def start_day(self, day: dt.date) -> None:
         """Cached schedules hold slots from their day on; a new day starts from scratch."""

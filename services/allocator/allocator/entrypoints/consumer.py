@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
@@ -19,6 +20,7 @@ from allocator.adapters.ownership import Fenced
 from allocator.entrypoints.batches import BatchDecider
 from allocator.entrypoints.relay import OutboxRelay
 from opd_shared.contracts import CommandEnvelope, Reply
+from opd_shared.metrics import BATCH_SIZE, COMMANDS_CONSUMED, DECISION_SECONDS
 from opd_shared.topology import DELIVERY_LIMIT, Topology
 
 __all__ = ["PartitionConsumer"]
@@ -37,6 +39,7 @@ class PartitionConsumer:
         self.batch_max = batch_max
         self.batch_window_s = batch_window_s
         self.deliveries: asyncio.Queue[AbstractIncomingMessage | None] = asyncio.Queue()
+        self.task: asyncio.Task | None = None  # set once subscribed
 
     async def start(self, connection: AbstractRobustConnection) -> None:
         self.connection = connection
@@ -64,6 +67,8 @@ class PartitionConsumer:
 
     async def stop(self) -> None:
         """Take no more; decide what was delivered already; then let go of the channel."""
+        if self.task is None:
+            return  # never subscribed (a standby that was stopped first)
         await self.queue.cancel(self.tag)
         await self.deliveries.put(None)
         await self.task
@@ -87,6 +92,7 @@ class PartitionConsumer:
                     log.exception("partition %d: batch failed", self.partition)
 
     async def _handle(self, batch: list[AbstractIncomingMessage]) -> None:
+        started = time.monotonic()
         decodable: list[tuple[AbstractIncomingMessage, CommandEnvelope]] = []
         for message in batch:
             try:
@@ -102,6 +108,9 @@ class PartitionConsumer:
             self.decider.epoch = None
             await self._let_go()
             return
+        BATCH_SIZE.observe(len(decodable))
+        DECISION_SECONDS.observe(time.monotonic() - started)
+        COMMANDS_CONSUMED.labels(str(self.partition)).inc(len(decodable))
         self.relay.kick(self.partition)
         answered = [(m, r) for (m, _), r in zip(decodable, results, strict=True)
                     if isinstance(r, Reply)]

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.orm import outbox
+from opd_shared.metrics import OUTBOX_LAG_SECONDS
 
 __all__ = ["OutboxRelay", "relay_outbox"]
 
@@ -32,7 +33,7 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
                        partitions: Collection[int] | None = None,
                        older_than: dt.timedelta | None = None, limit: int = 500) -> int:
     """Publish up to `limit` unpublished events (of some partitions, or stray ones)."""
-    query = select(outbox.c.id, outbox.c.routing_key, outbox.c.event).where(
+    query = select(outbox.c.id, outbox.c.routing_key, outbox.c.event, outbox.c.created_at).where(
         outbox.c.published_at.is_(None)
     )
     if partitions is not None:
@@ -57,11 +58,14 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
             )
             for row in rows
         ))
+        published = dt.datetime.now(dt.UTC)
         await session.execute(
             update(outbox).where(outbox.c.id == any_(
                 bindparam("ids", [r.id for r in rows], type_=ARRAY(BigInteger))))
-            .values(published_at=dt.datetime.now(dt.UTC))
+            .values(published_at=published)
         )
+    for row in rows:
+        OUTBOX_LAG_SECONDS.observe((published - row.created_at).total_seconds())
     return len(rows)
 
 
@@ -105,40 +109,3 @@ class OutboxRelay:
                 log.warning("relaying events of partitions %s failed", sorted(due),
                             exc_info=True)
 
-
-def _json(event: dict) -> bytes:
-    return json.dumps(event, separators=(",", ":")).encode()
-
-
-class PartitionRelay:
-    """Publishes one partition's events whenever a batch committed some, beside the
-    partition's consumer: deciding the next batch does not wait for the broker's confirms."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], exchange: AbstractExchange,
-                 partition: int) -> None:
-        self.sessions, self.exchange, self.partition = sessions, exchange, partition
-        self._due = asyncio.Event()
-        self._stopping = False
-        self.task = asyncio.create_task(self._run(), name=f"relay-{partition}")
-
-    def kick(self) -> None:
-        self._due.set()
-
-    async def stop(self, seconds: float = 5.0) -> None:
-        """Publish what is committed already, if the broker lets us in time."""
-        self._stopping = True
-        self._due.set()
-        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(self.task, seconds)
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            await self._due.wait()
-            self._due.clear()
-            try:
-                while await relay_outbox(self.sessions, self.exchange, self.partition) >= 500:
-                    pass  # a full page: there may be more
-            except Exception:
-                # Left in the outbox: the next kick or the sweeper publishes them.
-                log.warning("partition %d: relaying events failed", self.partition,
-                            exc_info=True)

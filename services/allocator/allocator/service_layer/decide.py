@@ -20,6 +20,7 @@ from opd_shared.contracts import (
     SlotRecord,
     TokenRecord,
 )
+from opd_shared.logging import correlation_id
 
 __all__ = ["decide"]
 
@@ -28,6 +29,7 @@ async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime,
                  partition: int) -> Reply:
     """Decide one command inside the batch's transaction; refusals are decisions too. A
     command seen before, in an earlier batch or earlier in this one, gets the same reply."""
+    correlation_id.set(str(envelope.command_id))
     seen = uow.inbox.find(envelope.command_id)
     if seen is not None:
         fingerprint, reply = seen

@@ -50,11 +50,7 @@ class UnitOfWork:
             await self._abandon()
 
     async def _abandon(self) -> None:
-        try:
-            if self.workspace.session is not None:
-                await self.workspace.session.rollback()
-        finally:
-            await self.workspace.forget()
+        await self.workspace.forget()  # rolls the transaction back, and drops the cache
 
     async def prepare(self, envelopes: Sequence[CommandEnvelope]) -> None:
         """What the whole transaction needs to know first, in one query: which commands

@@ -84,6 +84,8 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
             for consumer in consumers:
                 await consumer.stop()
             await relay.stop()
+            for lane in lanes:
+                await lane.forget()  # gives its connection back before the pool closes
             await connection.close()
             await engine.dispose()
             await guard.close()

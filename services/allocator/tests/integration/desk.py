@@ -33,26 +33,40 @@ class Desk:
         self.tomorrow = dt.datetime.now(ZoneInfo(settings.timezone)).date() + dt.timedelta(1)
         self.engine = create_async_engine(settings.database_url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.deciders: dict[int, BatchDecider] = {}
+        self.deciders: dict[int, BatchDecider] = {}  # the current owner of each partition
+        self.made: list[BatchDecider] = []
 
     async def decider(self, partition: int) -> BatchDecider:
         if partition not in self.deciders:
-            decider = BatchDecider(self.sessions, partition, self.settings.partitions,
-                                   self.settings.timezone, FairnessPolicy())
+            decider = self._new(partition)
             await decider.claim(f"desk-{partition}")
             self.deciders[partition] = decider
         return self.deciders[partition]
 
+    def _new(self, partition: int, shared: BatchDecider | None = None) -> BatchDecider:
+        """A decider with a lane of its own, or sharing the lane of `shared`."""
+        group = {"group": shared.group} if shared else {}
+        decider = BatchDecider(self.sessions, partition, self.settings.partitions,
+                               self.settings.timezone, FairnessPolicy(), **group)
+        self.made.append(decider)
+        return decider
+
     async def sharing(self, *partitions: int) -> list[BatchDecider]:
-        """Deciders of these partitions that share transactions (one group commit)."""
-        first = BatchDecider(self.sessions, partitions[0], self.settings.partitions,
-                             self.settings.timezone, FairnessPolicy())
-        deciders = [first, *(BatchDecider(self.sessions, p, self.settings.partitions,
-                                          self.settings.timezone, FairnessPolicy(),
-                                          group=first.group) for p in partitions[1:])]
+        """Deciders of these partitions that share transactions (one group commit); they
+        own the partitions from now on."""
+        first = self._new(partitions[0])
+        deciders = [first, *(self._new(p, shared=first) for p in partitions[1:])]
         for decider in deciders:
             await decider.claim(f"group-{decider.partition}")
+        self.deciders.update((d.partition, d) for d in deciders)
         return deciders
+
+    async def usurp(self, partition: int) -> BatchDecider:
+        """Another process takes the partition over: whoever decided for it is stale now."""
+        usurper = self._new(partition)
+        await usurper.claim(f"usurper-{partition}")
+        self.deciders[partition] = usurper
+        return usurper
 
     async def batch(self, *envelopes: CommandEnvelope) -> list[Reply | Exception]:
         """Decide these commands as one batch of their (common) partition."""
@@ -91,4 +105,6 @@ class Desk:
         return self
 
     async def close(self) -> None:
+        for decider in self.made:
+            await decider.group.forget()  # each lane keeps a connection between batches
         await self.engine.dispose()

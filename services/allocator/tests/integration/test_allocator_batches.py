@@ -18,6 +18,17 @@ def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+async def test_a_batch_is_decided_in_one_transaction(desk):
+    slot = await desk.slot(await desk.doctor(partition=0), capacity=5)
+    commands = [envelope(desk.booking(slot, name)) for name in ("A", "B", "C")]
+
+    replies = await desk.batch(*commands)
+
+    assert all(isinstance(r, Reply) and r.ok for r in replies)
+    assert await desk.sql("SELECT count(DISTINCT xmin::text) FROM inbox"
+                          " WHERE command_id = ANY(:c)", c=[c.command_id for c in commands]) == 1
+
+
 async def test_the_same_command_twice_in_one_batch_is_decided_once(desk, caplog):
     slot = await desk.slot(await desk.doctor(partition=0), capacity=5)
     twice = envelope(desk.booking(slot))

@@ -7,17 +7,16 @@ import datetime as dt
 import logging
 
 import pytest
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from allocator.adapters.batch_io import StaleSchedule, Writes, write_all
 from allocator.adapters.ownership import Fenced
 from allocator.adapters.schedule_cache import Cached, ScheduleCache
 from allocator.adapters.workspace import Workspace
-from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.model import Doctor
 from allocator.domain.schedule import Schedule
-from allocator.entrypoints.batches import BatchDecider
 from allocator.service_layer import handlers
-from opd_shared.contracts import BookToken, ErrorCode, ReallocateToken
+from opd_shared.contracts import BookToken, CancelToken, ErrorCode, ReallocateToken, Reply
 
 from .desk import envelope
 
@@ -48,6 +47,34 @@ async def test_a_transfer_by_another_partition_is_seen_by_the_next_booking(desk,
     assert _errors(caplog) == []  # the cache was not trusted: no last guard had to step in
 
 
+async def test_a_command_naming_only_a_token_checks_the_cached_schedule_too(desk, caplog):
+    mine = await desk.doctor(partition=0, specialization="Cardiology")
+    theirs = await desk.doctor(partition=1, specialization="Cardiology")
+    slot = await desk.slot(mine, capacity=5)
+    kept = (await desk.decide(desk.booking(slot))).result  # partition 0 holds the schedule
+    token = (await desk.decide(desk.booking(await desk.slot(theirs)))).result
+    assert (await desk.decide(ReallocateToken(token_id=token["id"], new_slot_id=slot["id"],
+                                              allow_other_doctor=True))).ok
+
+    cancelled = await desk.decide(CancelToken(token_id=kept["id"]))
+
+    assert cancelled.ok
+    assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 1
+    assert _errors(caplog) == []  # seen by the check, not by the last guard at commit
+
+
+async def test_a_batch_that_found_an_outdated_event_seq_cannot_commit(desk):
+    doctor = await desk.doctor(partition=0)
+    seq = await desk.sql("SELECT last_event_seq FROM doctors WHERE id = :d", d=doctor)
+    stale = Writes(seqs=[(doctor, seq - 1, seq + 1)])  # the last guard behind the cache
+
+    async with AsyncSession(desk.engine) as session, session.begin():
+        with pytest.raises(StaleSchedule):
+            await write_all(session, stale)
+
+    assert await desk.sql("SELECT last_event_seq FROM doctors WHERE id = :d", d=doctor) == seq
+
+
 async def test_nothing_cached_is_trusted_after_a_rollback(desk, monkeypatch):
     slot = await desk.slot(await desk.doctor(partition=2), capacity=5)
     assert (await desk.decide(desk.booking(slot))).ok
@@ -70,19 +97,17 @@ async def test_nothing_cached_is_trusted_after_another_owner_took_the_partition(
     slot = await desk.slot(await desk.doctor(partition=3), capacity=5)
     owner = await desk.decider(3)
     assert (await desk.decide(desk.booking(slot))).ok
-    usurper = BatchDecider(desk.sessions, 3, desk.settings.partitions, desk.settings.timezone,
-                           FairnessPolicy())
-    await usurper.claim("another process")
+    await desk.usurp(3)
     # Whatever the other owner did; here a change no event seq shows, so only a dropped
     # cache can see it.
     await desk.sql("UPDATE slots SET is_active = false WHERE id = :s", s=slot["id"])
     with pytest.raises(Fenced):
-        await desk.decide(desk.booking(slot))
+        await owner.decide([envelope(desk.booking(slot))])
 
     await owner.claim("the first owner, back")
-    after = await desk.decide(desk.booking(slot))
+    [after] = await owner.decide([envelope(desk.booking(slot))])
 
-    assert not after.ok and after.code is ErrorCode.SLOT_CLOSED
+    assert isinstance(after, Reply) and not after.ok and after.code is ErrorCode.SLOT_CLOSED
 
 
 async def test_a_new_day_starts_with_an_empty_cache():

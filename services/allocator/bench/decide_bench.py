@@ -155,6 +155,8 @@ async def main(args: argparse.Namespace) -> None:
         for decider in deciders:
             await decider.claim("bench")
         await run(args, Bench(deciders))
+        if shared:  # the lane keeps a connection between batches: give it back
+            await first.group.forget()
     finally:
         await engine.dispose()
         await drop_database(settings.database_url)

@@ -9,6 +9,7 @@ databases) starts with a fresh namespace, and everything under it is removed at 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -106,9 +107,34 @@ def _services() -> Iterator[tuple[str, str]]:
         yield amqp or f"amqp://guest:guest@{host}:{port}/", pg or server
 
 
+async def _servers_work(amqp_url: str, postgres_url: str) -> None:
+    """Both servers do real work, not merely accept connections: a broker in an alarm or a
+    database that hangs would otherwise cost every test its whole timeout."""
+    import aio_pika
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        queue = await channel.declare_queue(exclusive=True)
+        await channel.default_exchange.publish(aio_pika.Message(b"ping"), queue.name)
+    server = make_url(postgres_url).set(drivername="postgresql", database="postgres")
+    conn = await asyncpg.connect(server.render_as_string(hide_password=False), timeout=10)
+    try:
+        await conn.fetchval("SELECT 1", timeout=10)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 async def infra() -> object:
     with _services() as (amqp_url, postgres_url):
+        try:
+            await asyncio.wait_for(_servers_work(amqp_url, postgres_url), 30)
+        except Exception as error:  # noqa: BLE001 - any failure means the same: stop here
+            pytest.exit(f"The test servers do not work ({error!r}): RabbitMQ at {amqp_url}, "
+                        f"PostgreSQL at {postgres_url}", returncode=2)
         state = Infra(amqp_url, postgres_url, root=f"t{uuid.uuid4().hex[:8]}")
         yield state
         await remove_namespaces(amqp_url, postgres_url, state.namespaces, PARTITIONS,

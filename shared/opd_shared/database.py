@@ -53,8 +53,11 @@ async def ensure_database(url: str) -> None:
             try:
                 await conn.execute(f'CREATE DATABASE "{name}"')
                 log.info("created database %s", name)
-            except asyncpg.DuplicateDatabaseError:
-                pass  # another process created it first
+            except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+                # Another process created it first. PostgreSQL reports a race it loses
+                # inside CREATE DATABASE as a unique violation on pg_database, not as
+                # a duplicate database.
+                pass
     finally:
         await conn.close()
 

@@ -36,10 +36,13 @@ class Result:
 async def _visible(session: aiohttp.ClientSession, url: str, since: float, into: list[float],
                    deadline_s: float = 10.0) -> None:
     while time.monotonic() - since < deadline_s:
-        async with session.get(url) as answer:
-            if answer.status == 200 and (await answer.read()) not in (b"[]", b""):
-                into.append((time.monotonic() - since) * 1000)
-                return
+        try:
+            async with session.get(url) as answer:
+                if answer.status == 200 and (await answer.read()) not in (b"[]", b""):
+                    into.append((time.monotonic() - since) * 1000)
+                    return
+        except (aiohttp.ClientError, TimeoutError):
+            pass  # a read model too busy to answer is not visible yet
         await asyncio.sleep(0.01)
     into.append(deadline_s * 1000)  # never seen in time: counted as the deadline
 
@@ -54,7 +57,8 @@ async def _book(session: aiohttp.ClientSession, plan: dict, n: int, due: float,
         async with session.post(f"{plan['gateway']}/api/v1/tokens", json=body,
                                 headers={"Idempotency-Key": key}) as answer:
             status, payload = answer.status, await answer.json(content_type=None)
-    except aiohttp.ClientError as error:
+    except (aiohttp.ClientError, TimeoutError) as error:
+        # Counted as status 0: a request the system never answered is an outcome too.
         status, payload = 0, {"error": repr(error)}
     done = time.monotonic()
     result.latencies_ms.append((done - due) * 1000)

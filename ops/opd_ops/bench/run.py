@@ -61,6 +61,9 @@ async def run_once(system: System, key: str, scenario: Scenario) -> dict:
             sys.executable, "-m", "opd_ops.bench.load", stdin=subprocess.PIPE,
             stdout=subprocess.PIPE)
         out, _ = await generator.communicate(json.dumps(plan).encode())
+    if generator.returncode:
+        raise RuntimeError(f"the load generator failed (exit {generator.returncode}); "
+                           "its traceback is printed above")
     result = json.loads(out)
     latencies, sent = result["latencies_ms"], len(result["latencies_ms"])
     return {

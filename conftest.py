@@ -132,7 +132,7 @@ async def infra() -> object:
     with _services() as (amqp_url, postgres_url):
         try:
             await asyncio.wait_for(_servers_work(amqp_url, postgres_url), 30)
-        except Exception as error:  # noqa: BLE001 - any failure means the same: stop here
+        except Exception as error:  # any failure means the same: stop here
             pytest.exit(f"The test servers do not work ({error!r}): RabbitMQ at {amqp_url}, "
                         f"PostgreSQL at {postgres_url}", returncode=2)
         state = Infra(amqp_url, postgres_url, root=f"t{uuid.uuid4().hex[:8]}")

@@ -3,6 +3,7 @@ that fails (not a refusal) costs only itself."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -89,3 +90,15 @@ async def test_a_batch_refused_at_commit_is_decided_one_command_at_a_time(desk, 
     assert isinstance(bad, IntegrityError)
     assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 2
     assert await desk.sql("SELECT count(*) FROM tokens WHERE slot_id = :s", s=slot["id"]) == 2
+
+
+async def test_a_lane_whose_kept_connection_was_cut_decides_on_a_new_one(desk):
+    slot = await desk.slot(await desk.doctor(partition=1), capacity=5)
+    assert (await desk.decide(desk.booking(slot, "Before"))).ok  # the lane holds a connection
+    await desk.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                   " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    await asyncio.sleep(0.5)  # the lane's idle connection learns it was closed
+
+    after = await desk.decide(desk.booking(slot, "After"))
+
+    assert after.ok and after.result["sequence_number"] == 2

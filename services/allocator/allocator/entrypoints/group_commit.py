@@ -71,7 +71,7 @@ class GroupCommit:
 
     async def _round(self, taken: list[_Batch]) -> None:
         try:
-            results = await self._through_outages([b for b in taken if _claimed(b)])
+            results = await self._through_outages(_claimed(taken))
         except asyncio.CancelledError:
             self._waiting[:0] = [b for b in taken if not b.done.done()]  # for the next turn
             raise
@@ -139,18 +139,25 @@ class GroupCommit:
             return list(await decide_batch(uow, items, now))
 
 
-def _claimed(batch: _Batch) -> bool:
-    if batch.decider.epoch is None:
-        batch.done.set_exception(Fenced(f"partition {batch.decider.partition} is not claimed"))
-    return not batch.done.done()
+def _claimed(taken: list[_Batch]) -> list[_Batch]:
+    """The batches of partitions this process holds; the others are answered Fenced now."""
+    claimed = []
+    for batch in taken:
+        if batch.decider.epoch is None:
+            batch.done.set_exception(Fenced(f"partition {batch.decider.partition} is not claimed"))
+        else:
+            claimed.append(batch)
+    return claimed
 
 
 def _answer(batch: _Batch, results: object) -> None:
     """Each command's result; a partition fenced meanwhile gets Fenced for the whole batch."""
     if isinstance(results, Exception):
         batch.done.set_exception(results)
-    elif any(isinstance(r, Fenced) for r in results):  # type: ignore[union-attr]
-        batch.done.set_exception(next(r for r in results if isinstance(r, Fenced)))  # type: ignore[union-attr]
+        return
+    fenced = next((r for r in results if isinstance(r, Fenced)), None)  # type: ignore[union-attr]
+    if fenced is not None:
+        batch.done.set_exception(fenced)
     else:
         batch.done.set_result(results)  # type: ignore[arg-type]
 

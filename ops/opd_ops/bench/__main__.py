@@ -18,6 +18,8 @@ from opd_ops.bench.report import chart, markdown, median_of, print_table
 from opd_ops.bench.run import Scenario, run_once
 from opd_ops.namespaces import remove_namespaces
 from opd_ops.processes import System
+from opd_shared.access.roles import Role
+from opd_shared.access.store import KeyStore
 from opd_shared.settings import ServiceSettings
 
 ROOT = Path.cwd()
@@ -48,6 +50,17 @@ async def _measure(system: System, key: str, args: argparse.Namespace) -> tuple[
     return results, hot
 
 
+async def _load_key(settings: ServiceSettings) -> str:
+    """A key of the bench's own: the admin key's rate (6,000 a minute) is below the load."""
+    store = KeyStore(settings.access_database_url)
+    try:
+        await store.prepare()
+        _, key = await store.create("bench load", Role.ADMIN, rate_per_minute=10_000_000)
+        return key
+    finally:
+        await store.close()
+
+
 def main() -> int:
     args, settings = _arguments(), ServiceSettings()
     namespace, key = f"bench_{secrets.token_hex(4)}", secrets.token_urlsafe(24)
@@ -56,7 +69,8 @@ def main() -> int:
     system = System(namespace, settings.postgres_url, env, quiet=True)
     try:
         system.start()
-        results, hot = asyncio.run(_measure(system, key, args))
+        load_key = asyncio.run(_load_key(settings.model_copy(update={"namespace": namespace})))
+        results, hot = asyncio.run(_measure(system, load_key, args))
     finally:
         system.stop()
         asyncio.run(remove_namespaces(settings.amqp_url, settings.postgres_url, [namespace],

@@ -18,7 +18,8 @@ from allocator.domain.fairness import FairnessPolicy
 from allocator.entrypoints import admin
 from allocator.entrypoints.batches import BatchDecider
 from allocator.entrypoints.consumer import PartitionConsumer
-from allocator.entrypoints.relay import relay_outbox
+from allocator.entrypoints.group_commit import GroupCommit
+from allocator.entrypoints.relay import OutboxRelay, relay_outbox
 from allocator.settings import AllocatorSettings
 from opd_shared.access import open_guard
 from opd_shared.database import migrate
@@ -50,19 +51,24 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
         await topology.declare_commands(setup)
         events = await topology.declare_events(setup)
         fairness = FairnessPolicy(settings.fairness_max_overtakes)
+        lanes = [GroupCommit(sessions, settings.partitions, settings.timezone, fairness,
+                             -(-settings.schedule_cache_doctors // settings.commit_lanes))
+                 for _ in range(settings.commit_lanes)]
+        relay = OutboxRelay(sessions, events)
         consumers = [
-            PartitionConsumer(p, topology, BatchDecider(sessions, p, settings.partitions,
-                                                        settings.timezone, fairness),
-                              sessions, settings.batch_max, settings.batch_window_ms / 1000)
+            PartitionConsumer(p, topology, BatchDecider(
+                sessions, p, settings.partitions, settings.timezone, fairness,
+                group=lanes[_lane(p, settings)],
+            ), relay, settings.batch_max, settings.batch_window_ms / 1000)
             for p in range(settings.partitions)
         ]
         # RabbitMQ makes the first subscriber of a partition its active consumer, so each
         # allocator subscribes to its own share at once and to the others a little later.
         for consumer in consumers:
             if settings.prefers(consumer.partition):
-                await consumer.start(connection, events)
+                await consumer.start(connection)
         standby = asyncio.create_task(_stand_by(
-            [c for c in consumers if not settings.prefers(c.partition)], connection, events,
+            [c for c in consumers if not settings.prefers(c.partition)], connection,
             settings.standby_delay_s))
         sweeper = asyncio.create_task(_sweep(sessions, events, settings.sweep_interval_s))
         watcher = asyncio.create_task(_watch_dead_letters(setup, topology.dead_letter_queue))
@@ -77,6 +83,9 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
                 task.cancel()
             for consumer in consumers:
                 await consumer.stop()
+            await relay.stop()
+            for lane in lanes:
+                await lane.forget()  # gives its connection back before the pool closes
             await connection.close()
             await engine.dispose()
             await guard.close()
@@ -102,6 +111,10 @@ async def _sweep(sessions: async_sessionmaker, events: aio_pika.abc.AbstractExch
             log.warning("outbox sweep failed; will try again", exc_info=True)
 
 
+def _lane(partition: int, settings: AllocatorSettings) -> int:
+    """Spread this allocator's own partitions (p % K == i) over all its lanes."""
+    return (partition // settings.allocator_count) % settings.commit_lanes
+
 
 async def _watch_dead_letters(channel: aio_pika.abc.AbstractChannel, queue: str) -> None:
     """Keep the dead-letter queue's depth on /metrics: each message there needs a person."""
@@ -115,8 +128,7 @@ async def _watch_dead_letters(channel: aio_pika.abc.AbstractChannel, queue: str)
 
 
 async def _stand_by(consumers: list[PartitionConsumer],
-                    connection: aio_pika.abc.AbstractRobustConnection,
-                    events: aio_pika.abc.AbstractExchange, delay: float) -> None:
+                    connection: aio_pika.abc.AbstractRobustConnection, delay: float) -> None:
     await asyncio.sleep(delay)
     for consumer in consumers:
-        await consumer.start(connection, events)
+        await consumer.start(connection)

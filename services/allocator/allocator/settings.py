@@ -15,6 +15,14 @@ class AllocatorSettings(ServiceSettings):
     http_port: int = Field(8003, description="Health and readiness only; no public API")
     batch_max: int = Field(100, ge=1, le=1000, description="Commands decided in one transaction")
     batch_window_ms: float = Field(2.0, ge=0, description="How long a batch waits to fill up")
+    commit_lanes: int = Field(
+        4, ge=1, le=256,
+        description="Transactions in flight at once; lane L decides, in one transaction at a "
+                    "time, the batches of every partition p with p % commit_lanes == L",
+    )
+    schedule_cache_doctors: int = Field(
+        256, ge=1, description="Doctors' schedules kept in memory between batches (LRU)"
+    )
     sweep_interval_s: float = Field(1.0, gt=0, description="How often stray outbox rows are sent")
     allocator_index: int = Field(0, ge=0, description="This process's number among the allocators")
     allocator_count: int = Field(1, ge=1, description="How many allocators share the partitions")

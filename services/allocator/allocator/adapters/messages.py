@@ -1,45 +1,41 @@
-"""The inbox (commands already decided) and the outbox (events not yet published)."""
+"""The inbox (commands already decided) and the outbox (events not yet published), as one
+transaction sees them: the inbox read once for all its commands, both written at commit."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from allocator.adapters.orm import inbox, outbox
+from allocator.adapters.batch_io import Facts, Writes
 from opd_shared.contracts import EventEnvelope, Reply
 
 __all__ = ["Inbox", "Outbox"]
 
 
 class Inbox:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, writes: Writes) -> None:
+        self.writes = writes
+        self.known: dict[uuid.UUID, tuple[str, Reply]] = {}
 
-    async def find(self, command_id: uuid.UUID) -> tuple[str, Reply] | None:
-        row = (await self.session.execute(
-            select(inbox.c.fingerprint, inbox.c.reply).where(inbox.c.command_id == command_id)
-        )).first()
-        return None if row is None else (row.fingerprint, Reply.model_validate(row.reply))
+    def learn(self, facts: Facts) -> None:
+        """The commands of this transaction that were decided before it."""
+        for command_id, (fingerprint, reply) in facts.replies.items():
+            self.known[command_id] = (fingerprint, Reply.model_validate_json(reply))
 
-    async def record(self, fingerprint: str, reply: Reply, now: dt.datetime) -> None:
-        await self.session.execute(inbox.insert().values(
-            command_id=reply.command_id, fingerprint=fingerprint,
-            reply=reply.model_dump(mode="json"), decided_at=now,
-        ))
+    def find(self, command_id: uuid.UUID) -> tuple[str, Reply] | None:
+        """The fingerprint and reply of a command decided before or earlier in this batch."""
+        return self.known.get(command_id)
+
+    def record(self, fingerprint: str, reply: Reply, now: dt.datetime) -> None:
+        self.known[reply.command_id] = (fingerprint, reply)
+        self.writes.replies.append((reply.command_id, fingerprint, reply.model_dump_json(), now))
 
 
 class Outbox:
-    def __init__(self, session: AsyncSession, partition: int) -> None:
-        self.session = session
-        self.partition = partition
+    def __init__(self, writes: Writes) -> None:
+        self.writes = writes
 
-    async def add(self, events: list[EventEnvelope]) -> None:
-        if events:
-            await self.session.execute(outbox.insert(), [
-                {"partition": self.partition, "routing_key": e.type.value,
-                 "event": e.model_dump(mode="json"), "created_at": e.occurred_at}
-                for e in events
-            ])
+    def add(self, events: list[EventEnvelope], partition: int) -> None:
+        """Events of a command of `partition` (whose relay publishes them, in order)."""
+        self.writes.events.extend((partition, e.type.value, e.model_dump_json(), e.occurred_at)
+                                  for e in events)

@@ -151,7 +151,8 @@ def map_domain() -> None:
     """Map the domain classes once per process (idempotent)."""
     if _mapper_registry.mappers:
         return
-    _mapper_registry.map_imperatively(Doctor, doctors)
+    # The event seq stays out of the domain: the repository keeps it beside each schedule.
+    _mapper_registry.map_imperatively(Doctor, doctors, exclude_properties=["last_event_seq"])
     _mapper_registry.map_imperatively(Token, tokens)
     _mapper_registry.map_imperatively(
         Slot, slots,

@@ -3,22 +3,23 @@
 RabbitMQ's single active consumer gives a partition to one process at a time, but a process
 cut off from the broker may still hold deliveries in memory and try to decide them after
 another process took over. Each owner claims a new epoch when it starts receiving; every
-batch transaction locks the partition's row and checks its epoch, so a stale owner's batch
-is refused before it writes anything. The same row lock serializes the rare transaction that
-touches a second partition (a transfer to a colleague).
+transaction locks the rows of the partitions it decides for and checks their epochs, so a
+stale owner's batch is refused before it writes anything. The same row lock serializes the
+rare transaction that touches a second partition (a transfer to a colleague).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.orm import partition_owners
 
-__all__ = ["Fenced", "claim", "fence", "lock_partition"]
+__all__ = ["Fenced", "claim", "fence_many", "lock_partition"]
 
 class Fenced(Exception):
     """Another process owns this partition now; this one must not write."""
@@ -36,13 +37,16 @@ async def claim(sessions: async_sessionmaker[AsyncSession], partition: int, owne
         return int(await session.scalar(statement))
 
 
-async def fence(session: AsyncSession, partition: int, epoch: int) -> None:
-    """Lock the partition for this transaction; refuse if our epoch is no longer current."""
-    current = await session.scalar(
-        select(partition_owners.c.epoch).where(partition_owners.c.partition == partition)
-        .with_for_update())
-    if current != epoch:
-        raise Fenced(f"partition {partition} is at epoch {current}, not {epoch}")
+async def fence_many(session: AsyncSession, epochs: Mapping[int, int]) -> set[int]:
+    """Lock several partitions for this transaction (in one order, so two processes never
+    deadlock on them); returns those whose epoch is no longer ours."""
+    wanted = bindparam("partitions", sorted(epochs), type_=ARRAY(BigInteger))
+    rows = await session.execute(
+        select(partition_owners.c.partition, partition_owners.c.epoch)
+        .where(partition_owners.c.partition == any_(wanted))
+        .order_by(partition_owners.c.partition).with_for_update())
+    current = {partition: epoch for partition, epoch in rows}
+    return {p for p, epoch in epochs.items() if current.get(p) != epoch}
 
 
 async def lock_partition(session: AsyncSession, partition: int) -> None:

@@ -1,15 +1,20 @@
-"""Loading and saving one doctor's schedule, and the look-ups around it."""
+"""Doctors' schedules for one batch: from the partition's cache when it can be trusted,
+else from the database; and everything the batch must write besides its records."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from allocator.adapters.orm import doctors, record_ids, slots, token_counters, tokens
+from allocator.adapters.batch_io import Facts, Writes
+from allocator.adapters.loading import colleague_slots, event_seqs, load_schedule, load_slots
+from allocator.adapters.orm import slots, tokens
+from allocator.adapters.schedule_cache import Cached
+from allocator.adapters.workspace import Workspace
 from allocator.domain.errors import NotFound
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.model import Doctor, Slot
@@ -18,31 +23,69 @@ from allocator.domain.schedule import Schedule
 __all__ = ["ScheduleRepository"]
 
 
+@dataclass
+class _Touched:
+    """A schedule this batch uses, and its doctor's seq and counters as the batch found them."""
+
+    entry: Cached
+    found_seq: int
+    found_counters: dict[dt.date, int] = field(default_factory=dict)
+
+
 class ScheduleRepository:
-    def __init__(self, session: AsyncSession, partitions: int,
+    def __init__(self, session: AsyncSession, workspace: Workspace, partitions: int,
                  fairness: FairnessPolicy) -> None:
-        self.session = session
-        self.partitions = partitions
-        self.fairness = fairness
+        self.session, self.cache, self.ids = session, workspace.cache, workspace.ids
+        self.partitions, self.fairness = partitions, fairness
+        self.touched: dict[int, _Touched] = {}
+        self.checked: set[int] = set()  # cached doctors whose seq this batch has verified
+        self._colleagues: dict[tuple[str, dt.date], list[Slot]] = {}
+
+    def prepare(self, named: Iterable[int], facts: Facts) -> None:
+        """Keep the cached schedules of the doctors the commands name only where their seq
+        is still the committed one. The transaction holds those doctors' partition locks:
+        nobody else can change them before it ends."""
+        for doctor_id in named:
+            entry = self.cache.get(doctor_id)
+            if entry is not None and facts.seqs.get(doctor_id) != entry.seq:
+                self.cache.drop(doctor_id)
+            self.checked.add(doctor_id)
+        self.ids.add(facts.ids)
 
     async def load(self, doctor_id: int, today: dt.date, *also_slots: int) -> Schedule:
         """The doctor with every slot from today on (plus `also_slots`), tokens included."""
-        doctor = await self.session.get(Doctor, doctor_id, populate_existing=True)
-        if doctor is None:
-            raise NotFound(f"doctor {doctor_id} does not exist")
-        found = await self.session.scalars(
-            select(Slot)
-            .where(slots.c.doctor_id == doctor_id,
-                   or_(slots.c.date >= today, slots.c.id.in_(also_slots)))
-            .options(selectinload(Slot.tokens))  # type: ignore[arg-type]
-            .execution_options(populate_existing=True)
-        )
-        counters = await self.session.execute(
-            select(token_counters.c.date, token_counters.c.last_number)
-            .where(token_counters.c.doctor_id == doctor_id)
-        )
-        return Schedule(doctor, {s.id: s for s in found}, {d: n for d, n in counters},
-                        fairness=self.fairness)
+        touched = self.touched.get(doctor_id) or await self._touch(doctor_id, today, also_slots)
+        schedule = touched.entry.schedule
+        missing = [s for s in also_slots if s not in schedule.slots]
+        if missing:
+            schedule.slots.update((s.id, s) for s in
+                                  await load_slots(self.session, doctor_id, missing))
+        schedule.changes = []  # what this command decides, and nothing earlier
+        return schedule
+
+    async def _touch(self, doctor_id: int, today: dt.date, also_slots: tuple[int, ...]
+                     ) -> _Touched:
+        entry = await self._trusted(doctor_id)
+        if entry is None:
+            loaded = await load_schedule(self.session, doctor_id, today, also_slots,
+                                         self.fairness)
+            if loaded is None:
+                raise NotFound(f"doctor {doctor_id} does not exist")
+            entry = Cached(*loaded)
+        touched = _Touched(entry, entry.seq, dict(entry.schedule.counters))
+        self.touched[doctor_id] = touched
+        return touched
+
+    async def _trusted(self, doctor_id: int) -> Cached | None:
+        """The cached schedule, if the doctor's seq still agrees. Callers hold the doctor's
+        partition lock (the command's own, or one taken for a transfer)."""
+        entry = self.cache.get(doctor_id)
+        if entry is None or doctor_id in self.checked:
+            return entry
+        if (await event_seqs(self.session, [doctor_id])).get(doctor_id) != entry.seq:
+            self.cache.drop(doctor_id)
+            return None
+        return entry
 
     async def locate_slot(self, slot_id: int) -> int:
         """The doctor of a slot."""
@@ -62,45 +105,51 @@ class ScheduleRepository:
         return row.doctor_id, row.slot_id
 
     async def save(self, schedule: Schedule) -> None:
-        self.session.add_all(schedule.slots.values())
-        if schedule.counters:
-            statement = insert(token_counters).values([
-                {"doctor_id": schedule.doctor.id, "date": d, "last_number": n}
-                for d, n in schedule.counters.items()
-            ])
-            await self.session.execute(statement.on_conflict_do_update(
-                index_elements=["doctor_id", "date"],
-                set_={"last_number": statement.excluded.last_number},
-            ))
-        await self.session.flush()
+        """New slots join the session; changed records are in it already (written at commit)."""
+        for slot in schedule.slots.values():
+            if slot not in self.session:
+                self.session.add(slot)
 
     async def add_doctor(self, doctor: Doctor) -> Doctor:
         self.session.add(doctor)
-        await self.session.flush()
+        await self.session.flush()  # the database numbers doctors
+        self.touched[doctor.id] = _Touched(Cached(Schedule(doctor, {}, fairness=self.fairness),
+                                                  0), 0)
         return doctor
 
     async def next_record_id(self, partition: int) -> int:
-        """An id whose remainder is the partition, so the gateway can route by id."""
-        value = await self.session.scalar(record_ids.next_value())
-        return int(value) * self.partitions + partition
+        return await self.ids.take(self.session, partition, self.partitions)
 
-    async def next_event_seqs(self, doctor_id: int, count: int) -> range:
-        last = await self.session.scalar(
-            update(doctors).where(doctors.c.id == doctor_id)
-            .values(last_event_seq=doctors.c.last_event_seq + count)
-            .returning(doctors.c.last_event_seq)
-        )
-        return range(int(last) - count + 1, int(last) + 1)
+    def next_event_seqs(self, doctor_id: int, count: int) -> range:
+        """Seqs follow on in memory: the batch holds the lock of every doctor it changes."""
+        entry = self.touched[doctor_id].entry
+        entry.seq += count
+        return range(entry.seq - count + 1, entry.seq + 1)
 
     async def alternative_candidates(self, doctor: Doctor, today: dt.date) -> list[Slot]:
-        """Slots with room of this doctor and of colleagues in the same specialization."""
-        colleagues = select(doctors.c.id).where(doctors.c.specialization == doctor.specialization)
-        found = await self.session.scalars(
-            select(Slot)
-            .where(slots.c.doctor_id.in_(colleagues), slots.c.date >= today,
-                   slots.c.is_active, slots.c.current_count < slots.c.max_capacity)
-            .order_by(slots.c.date, slots.c.start_time)
-            .limit(50)
-        )
-        return list(found)
+        """The doctor's own slots as they are now, and colleagues' slots with room (read
+        once per batch; those this batch holds are shown as they are now)."""
+        key = (doctor.specialization, today)
+        if key not in self._colleagues:
+            self._colleagues[key] = await colleague_slots(self.session, *key)
+        own = self.touched[doctor.id].entry.schedule.slots.values()
+        return [*own, *(self._live(s) for s in self._colleagues[key] if s.doctor_id != doctor.id)]
 
+    def _live(self, slot: Slot) -> Slot:
+        touched = self.touched.get(slot.doctor_id)
+        return touched.entry.schedule.slots.get(slot.id, slot) if touched else slot
+
+    async def write(self, writes: Writes) -> None:
+        """Records of every schedule the batch changed; their counters and event seqs go
+        with the batch's other writes."""
+        await self.session.flush()
+        writes.counters = [(d, day, n) for d, t in self.touched.items()
+                           for day, n in t.entry.schedule.counters.items()
+                           if t.found_counters.get(day) != n]
+        writes.seqs = [(d, t.found_seq, t.entry.seq) for d, t in self.touched.items()
+                       if t.entry.seq != t.found_seq]
+
+    def settle(self) -> None:
+        """After commit: the schedules are as committed, worth keeping for the next batch."""
+        for doctor_id, touched in self.touched.items():
+            self.cache.keep(doctor_id, touched.entry)

@@ -24,9 +24,10 @@ class FairnessPolicy:
         """The newcomer's score in `slot`: its own, unless that would pass a protected patient."""
         if not self.max_overtakes or emergency:
             return natural
+        # The rarest condition first: this runs over the whole slot for every booking.
         protected = [t.priority_score for t in slot.tokens
-                     if t.is_waiting and not t.is_emergency
-                     and t.overtaken_count >= self.max_overtakes]
+                     if t.overtaken_count >= self.max_overtakes
+                     and t.is_waiting and not t.is_emergency]
         return min([natural, *protected])
 
     @staticmethod
@@ -34,7 +35,8 @@ class FairnessPolicy:
         """Everyone waiting whom a (non-emergency) newcomer is queued ahead of."""
         if newcomer.is_emergency:
             return  # medical need, not a queue jump
+        score = newcomer.priority_score
         for token in slot.tokens:
-            if (token is not newcomer and token.is_waiting and not token.is_emergency
-                    and token.priority_score < newcomer.priority_score):
+            if (token.priority_score < score and token is not newcomer and token.is_waiting
+                    and not token.is_emergency):
                 token.overtaken_count += 1

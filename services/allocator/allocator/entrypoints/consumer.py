@@ -13,13 +13,12 @@ import socket
 import time
 
 import aio_pika
-from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.ownership import Fenced
 from allocator.entrypoints.batches import BatchDecider
-from allocator.entrypoints.relay import relay_outbox
+from allocator.entrypoints.relay import OutboxRelay
 from opd_shared.contracts import CommandEnvelope, Reply
 from opd_shared.metrics import BATCH_SIZE, COMMANDS_CONSUMED, DECISION_SECONDS
 from opd_shared.topology import DELIVERY_LIMIT, Topology
@@ -32,20 +31,22 @@ OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 class PartitionConsumer:
     def __init__(self, partition: int, topology: Topology, decider: BatchDecider,
-                 sessions: async_sessionmaker[AsyncSession], batch_max: int,
-                 batch_window_s: float) -> None:
+                 relay: OutboxRelay, batch_max: int, batch_window_s: float) -> None:
         self.partition = partition
         self.topology = topology
         self.decider = decider
-        self.sessions = sessions
+        self.relay = relay
         self.batch_max = batch_max
         self.batch_window_s = batch_window_s
         self.deliveries: asyncio.Queue[AbstractIncomingMessage | None] = asyncio.Queue()
         self.task: asyncio.Task | None = None  # set once subscribed
 
-    async def start(self, connection: AbstractRobustConnection,
-                    events: AbstractExchange) -> None:
-        self.connection, self.events = connection, events
+    async def start(self, connection: AbstractRobustConnection) -> None:
+        self.connection = connection
+        # Replies need no confirm: they leave only after the commit, and a lost one costs the
+        # client a 202 and a repeat that the inbox answers. Waiting for confirms would hold
+        # this partition's next batch back.
+        self.answers = await connection.channel(publisher_confirms=False)
         await self._subscribe()
         self.task = asyncio.create_task(self._run(), name=f"partition-{self.partition}")
 
@@ -72,6 +73,7 @@ class PartitionConsumer:
         await self.deliveries.put(None)
         await self.task
         await self.channel.close()
+        await self.answers.close()
 
     async def _run(self) -> None:
         stopping = False
@@ -109,17 +111,20 @@ class PartitionConsumer:
         BATCH_SIZE.observe(len(decodable))
         DECISION_SECONDS.observe(time.monotonic() - started)
         COMMANDS_CONSUMED.labels(str(self.partition)).inc(len(decodable))
+        self.relay.kick(self.partition)
+        answered = [(m, r) for (m, _), r in zip(decodable, results, strict=True)
+                    if isinstance(r, Reply)]
+        for message, reply in answered:
+            await self._reply(message, reply)
         for (message, _), result in zip(decodable, results, strict=True):
             if isinstance(result, Reply):
-                await self._reply(message, result)
                 await message.ack()
             else:
                 await self._retry(message, result)
-        await relay_outbox(self.sessions, self.events, partition=self.partition)
 
     async def _reply(self, message: AbstractIncomingMessage, reply: Reply) -> None:
         if message.reply_to:
-            await self.channel.default_exchange.publish(
+            await self.answers.default_exchange.publish(
                 aio_pika.Message(reply.model_dump_json().encode(),
                                  correlation_id=message.correlation_id,
                                  content_type="application/json"),

@@ -1,39 +1,44 @@
 """The outbox relay: publishes committed events, in order, and marks them sent.
 
-Rows are claimed with SKIP LOCKED, so the partition worker (right after each commit) and
-the periodic sweeper (for rows a crash left behind) never publish the same row at once.
+Rows are claimed with SKIP LOCKED, so the relay (right after each commit, for the partitions
+that committed) and the periodic sweeper (for rows a crash left behind) never publish the
+same row at once.
 A crash between publishing and marking publishes a row twice; read models ignore repeats.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
+from collections.abc import Collection
 
 import aio_pika
 from aio_pika.abc import AbstractExchange
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.orm import outbox
 from opd_shared.metrics import OUTBOX_LAG_SECONDS
 
-__all__ = ["relay_outbox"]
+__all__ = ["OutboxRelay", "relay_outbox"]
 
 log = logging.getLogger(__name__)
 
 
 async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: AbstractExchange,
-                       partition: int | None = None, older_than: dt.timedelta | None = None,
-                       limit: int = 500) -> int:
-    """Publish up to `limit` unpublished events (of one partition, or stray ones)."""
+                       partitions: Collection[int] | None = None,
+                       older_than: dt.timedelta | None = None, limit: int = 500) -> int:
+    """Publish up to `limit` unpublished events (of some partitions, or stray ones)."""
     query = select(outbox.c.id, outbox.c.routing_key, outbox.c.event, outbox.c.created_at).where(
         outbox.c.published_at.is_(None)
     )
-    if partition is not None:
-        query = query.where(outbox.c.partition == partition)
+    if partitions is not None:
+        query = query.where(outbox.c.partition == any_(
+            bindparam("partitions", sorted(partitions), type_=ARRAY(BigInteger))))
     if older_than is not None:
         query = query.where(outbox.c.created_at < dt.datetime.now(dt.UTC) - older_than)
     query = query.order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True)
@@ -55,7 +60,8 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
         ))
         published = dt.datetime.now(dt.UTC)
         await session.execute(
-            update(outbox).where(outbox.c.id.in_([r.id for r in rows]))
+            update(outbox).where(outbox.c.id == any_(
+                bindparam("ids", [r.id for r in rows], type_=ARRAY(BigInteger))))
             .values(published_at=published)
         )
     for row in rows:
@@ -63,6 +69,43 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
     return len(rows)
 
 
-
 def _json(event: dict) -> bytes:
     return json.dumps(event, separators=(",", ":")).encode()
+
+
+class OutboxRelay:
+    """Publishes the events of the partitions whose transaction just committed, beside the
+    consumers: deciding the next batch does not wait for the broker's confirms."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession],
+                 exchange: AbstractExchange) -> None:
+        self.sessions, self.exchange = sessions, exchange
+        self._due: set[int] = set()
+        self._kicked = asyncio.Event()
+        self._stopping = False
+        self.task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    def kick(self, partition: int) -> None:
+        self._due.add(partition)
+        self._kicked.set()
+
+    async def stop(self, seconds: float = 5.0) -> None:
+        """Publish what is committed already, if the broker lets us in time."""
+        self._stopping = True
+        self._kicked.set()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(self.task, seconds)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            await self._kicked.wait()
+            self._kicked.clear()
+            due, self._due = self._due, set()
+            try:
+                while await relay_outbox(self.sessions, self.exchange, due) >= 500:
+                    pass  # a full page: there may be more
+            except Exception:
+                # Left in the outbox: the next kick or the sweeper publishes them.
+                log.warning("relaying events of partitions %s failed", sorted(due),
+                            exc_info=True)
+

@@ -25,10 +25,12 @@ from opd_shared.logging import correlation_id
 __all__ = ["decide"]
 
 
-async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime) -> Reply:
-    """Decide one command inside the batch's transaction; refusals are decisions too."""
+async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime,
+                 partition: int) -> Reply:
+    """Decide one command inside the batch's transaction; refusals are decisions too. A
+    command seen before, in an earlier batch or earlier in this one, gets the same reply."""
     correlation_id.set(str(envelope.command_id))
-    seen = await uow.inbox.find(envelope.command_id)
+    seen = uow.inbox.find(envelope.command_id)
     if seen is not None:
         fingerprint, reply = seen
         if fingerprint == envelope.fingerprint:
@@ -37,24 +39,24 @@ async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime) -
                      code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
                      detail="this Idempotency-Key was already used for a different request")
     try:
-        async with uow.savepoint():
-            decided = await HANDLERS[type(envelope.command)](uow, envelope.command, now)
-            for doctor, changes in decided.changes:
-                await uow.outbox.add(await _events(uow, envelope, doctor, changes, now))
-        reply = Reply(command_id=envelope.command_id, ok=True, result=decided.result)
-    except DomainError as refused:
+        decided = await HANDLERS[type(envelope.command)](uow, envelope.command, now)
+    except DomainError as refused:  # nothing changed, so nothing to roll back
         reply = Reply(command_id=envelope.command_id, ok=False, code=ErrorCode(refused.code),
                       detail=refused.detail, alternatives=getattr(refused, "alternatives", []))
-    await uow.inbox.record(envelope.fingerprint, reply, now)
+    else:
+        for doctor, changes in decided.changes:
+            uow.outbox.add(_events(uow, envelope, doctor, changes, now), partition)
+        reply = Reply(command_id=envelope.command_id, ok=True, result=decided.result)
+    uow.inbox.record(envelope.fingerprint, reply, now)
     return reply
 
 
-async def _events(uow: UnitOfWork, envelope: CommandEnvelope, doctor: Doctor,
-                  changes: list[Change], now: dt.datetime) -> list[EventEnvelope]:
+def _events(uow: UnitOfWork, envelope: CommandEnvelope, doctor: Doctor,
+            changes: list[Change], now: dt.datetime) -> list[EventEnvelope]:
     """Each change becomes one event with the doctor's next sequence number."""
     if not changes:
         return []
-    seqs = await uow.schedules.next_event_seqs(doctor.id, len(changes))
+    seqs = uow.schedules.next_event_seqs(doctor.id, len(changes))
     return [
         EventEnvelope(
             event_id=uuid.uuid4(), type=EventType(change.type), doctor_id=doctor.id, seq=seq,

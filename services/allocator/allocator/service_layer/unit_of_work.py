@@ -1,59 +1,73 @@
-"""One transaction for a batch of commands, one savepoint for each command in it."""
+"""One transaction for the batches of one or more partitions, in the allocator's long-lived
+workspace.
+
+No savepoint per command: a refused command changes nothing (the domain guarantees it, and
+its state machine test checks it). Anything else that goes wrong rolls the whole transaction
+back, and then nothing the workspace holds in memory is trusted any more.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from allocator.adapters import ownership
+from allocator.adapters.batch_io import Writes, read_facts, write_all
 from allocator.adapters.messages import Inbox, Outbox
 from allocator.adapters.repository import ScheduleRepository
+from allocator.adapters.workspace import Workspace
 from allocator.domain.fairness import FairnessPolicy
+from opd_shared.contracts import CommandEnvelope
 
 __all__ = ["UnitOfWork"]
 
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], partition: int,
-                 partitions: int, fairness: FairnessPolicy, epoch: int) -> None:
-        self._sessions = sessions
-        self.partition = partition
+    def __init__(self, workspace: Workspace, epochs: Mapping[int, int], partitions: int,
+                 fairness: FairnessPolicy) -> None:
+        self.workspace = workspace
+        self.epochs = epochs  # the partitions this transaction decides for, at our epochs
         self.partitions = partitions
         self.fairness = fairness
-        self.epoch = epoch
 
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._sessions()
-        await self.session.begin()
         try:
-            await ownership.fence(self.session, self.partition, self.epoch)
+            self.session = await self.workspace.open()
+            self.fenced = await ownership.fence_many(self.session, self.epochs)
         except BaseException:
-            await self.session.close()
+            await self._abandon()
             raise
-        self.schedules = ScheduleRepository(self.session, self.partitions, self.fairness)
-        self.inbox = Inbox(self.session)
-        self.outbox = Outbox(self.session, self.partition)
+        self.schedules = ScheduleRepository(self.session, self.workspace, self.partitions,
+                                            self.fairness)
+        self.writes = Writes()
+        self.inbox = Inbox(self.writes)
+        self.outbox = Outbox(self.writes)
         return self
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         tb: TracebackType | None) -> None:
-        try:
-            if kind is not None:
-                await self.session.rollback()
-        finally:
-            await self.session.close()
+        if kind is not None:
+            await self._abandon()
+
+    async def _abandon(self) -> None:
+        await self.workspace.forget()  # rolls the transaction back, and drops the cache
+
+    async def prepare(self, envelopes: Sequence[CommandEnvelope]) -> None:
+        """What the whole transaction needs to know first, in one query: which commands
+        were decided before, whether the cached schedules they name still hold, and ids."""
+        named = {d for e in envelopes if (d := getattr(e.command, "doctor_id", None))}
+        facts = await read_facts(self.session, [e.command_id for e in envelopes],
+                                 [d for d in named if d in self.workspace.cache],
+                                 self.workspace.ids.wanted(len(envelopes)))
+        self.inbox.learn(facts)
+        self.schedules.prepare(named, facts)
 
     async def lock_partition(self, partition: int) -> None:
         """A second partition's lock, for a decision that touches two doctors."""
         await ownership.lock_partition(self.session, partition)
 
     async def commit(self) -> None:
+        await self.schedules.write(self.writes)
+        await write_all(self.session, self.writes)
         await self.session.commit()
-
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        async with self.session.begin_nested():
-            yield
+        self.schedules.settle()

@@ -17,6 +17,8 @@ from allocator.settings import AllocatorSettings
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
 
+from .desk import Desk
+
 _names = count(1)
 HOSPITAL = ZoneInfo("Asia/Kolkata")
 
@@ -89,3 +91,11 @@ class Api:
 @pytest.fixture
 def api(gateway: httpx.AsyncClient) -> Api:
     return Api(gateway)
+
+
+@pytest.fixture(scope="module")
+async def desk(infra) -> AsyncIterator[Desk]:
+    """Each partition's BatchDecider, driven directly, on a database of the module's own."""
+    opened = await Desk(infra.settings(AllocatorSettings, infra.namespace("desk"))).open()
+    yield opened
+    await opened.close()

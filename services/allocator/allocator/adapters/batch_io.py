@@ -1,0 +1,102 @@
+"""A transaction's reads before its decisions and its writes after them, one statement
+each: round trips, not rows, are what a batch pays for.
+
+The read comes after the fencing lock and is a statement of its own: under READ COMMITTED
+its snapshot is taken once the lock is granted, so it sees whatever the previous holder of
+the lock committed (a colleague's transfer, another process's batch).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+__all__ = ["Facts", "StaleSchedule", "Writes", "read_facts", "write_all"]
+
+_READ = text(
+    "SELECT 'inbox', command_id::text, fingerprint, reply::text FROM inbox"
+    " WHERE command_id = ANY(CAST(:commands AS uuid[]))"
+    " UNION ALL SELECT 'seq', id::text, NULL, last_event_seq::text FROM doctors"
+    " WHERE id = ANY(CAST(:doctors AS bigint[]))"
+    " UNION ALL SELECT 'id', nextval('record_ids')::text, NULL, NULL"
+    " FROM generate_series(1, CAST(:ids AS integer))"
+)
+# Doctors' seqs move by compare-and-set: a batch that decided on an outdated schedule
+# cannot commit. Data-modifying CTEs all run, referenced or not.
+_WRITE = text(
+    "WITH counters AS (INSERT INTO token_counters (doctor_id, date, last_number)"
+    " SELECT * FROM unnest(CAST(:c_doctor AS bigint[]), CAST(:c_date AS date[]),"
+    " CAST(:c_last AS integer[]))"
+    " ON CONFLICT (doctor_id, date) DO UPDATE SET last_number = excluded.last_number),"
+    " moved AS (UPDATE doctors SET last_event_seq = m.last FROM unnest("
+    "CAST(:s_doctor AS bigint[]), CAST(:s_found AS bigint[]), CAST(:s_last AS bigint[]))"
+    " AS m(id, found, last) WHERE doctors.id = m.id AND doctors.last_event_seq = m.found"
+    " RETURNING doctors.id),"
+    " events AS (INSERT INTO outbox (partition, routing_key, event, created_at)"
+    " SELECT p, k, e::jsonb, t FROM unnest(CAST(:o_partition AS integer[]),"
+    " CAST(:o_key AS text[]), CAST(:o_event AS text[]), CAST(:o_at AS timestamptz[]))"
+    " AS o(p, k, e, t)),"
+    " replies AS (INSERT INTO inbox (command_id, fingerprint, reply, decided_at)"
+    " SELECT c, f, r::jsonb, t FROM unnest(CAST(:i_command AS uuid[]),"
+    " CAST(:i_fingerprint AS text[]), CAST(:i_reply AS text[]), CAST(:i_at AS timestamptz[]))"
+    " AS i(c, f, r, t))"
+    " SELECT count(*) FROM moved"
+)
+
+
+class StaleSchedule(Exception):
+    """A doctor's records changed under a batch that believed it was their only writer."""
+
+
+@dataclass
+class Facts:
+    replies: dict[uuid.UUID, tuple[str, str]] = field(default_factory=dict)  # fingerprint, json
+    seqs: dict[int, int] = field(default_factory=dict)
+    ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Writes:
+    counters: list[tuple[int, dt.date, int]] = field(default_factory=list)
+    seqs: list[tuple[int, int, int]] = field(default_factory=list)  # doctor, found, last
+    events: list[tuple[int, str, str, dt.datetime]] = field(default_factory=list)
+    replies: list[tuple[uuid.UUID, str, str, dt.datetime]] = field(default_factory=list)
+
+
+async def read_facts(session: AsyncSession, commands: Collection[uuid.UUID],
+                     doctors: Collection[int], ids: int) -> Facts:
+    """Which commands were decided already, the doctors' committed event seqs, and `ids`
+    fresh record ids."""
+    facts = Facts()
+    rows = await session.execute(_READ, {"commands": list(commands),
+                                         "doctors": list(doctors), "ids": ids})
+    for kind, key, fingerprint, value in rows:
+        if kind == "inbox":
+            facts.replies[uuid.UUID(key)] = (fingerprint, value)
+        elif kind == "seq":
+            facts.seqs[int(key)] = int(value)
+        else:
+            facts.ids.append(int(key))
+    return facts
+
+
+async def write_all(session: AsyncSession, writes: Writes) -> None:
+    moved = await session.scalar(_WRITE, {
+        **_columns(writes.counters, "c_doctor", "c_date", "c_last"),
+        **_columns([(d, found) for d, found, _ in writes.seqs], "s_doctor", "s_found"),
+        "s_last": [last for *_, last in writes.seqs],
+        **_columns(writes.events, "o_partition", "o_key", "o_event", "o_at"),
+        **_columns(writes.replies, "i_command", "i_fingerprint", "i_reply", "i_at"),
+    })
+    if moved != len(writes.seqs):
+        raise StaleSchedule(f"of doctors {sorted(d for d, *_ in writes.seqs)}, only {moved} "
+                            "were as this batch found them")
+
+
+def _columns(rows: Sequence[tuple], *names: str) -> dict[str, list]:
+    return {name: [row[i] for row in rows] for i, name in enumerate(names)}

@@ -1,0 +1,67 @@
+"""What one commit lane of the allocator keeps from one transaction to the next.
+
+One long-lived session (not expired on commit, never autoflushed) holds the schedules the
+cache hands out, so a batch changes them in place and one flush writes only what changed:
+no schedule is rebuilt per command, and none is copied back into a session (`merge` would
+walk every token of it). The session's identity map is weak: a schedule the cache lets go
+of leaves the session with it. The session keeps its connection too, so a transaction
+starts without a checkout and its ping; a broken connection fails the transaction, which
+is retried on a new one. A pool of record ids lives here as well.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from allocator.adapters.record_ids import RecordIds
+from allocator.adapters.schedule_cache import ScheduleCache
+
+__all__ = ["Workspace"]
+
+log = logging.getLogger(__name__)
+
+
+class Workspace:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cache_size: int) -> None:
+        self._sessions = sessions
+        self.session: AsyncSession | None = None
+        self._connection: AsyncConnection | None = None
+        self.cache = ScheduleCache(cache_size)
+        self.ids = RecordIds()
+        self.day: dt.date | None = None  # the hospital's date the cached schedules start at
+
+    async def open(self) -> AsyncSession:
+        if self.session is None:
+            engine: AsyncEngine = self._sessions.kw["bind"]
+            self._connection = await engine.connect()
+            self.session = self._sessions(bind=self._connection, autoflush=False,
+                                          expire_on_commit=False)
+        return self.session
+
+    async def forget(self) -> None:
+        """Trust nothing loaded so far: after a rollback, a new epoch or a day change. Giving
+        the connection back to the pool rolls back whatever transaction it still had open."""
+        self.cache.clear()
+        session, connection = self.session, self._connection
+        self.session = self._connection = None
+        try:
+            if session is not None:
+                await session.close()
+            if connection is not None:
+                await connection.close()
+        except Exception:
+            # A connection the database dropped: the pool must not hand it out again.
+            log.info("discarding a broken database connection", exc_info=True)
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    await connection.invalidate()
+
+    async def start_day(self, day: dt.date) -> None:
+        """Cached schedules hold slots from their day on; a new day starts from scratch."""
+        if day != self.day:
+            await self.forget()
+            self.day = day

@@ -1,0 +1,175 @@
+"""How fast the allocator decides bookings, without the broker or HTTP around it.
+
+`uv run python services/allocator/bench/decide_bench.py [--sequential 300 --batched 3000]`
+(`--sequential 0`, `--batched 0`, `--concurrent 0`, `--no-hot` skip a part)
+
+Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL), drives the
+partitions' BatchDeciders directly (sharing one group commit, as in the service), prints
+the figures with the CPU this process spent, and drops the database:
+- sequential: one booking at a time into one slot (latency, and how it grows as it fills);
+- batched: bookings in batches of `--batch` over many doctors of one partition;
+- concurrent: every partition at once, each with batches of `--small` bookings, as the
+  consumers hand them over under a steady load;
+- hot doctor: 5,000 bookings racing for 200 places of one doctor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import statistics
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from allocator.adapters.orm import map_domain
+from allocator.domain.fairness import FairnessPolicy
+from allocator.entrypoints.batches import BatchDecider
+from allocator.settings import AllocatorSettings
+from opd_shared.contracts import BookToken, CommandEnvelope, OpenSlot, RegisterDoctor, Reply
+from opd_shared.database import drop_database, migrate
+from opd_shared.topology import partition_of_doctor
+
+MIGRATIONS = Path(__file__).parents[1] / "allocator" / "migrations"
+TOMORROW = dt.date.today() + dt.timedelta(days=2)
+PARTITIONS = 16
+
+
+def envelope(command: object) -> CommandEnvelope:
+    return CommandEnvelope(command_id=uuid.uuid4(), issued_at=dt.datetime.now(dt.UTC),
+                           fingerprint="bench", command=command)
+
+
+class Bench:
+    def __init__(self, deciders: list[BatchDecider]) -> None:
+        self.deciders = deciders
+
+    async def decide(self, commands: list) -> list[Reply]:
+        partition = commands[0].partition(PARTITIONS)
+        replies = await self.deciders[partition].decide([envelope(c) for c in commands])
+        assert all(isinstance(r, Reply) for r in replies), replies
+        return replies  # type: ignore[return-value]
+
+    async def doctors(self, count: int, slots: int, capacity: int) -> list[dict]:
+        """`count` doctors with `slots` one-hour slots each, the day after tomorrow."""
+        made = [await self.decide([RegisterDoctor(name=f"Dr. B {n}", specialization="Bench")])
+                for n in range(count)]
+        return [(await self.decide([OpenSlot(
+            doctor_id=r[0].result["id"], date=TOMORROW, start_time=dt.time(8 + h),
+            end_time=dt.time(9 + h), max_capacity=capacity)]))[0].result
+            for r in made for h in range(slots)]
+
+
+def booking(slot: dict, n: int) -> BookToken:
+    return BookToken(doctor_id=slot["doctor_id"], slot_id=slot["id"], patient_name=f"P {n}",
+                     source=("online", "walk_in", "follow_up", "priority")[n % 4])
+
+
+async def sequential(bench: Bench, count: int) -> str:
+    slot = (await bench.doctors(1, 1, 500))[0]
+    took, cpu = [], time.process_time()
+    for n in range(count):
+        start = time.perf_counter()
+        await bench.decide([booking(slot, n)])
+        took.append((time.perf_counter() - start) * 1000)
+    cpu = (time.process_time() - cpu) * 1000 / count
+    head, tail = took[: count // 5], took[-count // 5:]
+    return (f"sequential: {count} single bookings, median {statistics.median(took):.1f} ms;"
+            f" first fifth {statistics.median(head):.1f} ms, last fifth"
+            f" {statistics.median(tail):.1f} ms; {cpu:.2f} ms CPU each")
+
+
+async def batched(bench: Bench, count: int, size: int, doctors: int) -> str:
+    slots = await bench.doctors(doctors, 1, 500)
+    mine = [s for s in slots if partition_of_doctor(s["doctor_id"], PARTITIONS)
+            == partition_of_doctor(slots[0]["doctor_id"], PARTITIONS)]
+    commands = [booking(mine[n % len(mine)], n) for n in range(count)]
+    start, cpu = time.perf_counter(), time.process_time()
+    for first in range(0, count, size):
+        await bench.decide(commands[first:first + size])
+    took, cpu = time.perf_counter() - start, (time.process_time() - cpu) * 1000 / count
+    return (f"batched: {count} bookings over {len(mine)} doctors of one partition in batches"
+            f" of {size}: {count / took:.0f} bookings/s; {cpu:.2f} ms CPU each")
+
+
+async def concurrent(bench: Bench, count: int, small: int, doctors: int) -> str:
+    slots = await bench.doctors(doctors, 1, 500)
+    lanes: dict[int, list[BookToken]] = {}
+    for n in range(count):
+        slot = slots[n % len(slots)]
+        lanes.setdefault(partition_of_doctor(slot["doctor_id"], PARTITIONS), []).append(
+            booking(slot, n))
+
+    async def lane(commands: list[BookToken]) -> None:
+        for first in range(0, len(commands), small):
+            await bench.decide(commands[first:first + small])
+
+    start, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(lane(commands) for commands in lanes.values()))
+    took, cpu = time.perf_counter() - start, (time.process_time() - cpu) * 1000 / count
+    return (f"concurrent: {count} bookings over {doctors} doctors, {len(lanes)} partitions at"
+            f" once in batches of {small}: {count / took:.0f} bookings/s; {cpu:.2f} ms CPU each")
+
+
+async def hot(bench: Bench, size: int) -> str:
+    slots = await bench.doctors(1, 4, 50)
+    commands = [booking(slots[n % 4], n) for n in range(5000)]
+    start, booked = time.perf_counter(), 0
+    for first in range(0, len(commands), size):
+        booked += sum(r.ok for r in await bench.decide(commands[first:first + size]))
+    took = time.perf_counter() - start
+    return f"hot doctor: {booked} of 200 places booked, {5000 / took:.0f} decisions/s"
+
+
+async def run(args: argparse.Namespace, bench: Bench) -> None:
+    if args.sequential:
+        print(await sequential(bench, args.sequential), flush=True)
+    if args.batched:
+        print(await batched(bench, args.batched, args.batch, args.doctors), flush=True)
+    if args.concurrent:
+        print(await concurrent(bench, args.concurrent, args.small, args.doctors), flush=True)
+    if not args.no_hot:
+        print(await hot(bench, args.batch), flush=True)
+
+
+async def main(args: argparse.Namespace) -> None:
+    settings = AllocatorSettings(namespace=f"bench_{uuid.uuid4().hex[:8]}",
+                                 partitions=PARTITIONS)
+    map_domain()
+    await migrate(settings.database_url, MIGRATIONS)
+    engine = create_async_engine(settings.database_url, pool_size=10)
+    try:
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        cache = ([settings.schedule_cache_doctors]  # older code had no cache
+                 if hasattr(settings, "schedule_cache_doctors") else [])
+        first = BatchDecider(sessions, 0, PARTITIONS, settings.timezone, FairnessPolicy(10),
+                             *cache)
+        # Shared when the allocator groups commits (older code decided each on its own).
+        shared = {"group": first.group} if hasattr(first, "group") else {}
+        deciders = [first, *(BatchDecider(sessions, p, PARTITIONS, settings.timezone,
+                                          FairnessPolicy(10), **shared)
+                             for p in range(1, PARTITIONS))]
+        for decider in deciders:
+            await decider.claim("bench")
+        await run(args, Bench(deciders))
+        if shared:  # the lane keeps a connection between batches: give it back
+            await first.group.forget()
+    finally:
+        await engine.dispose()
+        await drop_database(settings.database_url)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sequential", type=int, default=300)
+    parser.add_argument("--batched", type=int, default=3000)
+    parser.add_argument("--concurrent", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--small", type=int, default=2)
+    parser.add_argument("--doctors", type=int, default=200)
+    parser.add_argument("--no-hot", action="store_true")
+    asyncio.run(main(parser.parse_args()))

@@ -1,0 +1,110 @@
+"""A desk that hands commands straight to each partition's BatchDecider (no broker, no HTTP),
+on a database of its own, so a test controls exactly which commands share a batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from allocator.adapters.orm import map_domain
+from allocator.domain.fairness import FairnessPolicy
+from allocator.entrypoints.batches import BatchDecider
+from allocator.settings import AllocatorSettings
+from opd_shared.contracts import BookToken, CommandEnvelope, OpenSlot, RegisterDoctor, Reply
+from opd_shared.database import migrate
+from opd_shared.topology import partition_of_doctor
+
+MIGRATIONS = Path(__file__).parents[2] / "allocator" / "migrations"
+
+
+def envelope(command: object, command_id: uuid.UUID | None = None) -> CommandEnvelope:
+    return CommandEnvelope(command_id=command_id or uuid.uuid4(),
+                           issued_at=dt.datetime.now(dt.UTC), fingerprint="f", command=command)
+
+
+class Desk:
+    def __init__(self, settings: AllocatorSettings) -> None:
+        self.settings = settings
+        self.tomorrow = dt.datetime.now(ZoneInfo(settings.timezone)).date() + dt.timedelta(1)
+        self.engine = create_async_engine(settings.database_url)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.deciders: dict[int, BatchDecider] = {}  # the current owner of each partition
+        self.made: list[BatchDecider] = []
+
+    async def decider(self, partition: int) -> BatchDecider:
+        if partition not in self.deciders:
+            decider = self._new(partition)
+            await decider.claim(f"desk-{partition}")
+            self.deciders[partition] = decider
+        return self.deciders[partition]
+
+    def _new(self, partition: int, shared: BatchDecider | None = None) -> BatchDecider:
+        """A decider with a lane of its own, or sharing the lane of `shared`."""
+        group = {"group": shared.group} if shared else {}
+        decider = BatchDecider(self.sessions, partition, self.settings.partitions,
+                               self.settings.timezone, FairnessPolicy(), **group)
+        self.made.append(decider)
+        return decider
+
+    async def sharing(self, *partitions: int) -> list[BatchDecider]:
+        """Deciders of these partitions that share transactions (one group commit); they
+        own the partitions from now on."""
+        first = self._new(partitions[0])
+        deciders = [first, *(self._new(p, shared=first) for p in partitions[1:])]
+        for decider in deciders:
+            await decider.claim(f"group-{decider.partition}")
+        self.deciders.update((d.partition, d) for d in deciders)
+        return deciders
+
+    async def usurp(self, partition: int) -> BatchDecider:
+        """Another process takes the partition over: whoever decided for it is stale now."""
+        usurper = self._new(partition)
+        await usurper.claim(f"usurper-{partition}")
+        self.deciders[partition] = usurper
+        return usurper
+
+    async def batch(self, *envelopes: CommandEnvelope) -> list[Reply | Exception]:
+        """Decide these commands as one batch of their (common) partition."""
+        partition = envelopes[0].command.partition(self.settings.partitions)
+        return await (await self.decider(partition)).decide(list(envelopes))
+
+    async def decide(self, command: object) -> Reply:
+        [reply] = await self.batch(envelope(command))
+        assert isinstance(reply, Reply), reply
+        return reply
+
+    async def doctor(self, partition: int, specialization: str = "General Medicine") -> int:
+        """A new doctor whom `partition` decides for."""
+        while True:
+            made = await self.decide(RegisterDoctor(name="Dr. Desk", specialization=specialization))
+            if partition_of_doctor(made.result["id"], self.settings.partitions) == partition:
+                return made.result["id"]
+
+    async def slot(self, doctor_id: int, capacity: int = 5) -> dict:
+        return (await self.decide(OpenSlot(
+            doctor_id=doctor_id, date=self.tomorrow,
+            start_time=dt.time(9), end_time=dt.time(10), max_capacity=capacity))).result
+
+    def booking(self, slot: dict, name: str = "Patient") -> BookToken:
+        return BookToken(doctor_id=slot["doctor_id"], slot_id=slot["id"], patient_name=name,
+                         source="online")
+
+    async def sql(self, statement: str, **params: object) -> object:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(text(statement), params)
+            return result.scalar() if result.returns_rows else None
+
+    async def open(self) -> Desk:
+        map_domain()
+        await migrate(self.settings.database_url, MIGRATIONS)
+        return self
+
+    async def close(self) -> None:
+        for decider in self.made:
+            await decider.group.forget()  # each lane keeps a connection between batches
+        await self.engine.dispose()

@@ -97,9 +97,12 @@ class OutboxRelay:
             await asyncio.wait_for(self.task, seconds)
 
     async def _run(self) -> None:
-        while not self._stopping:
+        while True:
             await self._kicked.wait()
             self._kicked.clear()
+            # Read before taking the due set: a stop that came while the last round was
+            # publishing still gets one more round for the partitions kicked meanwhile.
+            stopping = self._stopping
             due, self._due = self._due, set()
             try:
                 while await relay_outbox(self.sessions, self.exchange, due) >= 500:
@@ -108,4 +111,6 @@ class OutboxRelay:
                 # Left in the outbox: the next kick or the sweeper publishes them.
                 log.warning("relaying events of partitions %s failed", sorted(due),
                             exc_info=True)
+            if stopping:
+                return
 

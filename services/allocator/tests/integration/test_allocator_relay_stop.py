@@ -1,0 +1,70 @@
+"""The outbox relay, told to stop, first publishes every event committed before the stop:
+a graceful shutdown leaves nothing for the sweeper of a process that may never come back."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import aio_pika
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from allocator.adapters.orm import outbox
+from allocator.entrypoints.relay import OutboxRelay
+from allocator.main import MIGRATIONS
+from allocator.settings import AllocatorSettings
+from opd_shared.database import migrate
+
+
+class SlowBroker:
+    """An events exchange whose confirms wait until `confirm` is set."""
+
+    def __init__(self) -> None:
+        self.confirm, self.publishing = asyncio.Event(), asyncio.Event()
+        self.published: list[str] = []
+
+    async def publish(self, message: aio_pika.Message, routing_key: str) -> None:
+        self.publishing.set()
+        await self.confirm.wait()
+        self.published.append(message.message_id)
+
+
+@pytest.fixture
+async def sessions(infra) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    settings = infra.settings(AllocatorSettings, infra.namespace("relay"))
+    await migrate(settings.database_url, MIGRATIONS)
+    engine = create_async_engine(settings.database_url)
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    await engine.dispose()
+
+
+async def _commit_event(sessions: async_sessionmaker[AsyncSession], partition: int,
+                        event_id: str) -> None:
+    async with sessions.begin() as session:
+        await session.execute(insert(outbox).values(
+            partition=partition, routing_key="token.allocated", event={"event_id": event_id},
+            created_at=dt.datetime.now(dt.UTC)))
+
+
+async def test_a_stop_during_a_slow_publish_still_publishes_what_committed_meanwhile(sessions):
+    broker = SlowBroker()
+    relay = OutboxRelay(sessions, broker)  # type: ignore[arg-type]
+    await _commit_event(sessions, partition=0, event_id="first")
+    relay.kick(0)
+    await broker.publishing.wait()  # the relay is busy with partition 0
+
+    await _commit_event(sessions, partition=1, event_id="second")
+    relay.kick(1)  # a consumer's last batch, committed as the shutdown begins
+    stopping = asyncio.create_task(relay.stop())
+    await asyncio.sleep(0.05)  # the stop is asked for while the publish still waits
+    broker.confirm.set()
+    await stopping
+
+    assert broker.published == ["first", "second"]
+    async with sessions() as session:
+        unsent = await session.scalar(
+            select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+    assert unsent == 0

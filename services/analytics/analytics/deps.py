@@ -13,7 +13,7 @@ from analytics.runtime import Runtime
 __all__ = ["RuntimeDep", "SessionDep"]
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -53,7 +53,7 @@ class Filters:
                 "source": self.source.value if self.source else None}
 
 
-def get_filters(
+async def get_filters(
     runtime: RuntimeDep,
     start: Annotated[dt.date | None, Query(alias="from", description="Default: today")] = None,
     end: Annotated[dt.date | None, Query(alias="to", description="Default: `from`")] = None,

@@ -16,7 +16,7 @@ from queue_view.bootstrap import Runtime
 __all__ = ["ADMIN", "READ", "PatientsShown", "Reader", "RuntimeDep", "SessionDep"]
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -38,7 +38,7 @@ ADMIN = requires(Permission.MANAGE_SCHEDULE)  # admin only
 Reader = Annotated[Caller, READ]
 
 
-def _patients_shown(caller: Reader) -> bool:
+async def _patients_shown(caller: Reader) -> bool:
     return caller.can(Permission.READ_PATIENTS)
 
 

@@ -30,7 +30,7 @@ class Selection:
         return [doctor.id for doctor in await list_doctors(session) if doctor.is_active]
 
 
-def _selection(
+async def _selection(
     doctors: Annotated[str | None, Query(pattern=r"^\d{1,18}(,\d{1,18}){0,49}$",
                                          description="Doctor ids, comma-separated")] = None,
     # Any text a name may hold, but no control characters: PostgreSQL refuses a NUL.

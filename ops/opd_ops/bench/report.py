@@ -65,13 +65,19 @@ def markdown(results: list[dict], hot: dict | None, command: str) -> str:
     text = [f"Measured {dt.date.today()} on {machine()}; everything (RabbitMQ, PostgreSQL, the",
             "four services and the load generator) on this one machine. Medians of "
             f"{results[0]['runs'] if results else 0} runs per rate.", "",
-            f"Reproduce: `{command}`", "", *lines, "",
+            f"Reproduce: `{command}`", "",
+            "The target (issue #7): 1,000 bookings/s, p50 <= 20 ms, p99 <= 100 ms, every answer "
+            "a decision (201 or 409). A row whose answers include 202 (no decision in time) "
+            "or 0 (no answer) is past the knee.", "", *lines, "",
             "![latency against offered rate](docs/images/bench-latency.png)"]
     if hot:
         text += ["", "One hot doctor (5,000 bookings racing for 200 places, one partition):",
                  f"{hot['booked']} allocated, {hot['statuses'].get('409', 0)} refused with "
                  f"alternatives, {hot['achieved_rate']:.0f} decisions/s, p99 "
                  f"{hot['p99_ms']:.0f} ms; checks {hot['checks']}."]
+    text += ["", "The allocator alone, without HTTP or the broker (its decisions per second "
+             "by batch size, and the same hot doctor): "
+             "`uv run python services/allocator/bench/decide_bench.py`."]
     return "\n".join(text) + "\n"
 
 

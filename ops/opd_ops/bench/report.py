@@ -69,6 +69,8 @@ def markdown(results: list[dict], hot: dict | None, command: str) -> str:
             "The target (issue #7): 1,000 bookings/s, p50 <= 20 ms, p99 <= 100 ms, every answer "
             "a decision (201 or 409). A row whose answers include 202 (no decision in time) "
             "or 0 (no answer) is past the knee.", "", *lines, "",
+            "Visibility lags are capped at 10 s: 10000 means a sampled token was not seen in "
+            "that read model within 10 s of its 201 (the read models fell behind).", "",
             "![latency against offered rate](docs/images/bench-latency.png)"]
     if hot:
         text += ["", "One hot doctor (5,000 bookings racing for 200 places, one partition):",

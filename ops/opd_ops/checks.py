@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-__all__ = ["over_capacity", "tokens_by_patient"]
+__all__ = ["over_capacity", "tokens_by_patient", "unsent_events"]
 
 
 async def tokens_by_patient(allocator_dsn: str) -> dict[str, list[asyncpg.Record]]:
@@ -30,5 +30,14 @@ async def over_capacity(allocator_dsn: str) -> list[asyncpg.Record]:
             GROUP BY s.id
             HAVING count(t.id) > s.max_capacity + s.overflow_count
                 OR count(t.id) <> s.current_count""")
+    finally:
+        await conn.close()
+
+
+async def unsent_events(allocator_dsn: str) -> int:
+    """Events committed to the outbox and not yet published."""
+    conn = await asyncpg.connect(allocator_dsn)
+    try:
+        return await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
     finally:
         await conn.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -54,15 +55,12 @@ class Service:
         command = [sys.executable, "-m", "uvicorn", APPS[self.name], "--factory",
                    "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
         output = subprocess.DEVNULL if self.quiet else None
-        if self.log:
-            output = self.log.open("ab")
-        try:
+        with contextlib.ExitStack() as files:
+            if self.log:  # closed here once started: the child holds its own copy
+                output = files.enter_context(self.log.open("ab"))
             self.process = subprocess.Popen(command, env={**os.environ, **self.env},
                                             stdout=output, stderr=output,
                                             preexec_fn=_die_with_parent)
-        finally:
-            if self.log:
-                output.close()  # the child holds its own copy
 
     def wait_ready(self, seconds: float = 120) -> None:
         deadline = time.monotonic() + seconds

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
@@ -118,14 +117,6 @@ async def after(ledger: Ledger, answered: int) -> None:
     """Wait until `answered` requests have had an answer."""
     while len(ledger.answers) < answered:  # noqa: ASYNC110 - polling a counter
         await asyncio.sleep(0.02)
-
-
-async def unsent_events(allocator_dsn: str) -> int:
-    conn = await asyncpg.connect(allocator_dsn)
-    try:
-        return await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-    finally:
-        await conn.close()
 
 
 def assert_nothing_lost_or_doubled(outcome: Outcome) -> None:

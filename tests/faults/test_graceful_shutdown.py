@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from opd_ops.checks import unsent_events
 from opd_ops.processes import Service
 from opd_ops.reconcile import wait_until_reconciled
 
-from .conftest import after, assert_nothing_lost_or_doubled, unsent_events
+from .conftest import after, assert_nothing_lost_or_doubled
 
 
 def _logging_to(service: Service, log: Path) -> Service:

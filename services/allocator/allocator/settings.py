@@ -17,8 +17,8 @@ class AllocatorSettings(ServiceSettings):
     batch_window_ms: float = Field(2.0, ge=0, description="How long a batch waits to fill up")
     commit_lanes: int = Field(
         4, ge=1, le=256,
-        description="Transactions in flight at once; lane L decides, in one transaction at a "
-                    "time, the batches of every partition p with p % commit_lanes == L",
+        description="Transactions in flight at once; each lane decides the batches waiting "
+                    "in its share of this allocator's partitions in one transaction at a time",
     )
     schedule_cache_doctors: int = Field(
         256, ge=1, description="Doctors' schedules kept in memory between batches (LRU)"

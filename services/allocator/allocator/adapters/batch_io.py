@@ -88,8 +88,7 @@ async def read_facts(session: AsyncSession, commands: Collection[uuid.UUID],
 async def write_all(session: AsyncSession, writes: Writes) -> None:
     moved = await session.scalar(_WRITE, {
         **_columns(writes.counters, "c_doctor", "c_date", "c_last"),
-        **_columns([(d, found) for d, found, _ in writes.seqs], "s_doctor", "s_found"),
-        "s_last": [last for *_, last in writes.seqs],
+        **_columns(writes.seqs, "s_doctor", "s_found", "s_last"),
         **_columns(writes.events, "o_partition", "o_key", "o_event", "o_at"),
         **_columns(writes.replies, "i_command", "i_fingerprint", "i_reply", "i_at"),
     })

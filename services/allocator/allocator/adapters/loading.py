@@ -9,12 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
-from sqlalchemy import BigInteger, any_, bindparam, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from allocator.adapters.orm import doctors, slots, token_counters
+from allocator.adapters.orm import any_of, doctors, slots, token_counters
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.model import Doctor, Slot
 from allocator.domain.schedule import Schedule
@@ -22,11 +21,6 @@ from allocator.domain.schedule import Schedule
 __all__ = ["colleague_slots", "event_seqs", "load_schedule", "load_slots"]
 
 FRESH = {"populate_existing": True}
-
-
-def _ids(name: str, values: Collection[int]) -> object:
-    # One array parameter: the same prepared statement whatever the number of ids.
-    return any_(bindparam(name, list(values), type_=ARRAY(BigInteger)))
 
 
 async def load_schedule(session: AsyncSession, doctor_id: int, today: dt.date,
@@ -42,7 +36,7 @@ async def load_schedule(session: AsyncSession, doctor_id: int, today: dt.date,
     found = await session.scalars(
         select(Slot)
         .where(slots.c.doctor_id == doctor_id,
-               or_(slots.c.date >= today, slots.c.id == _ids("also", also_slots)))
+               or_(slots.c.date >= today, slots.c.id == any_of("also", also_slots)))
         .options(selectinload(Slot.tokens))  # type: ignore[arg-type]
         .execution_options(**FRESH))
     counters = await session.execute(
@@ -58,7 +52,7 @@ async def load_slots(session: AsyncSession, doctor_id: int,
     """Those of `slot_ids` that are the doctor's (an earlier day's slot, say), with tokens."""
     return list(await session.scalars(
         select(Slot)
-        .where(slots.c.doctor_id == doctor_id, slots.c.id == _ids("ids", slot_ids))
+        .where(slots.c.doctor_id == doctor_id, slots.c.id == any_of("ids", slot_ids))
         .options(selectinload(Slot.tokens))  # type: ignore[arg-type]
         .execution_options(**FRESH)))
 
@@ -66,7 +60,7 @@ async def load_slots(session: AsyncSession, doctor_id: int,
 async def event_seqs(session: AsyncSession, doctor_ids: Collection[int]) -> dict[int, int]:
     """Each doctor's last event seq as committed (one query for many doctors)."""
     rows = await session.execute(select(doctors.c.id, doctors.c.last_event_seq)
-                                 .where(doctors.c.id == _ids("ids", doctor_ids)))
+                                 .where(doctors.c.id == any_of("ids", doctor_ids)))
     return {doctor_id: int(seq) for doctor_id, seq in rows}
 
 

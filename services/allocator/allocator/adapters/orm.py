@@ -7,6 +7,8 @@ database itself: even a bug in the domain cannot commit an over-allocated slot.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -27,14 +29,17 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     Uuid,
+    any_,
+    bindparam,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import registry, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from allocator.domain.model import Doctor, Slot, Token
 from opd_shared.vocabulary import Source, TokenStatus
 
-__all__ = ["doctors", "inbox", "map_domain", "metadata", "outbox", "partition_owners",
+__all__ = ["any_of", "doctors", "inbox", "map_domain", "metadata", "outbox", "partition_owners",
            "record_ids", "slots", "token_counters", "tokens"]
 
 metadata = MetaData(naming_convention={
@@ -158,3 +163,9 @@ def map_domain() -> None:
         Slot, slots,
         properties={"tokens": relationship(Token, lazy="raise", order_by=tokens.c.sequence_number)},
     )
+
+
+def any_of(name: str, ids: Collection[int]) -> ColumnElement:
+    """`= any_of(...)`: one array parameter for any number of ids, so the statement is
+    prepared once whatever their number (an IN list would be a new statement each time)."""
+    return any_(bindparam(name, sorted(ids), type_=ARRAY(BigInteger)))

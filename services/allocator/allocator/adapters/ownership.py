@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from sqlalchemy import BigInteger, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from allocator.adapters.orm import partition_owners
+from allocator.adapters.orm import any_of, partition_owners
 
 __all__ = ["Fenced", "claim", "fence_many", "lock_partition"]
 
@@ -40,10 +40,9 @@ async def claim(sessions: async_sessionmaker[AsyncSession], partition: int, owne
 async def fence_many(session: AsyncSession, epochs: Mapping[int, int]) -> set[int]:
     """Lock several partitions for this transaction (in one order, so two processes never
     deadlock on them); returns those whose epoch is no longer ours."""
-    wanted = bindparam("partitions", sorted(epochs), type_=ARRAY(BigInteger))
     rows = await session.execute(
         select(partition_owners.c.partition, partition_owners.c.epoch)
-        .where(partition_owners.c.partition == any_(wanted))
+        .where(partition_owners.c.partition == any_of("partitions", epochs))
         .order_by(partition_owners.c.partition).with_for_update())
     current = {partition: epoch for partition, epoch in rows}
     return {p for p, epoch in epochs.items() if current.get(p) != epoch}

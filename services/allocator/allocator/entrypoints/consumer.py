@@ -112,11 +112,13 @@ class PartitionConsumer:
         DECISION_SECONDS.observe(time.monotonic() - started)
         COMMANDS_CONSUMED.labels(str(self.partition)).inc(len(decodable))
         self.relay.kick(self.partition)
-        answered = [(m, r) for (m, _), r in zip(decodable, results, strict=True)
-                    if isinstance(r, Reply)]
-        for message, reply in answered:
-            await self._reply(message, reply)
-        for (message, _), result in zip(decodable, results, strict=True):
+        outcomes = [(message, result) for (message, _), result in zip(decodable, results,
+                                                                     strict=True)]
+        # Every waiting client hears first; the acks, which nobody waits for, follow.
+        for message, result in outcomes:
+            if isinstance(result, Reply):
+                await self._reply(message, result)
+        for message, result in outcomes:
             if isinstance(result, Reply):
                 await message.ack()
             else:

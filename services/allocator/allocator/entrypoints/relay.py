@@ -17,11 +17,10 @@ from collections.abc import Collection
 
 import aio_pika
 from aio_pika.abc import AbstractExchange
-from sqlalchemy import BigInteger, any_, bindparam, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from allocator.adapters.orm import outbox
+from allocator.adapters.orm import any_of, outbox
 from opd_shared.metrics import OUTBOX_LAG_SECONDS
 
 __all__ = ["OutboxRelay", "relay_outbox"]
@@ -37,8 +36,7 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
         outbox.c.published_at.is_(None)
     )
     if partitions is not None:
-        query = query.where(outbox.c.partition == any_(
-            bindparam("partitions", sorted(partitions), type_=ARRAY(BigInteger))))
+        query = query.where(outbox.c.partition == any_of("partitions", partitions))
     if older_than is not None:
         query = query.where(outbox.c.created_at < dt.datetime.now(dt.UTC) - older_than)
     query = query.order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True)
@@ -60,8 +58,7 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
         ))
         published = dt.datetime.now(dt.UTC)
         await session.execute(
-            update(outbox).where(outbox.c.id == any_(
-                bindparam("ids", [r.id for r in rows], type_=ARRAY(BigInteger))))
+            update(outbox).where(outbox.c.id == any_of("ids", [r.id for r in rows]))
             .values(published_at=published)
         )
     for row in rows:

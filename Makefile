@@ -1,12 +1,13 @@
 # One command per habit; CI runs the same ones.
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, or else the copy pip installs for python3: pip puts its `uv` command where
+# PATH may not look (a pyenv shim appears only after a rehash), but `python3 -m uv` runs it.
+UV := $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
 
 .PHONY: install run test lint fmt docs bench simulate reconcile
 
-$(UV):
-	python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv
-
-install: $(UV)
+install:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv \
+		|| python3 -m pip install --quiet --user uv
 	$(UV) sync --frozen
 
 run: install

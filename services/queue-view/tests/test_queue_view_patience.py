@@ -44,8 +44,10 @@ async def _deadlock(engine: AsyncEngine) -> None:
                  first,
                  asyncio.create_task(second.execute(text("SELECT pg_advisory_xact_lock(1)"))):
                  second}
-        done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        victim = done.pop()
+        done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_EXCEPTION)
+        # The survivor may already be through as well (the victim's transaction can end
+        # before we look), so the victim is the task that failed, not just the first done.
+        victim = next(task for task in done if task.exception() is not None)
         await waits[victim].rollback()  # frees its lock, so the other one gets through
         await asyncio.gather(*pending)
         victim.result()

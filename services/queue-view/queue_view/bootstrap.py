@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from faststream.rabbit import RabbitBroker
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -21,11 +20,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from opd_shared.contracts import EventEnvelope
 from opd_shared.database import migrate
-from queue_view.consumer import CONSUMER, Applier, build_broker, declare_queue
+from opd_shared.event_batches import EventBatchConsumer
+from queue_view.consumer import build_consumer, make_applier
 from queue_view.display.feed import ChangeFeed
-from queue_view.projection import apply_event
 from queue_view.settings import QueueViewSettings
 
 __all__ = ["MIGRATIONS_DIR", "Runtime", "start"]
@@ -40,27 +38,19 @@ class Runtime:
     settings: QueueViewSettings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    broker: RabbitBroker
+    consumer: EventBatchConsumer
     feed: ChangeFeed
 
     async def problems(self) -> list[str]:
         """What keeps this process from serving fresh reads; empty when ready."""
         timeout = self.settings.readiness_timeout_seconds
-        found = [] if await self.broker.ping(timeout) else ["broker not connected"]
+        found = [] if self.consumer.connected() else ["broker not connected"]
         try:
             async with asyncio.timeout(timeout), self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception as error:  # any failure means "not ready", never a 500
             found.append(f"database not answering: {type(error).__name__}")
         return found
-
-
-def make_applier(sessions: async_sessionmaker[AsyncSession]) -> Applier:
-    async def apply(event: EventEnvelope) -> bool:
-        async with sessions.begin() as session:  # commits before the handler returns (acks)
-            return await apply_event(session, event)
-
-    return apply
 
 
 def _redacted(amqp_url: str, database_url: str) -> tuple[str, str]:
@@ -96,11 +86,10 @@ async def start(settings: QueueViewSettings) -> AsyncIterator[Runtime]:
         stack.push_async_callback(engine.dispose)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         feed = await _start_feed(stack, sessions, settings.stream_poll_seconds)
-        await declare_queue(settings)
-        broker = build_broker(settings, make_applier(sessions))
-        await broker.start()
-        stack.push_async_callback(broker.stop)  # runs first: in-flight events finish
+        consumer = build_consumer(settings, make_applier(sessions))
+        await consumer.start()
+        stack.push_async_callback(consumer.stop)  # runs first: delivered events finish
         amqp, database = _redacted(settings.amqp_url, settings.database_url)
-        log.info("queue-view consuming %s from %s into %s (prefetch %d)",
-                 settings.topology.consumer_queue(CONSUMER), amqp, database, settings.prefetch)
-        yield Runtime(settings, engine, sessions, broker, feed)
+        log.info("queue-view consuming %s from %s into %s (batches of up to %d)",
+                 consumer.queue_name, amqp, database, settings.batch_max)
+        yield Runtime(settings, engine, sessions, consumer, feed)

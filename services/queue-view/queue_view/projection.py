@@ -1,13 +1,16 @@
-"""Apply one allocator event to the read model, once, whatever the delivery order.
+"""Apply allocator events to the read model, once each, whatever the delivery order.
 
 Every event carries full snapshots of what it changed, so applying it is an upsert of
 each snapshot guarded by the per-doctor `seq`: a row only changes when the incoming event
 is newer than the one that last wrote it. Redelivered events are recognised by their id.
+A batch of events costs five statements, however many events it holds: the newest
+snapshot of each row is picked in memory, and the database guard does the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import func
@@ -17,71 +20,92 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from opd_shared.contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
 from queue_view.models import AppliedEvent, Base, Doctor, DoctorProgress, Slot, Token
 
-__all__ = ["apply_event"]
+__all__ = ["apply_event", "apply_events"]
 
 Record = DoctorRecord | SlotRecord | TokenRecord
 
 
 async def apply_event(session: AsyncSession, event: EventEnvelope) -> bool:
     """Apply `event` inside the caller's transaction; False when it was applied before."""
-    if not await _claim(session, event):
-        return False
-    if event.doctor is not None:
-        await _upsert(session, Doctor, [event.doctor], event.seq)
-    await _upsert(session, Slot, event.slots, event.seq)
-    await _upsert(session, Token, event.tokens, event.seq)
-    await _advance_progress(session, event)
-    return True
+    [applied] = await apply_events(session, [event])
+    return applied
 
 
-async def _claim(session: AsyncSession, event: EventEnvelope) -> bool:
-    # A concurrent copy of the same event waits on this row's unique key until the first
-    # commits, then inserts nothing: exactly one transaction applies each event.
+async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope]) -> list[bool]:
+    """Apply `events` inside the caller's transaction; per event, False when it had been
+    applied before (or came twice in this batch)."""
+    claimed = await _claim(session, events)
+    applied = []
+    for event in events:
+        applied.append(event.event_id in claimed)
+        claimed.discard(event.event_id)  # a second copy in the batch is a repeat
+    fresh = [event for event, new in zip(events, applied, strict=True) if new]
+    if fresh:
+        await _upsert(session, Doctor, [(e.doctor, e.seq) for e in fresh if e.doctor])
+        await _upsert(session, Slot, [(slot, e.seq) for e in fresh for slot in e.slots])
+        await _upsert(session, Token, [(token, e.seq) for e in fresh for token in e.tokens])
+        await _advance_progress(session, fresh)
+    return applied
+
+
+async def _claim(session: AsyncSession, events: Sequence[EventEnvelope]) -> set[object]:
+    """The ids of the events applied by no one before. A concurrent copy of the same event
+    waits on its row's unique key until the first commits, then inserts nothing: exactly
+    one transaction applies each event. Sorted, so two batches lock keys in one order."""
+    rows = {e.event_id: {"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
+                         "type": e.type.value} for e in events}
+    table = AppliedEvent.__table__
     statement = (
-        insert(AppliedEvent)
-        .values(event_id=event.event_id, doctor_id=event.doctor_id, seq=event.seq,
-                type=event.type.value)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(AppliedEvent.event_id)
+        insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(table.c.event_id)
     )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    return set((await session.scalars(statement, [rows[key] for key in sorted(rows)])).all())
 
 
-def _rows(model: type[Base], records: Iterable[Record], version: int) -> list[dict[str, Any]]:
+def _rows(model: type[Base], snapshots: Iterable[tuple[Record, int]]) -> list[dict[str, Any]]:
     # Attributes, not model_dump(): the contract serializes some fields for the wire (times
     # as "HH:MM"), while the table wants Python values. Fields the table does not know
-    # (a newer contract) are left out, not fatal. Last snapshot of an id wins; ids sorted so
-    # concurrent events lock rows in one order.
+    # (a newer contract) are left out, not fatal. Per id the newest snapshot wins (of equal
+    # versions, the later: one event may carry a row twice); ids sorted so concurrent
+    # batches lock rows in one order.
     names = [c.name for c in model.__table__.columns if c.name != "version"]
-    by_id = {record.id: record for record in records}
+    newest: dict[int, tuple[Record, int]] = {}
+    for record, version in snapshots:
+        if record.id not in newest or version >= newest[record.id][1]:
+            newest[record.id] = (record, version)
     return [
-        {**{name: getattr(by_id[key], name) for name in names}, "version": version}
-        for key in sorted(by_id)
+        {**{name: getattr(record, name) for name in names}, "version": version}
+        for record, version in (newest[key] for key in sorted(newest))
     ]
 
 
 async def _upsert(
-    session: AsyncSession, model: type[Base], records: Iterable[Record], version: int
+    session: AsyncSession, model: type[Base], snapshots: Iterable[tuple[Record, int]]
 ) -> None:
-    rows = _rows(model, records, version)
+    rows = _rows(model, snapshots)
     if not rows:
         return
+    # One statement executed for many rows: compiled once, whatever the batch's size.
     table = model.__table__
-    statement = insert(model).values(rows)
+    statement = insert(table)
     changed = {name: statement.excluded[name] for name in rows[0] if name != "id"}
     await session.execute(statement.on_conflict_do_update(
         index_elements=["id"], set_=changed, where=table.c.version < statement.excluded.version
-    ))
+    ), rows)
 
 
-async def _advance_progress(session: AsyncSession, event: EventEnvelope) -> None:
-    statement = insert(DoctorProgress).values(
-        doctor_id=event.doctor_id, max_seq=event.seq, applied_count=1
-    )
+async def _advance_progress(session: AsyncSession, events: Sequence[EventEnvelope]) -> None:
+    newest: dict[int, int] = {}
+    for event in events:
+        newest[event.doctor_id] = max(event.seq, newest.get(event.doctor_id, 0))
+    counts = Counter(event.doctor_id for event in events)
+    table = DoctorProgress.__table__
+    statement = insert(table)
     await session.execute(statement.on_conflict_do_update(
         index_elements=["doctor_id"],
         set_={
-            "max_seq": func.greatest(DoctorProgress.max_seq, statement.excluded.max_seq),
-            "applied_count": DoctorProgress.applied_count + 1,
+            "max_seq": func.greatest(table.c.max_seq, statement.excluded.max_seq),
+            "applied_count": table.c.applied_count + statement.excluded.applied_count,
         },
-    ))
+    ), [{"doctor_id": doctor, "max_seq": newest[doctor], "applied_count": counts[doctor]}
+        for doctor in sorted(newest)])

@@ -18,8 +18,9 @@ class QueueViewSettings(ServiceSettings):
     service: ClassVar[str] = "queue_view"
 
     http_port: int = 8001
-    prefetch: int = Field(
-        16, ge=1, le=1000, description="Events applied concurrently (unacked at the broker)"
+    batch_max: int = Field(
+        200, ge=1, le=1000, description="Most events applied in one transaction (a batch "
+                                        "is what waits, up to this; twice as many unacked)"
     )
     db_pool_size: int = Field(10, ge=1, description="Database connections per process")
     db_retry_max_seconds: float = Field(

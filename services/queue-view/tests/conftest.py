@@ -170,6 +170,9 @@ async def sessions(infra: Any) -> AsyncIterator[async_sessionmaker[AsyncSession]
     await engine.dispose()
 
 
+twin_sessions = sessions  # a second database, to compare two ways of applying
+
+
 @pytest.fixture(scope="module")
 def service_overrides() -> dict[str, Any]:
     return {}

@@ -41,7 +41,7 @@ async def test_reads_answer_503_with_retry_after_while_the_database_is_away(serv
     runtime = service.app.state.runtime
     try:
         service.app.state.runtime = type(runtime)(
-            runtime.settings, lost, async_sessionmaker(lost), runtime.broker, runtime.feed)
+            runtime.settings, lost, async_sessionmaker(lost), runtime.consumer, runtime.feed)
         response = await service.http.get("/api/v1/slots/1")
     finally:
         service.app.state.runtime = runtime

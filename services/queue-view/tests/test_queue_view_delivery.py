@@ -1,6 +1,6 @@
 """Delivery guarantees on the real broker and database: once, in any order, poison out.
 
-One event at a time (prefetch 1) so that the queue's order is the order of application:
+One event at a time (batches of 1) so that the queue's order is the order of application:
 an event published after another has been handled once it shows up.
 """
 
@@ -17,7 +17,7 @@ from opd_shared.vocabulary import TokenStatus
 
 @pytest.fixture(scope="module")
 def service_overrides() -> dict[str, Any]:
-    return {"prefetch": 1}
+    return {"batch_max": 1}
 
 
 async def test_a_redelivered_event_changes_nothing_and_counts_once(service, events) -> None:

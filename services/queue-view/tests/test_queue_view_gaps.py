@@ -1,6 +1,6 @@
 """A missing event shows as a gap, leaves every other record right, and heals on arrival.
 
-One event at a time (prefetch 1), so that an event published after another has been
+One event at a time (batches of 1), so that an event published after another has been
 handled once it shows up.
 """
 
@@ -17,7 +17,7 @@ from queue_view.display.board import build_boards
 
 @pytest.fixture(scope="module")
 def service_overrides() -> dict[str, Any]:
-    return {"prefetch": 1}
+    return {"batch_max": 1}
 
 
 def _history(events):

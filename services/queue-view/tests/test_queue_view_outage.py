@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from opd_shared.contracts import EventType
 from opd_shared.database import migrate
 from opd_shared.topology import DELIVERY_LIMIT
-from queue_view.bootstrap import MIGRATIONS_DIR, make_applier
-from queue_view.consumer import CONSUMER, build_broker, declare_queue
+from queue_view.bootstrap import MIGRATIONS_DIR
+from queue_view.consumer import CONSUMER, build_consumer, make_applier
 from queue_view.models import DoctorProgress
 from queue_view.settings import QueueViewSettings
 
@@ -65,13 +65,14 @@ async def _ready_and_dead(settings: QueueViewSettings) -> tuple[int, list[str | 
 @pytest.fixture
 async def publish(infra):
     """A fresh namespace with queue-view's queue and database, and a publisher of events."""
-    settings = infra.settings(QueueViewSettings, infra.namespace("qvout"), prefetch=1,
+    settings = infra.settings(QueueViewSettings, infra.namespace("qvout"), batch_max=1,
                               db_retry_max_seconds=0.02)
     await migrate(settings.database_url, MIGRATIONS_DIR)
-    await declare_queue(settings)
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection:
-        exchange = await settings.topology.declare_events(await connection.channel())
+        channel = await connection.channel()
+        await settings.topology.declare_consumer(channel, CONSUMER)
+        exchange = await settings.topology.declare_events(channel)
 
         async def send(event) -> None:
             await exchange.publish(aio_pika.Message(event.model_dump_json().encode(),
@@ -84,13 +85,13 @@ async def publish(infra):
 async def test_an_event_waits_out_an_outage_unacknowledged_and_is_applied_once_back(
     publish, events, monkeypatch
 ) -> None:
-    monkeypatch.setattr("queue_view.patience.FIRST_PAUSE", 0.01)
+    monkeypatch.setattr("opd_shared.patience.FIRST_PAUSE", 0.01)
     settings, send = publish
     engine = create_async_engine(settings.database_url)
     outage = Outage(async_sessionmaker(engine, expire_on_commit=False))
-    broker = build_broker(settings, make_applier(outage))  # type: ignore[arg-type]
+    consumer = build_consumer(settings, make_applier(outage))  # type: ignore[arg-type]
     event = events.event(EventType.SLOT_OPENED, slots=[events.slot()])
-    await broker.start()
+    await consumer.start()
     try:
         await send(event)
         await _until(outage.tried_enough)
@@ -99,7 +100,7 @@ async def test_an_event_waits_out_an_outage_unacknowledged_and_is_applied_once_b
         await _until(lambda: _progress(outage.sessions, events.doctor_id))
         after = await _progress(outage.sessions, events.doctor_id)
     finally:
-        await broker.stop()
+        await consumer.stop()
         await engine.dispose()
 
     assert await outage.tried_enough()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
+import pytest
+from sqlalchemy import select
+
 from opd_shared.contracts import EventType
 from opd_shared.vocabulary import TokenStatus
-from queue_view.models import DoctorProgress, Slot, Token
-from queue_view.projection import apply_event
+from queue_view.models import AppliedEvent, Doctor, DoctorProgress, Slot, Token
+from queue_view.projection import apply_event, apply_events
 
 
 async def _apply(sessions, event) -> bool:
@@ -72,3 +77,80 @@ async def test_one_event_may_carry_the_same_record_twice_and_the_last_copy_wins(
 
     stored = await _load(sessions, Token, token.id)
     assert stored.status == "consulting"
+
+
+def _history(factory) -> list:
+    """One doctor's day in events: registered, slots opened, bookings, a check-in, a
+    cancellation, a move to a second slot, the doctor's record changed."""
+    slot, later = factory.slot(), factory.slot()
+    first, second, third = (factory.token(slot) for _ in range(3))
+    return [
+        factory.event(EventType.DOCTOR_REGISTERED, doctor=factory.doctor()),
+        factory.event(EventType.SLOT_OPENED, slots=[slot, later]),
+        factory.event(EventType.TOKEN_ALLOCATED, tokens=[first],
+                      slots=[slot.model_copy(update={"current_count": 1})]),
+        factory.event(EventType.TOKEN_ALLOCATED, tokens=[second],
+                      slots=[slot.model_copy(update={"current_count": 2})]),
+        factory.event(EventType.TOKEN_STATUS_CHANGED, tokens=[
+            first.model_copy(update={"status": TokenStatus.CHECKED_IN})]),
+        factory.event(EventType.TOKEN_ALLOCATED, tokens=[third],
+                      slots=[slot.model_copy(update={"current_count": 3})]),
+        factory.event(EventType.TOKEN_STATUS_CHANGED, tokens=[
+            second.model_copy(update={"status": TokenStatus.CANCELLED})],
+            slots=[slot.model_copy(update={"current_count": 2})]),
+        factory.event(EventType.TOKEN_MOVED, tokens=[
+            third.model_copy(update={"slot_id": later.id})], slots=[
+            slot.model_copy(update={"current_count": 1}),
+            later.model_copy(update={"current_count": 1})]),
+        factory.event(EventType.DOCTOR_DELAYED, doctor=factory.doctor(room="B-12")),
+    ]
+
+
+async def _tables(sessions, doctors: set[int]) -> dict[str, list]:
+    """Every row the projection wrote for these doctors (but when each event was applied)."""
+    found = {}
+    async with sessions() as session:
+        for model in (Doctor, Slot, Token, DoctorProgress, AppliedEvent):
+            table = model.__table__
+            columns = [c for c in table.columns if c.name != "applied_at"]
+            owner = table.c.id if model is Doctor else table.c.doctor_id
+            rows = await session.execute(
+                select(*columns).where(owner.in_(doctors)).order_by(*columns))
+            found[table.name] = [tuple(row) for row in rows]
+    return found
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+async def test_a_shuffled_history_in_batches_ends_as_it_does_one_event_at_a_time(
+    sessions, twin_sessions, another_doctor, seed
+) -> None:
+    history = [event for _ in range(3) for event in _history(another_doctor())]
+    for event in history:
+        await _apply(sessions, event)
+    rng = random.Random(seed)
+    delivered = [*history, *rng.sample(history, 5)]  # with redeliveries
+    rng.shuffle(delivered)
+
+    applied = []
+    while delivered:
+        size = rng.randint(1, 12)
+        batch, delivered = delivered[:size], delivered[size:]
+        async with twin_sessions.begin() as session:
+            applied += await apply_events(session, batch)
+
+    doctors = {event.doctor_id for event in history}
+    assert sum(applied) == len(history)  # each event new exactly once
+    assert await _tables(twin_sessions, doctors) == await _tables(sessions, doctors)
+
+
+async def test_a_batch_reports_its_repeats(sessions, events) -> None:
+    first, second = (events.event(EventType.SLOT_OPENED, slots=[events.slot()])
+                     for _ in range(2))
+    await _apply(sessions, first)
+
+    async with sessions.begin() as session:
+        applied = await apply_events(session, [first, second, second])
+
+    assert applied == [False, True, False]
+    progress = await _load(sessions, DoctorProgress, events.doctor_id)
+    assert (progress.max_seq, progress.applied_count) == (2, 2)

@@ -4,10 +4,10 @@ broker never connected and whose database is a closed port)."""
 from __future__ import annotations
 
 import httpx
-from faststream.rabbit import RabbitBroker
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from queue_view.bootstrap import Runtime
+from queue_view.consumer import build_consumer, make_applier
 from queue_view.display.feed import ChangeFeed
 from queue_view.main import create_app
 from queue_view.settings import QueueViewSettings
@@ -21,8 +21,8 @@ async def test_readiness_is_503_with_retry_after_when_broker_and_database_are_do
     engine = create_async_engine(settings.database_url)
     app = create_app(settings)
     sessions = async_sessionmaker(engine)
-    app.state.runtime = Runtime(settings, engine, sessions,
-                                RabbitBroker("amqp://guest:guest@127.0.0.1:1/"),
+    never_started = build_consumer(settings, make_applier(sessions))
+    app.state.runtime = Runtime(settings, engine, sessions, never_started,
                                 ChangeFeed(sessions, 1.0))
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),

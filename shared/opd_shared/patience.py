@@ -12,19 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from opd_shared.contracts import EventEnvelope
 from opd_shared.database import is_unreachable
 
 __all__ = ["FIRST_PAUSE", "apply_patiently", "is_transient"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 FIRST_PAUSE = 0.2
 # Beyond an unreachable server, what PostgreSQL says to simply try again: a serialization
-# failure, a deadlock (two events of one doctor applied at once), too many connections.
+# failure, a deadlock (two replicas' batches locking rows in opposite orders), too many
+# connections.
 RETRY_SQLSTATES = frozenset({"40001", "40P01", "53300"})
 
 
@@ -37,9 +39,9 @@ def is_transient(error: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) in RETRY_SQLSTATES
 
 
-async def apply_patiently(apply: Callable[[], Awaitable[bool]], event: EventEnvelope,
-                          max_pause: float) -> bool:
-    """`apply()` until it succeeds or fails for a reason of the event's own (raised)."""
+async def apply_patiently(apply: Callable[[], Awaitable[T]], what: str, max_pause: float) -> T:
+    """`apply()` until it succeeds or fails for a reason of its own (raised); `what` names
+    the work in the log lines."""
     pause = FIRST_PAUSE
     while True:
         try:
@@ -47,8 +49,7 @@ async def apply_patiently(apply: Callable[[], Awaitable[bool]], event: EventEnve
         except Exception as error:
             if not is_transient(error):
                 raise
-            log.warning("database unavailable (%s: %s); event %s (doctor %s seq %s) waits "
-                        "%.1f s, unacknowledged", type(error).__name__, error,
-                        event.event_id, event.doctor_id, event.seq, pause)
+            log.warning("database unavailable (%s: %s); %s waits %.1f s, unacknowledged",
+                        type(error).__name__, error, what, pause)
         await asyncio.sleep(pause)
         pause = min(pause * 2, max_pause)

@@ -1,0 +1,168 @@
+"""A read model's event consumer: many events per transaction, acked only after it commits.
+
+Whatever deliveries are waiting when the previous batch is done (up to `batch_max`) make
+the next batch, so a quiet queue is served one event at a time, at once, and a busy one
+in large batches that share one transaction. FastStream's Rabbit subscriber hands over
+one message at a time, so this uses aio-pika directly, as the allocator does.
+
+- A body that is not an event is dead-lettered at once: retrying cannot fix it.
+- While the database is unavailable the batch waits, unacknowledged, and is tried again
+  after a growing pause (`opd_shared.patience`), so an outage spends no deliveries.
+- A batch that fails for any other reason is tried again one event at a time, so one bad
+  event cannot hold the others back: the good ones are acked, the bad one goes back to
+  the queue, whose delivery limit dead-letters it if it keeps failing.
+- A crash at any point leaves every uncommitted event in the queue; redelivered events
+  are recognised by their id and acked without being applied twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.exceptions import ChannelInvalidStateError
+from pydantic import ValidationError
+
+from opd_shared.contracts import EventEnvelope
+from opd_shared.metrics import EVENTS_APPLIED
+from opd_shared.patience import apply_patiently
+from opd_shared.topology import Topology
+
+__all__ = ["ApplyBatch", "EventBatchConsumer"]
+
+log = logging.getLogger(__name__)
+# Applies events in one transaction; says, per event, whether it was new (False: a repeat).
+ApplyBatch = Callable[[Sequence[EventEnvelope]], Awaitable[list[bool]]]
+STOP_GRACE_SECONDS = 10  # then the batch in hand is dropped unacked: the broker keeps it
+
+
+class EventBatchConsumer:
+    def __init__(self, *, consumer: str, amqp_url: str, topology: Topology,
+                 apply: ApplyBatch, batch_max: int, max_pause: float) -> None:
+        self.consumer = consumer
+        self.amqp_url = amqp_url
+        self.topology = topology
+        self.apply = apply
+        self.batch_max = batch_max
+        self.max_pause = max_pause
+        self.deliveries: asyncio.Queue[AbstractIncomingMessage | None] = asyncio.Queue()
+        self.connection: AbstractRobustConnection | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def queue_name(self) -> str:
+        return self.topology.consumer_queue(self.consumer)
+
+    def connected(self) -> bool:
+        return self.connection is not None and not self.connection.is_closed
+
+    async def start(self) -> None:
+        """Declare the queue (idempotent, exact arguments) and start consuming it."""
+        self.connection = await aio_pika.connect_robust(self.amqp_url)
+        self.channel = await self.connection.channel()
+        # Two batches' worth: the next one gathers while this one commits.
+        await self.channel.set_qos(prefetch_count=self.batch_max * 2)
+        await self.topology.declare_consumer(self.channel, self.consumer)
+        self.queue = await self.channel.get_queue(self.queue_name)
+        self.tag = await self.queue.consume(self.deliveries.put)
+        self.task = asyncio.create_task(self._run(), name=f"{self.consumer}-events")
+
+    async def stop(self) -> None:
+        """Take no more; apply what was delivered already; then close the connection."""
+        if self.task is not None:
+            with contextlib.suppress(Exception):  # a broker already gone delivers no more
+                await self.queue.cancel(self.tag)
+            await self.deliveries.put(None)
+            try:
+                await asyncio.wait_for(self.task, STOP_GRACE_SECONDS)
+            except TimeoutError:
+                log.warning("%s: stopped with a batch in hand; the broker redelivers it",
+                            self.consumer)
+        if self.connection is not None:
+            await self.connection.close()
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self.deliveries.get()]
+            while len(batch) < self.batch_max and not self.deliveries.empty():
+                batch.append(self.deliveries.get_nowait())
+            messages = [message for message in batch if message is not None]
+            try:
+                await self._handle(messages)
+            except Exception:
+                # Unacked deliveries come back when the channel recovers; keep serving.
+                log.exception("%s: batch of %d failed", self.consumer, len(messages))
+            if None in batch:
+                return
+
+    async def _handle(self, messages: list[AbstractIncomingMessage]) -> None:
+        parsed = [(message, event) for message in messages
+                  if (event := await self._parse_or_reject(message)) is not None]
+        if not parsed:
+            return
+        events = [event for _, event in parsed]
+        what = f"a batch of {len(events)} events ({events[0].event_id} first)"
+        try:
+            applied = await apply_patiently(lambda: self.apply(events), what, self.max_pause)
+        except Exception:
+            if len(parsed) == 1:
+                await self._give_back(*parsed[0])
+                return
+            log.warning("%s: %s failed; applying them one at a time", self.consumer, what,
+                        exc_info=True)
+            for message, event in parsed:
+                await self._handle_one(message, event)
+            return
+        EVENTS_APPLIED.labels(self.consumer).inc(sum(applied))
+        await _ack_all([message for message, _ in parsed])
+
+    async def _handle_one(self, message: AbstractIncomingMessage, event: EventEnvelope) -> None:
+        what = f"event {event.event_id} (doctor {event.doctor_id} seq {event.seq})"
+        try:
+            [applied] = await apply_patiently(lambda: self.apply([event]), what, self.max_pause)
+        except Exception:
+            await self._give_back(message, event)
+            return
+        EVENTS_APPLIED.labels(self.consumer).inc(int(applied))
+        await message.ack()
+
+    async def _give_back(self, message: AbstractIncomingMessage, event: EventEnvelope) -> None:
+        """Back to the queue: its delivery limit dead-letters an event that keeps failing."""
+        log.exception("%s: event %s (%s, doctor %s seq %s) failed; back to the queue "
+                      "(delivery %s)", self.consumer, event.event_id, event.type,
+                      event.doctor_id, event.seq,
+                      (message.headers or {}).get("x-delivery-count", 0))
+        await message.nack(requeue=True)
+
+    async def _parse_or_reject(self, message: AbstractIncomingMessage) -> EventEnvelope | None:
+        try:
+            return EventEnvelope.model_validate_json(message.body)
+        except ValidationError as error:
+            first = error.errors(include_url=False, include_input=False)[0]
+            log.warning("%s: rejected message %s (routing key %r): not an event "
+                        "(%d errors; first at %s: %s)", self.consumer, message.message_id,
+                        message.routing_key, error.error_count(), first["loc"], first["msg"])
+            await message.reject(requeue=False)  # the queue dead-letters it
+            return None
+
+
+async def _ack_all(messages: list[AbstractIncomingMessage]) -> None:
+    """One multiple-ack where the batch came on one open channel. Deliveries from before a
+    reconnect cannot be acked (their channel is gone): they come back, and are repeats."""
+    try:
+        channels = {id(message.channel) for message in messages}
+    except ChannelInvalidStateError:
+        channels = set()
+    if len(channels) == 1:
+        await messages[-1].ack(multiple=True)
+        return
+    for message in messages:
+        try:
+            await message.ack()
+        except ChannelInvalidStateError:
+            log.info("could not ack %s: its channel is gone; the broker redelivers it",
+                     message.message_id)

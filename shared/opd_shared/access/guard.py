@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fastapi import Depends, Request
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from opd_shared.access.roles import Permission, Role, may_book, permits
 from opd_shared.access.store import KeyStore
@@ -47,7 +47,9 @@ class Guard:
     def __init__(self, store: KeyStore, open_reads: bool = False) -> None:
         self.store = store
         self.open_reads = open_reads
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        # Two counters per key, not one entry per request as a moving window keeps: a
+        # busy key (a booking channel at 1,000/s) would otherwise cost memory and CPU.
+        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
 
     async def close(self) -> None:
         await self.store.close()

@@ -38,14 +38,15 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-async def _measure(system: System, key: str, args: argparse.Namespace) -> tuple[list, dict]:
+async def _measure(system: System, settings: ServiceSettings, key: str,
+                   args: argparse.Namespace) -> tuple[list, dict]:
     results = []
     for rate in (float(r) for r in args.rates.split(",")):
-        runs = [await run_once(system, key, Scenario(rate, args.duration, args.doctors))
-                for _ in range(args.runs)]
+        scenario = Scenario(rate, args.duration, args.doctors)
+        runs = [await run_once(system, settings, key, scenario) for _ in range(args.runs)]
         results.append(median_of(runs))
         print_table(results[-1:], f"{rate:.0f} bookings/s offered")
-    hot = None if args.no_hot else await run_once(system, key, Scenario(
+    hot = None if args.no_hot else await run_once(system, settings, key, Scenario(
         rate=2000, duration_s=2.5, doctors=1, slots_each=4, capacity=50))
     return results, hot
 
@@ -69,8 +70,9 @@ def main() -> int:
     system = System(namespace, settings.postgres_url, env, quiet=True)
     try:
         system.start()
-        load_key = asyncio.run(_load_key(settings.model_copy(update={"namespace": namespace})))
-        results, hot = asyncio.run(_measure(system, load_key, args))
+        mine = settings.model_copy(update={"namespace": namespace})
+        load_key = asyncio.run(_load_key(mine))
+        results, hot = asyncio.run(_measure(system, mine, load_key, args))
     finally:
         system.stop()
         asyncio.run(remove_namespaces(settings.amqp_url, settings.postgres_url, [namespace],

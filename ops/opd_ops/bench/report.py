@@ -22,6 +22,7 @@ COLUMNS = [("offered/s", "offered_rate", "{:.0f}"), ("achieved/s", "achieved_rat
            ("p99 ms", "p99_ms", "{:.1f}"), ("max ms", "max_ms", "{:.0f}"),
            ("queue-view lag p99 ms", "queue_view_lag_p99_ms", "{:.0f}"),
            ("analytics lag p99 ms", "analytics_lag_p99_ms", "{:.0f}"),
+           ("read models drained s", "drained_s", "{:.1f}"),
            ("load generator CPU %", "generator_cpu_percent", "{:.0f}")]
 
 
@@ -70,7 +71,9 @@ def markdown(results: list[dict], hot: dict | None, command: str) -> str:
             "a decision (201 or 409). A row whose answers include 202 (no decision in time) "
             "or 0 (no answer) is past the knee.", "", *lines, "",
             "Visibility lags are capped at 10 s: 10000 means a sampled token was not seen in "
-            "that read model within 10 s of its 201 (the read models fell behind).", "",
+            "that read model within 10 s of its 201 (the read models fell behind). Read "
+            "models drained: seconds after the load stopped until both read models' queues "
+            "were empty; the next run waits for that.", "",
             "![latency against offered rate](docs/images/bench-latency.png)"]
     if hot:
         text += ["", "One hot doctor (5,000 bookings racing for 200 places, one partition):",

@@ -7,16 +7,22 @@ import json
 import statistics
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
+import aio_pika
 import asyncpg
 
 from opd_ops.bench.resources import Sampler
 from opd_ops.bench.setup import doctors_with_slots
 from opd_ops.checks import over_capacity
 from opd_ops.processes import System
+from opd_shared.settings import ServiceSettings
 
 __all__ = ["Scenario", "run_once"]
+
+READ_MODELS = ("queue_view", "analytics")
+DRAIN_LIMIT_S = 300
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,27 @@ async def _checks(system: System, booked: list[dict]) -> dict[str, int]:
             "duplicate_numbers": numbers, "booked_not_found": len(booked) - len(found)}
 
 
-async def run_once(system: System, key: str, scenario: Scenario) -> dict:
+async def _drain(settings: ServiceSettings) -> float:
+    """Seconds until both read models' queues are empty after the load stopped: so that one
+    run's backlog is not the next run's load, and as a figure of its own."""
+    started = time.monotonic()
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        while time.monotonic() - started < DRAIN_LIMIT_S:
+            waiting = 0
+            for consumer in READ_MODELS:
+                queue = await channel.declare_queue(
+                    settings.topology.consumer_queue(consumer), passive=True)
+                waiting += queue.declaration_result.message_count or 0
+            if not waiting:
+                break
+            await asyncio.sleep(0.5)
+    return time.monotonic() - started
+
+
+async def run_once(system: System, settings: ServiceSettings, key: str,
+                   scenario: Scenario) -> dict:
     slots = await doctors_with_slots(system["gateway"].url, key, scenario.doctors,
                                      scenario.slots_each, scenario.capacity)
     plan = {"gateway": system["gateway"].url, "queue_view": system["queue_view"].url,
@@ -65,6 +91,7 @@ async def run_once(system: System, key: str, scenario: Scenario) -> dict:
         raise RuntimeError(f"the load generator failed (exit {generator.returncode}); "
                            "its traceback is printed above")
     result = json.loads(out)
+    drained_s = await _drain(settings)
     latencies, sent = result["latencies_ms"], len(result["latencies_ms"])
     return {
         "offered_rate": scenario.rate, "sent": sent,
@@ -74,6 +101,7 @@ async def run_once(system: System, key: str, scenario: Scenario) -> dict:
         "statuses": result["statuses"],
         "queue_view_lag_p99_ms": _percentile(result["queue_view_lag_ms"], 0.99),
         "analytics_lag_p99_ms": _percentile(result["analytics_lag_ms"], 0.99),
+        "drained_s": drained_s,
         "generator_cpu_percent": 100 * result["cpu_s"] / max(result["elapsed_s"], 1e-9),
         "services": sampler.summary(),
         "checks": await _checks(system, result["booked"]),

@@ -6,7 +6,9 @@ Each partition still has one writer: a round fences every partition in it (a loc
 row, and its epoch checked), and a partition another process owns now is answered Fenced
 without touching it. A command that fails (not a refusal: an error) is set aside with its
 error and the round decided again without it. When the commit itself fails, no command can
-be blamed: each is then decided in a transaction of its own. Database outages are waited out.
+be blamed: each is then decided in a transaction of its own. Database outages are waited out,
+and a round PostgreSQL aborted as a deadlock (two lanes moving patients into each other's
+partitions) is decided again as a whole.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from allocator.domain.fairness import FairnessPolicy
 from allocator.service_layer.batch import CommandFailed, Item, decide_batch
 from allocator.service_layer.unit_of_work import UnitOfWork
 from opd_shared.contracts import CommandEnvelope, Reply
-from opd_shared.database import is_unreachable
+from opd_shared.patience import is_transient
 
 if TYPE_CHECKING:
     from allocator.entrypoints.batches import BatchDecider
@@ -87,10 +89,10 @@ class GroupCommit:
             try:
                 return await self._settle(batches)
             except Exception as error:
-                if not is_unreachable(error):
+                if not is_transient(error):
                     raise
-                log.warning("database unavailable (%s); retrying in %.1fs",
-                            error.__class__.__name__, delay)
+                log.warning("database unavailable or deadlocked (%s); retrying the round in "
+                            "%.1fs", error.__class__.__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
@@ -106,7 +108,7 @@ class GroupCommit:
                 results[culprit] = _failed(items[culprit][1], failed.error)
                 continue
             except Exception as error:
-                if is_unreachable(error):
+                if is_transient(error):
                     raise
                 log.exception("a transaction of %d commands failed to commit; deciding each "
                               "alone", len(pending))
@@ -124,7 +126,7 @@ class GroupCommit:
             try:
                 [results[i]] = await self._transaction(batches, [items[i][1]])
             except Exception as error:
-                if is_unreachable(error):
+                if is_transient(error):
                     raise
                 cause = error.error if isinstance(error, CommandFailed) else error
                 results[i] = _failed(items[i][1], cause)

@@ -9,7 +9,7 @@ from allocator.adapters.ownership import Fenced
 from allocator.service_layer.decide import decide
 from allocator.service_layer.unit_of_work import UnitOfWork
 from opd_shared.contracts import CommandEnvelope, Reply
-from opd_shared.database import is_unreachable
+from opd_shared.patience import is_transient
 
 __all__ = ["CommandFailed", "Item", "decide_batch"]
 
@@ -40,8 +40,8 @@ async def decide_batch(uow: UnitOfWork, items: Sequence[Item],
         try:
             results.append(await decide(uow, envelope, now, partition))
         except Exception as error:
-            if is_unreachable(error):
-                raise  # the database's fault, not the command's
+            if is_transient(error):
+                raise  # the database's doing (away, or a deadlock), not the command's
             raise CommandFailed(position, error) from error
     await uow.commit()
     return results

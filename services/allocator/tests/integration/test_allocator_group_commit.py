@@ -1,11 +1,15 @@
 """The batches of several partitions share one transaction, and still answer one by one: a
-partition another process took over is refused alone, a failing command fails alone."""
+partition another process took over is refused alone, a failing command fails alone, and a
+round PostgreSQL aborts as a deadlock is decided again."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+
+from asyncpg.exceptions import DeadlockDetectedError
+from sqlalchemy.exc import DBAPIError
 
 from allocator.adapters.ownership import Fenced
 from allocator.entrypoints.batches import BatchDecider
@@ -90,3 +94,24 @@ async def test_a_round_over_several_partitions_answers_each_partition_on_its_own
     counts = [await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=s["id"])
               for s in slots[:3]]
     assert counts == [1, 1, 0]
+
+
+async def test_a_deadlock_decides_the_whole_round_again_and_blames_no_command(
+        desk, monkeypatch):
+    slot = await desk.slot(await desk.doctor(partition=0))
+    [decider] = await desk.sharing(0)
+    real, deadlocks = handlers.HANDLERS[BookToken], ["once"]
+
+    async def deadlocked_once(uow, cmd, now):
+        if deadlocks:  # what PostgreSQL raises in the lane it picks as the victim
+            deadlocks.pop()
+            raise DBAPIError("SELECT ... FOR UPDATE", {}, DeadlockDetectedError("deadlock"))
+        return await real(uow, cmd, now)
+
+    monkeypatch.setitem(handlers.HANDLERS, BookToken, deadlocked_once)
+    replies = await decider.decide([envelope(desk.booking(slot, "A")),
+                                    envelope(desk.booking(slot, "B"))])
+
+    assert [isinstance(r, Reply) and r.ok for r in replies] == [True, True]
+    assert deadlocks == []
+    assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 2

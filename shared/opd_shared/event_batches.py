@@ -143,9 +143,9 @@ class EventBatchConsumer:
             return EventEnvelope.model_validate_json(message.body)
         except ValidationError as error:
             first = error.errors(include_url=False, include_input=False)[0]
-            log.warning("%s: rejected message %s (routing key %r): not an event "
-                        "(%d errors; first at %s: %s)", self.consumer, message.message_id,
-                        message.routing_key, error.error_count(), first["loc"], first["msg"])
+            log.warning("rejected message %s (routing key %r, queue %s): not an event "
+                        "(%d errors; first at %s: %s)", message.message_id, message.routing_key,
+                        self.queue_name, error.error_count(), first["loc"], first["msg"])
             await message.reject(requeue=False)  # the queue dead-letters it
             return None
 

@@ -33,19 +33,25 @@ def rollup_records(changes: Delta) -> dict[str, list[dict[str, Any]]]:
     return records
 
 
+def _adding(table: Table) -> Any:
+    statement = insert(table)
+    counts = [c.name for c in table.columns if not c.primary_key]
+    return statement.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key.columns],
+        set_={c: table.c[c] + statement.excluded[c] for c in counts},
+    )
+
+
+# Built once: executed with a list of rows (asyncpg's executemany), one prepared statement.
+_ADD = {name: _adding(model.__table__) for name, model in ROLLUPS.items()}
+
+
 async def apply_delta(session: AsyncSession, changes: Delta) -> None:
-    """Add to the counts; tables and keys in one fixed order, so concurrent events never
-    take the same rows' locks in opposite orders."""
+    """Add to the counts; tables and keys in one fixed order, so concurrent transactions
+    never take the same rows' locks in opposite orders."""
     for name, records in rollup_records(changes).items():
-        if not records:
-            continue
-        table = ROLLUPS[name].__table__
-        statement = insert(table).values(records)
-        counts = [c.name for c in table.columns if not c.primary_key]
-        await session.execute(statement.on_conflict_do_update(
-            index_elements=[c.name for c in table.primary_key.columns],
-            set_={c: table.c[c] + statement.excluded[c] for c in counts},
-        ))
+        if records:
+            await session.execute(_ADD[name], records)
 
 
 async def load(session: AsyncSession, table: Table, ids: Iterable[int]) -> dict[int, Any]:

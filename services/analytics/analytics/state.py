@@ -95,6 +95,8 @@ class Rows:
 
 @dataclass
 class State:
+    """The rows a batch touches, and the roll-up deltas of their changes so far."""
+
     doctors: Rows
     slots: Rows
     tokens: Rows
@@ -118,6 +120,7 @@ class State:
         return dt.datetime.combine(row["date"], row["start_time"]) if row else None
 
     async def write(self, session: AsyncSession) -> None:
+        """The rows that changed, then the summed roll-up deltas."""
         for table, rows in ((DOCTORS, self.doctors), (SLOTS, self.slots), (TOKENS, self.tokens)):
             await _replace_rows(session, table, rows.changed())
         await apply_delta(session, self.changes)
@@ -153,7 +156,7 @@ class State:
             self._token(token_row(token, start.date() if start else None, version,
                                   doctor["specialization"] if doctor else None))
 
-    # Both scan the tokens in memory: a batch's own, and those `load_state` read for these.
+    # Both scan the tokens in memory: few, the batch's own and those `load_state` read for it.
     def _adopt_tokens(self, slot_id: int, day: dt.date) -> None:
         """Tokens that arrived before their slot get its day now, and start counting on it."""
         for row in [t for t in self.tokens.now.values()
@@ -226,6 +229,6 @@ _REPLACE = {table.name: _replacing(table) for table in (DOCTORS, SLOTS, TOKENS)}
 
 
 async def _replace_rows(session: AsyncSession, table: Table, rows: list[Row]) -> None:
-    """Insert or replace whole rows (`State` has checked that they are newer)."""
+    """Insert or replace whole rows, as `State` left them."""
     if rows:
         await session.execute(_REPLACE[table.name], rows)

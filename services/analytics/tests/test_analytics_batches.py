@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import random
 from collections import Counter
 from typing import Any
@@ -35,13 +36,18 @@ MOVES = [("doctor delayed 30 min", "delay"), ("patient asked for the afternoon",
          ("fairness: waited too long", None)]  # an event from before `move_kind`: by its reason
 
 
+_labels = itertools.count()
+
+
 @pytest.fixture
 async def new_database(infra):
     """`await new_database()`: sessions on a fresh, migrated analytics database."""
     engines = []
 
     async def make():  # type: ignore[no-untyped-def]
-        settings = infra.settings(AnalyticsSettings, infra.namespace("an"))
+        # A label of its own: namespaces differ by 4 random hex digits only, and a database
+        # handed out twice would hold another test's rows, which these tests compare whole.
+        settings = infra.settings(AnalyticsSettings, infra.namespace(f"ab{next(_labels)}"))
         await migrate(settings.database_url, MIGRATIONS_DIR)
         engines.append(create_engine(settings.database_url, pool_size=4))
         return create_session_factory(engines[-1])

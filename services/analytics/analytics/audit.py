@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import String, Text, select
@@ -62,10 +63,14 @@ def audit_rows(event: EventEnvelope) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-async def record_changes(session: AsyncSession, event: EventEnvelope) -> None:
-    rows = audit_rows(event)
+# Built once: executed with a list of rows (asyncpg's executemany), one prepared statement.
+_RECORD = insert(TokenChange.__table__).on_conflict_do_nothing()
+
+
+async def record_changes(session: AsyncSession, events: Iterable[EventEnvelope]) -> None:
+    rows = [row for event in events for row in audit_rows(event)]
     if rows:
-        await session.execute(insert(TokenChange).values(rows).on_conflict_do_nothing())
+        await session.execute(_RECORD, rows)
 
 
 async def token_history(session: AsyncSession, token_id: int) -> list[HistoryEntry]:

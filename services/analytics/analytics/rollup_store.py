@@ -1,19 +1,18 @@
-"""Writing roll-up deltas, and reading the current rows they are computed from."""
+"""Writing roll-up deltas."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.rollup_tables import ROLLUPS
 from analytics.rollups import Delta
 
-__all__ = ["apply_delta", "load", "rollup_records", "upsert_rows"]
+__all__ = ["apply_delta", "rollup_records"]
 
 
 def rollup_records(changes: Delta) -> dict[str, list[dict[str, Any]]]:
@@ -33,35 +32,22 @@ def rollup_records(changes: Delta) -> dict[str, list[dict[str, Any]]]:
     return records
 
 
+def _adding(table: Table) -> Any:
+    statement = insert(table)
+    counts = [c.name for c in table.columns if not c.primary_key]
+    return statement.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key.columns],
+        set_={c: table.c[c] + statement.excluded[c] for c in counts},
+    )
+
+
+# Built once: executed with a list of rows (asyncpg's executemany), one prepared statement.
+_ADD = {name: _adding(model.__table__) for name, model in ROLLUPS.items()}
+
+
 async def apply_delta(session: AsyncSession, changes: Delta) -> None:
-    """Add to the counts; tables and keys in one fixed order, so concurrent events never
-    take the same rows' locks in opposite orders."""
+    """Add to the counts; tables and keys in one fixed order, so concurrent transactions
+    never take the same rows' locks in opposite orders."""
     for name, records in rollup_records(changes).items():
-        if not records:
-            continue
-        table = ROLLUPS[name].__table__
-        statement = insert(table).values(records)
-        counts = [c.name for c in table.columns if not c.primary_key]
-        await session.execute(statement.on_conflict_do_update(
-            index_elements=[c.name for c in table.primary_key.columns],
-            set_={c: table.c[c] + statement.excluded[c] for c in counts},
-        ))
-
-
-async def load(session: AsyncSession, table: Table, ids: Iterable[int]) -> dict[int, Any]:
-    wanted = list(ids)
-    if not wanted:
-        return {}
-    rows = await session.execute(select(table).where(table.c.id.in_(wanted)))
-    return {row["id"]: row for row in rows.mappings()}
-
-
-async def upsert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert or replace whole rows (the caller has checked that they are newer)."""
-    if not rows:
-        return
-    statement = insert(table).values(rows)
-    await session.execute(statement.on_conflict_do_update(
-        index_elements=[table.c.id],
-        set_={name: statement.excluded[name] for name in rows[0] if name != "id"},
-    ))
+        if records:
+            await session.execute(_ADD[name], records)

@@ -1,19 +1,35 @@
-"""Slots and tokens of one event: newer snapshots replace older ones, and each replacement
-yields the roll-up delta (new row's contributions minus the old row's)."""
+"""The doctors, slots and tokens a batch of events touches: read once, changed in memory by
+each event in turn, written back once.
+
+Each event changes them as it would alone:
+- a snapshot replaces a row only if an older `seq` of the doctor wrote it (`version`), so
+  events may arrive in any order;
+- a token row takes its slot's date (`day`) and its doctor's specialization as they are when
+  its snapshot is written; a slot seen for the first time gives its date to the tokens that
+  arrived before it, and a doctor seen for the first time, or whose specialization changed,
+  gives it to all their tokens (waits per specialization have a roll-up of their own);
+- every change of a row adds its roll-up delta (the new row's contributions minus the old
+  row's) to `changes`.
+
+The deltas are summed step by step rather than taken between the first and the last row:
+the totals are the same, but a roll-up row that only an intermediate row touched exists
+(with zero counts) after events applied one by one, and so must exist after a batch.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, Table, and_, any_, bindparam, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from analytics.doctor_state import specializations
-from analytics.rollup_store import load, upsert_rows
+from analytics.rollup_store import apply_delta
 from analytics.rollups import (
     WAIT_METRICS,
     Delta,
@@ -22,20 +38,23 @@ from analytics.rollups import (
     token_contributions,
     wait_minutes,
 )
-from analytics.tables import Slot, Token
-from opd_shared.contracts import SlotRecord, TokenRecord
+from analytics.tables import Doctor, Slot, Token
+from opd_shared.contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
 
-__all__ = ["project_slots", "project_tokens", "slot_starts", "token_row"]
+__all__ = ["State", "load_state", "token_row"]
 
-SLOTS, TOKENS = Slot.__table__, Token.__table__
+DOCTORS, SLOTS, TOKENS = Doctor.__table__, Slot.__table__, Token.__table__
 _SNAPSHOT = [c.name for c in TOKENS.columns
              if c.name not in {"version", "day", "specialization", *WAIT_METRICS}]
 _SLOT = [c.name for c in SLOTS.columns if c.name != "version"]
+_DOCTOR = [c.name for c in DOCTORS.columns if c.name != "version"]
+
+Row = dict[str, Any]
 
 
 def token_row(
     token: TokenRecord, day: dt.date | None, version: int, specialization: str | None
-) -> dict[str, Any]:
+) -> Row:
     """The `tokens` row of a snapshot: its fields (never the patient), day, its doctor's
     specialization and its waits."""
     # Attributes, not model_dump(): enums and times go to SQL as they are.
@@ -51,71 +70,165 @@ def _newest(records: Iterable[Any]) -> dict[int, Any]:
     return {record.id: record for record in records}  # the same id twice: keep the last
 
 
-async def slot_starts(
-    session: AsyncSession, ids: Iterable[int], carried: Iterable[SlotRecord]
-) -> dict[int, dt.datetime]:
-    """Where each slot starts (local wall clock), from the event or else the database."""
-    known = {s.id: dt.datetime.combine(s.date, s.start_time) for s in carried}
-    missing = set(ids) - set(known)
-    if missing:
-        rows = await session.execute(
-            select(SLOTS.c.id, SLOTS.c.date, SLOTS.c.start_time).where(SLOTS.c.id.in_(missing)))
-        known.update({i: dt.datetime.combine(d, t) for i, d, t in rows})
-    return known
+@dataclass
+class Rows:
+    """One table's rows by id: as the database held them, and as the events so far left them.
+    Rows are replaced, never changed in place, so `before` stays what was read."""
+
+    before: dict[int, Row]
+    now: dict[int, Row]
+
+    @classmethod
+    def read(cls, found: Iterable[Mapping[str, Any]]) -> Rows:
+        before = {row["id"]: dict(row) for row in found}
+        return cls(before, dict(before))
+
+    def replaced_by(self, record_id: int, version: int) -> bool:
+        """Whether a snapshot written at `version` replaces the row (or is the first)."""
+        row = self.now.get(record_id)
+        return row is None or row["version"] < version
+
+    def changed(self) -> list[Row]:
+        """The rows to write back, by id: every transaction locks rows in that one order."""
+        return [row for key, row in sorted(self.now.items()) if row != self.before.get(key)]
 
 
-async def project_slots(
-    session: AsyncSession, slots: Iterable[SlotRecord], version: int, zone: ZoneInfo
-) -> Delta:
-    records = _newest(slots)
-    old = await load(session, SLOTS, records)
-    rows = [{**{n: getattr(s, n) for n in _SLOT}, "version": version}
-            for s in records.values() if s.id not in old or old[s.id]["version"] < version]
-    await upsert_rows(session, SLOTS, rows)
-    changes: Delta = Counter()
-    for row in rows:
-        before = old.get(row["id"])
-        changes.update(delta(slot_contributions(row),
-                             slot_contributions(before) if before else Counter()))
-        if before is None:
-            changes.update(await _adopt_tokens(session, row["id"], row["date"], zone))
-    return changes
+@dataclass
+class State:
+    """The rows a batch touches, and the roll-up deltas of their changes so far."""
+
+    doctors: Rows
+    slots: Rows
+    tokens: Rows
+    zone: ZoneInfo  # arrivals count in the hospital's hours
+    changes: Delta = field(default_factory=Counter)
+
+    def apply(self, event: EventEnvelope) -> None:
+        """One event's snapshots: its doctor, then its slots, then its tokens (which read the
+        slots' dates and the doctor's specialization)."""
+        if event.doctor is not None:
+            self._doctor(event.doctor, event.seq)
+        self._slots(event.slots, event.seq)
+        self._tokens(event.tokens, event.slots, event.seq)
+
+    def slot_start(self, slot_id: int, carried: Sequence[SlotRecord]) -> dt.datetime | None:
+        """Where a slot starts (local wall clock): as the event carries it, else as known."""
+        for slot in reversed(carried):  # the same slot twice: the last
+            if slot.id == slot_id:
+                return dt.datetime.combine(slot.date, slot.start_time)
+        row = self.slots.now.get(slot_id)
+        return dt.datetime.combine(row["date"], row["start_time"]) if row else None
+
+    async def write(self, session: AsyncSession) -> None:
+        """The rows that changed, then the summed roll-up deltas."""
+        for table, rows in ((DOCTORS, self.doctors), (SLOTS, self.slots), (TOKENS, self.tokens)):
+            await _replace_rows(session, table, rows.changed())
+        await apply_delta(session, self.changes)
+
+    def _doctor(self, doctor: DoctorRecord, version: int) -> None:
+        if not self.doctors.replaced_by(doctor.id, version):
+            return
+        old = self.doctors.now.get(doctor.id)
+        self.doctors.now[doctor.id] = {**{n: getattr(doctor, n) for n in _DOCTOR},
+                                       "version": version}
+        if old is None or old["specialization"] != doctor.specialization:
+            self._specialize_tokens(doctor.id, doctor.specialization)
+
+    def _slots(self, slots: Iterable[SlotRecord], version: int) -> None:
+        for slot in _newest(slots).values():
+            if not self.slots.replaced_by(slot.id, version):
+                continue
+            old = self.slots.now.get(slot.id)
+            row = {**{n: getattr(slot, n) for n in _SLOT}, "version": version}
+            self.slots.now[slot.id] = row
+            self._count(slot_contributions(row), slot_contributions(old) if old else Counter())
+            if old is None:
+                self._adopt_tokens(slot.id, slot.date)
+
+    def _tokens(
+        self, tokens: Iterable[TokenRecord], carried: Sequence[SlotRecord], version: int
+    ) -> None:
+        for token in _newest(tokens).values():
+            if not self.tokens.replaced_by(token.id, version):
+                continue
+            start = self.slot_start(token.slot_id, carried)
+            doctor = self.doctors.now.get(token.doctor_id)
+            self._token(token_row(token, start.date() if start else None, version,
+                                  doctor["specialization"] if doctor else None))
+
+    # Both scan the tokens in memory: few, the batch's own and those `load_state` read for it.
+    def _adopt_tokens(self, slot_id: int, day: dt.date) -> None:
+        """Tokens that arrived before their slot get its day now, and start counting on it."""
+        for row in [t for t in self.tokens.now.values()
+                    if t["slot_id"] == slot_id and t["day"] is None]:
+            self._token({**row, "day": day})
+
+    def _specialize_tokens(self, doctor_id: int, specialization: str) -> None:
+        """A doctor's tokens take the doctor's specialization (new, or changed) along."""
+        for row in [t for t in self.tokens.now.values()
+                    if t["doctor_id"] == doctor_id and t["specialization"] != specialization]:
+            self._token({**row, "specialization": specialization})
+
+    def _token(self, row: Row) -> None:
+        old = self.tokens.now.get(row["id"])
+        self.tokens.now[row["id"]] = row
+        self._count(token_contributions(row, self.zone),
+                    token_contributions(old, self.zone) if old else Counter())
+
+    def _count(self, new: Delta, old: Delta) -> None:
+        # update(), not +: a key whose steps cancel out still writes its (zero) row
+        self.changes.update(delta(new, old))
 
 
-async def _adopt_tokens(
-    session: AsyncSession, slot_id: int, day: dt.date, zone: ZoneInfo
-) -> Delta:
-    """Tokens that arrived before their slot get its day now, and start counting on it."""
-    waiting = TOKENS.c.slot_id == slot_id, TOKENS.c.day.is_(None)
-    orphans = (await session.execute(select(TOKENS).where(*waiting))).mappings().all()
-    changes: Delta = Counter()
-    if orphans:
-        await session.execute(update(TOKENS).where(*waiting).values(day=day))
-    for old in orphans:
-        changes.update(delta(token_contributions({**old, "day": day}, zone),
-                             token_contributions(old, zone)))
-    return changes
+async def load_state(
+    session: AsyncSession, events: Sequence[EventEnvelope], zone: ZoneInfo
+) -> State:
+    """Every row the events may read or change, as committed (the caller holds the locks of
+    the events' doctors): their doctors, slots and tokens, the tokens waiting for a slot
+    they bring for the first time, and all tokens of a doctor whose specialization they may
+    change."""
+    slots = [s for e in events for s in e.slots]
+    tokens = [t for e in events for t in e.tokens]
+    doctors = [e.doctor for e in events if e.doctor is not None]
+    doctor_rows = Rows.read(await _select(session, DOCTORS, DOCTORS.c.id == _any_of(
+        "ids", {d.id for d in doctors} | {t.doctor_id for t in tokens})))
+    slot_rows = Rows.read(await _select(session, SLOTS, SLOTS.c.id == _any_of(
+        "ids", {s.id for s in slots} | {t.slot_id for t in tokens}
+        | {t.moved_from_slot_id for t in tokens if t.moved_from_slot_id is not None})))
+    unknown_slots = {s.id for s in slots} - slot_rows.before.keys()
+    respecialized = {d.id for d in doctors if d.id not in doctor_rows.before
+                     or doctor_rows.before[d.id]["specialization"] != d.specialization}
+    token_rows = Rows.read(await _select(session, TOKENS, or_(
+        TOKENS.c.id == _any_of("ids", {t.id for t in tokens}),
+        and_(TOKENS.c.day.is_(None), TOKENS.c.slot_id == _any_of("slots", unknown_slots)),
+        TOKENS.c.doctor_id == _any_of("doctors", respecialized),
+    )))
+    return State(doctor_rows, slot_rows, token_rows, zone)
 
 
-async def project_tokens(
-    session: AsyncSession, tokens: Iterable[TokenRecord], carried: list[SlotRecord],
-    version: int, zone: ZoneInfo,
-) -> Delta:
-    records = _newest(tokens)
-    old = await load(session, TOKENS, records)
-    fresh = [t for t in records.values() if t.id not in old or old[t.id]["version"] < version]
-    starts = await slot_starts(session, {t.slot_id for t in fresh}, carried)
-    fields = await specializations(session, {t.doctor_id for t in fresh})
-    rows = [token_row(t, _day(starts.get(t.slot_id)), version, fields.get(t.doctor_id))
-            for t in fresh]
-    await upsert_rows(session, TOKENS, rows)
-    changes: Delta = Counter()
-    for row in rows:
-        before = old.get(row["id"])
-        changes.update(delta(token_contributions(row, zone),
-                             token_contributions(before, zone) if before else Counter()))
-    return changes
+def _any_of(name: str, ids: Iterable[int]) -> Any:
+    """`= _any_of(...)`: one array parameter, so the statement is prepared once whatever the
+    number of ids (an IN list would be a new statement for every length)."""
+    return any_(bindparam(name, sorted(ids), type_=ARRAY(BigInteger)))
 
 
-def _day(start: dt.datetime | None) -> dt.date | None:
-    return start.date() if start else None
+async def _select(session: AsyncSession, table: Table, where: Any) -> list[Mapping[str, Any]]:
+    return list((await session.execute(select(table).where(where))).mappings())
+
+
+def _replacing(table: Table) -> Any:
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={c.name: statement.excluded[c.name] for c in table.columns if c.name != "id"},
+    )
+
+
+# Built once: executed with a list of rows (asyncpg's executemany), one prepared statement.
+_REPLACE = {table.name: _replacing(table) for table in (DOCTORS, SLOTS, TOKENS)}
+
+
+async def _replace_rows(session: AsyncSession, table: Table, rows: list[Row]) -> None:
+    """Insert or replace whole rows, as `State` left them."""
+    if rows:
+        await session.execute(_REPLACE[table.name], rows)

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
-from analytics.consumer import CONSUMER, create_broker, start_consuming
+from analytics.consumer import build_consumer
 from analytics.database import MIGRATIONS_DIR, create_engine, create_session_factory
 from analytics.routes import dashboard, figures, health, history, reports
 from analytics.routes.dashboard import STATIC_DIR
@@ -31,7 +31,7 @@ from opd_shared.metrics import instrument
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
-HTTP_CONNECTIONS = 4  # beyond one per event in flight, for the figures' queries
+HTTP_CONNECTIONS = 4  # beside the consumer's one, for the figures' queries
 
 
 def _lifespan(
@@ -40,23 +40,22 @@ def _lifespan(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrate(settings.database_url, MIGRATIONS_DIR)
-        engine = create_engine(settings.database_url, settings.prefetch_count + HTTP_CONNECTIONS)
+        engine = create_engine(settings.database_url, 1 + HTTP_CONNECTIONS)
         sessions = create_session_factory(engine)
-        broker = create_broker(settings, sessions)
+        consumer = build_consumer(settings, sessions)
         keys = KeyStore(settings.access_database_url, _secret(settings.admin_key))
         try:
             await keys.prepare()
             app.state.guard = Guard(keys, settings.open_reads)
-            await start_consuming(broker, settings.topology)
-            app.state.runtime = Runtime(settings, engine, sessions, broker, clock)
+            await consumer.start()
+            app.state.runtime = Runtime(settings, engine, sessions, consumer, clock)
             log.info(
-                "analytics started: consuming %s (prefetch %d) into database %s",
-                settings.topology.consumer_queue(CONSUMER), settings.prefetch_count,
-                make_url(settings.database_url).database,
+                "analytics started: consuming %s (batches of up to %d) into database %s",
+                consumer.queue_name, settings.batch_max, make_url(settings.database_url).database,
             )
             yield
         finally:
-            await broker.stop()
+            await consumer.stop()
             await engine.dispose()
             await keys.close()
             log.info("analytics stopped")

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from faststream.rabbit import RabbitBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from analytics.settings import AnalyticsSettings
+from opd_shared.event_batches import EventBatchConsumer
 
 __all__ = ["Clock", "Runtime", "utc_now"]
 
@@ -26,7 +26,7 @@ class Runtime:
     settings: AnalyticsSettings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    broker: RabbitBroker
+    consumer: EventBatchConsumer
     clock: Clock = utc_now
 
     def today(self) -> dt.date:

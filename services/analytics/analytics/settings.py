@@ -15,8 +15,9 @@ class AnalyticsSettings(ServiceSettings):
     service: ClassVar[str] = "analytics"
 
     http_port: int = 8002
-    prefetch_count: int = Field(
-        16, ge=1, le=1000, description="Events handled at once; each holds one DB connection"
+    batch_max: int = Field(
+        200, ge=1, le=1000, description="Most events applied in one transaction (a batch "
+                                        "is what waits, up to this; twice as many unacked)"
     )
     db_retry_max_seconds: float = Field(
         10.0, gt=0, description="Longest pause between tries while the database is unreachable"

@@ -144,7 +144,7 @@ async def running(
 
 @pytest.fixture
 def start_analytics(infra: Any) -> Callable[..., Any]:
-    """`async with start_analytics(prefetch_count=1) as service:` on a fresh namespace.
+    """`async with start_analytics(batch_max=1) as service:` on a fresh namespace.
 
     Its client sends the admin key, unless the test passes other `headers`.
     """

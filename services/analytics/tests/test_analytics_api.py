@@ -61,7 +61,7 @@ async def test_a_day_of_events_adds_up_to_the_figures_counted_by_hand(start_anal
     s4, c_events = doctor_c(history)
 
     # One event at a time, so that once the last one shows, everything before it has been applied.
-    async with start_analytics(clock=lambda: CLOCK, prefetch_count=1) as service:
+    async with start_analytics(clock=lambda: CLOCK, batch_max=1) as service:
         await service.publish(*a_events, *b_events, *c_events)
         await service.eventually(lambda: service.get(f"/slots/{s4.id}"),
                                  lambda r: r.status_code == 200 and r.json()["current_count"] == 1)

@@ -37,7 +37,7 @@ async def test_events_applied_concurrently_and_newest_first_settle_on_the_right_
 ):
     slot, events = thirty_tokens(history)
 
-    async with start_analytics(prefetch_count=32) as service:
+    async with start_analytics(batch_max=32) as service:
         await service.publish(*reversed(events))
         facts = await service.eventually(service.facts, lambda n: n >= len(events))
         figures = (await service.get(f"/slots/{slot.id}")).json()

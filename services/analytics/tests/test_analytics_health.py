@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from faststream.rabbit import RabbitBroker
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from analytics.consumer import build_consumer
 
 NOWHERE = "127.0.0.1:9"  # the discard port: nothing listens there
 
@@ -36,8 +37,8 @@ async def test_without_its_database_the_service_is_not_ready_and_says_when_to_re
 
 async def test_without_its_broker_the_service_is_not_ready(start_analytics):
     async with start_analytics(readiness_timeout_seconds=1) as service:
-        never_connected = RabbitBroker(f"amqp://guest:guest@{NOWHERE}/")
-        service.app.state.runtime = dataclasses.replace(service.runtime, broker=never_connected)
+        never_started = build_consumer(service.runtime.settings, service.runtime.sessions)
+        service.app.state.runtime = dataclasses.replace(service.runtime, consumer=never_started)
         answer = await service.client.get("/readyz")
 
     assert (answer.status_code, answer.json()["broker"], answer.json()["database"]) == (

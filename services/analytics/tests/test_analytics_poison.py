@@ -36,7 +36,7 @@ async def test_poison_is_dead_lettered_and_later_events_still_apply(
     slot = d.slot(DAY, capacity=2)
     token = d.token(slot, Source.ONLINE).model_copy(update={"priority_score": 2**63})
     refused = d.allocated(token, d.held(slot, 1))  # a bigint overflows: PostgreSQL refuses it
-    caplog.set_level(logging.WARNING, logger="analytics")
+    caplog.set_level(logging.WARNING, logger="opd_shared.event_batches")
 
     async with start_analytics() as service:
         await service.publish_raw(b"not json", "token.allocated", "m-not-json")

@@ -37,7 +37,7 @@ async def _database_answers(runtime: Runtime) -> bool:
     200: {"description": "Broker and database answer"},
     503: {"model": ErrorOut, "description": "Broker or database unreachable"}})
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
-    broker = await runtime.broker.ping(timeout=runtime.settings.readiness_timeout_seconds)
+    broker = runtime.consumer.connected()
     database = await _database_answers(runtime)
     checks = {"broker": broker, "database": database}
     if broker and database:

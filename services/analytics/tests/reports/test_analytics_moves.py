@@ -56,7 +56,7 @@ def kind(name, moves, minutes):
 async def test_moves_count_by_the_allocators_kind_and_transfers_once(start_analytics, history):
     y, events = two_colleagues(history)
 
-    async with start_analytics(prefetch_count=1) as service:
+    async with start_analytics(batch_max=1) as service:
         await service.publish(*events)
         await service.eventually(service.facts, lambda n: n >= len(events))
         moves = (await service.get(f"/moves?from={DAY}")).json()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import socket
 import uuid
@@ -34,6 +35,7 @@ class Infra:
     root: str
     namespaces: list[str] = field(default_factory=list)
     admin_key: str = field(default_factory=lambda: f"test-admin-{uuid.uuid4().hex}")
+    _numbers: Iterator[int] = field(default_factory=itertools.count)
 
     @property
     def admin_headers(self) -> dict[str, str]:
@@ -41,7 +43,9 @@ class Infra:
 
     def namespace(self, label: str) -> str:
         """A fresh namespace (queues, exchanges, databases) for one test or module."""
-        name = f"{self.root}_{label}_{uuid.uuid4().hex[:4]}"
+        # Numbered, not random: hundreds of namespaces per session, and two with one name
+        # would share databases (four random hex digits met about once in 70 runs).
+        name = f"{self.root}_{label}_{next(self._numbers)}"
         self.namespaces.append(name)
         return name
 

@@ -1,9 +1,10 @@
 """A read model's event consumer: many events per transaction, acked only after it commits.
 
-Whatever deliveries are waiting when the previous batch is done (up to `batch_max`) make
-the next batch, so a quiet queue is served one event at a time, at once, and a busy one
-in large batches that share one transaction. FastStream's Rabbit subscriber hands over
-one message at a time, so this uses aio-pika directly, as the allocator does.
+A batch is what arrives within `window_s` of its first event, up to `batch_max`: a few
+milliseconds more before an event shows is nothing to a waiting hall, and a transaction
+costs about the same for one event as for fifty, so busy queues take far less CPU.
+FastStream's Rabbit subscriber hands over one message at a time, so this uses aio-pika
+directly, as the allocator does.
 
 - A body that is not an event is dead-lettered at once: retrying cannot fix it.
 - While the database is unavailable the batch waits, unacknowledged, and is tried again
@@ -42,12 +43,13 @@ STOP_GRACE_SECONDS = 10  # then the batch in hand is dropped unacked: the broker
 
 class EventBatchConsumer:
     def __init__(self, *, consumer: str, amqp_url: str, topology: Topology,
-                 apply: ApplyBatch, batch_max: int, max_pause: float) -> None:
+                 apply: ApplyBatch, batch_max: int, window_s: float, max_pause: float) -> None:
         self.consumer = consumer
         self.amqp_url = amqp_url
         self.topology = topology
         self.apply = apply
         self.batch_max = batch_max
+        self.window_s = window_s
         self.max_pause = max_pause
         self.deliveries: asyncio.Queue[AbstractIncomingMessage | None] = asyncio.Queue()
         self.connection: AbstractRobustConnection | None = None
@@ -87,9 +89,7 @@ class EventBatchConsumer:
 
     async def _run(self) -> None:
         while True:
-            batch = [await self.deliveries.get()]
-            while len(batch) < self.batch_max and not self.deliveries.empty():
-                batch.append(self.deliveries.get_nowait())
+            batch = await self._next_batch()
             messages = [message for message in batch if message is not None]
             try:
                 await self._handle(messages)
@@ -98,6 +98,23 @@ class EventBatchConsumer:
                 log.exception("%s: batch of %d failed", self.consumer, len(messages))
             if None in batch:
                 return
+
+    async def _next_batch(self) -> list[AbstractIncomingMessage | None]:
+        """The first delivery, and what follows within the window (None: stop now)."""
+        batch = [await self.deliveries.get()]
+        deadline = asyncio.get_running_loop().time() + self.window_s
+        while len(batch) < self.batch_max and batch[-1] is not None:
+            if not self.deliveries.empty():
+                batch.append(self.deliveries.get_nowait())
+                continue
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self.deliveries.get(), remaining))
+            except TimeoutError:
+                break
+        return batch
 
     async def _handle(self, messages: list[AbstractIncomingMessage]) -> None:
         parsed = [(message, event) for message in messages

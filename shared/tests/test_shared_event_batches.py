@@ -86,10 +86,11 @@ async def broker(infra):
         yield settings, publish, left
 
 
-def _consumer(settings: ServiceSettings, recorder: Recorder, batch_max: int) -> EventBatchConsumer:
+def _consumer(settings: ServiceSettings, recorder: Recorder, batch_max: int,
+              window_s: float = 0.02) -> EventBatchConsumer:
     return EventBatchConsumer(consumer=CONSUMER, amqp_url=settings.amqp_url,
                               topology=settings.topology, apply=recorder,
-                              batch_max=batch_max, max_pause=0.01)
+                              batch_max=batch_max, window_s=window_s, max_pause=0.01)
 
 
 async def _send(publish, events: list[EventEnvelope]) -> None:
@@ -112,6 +113,21 @@ async def test_waiting_events_are_applied_in_batches_in_queue_order_and_all_acke
     assert max(len(batch) for batch in recorder.batches) > 1
     assert max(len(batch) for batch in recorder.batches) <= 20
     assert await left() == (0, [])  # every one acked: none back in the queue on close
+
+
+async def test_events_arriving_one_by_one_within_the_window_share_a_batch(broker):
+    settings, publish, left = broker
+    recorder = Recorder()
+    consumer = _consumer(settings, recorder, batch_max=50, window_s=1.0)
+    await consumer.start()
+    events = [_event(seq) for seq in range(1, 11)]
+
+    await _send(publish, events)  # a few milliseconds apart, into a running consumer
+    await recorder.reached(len(events))
+    await consumer.stop()
+
+    assert recorder.batches == [[event.event_id for event in events]]
+    assert await left() == (0, [])
 
 
 async def test_a_body_that_is_not_an_event_is_dead_lettered_and_the_rest_applied(broker):

@@ -19,6 +19,10 @@ class AnalyticsSettings(ServiceSettings):
         200, ge=1, le=1000, description="Most events applied in one transaction (a batch "
                                         "is what waits, up to this; twice as many unacked)"
     )
+    batch_window_ms: float = Field(
+        20.0, ge=0, le=1000, description="How long a batch waits for more events after its "
+                                         "first: a little later on screen, far less CPU"
+    )
     db_retry_max_seconds: float = Field(
         10.0, gt=0, description="Longest pause between tries while the database is unreachable"
     )

@@ -29,5 +29,6 @@ def make_applier(sessions: async_sessionmaker[AsyncSession]) -> ApplyBatch:
 def build_consumer(settings: QueueViewSettings, apply: ApplyBatch) -> EventBatchConsumer:
     return EventBatchConsumer(
         consumer=CONSUMER, amqp_url=settings.amqp_url, topology=settings.topology,
-        apply=apply, batch_max=settings.batch_max, max_pause=settings.db_retry_max_seconds,
+        apply=apply, batch_max=settings.batch_max,
+        window_s=settings.batch_window_ms / 1000, max_pause=settings.db_retry_max_seconds,
     )

@@ -124,6 +124,10 @@ class System:
         return extra
 
     @property
+    def server_dsn(self) -> str:
+        """The PostgreSQL server, as asyncpg takes it (no database)."""
+        return self.postgres_url.replace("postgresql+asyncpg://", "postgresql://").rstrip("/")
+
+    @property
     def allocator_dsn(self) -> str:
-        server = self.postgres_url.replace("postgresql+asyncpg://", "postgresql://")
-        return f"{server}/{self.namespace}_allocator"
+        return f"{self.server_dsn}/{self.namespace}_allocator"

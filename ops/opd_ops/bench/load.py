@@ -2,7 +2,9 @@
 
 Open loop means each request leaves at its scheduled time whatever happened to earlier
 ones, and its latency counts from that time, so a slow system cannot hide its queueing
-(no coordinated omission). aiohttp on uvloop keeps the generator's own CPU small.
+(no coordinated omission). aiohttp on uvloop keeps the generator's own CPU small. It
+never polls the read models: when each booking showed there is read from their databases
+afterwards (`opd_ops.bench.visibility`), so measuring adds no load to what is measured.
 Reads a JSON plan on stdin, writes a JSON result on stdout.
 """
 
@@ -18,44 +20,19 @@ from dataclasses import asdict, dataclass, field
 import aiohttp
 import uvloop
 
-# Bookings watched until they show in the read models, per second of load: enough for a
-# p99 over a run, and a probe load that stays the same at any rate instead of growing
-# with it onto the read models being timed.
-SAMPLES_PER_SECOND = 4
-
 
 @dataclass
 class Result:
     latencies_ms: list[float] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
-    queue_view_lag_ms: list[float] = field(default_factory=list)
-    analytics_lag_ms: list[float] = field(default_factory=list)
-    booked: list[dict] = field(default_factory=list)  # token id, number and slot of each 201
+    booked: list[dict] = field(default_factory=list)  # token id, number, slot, time of each 201
     refused_keys: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
     cpu_s: float = 0.0
 
 
-async def _visible(session: aiohttp.ClientSession, url: str, since: float, into: list[float],
-                   deadline_s: float = 10.0) -> None:
-    # Polls back off from 10 ms to 100 ms: a probe must not load the read model it is
-    # timing, most of all when that one is already behind.
-    pause = 0.01
-    while time.monotonic() - since < deadline_s:
-        try:
-            async with session.get(url) as answer:
-                if answer.status == 200 and (await answer.read()) not in (b"[]", b""):
-                    into.append((time.monotonic() - since) * 1000)
-                    return
-        except (aiohttp.ClientError, TimeoutError):
-            pass  # a read model too busy to answer is not visible yet
-        await asyncio.sleep(pause)
-        pause = min(pause * 1.5, 0.1)
-    into.append(deadline_s * 1000)  # never seen in time: counted as the deadline
-
-
 async def _book(session: aiohttp.ClientSession, plan: dict, n: int, due: float,
-                result: Result, watchers: list[asyncio.Task], sample_every: int) -> None:
+                result: Result) -> None:
     slot = plan["slots"][n % len(plan["slots"])]
     key = uuid.uuid4().hex
     body = {"patient_name": f"bench {n}", "doctor_id": slot["doctor_id"], "slot_id": slot["id"],
@@ -72,25 +49,18 @@ async def _book(session: aiohttp.ClientSession, plan: dict, n: int, due: float,
     result.statuses[str(status)] = result.statuses.get(str(status), 0) + 1
     if status == 201:
         result.booked.append({"id": payload["id"], "number": payload["token_number"],
-                              "slot_id": payload["slot_id"], "key": key})
-        if n % sample_every == 0:
-            watchers.append(asyncio.create_task(_visible(
-                session, f"{plan['queue_view']}/api/v1/tokens/{payload['id']}", done,
-                result.queue_view_lag_ms)))
-            watchers.append(asyncio.create_task(_visible(
-                session, f"{plan['analytics']}/api/v1/analytics/tokens/{payload['id']}/history",
-                done, result.analytics_lag_ms)))
+                              "slot_id": payload["slot_id"], "key": key,
+                              "at": time.time()})  # wall clock: the databases' clock too
     elif status == 409:
         result.refused_keys.append(key)
 
 
 async def run(plan: dict) -> Result:
-    result, tasks, watchers = Result(), [], []
+    result, tasks = Result(), []
     total = int(plan["rate"] * plan["duration_s"])
     headers = {"Authorization": f"Bearer {plan['key']}"}
     connector = aiohttp.TCPConnector(limit=plan.get("connections", 256))
     timeout = aiohttp.ClientTimeout(total=30)
-    sample_every = max(1, round(plan["rate"] / SAMPLES_PER_SECOND))
     cpu_start, start = time.process_time(), time.monotonic()
     async with aiohttp.ClientSession(connector=connector, headers=headers,
                                      timeout=timeout) as session:
@@ -98,11 +68,9 @@ async def run(plan: dict) -> Result:
             due = start + n / plan["rate"]
             if (wait := due - time.monotonic()) > 0.002:
                 await asyncio.sleep(wait)
-            tasks.append(asyncio.create_task(
-                _book(session, plan, n, due, result, watchers, sample_every)))
+            tasks.append(asyncio.create_task(_book(session, plan, n, due, result)))
         await asyncio.gather(*tasks)
         result.elapsed_s = time.monotonic() - start
-        await asyncio.gather(*watchers)
     result.cpu_s = time.process_time() - cpu_start
     return result
 

@@ -15,6 +15,7 @@ import asyncpg
 
 from opd_ops.bench.resources import Sampler
 from opd_ops.bench.setup import doctors_with_slots
+from opd_ops.bench.visibility import lags_ms
 from opd_ops.checks import over_capacity
 from opd_ops.processes import System
 from opd_shared.settings import ServiceSettings
@@ -92,6 +93,8 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
                            "its traceback is printed above")
     result = json.loads(out)
     drained_s = await _drain(settings)
+    lags = await lags_ms(system.server_dsn, system.namespace, result["booked"])
+    seen = {model: [lag for lag in found if lag is not None] for model, found in lags.items()}
     latencies, sent = result["latencies_ms"], len(result["latencies_ms"])
     return {
         "offered_rate": scenario.rate, "sent": sent,
@@ -99,11 +102,15 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
         "p50_ms": statistics.median(latencies), "p90_ms": _percentile(latencies, 0.90),
         "p99_ms": _percentile(latencies, 0.99), "max_ms": max(latencies),
         "statuses": result["statuses"],
-        "queue_view_lag_p99_ms": _percentile(result["queue_view_lag_ms"], 0.99),
-        "analytics_lag_p99_ms": _percentile(result["analytics_lag_ms"], 0.99),
+        "queue_view_lag_p50_ms": _percentile(seen["queue_view"], 0.50),
+        "queue_view_lag_p99_ms": _percentile(seen["queue_view"], 0.99),
+        "analytics_lag_p50_ms": _percentile(seen["analytics"], 0.50),
+        "analytics_lag_p99_ms": _percentile(seen["analytics"], 0.99),
         "drained_s": drained_s,
         "generator_cpu_percent": 100 * result["cpu_s"] / max(result["elapsed_s"], 1e-9),
         "services": sampler.summary(),
-        "checks": await _checks(system, result["booked"]),
+        "checks": {**await _checks(system, result["booked"]),
+                   **{f"booked_not_in_{model}": len(lags[model]) - len(seen[model])
+                      for model in lags}},
         "booked": len(result["booked"]),
     }

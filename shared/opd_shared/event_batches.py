@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
 import aio_pika
@@ -33,12 +34,23 @@ from opd_shared.metrics import EVENTS_APPLIED
 from opd_shared.patience import apply_patiently
 from opd_shared.topology import Topology
 
-__all__ = ["ApplyBatch", "EventBatchConsumer"]
+__all__ = ["ApplyBatch", "EventBatchConsumer", "first_copies"]
 
 log = logging.getLogger(__name__)
 # Applies events in one transaction; says, per event, whether it was new (False: a repeat).
 ApplyBatch = Callable[[Sequence[EventEnvelope]], Awaitable[list[bool]]]
 STOP_GRACE_SECONDS = 10  # then the batch in hand is dropped unacked: the broker keeps it
+
+
+def first_copies(events: Sequence[EventEnvelope], new: set[uuid.UUID]) -> list[bool]:
+    """What an `ApplyBatch` answers, given the ids it found `new`: per event, whether it
+    is the first copy of one of them (a second copy in the same batch is a repeat)."""
+    seen: set[uuid.UUID] = set()
+    answers = []
+    for event in events:
+        answers.append(event.event_id in new and event.event_id not in seen)
+        seen.add(event.event_id)
+    return answers
 
 
 class EventBatchConsumer:
@@ -168,15 +180,9 @@ class EventBatchConsumer:
 
 
 async def _ack_all(messages: list[AbstractIncomingMessage]) -> None:
-    """One multiple-ack where the batch came on one open channel. Deliveries from before a
-    reconnect cannot be acked (their channel is gone): they come back, and are repeats."""
-    try:
-        channels = {id(message.channel) for message in messages}
-    except ChannelInvalidStateError:
-        channels = set()
-    if len(channels) == 1:
-        await messages[-1].ack(multiple=True)
-        return
+    """Each on its own: a multiple-ack would also settle any delivery an earlier failed
+    batch left unacked. One from before a reconnect cannot be acked (its channel is gone):
+    it comes back, and is a repeat."""
     for message in messages:
         try:
             await message.ack()

@@ -25,6 +25,7 @@ from analytics.rollup_tables import TokenMove
 from analytics.rollups import move_kind
 from analytics.state import State, load_state
 from opd_shared.contracts import EventEnvelope, EventType, TokenRecord
+from opd_shared.event_batches import first_copies
 
 __all__ = ["apply_event", "apply_events"]
 
@@ -72,7 +73,7 @@ async def apply_events(
             await state.write(session)
             if moves:
                 await session.execute(_RECORD_MOVES, moves)
-    return _first_copies_of(events, new)
+    return first_copies(events, new)
 
 
 async def apply_event(
@@ -80,16 +81,6 @@ async def apply_event(
 ) -> bool:
     """Apply one event in one transaction; False when it had been applied before."""
     return (await apply_events(sessions, [event], zone))[0]
-
-
-def _first_copies_of(events: Sequence[EventEnvelope], new: set[uuid.UUID]) -> list[bool]:
-    """Per event, whether it is the first copy of one of the `new` events."""
-    seen: set[uuid.UUID] = set()
-    answers = []
-    for event in events:
-        answers.append(event.event_id in new and event.event_id not in seen)
-        seen.add(event.event_id)
-    return answers
 
 
 async def _record_facts(session: AsyncSession, events: list[EventEnvelope]) -> set[uuid.UUID]:

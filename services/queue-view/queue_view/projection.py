@@ -9,6 +9,7 @@ snapshot of each row is picked in memory, and the database guard does the rest.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opd_shared.contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
+from opd_shared.event_batches import first_copies
 from queue_view.models import AppliedEvent, Base, Doctor, DoctorProgress, Slot, Token
 
 __all__ = ["apply_event", "apply_events"]
@@ -34,11 +36,7 @@ async def apply_event(session: AsyncSession, event: EventEnvelope) -> bool:
 async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope]) -> list[bool]:
     """Apply `events` inside the caller's transaction; per event, False when it had been
     applied before (or came twice in this batch)."""
-    claimed = await _claim(session, events)
-    applied = []
-    for event in events:
-        applied.append(event.event_id in claimed)
-        claimed.discard(event.event_id)  # a second copy in the batch is a repeat
+    applied = first_copies(events, await _claim(session, events))
     fresh = [event for event, new in zip(events, applied, strict=True) if new]
     if fresh:
         await _upsert(session, Doctor, [(e.doctor, e.seq) for e in fresh if e.doctor])
@@ -48,7 +46,7 @@ async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope]) -
     return applied
 
 
-async def _claim(session: AsyncSession, events: Sequence[EventEnvelope]) -> set[object]:
+async def _claim(session: AsyncSession, events: Sequence[EventEnvelope]) -> set[uuid.UUID]:
     """The ids of the events applied by no one before. A concurrent copy of the same event
     waits on its row's unique key until the first commits, then inserts nothing: exactly
     one transaction applies each event. Sorted, so two batches lock keys in one order."""

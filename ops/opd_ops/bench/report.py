@@ -53,7 +53,10 @@ def print_table(results: list[dict], title: str) -> None:
     table.add_column("services CPU/RSS")
     for result in results:
         table.add_row(*_row(result))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # a log file: wide enough that no figure is cut off
+        console = Console(width=240)
+    console.print(table)
 
 
 def machine() -> str:
@@ -94,6 +97,10 @@ def chart(results: list[dict], path: Path) -> None:
     figure, axis = plt.subplots(figsize=(8, 4.5), dpi=120)
     for key, label in (("p50_ms", "p50"), ("p90_ms", "p90"), ("p99_ms", "p99")):
         axis.plot(rates, [r[key] for r in results], marker="o", label=label)
+    for target, label in ((20, "target p50"), (100, "target p99")):
+        axis.axhline(target, color="grey", linestyle="--", linewidth=0.8)
+        axis.annotate(label, (rates[0], target), textcoords="offset points", xytext=(2, 3),
+                      fontsize=8, color="grey")
     axis.set_xlabel("offered bookings per second")
     axis.set_ylabel("latency at the gateway (ms)")
     axis.set_yscale("log")

@@ -23,6 +23,8 @@ from opd_shared.access.store import KeyStore
 from opd_shared.settings import ServiceSettings
 
 ROOT = Path.cwd()
+# BENCHMARKS.md below this line is other runs' figures (a soak, say): a sweep keeps it.
+KEPT = "<!-- Below: not written by the sweep; make bench keeps it. -->"
 
 
 def _arguments() -> argparse.Namespace:
@@ -84,13 +86,19 @@ def main() -> int:
     command = "make bench  # uv run python -m opd_ops.bench " + " ".join(sys.argv[1:])
     chart(results, (ROOT if args.write else artifacts) / "docs/images/bench-latency.png")
     if args.write:
-        (ROOT / "BENCHMARKS.md").write_text("# Benchmarks\n\n" + markdown(results, hot, command))
+        _write_benchmarks(ROOT / "BENCHMARKS.md", markdown(results, hot, command))
     if hot:
         print(f"hot doctor: {hot['booked']} allocated of 200 places, "
               f"{hot['achieved_rate']:.0f} decisions/s, checks {hot['checks']}")
     failed = [r["checks"] for r in [*results, *([hot] if hot else [])]
               if any(r["checks"].values())]
     return 1 if failed or (hot and hot["booked"] != 200) else 0
+
+
+def _write_benchmarks(path: Path, sweep: str) -> None:
+    old = path.read_text() if path.exists() else ""
+    kept = old[old.index(KEPT):] if KEPT in old else KEPT + "\n"
+    path.write_text(f"# Benchmarks\n\n{sweep}\n{kept}")
 
 
 if __name__ == "__main__":

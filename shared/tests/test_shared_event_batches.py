@@ -84,6 +84,8 @@ async def broker(infra):
             return queue.declaration_result.message_count, ids
 
         yield settings, publish, left
+        # Not one of the product's queues, so the session's namespace sweep does not know it.
+        await channel.queue_delete(topology.consumer_queue(CONSUMER))
 
 
 def _consumer(settings: ServiceSettings, recorder: Recorder, batch_max: int,

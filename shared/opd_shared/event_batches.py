@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from opd_shared.contracts import EventEnvelope
 from opd_shared.metrics import EVENTS_APPLIED
 from opd_shared.patience import apply_patiently
+from opd_shared.settings import ReadModelSettings
 from opd_shared.topology import Topology
 
 __all__ = ["ApplyBatch", "EventBatchConsumer", "first_copies"]
@@ -66,6 +67,14 @@ class EventBatchConsumer:
         self.deliveries: asyncio.Queue[AbstractIncomingMessage | None] = asyncio.Queue()
         self.connection: AbstractRobustConnection | None = None
         self.task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def for_read_model(cls, consumer: str, settings: ReadModelSettings,
+                       apply: ApplyBatch) -> EventBatchConsumer:
+        return cls(consumer=consumer, amqp_url=settings.amqp_url, topology=settings.topology,
+                   apply=apply, batch_max=settings.batch_max,
+                   window_s=settings.batch_window_ms / 1000,
+                   max_pause=settings.db_retry_max_seconds)
 
     @property
     def queue_name(self) -> str:

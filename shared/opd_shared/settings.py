@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from opd_shared.topology import Topology
 
-__all__ = ["ServiceSettings"]
+__all__ = ["ReadModelSettings", "ServiceSettings"]
 
 
 class ServiceSettings(BaseSettings):
@@ -57,3 +57,20 @@ class ServiceSettings(BaseSettings):
     @property
     def topology(self) -> Topology:
         return Topology(prefix=self.namespace, partitions=self.partitions)
+
+
+class ReadModelSettings(ServiceSettings):
+    """How a read model (queue-view, analytics) consumes the allocator's events."""
+
+    batch_max: int = Field(
+        200, ge=1, le=1000, description="Most events applied in one transaction (a batch "
+                                        "is what waits, up to this; twice as many unacked)"
+    )
+    batch_window_ms: float = Field(
+        20.0, ge=0, le=1000, description="How long a batch waits for more events after its "
+                                         "first: a little later on screen, far less CPU"
+    )
+    db_retry_max_seconds: float = Field(
+        10.0, gt=0, description="Longest pause between tries of a batch while the database "
+                                "is unavailable (the batch waits unacknowledged meanwhile)"
+    )

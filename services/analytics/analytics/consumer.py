@@ -27,8 +27,4 @@ def build_consumer(
     async def apply(events: Sequence[EventEnvelope]) -> list[bool]:
         return await apply_events(sessions, events, zone)
 
-    return EventBatchConsumer(
-        consumer=CONSUMER, amqp_url=settings.amqp_url, topology=settings.topology,
-        apply=apply, batch_max=settings.batch_max,
-        window_s=settings.batch_window_ms / 1000, max_pause=settings.db_retry_max_seconds,
-    )
+    return EventBatchConsumer.for_read_model(CONSUMER, settings, apply)

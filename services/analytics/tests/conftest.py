@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import itertools
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from analytics.main import create_app
+from analytics.rollup_tables import ROLLUPS
 from analytics.runtime import Clock, Runtime, utc_now
 from analytics.settings import AnalyticsSettings
 from analytics.tables import EventFact
@@ -160,3 +162,22 @@ def start_analytics(infra: Any) -> Callable[..., Any]:
 @pytest.fixture
 def history() -> Callable[..., DoctorHistory]:
     return DoctorHistory
+
+
+async def _rollup_counts(session: Any) -> Counter[Any]:
+    """The roll-up tables as (table, key, column) -> count, zeros left out."""
+    counts: Counter[Any] = Counter()
+    for name, model in ROLLUPS.items():
+        table = model.__table__
+        keys = [c.name for c in table.primary_key.columns]
+        for row in (await session.execute(select(table))).mappings():
+            for column in (c.name for c in table.columns if not c.primary_key):
+                if row[column]:
+                    counts[name, tuple(row[k] for k in keys), column] = row[column]
+    return counts
+
+
+@pytest.fixture
+def rollup_counts() -> Callable[[Any], Awaitable[Counter[Any]]]:
+    """`await rollup_counts(session)`: what the roll-up tables hold now."""
+    return _rollup_counts

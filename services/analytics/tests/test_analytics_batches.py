@@ -8,7 +8,6 @@ import asyncio
 import datetime as dt
 import itertools
 import random
-from collections import Counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +16,7 @@ from sqlalchemy import func, select
 
 from analytics.database import MIGRATIONS_DIR, create_engine, create_session_factory
 from analytics.projections import apply_event, apply_events
-from analytics.rollup_tables import ROLLUPS, DailyTokens
+from analytics.rollup_tables import DailyTokens
 from analytics.rollups import rollups_of
 from analytics.settings import AnalyticsSettings
 from analytics.tables import EventFact, Slot, Token, metadata
@@ -213,19 +212,6 @@ def cut(events: list[EventEnvelope], rng: random.Random) -> list[list[EventEnvel
     return batches
 
 
-async def rollup_counts(session: Any) -> Counter[Any]:
-    """The roll-up tables as (table, key, column) -> count, zeros left out."""
-    counts: Counter[Any] = Counter()
-    for name, model in ROLLUPS.items():
-        table = model.__table__
-        keys = [c.name for c in table.primary_key.columns]
-        for row in (await session.execute(select(table))).mappings():
-            for column in (c.name for c in table.columns if not c.primary_key):
-                if row[column]:
-                    counts[name, tuple(row[k] for k in keys), column] = row[column]
-    return counts
-
-
 async def every_table(sessions: Any) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, by key; not when a fact was received (the clock's)."""
     contents = {}
@@ -307,7 +293,8 @@ async def test_an_event_applied_by_an_earlier_batch_is_not_applied_again(new_dat
         "facts": 3, "slot": 2, "token": "checked_in", "counts": (0, 1)}
 
 
-async def test_batches_sharing_doctors_run_at_once_without_deadlock(new_database, history):
+async def test_batches_sharing_doctors_run_at_once_without_deadlock(new_database, history,
+                                                                    rollup_counts):
     """Two replicas' batches hold the same doctors (in opposite orders) and the same
     hospital-wide roll-up rows: locks taken in one order, so neither waits for the other
     in a circle. Whatever order they commit in, the roll-ups count the rows."""

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from analytics.database import MIGRATIONS_DIR, create_engine, create_session_factory
 from analytics.projections import apply_event
-from analytics.rollup_tables import ROLLUPS
 from analytics.rollups import move_kind, rollups_of
 from analytics.settings import AnalyticsSettings
 from analytics.tables import Slot, Token
@@ -33,26 +32,13 @@ async def sessions(infra):
     await engine.dispose()
 
 
-async def kept_counts(session) -> Counter:
-    """The roll-up tables as (table, key, column) -> count, zeros left out."""
-    counts: Counter = Counter()
-    for name, model in ROLLUPS.items():
-        table = model.__table__
-        keys = [c.name for c in table.primary_key.columns]
-        for row in (await session.execute(select(table))).mappings():
-            for column in (c.name for c in table.columns if not c.primary_key):
-                if row[column]:
-                    counts[name, tuple(row[k] for k in keys), column] = row[column]
-    return counts
-
-
-async def test_kept_rollups_equal_rollups_from_scratch(sessions, hospital_day):
+async def test_kept_rollups_equal_rollups_from_scratch(sessions, hospital_day, rollup_counts):
     *_, delivered, _ = hospital_day
 
     applied = [await apply_event(sessions, event, ZONE) for event in delivered]
 
     async with sessions() as session:
-        kept = await kept_counts(session)
+        kept = await rollup_counts(session)
         tokens = (await session.execute(select(Token.__table__))).mappings().all()
         slots = (await session.execute(select(Slot.__table__))).mappings().all()
     assert applied.count(False) == 8  # the redeliveries: four per doctor
@@ -68,7 +54,9 @@ def waits_of(kept: Counter, table: str) -> int:
     return sum(n for (name, _, _), n in kept.items() if name == table)
 
 
-async def test_a_doctor_who_changes_specialization_takes_their_waits_along(sessions, history):
+async def test_a_doctor_who_changes_specialization_takes_their_waits_along(
+    sessions, history, rollup_counts
+):
     d = history()
     slot = d.slot(dt.date(2026, 2, 10), capacity=2)
     token = d.token(slot, Source.WALK_IN)
@@ -82,7 +70,7 @@ async def test_a_doctor_who_changes_specialization_takes_their_waits_along(sessi
         await apply_event(sessions, event, ZONE)
 
     async with sessions() as session:
-        kept = await kept_counts(session)
+        kept = await rollup_counts(session)
         tokens = (await session.execute(select(Token.__table__))).mappings().all()
         slots = (await session.execute(select(Slot.__table__))).mappings().all()
     assert kept == rollups_of(tokens, slots, ZONE)

@@ -14,7 +14,8 @@ import secrets
 import sys
 from pathlib import Path
 
-from opd_ops.bench.report import chart, markdown, median_of, print_table
+from opd_ops.bench import broker_floor
+from opd_ops.bench.report import chart, cpu_chart, markdown, median_of, print_table
 from opd_ops.bench.run import Scenario, run_once
 from opd_ops.namespaces import remove_namespaces
 from opd_ops.processes import System
@@ -35,8 +36,10 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="runs per rate (medians)")
     parser.add_argument("--doctors", type=int, default=200)
     parser.add_argument("--no-hot", action="store_true", help="skip the one-hot-doctor race")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the floor (the messages alone, opd_ops.bench.broker_floor)")
     parser.add_argument("--write", action="store_true",
-                        help="write BENCHMARKS.md and the chart (else only artifacts/)")
+                        help="write BENCHMARKS.md and the charts (else only artifacts/)")
     return parser.parse_args()
 
 
@@ -70,23 +73,32 @@ def main() -> int:
     env = {"OPD_AMQP_URL": settings.amqp_url, "OPD_POSTGRES_URL": settings.postgres_url,
            "OPD_NAMESPACE": namespace, "OPD_ADMIN_KEY": key, "OPD_LOG_LEVEL": "WARNING"}
     system = System(namespace, settings.postgres_url, env, quiet=True)
+    floor = None
     try:
         system.start()
         mine = settings.model_copy(update={"namespace": namespace})
         load_key = asyncio.run(_load_key(mine))
         results, hot = asyncio.run(_measure(system, mine, load_key, args))
+        system.stop()  # the floor has the machine to itself
+        if not args.no_floor:
+            floor = asyncio.run(broker_floor.measure(
+                settings.model_copy(update={"namespace": f"{namespace}_floor"}), 1000, 15))
     finally:
         system.stop()
-        asyncio.run(remove_namespaces(settings.amqp_url, settings.postgres_url, [namespace],
-                                      settings.partitions, f"{namespace}_%"))
+        asyncio.run(remove_namespaces(settings.amqp_url, settings.postgres_url,
+                                      [namespace, f"{namespace}_floor"], settings.partitions,
+                                      f"{namespace}_%"))
     print_table(results, "Medians per offered rate")
     artifacts = ROOT / "artifacts" / "bench"
     artifacts.mkdir(parents=True, exist_ok=True)
-    (artifacts / "results.json").write_text(json.dumps({"rates": results, "hot": hot}, indent=1))
+    (artifacts / "results.json").write_text(
+        json.dumps({"rates": results, "hot": hot, "floor": floor}, indent=1))
     command = "make bench  # uv run python -m opd_ops.bench " + " ".join(sys.argv[1:])
-    chart(results, (ROOT if args.write else artifacts) / "docs/images/bench-latency.png")
+    images = (ROOT if args.write else artifacts) / "docs/images"
+    chart(results, images / "bench-latency.png")
+    cpu_chart(results, floor, images / "bench-cpu.png")
     if args.write:
-        _write_benchmarks(ROOT / "BENCHMARKS.md", markdown(results, hot, command))
+        _write_benchmarks(ROOT / "BENCHMARKS.md", markdown(results, hot, floor, command))
     if hot:
         print(f"hot doctor: {hot['booked']} allocated of 200 places, "
               f"{hot['achieved_rate']:.0f} decisions/s, checks {hot['checks']}")

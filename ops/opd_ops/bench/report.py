@@ -15,7 +15,7 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["chart", "markdown", "median_of", "print_table"]
+__all__ = ["chart", "cpu_chart", "markdown", "median_of", "print_table"]
 
 COLUMNS = [("offered/s", "offered_rate", "{:.0f}"), ("achieved/s", "achieved_rate", "{:.0f}"),
            ("p50 ms", "p50_ms", "{:.1f}"), ("p90 ms", "p90_ms", "{:.1f}"),
@@ -33,6 +33,10 @@ def median_of(runs: list[dict]) -> dict:
     merged = dict(runs[0])
     for _, key, _ in COLUMNS:
         merged[key] = statistics.median(run[key] for run in runs)
+    merged["services"] = {name: {figure: statistics.median(run["services"][name][figure]
+                                                           for run in runs)
+                                 for figure in figures}
+                          for name, figures in runs[0]["services"].items()}
     merged["runs"] = len(runs)
     return merged
 
@@ -40,7 +44,8 @@ def median_of(runs: list[dict]) -> dict:
 def _row(result: dict) -> list[str]:
     cells = [fmt.format(result[key]) for _, key, fmt in COLUMNS]
     statuses = " ".join(f"{k}:{v}" for k, v in sorted(result["statuses"].items()))
-    services = " ".join(f"{name} {s['cpu_percent']:.0f}%/{s['rss_mb_last']:.0f}MB"
+    services = " ".join(f"{name} {s['cpu_percent']:.0f}%" + (f"/{s['rss_mb_last']:.0f}MB"
+                                                            if s["rss_mb_last"] else "")
                         for name, s in result["services"].items())
     return [*cells, statuses, services]
 
@@ -50,7 +55,7 @@ def print_table(results: list[dict], title: str) -> None:
     for name, *_ in COLUMNS:
         table.add_column(name, justify="right")
     table.add_column("answers")
-    table.add_column("services CPU/RSS")
+    table.add_column("CPU (% of one core) / RSS")
     for result in results:
         table.add_row(*_row(result))
     console = Console()
@@ -64,8 +69,8 @@ def machine() -> str:
             f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}")
 
 
-def markdown(results: list[dict], hot: dict | None, command: str) -> str:
-    head = "| " + " | ".join(n for n, *_ in COLUMNS) + " | answers | services CPU/RSS |"
+def markdown(results: list[dict], hot: dict | None, floor: dict | None, command: str) -> str:
+    head = "| " + " | ".join(n for n, *_ in COLUMNS) + " | answers | CPU (% of one core) / RSS |"
     lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
     lines += ["| " + " | ".join(_row(r)) + " |" for r in results]
     text = [f"Measured {dt.date.today()} on {machine()}; everything (RabbitMQ, PostgreSQL, the",
@@ -80,7 +85,18 @@ def markdown(results: list[dict], hot: dict | None, command: str) -> str:
             "the run (nothing polls them during it). Read models drained: seconds after the "
             "load stopped until both read models' queues were empty; the next run waits for "
             "that.", "",
-            "![latency against offered rate](docs/images/bench-latency.png)"]
+            "![latency against offered rate](docs/images/bench-latency.png)", "",
+            "CPU per booking, by process (its CPU over the achieved rate): the dashed line is "
+            "what 1,000 bookings/s would leave each booking on this machine.", "",
+            "![CPU per booking by process](docs/images/bench-cpu.png)"]
+    if floor:
+        text += ["", "The floor, the last bar: only the messages a booking needs (a command, "
+                 "its reply, an event to both read models, all acked), with no HTTP, database "
+                 "or decision, offered at 1,000/s: "
+                 f"{floor['achieved_rate']:.0f}/s achieved, RabbitMQ "
+                 f"{floor['broker_us_per_booking']:.0f} us and aio-pika "
+                 f"{floor['client_us_per_booking']:.0f} us of CPU per booking "
+                 "(`uv run python -m opd_ops.bench.broker_floor`)."]
     if hot:
         text += ["", "One hot doctor (5,000 bookings racing for 200 places, one partition):",
                  f"{hot['booked']} allocated, {hot['statuses'].get('409', 0)} refused with "
@@ -111,3 +127,41 @@ def chart(results: list[dict], path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
+
+
+def cpu_chart(results: list[dict], floor: dict | None, path: Path) -> None:
+    """Where each booking's CPU goes, process by process, against what 1,000 bookings/s on
+    this machine's cores would allow; and, as a last bar, the floor: the messages alone."""
+    names = [*results[0]["services"], "load generator"] if results else []
+    colours = {name: f"C{i}" for i, name in enumerate(names)}
+    labels = [f"{r['offered_rate']:.0f}/s" for r in results]
+    figure, axis = plt.subplots(figsize=(9, 4.8), dpi=120)
+    bottom = [0.0] * len(results)
+    for name in names:
+        per_booking = [_cpu_ms_per_booking(r, name) for r in results]
+        axis.bar(labels, per_booking, bottom=bottom, label=name, color=colours[name])
+        bottom = [b + v for b, v in zip(bottom, per_booking, strict=True)]
+    if floor:
+        label = f"messages alone\n{floor['achieved_rate']:.0f}/s"
+        broker_ms = floor["broker_us_per_booking"] / 1000
+        axis.bar(label, broker_ms, color=colours.get("rabbitmq", "C5"))
+        axis.bar(label, floor["client_us_per_booking"] / 1000, bottom=broker_ms,
+                 color="lightgrey", hatch="//", label="aio-pika (the floor's clients)")
+    budget = psutil.cpu_count() * 1000 / 1000  # ms of CPU per booking at 1,000/s
+    axis.axhline(budget, color="black", linestyle="--", linewidth=0.8)
+    axis.annotate(f"all {psutil.cpu_count()} cores at 1,000 bookings/s", (-0.4, budget),
+                  textcoords="offset points", xytext=(0, 3), fontsize=8)
+    axis.set_xlabel("offered bookings per second")
+    axis.set_ylabel("CPU per booking (ms)")
+    axis.legend(fontsize=8, ncols=2)
+    axis.set_title("Where a booking's CPU goes")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def _cpu_ms_per_booking(result: dict, name: str) -> float:
+    percent = (result["generator_cpu_percent"] if name == "load generator"
+               else result["services"][name]["cpu_percent"])
+    return percent / 100 * 1000 / max(result["achieved_rate"], 1e-9)

@@ -52,7 +52,8 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
         events = await topology.declare_events(setup)
         fairness = FairnessPolicy(settings.fairness_max_overtakes)
         lanes = [GroupCommit(sessions, settings.partitions, settings.timezone, fairness,
-                             -(-settings.schedule_cache_doctors // settings.commit_lanes))
+                             -(-settings.schedule_cache_doctors // settings.commit_lanes),
+                             -(-settings.schedule_cache_tokens // settings.commit_lanes))
                  for _ in range(settings.commit_lanes)]
         relay = OutboxRelay(sessions, events)
         consumers = [

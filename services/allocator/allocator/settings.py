@@ -23,6 +23,13 @@ class AllocatorSettings(ServiceSettings):
     schedule_cache_doctors: int = Field(
         256, ge=1, description="Doctors' schedules kept in memory between batches (LRU)"
     )
+    schedule_cache_tokens: int = Field(
+        100_000, ge=1,
+        description="Tokens those schedules may hold together, about 2 KB of memory each. "
+                    "Keep it above the day's busy doctors' tokens (a large hospital books "
+                    "12-15,000 a day): a schedule let go is read again on its next command, "
+                    "and below the working set that costs far more CPU than it saves memory",
+    )
     sweep_interval_s: float = Field(1.0, gt=0, description="How often stray outbox rows are sent")
     allocator_index: int = Field(0, ge=0, description="This process's number among the allocators")
     allocator_count: int = Field(1, ge=1, description="How many allocators share the partitions")

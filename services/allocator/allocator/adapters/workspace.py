@@ -26,11 +26,12 @@ log = logging.getLogger(__name__)
 
 
 class Workspace:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cache_size: int) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cache_size: int,
+                 cache_tokens: int | None = None) -> None:
         self._sessions = sessions
         self.session: AsyncSession | None = None
         self._connection: AsyncConnection | None = None
-        self.cache = ScheduleCache(cache_size)
+        self.cache = ScheduleCache(cache_size, cache_tokens)
         self.ids = RecordIds()
         self.day: dt.date | None = None  # the hospital's date the cached schedules start at
 

@@ -50,8 +50,9 @@ class _Batch:
 
 class GroupCommit:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], partitions: int,
-                 timezone: str, fairness: FairnessPolicy, cache_size: int) -> None:
-        self.workspace = Workspace(sessions, cache_size)
+                 timezone: str, fairness: FairnessPolicy, cache_size: int,
+                 cache_tokens: int | None = None) -> None:
+        self.workspace = Workspace(sessions, cache_size, cache_tokens)
         self.partitions, self.zone, self.fairness = partitions, ZoneInfo(timezone), fairness
         self._waiting: list[_Batch] = []
         self._turn = asyncio.Lock()  # one transaction at a time: it takes everything waiting

@@ -15,7 +15,14 @@ import sys
 from pathlib import Path
 
 from opd_ops.bench import broker_floor
-from opd_ops.bench.report import chart, cpu_chart, markdown, median_of, print_table
+from opd_ops.bench.report import (
+    TARGET_RATE,
+    chart,
+    cpu_chart,
+    markdown,
+    median_of,
+    print_table,
+)
 from opd_ops.bench.run import Scenario, run_once
 from opd_ops.namespaces import remove_namespaces
 from opd_ops.processes import System
@@ -82,7 +89,7 @@ def main() -> int:
         system.stop()  # the floor has the machine to itself
         if not args.no_floor:
             floor = asyncio.run(broker_floor.measure(
-                settings.model_copy(update={"namespace": f"{namespace}_floor"}), 1000, 15))
+                settings.model_copy(update={"namespace": f"{namespace}_floor"}), TARGET_RATE, 15))
     finally:
         system.stop()
         asyncio.run(remove_namespaces(settings.amqp_url, settings.postgres_url,

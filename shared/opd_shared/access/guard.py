@@ -69,6 +69,15 @@ class Guard:
         await self._count(record.id, record.rate_per_minute)
         return Caller(record.id, record.name, record.role)
 
+    async def still_admitted(self, request: Request) -> bool:
+        """Whether the key `request` came with still works (for a response that outlives
+        its request, a stream): revoked keys stop within the store's cache time. Not
+        counted against the rate limit."""
+        _, _, key = request.headers.get("Authorization", "").partition(" ")
+        if not key.strip():
+            return True  # admitted without a key: open reads, which stay open
+        return await self.store.find(key.strip()) is not None
+
     async def _count(self, key_id: int, per_minute: int) -> None:
         limit = RateLimitItemPerMinute(per_minute)
         if not await self.limiter.hit(limit, str(key_id)):

@@ -5,7 +5,9 @@ doctor's events are applied (coalesced: several events between two polls make on
 message). Each message's id is a `Cursor`, so a reconnecting display that sends
 `Last-Event-ID` gets exactly the boards that changed meanwhile, from any process.
 Idle streams carry a `ping` event every `stream_ping_seconds`, which proxies take as
-traffic and the page takes as proof the connection is alive.
+traffic and the page takes as proof the connection is alive. A stream whose key is revoked
+ends within `DAY_CHECK_SECONDS` (sooner when boards change); the page's reconnect then
+meets the 401 and asks for a key.
 
 Only a client that asks for a stream (`Accept: text/event-stream`, as EventSource and the
 display page do) keeps the connection open. Any other (a script, curl, a test tool) gets
@@ -18,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -27,6 +30,7 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from opd_shared.access import Guard
 from queue_view.bootstrap import Runtime
 from queue_view.deps import READ, RuntimeDep
 from queue_view.display.board import Board, build_boards
@@ -52,11 +56,14 @@ class BoardsOut(BaseModel):
     ping_seconds: float
 
 
-async def board_events(runtime: Runtime, selection: Selection,
-                       last_event_id: str | None) -> AsyncIterator[ServerSentEvent]:
+async def board_events(runtime: Runtime, selection: Selection, last_event_id: str | None,
+                       admitted: Callable[[], Awaitable[bool]]) -> AsyncIterator[ServerSentEvent]:
     shown = Cursor.decode(last_event_id, _today(runtime, selection))
     while True:
         wake = runtime.feed.changed  # read before comparing: see ChangeFeed.changed
+        if not await _still_admitted(admitted):
+            log.info("display stream closed: its key no longer works")
+            return
         if shown.date != _today(runtime, selection):
             shown = Cursor(_today(runtime, selection))
         patience = DAY_CHECK_SECONDS
@@ -70,6 +77,14 @@ async def board_events(runtime: Runtime, selection: Selection,
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(patience):
                 await wake.wait()
+
+
+async def _still_admitted(admitted: Callable[[], Awaitable[bool]]) -> bool:
+    try:
+        return await admitted()
+    except Exception:  # the keys' database is down: keep the display up, ask again later
+        log.warning("display stream cannot check its key; will retry", exc_info=True)
+        return True
 
 
 def _today(runtime: Runtime, selection: Selection) -> dt.date:
@@ -123,7 +138,9 @@ async def stream(selection: SelectionDep, runtime: RuntimeDep, request: Request,
     if "text/event-stream" not in request.headers.get("accept", ""):
         shown, boards = await _changes(runtime, selection, Cursor(_today(runtime, selection)))
         return EventSourceResponse(_once(_message(runtime, shown, boards)))
+    guard: Guard = request.app.state.guard
     return EventSourceResponse(
-        board_events(runtime, selection, last_event_id),
+        board_events(runtime, selection, last_event_id,
+                     functools.partial(guard.still_admitted, request)),
         ping=runtime.settings.stream_ping_seconds, ping_message_factory=_ping,
     )  # sse-starlette sets Cache-Control: no-store and X-Accel-Buffering: no (proxies)

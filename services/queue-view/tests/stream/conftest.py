@@ -55,6 +55,11 @@ class Stream:
                                                  fields.get("id"), fields["data"]))
                 fields = {}
 
+    @property
+    def ended(self) -> bool:
+        """The server ended the response."""
+        return self._reader.done()
+
     async def close(self) -> None:
         self._reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -82,11 +87,13 @@ class Displays:
         raise AssertionError(f"doctor {doctor_id}: {count} events not applied")
 
     @contextlib.asynccontextmanager
-    async def open(self, server: int, query: str, last_event_id: str | None = None
-                   ) -> AsyncIterator[Stream]:
+    async def open(self, server: int, query: str, last_event_id: str | None = None,
+                   key: str | None = None) -> AsyncIterator[Stream]:
+        """A stream, with the admin key or `key`."""
         resume = {"Last-Event-ID": last_event_id} if last_event_id else {}
+        headers = {**self.headers, **({"Authorization": f"Bearer {key}"} if key else {})}
         async with httpx.AsyncClient(base_url=self.urls[server], timeout=10,
-                                     headers=self.headers) as client, \
+                                     headers=headers) as client, \
                 client.stream("GET", f"/api/v1/display/stream?{query}&date={DAY}",
                               headers=resume) as response:
             assert response.status_code == 200

@@ -1,13 +1,16 @@
 """The display stream over real HTTP: boards on connect, one message per change, never a
-name, and a display resuming on another process with `Last-Event-ID` gets exactly what
-changed meanwhile."""
+name, a display resuming on another process with `Last-Event-ID` gets exactly what
+changed meanwhile, and a revoked key's stream ends."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
 
+from opd_shared.access import Role
+from opd_shared.access.store import KeyStore
 from opd_shared.contracts import EventType
 from opd_shared.vocabulary import TokenStatus
 
@@ -109,3 +112,32 @@ async def test_a_client_that_does_not_ask_for_a_stream_gets_one_snapshot_and_the
     assert response.headers["content-type"].startswith("text/event-stream")
     assert response.text.count("event: boards") == 1
     assert str(events.doctor_id) in response.text
+
+
+async def test_a_display_whose_key_is_revoked_is_cut_off_and_cannot_come_back(
+    displays, events
+) -> None:
+    _slot, token = await _doctor_with_queue(displays, events)
+    keys = KeyStore(displays.runtime.settings.access_database_url)
+    record, key = await keys.create("hall 2 screen", Role.ONLINE)
+    try:
+        async with displays.open(0, f"doctors={events.doctor_id}", key=key) as stream:
+            admitted = await stream.next()
+            await keys.revoke(record.id)
+            # Board changes wake the stream; the server's key cache lets go within 5 s.
+            for _ in range(30):
+                if stream.ended:
+                    break
+                await displays.publish(events.event(EventType.TOKEN_STATUS_CHANGED,
+                                                    tokens=[token]))
+                await asyncio.sleep(0.5)
+            ended = stream.ended
+        async with httpx.AsyncClient(base_url=displays.urls[0], timeout=5) as client:
+            again = await client.get(f"/api/v1/display/stream?doctors={events.doctor_id}",
+                                     headers={"Authorization": f"Bearer {key}"})
+    finally:
+        await keys.close()
+
+    assert admitted is not None
+    assert ended, "the stream outlived its key"
+    assert again.status_code == 401

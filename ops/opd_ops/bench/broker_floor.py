@@ -103,7 +103,10 @@ async def measure(settings: ServiceSettings, rate: float, seconds: float,
     """Broker CPU per booking at `rate`, in the namespace of `settings`; without events, only
     what no design can avoid: the command and its reply."""
     topology, total = settings.topology, int(rate * seconds)
-    beam = next(p for p in psutil.process_iter(["name"]) if p.info["name"] == "beam.smp")
+    beam = next((p for p in psutil.process_iter(["name"]) if p.info["name"] == "beam.smp"), None)
+    if beam is None:
+        raise SystemExit("RabbitMQ's process (beam.smp) is not on this machine, and the floor "
+                         "is its CPU: run this where the broker runs")
     finished = _Counter(total * (1 + (len(READ_MODELS) if with_events else 0)))
     async with await aio_pika.connect(settings.amqp_url) as connection:
         setup = await connection.channel()

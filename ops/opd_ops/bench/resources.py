@@ -57,7 +57,7 @@ class Sampler:
             known = self._seen.setdefault(process.pid, process)  # keeps its clock
             try:
                 percent[server] += known.cpu_percent(None)
-            except psutil.NoSuchProcess:
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
                 self._seen.pop(process.pid, None)
         return percent
 

@@ -24,3 +24,11 @@ async def test_without_events_only_commands_and_replies_cost(infra):
     figures = await measure(settings, rate=100, seconds=1, with_events=False)
 
     assert 50 < figures["achieved_rate"] <= 101
+
+
+async def test_events_sent_several_to_a_message_still_reach_both_read_models_all(infra):
+    settings = infra.settings(ServiceSettings, infra.namespace("floor"))
+
+    figures = await measure(settings, rate=100, seconds=1, events_per_message=5)
+
+    assert 50 < figures["achieved_rate"] <= 101

@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import logging
 from collections.abc import Collection
 
 import aio_pika
 from aio_pika.abc import AbstractExchange
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.orm import any_of, outbox
@@ -32,9 +31,11 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
                        partitions: Collection[int] | None = None,
                        older_than: dt.timedelta | None = None, limit: int = 500) -> int:
     """Publish up to `limit` unpublished events (of some partitions, or stray ones)."""
-    query = select(outbox.c.id, outbox.c.routing_key, outbox.c.event, outbox.c.created_at).where(
-        outbox.c.published_at.is_(None)
-    )
+    # The event as the database's JSON text, sent as it is: decoding it only to encode it
+    # again cost the relay a tenth of its time.
+    query = select(outbox.c.id, outbox.c.routing_key, cast(outbox.c.event, Text).label("body"),
+                   outbox.c.event["event_id"].as_string().label("event_id"),
+                   outbox.c.created_at).where(outbox.c.published_at.is_(None))
     if partitions is not None:
         query = query.where(outbox.c.partition == any_of("partitions", partitions))
     if older_than is not None:
@@ -48,8 +49,8 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
         await asyncio.gather(*(
             exchange.publish(
                 aio_pika.Message(
-                    body=_json(row.event), content_type="application/json",
-                    message_id=row.event["event_id"],
+                    body=row.body.encode(), content_type="application/json",
+                    message_id=row.event_id,
                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 ),
                 routing_key=row.routing_key,
@@ -64,10 +65,6 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
     for row in rows:
         OUTBOX_LAG_SECONDS.observe((published - row.created_at).total_seconds())
     return len(rows)
-
-
-def _json(event: dict) -> bytes:
-    return json.dumps(event, separators=(",", ":")).encode()
 
 
 class OutboxRelay:

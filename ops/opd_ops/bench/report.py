@@ -84,8 +84,8 @@ def markdown(results: list[dict], hot: dict | None, floor: dict | None, command:
             "Visibility lag: from each booking's 201 until the read model's transaction "
             "that applied it, for every booking, read from the read models' databases after "
             "the run (nothing polls them during it). Read models drained: seconds after the "
-            "load stopped until both read models' queues were empty; the next run waits for "
-            "that.", "",
+            "load stopped until both read models had applied every event the allocator "
+            "committed; the next run waits for that.", "",
             "![latency against offered rate](docs/images/bench-latency.png)", "",
             "CPU per booking, by process (its CPU over the achieved rate): the dashed line is "
             "what 1,000 bookings/s would leave each booking on this machine.", "",

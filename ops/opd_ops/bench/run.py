@@ -10,12 +10,11 @@ import sys
 import time
 from dataclasses import dataclass
 
-import aio_pika
 import asyncpg
 
 from opd_ops.bench.resources import Sampler
 from opd_ops.bench.setup import doctors_with_slots
-from opd_ops.bench.visibility import lags_ms
+from opd_ops.bench.visibility import lags_ms, unapplied_events
 from opd_ops.checks import over_capacity
 from opd_ops.processes import System
 from opd_shared.settings import ServiceSettings
@@ -56,27 +55,15 @@ async def _checks(system: System, booked: list[dict]) -> dict[str, int]:
             "duplicate_numbers": numbers, "booked_not_found": len(booked) - len(found)}
 
 
-async def _drain(settings: ServiceSettings, allocator_dsn: str) -> float:
-    """Seconds until the allocator's outbox and both read models' queues are empty after the
-    load stopped: so that one run's backlog is not the next run's load, and as a figure of
-    its own."""
+async def _drain(system: System) -> float:
+    """Seconds until both read models have applied every event the allocator committed,
+    after the load stopped: so that one run's backlog is not the next run's load, and as a
+    figure of its own."""
     started = time.monotonic()
-    database = await asyncpg.connect(allocator_dsn)
-    try:
-        async with await aio_pika.connect(settings.amqp_url) as connection:
-            channel = await connection.channel()
-            while time.monotonic() - started < DRAIN_LIMIT_S:
-                waiting = await database.fetchval(
-                    "SELECT count(*) FROM outbox WHERE published_at IS NULL")
-                for consumer in READ_MODELS:
-                    queue = await channel.declare_queue(
-                        settings.topology.consumer_queue(consumer), passive=True)
-                    waiting += queue.declaration_result.message_count or 0
-                if not waiting:
-                    break
-                await asyncio.sleep(0.5)
-    finally:
-        await database.close()
+    while time.monotonic() - started < DRAIN_LIMIT_S:
+        if not await unapplied_events(system.server_dsn, system.namespace):
+            break
+        await asyncio.sleep(0.5)
     return time.monotonic() - started
 
 
@@ -97,7 +84,7 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
         raise RuntimeError(f"the load generator failed (exit {generator.returncode}); "
                            "its traceback is printed above")
     result = json.loads(out)
-    drained_s = await _drain(settings, system.allocator_dsn)
+    drained_s = await _drain(system)
     lags = await lags_ms(system.server_dsn, system.namespace, result["booked"])
     seen = {model: [lag for lag in found if lag is not None] for model, found in lags.items()}
     latencies, sent = result["latencies_ms"], len(result["latencies_ms"])

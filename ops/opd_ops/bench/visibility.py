@@ -1,53 +1,76 @@
 """When each booking became visible in each read model, read from their databases after the
 run: every booking is measured, and nothing polls the services while they are timed.
 
-Analytics' audit trail names the event that allocated each token, and when analytics
-received it; queue-view's record of applied events says when it applied that same event.
-Both times are the applying transaction's start (PostgreSQL's `now()`); its commit, after
-which the API shows the token, follows within milliseconds. The 201's time is the load
-generator's wall clock: the same machine's clock.
+The allocator's outbox names the event that allocated each token; analytics' facts say
+when analytics received that event, and queue-view's record of applied events when it
+applied it. Both times are the applying transaction's start (PostgreSQL's `now()`); its
+commit, after which the API shows the token, follows within milliseconds. The 201's time is
+the load generator's wall clock: the same machine's clock.
 """
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
 
-__all__ = ["lags_ms"]
+__all__ = ["lags_ms", "unapplied_events"]
 
-_ALLOCATED_IN_ANALYTICS = """
-    SELECT h.token_id, h.event_id, f.received_at
-    FROM token_history h JOIN event_facts f USING (event_id)
-    WHERE h.type = 'token.allocated' AND h.token_id = ANY($1::bigint[])
+_ALLOCATING_EVENT = """
+    SELECT (t->>'id')::bigint AS token_id, (o.event->>'event_id')::uuid AS event_id
+    FROM outbox o CROSS JOIN LATERAL jsonb_array_elements(o.event->'tokens') AS t
+    WHERE o.routing_key = 'token.allocated' AND (t->>'id')::bigint = ANY($1::bigint[])
 """
-_APPLIED_IN_QUEUE_VIEW = """
-    SELECT event_id, applied_at FROM applied_events WHERE event_id = ANY($1::uuid[])
-"""
+_SEEN = {
+    "analytics": "SELECT event_id, received_at AS at FROM event_facts"
+                 " WHERE event_id = ANY($1::uuid[])",
+    "queue_view": "SELECT event_id, applied_at AS at FROM applied_events"
+                  " WHERE event_id = ANY($1::uuid[])",
+}
+_ALL_EVENTS = {"analytics": "SELECT count(*) FROM event_facts",
+               "queue_view": "SELECT count(*) FROM applied_events"}
 
 
 async def lags_ms(server_dsn: str, namespace: str,
                   booked: list[dict]) -> dict[str, list[float | None]]:
     """Per read model, per booking: ms from its 201 until applied (None: never seen)."""
     answered = {b["id"]: b["at"] for b in booked}
-    analytics = await _fetch(f"{server_dsn}/{namespace}_analytics", _ALLOCATED_IN_ANALYTICS,
-                             list(answered))
-    event_of = {row["token_id"]: row["event_id"] for row in analytics}
-    seen_by_analytics = {row["token_id"]: row["received_at"] for row in analytics}
-    queue_view = await _fetch(f"{server_dsn}/{namespace}_queue_view", _APPLIED_IN_QUEUE_VIEW,
-                              list(event_of.values()))
-    applied = {row["event_id"]: row["applied_at"] for row in queue_view}
-    seen_by_queue_view = {token: applied.get(event) for token, event in event_of.items()}
+    rows = await _fetch(f"{server_dsn}/{namespace}_allocator", _ALLOCATING_EVENT,
+                        list(answered))
+    event_of: dict[int, uuid.UUID] = {row["token_id"]: row["event_id"] for row in rows}
+    lags: dict[str, list[float | None]] = {}
+    for model, query in _SEEN.items():
+        seen = {row["event_id"]: row["at"] for row in await _fetch(
+            f"{server_dsn}/{namespace}_{model}", query, list(event_of.values()))}
+        at = {token: seen.get(event) for token, event in event_of.items()}
+        lags[model] = [None if at.get(token) is None
+                       else (at[token].timestamp() - answered[token]) * 1000
+                       for token in answered]
+    return lags
 
-    def lag(seen: dict, token: int) -> float | None:
-        at = seen.get(token)
-        return None if at is None else (at.timestamp() - answered[token]) * 1000
 
-    return {"queue_view": [lag(seen_by_queue_view, token) for token in answered],
-            "analytics": [lag(seen_by_analytics, token) for token in answered]}
+async def unapplied_events(server_dsn: str, namespace: str) -> int:
+    """Events the allocator committed that a read model has not applied yet (summed over
+    both): a queue can be empty while a consumer still holds deliveries it has not
+    committed."""
+    committed = await _count(f"{server_dsn}/{namespace}_allocator", "SELECT count(*) FROM outbox")
+    missing = 0
+    for model, query in _ALL_EVENTS.items():
+        missing += committed - await _count(f"{server_dsn}/{namespace}_{model}", query)
+    return missing
 
 
 async def _fetch(dsn: str, query: str, keys: list) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(dsn)
     try:
         return await conn.fetch(query, keys)
+    finally:
+        await conn.close()
+
+
+async def _count(dsn: str, query: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval(query))
     finally:
         await conn.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aio_pika
 import asyncpg
 
+from opd_ops.dsn import server_dsn
 from opd_shared.topology import Topology
 
 __all__ = ["remove_namespaces"]
@@ -23,7 +24,7 @@ async def remove_namespaces(amqp_url: str, postgres_url: str, namespaces: list[s
                 await channel.queue_delete(queue)
             for exchange in topology.all_exchange_names():
                 await channel.exchange_delete(exchange)
-    server = postgres_url.replace("postgresql+asyncpg://", "postgresql://").rstrip("/")
+    server = server_dsn(postgres_url)
     conn = await asyncpg.connect(f"{server}/postgres")
     try:
         rows = await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE $1",

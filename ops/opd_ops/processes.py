@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from opd_ops.dsn import server_dsn
+
 __all__ = ["APPS", "Service", "System", "free_port"]
 
 APPS = {
@@ -126,7 +128,7 @@ class System:
     @property
     def server_dsn(self) -> str:
         """The PostgreSQL server, as asyncpg takes it (no database)."""
-        return self.postgres_url.replace("postgresql+asyncpg://", "postgresql://").rstrip("/")
+        return server_dsn(self.postgres_url)
 
     @property
     def allocator_dsn(self) -> str:

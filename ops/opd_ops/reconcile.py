@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from opd_ops.dsn import server_dsn
 from opd_shared.settings import ServiceSettings
 
 __all__ = ["Report", "reconcile", "wait_until_reconciled"]
@@ -52,7 +53,7 @@ def _compare(what: str, model: str, truth: dict[int, tuple], seen: dict[int, tup
 
 
 async def reconcile(postgres_url: str, namespace: str) -> Report:
-    server = postgres_url.replace("postgresql+asyncpg://", "postgresql://").rstrip("/")
+    server = server_dsn(postgres_url)
     dsn = {name: f"{server}/{namespace}_{name}" for name in ("allocator", *READ_MODELS)}
     truth_tokens = await _rows(dsn["allocator"], TOKENS)
     truth_slots = await _rows(dsn["allocator"], SLOTS)

@@ -3,6 +3,7 @@ and PostgreSQL, on this machine too), while a run goes on."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 
@@ -48,17 +49,16 @@ class Sampler:
 
     def _servers(self) -> dict[str, float]:
         """Each server's CPU since the last call, summed over its processes."""
-        percent = dict.fromkeys(SERVERS, 0.0)
+        percent, live = dict.fromkeys(SERVERS, 0.0), {}
         for process in psutil.process_iter(["name"]):
             server = next((s for s, name in SERVERS.items() if process.info["name"] == name),
                           None)
             if server is None:
                 continue
-            known = self._seen.setdefault(process.pid, process)  # keeps its clock
-            try:
+            live[process.pid] = known = self._seen.get(process.pid, process)  # keeps its clock
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
                 percent[server] += known.cpu_percent(None)
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                self._seen.pop(process.pid, None)
+        self._seen = live  # processes gone since are forgotten
         return percent
 
     def summary(self) -> dict[str, dict[str, float]]:

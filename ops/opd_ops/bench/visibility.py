@@ -60,17 +60,13 @@ async def unapplied_events(server_dsn: str, namespace: str) -> int:
     return missing
 
 
-async def _fetch(dsn: str, query: str, keys: list) -> list[asyncpg.Record]:
+async def _fetch(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(dsn)
     try:
-        return await conn.fetch(query, keys)
+        return await conn.fetch(query, *args)
     finally:
         await conn.close()
 
 
 async def _count(dsn: str, query: str) -> int:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return int(await conn.fetchval(query))
-    finally:
-        await conn.close()
+    return int((await _fetch(dsn, query))[0][0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 
 import aio_pika
@@ -25,11 +26,13 @@ class SlowBroker:
     def __init__(self) -> None:
         self.confirm, self.publishing = asyncio.Event(), asyncio.Event()
         self.published: list[str] = []
+        self.bodies: list[bytes] = []
 
     async def publish(self, message: aio_pika.Message, routing_key: str) -> None:
         self.publishing.set()
         await self.confirm.wait()
         self.published.append(message.message_id)
+        self.bodies.append(message.body)
 
 
 @pytest.fixture
@@ -68,3 +71,20 @@ async def test_a_stop_during_a_slow_publish_still_publishes_what_committed_meanw
         unsent = await session.scalar(
             select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
     assert unsent == 0
+
+
+async def test_the_relay_publishes_the_committed_event_as_it_was_written(sessions):
+    broker = SlowBroker()
+    broker.confirm.set()
+    relay = OutboxRelay(sessions, broker)  # type: ignore[arg-type]
+    event = {"event_id": "third", "seq": 7, "tokens": [{"id": 42, "patient_name": "Asha Rao"}]}
+    async with sessions.begin() as session:
+        await session.execute(insert(outbox).values(
+            partition=0, routing_key="token.allocated", event=event,
+            created_at=dt.datetime.now(dt.UTC)))
+
+    relay.kick(0)
+    await relay.stop()
+
+    assert broker.published == ["third"]
+    assert [json.loads(body) for body in broker.bodies] == [event]

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from allocator.adapters.orm import map_domain
 from allocator.domain.fairness import FairnessPolicy
+from allocator.domain.policy import Policy
 from allocator.entrypoints import admin
 from allocator.entrypoints.batches import BatchDecider
 from allocator.entrypoints.consumer import PartitionConsumer
@@ -50,15 +51,16 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
         setup = await connection.channel()
         await topology.declare_commands(setup)
         events = await topology.declare_events(setup)
-        fairness = FairnessPolicy(settings.fairness_max_overtakes)
-        lanes = [GroupCommit(sessions, settings.partitions, settings.timezone, fairness,
+        policy = Policy(FairnessPolicy(settings.fairness_max_overtakes),
+                        settings.bookings_per_phone_per_day)
+        lanes = [GroupCommit(sessions, settings.partitions, settings.timezone, policy,
                              -(-settings.schedule_cache_doctors // settings.commit_lanes),
                              -(-settings.schedule_cache_tokens // settings.commit_lanes))
                  for _ in range(settings.commit_lanes)]
         relay = OutboxRelay(sessions, events)
         consumers = [
             PartitionConsumer(p, topology, BatchDecider(
-                sessions, p, settings.partitions, settings.timezone, fairness,
+                sessions, p, settings.partitions, settings.timezone, policy,
                 group=lanes[_lane(p, settings)],
             ), relay, settings.batch_max, settings.batch_window_ms / 1000)
             for p in range(settings.partitions)

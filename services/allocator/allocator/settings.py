@@ -39,6 +39,12 @@ class AllocatorSettings(ServiceSettings):
         10, ge=0, description="A waiting patient is overtaken at most this often; 0 turns it off"
     )
 
+    bookings_per_phone_per_day: int = Field(
+        5, ge=0, le=1000,
+        description="Tokens one phone number may book with one doctor in one day (cancelled "
+                    "ones count; emergencies do not); 0 turns the limit off",
+    )
+
     def prefers(self, partition: int) -> bool:
         """Allocator i of K takes the partitions p % K == i first, and stands by for the rest."""
         return partition % self.allocator_count == self.allocator_index % self.allocator_count

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from allocator.adapters.orm import map_domain
 from allocator.domain.fairness import FairnessPolicy
+from allocator.domain.policy import Policy
 from allocator.entrypoints.batches import BatchDecider
 from allocator.settings import AllocatorSettings
 from opd_shared.contracts import BookToken, CommandEnvelope, OpenSlot, RegisterDoctor, Reply
@@ -145,12 +146,13 @@ async def main(args: argparse.Namespace) -> None:
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         cache = ([settings.schedule_cache_doctors]  # older code had no cache
                  if hasattr(settings, "schedule_cache_doctors") else [])
-        first = BatchDecider(sessions, 0, PARTITIONS, settings.timezone, FairnessPolicy(10),
+        policy = Policy(FairnessPolicy(10))
+        first = BatchDecider(sessions, 0, PARTITIONS, settings.timezone, policy,
                              *cache)
         # Shared when the allocator groups commits (older code decided each on its own).
         shared = {"group": first.group} if hasattr(first, "group") else {}
         deciders = [first, *(BatchDecider(sessions, p, PARTITIONS, settings.timezone,
-                                          FairnessPolicy(10), **shared)
+                                          policy, **shared)
                              for p in range(1, PARTITIONS))]
         for decider in deciders:
             await decider.claim("bench")

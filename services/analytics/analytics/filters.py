@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, select
 
 from analytics.deps import RuntimeDep
 from analytics.tables import Doctor
+from opd_shared import bounds
 from opd_shared.http import ApiError
 from opd_shared.vocabulary import Source
 
@@ -59,7 +60,7 @@ async def get_filters(
     end: Annotated[dt.date | None, Query(alias="to", description="Default: `from`")] = None,
     doctor_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     # PostgreSQL text cannot hold NUL: refused here (422), not by the database (500).
-    specialization: Annotated[str | None, Query(min_length=1, max_length=120,
+    specialization: Annotated[str | None, Query(min_length=1, max_length=bounds.NAME_MAX,
                                                 pattern=r"^[^\x00]+$")] = None,
     source: Source | None = None,
 ) -> Filters:

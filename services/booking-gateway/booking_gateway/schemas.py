@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-from opd_shared.contracts.commands import Id, Name, Phone, Text, WallTime
+from opd_shared.contracts.commands import (
+    Capacity,
+    DelayMinutes,
+    Id,
+    Name,
+    Phone,
+    Room,
+    Text,
+    WallTime,
+)
 from opd_shared.vocabulary import Source, TokenStatus
 
 __all__ = ["DelayIn", "DoctorIn", "ReallocateIn", "SlotChangeIn", "SlotIn", "StatusIn",
@@ -21,7 +29,7 @@ class _Body(BaseModel):
 class DoctorIn(_Body):
     name: Name = Field(examples=["Dr. Sarah Johnson"])
     specialization: Name = Field(examples=["General Medicine"])
-    room: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    room: Room | None = None
 
 
 class SlotIn(_Body):
@@ -29,7 +37,7 @@ class SlotIn(_Body):
     date: dt.date = Field(examples=["2026-01-30"])
     start_time: WallTime = Field(examples=["09:00"])
     end_time: WallTime = Field(examples=["10:00"])
-    max_capacity: int = Field(ge=1, le=500, examples=[20])
+    max_capacity: Capacity = Field(examples=[20])
 
 
 class TokenIn(_Body):
@@ -49,7 +57,7 @@ class ReallocateIn(_Body):
 
 
 class SlotChangeIn(_Body):
-    max_capacity: int = Field(ge=1, le=500, description="No lower than the tokens it holds")
+    max_capacity: Capacity = Field(description="No lower than the tokens it holds")
 
 
 class StatusIn(_Body):
@@ -57,5 +65,5 @@ class StatusIn(_Body):
 
 
 class DelayIn(_Body):
-    minutes: int = Field(ge=1, le=720)
+    minutes: DelayMinutes
     reason: Text | None = None

@@ -13,7 +13,10 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from booking_gateway.bus import BrokerUnavailable, CommandBus
+from booking_gateway.settings import GatewaySettings
+from opd_shared import bounds
 from opd_shared.access import Caller
+from opd_shared.clock import seconds_until_local_midnight
 from opd_shared.contracts import CommandEnvelope, ErrorCode, Reply
 from opd_shared.http import ApiError
 from opd_shared.logging import correlation_id
@@ -31,6 +34,7 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.CONFLICT: 409,
     ErrorCode.INVALID_REQUEST: 422,
     ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
+    ErrorCode.QUOTA_EXCEEDED: 429,
 }
 
 
@@ -41,40 +45,44 @@ def _identity(request: Request, caller: Caller, command: Any) -> tuple[str, uuid
     body = json.dumps(command.model_dump(mode="json"), sort_keys=True)
     fingerprint = hashlib.sha256(f"{request.url.path}\n{body}".encode()).hexdigest()
     key = request.headers.get("Idempotency-Key") or uuid.uuid4().hex
-    if len(key) > 200:
-        raise ApiError(422, "validation_error", "Idempotency-Key: at most 200 characters")
+    if len(key) > bounds.IDEMPOTENCY_KEY_MAX:
+        raise ApiError(422, "validation_error",
+                       f"Idempotency-Key: at most {bounds.IDEMPOTENCY_KEY_MAX} characters")
     return key, uuid.uuid5(_IDEMPOTENCY, f"{caller.actor}\n{key}"), fingerprint
 
 
 async def submit(bus: CommandBus, request: Request, caller: Caller, command: Any,
-                 wait_s: float, created: bool = False) -> JSONResponse:
+                 settings: GatewaySettings, created: bool = False) -> JSONResponse:
     key, command_id, fingerprint = _identity(request, caller, command)
     correlation_id.set(str(command_id))
     envelope = CommandEnvelope(command_id=command_id, issued_at=dt.datetime.now(dt.UTC),
                                fingerprint=fingerprint, actor=caller.actor, command=command)
     try:
-        reply = await bus.send(envelope, wait_s)
+        reply = await bus.send(envelope, settings.reply_timeout_s)
     except BrokerUnavailable as error:
         return JSONResponse({"detail": f"{error}; try again shortly", "code": "unavailable"},
                             status_code=503, headers={"Retry-After": "5"})
     if reply is None:
-        log.info("%s not decided within %.1f s: 202", command.type, wait_s)
+        log.info("%s not decided within %.1f s: 202", command.type, settings.reply_timeout_s)
         return JSONResponse(
             {"request_id": key, "status": "pending",
              "detail": "queued; repeat the request with this Idempotency-Key for the decision"},
             status_code=202, headers={"Idempotency-Key": key},
         )
-    answer = _answer(reply, created)
+    answer = _answer(reply, created, settings.timezone)
     answer.headers["X-Request-ID"] = str(command_id)
     log.debug("%s decided: %d", command.type, answer.status_code)
     return answer
 
 
-def _answer(reply: Reply, created: bool) -> JSONResponse:
+def _answer(reply: Reply, created: bool, timezone: str) -> JSONResponse:
     if reply.ok:
         return JSONResponse(reply.result, status_code=201 if created else 200)
     code = reply.code or ErrorCode.INVALID_REQUEST
     body: dict[str, Any] = {"detail": reply.detail, "code": code.value}
+    headers: dict[str, str] = {}
     if code is ErrorCode.SLOT_FULL:
         body["alternatives"] = [s.model_dump(mode="json") for s in reply.alternatives]
-    return JSONResponse(body, status_code=STATUS_OF.get(code, 409))
+    elif code is ErrorCode.QUOTA_EXCEEDED:  # the allocator's quotas are per local day
+        headers["Retry-After"] = str(seconds_until_local_midnight(timezone))
+    return JSONResponse(body, status_code=STATUS_OF.get(code, 409), headers=headers)

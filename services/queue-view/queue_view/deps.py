@@ -13,7 +13,8 @@ from opd_shared.access import Caller, Permission
 from opd_shared.access.guard import requires
 from queue_view.bootstrap import Runtime
 
-__all__ = ["ADMIN", "READ", "PatientsShown", "Reader", "RuntimeDep", "SessionDep"]
+__all__ = ["ADMIN", "READ", "PatientsShown", "Reader", "RuntimeDep", "SessionDep",
+           "TokenReader"]
 
 
 async def _runtime(request: Request) -> Runtime:
@@ -36,6 +37,8 @@ SessionDep = Annotated[AsyncSession, Depends(_session)]
 READ = requires(Permission.READ_QUEUE)  # every role; nobody at all when reads are open
 ADMIN = requires(Permission.MANAGE_SCHEDULE)  # admin only
 Reader = Annotated[Caller, READ]
+# One token at a time: not the display's role; a channel's key reaches only its own tokens.
+TokenReader = Annotated[Caller, requires(Permission.READ_TOKENS)]
 
 
 async def _patients_shown(caller: Reader) -> bool:

@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 from sqlalchemy import BigInteger, DateTime, Index, MetaData, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from opd_shared import bounds
+
 __all__ = ["AppliedEvent", "Base", "Doctor", "DoctorProgress", "Slot", "Token", "metadata"]
 
 metadata = MetaData(naming_convention={
@@ -85,6 +87,7 @@ class Token(Base):
     moved_from_slot_id: Mapped[int | None]
     move_reason: Mapped[str | None]
     overtaken_count: Mapped[int] = mapped_column(server_default="0")
+    channel: Mapped[str | None] = mapped_column(String(bounds.CHANNEL_MAX))
     version: Mapped[int]
 
 

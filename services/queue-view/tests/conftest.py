@@ -114,11 +114,12 @@ class Service:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),
                                  base_url="http://queue-view", headers=headers)
 
-    async def key(self, role: Role, rate_per_minute: int | None = None) -> dict[str, str]:
-        """Headers with a new API key of `role`."""
+    async def key(self, role: Role, rate_per_minute: int | None = None,
+                  channel: str | None = None) -> dict[str, str]:
+        """Headers with a new API key of `role` (acting for `channel`, if given)."""
         store = KeyStore(self.settings.access_database_url)
         try:
-            _, key = await store.create(f"test {role}", role, rate_per_minute)
+            _, key = await store.create(f"test {role}", role, rate_per_minute, channel)
         finally:
             await store.close()
         return {"Authorization": f"Bearer {key}"}

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from pydantic import TypeAdapter
+
 from opd_shared.access.roles import Role
 from opd_shared.access.store import KeyStore
+from opd_shared.contracts.commands import Channel
 from opd_shared.settings import ServiceSettings
 
 
@@ -15,8 +18,9 @@ async def _run(args: argparse.Namespace) -> int:
     try:
         await store.prepare()
         if args.command == "create":
-            record, key = await store.create(args.name, Role(args.role), args.rate)
-            print(f"key {record.id} ({record.name}, {record.role}, {record.rate_per_minute}/min):")
+            record, key = await store.create(args.name, Role(args.role), args.rate, args.channel)
+            print(f"key {record.id} ({record.name}, {record.role}, channel {record.channel}, "
+                  f"{record.rate_per_minute}/min):")
             print(key)
             print("Keep it now: it is stored only as a hash and cannot be shown again.")
         elif args.command == "revoke":
@@ -27,10 +31,15 @@ async def _run(args: argparse.Namespace) -> int:
         else:
             for r in await store.all():
                 state = "revoked" if r.revoked else "active"
-                print(f"{r.id:>5}  {r.role:<8} {r.rate_per_minute:>6}/min  {state:<8} {r.name}")
+                print(f"{r.id:>5}  {r.role:<8} {r.channel:<16} {r.rate_per_minute:>6}/min  "
+                      f"{state:<8} {r.name}")
         return 0
     finally:
         await store.close()
+
+
+def _channel(value: str) -> str:
+    return TypeAdapter(Channel).validate_python(value)
 
 
 def main() -> int:
@@ -41,6 +50,10 @@ def main() -> int:
     create.add_argument("--name", required=True, help="who uses it, e.g. 'Web booking app'")
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--rate", type=int, help="requests a minute (default by role)")
+    create.add_argument("--channel", type=_channel,
+                        help="the app or desk the key acts for: keys of one channel reach the "
+                             "same tokens (rotate a key by giving the new one the old channel); "
+                             "default: a channel of its own")
     revoke = commands.add_parser("revoke", help="stop a key from working")
     revoke.add_argument("id", type=int)
     commands.add_parser("list", help="every key, without the secrets")

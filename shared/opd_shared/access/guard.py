@@ -11,7 +11,7 @@ from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
-from opd_shared.access.roles import Permission, Role, may_book, permits
+from opd_shared.access.roles import CHANNEL_ROLES, Permission, Role, may_book, permits
 from opd_shared.access.store import KeyStore
 from opd_shared.http import ApiError
 from opd_shared.settings import ServiceSettings
@@ -19,7 +19,9 @@ from opd_shared.vocabulary import Source
 
 __all__ = ["Caller", "Guard", "open_guard", "requires"]
 
-_ANONYMOUS_READS = frozenset({Permission.READ_QUEUE, Permission.READ_ANALYTICS})
+# With OPD_OPEN_READS, what a caller without a key may read (never names or phones).
+_ANONYMOUS_READS = frozenset({Permission.READ_QUEUE, Permission.READ_TOKENS,
+                              Permission.READ_ANALYTICS})
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,18 @@ class Caller:
     key_id: int | None
     name: str
     role: Role | None  # None: an anonymous reader on a deployment with open reads
+    channel: str | None = None  # the app or desk the key acts for; its bookings carry it
+
+    @property
+    def scope(self) -> str | None:
+        """The channel whose tokens alone this caller may touch or read; None: every token."""
+        return self.channel if self.role in CHANNEL_ROLES else None
+
+    def sees_patient_of(self, token_channel: str | None) -> bool:
+        """Names and phones: for the hospital's own roles, and for a channel's own patients."""
+        if self.scope is not None:
+            return token_channel == self.scope
+        return self.can(Permission.READ_PATIENTS)
 
     def can(self, permission: Permission) -> bool:
         if self.role is None:
@@ -67,7 +81,7 @@ class Guard:
         if record is None:
             raise _unauthorized("this API key is unknown or revoked")
         await self._count(record.id, record.rate_per_minute)
-        return Caller(record.id, record.name, record.role)
+        return Caller(record.id, record.name, record.role, record.channel)
 
     async def still_admitted(self, request: Request) -> bool:
         """Whether the key `request` came with still works (for a response that outlives

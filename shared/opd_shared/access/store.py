@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from opd_shared import bounds
 from opd_shared.access.keys import hash_key, new_key
 from opd_shared.access.roles import DEFAULT_RATE_PER_MINUTE, Role
 from opd_shared.database import migrate
@@ -35,6 +36,7 @@ api_keys = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(80), nullable=False),
     Column("role", String(16), nullable=False),
+    Column("channel", String(bounds.CHANNEL_MAX), nullable=False),
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("rate_per_minute", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -48,10 +50,12 @@ class KeyRecord:
     name: str
     role: Role
     rate_per_minute: int
+    channel: str
     revoked: bool = False
 
 
-BOOTSTRAP_ADMIN = KeyRecord(0, "bootstrap-admin", Role.ADMIN, DEFAULT_RATE_PER_MINUTE[Role.ADMIN])
+BOOTSTRAP_ADMIN = KeyRecord(0, "bootstrap-admin", Role.ADMIN, DEFAULT_RATE_PER_MINUTE[Role.ADMIN],
+                            channel="admin")
 
 
 class KeyStore:
@@ -83,15 +87,21 @@ class KeyStore:
         return record
 
     async def create(self, name: str, role: Role, rate_per_minute: int | None = None,
-                     ) -> tuple[KeyRecord, str]:
-        """A new key; the plain key is returned once and never stored."""
+                     channel: str | None = None) -> tuple[KeyRecord, str]:
+        """A new key; the plain key is returned once and never stored. Keys that share a
+        `channel` (a rotated key, two servers of one app) reach the same tokens; without
+        one, the key is a channel of its own, `key-<id>`."""
         key = new_key()
         rate = rate_per_minute or DEFAULT_RATE_PER_MINUTE[role]
         async with self.engine.begin() as conn:
             key_id = await conn.scalar(insert(api_keys).values(
                 name=name, role=role.value, key_hash=hash_key(key), rate_per_minute=rate,
-                created_at=dt.datetime.now(dt.UTC)).returning(api_keys.c.id))
-        return KeyRecord(int(key_id), name, role, rate), key
+                channel=channel or "pending", created_at=dt.datetime.now(dt.UTC),
+            ).returning(api_keys.c.id))
+            channel = channel or f"key-{key_id}"
+            await conn.execute(update(api_keys).where(api_keys.c.id == key_id)
+                               .values(channel=channel))
+        return KeyRecord(int(key_id), name, role, rate, channel), key
 
     async def revoke(self, key_id: int) -> bool:
         async with self.engine.begin() as conn:
@@ -107,5 +117,5 @@ class KeyStore:
 
 
 def _record(row) -> KeyRecord:  # type: ignore[no-untyped-def]
-    return KeyRecord(row.id, row.name, Role(row.role), row.rate_per_minute,
+    return KeyRecord(row.id, row.name, Role(row.role), row.rate_per_minute, row.channel,
                      revoked=row.revoked_at is not None)

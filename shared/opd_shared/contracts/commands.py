@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from opd_shared import bounds
 from opd_shared.topology import partition_of_doctor, partition_of_record
 from opd_shared.vocabulary import Source, TokenStatus
 
@@ -21,10 +22,13 @@ __all__ = [
     "BookToken",
     "CallNext",
     "CancelToken",
+    "Capacity",
     "ChangeTokenStatus",
+    "Channel",
     "Command",
     "CommandEnvelope",
     "DelayDoctor",
+    "DelayMinutes",
     "Id",
     "Name",
     "OpenSlot",
@@ -32,7 +36,9 @@ __all__ = [
     "ReallocateToken",
     "RegisterDoctor",
     "ResizeSlot",
+    "Room",
     "Text",
+    "TokenCommand",
     "WallTime",
 ]
 
@@ -51,12 +57,20 @@ def _wall_clock(value: dt.time) -> dt.time:
 
 
 WallTime = Annotated[dt.time, AfterValidator(_wall_clock)]
-Id = Annotated[int, Field(ge=1, le=2**62)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+Id = Annotated[int, Field(ge=1, le=bounds.ID_MAX)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                        max_length=bounds.NAME_MAX), AfterValidator(_printable)]
+# The length bounds the whole string, the + included: the pattern only says which characters.
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=bounds.PHONE_MIN,
+                                         max_length=bounds.PHONE_MAX, pattern=r"^\+?[0-9 ()-]+$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=bounds.TEXT_MAX),
                  AfterValidator(_printable)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,20}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500),
+Room = Annotated[str, StringConstraints(strip_whitespace=True, max_length=bounds.ROOM_MAX),
                  AfterValidator(_printable)]
+Capacity = Annotated[int, Field(ge=1, le=bounds.CAPACITY_MAX)]
+DelayMinutes = Annotated[int, Field(ge=1, le=bounds.DELAY_MINUTES_MAX)]
+Channel = Annotated[str, StringConstraints(min_length=1, max_length=bounds.CHANNEL_MAX,
+                                           pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 
 
 class _Command(BaseModel):
@@ -70,8 +84,13 @@ class _DoctorCommand(_Command):
         return partition_of_doctor(self.doctor_id, partitions)
 
 
-class _TokenCommand(_Command):
+class TokenCommand(_Command):
+    """A command about one token, decided by the partition its id names."""
+
     token_id: Id
+    channel_scope: Channel | None = Field(
+        None, description="Set for a channel's key: only tokens that channel booked are "
+                          "found; any other is not found, and nothing changes")
 
     def partition(self, partitions: int) -> int:
         return partition_of_record(self.token_id, partitions)
@@ -81,7 +100,7 @@ class RegisterDoctor(_Command):
     type: Literal["register_doctor"] = "register_doctor"
     name: Name = Field(examples=["Dr. Sarah Johnson"])
     specialization: Name = Field(examples=["General Medicine"])
-    room: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    room: Room | None = None
 
     def partition(self, partitions: int) -> int:
         # A new doctor has no id yet, so no partition owns it; spread by name.
@@ -93,7 +112,7 @@ class OpenSlot(_DoctorCommand):
     date: dt.date = Field(examples=["2026-01-30"])
     start_time: WallTime = Field(examples=["09:00"])
     end_time: WallTime = Field(examples=["10:00"])
-    max_capacity: int = Field(ge=1, le=500, examples=[20])
+    max_capacity: Capacity = Field(examples=[20])
 
 
 class BookToken(_DoctorCommand):
@@ -104,14 +123,16 @@ class BookToken(_DoctorCommand):
     source: Source
     notes: Text | None = None
     emergency: bool = False
+    channel: Channel | None = Field(None, description="Who booked (the API key's channel); "
+                                                      "the token keeps it")
 
 
-class CancelToken(_TokenCommand):
+class CancelToken(TokenCommand):
     type: Literal["cancel_token"] = "cancel_token"
     reason: Text | None = None
 
 
-class ReallocateToken(_TokenCommand):
+class ReallocateToken(TokenCommand):
     type: Literal["reallocate_token"] = "reallocate_token"
     new_slot_id: Id
     reason: Text | None = None
@@ -122,13 +143,13 @@ class ReallocateToken(_TokenCommand):
 class ResizeSlot(_Command):
     type: Literal["resize_slot"] = "resize_slot"
     slot_id: Id
-    max_capacity: int = Field(ge=1, le=500)
+    max_capacity: Capacity
 
     def partition(self, partitions: int) -> int:
         return partition_of_record(self.slot_id, partitions)
 
 
-class ChangeTokenStatus(_TokenCommand):
+class ChangeTokenStatus(TokenCommand):
     type: Literal["change_token_status"] = "change_token_status"
     status: TokenStatus
 
@@ -140,7 +161,7 @@ class CallNext(_DoctorCommand):
 
 class DelayDoctor(_DoctorCommand):
     type: Literal["delay_doctor"] = "delay_doctor"
-    minutes: int = Field(ge=1, le=720)
+    minutes: DelayMinutes
     reason: Text | None = None
 
 

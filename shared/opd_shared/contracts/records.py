@@ -77,3 +77,5 @@ class TokenRecord(_Record):
     moved_from_slot_id: int | None = None
     move_reason: str | None = None
     overtaken_count: int = Field(0, description="Newcomers queued ahead of it (fairness)")
+    channel: str | None = Field(None, description="The channel that booked it: a channel's "
+                                                  "key reaches only its own tokens")

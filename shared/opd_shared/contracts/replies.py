@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     INVALID_REQUEST = "invalid_request"
     CONFLICT = "conflict"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    QUOTA_EXCEEDED = "quota_exceeded"
 
 
 class Reply(BaseModel):

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from allocator.adapters.orm import any_of, doctors, slots, token_counters
-from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.model import Doctor, Slot
+from allocator.domain.policy import Policy
 from allocator.domain.schedule import Schedule
 
 __all__ = ["colleague_slots", "event_seqs", "load_schedule", "load_slots"]
@@ -25,7 +25,7 @@ FRESH = {"populate_existing": True}
 
 async def load_schedule(session: AsyncSession, doctor_id: int, today: dt.date,
                         also_slots: Collection[int],
-                        fairness: FairnessPolicy) -> tuple[Schedule, int] | None:
+                        policy: Policy) -> tuple[Schedule, int] | None:
     """The doctor with every slot from today on (plus `also_slots`), tokens and counters
     included, and the doctor's last event seq; None if there is no such doctor."""
     row = (await session.execute(
@@ -43,7 +43,7 @@ async def load_schedule(session: AsyncSession, doctor_id: int, today: dt.date,
         select(token_counters.c.date, token_counters.c.last_number)
         .where(token_counters.c.doctor_id == doctor_id))
     schedule = Schedule(row[0], {s.id: s for s in found}, {d: n for d, n in counters},
-                        fairness=fairness)
+                        policy=policy)
     return schedule, int(row[1])
 
 

@@ -37,6 +37,7 @@ from sqlalchemy.orm import registry, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from allocator.domain.model import Doctor, Slot, Token
+from opd_shared import bounds
 from opd_shared.vocabulary import Source, TokenStatus
 
 __all__ = ["any_of", "doctors", "inbox", "map_domain", "metadata", "outbox", "partition_owners",
@@ -61,9 +62,9 @@ record_ids = Sequence("record_ids", metadata=metadata)
 doctors = Table(
     "doctors", metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("name", String(120), nullable=False),
-    Column("specialization", String(120), nullable=False, index=True),
-    Column("room", String(40)),
+    Column("name", String(bounds.NAME_MAX), nullable=False),
+    Column("specialization", String(bounds.NAME_MAX), nullable=False, index=True),
+    Column("room", String(bounds.ROOM_MAX)),
     Column("is_active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_event_seq", BigInteger, nullable=False, default=0),
@@ -91,8 +92,8 @@ tokens = Table(
     "tokens", metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("token_number", String(40), nullable=False, unique=True),
-    Column("patient_name", String(120), nullable=False),
-    Column("patient_phone", String(20)),
+    Column("patient_name", String(bounds.NAME_MAX), nullable=False),
+    Column("patient_phone", String(bounds.PHONE_MAX)),
     Column("doctor_id", BigInteger, ForeignKey("doctors.id"), nullable=False),
     Column("slot_id", BigInteger, ForeignKey("slots.id"), nullable=False),
     Column("source", _enum(Source), nullable=False),
@@ -110,6 +111,7 @@ tokens = Table(
     Column("moved_from_slot_id", BigInteger),
     Column("move_reason", Text),
     Column("overtaken_count", Integer, nullable=False, server_default="0"),
+    Column("channel", String(bounds.CHANNEL_MAX)),
     UniqueConstraint("slot_id", "sequence_number", name="uq_tokens_slot_sequence"),
     Index("ix_tokens_slot", "slot_id"),
 )

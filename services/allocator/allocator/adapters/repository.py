@@ -16,8 +16,8 @@ from allocator.adapters.orm import slots, tokens
 from allocator.adapters.schedule_cache import Cached
 from allocator.adapters.workspace import Workspace
 from allocator.domain.errors import NotFound
-from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.model import Doctor, Slot
+from allocator.domain.policy import Policy
 from allocator.domain.schedule import Schedule
 
 __all__ = ["ScheduleRepository"]
@@ -34,9 +34,9 @@ class _Touched:
 
 class ScheduleRepository:
     def __init__(self, session: AsyncSession, workspace: Workspace, partitions: int,
-                 fairness: FairnessPolicy) -> None:
+                 policy: Policy) -> None:
         self.session, self.cache, self.ids = session, workspace.cache, workspace.ids
-        self.partitions, self.fairness = partitions, fairness
+        self.partitions, self.policy = partitions, policy
         self.touched: dict[int, _Touched] = {}
         self.checked: set[int] = set()  # cached doctors whose seq this batch has verified
         self._colleagues: dict[tuple[str, dt.date], list[Slot]] = {}
@@ -68,7 +68,7 @@ class ScheduleRepository:
         entry = await self._trusted(doctor_id)
         if entry is None:
             loaded = await load_schedule(self.session, doctor_id, today, also_slots,
-                                         self.fairness)
+                                         self.policy)
             if loaded is None:
                 raise NotFound(f"doctor {doctor_id} does not exist")
             entry = Cached(*loaded)
@@ -113,7 +113,7 @@ class ScheduleRepository:
     async def add_doctor(self, doctor: Doctor) -> Doctor:
         self.session.add(doctor)
         await self.session.flush()  # the database numbers doctors
-        self.touched[doctor.id] = _Touched(Cached(Schedule(doctor, {}, fairness=self.fairness),
+        self.touched[doctor.id] = _Touched(Cached(Schedule(doctor, {}, policy=self.policy),
                                                   0), 0)
         return doctor
 

@@ -8,6 +8,7 @@ __all__ = [
     "InvalidRequest",
     "InvalidTransition",
     "NotFound",
+    "QuotaExceeded",
     "SlotClosed",
     "SlotFull",
     "SlotOverlap",
@@ -50,3 +51,9 @@ class Conflict(DomainError):
     """The request is well formed but the records' state forbids it."""
 
     code = "conflict"
+
+
+class QuotaExceeded(DomainError):
+    """A booking limit the hospital set (per phone, per doctor, per day) is used up."""
+
+    code = "quota_exceeded"

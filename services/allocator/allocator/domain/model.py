@@ -57,6 +57,7 @@ class Token:
     moved_from_slot_id: int | None = None
     move_reason: str | None = None
     overtaken_count: int = 0  # how often a newcomer was queued ahead (fairness policy)
+    channel: str | None = None  # who booked: a channel's key reaches only its own tokens
 
     @property
     def holds_place(self) -> bool:

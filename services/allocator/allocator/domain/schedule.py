@@ -17,8 +17,8 @@ from allocator.domain.errors import (
     SlotFull,
     SlotOverlap,
 )
-from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.model import Doctor, Slot, Token
+from allocator.domain.policy import Policy
 from allocator.domain.priority import priority_score, queue_order
 from opd_shared.vocabulary import TokenStatus
 
@@ -30,7 +30,7 @@ class Schedule:
     doctor: Doctor
     slots: dict[int, Slot]
     counters: dict[dt.date, int] = field(default_factory=dict)
-    fairness: FairnessPolicy = field(default_factory=FairnessPolicy)
+    policy: Policy = field(default_factory=Policy)
     changes: list[Change] = field(default_factory=list)
 
     def slot(self, slot_id: int) -> Slot:
@@ -45,6 +45,14 @@ class Schedule:
                 if token.id == token_id:
                     return token
         raise NotFound(f"token {token_id} does not exist")
+
+    def reachable_token(self, token_id: int, channel: str | None) -> Token:
+        """A channel's key (`channel` set) reaches only the tokens that channel booked; any
+        other answers as a missing one does, word for word, so ids cannot be probed."""
+        token = self.token(token_id)
+        if channel is not None and token.channel != channel:
+            raise NotFound(f"token {token_id} does not exist")
+        return token
 
     def open_slot(self, slot: Slot, now: dt.datetime) -> Slot:
         """Slots of one doctor never overlap; touching end to start is fine."""
@@ -76,6 +84,8 @@ class Schedule:
     def book(self, booking: Booking, now: dt.datetime) -> Token:
         """A place if the slot has room; an emergency always gets in (bumping or overflowing)."""
         slot = self._open(self.slot(booking.slot_id), now)
+        if not booking.emergency:
+            self.policy.check_phone_quota(list(self.slots.values()), booking.patient_phone, now)
         overflow = False
         if not slot.has_room:
             if not booking.emergency:
@@ -89,6 +99,7 @@ class Schedule:
             status=TokenStatus.ALLOCATED, priority_score=0, sequence_number=0,
             allocated_at=now, is_emergency=booking.emergency, notes=booking.notes,
             moved_from_slot_id=booking.moved_from_slot_id, move_reason=booking.move_reason,
+            channel=booking.channel,
         )
         reason = self._admit(token, slot, overflow=overflow)
         self.changes.append(Change.of("token.allocated", [token], [slot], reason=reason))
@@ -161,13 +172,13 @@ class Schedule:
     def _admit(self, token: Token, slot: Slot, overflow: bool = False) -> str | None:
         """Score the token for `slot` (fairness may cap it), then give it the slot's next
         sequence. Returns why the score was capped, if it was."""
-        natural = priority_score(token.source)
-        token.priority_score = self.fairness.score_for(slot, natural, token.is_emergency)
+        natural, fairness = priority_score(token.source), self.policy.fairness
+        token.priority_score = fairness.score_for(slot, natural, token.is_emergency)
         token.overtaken_count = 0
         slot.admit(token, overflow=overflow)
-        self.fairness.count_overtakes(slot, token)
+        fairness.count_overtakes(slot, token)
         if token.priority_score < natural:
-            return (f"fairness: queued behind patients overtaken {self.fairness.max_overtakes}"
+            return (f"fairness: queued behind patients overtaken {fairness.max_overtakes}"
                     f" times (score {token.priority_score} instead of {natural})")
         return None
 

@@ -8,7 +8,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.ownership import claim
-from allocator.domain.fairness import FairnessPolicy
+from allocator.domain.policy import Policy
 from allocator.entrypoints.group_commit import GroupCommit, Result
 from opd_shared.contracts import CommandEnvelope
 
@@ -19,11 +19,11 @@ log = logging.getLogger(__name__)
 
 class BatchDecider:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], partition: int,
-                 partitions: int, timezone: str, fairness: FairnessPolicy,
+                 partitions: int, timezone: str, policy: Policy,
                  cache_size: int = 256, group: GroupCommit | None = None) -> None:
         self.sessions = sessions
         self.partition = partition
-        self.group = group or GroupCommit(sessions, partitions, timezone, fairness, cache_size)
+        self.group = group or GroupCommit(sessions, partitions, timezone, policy, cache_size)
         self.epoch: int | None = None  # claimed when deliveries start coming to us
 
     async def claim(self, owner: str) -> None:

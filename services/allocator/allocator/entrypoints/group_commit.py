@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.ownership import Fenced
 from allocator.adapters.workspace import Workspace
-from allocator.domain.fairness import FairnessPolicy
+from allocator.domain.policy import Policy
 from allocator.service_layer.batch import CommandFailed, Item, decide_batch
 from allocator.service_layer.unit_of_work import UnitOfWork
 from opd_shared.contracts import CommandEnvelope, Reply
@@ -50,10 +50,10 @@ class _Batch:
 
 class GroupCommit:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], partitions: int,
-                 timezone: str, fairness: FairnessPolicy, cache_size: int,
+                 timezone: str, policy: Policy, cache_size: int,
                  cache_tokens: int | None = None) -> None:
         self.workspace = Workspace(sessions, cache_size, cache_tokens)
-        self.partitions, self.zone, self.fairness = partitions, ZoneInfo(timezone), fairness
+        self.partitions, self.zone, self.policy = partitions, ZoneInfo(timezone), policy
         self._waiting: list[_Batch] = []
         self._turn = asyncio.Lock()  # one transaction at a time: it takes everything waiting
 
@@ -138,7 +138,7 @@ class GroupCommit:
         await self.workspace.start_day(now.date())
         epochs = {b.decider.partition: b.decider.epoch for b in batches}
         async with UnitOfWork(self.workspace, epochs, self.partitions,  # type: ignore[arg-type]
-                              self.fairness) as uow:
+                              self.policy) as uow:
             return list(await decide_batch(uow, items, now))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from allocator.domain.alternatives import rank_alternatives
 from allocator.domain.change import Booking
-from allocator.domain.errors import SlotFull
+from allocator.domain.errors import Conflict, SlotFull
 from allocator.domain.model import Token
 from allocator.domain.schedule import Schedule
 from allocator.domain.transfer import transfer
@@ -23,6 +23,7 @@ from opd_shared.contracts import (
     SlotRecord,
     TokenRecord,
 )
+from opd_shared.contracts.commands import TokenCommand
 from opd_shared.topology import partition_of_doctor
 from opd_shared.vocabulary import TokenStatus
 
@@ -41,7 +42,7 @@ async def book_token(uow: UnitOfWork, cmd: BookToken, now: dt.datetime) -> Decid
                                                                       uow.partitions))
     booking = Booking(token_id=token_id, slot_id=cmd.slot_id, patient_name=cmd.patient_name,
                       patient_phone=cmd.patient_phone, source=cmd.source, notes=cmd.notes,
-                      emergency=cmd.emergency)
+                      emergency=cmd.emergency, channel=cmd.channel)
     try:
         token = schedule.book(booking, now)
     except SlotFull as full:
@@ -53,16 +54,19 @@ async def book_token(uow: UnitOfWork, cmd: BookToken, now: dt.datetime) -> Decid
     return Decided.on(_record(token), schedule)
 
 
-async def _token_schedule(uow: UnitOfWork, token_id: int, now: dt.datetime,
+async def _token_schedule(uow: UnitOfWork, cmd: TokenCommand, now: dt.datetime,
                           *also_slots: int) -> Schedule:
-    doctor_id, slot_id = await uow.schedules.locate_token(token_id)
-    return await uow.schedules.load(doctor_id, now.date(), slot_id, *also_slots)
+    """The schedule of the token `cmd` is about, if the caller may reach that token."""
+    doctor_id, slot_id = await uow.schedules.locate_token(cmd.token_id)
+    schedule = await uow.schedules.load(doctor_id, now.date(), slot_id, *also_slots)
+    schedule.reachable_token(cmd.token_id, cmd.channel_scope)
+    return schedule
 
 
 async def change_token_status(uow: UnitOfWork, cmd: ChangeTokenStatus | CancelToken,
                               now: dt.datetime) -> Decided:
     """Every status change goes through the one transition function; places free once."""
-    schedule = await _token_schedule(uow, cmd.token_id, now)
+    schedule = await _token_schedule(uow, cmd, now)
     to = TokenStatus.CANCELLED if isinstance(cmd, CancelToken) else cmd.status
     token = schedule.change_status(cmd.token_id, to, now)
     if isinstance(cmd, CancelToken) and cmd.reason:
@@ -74,12 +78,16 @@ async def change_token_status(uow: UnitOfWork, cmd: ChangeTokenStatus | CancelTo
 async def reallocate_token(uow: UnitOfWork, cmd: ReallocateToken, now: dt.datetime) -> Decided:
     """Only waiting tokens move; the score is recomputed in the new slot. To a colleague of
     the same specialization only when asked, as a new token in their records."""
-    schedule = await _token_schedule(uow, cmd.token_id, now, cmd.new_slot_id)
-    if cmd.new_slot_id in schedule.slots or not cmd.allow_other_doctor:
+    schedule = await _token_schedule(uow, cmd, now, cmd.new_slot_id)
+    if cmd.new_slot_id in schedule.slots:
         token = schedule.reallocate(cmd.token_id, cmd.new_slot_id, cmd.reason, now)
         await uow.schedules.save(schedule)
         return Decided.on(_record(token), schedule)
     colleague_id = await uow.schedules.locate_slot(cmd.new_slot_id)
+    if not cmd.allow_other_doctor:
+        raise Conflict(f"slot {cmd.new_slot_id} is doctor {colleague_id}'s, not doctor "
+                       f"{schedule.doctor.id}'s: set allow_other_doctor to move the patient "
+                       f"to a colleague of the same specialization")
     colleague_partition = partition_of_doctor(colleague_id, uow.partitions)
     await uow.lock_partition(colleague_partition)  # their single writer waits for us
     colleague = await uow.schedules.load(colleague_id, now.date(), cmd.new_slot_id)

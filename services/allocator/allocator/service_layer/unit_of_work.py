@@ -16,7 +16,7 @@ from allocator.adapters.batch_io import Writes, read_facts, write_all
 from allocator.adapters.messages import Inbox, Outbox
 from allocator.adapters.repository import ScheduleRepository
 from allocator.adapters.workspace import Workspace
-from allocator.domain.fairness import FairnessPolicy
+from allocator.domain.policy import Policy
 from opd_shared.contracts import CommandEnvelope
 
 __all__ = ["UnitOfWork"]
@@ -24,11 +24,11 @@ __all__ = ["UnitOfWork"]
 
 class UnitOfWork:
     def __init__(self, workspace: Workspace, epochs: Mapping[int, int], partitions: int,
-                 fairness: FairnessPolicy) -> None:
+                 policy: Policy) -> None:
         self.workspace = workspace
         self.epochs = epochs  # the partitions this transaction decides for, at our epochs
         self.partitions = partitions
-        self.fairness = fairness
+        self.policy = policy
 
     async def __aenter__(self) -> UnitOfWork:
         try:
@@ -38,7 +38,7 @@ class UnitOfWork:
             await self._abandon()
             raise
         self.schedules = ScheduleRepository(self.session, self.workspace, self.partitions,
-                                            self.fairness)
+                                            self.policy)
         self.writes = Writes()
         self.inbox = Inbox(self.writes)
         self.outbox = Outbox(self.writes)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from allocator.adapters.orm import map_domain
 from allocator.domain.fairness import FairnessPolicy
+from allocator.domain.policy import Policy
 from allocator.entrypoints.batches import BatchDecider
 from allocator.settings import AllocatorSettings
 from opd_shared.contracts import BookToken, CommandEnvelope, OpenSlot, RegisterDoctor, Reply
@@ -47,7 +48,7 @@ class Desk:
         """A decider with a lane of its own, or sharing the lane of `shared`."""
         group = {"group": shared.group} if shared else {}
         decider = BatchDecider(self.sessions, partition, self.settings.partitions,
-                               self.settings.timezone, FairnessPolicy(), **group)
+                               self.settings.timezone, Policy(FairnessPolicy()), **group)
         self.made.append(decider)
         return decider
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from allocator.adapters.ownership import Fenced
 from allocator.domain.fairness import FairnessPolicy
+from allocator.domain.policy import Policy
 from allocator.entrypoints.batches import BatchDecider
 from opd_shared.contracts import BookToken, CommandEnvelope
 from opd_shared.topology import partition_of_doctor
@@ -25,9 +26,9 @@ async def test_a_stale_owner_is_fenced_and_writes_nothing(api, gateway):
     engine = create_async_engine(settings.database_url)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     stale = BatchDecider(sessions, partition, settings.partitions, settings.timezone,
-                         FairnessPolicy())
+                         Policy(FairnessPolicy()))
     usurper = BatchDecider(sessions, partition, settings.partitions, settings.timezone,
-                           FairnessPolicy())
+                           Policy(FairnessPolicy()))
     await stale.claim("stale-process")
     await usurper.claim("new-owner")
     envelope = CommandEnvelope(

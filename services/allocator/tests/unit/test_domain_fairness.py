@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from allocator.domain.fairness import FairnessPolicy
+from allocator.domain.policy import Policy
 from allocator.domain.priority import queue_order
 from opd_shared.vocabulary import Source, TokenStatus
 
 
 @pytest.fixture
 def fair(clinic):
-    clinic.schedule.fairness = FairnessPolicy(max_overtakes=2)
+    clinic.schedule.policy = Policy(FairnessPolicy(max_overtakes=2))
     return clinic
 
 

@@ -24,6 +24,7 @@ from hypothesis.stateful import (
 from allocator.domain.errors import DomainError
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.model import Doctor, Slot, Token
+from allocator.domain.policy import Policy
 from allocator.domain.priority import priority_score, queue_order
 from allocator.domain.schedule import Booking, Schedule
 from opd_shared.vocabulary import Source, TokenStatus
@@ -168,7 +169,7 @@ class FairScheduleMachine(ScheduleMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.schedule.fairness = FairnessPolicy(max_overtakes=1)
+        self.schedule.policy = Policy(FairnessPolicy(max_overtakes=1))
 
     @initialize(target=ScheduleMachine.slots)
     def open_a_big_evening_slot(self):

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1/doctors", tags=["doctors"])
 async def register(body: DoctorIn, request: Request, bus: Bus, settings: Settings,
                    caller: Scheduler) -> JSONResponse:
     command = RegisterDoctor(**body.model_dump())
-    return await submit(bus, request, caller, command, settings.reply_timeout_s, created=True)
+    return await submit(bus, request, caller, command, settings, created=True)
 
 
 @router.post("/{doctor_id}/call-next", summary="Call the next patient in (staff)",
@@ -28,7 +28,7 @@ async def call_next(doctor_id: int, request: Request, bus: Bus, settings: Settin
                     caller: Staff,
                     slot_id: Annotated[int | None, Query(ge=1)] = None) -> JSONResponse:
     command = CallNext(doctor_id=doctor_id, slot_id=slot_id)
-    return await submit(bus, request, caller, command, settings.reply_timeout_s)
+    return await submit(bus, request, caller, command, settings)
 
 
 @router.post("/{doctor_id}/delay", summary="The doctor runs late: move who no longer fits",
@@ -36,4 +36,4 @@ async def call_next(doctor_id: int, request: Request, bus: Bus, settings: Settin
 async def delay(doctor_id: int, body: DelayIn, request: Request, bus: Bus, settings: Settings,
                 caller: Staff) -> JSONResponse:
     command = DelayDoctor(doctor_id=doctor_id, **body.model_dump())
-    return await submit(bus, request, caller, command, settings.reply_timeout_s)
+    return await submit(bus, request, caller, command, settings)

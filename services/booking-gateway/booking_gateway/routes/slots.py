@@ -9,6 +9,7 @@ from booking_gateway.answers import answers
 from booking_gateway.deps import Bus, Scheduler, Settings
 from booking_gateway.schemas import SlotChangeIn, SlotIn
 from booking_gateway.submit import submit
+from opd_shared import bounds
 from opd_shared.contracts import OpenSlot, ResizeSlot, SlotRecord
 
 router = APIRouter(prefix="/api/v1/slots", tags=["slots"])
@@ -19,13 +20,13 @@ router = APIRouter(prefix="/api/v1/slots", tags=["slots"])
 async def open_slot(body: SlotIn, request: Request, bus: Bus, settings: Settings,
                     caller: Scheduler) -> JSONResponse:
     command = OpenSlot(**body.model_dump())
-    return await submit(bus, request, caller, command, settings.reply_timeout_s, created=True)
+    return await submit(bus, request, caller, command, settings, created=True)
 
 
 @router.patch("/{slot_id}", summary="Change a slot's capacity (admin)",
               response_model=None, responses=answers(200, SlotRecord))
-async def change_slot(slot_id: Annotated[int, Path(ge=1, le=2**62)], body: SlotChangeIn,
+async def change_slot(slot_id: Annotated[int, Path(ge=1, le=bounds.ID_MAX)], body: SlotChangeIn,
                       request: Request, bus: Bus, settings: Settings,
                       caller: Scheduler) -> JSONResponse:
     command = ResizeSlot(slot_id=slot_id, max_capacity=body.max_capacity)
-    return await submit(bus, request, caller, command, settings.reply_timeout_s)
+    return await submit(bus, request, caller, command, settings)

@@ -12,6 +12,7 @@ from booking_gateway.answers import answers
 from booking_gateway.deps import AnyCaller, Bus, Canceller, Reallocator, Settings
 from booking_gateway.schemas import ReallocateIn, StatusIn, TokenIn
 from booking_gateway.submit import submit
+from opd_shared import bounds
 from opd_shared.access import Caller, Permission
 from opd_shared.access.guard import requires
 from opd_shared.contracts import (
@@ -25,7 +26,7 @@ from opd_shared.http import ApiError
 from opd_shared.vocabulary import TokenStatus
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
-TokenId = Annotated[int, Path(ge=1, le=2**62)]
+TokenId = Annotated[int, Path(ge=1, le=bounds.ID_MAX)]
 # Which permission each status asks for: the desk checks patients in, staff do the rest.
 STATUS_PERMISSION = {
     TokenStatus.CHECKED_IN: Permission.CHECK_IN,
@@ -42,25 +43,26 @@ async def book(body: TokenIn, request: Request, bus: Bus, settings: Settings, ca
         raise ApiError(403, "forbidden", f"a {caller.role} key may not book {body.source}")
     if emergency and not caller.can(Permission.BOOK_EMERGENCY):
         raise ApiError(403, "forbidden", f"a {caller.role} key may not book emergencies")
-    command = BookToken(**body.model_dump(), emergency=emergency)
-    return await submit(bus, request, caller, command, settings.reply_timeout_s, created=True)
+    command = BookToken(**body.model_dump(), emergency=emergency, channel=caller.channel)
+    return await submit(bus, request, caller, command, settings, created=True)
 
 
 @router.post("/{token_id}/cancel", summary="Cancel a token; its place is freed once",
              response_model=None, responses=answers(200, TokenRecord))
 async def cancel(token_id: TokenId, request: Request, bus: Bus, settings: Settings,
                  caller: Canceller,
-                 reason: Annotated[str | None, Query(max_length=500)] = None) -> JSONResponse:
-    command = CancelToken(token_id=token_id, reason=reason)
-    return await submit(bus, request, caller, command, settings.reply_timeout_s)
+                 reason: Annotated[str | None, Query(max_length=bounds.TEXT_MAX)] = None,
+                 ) -> JSONResponse:
+    command = CancelToken(token_id=token_id, reason=reason, channel_scope=caller.scope)
+    return await submit(bus, request, caller, command, settings)
 
 
 @router.post("/{token_id}/reallocate", summary="Move a waiting token to another slot",
              response_model=None, responses=answers(200, TokenRecord))
 async def reallocate(token_id: TokenId, body: ReallocateIn, request: Request, bus: Bus,
                      settings: Settings, caller: Reallocator) -> JSONResponse:
-    command = ReallocateToken(token_id=token_id, **body.model_dump())
-    return await submit(bus, request, caller, command, settings.reply_timeout_s)
+    command = ReallocateToken(token_id=token_id, **body.model_dump(), channel_scope=caller.scope)
+    return await submit(bus, request, caller, command, settings)
 
 
 @router.patch("/{token_id}/status", summary="Set a token's status (seed compatibility)",
@@ -70,8 +72,9 @@ async def set_status(token_id: TokenId, body: StatusIn, request: Request, bus: B
     needed = STATUS_PERMISSION.get(body.status, Permission.LIFECYCLE)
     if not caller.can(needed):
         raise ApiError(403, "forbidden", f"a {caller.role} key may not set {body.status}")
-    command = ChangeTokenStatus(token_id=token_id, status=body.status)
-    return await submit(bus, request, caller, command, settings.reply_timeout_s)
+    command = ChangeTokenStatus(token_id=token_id, status=body.status,
+                                channel_scope=caller.scope)
+    return await submit(bus, request, caller, command, settings)
 
 
 def _lifecycle_route(path: str, status: TokenStatus, summary: str) -> None:
@@ -81,8 +84,8 @@ def _lifecycle_route(path: str, status: TokenStatus, summary: str) -> None:
                  responses=answers(200, TokenRecord))
     async def move(token_id: TokenId, request: Request, bus: Bus, settings: Settings,
                    caller: Annotated[Caller, requires(needed)]) -> JSONResponse:
-        command = ChangeTokenStatus(token_id=token_id, status=status)
-        return await submit(bus, request, caller, command, settings.reply_timeout_s)
+        command = ChangeTokenStatus(token_id=token_id, status=status, channel_scope=caller.scope)
+        return await submit(bus, request, caller, command, settings)
 
 
 _lifecycle_route("check-in", TokenStatus.CHECKED_IN, "The patient has arrived (desk)")

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opd_shared import bounds
 from queue_view.queries import doctors_by_specialization, list_doctors
 
 __all__ = ["Selection", "SelectionDep"]
@@ -34,7 +35,7 @@ async def _selection(
     doctors: Annotated[str | None, Query(pattern=r"^\d{1,18}(,\d{1,18}){0,49}$",
                                          description="Doctor ids, comma-separated")] = None,
     # Any text a name may hold, but no control characters: PostgreSQL refuses a NUL.
-    specialization: Annotated[str | None, Query(min_length=1, max_length=120,
+    specialization: Annotated[str | None, Query(min_length=1, max_length=bounds.NAME_MAX,
                                                 pattern=r"^[^\x00-\x1f\x7f]+$",
                                                 description="e.g. ENT")] = None,
     date: Annotated[dt.date | None, Query(description="Default: today, hospital time")] = None,

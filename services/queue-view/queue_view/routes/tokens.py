@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opd_shared.access import Caller
 from queue_view.day import doctor_day
-from queue_view.deps import READ, PatientsShown, SessionDep
+from queue_view.deps import SessionDep, TokenReader
 from queue_view.errors import NOT_FOUND, READ_ERRORS, NotFoundError
 from queue_view.models import Doctor, Slot, Token
 from queue_view.params import RecordId, TokenNumber
@@ -17,19 +18,21 @@ from queue_view.waits import wait_minutes
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/tokens", tags=["tokens"], dependencies=[READ],
-                   responses={**READ_ERRORS, **NOT_FOUND})
+router = APIRouter(prefix="/tokens", tags=["tokens"], responses={**READ_ERRORS, **NOT_FOUND})
 
 
 @router.get("/number/{token_number}")
 async def get_token_by_number(token_number: TokenNumber, session: SessionDep,
-                              patients: PatientsShown) -> TokenOut:
-    """Patients' name, phone and notes only for keys that may read patients (else null)."""
-    return token_out(await _numbered(session, token_number), patients)
+                              caller: TokenReader) -> TokenOut:
+    """Name, phone and notes for keys that may read patients, and for a channel's own
+    patients (else null); a channel's key finds only the tokens its channel booked."""
+    token = await _numbered(session, token_number, caller)
+    return token_out(token, caller.sees_patient_of(token.channel))
 
 
 @router.get("/number/{token_number}/position", summary="A patient's live place in the queue")
-async def get_position(token_number: TokenNumber, session: SessionDep) -> PositionOut:
+async def get_position(token_number: TokenNumber, session: SessionDep,
+                       caller: TokenReader) -> PositionOut:
     """What an SMS link opens: the token's place in its slot's queue and its estimated wait.
 
     `position` 1 is the patient being seen or next; `ahead` = position - 1 counts the live
@@ -41,7 +44,7 @@ async def get_position(token_number: TokenNumber, session: SessionDep) -> Positi
     way. A token no longer in the queue (completed, cancelled, no-show) has them all null.
     Never carries the patient's name or phone.
     """
-    token = await _numbered(session, token_number)
+    token = await _numbered(session, token_number, caller)
     slot = await session.get(Slot, token.slot_id)
     if slot is None:  # its slot's event has not arrived yet: not placeable, but not unknown
         raise NotFoundError("slot of token", token_number)
@@ -59,16 +62,18 @@ async def get_position(token_number: TokenNumber, session: SessionDep) -> Positi
 
 
 @router.get("/{token_id}")
-async def get_token(token_id: RecordId, session: SessionDep, patients: PatientsShown) -> TokenOut:
-    """Patients' name, phone and notes only for keys that may read patients (else null)."""
-    token = await session.get(Token, token_id)
-    if token is None:
-        raise NotFoundError("token", token_id)
-    return token_out(token, patients)
+async def get_token(token_id: RecordId, session: SessionDep, caller: TokenReader) -> TokenOut:
+    """As by number: names for those who may see them, a channel's own tokens only."""
+    token = _reachable(await session.get(Token, token_id), caller, token_id)
+    return token_out(token, caller.sees_patient_of(token.channel))
 
 
-async def _numbered(session: AsyncSession, token_number: str) -> Token:
-    token = await token_by_number(session, token_number)
-    if token is None:
-        raise NotFoundError("token", token_number)
+async def _numbered(session: AsyncSession, token_number: str, caller: Caller) -> Token:
+    return _reachable(await token_by_number(session, token_number), caller, token_number)
+
+
+def _reachable(token: Token | None, caller: Caller, key: object) -> Token:
+    """Another channel's token answers exactly as a missing one: ids cannot be probed."""
+    if token is None or (caller.scope is not None and token.channel != caller.scope):
+        raise NotFoundError("token", key)
     return token

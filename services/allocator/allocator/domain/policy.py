@@ -1,0 +1,41 @@
+"""The rules a hospital sets for itself (from the allocator's settings), in one value that
+every schedule carries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from allocator.domain.errors import QuotaExceeded
+from allocator.domain.fairness import FairnessPolicy
+from allocator.domain.model import Slot
+
+__all__ = ["Policy"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    fairness: FairnessPolicy = field(default_factory=FairnessPolicy)
+    # How many tokens one phone may book with one doctor in one day (0: no limit): a channel
+    # that repeats one number cannot fill a clinic. Emergencies, needing no phone, are free.
+    bookings_per_phone_per_day: int = 0
+
+    def check_phone_quota(self, slots: list[Slot], phone: str | None, now: dt.datetime) -> None:
+        """Counts today's bookings with this doctor (the schedule holds every slot from today
+        on, so every token booked today), cancelled ones too: churn is what a flood looks
+        like. Numbers compare by their digits, so spacing cannot dodge the count."""
+        limit = self.bookings_per_phone_per_day
+        if not limit or phone is None:
+            return
+        digits, today = _digits(phone), now.date()
+        booked = sum(1 for slot in slots for token in slot.tokens
+                     if token.allocated_at.date() == today and token.patient_phone
+                     and _digits(token.patient_phone) == digits)
+        if booked >= limit:
+            raise QuotaExceeded(f"this phone number has booked {booked} tokens with this doctor "
+                                f"today, the most a day allows; try again tomorrow")
+
+
+def _digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone)

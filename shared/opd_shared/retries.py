@@ -4,12 +4,13 @@ number raised, and one that failed `ATTEMPT_LIMIT` times is dead-lettered with i
 Why not the broker's count: `x-delivery-count` after `nack(requeue=True)` means different
 things across the RabbitMQ versions users run. 3.10-3.13 raise it on every requeue; 4.0
 gives every quorum queue a delivery limit (20 unless set) and moves requeued messages to the
-back of a queue without one; the 4.3 quorum-queue guide counts only failed deliveries there
-(a plain `basic.nack` no longer counts, `x-acquired-count` counts every acquisition). A
-consumer that nacks and reads that header may loop forever on one broker and give up early
-on another. Our own header means the same on all of them, and a copy published by a client
-starts at a fresh broker count (rabbitmq-server#7907), so the queues' `x-delivery-limit`
-stays what it is meant to be: the backstop for a consumer that dies holding a message.
+back of a queue without one; from 4.3 the limit follows `x-delivery-count`, which counts
+failed deliveries only: a `basic.nack` counts towards nothing (`x-acquired-count` counts
+every assignment; rabbitmq-website#2508). A consumer that nacks and reads that header, or
+waits for the limit, loops forever on 4.3 with the message back near the queue's head.
+Our own header means the same on all of them, and a copy published by a client starts at a
+fresh broker count (rabbitmq-server#7907), so the queues' `x-delivery-limit` stays what it
+is meant to be: the backstop for a consumer that dies holding a message.
 
 At least once: the copy is published on a confirming channel and the original acked only
 after the broker confirmed the copy. A crash between the two leaves both in the queue; the

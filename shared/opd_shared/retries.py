@@ -24,6 +24,7 @@ import logging
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from aio_pika.exceptions import ChannelInvalidStateError
 from pamqp.commands import Basic
 from pydantic import ValidationError
 
@@ -113,7 +114,10 @@ class Retries:
             confirmed = None
             log.exception("%s: could not republish %s", self.queue, message.message_id)
         if isinstance(confirmed, Basic.Ack):
-            await message.ack()
+            try:
+                await message.ack()
+            except ChannelInvalidStateError:  # delivered before a reconnect: it comes back,
+                log.info("%s: %s comes back as well; a repeat", self.queue, message.message_id)
             return
         with contextlib.suppress(Exception):  # a channel already gone gives it back itself
             await message.nack(requeue=True)

@@ -6,12 +6,14 @@ costs about the same for one event as for fifty, so busy queues take far less CP
 FastStream's Rabbit subscriber hands over one message at a time, so this uses aio-pika
 directly, as the allocator does.
 
-- A body that is not an event is dead-lettered at once: retrying cannot fix it.
+- A body that is not an event is dead-lettered at once, with the reason: retrying cannot
+  fix it.
 - While the database is unavailable the batch waits, unacknowledged, and is tried again
-  after a growing pause (`opd_shared.patience`), so an outage spends no deliveries.
+  after a growing pause (`opd_shared.patience`), so an outage spends no tries.
 - A batch that fails for any other reason is tried again one event at a time, so one bad
-  event cannot hold the others back: the good ones are acked, the bad one goes back to
-  the queue, whose delivery limit dead-letters it if it keeps failing.
+  event cannot hold the others back: the good ones are acked, the bad one is queued again
+  at the back by `opd_shared.retries`, which dead-letters it with the reason after its last
+  try. Order does not matter here: each row keeps the `seq` that last wrote it.
 - A crash at any point leaves every uncommitted event in the queue; redelivered events
   are recognised by their id and acked without being applied twice.
 """
@@ -32,6 +34,7 @@ from pydantic import ValidationError
 from opd_shared.contracts import EventEnvelope
 from opd_shared.metrics import EVENTS_APPLIED
 from opd_shared.patience import apply_patiently
+from opd_shared.retries import Retries, reason_for
 from opd_shared.settings import ReadModelSettings
 from opd_shared.topology import Topology
 
@@ -90,6 +93,7 @@ class EventBatchConsumer:
         # Two batches' worth: the next one gathers while this one commits.
         await self.channel.set_qos(prefetch_count=self.batch_max * 2)
         await self.topology.declare_consumer(self.channel, self.consumer)
+        self.retries = Retries(self.channel, self.queue_name, self.topology.dead_letter_exchange)
         self.queue = await self.channel.get_queue(self.queue_name)
         self.tag = await self.queue.consume(self.deliveries.put)
         self.task = asyncio.create_task(self._run(), name=f"{self.consumer}-events")
@@ -146,9 +150,9 @@ class EventBatchConsumer:
         what = f"a batch of {len(events)} events ({events[0].event_id} first)"
         try:
             applied = await apply_patiently(lambda: self.apply(events), what, self.max_pause)
-        except Exception:
+        except Exception as error:
             if len(parsed) == 1:
-                await self._give_back(*parsed[0])
+                await self._give_back(*parsed[0], error)
                 return
             log.warning("%s: %s failed; applying them one at a time", self.consumer, what,
                         exc_info=True)
@@ -162,29 +166,28 @@ class EventBatchConsumer:
         what = f"event {event.event_id} (doctor {event.doctor_id} seq {event.seq})"
         try:
             [applied] = await apply_patiently(lambda: self.apply([event]), what, self.max_pause)
-        except Exception:
-            await self._give_back(message, event)
+        except Exception as error:
+            await self._give_back(message, event, error)
             return
         EVENTS_APPLIED.labels(self.consumer).inc(int(applied))
         await message.ack()
 
-    async def _give_back(self, message: AbstractIncomingMessage, event: EventEnvelope) -> None:
-        """Back to the queue: its delivery limit dead-letters an event that keeps failing."""
-        log.exception("%s: event %s (%s, doctor %s seq %s) failed; back to the queue "
-                      "(delivery %s)", self.consumer, event.event_id, event.type,
-                      event.doctor_id, event.seq,
-                      (message.headers or {}).get("x-delivery-count", 0))
-        await message.nack(requeue=True)
+    async def _give_back(self, message: AbstractIncomingMessage, event: EventEnvelope,
+                         error: Exception) -> None:
+        """Queued again, or dead-lettered after its last try."""
+        log.warning("%s: event %s (%s, doctor %s seq %s) failed: %s", self.consumer,
+                    event.event_id, event.type, event.doctor_id, event.seq, reason_for(error),
+                    exc_info=error)
+        await self.retries.failed(message, error)
 
     async def _parse_or_reject(self, message: AbstractIncomingMessage) -> EventEnvelope | None:
         try:
             return EventEnvelope.model_validate_json(message.body)
         except ValidationError as error:
-            first = error.errors(include_url=False, include_input=False)[0]
-            log.warning("rejected message %s (routing key %r, queue %s): not an event "
-                        "(%d errors; first at %s: %s)", message.message_id, message.routing_key,
-                        self.queue_name, error.error_count(), first["loc"], first["msg"])
-            await message.reject(requeue=False)  # the queue dead-letters it
+            reason = f"not an event: {reason_for(error)}"
+            log.warning("rejected message %s (routing key %r, queue %s): %s",
+                        message.message_id, message.routing_key, self.queue_name, reason)
+            await self.retries.dead_letter(message, reason)
             return None
 
 

@@ -21,7 +21,10 @@ __all__ = [
 ]
 
 READ_MODELS = ("queue_view", "analytics")
-# A command is tried this many times before the broker dead-letters it.
+# The broker's backstop (`x-delivery-limit`): a message whose consumer died or let go of it
+# this many times is dead-lettered by the queue itself. Failures a consumer sees are counted
+# by `opd_shared.retries` instead, the same way on every RabbitMQ version. Changing it
+# changes the queues' declared arguments, which existing queues would refuse.
 DELIVERY_LIMIT = 5
 
 

@@ -1,6 +1,7 @@
 """The read models' batch consumer on the real broker: batches, acks after the apply, a bad
-body dead-lettered, a failing event isolated, and a stop that loses nothing. The applier
-is a recording fake: what is proven here is what the broker sees."""
+body dead-lettered with its reason, a failing event isolated and tried exactly
+`ATTEMPT_LIMIT` times by our own count, and a stop that loses nothing. The applier is a
+recording fake: what is proven here is what the broker sees."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import pytest
 
 from opd_shared.contracts import EventEnvelope, EventType
 from opd_shared.event_batches import EventBatchConsumer
+from opd_shared.retries import ATTEMPT_HEADER, ATTEMPT_LIMIT
 from opd_shared.settings import ServiceSettings
-from opd_shared.topology import DELIVERY_LIMIT, Topology
+from opd_shared.topology import Topology
 
 CONSUMER = "reader"
 NOW = dt.datetime(2030, 1, 15, 8, 0, tzinfo=dt.UTC)
@@ -62,7 +64,7 @@ class Recorder:
 @pytest.fixture
 async def broker(infra):
     """A fresh namespace with the consumer's queue declared; yields its topology, a
-    publisher of bodies, and a reader of (ready messages, dead-lettered message ids)."""
+    publisher of bodies, and a reader of (ready messages, dead letters' headers by id)."""
     settings = infra.settings(ServiceSettings, infra.namespace("batches"))
     topology: Topology = settings.topology
     connection = await aio_pika.connect(infra.amqp_url)
@@ -75,29 +77,52 @@ async def broker(infra):
             await exchange.publish(aio_pika.Message(body, message_id=message_id),
                                    routing_key=EventType.SLOT_OPENED.value)
 
-        async def left() -> tuple[int, list[str | None]]:
+        async def left() -> tuple[int, dict[str | None, dict]]:
             queue = await channel.declare_queue(topology.consumer_queue(CONSUMER), passive=True)
             dead = await channel.get_queue(topology.dead_letter_queue)
-            ids = []
+            parked = {}
             while (message := await dead.get(no_ack=True, fail=False)) is not None:
-                ids.append(message.message_id)
-            return queue.declaration_result.message_count, ids
+                parked[message.message_id] = dict(message.headers or {})
+            return queue.declaration_result.message_count, parked
 
         yield settings, publish, left
         # Not one of the product's queues, so the session's namespace sweep does not know it.
         await channel.queue_delete(topology.consumer_queue(CONSUMER))
 
 
+class Watched(EventBatchConsumer):
+    """Notes each delivery as the broker handed it over: (message id, x-opd-attempt,
+    redelivered flag)."""
+
+    seen: list[tuple[str | None, object, bool]]
+
+    async def _handle(self, messages: list[aio_pika.abc.AbstractIncomingMessage]) -> None:
+        self.seen.extend((m.message_id, (m.headers or {}).get(ATTEMPT_HEADER), m.redelivered)
+                         for m in messages)
+        await super()._handle(messages)
+
+
 def _consumer(settings: ServiceSettings, recorder: Recorder, batch_max: int,
-              window_s: float = 0.02) -> EventBatchConsumer:
-    return EventBatchConsumer(consumer=CONSUMER, amqp_url=settings.amqp_url,
+              window_s: float = 0.02) -> Watched:
+    consumer = Watched(consumer=CONSUMER, amqp_url=settings.amqp_url,
                               topology=settings.topology, apply=recorder,
                               batch_max=batch_max, window_s=window_s, max_pause=0.01)
+    consumer.seen = []
+    return consumer
 
 
 async def _send(publish, events: list[EventEnvelope]) -> None:
     for event in events:
         await publish(event.model_dump_json().encode(), str(event.event_id))
+
+
+async def _parked(left, message_id: str) -> tuple[int, dict[str | None, dict]]:
+    """What `left()` says once `message_id` is in the dead-letter queue (20 s at most)."""
+    for _ in range(400):
+        if message_id in (found := await left())[1]:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{message_id} never reached the dead-letter queue")
 
 
 async def test_waiting_events_are_applied_in_batches_in_queue_order_and_all_acked(broker):
@@ -114,7 +139,7 @@ async def test_waiting_events_are_applied_in_batches_in_queue_order_and_all_acke
     assert recorder.applied == [event.event_id for event in events]
     assert max(len(batch) for batch in recorder.batches) > 1
     assert max(len(batch) for batch in recorder.batches) <= 20
-    assert await left() == (0, [])  # every one acked: none back in the queue on close
+    assert await left() == (0, {})  # every one acked: none back in the queue on close
 
 
 async def test_events_arriving_one_by_one_within_the_window_share_a_batch(broker):
@@ -129,7 +154,7 @@ async def test_events_arriving_one_by_one_within_the_window_share_a_batch(broker
     await consumer.stop()
 
     assert recorder.batches == [[event.event_id for event in events]]
-    assert await left() == (0, [])
+    assert await left() == (0, {})
 
 
 async def test_a_body_that_is_not_an_event_is_dead_lettered_and_the_rest_applied(broker):
@@ -145,11 +170,15 @@ async def test_a_body_that_is_not_an_event_is_dead_lettered_and_the_rest_applied
     await recorder.reached(2)
     await consumer.stop()
 
+    waiting, parked = await left()
     assert recorder.applied == [event.event_id for event in good]
-    assert await left() == (0, ["not-an-event"])
+    assert (waiting, list(parked)) == (0, ["not-an-event"])
+    headers = parked["not-an-event"]
+    assert headers["x-opd-reason"].startswith("not an event: ValidationError")
+    assert headers["x-opd-queue"] == settings.topology.consumer_queue(CONSUMER)
 
 
-async def test_a_failing_event_is_isolated_and_dead_lettered_at_the_delivery_limit(broker):
+async def test_a_failing_event_is_isolated_and_dead_lettered_with_its_reason(broker):
     settings, publish, left = broker
     events = [_event(seq) for seq in range(1, 11)]
     poison = events[4]
@@ -159,15 +188,41 @@ async def test_a_failing_event_is_isolated_and_dead_lettered_at_the_delivery_lim
 
     await consumer.start()
     await recorder.reached(9)
-    for _ in range(400):  # the poison's last deliveries may still be under way
-        if (found := await left())[1]:
-            break
-        await asyncio.sleep(0.05)
+    waiting, parked = await _parked(left, str(poison.event_id))
     await consumer.stop()
 
     assert sorted(recorder.applied) == sorted(e.event_id for e in events if e is not poison)
-    assert found == (0, [str(poison.event_id)])
-    assert recorder.refusals >= DELIVERY_LIMIT  # given up only after its deliveries
+    assert (waiting, list(parked)) == (0, [str(poison.event_id)])
+    headers = parked[str(poison.event_id)]
+    assert headers["x-opd-reason"] == f"failed {ATTEMPT_LIMIT} times; last: ValueError"
+    assert headers["x-opd-queue"] == settings.topology.consumer_queue(CONSUMER)
+
+
+async def test_a_failing_event_is_tried_exactly_the_limit_by_our_count_and_blocks_nothing(
+        broker):
+    settings, publish, left = broker
+    events = [_event(seq) for seq in range(1, 11)]
+    poison = events[0]  # at the head of the queue: the rest must not wait for its tries
+    await _send(publish, events)
+    recorder = Recorder(poison=frozenset({poison.event_id}))
+    consumer = _consumer(settings, recorder, batch_max=1)
+
+    await consumer.start()
+    await recorder.reached(9)
+    _, parked = await _parked(left, str(poison.event_id))
+    await consumer.stop()
+
+    tries = [(attempt, redelivered) for message_id, attempt, redelivered in consumer.seen
+             if message_id == str(poison.event_id)]
+    # Each try is a fresh copy carrying our count; the broker never redelivered it, so
+    # nothing depends on how a RabbitMQ version counts nacks.
+    assert tries == [(None, False), (2, False), (3, False), (4, False), (5, False)]
+    assert recorder.refusals == ATTEMPT_LIMIT
+    assert parked[str(poison.event_id)][ATTEMPT_HEADER] == ATTEMPT_LIMIT
+    assert "x-death" not in parked[str(poison.event_id)]  # parked by us, not by the broker
+    order = [message_id for message_id, _, _ in consumer.seen]
+    second_try = order.index(str(poison.event_id), 1)
+    assert set(order[1:second_try]) == {str(e.event_id) for e in events[1:]}
 
 
 async def test_a_stop_mid_batch_finishes_what_was_delivered_and_leaves_the_rest_queued(broker):
@@ -188,4 +243,4 @@ async def test_a_stop_mid_batch_finishes_what_was_delivered_and_leaves_the_rest_
 
     assert 5 <= len(recorder.applied) <= 10  # the held batch, and the prefetched one
     assert recorder.applied == [event.event_id for event in events[:len(recorder.applied)]]
-    assert (waiting, dead) == (len(events) - len(recorder.applied), [])
+    assert (waiting, dead) == (len(events) - len(recorder.applied), {})

@@ -1,5 +1,6 @@
 """Messages that can never be applied end in the dead-letter queue and block nothing:
-a body that is not an event at once, an event the database refuses after its delivery limit."""
+a body that is not an event at once, an event the database refuses after its last try; each
+with its reason and queue, and no patient data."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 
 import aio_pika
 
+from opd_shared.retries import ATTEMPT_LIMIT
 from opd_shared.vocabulary import Source
 
 DAY = dt.date(2026, 3, 3)
@@ -46,9 +48,14 @@ async def test_poison_is_dead_lettered_and_later_events_still_apply(
         await service.eventually(service.facts, lambda n: n >= 1)
         facts = await service.facts()
 
-    reasons = {m.message_id: m.headers["x-first-death-reason"] for m in dead}
-    assert reasons == {"m-not-json": "rejected", "m-partial": "rejected",
-                       str(refused.event_id): "delivery_limit"}
+    reasons = {m.message_id: m.headers["x-opd-reason"] for m in dead}
+    assert reasons["m-not-json"].startswith("not an event: ValidationError")
+    assert reasons["m-partial"].startswith("not an event: ValidationError")
+    assert reasons[str(refused.event_id)] == (f"failed {ATTEMPT_LIMIT} times; last: "
+                                              "DBAPIError (SQLSTATE 22000)")
+    assert {m.headers["x-opd-queue"] for m in dead} == {
+        service.runtime.settings.topology.consumer_queue("analytics")}
+    assert not any(token.patient_name in reason for reason in reasons.values())
     assert facts == 1  # the registration; nothing of the refused event
     rejected = [r for r in caplog.records if r.getMessage().startswith("rejected message")]
     assert sorted(r.args[0] for r in rejected) == ["m-not-json", "m-partial"]

@@ -145,14 +145,15 @@ class Service:
                                 lambda seen: seen is not None and seen[1] >= count)
 
     async def dead_letter(self, message_id: str) -> str | None:
-        """Why `message_id` was dead-lettered (x-death reason), once it reaches the DLQ."""
+        """Why `message_id` was dead-lettered (x-opd-reason), once it reaches the DLQ."""
         queue = await self.channel.get_queue(self.settings.topology.dead_letter_queue)
 
         async def reason() -> str | None:
             while (message := await queue.get(no_ack=True, fail=False)) is not None:
                 if message.message_id == message_id:
-                    deaths: Any = message.headers.get("x-death") or [{}]
-                    return str(deaths[0].get("reason"))
+                    assert message.headers["x-opd-queue"] == self.settings.topology.\
+                        consumer_queue("queue_view")
+                    return str(message.headers["x-opd-reason"])
             return None
 
         return await eventually(reason, lambda found: found is not None)

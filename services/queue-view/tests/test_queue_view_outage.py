@@ -1,7 +1,7 @@
-"""A database outage loses no event and spends none of its deliveries: the consumer, on
-the real broker, holds the event unacknowledged and tries again until the database is
-back. (An event the database refuses still reaches the dead letters after the delivery
-limit: test_queue_view_delivery.py.)"""
+"""A database outage loses no event and spends none of its tries: the consumer, on the
+real broker, holds the event unacknowledged and tries again until the database is back.
+(An event the database refuses still reaches the dead letters after its last try:
+test_queue_view_delivery.py.)"""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from opd_shared.contracts import EventType
 from opd_shared.database import migrate
-from opd_shared.topology import DELIVERY_LIMIT
+from opd_shared.retries import ATTEMPT_LIMIT
 from queue_view.bootstrap import MIGRATIONS_DIR
 from queue_view.consumer import CONSUMER, build_consumer, make_applier
 from queue_view.models import DoctorProgress
@@ -34,7 +34,7 @@ class Outage:
         return self.current.begin()
 
     async def tried_enough(self) -> bool:
-        return self.tries > 3 * DELIVERY_LIMIT  # far more tries than an event has deliveries
+        return self.tries > 3 * ATTEMPT_LIMIT  # far more tries than an event is allowed
 
     async def end(self) -> None:
         self.current = self.sessions

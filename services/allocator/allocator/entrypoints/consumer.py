@@ -2,6 +2,15 @@
 
 Acks come only after the batch's transaction committed, so a crash at any point leaves
 the commands in the queue; the inbox turns their redelivery into the same replies.
+
+A command that failed is queued again by `opd_shared.retries`, which counts its tries in
+its own header and dead-letters it, with the reason, after the last. The copy goes to the
+back of the partition's queue, behind commands that came later, possibly of the same
+doctor. That is acceptable: each command is one client's request, decided against the
+state at its turn (a repeat answered from the inbox, a move or cancel refused if the state
+no longer allows it), and requests from different clients never had an order between them
+beyond the gateway's arrival race. What it buys is that a poison command holds its
+partition up for milliseconds, not for all of its tries.
 """
 
 from __future__ import annotations
@@ -21,7 +30,8 @@ from allocator.entrypoints.batches import BatchDecider
 from allocator.entrypoints.relay import OutboxRelay
 from opd_shared.contracts import CommandEnvelope, Reply
 from opd_shared.metrics import BATCH_SIZE, COMMANDS_CONSUMED, DECISION_SECONDS
-from opd_shared.topology import DELIVERY_LIMIT, Topology
+from opd_shared.retries import Retries, reason_for
+from opd_shared.topology import Topology
 
 __all__ = ["PartitionConsumer"]
 
@@ -54,8 +64,9 @@ class PartitionConsumer:
         """Join the partition's consumers; the broker makes one of them active at a time."""
         self.channel = await self.connection.channel()
         await self.channel.set_qos(prefetch_count=self.batch_max * 2)
-        self.dead = await self.channel.get_exchange(self.topology.dead_letter_exchange)
-        self.queue = await self.channel.get_queue(self.topology.partition_queue(self.partition))
+        name = self.topology.partition_queue(self.partition)
+        self.retries = Retries(self.channel, name, self.topology.dead_letter_exchange)
+        self.queue = await self.channel.get_queue(name)
         self.tag = await self.queue.consume(self.deliveries.put)
 
     async def _let_go(self) -> None:
@@ -98,7 +109,8 @@ class PartitionConsumer:
             try:
                 decodable.append((message, CommandEnvelope.model_validate_json(message.body)))
             except ValidationError as error:
-                await self._dead_letter(message, f"undecodable command: {error}")
+                await self.retries.dead_letter(
+                    message, f"undecodable command: {reason_for(error)}")
         if self.decider.epoch is None:  # deliveries come to us: we are the active consumer
             await self.decider.claim(OWNER)
         try:
@@ -122,7 +134,7 @@ class PartitionConsumer:
             if isinstance(result, Reply):
                 await message.ack()
             else:
-                await self._retry(message, result)
+                await self.retries.failed(message, result)
 
     async def _reply(self, message: AbstractIncomingMessage, reply: Reply) -> None:
         if message.reply_to:
@@ -132,24 +144,3 @@ class PartitionConsumer:
                                  content_type="application/json"),
                 routing_key=message.reply_to,
             )
-
-    async def _retry(self, message: AbstractIncomingMessage, error: Exception) -> None:
-        tries = int((message.headers or {}).get("x-delivery-count", 0)) + 1
-        if tries >= DELIVERY_LIMIT:
-            await self._dead_letter(message, f"failed {tries} times: {error!r}")
-        else:
-            await message.nack(requeue=True)
-
-    async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
-        """Park a command that cannot be decided, with the reason, so the partition flows on."""
-        log.error("partition %d: dead-lettering message %s: %s", self.partition,
-                  message.message_id, reason)
-        headers = {**(message.headers or {}), "x-opd-reason": reason[:2000],
-                   "x-opd-queue": self.topology.partition_queue(self.partition)}
-        await self.dead.publish(
-            aio_pika.Message(message.body, headers=headers, message_id=message.message_id,
-                             content_type=message.content_type,
-                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-            routing_key="dead",
-        )
-        await message.ack()

@@ -1,5 +1,6 @@
-"""A command the allocator cannot decide goes to the dead-letter queue with its reason, after a
-bounded number of tries, and the partition keeps flowing."""
+"""A command the allocator cannot decide goes to the dead-letter queue with its reason (never
+its content), after exactly `ATTEMPT_LIMIT` tries counted by OPD itself, and the partition
+keeps flowing meanwhile."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import uuid
 import aio_pika
 import pytest
 
+from allocator.entrypoints.consumer import PartitionConsumer
 from allocator.service_layer import handlers
 from opd_shared.contracts import BookToken, CommandEnvelope
-from opd_shared.topology import DELIVERY_LIMIT
+from opd_shared.retries import ATTEMPT_HEADER, ATTEMPT_LIMIT
 
 
 async def _publish(settings, body: bytes, message_id: str, partition: int) -> None:
@@ -41,8 +43,23 @@ async def _dead_letter(settings, message_id: str, seconds: float = 30) -> aio_pi
     raise AssertionError(f"{message_id} never reached the dead-letter queue")
 
 
-@pytest.mark.parametrize("body", [b"\xff\xfe not json", b'{"version": 1, "command": {}}',
-                                  b'{"command": {"type": "book_token", "doctor_id": -5}}'])
+def _booking(doctor: dict, slot: dict, patient: str) -> CommandEnvelope:
+    return CommandEnvelope(
+        command_id=uuid.uuid4(), issued_at=dt.datetime.now(dt.UTC), fingerprint="f",
+        command=BookToken(doctor_id=doctor["id"], slot_id=slot["id"], patient_name=patient,
+                          source="online"))
+
+
+async def _send(settings, envelope: CommandEnvelope) -> None:
+    await _publish(settings, envelope.model_dump_json().encode(), str(envelope.command_id),
+                   partition=envelope.command.partition(settings.partitions))
+
+
+@pytest.mark.parametrize("body", [
+    b"\xff\xfe not json", b'{"version": 1, "command": {}}',
+    b'{"command": {"type": "book_token", "doctor_id": -5}}',
+    b'{"command": {"type": "book_token", "doctor_id": 1, "slot_id": 1, "source": "online",'
+    b' "patient_name": "Asha Rao\\u0007"}}'])  # a name refused: it must not be quoted back
 async def test_an_undecodable_command_is_dead_lettered_at_once_with_its_reason(api, gateway,
                                                                                body):
     settings = gateway.allocator_settings
@@ -53,37 +70,57 @@ async def test_an_undecodable_command_is_dead_lettered_at_once_with_its_reason(a
     await _publish(settings, body, message_id, partition=slot["id"] % settings.partitions)
 
     dead = await _dead_letter(settings, message_id)
-    assert "undecodable command" in dead.headers["x-opd-reason"]
+    assert dead.headers["x-opd-reason"].startswith("undecodable command: ValidationError")
+    assert "Asha" not in dead.headers["x-opd-reason"]  # the body is not quoted back
     assert dead.headers["x-opd-queue"].endswith(settings.topology.routing_key(
         slot["id"] % settings.partitions))
     assert (await api.book(slot)).status_code == 201  # the partition still flows
 
 
-async def test_a_command_that_keeps_failing_is_dead_lettered_after_the_delivery_limit(
+async def test_a_command_that_keeps_failing_is_tried_exactly_the_limit_and_blocks_nothing(
         api, gateway, monkeypatch):
     settings = gateway.allocator_settings
     doctor = await api.doctor()
     slot = await api.slot(doctor["id"], capacity=5)
-    tries = []
+    poison = _booking(doctor, slot, "Poison Patient")
+    others = [_booking(doctor, slot, f"Patient After {n}") for n in range(3)]
+    decided: list[str] = []
+    entered, released = asyncio.Event(), asyncio.Event()
     real = handlers.HANDLERS[BookToken]
 
     async def flaky(uow, cmd, now):
-        if cmd.patient_name == "Poison":
-            tries.append(now)
-            raise RuntimeError("impossible content")
-        return await real(uow, cmd, now)
+        decided.append(cmd.patient_name)
+        if cmd.patient_name != poison.command.patient_name:
+            return await real(uow, cmd, now)
+        entered.set()
+        await released.wait()  # the first try waits until the others are queued behind it
+        raise RuntimeError(f"cannot book {cmd.patient_name}")
+
+    seen: list[tuple[object, bool]] = []
+    handle = PartitionConsumer._handle
+
+    async def watched(consumer, batch):
+        seen.extend(((m.headers or {}).get(ATTEMPT_HEADER), m.redelivered) for m in batch
+                    if m.message_id == str(poison.command_id))
+        await handle(consumer, batch)
 
     monkeypatch.setitem(handlers.HANDLERS, BookToken, flaky)
-    envelope = CommandEnvelope(
-        command_id=uuid.uuid4(), issued_at=dt.datetime.now(dt.UTC), fingerprint="f",
-        command=BookToken(doctor_id=doctor["id"], slot_id=slot["id"], patient_name="Poison",
-                          source="online"))
+    monkeypatch.setattr(PartitionConsumer, "_handle", watched)
 
-    await _publish(settings, envelope.model_dump_json().encode(), str(envelope.command_id),
-                   partition=envelope.command.partition(settings.partitions))
+    await _send(settings, poison)
+    await asyncio.wait_for(entered.wait(), 10)
+    for envelope in others:
+        await _send(settings, envelope)
+    released.set()
+    dead = await _dead_letter(settings, str(poison.command_id))
 
-    dead = await _dead_letter(settings, str(envelope.command_id))
-    assert len(tries) == DELIVERY_LIMIT
-    assert "impossible content" in dead.headers["x-opd-reason"]
+    # Each try is a fresh copy carrying our count, never a broker redelivery: nothing
+    # depends on how a RabbitMQ version counts nacks.
+    assert seen == [(None, False), (2, False), (3, False), (4, False), (5, False)]
+    assert decided.count("Poison Patient") == ATTEMPT_LIMIT
+    second_try = decided.index("Poison Patient", 1)
+    assert sorted(decided[1:second_try]) == sorted(e.command.patient_name for e in others)
+    assert dead.headers["x-opd-reason"] == f"failed {ATTEMPT_LIMIT} times; last: RuntimeError"
+    assert dead.headers[ATTEMPT_HEADER] == ATTEMPT_LIMIT
+    assert "x-death" not in dead.headers  # parked by the allocator, not the broker's limit
     assert (await api.book(slot)).status_code == 201
-

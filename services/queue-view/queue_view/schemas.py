@@ -89,6 +89,7 @@ class TokenOut(_Out):
     moved_from_slot_id: int | None
     move_reason: str | None
     overtaken_count: int = Field(description="Newcomers queued ahead of it (fairness)")
+    channel: str | None = Field(None, description="The channel that booked it: " + _PRIVATE)
 
 
 class QueueEntryOut(TokenOut):

@@ -57,7 +57,8 @@ async def test_a_transfer_to_a_colleague_needs_asking_and_the_same_specializatio
     moved = await api.post(url, expect=200, json={"new_slot_id": theirs["id"],
                                                   "allow_other_doctor": True})
 
-    assert unasked.status_code == 404 and wrong.status_code == 422
+    assert unasked.status_code == 409 and "allow_other_doctor" in unasked.json()["detail"]
+    assert wrong.status_code == 422
     assert moved["doctor_id"] == colleague["id"] and moved["slot_id"] == theirs["id"]
     assert moved["token_number"].startswith(f"DOC{colleague['id']}-")
     assert token["token_number"] in moved["move_reason"]

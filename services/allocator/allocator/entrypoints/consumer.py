@@ -21,6 +21,7 @@ from allocator.entrypoints.batches import BatchDecider
 from allocator.entrypoints.relay import OutboxRelay
 from opd_shared.contracts import CommandEnvelope, Reply
 from opd_shared.metrics import BATCH_SIZE, COMMANDS_CONSUMED, DECISION_SECONDS
+from opd_shared.redact import describe, redact
 from opd_shared.topology import DELIVERY_LIMIT, Topology
 
 __all__ = ["PartitionConsumer"]
@@ -98,7 +99,7 @@ class PartitionConsumer:
             try:
                 decodable.append((message, CommandEnvelope.model_validate_json(message.body)))
             except ValidationError as error:
-                await self._dead_letter(message, f"undecodable command: {error}")
+                await self._dead_letter(message, f"undecodable command: {describe(error)}")
         if self.decider.epoch is None:  # deliveries come to us: we are the active consumer
             await self.decider.claim(OWNER)
         try:
@@ -136,12 +137,13 @@ class PartitionConsumer:
     async def _retry(self, message: AbstractIncomingMessage, error: Exception) -> None:
         tries = int((message.headers or {}).get("x-delivery-count", 0)) + 1
         if tries >= DELIVERY_LIMIT:
-            await self._dead_letter(message, f"failed {tries} times: {error!r}")
+            await self._dead_letter(message, f"failed {tries} times: {describe(error)}")
         else:
             await message.nack(requeue=True)
 
     async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
         """Park a command that cannot be decided, with the reason, so the partition flows on."""
+        reason = redact(reason)  # the body may name the patient; the header never does
         log.error("partition %d: dead-lettering message %s: %s", self.partition,
                   message.message_id, reason)
         headers = {**(message.headers or {}), "x-opd-reason": reason[:2000],

@@ -3,7 +3,7 @@
 # PATH may not look (a pyenv shim appears only after a rehash), but `python3 -m uv` runs it.
 UV := $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
 
-.PHONY: install run test lint fmt docs bench simulate reconcile
+.PHONY: install run test lint fmt docs bench simulate reconcile purge
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv \
@@ -34,6 +34,9 @@ bench: install  ## the morning-rush benchmark (see BENCHMARKS.md)
 
 reconcile: install  ## compare the allocator with both read models
 	$(UV) run --no-sync python -m opd_ops.reconcile --wait 30
+
+purge: install  ## forget patients' names, phones and notes OPD_RETENTION_DAYS after the visit
+	$(UV) run --no-sync python -m opd_ops.purge $(ARGS)
 
 simulate: install  ## a whole OPD day through the public API, checked against analytics
 	$(UV) run --no-sync python -m opd_ops.simulate $(ARGS)

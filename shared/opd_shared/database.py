@@ -2,6 +2,8 @@
 
 Each service owns one PostgreSQL database and its own Alembic migrations; this module is
 the one place that knows how to apply them, from start-up code, tests or the command line.
+It also builds every engine the services use (`new_engine`), so that none forgets to keep
+statement parameters (patients' names and phones among them) out of errors and logs.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from alembic.config import Config
 from sqlalchemy import Connection, MetaData, pool, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["drop_database", "ensure_database", "is_unreachable", "migrate",
+__all__ = ["drop_database", "ensure_database", "is_unreachable", "migrate", "new_engine",
            "run_migrations_from_env"]
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,13 @@ def is_unreachable(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and (
         error.connection_invalidated or isinstance(error.orig, _DOWN)
         or isinstance(getattr(error.orig, "__cause__", None), _DOWN))
+
+
+def new_engine(url: str, **options: object) -> AsyncEngine:
+    """An engine whose errors and echo show `[SQL parameters hidden]`, never the values: a
+    failed booking's error would otherwise carry the patient's name and phone into the log.
+    (PostgreSQL's own DETAIL, which can show the failing row, is the log formatter's job.)"""
+    return create_async_engine(url, hide_parameters=True, **options)
 
 
 def _server_dsn(url: str) -> tuple[str, str]:
@@ -84,7 +93,7 @@ def _upgrade(connection: Connection, migrations: Path, revision: str) -> None:
 async def migrate(url: str, migrations: Path, revision: str = "head") -> None:
     """Create the database if needed and migrate it; concurrent callers wait for each other."""
     await ensure_database(url)
-    engine = create_async_engine(url, poolclass=pool.NullPool)
+    engine = new_engine(url, poolclass=pool.NullPool)
     try:
         async with engine.begin() as conn:
             await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('opd-migrations'))"))

@@ -2,7 +2,9 @@
 
 Every line carries the correlation id of the request it belongs to: the gateway's command
 id, which the allocator's decision and the read models' events carry on, so one grep follows
-a booking through all four services.
+a booking through all four services. Messages and tracebacks pass through `redact` on
+the way out: an exception's text is not ours (PostgreSQL's DETAIL shows the failing row,
+pydantic quotes the input it refused), and no log line may show a patient's name or phone.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import logging
 import sys
 from contextvars import ContextVar
 
-__all__ = ["configure_logging", "correlation_id"]
+from opd_shared.redact import redact
+
+__all__ = ["configure_logging", "correlation_id", "formatter"]
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -23,7 +27,26 @@ class _WithCorrelation(logging.Filter):
         return True
 
 
-class _JsonFormatter(logging.Formatter):
+def _redact_traceback(text: str) -> str:
+    """Each line but the `File "..."` ones, whose quoted path is where, not what."""
+    return "\n".join(line if line.startswith('  File "') else redact(line)
+                     for line in text.split("\n"))
+
+
+class _Redacting(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        record.exc_text = None  # another handler may have cached it unredacted
+        return super().format(record)
+
+    def formatException(self, ei) -> str:
+        return _redact_traceback(super().formatException(ei))
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = redact(record.message)
+        return super().formatMessage(record)
+
+
+class _JsonFormatter(_Redacting):
     def __init__(self, service: str) -> None:
         super().__init__()
         self.service = service
@@ -34,7 +57,7 @@ class _JsonFormatter(logging.Formatter):
             "service": self.service,
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         if getattr(record, "correlation_id", None):
             line["correlation_id"] = record.correlation_id
@@ -43,18 +66,23 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
-class _PlainFormatter(logging.Formatter):
+class _PlainFormatter(_Redacting):
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
         cid = getattr(record, "correlation_id", None)
         return f"{text} [{cid}]" if cid else text
 
 
+def formatter(service: str, as_json: bool = False) -> logging.Formatter:
+    """How `service` writes its log lines (redacted), for a handler or a test."""
+    return _JsonFormatter(service) if as_json else _PlainFormatter(
+        f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s")
+
+
 def configure_logging(service: str, level: str = "INFO", as_json: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_WithCorrelation())
-    handler.setFormatter(_JsonFormatter(service) if as_json else _PlainFormatter(
-        f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(formatter(service, as_json))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

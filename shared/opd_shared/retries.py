@@ -28,6 +28,8 @@ from aio_pika.exceptions import ChannelInvalidStateError
 from pamqp.commands import Basic
 from pydantic import ValidationError
 
+from opd_shared.redact import redact
+
 __all__ = ["ATTEMPT_HEADER", "ATTEMPT_LIMIT", "Retries", "attempt_of", "reason_for"]
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,7 @@ class Retries:
 
     async def dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
         """Park a message that cannot be handled, with why and where from, and ack it."""
+        reason = redact(reason)  # the body may name the patient; the header never does
         log.error("%s: dead-lettering message %s: %s", self.queue, message.message_id, reason)
         copy = _copy(message, {REASON_HEADER: reason[:500], QUEUE_HEADER: self.queue,
                                ATTEMPT_HEADER: attempt_of(message)})

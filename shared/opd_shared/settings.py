@@ -40,6 +40,10 @@ class ServiceSettings(BaseSettings):
     open_reads: bool = Field(
         False, description="Let kiosks and dashboards read without a key (never names or phones)"
     )
+    retention_days: int = Field(
+        90, ge=1, le=3650, description="Days after a token's visit day before `make purge` "
+                                       "replaces its patient's name, phone and notes"
+    )
     log_level: str = "INFO"
     log_json: bool = False
 

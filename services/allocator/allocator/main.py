@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aio_pika
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from allocator.adapters.orm import map_domain
 from allocator.domain.fairness import FairnessPolicy
@@ -23,7 +23,7 @@ from allocator.entrypoints.group_commit import GroupCommit
 from allocator.entrypoints.relay import OutboxRelay, relay_outbox
 from allocator.settings import AllocatorSettings
 from opd_shared.access import open_guard
-from opd_shared.database import migrate
+from opd_shared.database import migrate, new_engine
 from opd_shared.health import add_health_routes
 from opd_shared.http import install_error_handlers
 from opd_shared.logging import configure_logging
@@ -44,7 +44,7 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
         map_domain()
         await migrate(settings.database_url, MIGRATIONS)
         app.state.guard = guard = await open_guard(settings)
-        engine = create_async_engine(settings.database_url, pool_size=10, pool_pre_ping=True)
+        engine = new_engine(settings.database_url, pool_size=10, pool_pre_ping=True)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         connection = await aio_pika.connect_robust(settings.amqp_url)
         topology = settings.topology

@@ -23,7 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from allocator.adapters.orm import map_domain
 from allocator.domain.fairness import FairnessPolicy
@@ -31,7 +31,7 @@ from allocator.domain.policy import Policy
 from allocator.entrypoints.batches import BatchDecider
 from allocator.settings import AllocatorSettings
 from opd_shared.contracts import BookToken, CommandEnvelope, OpenSlot, RegisterDoctor, Reply
-from opd_shared.database import drop_database, migrate
+from opd_shared.database import drop_database, migrate, new_engine
 from opd_shared.topology import partition_of_doctor
 
 MIGRATIONS = Path(__file__).parents[1] / "allocator" / "migrations"
@@ -141,7 +141,7 @@ async def main(args: argparse.Namespace) -> None:
                                  partitions=PARTITIONS)
     map_domain()
     await migrate(settings.database_url, MIGRATIONS)
-    engine = create_async_engine(settings.database_url, pool_size=10)
+    engine = new_engine(settings.database_url, pool_size=10)
     try:
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         cache = ([settings.schedule_cache_doctors]  # older code had no cache

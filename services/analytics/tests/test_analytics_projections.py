@@ -78,3 +78,4 @@ async def test_the_fact_table_keeps_the_event_but_not_the_patient(sessions, hist
     assert (fact.type, fact.doctor_id, fact.seq) == ("token.allocated", d.doctor.id, event.seq)
     assert stored["token_number"] == token.token_number
     assert "patient_name" not in stored and "patient_phone" not in stored
+    assert "notes" not in stored

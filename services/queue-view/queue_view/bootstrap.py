@@ -17,10 +17,9 @@ from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 
-from opd_shared.database import migrate
+from opd_shared.database import migrate, new_engine
 from opd_shared.event_batches import EventBatchConsumer
 from queue_view.consumer import build_consumer, make_applier
 from queue_view.display.feed import ChangeFeed
@@ -80,7 +79,7 @@ async def start(settings: QueueViewSettings) -> AsyncIterator[Runtime]:
     """Migrate, declare the queue, connect and consume; undo it all on exit."""
     async with AsyncExitStack() as stack:
         await migrate(settings.database_url, MIGRATIONS_DIR)
-        engine = create_async_engine(
+        engine = new_engine(
             settings.database_url, pool_size=settings.db_pool_size, pool_pre_ping=True
         )
         stack.push_async_callback(engine.dispose)

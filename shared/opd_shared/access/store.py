@@ -19,12 +19,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from opd_shared import bounds
 from opd_shared.access.keys import hash_key, new_key
 from opd_shared.access.roles import DEFAULT_RATE_PER_MINUTE, Role
-from opd_shared.database import migrate
+from opd_shared.database import migrate, new_engine
 
 __all__ = ["KeyRecord", "KeyStore", "metadata"]
 
@@ -61,7 +60,7 @@ BOOTSTRAP_ADMIN = KeyRecord(0, "bootstrap-admin", Role.ADMIN, DEFAULT_RATE_PER_M
 class KeyStore:
     def __init__(self, url: str, admin_key: str | None = None, ttl_s: float = 5.0) -> None:
         self.url = url
-        self.engine = create_async_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
+        self.engine = new_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
         self.admin_hash = hash_key(admin_key) if admin_key else None
         self.ttl_s = ttl_s
         self._cache: dict[str, tuple[float, KeyRecord | None]] = {}

@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from allocator.adapters.orm import map_domain
 from allocator.domain.fairness import FairnessPolicy
@@ -17,7 +17,7 @@ from allocator.domain.policy import Policy
 from allocator.entrypoints.batches import BatchDecider
 from allocator.settings import AllocatorSettings
 from opd_shared.contracts import BookToken, CommandEnvelope, OpenSlot, RegisterDoctor, Reply
-from opd_shared.database import migrate
+from opd_shared.database import migrate, new_engine
 from opd_shared.topology import partition_of_doctor
 
 MIGRATIONS = Path(__file__).parents[2] / "allocator" / "migrations"
@@ -32,7 +32,7 @@ class Desk:
     def __init__(self, settings: AllocatorSettings) -> None:
         self.settings = settings
         self.tomorrow = dt.datetime.now(ZoneInfo(settings.timezone)).date() + dt.timedelta(1)
-        self.engine = create_async_engine(settings.database_url)
+        self.engine = new_engine(settings.database_url)  # the product's engine
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.deciders: dict[int, BatchDecider] = {}  # the current owner of each partition
         self.made: list[BatchDecider] = []

@@ -1,0 +1,102 @@
+"""A booking that fails, however it fails, leaves no patient's name or phone in an error, a
+log line or a dead letter's reason: only in the dead letter's body, which `purge` redacts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+
+from sqlalchemy import text
+
+from allocator.service_layer import handlers
+from opd_shared.contracts import BookToken, CommandEnvelope
+from opd_shared.logging import formatter
+from opd_shared.vocabulary import Source
+
+from .desk import envelope
+from .test_allocator_poison import _dead_letter, _publish
+
+NAME, PHONE = "Zorawar Quill", "+91 98765 43210"
+
+
+def _shows_the_patient(text: str) -> bool:
+    return NAME in text or PHONE in text
+
+
+def _written(caplog) -> str:
+    """The log lines as the allocator writes them."""
+    lines = formatter("allocator")
+    return "\n".join(lines.format(record) for record in caplog.records)
+
+
+async def test_a_booking_the_database_refuses_is_reported_without_the_patient(desk, caplog):
+    caplog.set_level(logging.DEBUG)
+    slot = await desk.slot(await desk.doctor(partition=0))
+    too_long = BookToken.model_construct(  # past the contract's checks, as a bug would be
+        type="book_token", doctor_id=slot["doctor_id"], slot_id=slot["id"],
+        patient_name=f"{NAME} " * 10, patient_phone=PHONE, source=Source.ONLINE, notes=None,
+        emergency=False)
+
+    [refused] = await desk.batch(envelope(too_long))
+
+    assert isinstance(refused, Exception) and "value too long" in str(refused)
+    assert not _shows_the_patient(str(refused)) and not _shows_the_patient(repr(refused))
+    assert "value too long" in caplog.text and not _shows_the_patient(caplog.text)
+
+
+def _booking_body(slot: dict, phone: str) -> bytes:
+    return (f'{{"command_id": "{uuid.uuid4()}", "issued_at": "{dt.datetime.now(dt.UTC)}", '
+            f'"fingerprint": "f", "command": {{"type": "book_token", "doctor_id": '
+            f'{slot["doctor_id"]}, "slot_id": {slot["id"]}, "patient_name": "{NAME}", '
+            f'"patient_phone": "{phone}", "source": "online"}}}}').encode()
+
+
+async def test_an_undecodable_booking_is_dead_lettered_and_logged_without_the_patient(
+        api, gateway, caplog):
+    caplog.set_level(logging.DEBUG)
+    settings = gateway.allocator_settings
+    slot = await api.slot((await api.doctor())["id"])
+    message_id = uuid.uuid4().hex
+
+    await _publish(settings, _booking_body(slot, f"{PHONE} call after six"), message_id,
+                   partition=slot["id"] % settings.partitions)
+
+    dead = await _dead_letter(settings, message_id)
+    reason = dead.headers["x-opd-reason"]
+    assert "undecodable command" in reason and "patient_phone" in reason
+    assert not _shows_the_patient(reason)
+    assert "dead-lettering" in caplog.text and not _shows_the_patient(caplog.text)
+    assert not _shows_the_patient(_written(caplog))
+
+
+async def test_a_booking_that_keeps_failing_is_dead_lettered_and_logged_without_the_patient(
+        api, gateway, caplog, monkeypatch):
+    caplog.set_level(logging.DEBUG)
+    settings = gateway.allocator_settings
+    slot = await api.slot((await api.doctor())["id"])
+    real = handlers.HANDLERS[BookToken]
+
+    async def storing_half_a_row(uow, cmd, now):
+        """PostgreSQL refuses the row and its DETAIL quotes it: name and phone."""
+        if cmd.patient_name != NAME:
+            return await real(uow, cmd, now)
+        await uow.session.execute(text(
+            "INSERT INTO tokens (id, token_number, patient_name, patient_phone)"
+            " VALUES (0, 'half', :name, :phone)"), {"name": NAME, "phone": PHONE})
+
+    monkeypatch.setitem(handlers.HANDLERS, BookToken, storing_half_a_row)
+    booking = CommandEnvelope(
+        command_id=uuid.uuid4(), issued_at=dt.datetime.now(dt.UTC), fingerprint="f",
+        command=BookToken(doctor_id=slot["doctor_id"], slot_id=slot["id"], patient_name=NAME,
+                          patient_phone=PHONE, source="online"))
+
+    await _publish(settings, booking.model_dump_json().encode(), str(booking.command_id),
+                   partition=booking.command.partition(settings.partitions))
+
+    dead = await _dead_letter(settings, str(booking.command_id))
+    assert "not-null constraint" in dead.headers["x-opd-reason"]
+    assert not _shows_the_patient(dead.headers["x-opd-reason"])
+    written = _written(caplog)
+    assert "not-null constraint" in written and "DETAIL" in written  # PostgreSQL's, blanked
+    assert not _shows_the_patient(written) and not _shows_the_patient(caplog.text)

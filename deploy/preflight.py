@@ -16,10 +16,14 @@ from opd_shared.access.keys import new_key
 from opd_shared.settings import ServiceSettings
 
 ENV_FILE = Path(".env")
+# docker-compose.yml's RabbitMQ and PostgreSQL publish no port (production runs them
+# unreachable from outside), so a development server is a container of its own, local only.
 HOW_TO_START = {
-    "RabbitMQ": "start it with `rabbitmq-server -detached`, or `docker compose up -d rabbitmq`",
-    "PostgreSQL": "start it with `pg_ctlcluster $(ls /etc/postgresql) main start`, "
-                  "or `docker compose up -d postgres`",
+    "RabbitMQ": "start it with `rabbitmq-server -detached`, or `docker run -d "
+                "-p 127.0.0.1:5672:5672 rabbitmq:3.13.7-management`",
+    "PostgreSQL": "start it with `pg_ctlcluster $(ls /etc/postgresql) main start`, or "
+                  "`docker run -d -p 127.0.0.1:5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust "
+                  "postgres:16`",
 }
 
 

@@ -6,7 +6,9 @@ message path's own figures, named here once so every service and dashboard agree
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Response
+import hmac
+
+from fastapi import FastAPI, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -17,6 +19,9 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_fastapi_instrumentator import Instrumentator
+from pydantic import SecretStr
+
+from opd_shared.http import ApiError
 
 __all__ = [
     "BATCH_SIZE",
@@ -49,8 +54,10 @@ REPLY_TIMEOUTS = Counter(
     "opd_reply_timeouts_total", "Requests answered 202 because no decision came in time")
 
 
-def instrument(app: FastAPI) -> None:
-    """HTTP request counts and latency histograms, and the /metrics endpoint.
+def instrument(app: FastAPI, key: SecretStr | None = None) -> None:
+    """HTTP request counts and latency histograms, and the /metrics endpoint, which needs
+    `Authorization: Bearer <key>` when a key is given (OPD_METRICS_KEY): its figures map
+    the deployment (routes, queues, load) for anyone who can reach the port.
 
     The HTTP metrics live in a registry of the app's own (tests build many apps in one
     process; a shared registry would keep only the first app's); /metrics serves it together
@@ -60,6 +67,16 @@ def instrument(app: FastAPI) -> None:
                    registry=http).instrument(app)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if key is not None and not _bears(request, key.get_secret_value()):
+            raise ApiError(401, "unauthorized", "/metrics needs Authorization: Bearer "
+                           "<OPD_METRICS_KEY>", headers={"WWW-Authenticate": "Bearer"})
         return Response(generate_latest(http) + generate_latest(REGISTRY),
                         media_type=CONTENT_TYPE_LATEST)
+
+
+def _bears(request: Request, key: str) -> bool:
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    # Constant time, so the answer's timing does not spell the key out.
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
+                                                              key.encode())

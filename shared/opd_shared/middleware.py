@@ -1,4 +1,4 @@
-"""Two ASGI guards every service wears (pure ASGI, so streaming responses pass untouched)."""
+"""The ASGI layers every service wears (pure ASGI, so streaming responses pass untouched)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,21 @@ from typing import Any
 
 from opd_shared.database import is_unreachable
 
-__all__ = ["BodyLimit", "DatabaseOutage"]
+__all__ = ["BodyLimit", "DatabaseOutage", "SecurityHeaders"]
+
+# The pages (kiosk display, dashboard) load only their own files: no inline script or style,
+# no other origin, so an injected `<script>` or a framing site gets nothing to run or show.
+PAGE_POLICY = ("default-src 'self'; object-src 'none'; base-uri 'none'; "
+               "form-action 'self'; frame-ancestors 'none'")
+# FastAPI's /docs and /redoc load Swagger UI and ReDoc from jsDelivr and start them with an
+# inline script; production turns them off (OPD_API_DOCS=false) rather than loosen the pages.
+DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+               "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net "
+               "https://fonts.googleapis.com; font-src https://fonts.gstatic.com; "
+               "img-src 'self' data: https://fastapi.tiangolo.com; worker-src blob:; "
+               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+_ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+           (b"x-frame-options", b"DENY")]
 
 
 async def _answer(send: Any, status: int, body: dict[str, str],
@@ -78,3 +92,26 @@ class BodyLimit:
     async def _refuse(self, send: Any) -> None:
         await _answer(send, 413, {"detail": f"request body over {self.max_bytes} bytes",
                                   "code": "too_large"})
+
+
+class SecurityHeaders:
+    """Browser protections on every answer, pages and JSON alike (a JSON error opened in a
+    browser is a page too); a header the route set itself is kept."""
+
+    def __init__(self, app: Any, docs_paths: frozenset[str] = frozenset()) -> None:
+        self.app, self.docs_paths = app, docs_paths
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        policy = DOCS_POLICY if scope["path"] in self.docs_paths else PAGE_POLICY
+        wanted = [*_ALWAYS, (b"content-security-policy", policy.encode())]
+
+        async def with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                added = [(name, value) for name, value in wanted if name not in present]
+                message = {**message, "headers": [*message.get("headers", []), *added]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -5,18 +5,21 @@ This is the only module that reads the environment (variables prefixed `OPD_`).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from opd_shared.production import production_problems
 from opd_shared.topology import Topology
 
 __all__ = ["ReadModelSettings", "ServiceSettings"]
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OPD_", env_file=".env", extra="ignore")
+    # Inputs stay out of error messages: a refused start prints why, not the passwords.
+    model_config = SettingsConfigDict(env_prefix="OPD_", env_file=".env", extra="ignore",
+                                      hide_input_in_errors=True)
 
     amqp_url: str = Field(
         "amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ connection URL"
@@ -46,8 +49,32 @@ class ServiceSettings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = False
+    env: Literal["development", "production"] = Field(
+        "development", description="production: refuse to start on the development "
+                                   "defaults (guest:guest, trust, no admin key)"
+    )
+    api_docs: bool = Field(
+        True, description="Serve /docs, /redoc and /openapi.json (and the gateway's "
+                          "/asyncapi.json); off, they answer 404"
+    )
+    metrics_key: SecretStr | None = Field(
+        None, description="When set, /metrics needs `Authorization: Bearer <this>`"
+    )
 
     service: ClassVar[str] = "opd"  # each service names itself; its database is named after it
+
+    @model_validator(mode="after")
+    def _production_has_no_development_defaults(self) -> ServiceSettings:
+        """Checked here, so every process (services and operators' tools) refuses alike."""
+        if self.env != "production":
+            return self
+        defaults = {name: str(type(self).model_fields[name].default)
+                    for name in ("amqp_url", "postgres_url")}
+        key = self.admin_key.get_secret_value() if self.admin_key else None
+        problems = production_problems(self.amqp_url, self.postgres_url, key, defaults)
+        if problems:
+            raise ValueError("OPD_ENV=production refuses to start: " + "; ".join(problems))
+        return self
 
     @property
     def database_url(self) -> str:

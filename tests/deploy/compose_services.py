@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from dockerfile_parse import DockerfileParser
 
-__all__ = ["BuiltService", "built_services"]
+__all__ = ["BuiltService", "built_services", "compose_config", "filled_example"]
 
 
 @dataclass(frozen=True)
@@ -23,11 +26,36 @@ class BuiltService:
     programs: list[str]  # what the command and the health check start, looked up on PATH
 
 
-def built_services(compose_file: Path) -> list[BuiltService]:
-    """Services with a `build:`; images pulled from elsewhere (RabbitMQ, nginx) are not ours."""
-    services = yaml.safe_load(compose_file.read_text())["services"]
+def built_services(compose_file: Path, env: dict[str, str]) -> list[BuiltService]:
+    """Services with a `build:`; images pulled from elsewhere (RabbitMQ, nginx) are not ours.
+
+    As compose runs them: `${VAR}` filled in from `env` by docker-compose itself."""
+    rendered = compose_config(compose_file, env)
+    assert rendered.returncode == 0, rendered.stderr
+    services = yaml.safe_load(rendered.stdout)["services"]
     return [_built(name, spec, compose_file.parent)
             for name, spec in services.items() if "build" in spec]
+
+
+def compose_config(compose_file: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`docker-compose config` with only `env` for variables: not this shell's OPD_*, nor a
+    developer's .env beside the file (`make run` writes one)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPD_", "COMPOSE_"))}
+    with tempfile.NamedTemporaryFile("w", suffix=".env") as env_file:
+        env_file.write("".join(f"{key}={value}\n" for key, value in env.items()))
+        env_file.flush()
+        return subprocess.run(
+            ["docker-compose", "-f", str(compose_file), "--env-file", env_file.name, "config"],
+            env=clean, capture_output=True, text=True, check=False)
+
+
+def filled_example(example: Path) -> dict[str, str]:
+    """deploy/env.example as a careful operator fills it in: every empty value set to a
+    long, URL-safe secret of its own."""
+    lines = [line.split("=", 1) for line in example.read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    return {key: value or f"test-{key.lower().replace('_', '-')}-0123456789abcdef"
+            for key, value in lines}
 
 
 def _built(name: str, spec: dict, project: Path) -> BuiltService:

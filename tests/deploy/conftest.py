@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from .compose_services import BuiltService, built_services
+from .compose_services import BuiltService, built_services, filled_example
 from .dockerfile_replay import Replayed, replay
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = built_services(REPO / "docker-compose.yml")
+COMPOSE_FILE = REPO / "docker-compose.yml"
+ENV_EXAMPLE = REPO / "deploy" / "env.example"
+SERVICES = built_services(COMPOSE_FILE, filled_example(ENV_EXAMPLE))
 
 
 @pytest.fixture(scope="session")

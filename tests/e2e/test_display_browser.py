@@ -34,6 +34,7 @@ DOCTORS = [("Dr. Asha Rao", "ENT", "3"), ("Dr. Vikram Sen", "Cardiology", "5"),
 PATIENTS = (f"{first} {last}" for first, last in itertools.product(
     ["Rahul", "Priya", "Sunita", "Arjun", "Kavya", "Rohan", "Meena", "Farah"],
     ["Verma", "Sharma", "Pillai", "Ghosh"]))
+CSP_REFUSALS: list[str] = []  # what the Content-Security-Policy blocked, as Chromium logs it
 
 
 class Gateway:
@@ -71,6 +72,8 @@ def page(system) -> Iterator[Page]:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
                                              args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page.on("console", lambda m: "Content Security Policy" in m.text
+                and CSP_REFUSALS.append(m.text))
         yield page
         browser.close()
 
@@ -103,6 +106,7 @@ def _no_names(page: Page, names: list[str]) -> None:
     text, html = page.inner_text("body"), page.content()
     assert [n for n in names if n in text or n in html] == []
     assert "98450" not in html
+    assert CSP_REFUSALS == []
 
 
 def test_the_display_follows_bookings_and_calls_live_and_never_shows_a_name(

@@ -23,11 +23,11 @@ from allocator.entrypoints.group_commit import GroupCommit
 from allocator.entrypoints.relay import OutboxRelay, relay_outbox
 from allocator.settings import AllocatorSettings
 from opd_shared.access import open_guard
+from opd_shared.app import service_app
 from opd_shared.database import migrate, new_engine
 from opd_shared.health import add_health_routes
-from opd_shared.http import install_error_handlers
 from opd_shared.logging import configure_logging
-from opd_shared.metrics import DEAD_LETTER_DEPTH, instrument
+from opd_shared.metrics import DEAD_LETTER_DEPTH
 
 __all__ = ["create_app"]
 
@@ -94,10 +94,8 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
             await guard.close()
             log.info("allocator stopped")
 
-    app = FastAPI(title="OPD allocator", lifespan=lifespan,
-                  description="Health, readiness and operators' replays; no public API.")
-    install_error_handlers(app)
-    instrument(app)
+    app = service_app(settings, title="OPD allocator", lifespan=lifespan,
+                      description="Health, readiness and operators' replays; no public API.")
     add_health_routes(app)
     app.include_router(admin.router)
     return app

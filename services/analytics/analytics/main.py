@@ -23,10 +23,9 @@ from analytics.runtime import Clock, Runtime, utc_now
 from analytics.settings import AnalyticsSettings
 from opd_shared.access import Guard
 from opd_shared.access.store import KeyStore
+from opd_shared.app import service_app
 from opd_shared.database import migrate
-from opd_shared.http import install_error_handlers
 from opd_shared.logging import configure_logging
-from opd_shared.metrics import instrument
 
 __all__ = ["create_app"]
 
@@ -69,13 +68,12 @@ def create_app(settings: AnalyticsSettings | None = None, *, clock: Clock = utc_
         # Tests pass settings in and keep pytest's log capture.
         settings = AnalyticsSettings()
         configure_logging(settings.service, settings.log_level, settings.log_json)
-    app = FastAPI(
+    app = service_app(
+        settings,
         title="OPD analytics",
         summary="Management figures computed from the allocator's events",
         lifespan=_lifespan(settings, clock),
     )
-    install_error_handlers(app)
-    instrument(app)
     app.include_router(health.router)
     app.include_router(figures.router, prefix="/api/v1")
     app.include_router(reports.router, prefix="/api/v1")

@@ -133,6 +133,9 @@ async def test_the_dashboard_draws_every_chart_after_a_busy_day(infra, history):
             browser = await p.chromium.launch(executable_path="/usr/bin/chromium",
                                               args=CHROMIUM_ARGS)
             page = await browser.new_page(viewport={"width": 1440, "height": 1000})
+            refused = []  # what the page's Content-Security-Policy blocked, as Chromium logs it
+            page.on("console", lambda m: "Content Security Policy" in m.text
+                    and refused.append(m.text))
             await page.add_init_script(
                 f"sessionStorage.setItem('opd-analytics-key', '{infra.admin_key}')")
             await page.goto(f"http://127.0.0.1:{port}/dashboard?from={DAY}&to={DAY}")
@@ -152,3 +155,4 @@ async def test_the_dashboard_draws_every_chart_after_a_busy_day(infra, history):
     empty = [chart for chart, (points, painted) in drawn.items() if not (points and painted)]
     assert empty == [], drawn
     assert len(tiles) == 7 and int(tiles[0]) > 150
+    assert refused == []

@@ -12,11 +12,10 @@ from booking_gateway.bus import CommandBus
 from booking_gateway.routes import doctors, slots, tokens
 from booking_gateway.settings import GatewaySettings
 from opd_shared.access import open_guard
+from opd_shared.app import service_app
 from opd_shared.asyncapi import asyncapi_json
 from opd_shared.health import add_health_routes
-from opd_shared.http import install_error_handlers
 from opd_shared.logging import configure_logging
-from opd_shared.metrics import instrument
 
 __all__ = ["create_app"]
 
@@ -42,17 +41,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await bus.close()
             await guard.close()
 
-    app = FastAPI(title="OPD booking gateway", version="1.0", lifespan=lifespan,
-                  description="Bookings, cancellations, emergencies and the token lifecycle.")
-    install_error_handlers(app)
-    instrument(app)
+    app = service_app(settings, title="OPD booking gateway", version="1.0", lifespan=lifespan,
+                      description="Bookings, cancellations, emergencies and the token "
+                                  "lifecycle.")
     add_health_routes(app)
     for module in (doctors, slots, tokens):
         app.include_router(module.router)
 
-    @app.get("/asyncapi.json", tags=["docs"], summary="Every message on the broker (AsyncAPI 3)")
-    async def asyncapi() -> Response:
-        return Response(asyncapi_json(settings.topology), media_type="application/json")
+    if settings.api_docs:  # the broker's inventory, documented and switched off with /docs
+        @app.get("/asyncapi.json", tags=["docs"],
+                 summary="Every message on the broker (AsyncAPI 3)")
+        async def asyncapi() -> Response:
+            return Response(asyncapi_json(settings.topology), media_type="application/json")
 
     return app
 

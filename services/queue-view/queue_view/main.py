@@ -12,9 +12,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from opd_shared.access import open_guard
-from opd_shared.http import install_error_handlers
+from opd_shared.app import service_app
 from opd_shared.logging import configure_logging
-from opd_shared.metrics import instrument
 from queue_view import bootstrap
 from queue_view.display.page import mount_page
 from queue_view.routes import api, health
@@ -48,10 +47,8 @@ def create_app(settings: QueueViewSettings | None = None) -> FastAPI:
         finally:
             await guard.close()
 
-    app = FastAPI(title="OPD queue-view", description=DESCRIPTION, version="1",
-                  lifespan=lifespan)
-    install_error_handlers(app)  # also: a database away is a 503 with Retry-After
-    instrument(app)
+    app = service_app(settings, title="OPD queue-view", description=DESCRIPTION, version="1",
+                      lifespan=lifespan)
     app.include_router(health.router)
     app.include_router(api)
     mount_page(app)

@@ -5,18 +5,34 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from opd_shared.access.policy import AccessPolicy
 from opd_shared.access.roles import Role
-from opd_shared.access.store import KeyStore
+from opd_shared.access.store import KeyRecord, KeyStore
 from opd_shared.settings import ServiceSettings
 
 
+def _bookings(record: KeyRecord, policy: AccessPolicy) -> str:
+    quota = policy.quota(record)
+    shown = f"{quota}/day" if quota else "unlimited"
+    return shown if record.daily_bookings is not None else f"{shown} (role default)"
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number, 0 or more")
+    return int(text)
+
+
 async def _run(args: argparse.Namespace) -> int:
-    store = KeyStore(ServiceSettings().access_database_url)
+    settings = ServiceSettings()
+    store, policy = KeyStore(settings.access_database_url), AccessPolicy.of(settings)
     try:
         await store.prepare()
         if args.command == "create":
-            record, key = await store.create(args.name, Role(args.role), args.rate)
-            print(f"key {record.id} ({record.name}, {record.role}, {record.rate_per_minute}/min):")
+            record, key = await store.create(args.name, Role(args.role), args.rate,
+                                             args.daily_bookings)
+            print(f"key {record.id} ({record.name}, {record.role}, {record.rate_per_minute}/min,"
+                  f" bookings {_bookings(record, policy)}):")
             print(key)
             print("Keep it now: it is stored only as a hash and cannot be shown again.")
         elif args.command == "revoke":
@@ -27,7 +43,8 @@ async def _run(args: argparse.Namespace) -> int:
         else:
             for r in await store.all():
                 state = "revoked" if r.revoked else "active"
-                print(f"{r.id:>5}  {r.role:<8} {r.rate_per_minute:>6}/min  {state:<8} {r.name}")
+                print(f"{r.id:>5}  {r.role:<8} {r.rate_per_minute:>6}/min  {state:<8} "
+                      f"{r.name}  (bookings {_bookings(r, policy)})")
         return 0
     finally:
         await store.close()
@@ -41,6 +58,9 @@ def main() -> int:
     create.add_argument("--name", required=True, help="who uses it, e.g. 'Web booking app'")
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--rate", type=int, help="requests a minute (default by role)")
+    create.add_argument("--daily-bookings", type=_count, metavar="N",
+                        help="bookings a day, per gateway process (default by role, from "
+                             "OPD_DAILY_BOOKINGS_<ROLE>; 0: no limit)")
     revoke = commands.add_parser("revoke", help="stop a key from working")
     revoke.add_argument("id", type=int)
     commands.add_parser("list", help="every key, without the secrets")

@@ -15,7 +15,9 @@ from opd_shared.topology import Topology
 __all__ = ["ReadModelSettings", "ServiceSettings"]
 
 ADMIN_KEY_MIN_LENGTH = 32
-ADMIN_KEY_MIN_DISTINCT = 10  # 32 random hex digits show about 15; "abab..." or "aaaa..." 1-2
+# 32 random hex digits show about 15 different ones, fewer than 8 once in 30 million;
+# "aaaa...", "abab..." or "passwordpassword..." show 1, 2 or 7.
+ADMIN_KEY_MIN_DISTINCT = 8
 
 
 class ServiceSettings(BaseSettings):

@@ -13,7 +13,7 @@ from opd_shared.settings import ServiceSettings
 
 def _bookings(record: KeyRecord, policy: AccessPolicy) -> str:
     quota = policy.quota(record)
-    shown = f"{quota}/day" if quota else "unlimited"
+    shown = f"{quota} bookings/day" if quota else "unlimited bookings"
     return shown if record.daily_bookings is not None else f"{shown} (role default)"
 
 
@@ -32,7 +32,7 @@ async def _run(args: argparse.Namespace) -> int:
             record, key = await store.create(args.name, Role(args.role), args.rate,
                                              args.daily_bookings)
             print(f"key {record.id} ({record.name}, {record.role}, {record.rate_per_minute}/min,"
-                  f" bookings {_bookings(record, policy)}):")
+                  f" {_bookings(record, policy)}):")
             print(key)
             print("Keep it now: it is stored only as a hash and cannot be shown again.")
         elif args.command == "revoke":
@@ -43,8 +43,8 @@ async def _run(args: argparse.Namespace) -> int:
         else:
             for r in await store.all():
                 state = "revoked" if r.revoked else "active"
-                print(f"{r.id:>5}  {r.role:<8} {r.rate_per_minute:>6}/min  {state:<8} "
-                      f"{r.name}  (bookings {_bookings(r, policy)})")
+                print(f"{r.id:>5}  {r.role:<8} {r.rate_per_minute:>6}/min  "
+                      f"{_bookings(r, policy):<34} {state:<8} {r.name}")
         return 0
     finally:
         await store.close()

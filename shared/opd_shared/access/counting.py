@@ -2,7 +2,7 @@
 address's failed keys a minute, each key's bookings a day.
 
 Per process, like every count here: N gateway processes let a key make N times its rate
-and N times its daily bookings (README, Access). In memory, so a count costs no round trip.
+and N times its daily bookings (README, "Try it"). In memory, so a count costs no round trip.
 """
 
 from __future__ import annotations

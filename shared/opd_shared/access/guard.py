@@ -44,7 +44,7 @@ class Caller:
 
 
 class Guard:
-    """One per process; rate limits and quotas are counted per process (README, Access)."""
+    """One per process; rate limits and quotas are counted per process (README, "Try it")."""
 
     def __init__(self, store: KeyStore, open_reads: bool = False,
                  policy: AccessPolicy | None = None) -> None:
@@ -79,7 +79,7 @@ class Guard:
         """One booking against the caller's daily quota: 429 `quota_exceeded` past it, with
         Retry-After until the hospital's midnight. Every booking request counts, refused or
         repeated ones too. Counted per gateway process, like the rate: N processes let a key
-        book N times its quota (README, Access)."""
+        book N times its quota (README, "Try it")."""
         if caller.key_id is not None and caller.daily_bookings:
             await self.counters.booking(caller.key_id, caller.daily_bookings)
 

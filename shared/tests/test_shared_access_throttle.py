@@ -60,3 +60,19 @@ async def test_requests_with_a_good_key_are_not_failures(key_store, client_from)
         answers = [await client.get("/queue", headers=_bearer(good)) for _ in range(FAILURES * 3)]
 
     assert {a.status_code for a in answers} == {200}
+
+
+async def test_an_ipv6_machine_cannot_dodge_the_count_with_fresh_addresses(key_store,
+                                                                            client_from):
+    store = await key_store()
+    _, good = await store.create("kiosk", Role.DESK)
+    guard = Guard(store, policy=AccessPolicy(failures_per_minute=FAILURES))
+    for n in range(FAILURES):  # each guess from another address of one /64
+        async with client_from(guard, f"2001:db8:7:1::{n + 1:x}") as client:
+            await client.get("/queue", headers=_bearer(f"opd_guess-{n}"))
+    async with client_from(guard, "2001:db8:7:1::ff") as same_network, \
+            client_from(guard, "2001:db8:7:2::1") as next_network:
+        refused = await same_network.get("/queue", headers=_bearer(good))
+        admitted = await next_network.get("/queue", headers=_bearer(good))
+
+    assert (refused.status_code, admitted.status_code) == (429, 200)

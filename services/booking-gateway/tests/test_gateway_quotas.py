@@ -39,10 +39,11 @@ async def setup(infra) -> AsyncIterator[tuple[httpx.AsyncClient, KeyStore, dict,
             await keys.close()
 
 
-async def _book(client: httpx.AsyncClient, key: str, slot: dict, times: int) -> list:
+async def _book(client: httpx.AsyncClient, key: str, slot: dict, times: int,
+                emergency: bool = False) -> list:
     booking = {"patient_name": "Mira Quota", "doctor_id": slot["doctor_id"], "slot_id": slot["id"],
                "source": "online"}
-    return [await client.post("/api/v1/tokens", json=booking,
+    return [await client.post("/api/v1/tokens", json=booking, params={"emergency": emergency},
                               headers={"Authorization": f"Bearer {key}"}) for _ in range(times)]
 
 
@@ -92,3 +93,13 @@ async def test_one_keys_quota_does_not_spend_anothers(setup):
     answer = (await _book(client, fresh, slot, times=1))[0]
 
     assert answer.status_code == 201
+
+
+async def test_an_emergency_is_never_refused_for_a_quota_nor_spends_it(setup):
+    client, keys, slot, _ = setup
+    _, desk = await keys.create("desk with a quota", Role.DESK, daily_bookings=1)
+
+    emergencies = await _book(client, desk, slot, times=2, emergency=True)
+    ordinary = await _book(client, desk, slot, times=2)
+
+    assert [a.status_code for a in emergencies + ordinary] == [201, 201, 201, 429]

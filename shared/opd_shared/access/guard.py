@@ -6,6 +6,8 @@ A client address that keeps sending bad keys is refused before its keys are look
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
@@ -62,7 +64,7 @@ class Guard:
             if self.open_reads and permission in _ANONYMOUS_READS:
                 return Caller(None, "anonymous", None)
             raise _unauthorized("an API key is required: Authorization: Bearer <key>")
-        address = request.client.host if request.client else "unknown"
+        address = _client_of(request)
         await self.counters.refuse_failing(address)  # before the look-up: that is the cost
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
@@ -75,12 +77,13 @@ class Guard:
         await self.counters.request(record.id, record.rate_per_minute)
         return Caller(record.id, record.name, record.role, self.policy.quota(record))
 
-    async def count_booking(self, caller: Caller) -> None:
+    async def count_booking(self, caller: Caller, emergency: bool = False) -> None:
         """One booking against the caller's daily quota: 429 `quota_exceeded` past it, with
         Retry-After until the hospital's midnight. Every booking request counts, refused or
-        repeated ones too. Counted per gateway process, like the rate: N processes let a key
-        book N times its quota (README, "Try it")."""
-        if caller.key_id is not None and caller.daily_bookings:
+        repeated ones too; an emergency neither counts nor is refused. Counted per gateway
+        process, like the rate: N processes let a key book N times its quota (README,
+        "Try it")."""
+        if caller.key_id is not None and caller.daily_bookings and not emergency:
             await self.counters.booking(caller.key_id, caller.daily_bookings)
 
     async def still_admitted(self, request: Request) -> bool:
@@ -112,6 +115,16 @@ async def open_guard(settings: ServiceSettings) -> Guard:
     store = key_store(settings)
     await store.prepare()
     return Guard(store, settings.open_reads, AccessPolicy.of(settings))
+
+
+def _client_of(request: Request) -> str:
+    """Who failed: the peer's address, or for IPv6 its /64, which one machine commonly holds
+    whole (and could otherwise take a fresh address for every few guesses)."""
+    host = request.client.host if request.client else "unknown"
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(host).version == 6:
+            return str(ipaddress.ip_network(f"{host}/64", strict=False))
+    return host
 
 
 def _unauthorized(detail: str) -> ApiError:

@@ -24,7 +24,7 @@ class AccessPolicy:
     @classmethod
     def of(cls, settings: ServiceSettings) -> AccessPolicy:
         """Desk, staff and admin keys book without limit unless given a quota of their own:
-        they are the hospital's own people, and an emergency must never meet a quota."""
+        they are the hospital's own people at the counter and on the ward."""
         return cls(settings.auth_failures_per_minute, {
             Role.ONLINE: settings.daily_bookings_online,
             Role.PARTNER: settings.daily_bookings_partner}, settings.timezone)

@@ -14,4 +14,6 @@ def seconds_until_local_midnight(timezone: str, now: dt.datetime | None = None) 
     here = (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(timezone))
     midnight = dt.datetime.combine(here.date() + dt.timedelta(days=1), dt.time(),
                                    tzinfo=here.tzinfo)
-    return max(1, math.ceil((midnight - here).total_seconds()))
+    # Subtracted in UTC: two times of one zone subtract as wall clocks, wrong on DST days.
+    return max(1, math.ceil((midnight.astimezone(dt.UTC) - here.astimezone(dt.UTC))
+                            .total_seconds()))

@@ -39,7 +39,8 @@ _WHY = {400: "Malformed request", 413: "Request body too large",
         401: "No API key, or an unknown or revoked one",
         403: "The key's role may not do this", 404: "No such record",
         409: "The records' state forbids it", 422: "Invalid input",
-        429: "Over the key's rate (see Retry-After)", 503: "Broker or database unavailable"}
+        429: "Over the key's rate or daily bookings, or too many bad keys (Retry-After)",
+        503: "Broker or database unavailable"}
 
 
 def error_responses(*statuses: int,

@@ -7,13 +7,18 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from opd_shared.production import production_problems
 from opd_shared.topology import Topology
 
 __all__ = ["ReadModelSettings", "ServiceSettings"]
+
+ADMIN_KEY_MIN_LENGTH = 32
+# 32 random hex digits show about 15 different ones, fewer than 8 once in 30 million;
+# "aaaa...", "abab..." or "passwordpassword..." show 1, 2 or 7.
+ADMIN_KEY_MIN_DISTINCT = 8
 
 
 class ServiceSettings(BaseSettings):
@@ -40,6 +45,27 @@ class ServiceSettings(BaseSettings):
     admin_key: SecretStr | None = Field(
         None, description="Bootstrap admin API key (make run generates one into .env)"
     )
+    auth_failures_per_minute: int = Field(
+        30, ge=1, le=10_000, description="Failed keys (unknown, revoked, malformed) one client "
+        "address may send a minute before it is refused with 429 without a look-up"
+    )
+    key_cache_entries: int = Field(
+        10_000, ge=10, le=1_000_000, description="Keys remembered for a few seconds, known "
+        "ones and unknown ones apart (a flood of made-up keys cannot push real ones out); "
+        "measured: about 500 bytes a known key, 300 an unknown one"
+    )
+    access_timeout_s: float = Field(
+        1.0, gt=0, le=30, description="Longest wait to connect to, or hear from, the keys' "
+        "database; past it a request is refused with 503, not left hanging"
+    )
+    daily_bookings_online: int = Field(
+        20_000, ge=0, description="Bookings a day an online key may make unless it has its "
+        "own quota (per gateway process; 0: no limit)"
+    )
+    daily_bookings_partner: int = Field(
+        2_000, ge=0, description="Bookings a day a partner key may make unless it has its "
+        "own quota (per gateway process; 0: no limit)"
+    )
     open_reads: bool = Field(
         False, description="Let kiosks and dashboards read without a key (never names or phones)"
     )
@@ -62,6 +88,20 @@ class ServiceSettings(BaseSettings):
     )
 
     service: ClassVar[str] = "opd"  # each service names itself; its database is named after it
+
+    @field_validator("admin_key")
+    @classmethod
+    def _admin_key_is_strong(cls, key: SecretStr | None) -> SecretStr | None:
+        """The admin key opens everything; a guessable one is refused before anything starts."""
+        value = key.get_secret_value() if key else ""
+        if not value:
+            return None  # unset (or set empty): no bootstrap admin
+        if len(value) < ADMIN_KEY_MIN_LENGTH or len(set(value)) < ADMIN_KEY_MIN_DISTINCT:
+            raise ValueError(
+                f"OPD_ADMIN_KEY is too weak: use at least {ADMIN_KEY_MIN_LENGTH} characters "
+                f"with at least {ADMIN_KEY_MIN_DISTINCT} different ones, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+        return key
 
     @model_validator(mode="after")
     def _production_has_no_development_defaults(self) -> ServiceSettings:

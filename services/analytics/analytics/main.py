@@ -12,7 +12,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from analytics.consumer import build_consumer
@@ -21,8 +20,7 @@ from analytics.routes import dashboard, figures, health, history, reports
 from analytics.routes.dashboard import STATIC_DIR
 from analytics.runtime import Clock, Runtime, utc_now
 from analytics.settings import AnalyticsSettings
-from opd_shared.access import Guard
-from opd_shared.access.store import KeyStore
+from opd_shared.access import AccessPolicy, Guard, key_store
 from opd_shared.app import service_app
 from opd_shared.database import migrate
 from opd_shared.logging import configure_logging
@@ -42,10 +40,10 @@ def _lifespan(
         engine = create_engine(settings.database_url, 1 + HTTP_CONNECTIONS)
         sessions = create_session_factory(engine)
         consumer = build_consumer(settings, sessions)
-        keys = KeyStore(settings.access_database_url, _secret(settings.admin_key))
+        keys = key_store(settings)
         try:
             await keys.prepare()
-            app.state.guard = Guard(keys, settings.open_reads)
+            app.state.guard = Guard(keys, settings.open_reads, AccessPolicy.of(settings))
             await consumer.start()
             app.state.runtime = Runtime(settings, engine, sessions, consumer, clock)
             log.info(
@@ -81,7 +79,3 @@ def create_app(settings: AnalyticsSettings | None = None, *, clock: Clock = utc_
     app.include_router(dashboard.router)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
     return app
-
-
-def _secret(value: SecretStr | None) -> str | None:
-    return value.get_secret_value() if value else None

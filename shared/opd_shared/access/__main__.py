@@ -7,20 +7,35 @@ import asyncio
 
 from pydantic import TypeAdapter
 
+from opd_shared.access.policy import AccessPolicy
 from opd_shared.access.roles import Role
-from opd_shared.access.store import KeyStore
+from opd_shared.access.store import KeyRecord, KeyStore
 from opd_shared.contracts.commands import Channel
 from opd_shared.settings import ServiceSettings
 
 
+def _bookings(record: KeyRecord, policy: AccessPolicy) -> str:
+    quota = policy.quota(record)
+    shown = f"{quota} bookings/day" if quota else "unlimited bookings"
+    return shown if record.daily_bookings is not None else f"{shown} (role default)"
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number, 0 or more")
+    return int(text)
+
+
 async def _run(args: argparse.Namespace) -> int:
-    store = KeyStore(ServiceSettings().access_database_url)
+    settings = ServiceSettings()
+    store, policy = KeyStore(settings.access_database_url), AccessPolicy.of(settings)
     try:
         await store.prepare()
         if args.command == "create":
-            record, key = await store.create(args.name, Role(args.role), args.rate, args.channel)
+            record, key = await store.create(args.name, Role(args.role), args.rate,
+                                             args.channel, args.daily_bookings)
             print(f"key {record.id} ({record.name}, {record.role}, channel {record.channel}, "
-                  f"{record.rate_per_minute}/min):")
+                  f"{record.rate_per_minute}/min, {_bookings(record, policy)}):")
             print(key)
             print("Keep it now: it is stored only as a hash and cannot be shown again.")
         elif args.command == "revoke":
@@ -32,7 +47,7 @@ async def _run(args: argparse.Namespace) -> int:
             for r in await store.all():
                 state = "revoked" if r.revoked else "active"
                 print(f"{r.id:>5}  {r.role:<8} {r.channel:<16} {r.rate_per_minute:>6}/min  "
-                      f"{state:<8} {r.name}")
+                      f"{_bookings(r, policy):<34} {state:<8} {r.name}")
         return 0
     finally:
         await store.close()
@@ -54,6 +69,9 @@ def main() -> int:
                         help="the app or desk the key acts for: keys of one channel reach the "
                              "same tokens (rotate a key by giving the new one the old channel); "
                              "default: a channel of its own")
+    create.add_argument("--daily-bookings", type=_count, metavar="N",
+                        help="bookings a day, per gateway process (default by role, from "
+                             "OPD_DAILY_BOOKINGS_<ROLE>; 0: no limit)")
     revoke = commands.add_parser("revoke", help="stop a key from working")
     revoke.add_argument("id", type=int)
     commands.add_parser("list", help="every key, without the secrets")

@@ -1,23 +1,26 @@
-"""The FastAPI side of access: who is calling (401), may they (403), not too often (429)."""
+"""The FastAPI side of access: who is calling (401), may they (403), not too often (429).
+
+A client address that keeps sending bad keys is refused before its keys are looked up
+(429), and a keys' database that does not answer is 503 within `OPD_ACCESS_TIMEOUT_S`.
+"""
 
 from __future__ import annotations
 
-import math
-import time
+import contextlib
+import ipaddress
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
-from limits import RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
+from opd_shared.access.counting import Counters
+from opd_shared.access.policy import AccessPolicy
 from opd_shared.access.roles import CHANNEL_ROLES, Permission, Role, may_book, permits
-from opd_shared.access.store import KeyStore
+from opd_shared.access.store import KeyRecord, KeyStore, KeyStoreUnavailable
 from opd_shared.http import ApiError
 from opd_shared.settings import ServiceSettings
 from opd_shared.vocabulary import Source
 
-__all__ = ["Caller", "Guard", "open_guard", "requires"]
+__all__ = ["AccessPolicy", "Caller", "Guard", "key_store", "open_guard", "requires"]
 
 # With OPD_OPEN_READS, what a caller without a key may read (never names or phones).
 _ANONYMOUS_READS = frozenset({Permission.READ_QUEUE, Permission.READ_TOKENS,
@@ -41,6 +44,7 @@ class Caller:
         if self.scope is not None:
             return token_channel == self.scope
         return self.can(Permission.READ_PATIENTS)
+    daily_bookings: int = 0  # 0: no limit
 
     def can(self, permission: Permission) -> bool:
         if self.role is None:
@@ -56,32 +60,46 @@ class Caller:
 
 
 class Guard:
-    """One per process; rate limits are counted per process (see README, Access)."""
+    """One per process; rate limits and quotas are counted per process (README, "Try it")."""
 
-    def __init__(self, store: KeyStore, open_reads: bool = False) -> None:
+    def __init__(self, store: KeyStore, open_reads: bool = False,
+                 policy: AccessPolicy | None = None) -> None:
         self.store = store
         self.open_reads = open_reads
-        # Two counters per key, not one entry per request as a moving window keeps: a
-        # busy key (a booking channel at 1,000/s) would otherwise cost memory and CPU.
-        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self.policy = policy or AccessPolicy()
+        self.counters = Counters(self.policy.failures_per_minute, self.policy.timezone)
 
     async def close(self) -> None:
         await self.store.close()
 
     async def identify(self, request: Request, permission: Permission | None) -> Caller:
         header = request.headers.get("Authorization", "")
-        scheme, _, key = header.partition(" ")
         if not header:
             if self.open_reads and permission in _ANONYMOUS_READS:
                 return Caller(None, "anonymous", None)
             raise _unauthorized("an API key is required: Authorization: Bearer <key>")
+        address = _client_of(request)
+        await self.counters.refuse_failing(address)  # before the look-up: that is the cost
+        scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
+            await self.counters.failed(address)
             raise _unauthorized("use the header Authorization: Bearer <key>")
-        record = await self.store.find(key.strip())
+        record = await self._find(key.strip())
         if record is None:
+            await self.counters.failed(address)
             raise _unauthorized("this API key is unknown or revoked")
-        await self._count(record.id, record.rate_per_minute)
-        return Caller(record.id, record.name, record.role, record.channel)
+        await self.counters.request(record.id, record.rate_per_minute)
+        return Caller(record.id, record.name, record.role, record.channel,
+                      self.policy.quota(record))
+
+    async def count_booking(self, caller: Caller, emergency: bool = False) -> None:
+        """One booking against the caller's daily quota: 429 `quota_exceeded` past it, with
+        Retry-After until the hospital's midnight. Every booking request counts, refused or
+        repeated ones too; an emergency neither counts nor is refused. Counted per gateway
+        process, like the rate: N processes let a key book N times its quota (README,
+        "Try it")."""
+        if caller.key_id is not None and caller.daily_bookings and not emergency:
+            await self.counters.booking(caller.key_id, caller.daily_bookings)
 
     async def still_admitted(self, request: Request) -> bool:
         """Whether the key `request` came with still works (for a response that outlives
@@ -92,21 +110,36 @@ class Guard:
             return True  # admitted without a key: open reads, which stay open
         return await self.store.find(key.strip()) is not None
 
-    async def _count(self, key_id: int, per_minute: int) -> None:
-        limit = RateLimitItemPerMinute(per_minute)
-        if not await self.limiter.hit(limit, str(key_id)):
-            stats = await self.limiter.get_window_stats(limit, str(key_id))
-            wait = max(1, math.ceil(stats.reset_time - time.time()))
-            raise ApiError(429, "rate_limited", f"over {per_minute} requests a minute; slow down",
-                           headers={"Retry-After": str(wait)})
+    async def _find(self, key: str) -> KeyRecord | None:
+        try:
+            return await self.store.find(key)
+        except KeyStoreUnavailable as error:
+            raise ApiError(503, "unavailable", "the API keys cannot be checked just now; try "
+                           "again shortly", headers={"Retry-After": "5"}) from error
+
+
+def key_store(settings: ServiceSettings) -> KeyStore:
+    """The key store as the settings describe it (call `prepare()` before use)."""
+    admin = settings.admin_key.get_secret_value() if settings.admin_key else None
+    return KeyStore(settings.access_database_url, admin, cache_entries=settings.key_cache_entries,
+                    timeout_s=settings.access_timeout_s)
 
 
 async def open_guard(settings: ServiceSettings) -> Guard:
     """The guard a service builds in its lifespan (close it with `await guard.close()`)."""
-    admin = settings.admin_key.get_secret_value() if settings.admin_key else None
-    store = KeyStore(settings.access_database_url, admin)
+    store = key_store(settings)
     await store.prepare()
-    return Guard(store, settings.open_reads)
+    return Guard(store, settings.open_reads, AccessPolicy.of(settings))
+
+
+def _client_of(request: Request) -> str:
+    """Who failed: the peer's address, or for IPv6 its /64, which one machine commonly holds
+    whole (and could otherwise take a fresh address for every few guesses)."""
+    host = request.client.host if request.client else "unknown"
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(host).version == 6:
+            return str(ipaddress.ip_network(f"{host}/64", strict=False))
+    return host
 
 
 def _unauthorized(detail: str) -> ApiError:

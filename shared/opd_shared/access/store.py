@@ -1,31 +1,30 @@
-"""The api_keys table and its look-ups (cached briefly: a revocation bites within seconds)."""
+"""The api_keys table and its look-ups (cached briefly: a revocation bites within seconds).
+
+The cache is bounded, and remembers unknown keys too, kept apart from the known ones: a
+flood of made-up keys costs one look-up each at most and cannot push real keys out. A
+database that is down or silent costs a look-up `timeout_s`, then `KeyStoreUnavailable`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hmac
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    insert,
-    select,
-    update,
-)
+from cachetools import TTLCache
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from opd_shared import bounds
 from opd_shared.access.keys import hash_key, new_key
 from opd_shared.access.roles import DEFAULT_RATE_PER_MINUTE, Role
-from opd_shared.database import migrate, new_engine
+from opd_shared.database import is_unreachable, migrate, new_engine
+from opd_shared.settings import ServiceSettings
 
-__all__ = ["KeyRecord", "KeyStore", "metadata"]
+__all__ = ["KeyRecord", "KeyStore", "KeyStoreUnavailable", "metadata"]
+
+_DEFAULTS = ServiceSettings.model_construct()  # the settings' defaults, environment unread
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s",
@@ -38,6 +37,7 @@ api_keys = Table(
     Column("channel", String(bounds.CHANNEL_MAX), nullable=False),
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("rate_per_minute", Integer, nullable=False),
+    Column("daily_bookings", Integer),  # NULL: the role's default (settings)
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
 )
@@ -51,19 +51,32 @@ class KeyRecord:
     rate_per_minute: int
     channel: str
     revoked: bool = False
+    daily_bookings: int | None = None  # None: the role's default; 0: no limit
 
 
 BOOTSTRAP_ADMIN = KeyRecord(0, "bootstrap-admin", Role.ADMIN, DEFAULT_RATE_PER_MINUTE[Role.ADMIN],
                             channel="admin")
 
 
+class KeyStoreUnavailable(Exception):
+    """The keys' database did not answer, or not within the timeout."""
+
+
 class KeyStore:
-    def __init__(self, url: str, admin_key: str | None = None, ttl_s: float = 5.0) -> None:
+    def __init__(self, url: str, admin_key: str | None = None, ttl_s: float = 5.0, *,
+                 cache_entries: int = _DEFAULTS.key_cache_entries,
+                 timeout_s: float = _DEFAULTS.access_timeout_s) -> None:
         self.url = url
-        self.engine = new_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
+        # Without these a silent database holds a request for asyncpg's 60 s connect
+        # timeout, or forever on a query; and a sixth request waits 30 s for the pool.
+        self.engine = new_engine(
+            url, pool_size=2, max_overflow=2, pool_pre_ping=True, pool_timeout=timeout_s,
+            connect_args={"timeout": timeout_s, "command_timeout": timeout_s})
         self.admin_hash = hash_key(admin_key) if admin_key else None
-        self.ttl_s = ttl_s
-        self._cache: dict[str, tuple[float, KeyRecord | None]] = {}
+        self.known: TTLCache[str, KeyRecord] = TTLCache(cache_entries, ttl_s)
+        # The same time for unknown keys: one becomes known only by being created, and
+        # nobody presents a key before it exists but someone guessing 256 random bits.
+        self.unknown: TTLCache[str, bool] = TTLCache(cache_entries, ttl_s)
 
     async def prepare(self) -> None:
         await migrate(self.url, MIGRATIONS)
@@ -75,18 +88,34 @@ class KeyStore:
         digest = hash_key(key)
         if self.admin_hash and hmac.compare_digest(digest, self.admin_hash):
             return BOOTSTRAP_ADMIN
-        cached = self._cache.get(digest)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(select(api_keys).where(
-                api_keys.c.key_hash == digest, api_keys.c.revoked_at.is_(None)))).first()
-        record = _record(row) if row else None
-        self._cache[digest] = (time.monotonic() + self.ttl_s, record)
+        if (known := self.known.get(digest)) is not None:
+            return known
+        if digest in self.unknown:
+            return None
+        record = await self._look_up(digest)
+        if record is None:
+            self.unknown[digest] = True
+        else:
+            self.known[digest] = record
         return record
 
+    async def _look_up(self, digest: str) -> KeyRecord | None:
+        try:
+            async with self.engine.connect() as conn:
+                row = (await conn.execute(select(api_keys).where(
+                    api_keys.c.key_hash == digest, api_keys.c.revoked_at.is_(None)))).first()
+        except PoolTimeout as error:
+            raise KeyStoreUnavailable("every connection to the keys' database is busy") from error
+        except Exception as error:
+            if is_unreachable(error):
+                raise KeyStoreUnavailable(f"the keys' database does not answer: {error!r}") \
+                    from error
+            raise
+        return _record(row) if row else None
+
     async def create(self, name: str, role: Role, rate_per_minute: int | None = None,
-                     channel: str | None = None) -> tuple[KeyRecord, str]:
+                     channel: str | None = None, daily_bookings: int | None = None,
+                     ) -> tuple[KeyRecord, str]:
         """A new key; the plain key is returned once and never stored. Keys that share a
         `channel` (a rotated key, two servers of one app) reach the same tokens; without
         one, the key is a channel of its own, `key-<id>`."""
@@ -95,12 +124,14 @@ class KeyStore:
         async with self.engine.begin() as conn:
             key_id = await conn.scalar(insert(api_keys).values(
                 name=name, role=role.value, key_hash=hash_key(key), rate_per_minute=rate,
-                channel=channel or "pending", created_at=dt.datetime.now(dt.UTC),
+                channel=channel or "pending", daily_bookings=daily_bookings,
+                created_at=dt.datetime.now(dt.UTC),
             ).returning(api_keys.c.id))
             channel = channel or f"key-{key_id}"
             await conn.execute(update(api_keys).where(api_keys.c.id == key_id)
                                .values(channel=channel))
-        return KeyRecord(int(key_id), name, role, rate, channel), key
+        return KeyRecord(int(key_id), name, role, rate, channel,
+                         daily_bookings=daily_bookings), key
 
     async def revoke(self, key_id: int) -> bool:
         async with self.engine.begin() as conn:
@@ -117,4 +148,4 @@ class KeyStore:
 
 def _record(row) -> KeyRecord:  # type: ignore[no-untyped-def]
     return KeyRecord(row.id, row.name, Role(row.role), row.rate_per_minute, row.channel,
-                     revoked=row.revoked_at is not None)
+                     revoked=row.revoked_at is not None, daily_bookings=row.daily_bookings)

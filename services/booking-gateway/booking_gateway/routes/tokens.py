@@ -43,6 +43,7 @@ async def book(body: TokenIn, request: Request, bus: Bus, settings: Settings, ca
         raise ApiError(403, "forbidden", f"a {caller.role} key may not book {body.source}")
     if emergency and not caller.can(Permission.BOOK_EMERGENCY):
         raise ApiError(403, "forbidden", f"a {caller.role} key may not book emergencies")
+    await request.app.state.guard.count_booking(caller, emergency)  # 429 past a daily quota
     command = BookToken(**body.model_dump(), emergency=emergency, channel=caller.channel)
     return await submit(bus, request, caller, command, settings, created=True)
 

@@ -1,0 +1,68 @@
+"""What access counts, in this process's memory: each key's requests a minute, each client
+address's failed keys a minute, each key's bookings a day.
+
+Per process, like every count here: N gateway processes let a key make N times its rate
+and N times its daily bookings (README, "Try it"). In memory, so a count costs no round trip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from zoneinfo import ZoneInfo
+
+from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
+
+from opd_shared.clock import seconds_until_local_midnight
+from opd_shared.http import ApiError
+
+__all__ = ["Counters"]
+
+
+class Counters:
+    def __init__(self, failures_per_minute: int, timezone: str) -> None:
+        storage = MemoryStorage()
+        # Two counters per key, not one entry per request as a moving window keeps: a
+        # busy key (a booking channel at 1,000/s) would otherwise cost memory and CPU.
+        self.sliding = SlidingWindowCounterRateLimiter(storage)
+        # A day is a calendar day: its counter is named after the local date.
+        self.daily = FixedWindowRateLimiter(storage)
+        self.failures = RateLimitItemPerMinute(failures_per_minute)
+        self.zone = ZoneInfo(timezone)
+
+    async def request(self, key_id: int, per_minute: int) -> None:
+        """One request of a key; 429 `rate_limited` past its rate."""
+        limit = RateLimitItemPerMinute(per_minute)
+        if not await self.sliding.hit(limit, str(key_id)):
+            raise ApiError(429, "rate_limited", f"over {per_minute} requests a minute; slow down",
+                           headers={"Retry-After": await self._wait(limit, str(key_id))})
+
+    async def refuse_failing(self, address: str) -> None:
+        """429 `too_many_failures` if `address` sent too many bad keys this last minute."""
+        if not await self.sliding.test(self.failures, "failures", address):
+            raise ApiError(429, "too_many_failures",
+                           f"over {self.failures.amount} unknown or malformed keys a minute "
+                           "from this address; wait", headers={
+                               "Retry-After": await self._wait(self.failures, "failures",
+                                                               address)})
+
+    async def failed(self, address: str) -> None:
+        await self.sliding.hit(self.failures, "failures", address)
+
+    async def booking(self, key_id: int, per_day: int) -> None:
+        """One booking of a key; 429 `quota_exceeded` past its quota, until local midnight."""
+        now = dt.datetime.now(self.zone)
+        if not await self.daily.hit(RateLimitItemPerDay(per_day), "bookings", str(key_id),
+                                    now.date().isoformat()):
+            raise ApiError(429, "quota_exceeded",
+                           f"over this key's {per_day} bookings today; the count restarts "
+                           "at midnight, hospital time",
+                           headers={"Retry-After": str(
+                               seconds_until_local_midnight(self.zone.key, now))})
+
+    async def _wait(self, limit: RateLimitItem, *identifiers: str) -> str:
+        stats = await self.sliding.get_window_stats(limit, *identifiers)
+        return str(max(1, math.ceil(stats.reset_time - time.time())))

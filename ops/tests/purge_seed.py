@@ -12,8 +12,8 @@ import asyncpg
 
 from allocator.main import MIGRATIONS as ALLOCATOR
 from analytics.database import MIGRATIONS_DIR as ANALYTICS
+from opd_contracts import EventEnvelope, Reply, SlotRecord, TokenRecord
 from opd_ops.dsn import server_dsn
-from opd_shared.contracts import EventEnvelope, Reply, SlotRecord, TokenRecord
 from opd_shared.database import migrate
 from opd_shared.settings import ServiceSettings
 from queue_view.bootstrap import MIGRATIONS_DIR as QUEUE_VIEW

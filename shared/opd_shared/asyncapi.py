@@ -12,7 +12,7 @@ import json
 from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue
 from faststream.specification import AsyncAPI
 
-from opd_shared.contracts import CommandEnvelope, EventEnvelope, Reply
+from opd_contracts import CommandEnvelope, EventEnvelope, Reply
 from opd_shared.topology import Topology
 
 __all__ = ["asyncapi_json"]

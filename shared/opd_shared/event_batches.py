@@ -31,7 +31,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.exceptions import ChannelInvalidStateError
 from pydantic import ValidationError
 
-from opd_shared.contracts import EventEnvelope
+from opd_contracts import EventEnvelope
 from opd_shared.metrics import EVENTS_APPLIED
 from opd_shared.patience import apply_patiently
 from opd_shared.retries import Retries, reason_for

@@ -1,26 +1,21 @@
-"""Broker topology: names, the partition function and idempotent declaration.
+"""Broker topology: the contracts' names, declared idempotently, with the queues' arguments.
 
-Every name starts with the deployment's prefix so that test sessions (or two deployments)
-can share one broker without seeing each other's messages.
+Declaring is safe to repeat from any process: each service declares what it publishes to
+or consumes from when it starts.
 """
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange
 
-__all__ = [
-    "DELIVERY_LIMIT",
-    "Topology",
-    "partition_of_doctor",
-    "partition_of_record",
-]
+from opd_contracts.topology import TopologyNames
 
-READ_MODELS = ("queue_view", "analytics")
+__all__ = ["DELIVERY_LIMIT", "Topology"]
+
 # The broker's backstop (`x-delivery-limit`): a message whose consumer died or let go of it
 # this many times is dead-lettered by the queue itself. Failures a consumer sees are counted
 # by `opd_shared.retries` instead, the same way on every RabbitMQ version. Changing it
@@ -28,49 +23,8 @@ READ_MODELS = ("queue_view", "analytics")
 DELIVERY_LIMIT = 5
 
 
-def partition_of_doctor(doctor_id: int, partitions: int) -> int:
-    """Stable across processes and machines (never Python's randomized `hash()`)."""
-    return zlib.crc32(str(doctor_id).encode()) % partitions
-
-
-def partition_of_record(record_id: int, partitions: int) -> int:
-    """Slot and token ids carry their doctor's partition: the allocator issues them so that
-    `id % partitions` is that partition. The gateway can route `/tokens/{id}/...` without a
-    lookup, and the partition's single writer stays the only one to touch the record."""
-    return record_id % partitions
-
-
 @dataclass(frozen=True)
-class Topology:
-    prefix: str
-    partitions: int
-
-    @property
-    def commands_exchange(self) -> str:
-        return f"{self.prefix}.commands"
-
-    @property
-    def events_exchange(self) -> str:
-        return f"{self.prefix}.events"
-
-    @property
-    def dead_letter_exchange(self) -> str:
-        return f"{self.prefix}.dead"
-
-    @property
-    def dead_letter_queue(self) -> str:
-        return f"{self.prefix}.dead"
-
-    def routing_key(self, partition: int) -> str:
-        return f"p{partition:02d}"
-
-    def partition_queue(self, partition: int) -> str:
-        return f"{self.prefix}.alloc.{self.routing_key(partition)}"
-
-    def consumer_queue(self, consumer: str) -> str:
-        """The durable queue in which one read model (queue_view, analytics) gets every event."""
-        return f"{self.prefix}.{consumer}.events"
-
+class Topology(TopologyNames):
     def command_queue_arguments(self) -> dict[str, Any]:
         return {
             "x-queue-type": "quorum",
@@ -85,16 +39,6 @@ class Topology:
             "x-delivery-limit": DELIVERY_LIMIT,
             "x-dead-letter-exchange": self.dead_letter_exchange,
         }
-
-    def all_queue_names(self, consumers: tuple[str, ...] = READ_MODELS) -> list[str]:
-        return [
-            *(self.partition_queue(p) for p in range(self.partitions)),
-            *(self.consumer_queue(c) for c in consumers),
-            self.dead_letter_queue,
-        ]
-
-    def all_exchange_names(self) -> list[str]:
-        return [self.commands_exchange, self.events_exchange, self.dead_letter_exchange]
 
     async def declare_dead_letters(self, channel: AbstractChannel) -> None:
         exchange = await channel.declare_exchange(

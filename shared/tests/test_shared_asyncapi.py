@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from opd_contracts.commands import Command
 from opd_shared.asyncapi import asyncapi_json
-from opd_shared.contracts.commands import Command
 from opd_shared.topology import Topology
 
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import aio_pika
 import pytest
 
-from opd_shared.contracts import EventEnvelope, EventType
+from opd_contracts import EventEnvelope, EventType
 from opd_shared.event_batches import EventBatchConsumer
 from opd_shared.retries import ATTEMPT_HEADER, ATTEMPT_LIMIT
 from opd_shared.settings import ServiceSettings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from opd_shared.contracts import CommandEnvelope
+from opd_contracts import CommandEnvelope
 from opd_shared.redact import redact
 from opd_shared.retries import reason_for
 

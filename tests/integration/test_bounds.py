@@ -11,8 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from opd_shared import bounds
-from opd_shared.contracts import commands
+from opd_contracts import bounds, commands
 
 from .conftest import FAR_DAY, eventually, new_phone
 

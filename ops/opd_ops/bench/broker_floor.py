@@ -21,9 +21,10 @@ import aio_pika
 import psutil
 from aio_pika.abc import AbstractIncomingMessage
 
+from opd_contracts.topology import READ_MODELS
 from opd_ops.namespaces import remove_namespaces
 from opd_shared.settings import ServiceSettings
-from opd_shared.topology import READ_MODELS, Topology
+from opd_shared.topology import Topology
 
 __all__ = ["measure"]
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from analytics.schemas import HistoryEntry
 from analytics.tables import Base, Token
-from opd_shared.contracts import EventEnvelope, EventType
+from opd_contracts import EventEnvelope, EventType
 
 __all__ = ["TokenChange", "audit_rows", "record_changes", "token_history", "token_id_of"]
 

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.tables import Slot, Token
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 __all__ = ["Breakdown", "token_breakdown", "utilisation"]
 

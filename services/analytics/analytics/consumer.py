@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from analytics.projections import apply_events
 from analytics.settings import AnalyticsSettings
-from opd_shared.contracts import EventEnvelope
+from opd_contracts import EventEnvelope
 from opd_shared.event_batches import EventBatchConsumer
 
 __all__ = ["CONSUMER", "build_consumer"]

@@ -12,9 +12,9 @@ from sqlalchemy import ColumnElement, select
 
 from analytics.deps import RuntimeDep
 from analytics.tables import Doctor
-from opd_shared import bounds
+from opd_contracts import bounds
+from opd_contracts.vocabulary import Source
 from opd_shared.http import ApiError
-from opd_shared.vocabulary import Source
 
 __all__ = ["MAX_DAYS", "Filters", "FiltersDep"]
 

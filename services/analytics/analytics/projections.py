@@ -24,7 +24,7 @@ from analytics.audit import record_changes
 from analytics.rollup_tables import TokenMove
 from analytics.rollups import move_kind
 from analytics.state import State, load_state
-from opd_shared.contracts import EventEnvelope, EventType, TokenRecord
+from opd_contracts import EventEnvelope, EventType, TokenRecord
 from opd_shared.event_batches import first_copies
 
 __all__ = ["apply_event", "apply_events"]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from analytics.breakdown import token_breakdown, utilisation
 from analytics.schemas import DoctorDayAnalytics, SlotAnalytics, SystemStatus
 from analytics.tables import Doctor, Slot, Token
-from opd_shared.vocabulary import TokenStatus
+from opd_contracts.vocabulary import TokenStatus
 
 __all__ = ["doctor_day", "slot_figures", "system_status"]
 

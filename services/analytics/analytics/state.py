@@ -39,7 +39,7 @@ from analytics.rollups import (
     wait_minutes,
 )
 from analytics.tables import Doctor, Slot, Token
-from opd_shared.contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
+from opd_contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
 
 __all__ = ["State", "load_state", "token_row"]
 

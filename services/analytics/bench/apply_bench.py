@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo
 from analytics.database import MIGRATIONS_DIR, create_engine, create_session_factory
 from analytics.projections import apply_event, apply_events
 from analytics.settings import AnalyticsSettings
-from opd_shared.contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
+from opd_contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
+from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
 from opd_shared.database import drop_database, migrate
-from opd_shared.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
 
 DAY = dt.date(2026, 6, 1)
 SOURCES = [Source.WALK_IN] * 5 + [Source.ONLINE] * 3 + [Source.FOLLOW_UP] * 2 + [Source.PRIORITY]

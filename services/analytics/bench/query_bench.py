@@ -33,8 +33,8 @@ from analytics.reports.tokens import tokens_report
 from analytics.reports.utilisation import utilisation_report
 from analytics.reports.waits import waits_report
 from analytics.settings import AnalyticsSettings
+from opd_contracts.vocabulary import Source
 from opd_shared.database import drop_database, migrate
-from opd_shared.vocabulary import Source
 
 FIRST = dt.date(2026, 1, 1)
 REPORTS = {"tokens": tokens_report, "utilisation": utilisation_report, "waits": waits_report,

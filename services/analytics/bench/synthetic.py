@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from analytics.rollups import move_kind
 from analytics.state import token_row
-from opd_shared.contracts import TokenRecord
-from opd_shared.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
+from opd_contracts import TokenRecord
+from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
 
 __all__ = ["Month", "make_month"]
 

@@ -22,8 +22,8 @@ from analytics.rollup_tables import ROLLUPS
 from analytics.runtime import Clock, Runtime, utc_now
 from analytics.settings import AnalyticsSettings
 from analytics.tables import EventFact
-from opd_shared.contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
-from opd_shared.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
+from opd_contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
+from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
 
 T = TypeVar("T")
 NOW = dt.datetime(2026, 1, 30, 8, 0, tzinfo=dt.UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 # 20:00 UTC on the 30th is 01:30 on the 31st in Asia/Kolkata: "today" is the hospital's day.
 CLOCK = dt.datetime(2026, 1, 30, 20, 0, tzinfo=dt.UTC)

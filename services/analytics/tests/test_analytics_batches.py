@@ -20,9 +20,9 @@ from analytics.rollup_tables import DailyTokens
 from analytics.rollups import rollups_of
 from analytics.settings import AnalyticsSettings
 from analytics.tables import EventFact, Slot, Token, metadata
-from opd_shared.contracts import EventEnvelope, EventType, SlotRecord, TokenRecord
+from opd_contracts import EventEnvelope, EventType, SlotRecord, TokenRecord
+from opd_contracts.vocabulary import Source, TokenStatus
 from opd_shared.database import migrate
-from opd_shared.vocabulary import Source, TokenStatus
 
 ZONE = ZoneInfo("Asia/Kolkata")
 DAYS = (dt.date(2026, 5, 11), dt.date(2026, 5, 12))

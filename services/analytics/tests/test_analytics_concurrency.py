@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 DAY = dt.date(2026, 3, 2)
 SOURCES = [Source.PRIORITY, Source.FOLLOW_UP, Source.ONLINE, Source.WALK_IN]

@@ -17,8 +17,8 @@ from playwright.async_api import async_playwright
 
 from analytics.main import create_app
 from analytics.settings import AnalyticsSettings
-from opd_shared.contracts import EventType
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts import EventType
+from opd_contracts.vocabulary import Source, TokenStatus
 
 ROOT = Path(__file__).resolve().parents[3]
 # The README's picture is refreshed only when asked, so a test run leaves the tree clean.

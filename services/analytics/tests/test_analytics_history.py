@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
+from opd_contracts import EventType
+from opd_contracts.vocabulary import Source, TokenStatus
 from opd_shared.access import Role
-from opd_shared.contracts import EventType
-from opd_shared.vocabulary import Source, TokenStatus
 
 DAY = dt.date(2026, 5, 4)
 DESK, NURSE = "key:3:OPD desk", "key:5:Ward 2 nurse"

@@ -9,8 +9,8 @@ import logging
 
 import aio_pika
 
+from opd_contracts.vocabulary import Source
 from opd_shared.retries import ATTEMPT_LIMIT
-from opd_shared.vocabulary import Source
 
 DAY = dt.date(2026, 3, 3)
 

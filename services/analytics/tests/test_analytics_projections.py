@@ -13,9 +13,9 @@ from analytics.database import MIGRATIONS_DIR, create_engine, create_session_fac
 from analytics.projections import apply_event
 from analytics.settings import AnalyticsSettings
 from analytics.tables import EventFact, Slot, Token
-from opd_shared.contracts import EventType
+from opd_contracts import EventType
+from opd_contracts.vocabulary import Source, TokenStatus
 from opd_shared.database import migrate
-from opd_shared.vocabulary import Source, TokenStatus
 
 DAY = dt.date(2026, 3, 4)
 ZONE = ZoneInfo("Asia/Kolkata")

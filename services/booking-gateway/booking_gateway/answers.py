@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from opd_shared.contracts import SlotRecord
+from opd_contracts import SlotRecord
 from opd_shared.http import ErrorOut, error_responses
 
 __all__ = ["DelayOut", "PendingOut", "answers"]

@@ -15,7 +15,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
 
-from opd_shared.contracts import CommandEnvelope, Reply
+from opd_contracts import CommandEnvelope, Reply
 from opd_shared.metrics import REPLY_TIMEOUTS
 from opd_shared.topology import Topology
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opd_shared.contracts.commands import (
+from opd_contracts.commands import (
     Capacity,
     DelayMinutes,
     Id,
@@ -16,7 +16,7 @@ from opd_shared.contracts.commands import (
     Text,
     WallTime,
 )
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 __all__ = ["DelayIn", "DoctorIn", "ReallocateIn", "SlotChangeIn", "SlotIn", "StatusIn",
            "TokenIn"]

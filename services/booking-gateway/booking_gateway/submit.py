@@ -14,10 +14,9 @@ from fastapi.responses import JSONResponse
 
 from booking_gateway.bus import BrokerUnavailable, CommandBus
 from booking_gateway.settings import GatewaySettings
-from opd_shared import bounds
+from opd_contracts import CommandEnvelope, ErrorCode, Reply, bounds
 from opd_shared.access import Caller
 from opd_shared.clock import seconds_until_local_midnight
-from opd_shared.contracts import CommandEnvelope, ErrorCode, Reply
 from opd_shared.http import ApiError
 from opd_shared.logging import correlation_id
 

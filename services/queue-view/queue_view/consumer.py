@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from opd_shared.contracts import EventEnvelope
+from opd_contracts import EventEnvelope
 from opd_shared.event_batches import ApplyBatch, EventBatchConsumer
 from queue_view.projection import apply_events
 from queue_view.settings import QueueViewSettings

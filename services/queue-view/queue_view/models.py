@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from sqlalchemy import BigInteger, DateTime, Index, MetaData, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from opd_shared import bounds
+from opd_contracts import bounds
 
 __all__ = ["AppliedEvent", "Base", "Doctor", "DoctorProgress", "Slot", "Token", "metadata"]
 

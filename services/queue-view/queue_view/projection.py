@@ -19,7 +19,7 @@ from sqlalchemy import Table, func
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opd_shared.contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
+from opd_contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
 from opd_shared.event_batches import first_copies
 from queue_view.models import AppliedEvent, Base, Doctor, DoctorProgress, Slot, Token
 

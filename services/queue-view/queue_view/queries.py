@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opd_shared.vocabulary import TokenStatus
+from opd_contracts.vocabulary import TokenStatus
 from queue_view.models import Doctor, Slot, Token
 
 __all__ = [

@@ -17,11 +17,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from opd_contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
+from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
 from opd_shared.access import Role
 from opd_shared.access.store import KeyStore
-from opd_shared.contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
 from opd_shared.database import migrate
-from opd_shared.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
 from queue_view.bootstrap import MIGRATIONS_DIR, Runtime
 from queue_view.main import create_app
 from queue_view.models import DoctorProgress

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from opd_contracts import EventType
 from opd_shared.access import Role
-from opd_shared.contracts import EventType
 
 READS = ["/api/v1/doctors", "/api/v1/doctors/1", "/api/v1/doctors/1/day/2030-01-15",
          "/api/v1/slots", "/api/v1/slots/1", "/api/v1/slots/1/queue", "/api/v1/tokens/1",

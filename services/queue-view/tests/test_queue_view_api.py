@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from opd_shared.contracts import EventType
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts import EventType
+from opd_contracts.vocabulary import Source, TokenStatus
 
 
 async def test_a_slot_queue_puts_consulting_then_emergencies_then_score_then_arrival(

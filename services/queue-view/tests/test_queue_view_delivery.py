@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from opd_shared.contracts import EventType
+from opd_contracts import EventType
+from opd_contracts.vocabulary import TokenStatus
 from opd_shared.retries import ATTEMPT_LIMIT
-from opd_shared.vocabulary import TokenStatus
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from opd_shared.contracts import EventType
-from opd_shared.vocabulary import TokenStatus
+from opd_contracts import EventType
+from opd_contracts.vocabulary import TokenStatus
 from queue_view.display.board import build_boards
 
 

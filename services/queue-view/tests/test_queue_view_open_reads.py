@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from opd_shared.contracts import EventType
+from opd_contracts import EventType
 
 
 @pytest.fixture(scope="module")

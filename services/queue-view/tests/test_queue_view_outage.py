@@ -12,7 +12,7 @@ import aio_pika
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from opd_shared.contracts import EventType
+from opd_contracts import EventType
 from opd_shared.database import migrate
 from opd_shared.retries import ATTEMPT_LIMIT
 from queue_view.bootstrap import MIGRATIONS_DIR

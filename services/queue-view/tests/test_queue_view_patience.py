@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from opd_shared.contracts import EventType
+from opd_contracts import EventType
 from opd_shared.patience import apply_patiently, is_transient
 
 

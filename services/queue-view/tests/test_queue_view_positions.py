@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from opd_shared.contracts import EventType
-from opd_shared.vocabulary import TokenStatus
+from opd_contracts import EventType
+from opd_contracts.vocabulary import TokenStatus
 
 NINE = dt.datetime(2030, 1, 15, 9, tzinfo=dt.UTC)  # the factory's day
 

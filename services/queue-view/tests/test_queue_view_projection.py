@@ -7,8 +7,8 @@ import random
 import pytest
 from sqlalchemy import select
 
-from opd_shared.contracts import EventType
-from opd_shared.vocabulary import TokenStatus
+from opd_contracts import EventType
+from opd_contracts.vocabulary import TokenStatus
 from queue_view.models import AppliedEvent, Doctor, DoctorProgress, Slot, Token
 from queue_view.projection import apply_event, apply_events
 

@@ -7,10 +7,10 @@ import asyncio
 
 from pydantic import TypeAdapter
 
+from opd_contracts.commands import Channel
 from opd_shared.access.policy import AccessPolicy
 from opd_shared.access.roles import Role
 from opd_shared.access.store import KeyRecord, KeyStore
-from opd_shared.contracts.commands import Channel
 from opd_shared.settings import ServiceSettings
 
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 from fastapi import Depends, Request
 
+from opd_contracts.vocabulary import Source
 from opd_shared.access.counting import Counters
 from opd_shared.access.policy import AccessPolicy
 from opd_shared.access.roles import CHANNEL_ROLES, Permission, Role, may_book, permits
 from opd_shared.access.store import KeyRecord, KeyStore, KeyStoreUnavailable
 from opd_shared.http import ApiError
 from opd_shared.settings import ServiceSettings
-from opd_shared.vocabulary import Source
 
 __all__ = ["AccessPolicy", "Caller", "Guard", "key_store", "open_guard", "requires"]
 

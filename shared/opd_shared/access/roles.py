@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from opd_shared.vocabulary import Source
+from opd_contracts.vocabulary import Source
 
 __all__ = ["CHANNEL_ROLES", "DEFAULT_RATE_PER_MINUTE", "Permission", "Role", "may_book",
            "permits"]

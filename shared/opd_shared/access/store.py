@@ -16,7 +16,7 @@ from cachetools import TTLCache
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select, update
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from opd_shared import bounds
+from opd_contracts import bounds
 from opd_shared.access.keys import hash_key, new_key
 from opd_shared.access.roles import DEFAULT_RATE_PER_MINUTE, Role
 from opd_shared.database import is_unreachable, migrate, new_engine

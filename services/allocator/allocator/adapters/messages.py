@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 
 from allocator.adapters.batch_io import Facts, Writes
-from opd_shared.contracts import EventEnvelope, Reply
+from opd_contracts import EventEnvelope, Reply
 
 __all__ = ["Inbox", "Outbox"]
 

@@ -37,8 +37,8 @@ from sqlalchemy.orm import registry, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from allocator.domain.model import Doctor, Slot, Token
-from opd_shared import bounds
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts import bounds
+from opd_contracts.vocabulary import Source, TokenStatus
 
 __all__ = ["any_of", "doctors", "inbox", "map_domain", "metadata", "outbox", "partition_owners",
            "record_ids", "slots", "token_counters", "tokens"]

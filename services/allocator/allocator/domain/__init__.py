@@ -1,1 +1,1 @@
-"""The allocator's pure domain: standard library and `opd_shared.vocabulary` only."""
+"""The allocator's pure domain: standard library and `opd_contracts.vocabulary` only."""

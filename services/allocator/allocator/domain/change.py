@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from allocator.domain.model import Slot, Token, snapshot
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 __all__ = ["Booking", "Change"]
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from allocator.domain.model import Slot, Token
-from opd_shared.vocabulary import Source
+from opd_contracts.vocabulary import Source
 
 __all__ = ["bump_candidate"]
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field, fields
 
 from allocator.domain.errors import InvalidTransition
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 __all__ = ["HOLDS_PLACE", "TRANSITIONS", "WAITING", "Doctor", "Slot", "Token", "snapshot"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from allocator.domain.model import Token
-from opd_shared.vocabulary import SOURCE_WEIGHTS, Source
+from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source
 
 __all__ = ["priority_score", "queue_order"]
 

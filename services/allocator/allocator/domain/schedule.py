@@ -20,7 +20,7 @@ from allocator.domain.errors import (
 from allocator.domain.model import Doctor, Slot, Token
 from allocator.domain.policy import Policy
 from allocator.domain.priority import priority_score, queue_order
-from opd_shared.vocabulary import TokenStatus
+from opd_contracts.vocabulary import TokenStatus
 
 __all__ = ["Booking", "Change", "Schedule"]
 

@@ -8,7 +8,7 @@ from allocator.domain.change import Booking
 from allocator.domain.errors import InvalidRequest
 from allocator.domain.model import Token
 from allocator.domain.schedule import Schedule
-from opd_shared.vocabulary import TokenStatus
+from opd_contracts.vocabulary import TokenStatus
 
 __all__ = ["transfer"]
 

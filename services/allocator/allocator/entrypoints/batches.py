@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from allocator.adapters.ownership import claim
 from allocator.domain.policy import Policy
 from allocator.entrypoints.group_commit import GroupCommit, Result
-from opd_shared.contracts import CommandEnvelope
+from opd_contracts import CommandEnvelope
 
 __all__ = ["BatchDecider"]
 

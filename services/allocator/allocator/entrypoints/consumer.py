@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from allocator.adapters.ownership import Fenced
 from allocator.entrypoints.batches import BatchDecider
 from allocator.entrypoints.relay import OutboxRelay
-from opd_shared.contracts import CommandEnvelope, Reply
+from opd_contracts import CommandEnvelope, Reply
 from opd_shared.metrics import BATCH_SIZE, COMMANDS_CONSUMED, DECISION_SECONDS
 from opd_shared.retries import Retries, reason_for
 from opd_shared.topology import Topology

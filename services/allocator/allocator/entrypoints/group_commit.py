@@ -28,7 +28,7 @@ from allocator.adapters.workspace import Workspace
 from allocator.domain.policy import Policy
 from allocator.service_layer.batch import CommandFailed, Item, decide_batch
 from allocator.service_layer.unit_of_work import UnitOfWork
-from opd_shared.contracts import CommandEnvelope, Reply
+from opd_contracts import CommandEnvelope, Reply
 from opd_shared.patience import is_transient
 
 if TYPE_CHECKING:

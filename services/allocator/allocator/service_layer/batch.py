@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from allocator.adapters.ownership import Fenced
 from allocator.service_layer.decide import decide
 from allocator.service_layer.unit_of_work import UnitOfWork
-from opd_shared.contracts import CommandEnvelope, Reply
+from opd_contracts import CommandEnvelope, Reply
 from opd_shared.patience import is_transient
 
 __all__ = ["CommandFailed", "Item", "decide_batch"]

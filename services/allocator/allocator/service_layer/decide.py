@@ -10,7 +10,7 @@ from allocator.domain.errors import DomainError
 from allocator.domain.model import Doctor
 from allocator.service_layer.handlers import HANDLERS
 from allocator.service_layer.unit_of_work import UnitOfWork
-from opd_shared.contracts import (
+from opd_contracts import (
     CommandEnvelope,
     DoctorRecord,
     ErrorCode,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from allocator.service_layer import schedule_handlers as schedules
 from allocator.service_layer import token_handlers as tokens
 from allocator.service_layer.decided import Handler
-from opd_shared.contracts import (
+from opd_contracts import (
     BookToken,
     CallNext,
     CancelToken,

@@ -8,8 +8,8 @@ from allocator.domain.change import Change
 from allocator.domain.model import Doctor, Slot
 from allocator.service_layer.decided import Decided
 from allocator.service_layer.unit_of_work import UnitOfWork
-from opd_shared.contracts import DoctorRecord, OpenSlot, RegisterDoctor, ResizeSlot, SlotRecord
-from opd_shared.topology import partition_of_doctor
+from opd_contracts import DoctorRecord, OpenSlot, RegisterDoctor, ResizeSlot, SlotRecord
+from opd_contracts.topology import partition_of_doctor
 
 __all__ = ["open_slot", "register_doctor", "resize_slot"]
 

@@ -13,7 +13,7 @@ from allocator.domain.schedule import Schedule
 from allocator.domain.transfer import transfer
 from allocator.service_layer.decided import Decided
 from allocator.service_layer.unit_of_work import UnitOfWork
-from opd_shared.contracts import (
+from opd_contracts import (
     BookToken,
     CallNext,
     CancelToken,
@@ -23,9 +23,9 @@ from opd_shared.contracts import (
     SlotRecord,
     TokenRecord,
 )
-from opd_shared.contracts.commands import TokenCommand
-from opd_shared.topology import partition_of_doctor
-from opd_shared.vocabulary import TokenStatus
+from opd_contracts.commands import TokenCommand
+from opd_contracts.topology import partition_of_doctor
+from opd_contracts.vocabulary import TokenStatus
 
 __all__ = ["book_token", "call_next", "change_token_status", "delay_doctor",
            "reallocate_token"]

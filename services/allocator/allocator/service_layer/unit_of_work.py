@@ -17,7 +17,7 @@ from allocator.adapters.messages import Inbox, Outbox
 from allocator.adapters.repository import ScheduleRepository
 from allocator.adapters.workspace import Workspace
 from allocator.domain.policy import Policy
-from opd_shared.contracts import CommandEnvelope
+from opd_contracts import CommandEnvelope
 
 __all__ = ["UnitOfWork"]
 

@@ -16,9 +16,9 @@ from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
 from allocator.entrypoints.batches import BatchDecider
 from allocator.settings import AllocatorSettings
-from opd_shared.contracts import BookToken, CommandEnvelope, OpenSlot, RegisterDoctor, Reply
+from opd_contracts import BookToken, CommandEnvelope, OpenSlot, RegisterDoctor, Reply
+from opd_contracts.topology import partition_of_doctor
 from opd_shared.database import migrate, new_engine
-from opd_shared.topology import partition_of_doctor
 
 MIGRATIONS = Path(__file__).parents[2] / "allocator" / "migrations"
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from allocator.service_layer import handlers
-from opd_shared.contracts import BookToken, Reply
+from opd_contracts import BookToken, Reply
 
 from .desk import envelope
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from allocator.settings import AllocatorSettings
-from opd_shared.contracts import BookToken, CommandEnvelope, Reply
+from opd_contracts import BookToken, CommandEnvelope, Reply
 
 
 async def _publish_twice(settings: AllocatorSettings, envelope: CommandEnvelope) -> list[Reply]:

@@ -14,8 +14,8 @@ from allocator.adapters.ownership import Fenced
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
 from allocator.entrypoints.batches import BatchDecider
-from opd_shared.contracts import BookToken, CommandEnvelope
-from opd_shared.topology import partition_of_doctor
+from opd_contracts import BookToken, CommandEnvelope
+from opd_contracts.topology import partition_of_doctor
 
 
 async def test_a_stale_owner_is_fenced_and_writes_nothing(api, gateway):

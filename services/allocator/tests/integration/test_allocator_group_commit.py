@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from allocator.adapters.ownership import Fenced
 from allocator.entrypoints.batches import BatchDecider
 from allocator.service_layer import handlers
-from opd_shared.contracts import BookToken, Reply
+from opd_contracts import BookToken, Reply
 
 from .desk import envelope
 

@@ -10,9 +10,9 @@ import uuid
 from sqlalchemy import text
 
 from allocator.service_layer import handlers
-from opd_shared.contracts import BookToken, CommandEnvelope
+from opd_contracts import BookToken, CommandEnvelope
+from opd_contracts.vocabulary import Source
 from opd_shared.logging import formatter
-from opd_shared.vocabulary import Source
 
 from .desk import envelope
 from .test_allocator_poison import _dead_letter, _publish

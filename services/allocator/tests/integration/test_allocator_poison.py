@@ -13,7 +13,7 @@ import pytest
 
 from allocator.entrypoints.consumer import PartitionConsumer
 from allocator.service_layer import handlers
-from opd_shared.contracts import BookToken, CommandEnvelope
+from opd_contracts import BookToken, CommandEnvelope
 from opd_shared.retries import ATTEMPT_HEADER, ATTEMPT_LIMIT
 
 

@@ -16,7 +16,7 @@ from allocator.adapters.workspace import Workspace
 from allocator.domain.model import Doctor
 from allocator.domain.schedule import Schedule
 from allocator.service_layer import handlers
-from opd_shared.contracts import BookToken, CancelToken, ErrorCode, ReallocateToken, Reply
+from opd_contracts import BookToken, CancelToken, ErrorCode, ReallocateToken, Reply
 
 from .desk import envelope
 

@@ -11,7 +11,7 @@ import pytest
 
 from allocator.domain.model import Doctor, Slot, Token
 from allocator.domain.schedule import Booking, Schedule
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
 DAY_ONE = dt.date(2030, 3, 4)

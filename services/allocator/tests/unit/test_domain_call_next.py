@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from allocator.domain.errors import NotFound
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 
 def test_the_head_of_the_queue_is_checked_in_and_called_into_consultation(clinic):

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from allocator.domain.errors import DomainError, NotFound, SlotClosed, SlotFull
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 
 def test_a_booking_takes_one_place_and_the_next_sequence_number(clinic):

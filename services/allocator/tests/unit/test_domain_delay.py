@@ -3,7 +3,7 @@ keeping their relative order."""
 
 from __future__ import annotations
 
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 
 def test_the_tokens_that_no_longer_fit_move_to_the_next_day(clinic):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from allocator.domain.priority import queue_order
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 
 def test_an_emergency_into_a_slot_with_room_goes_to_the_head_of_the_queue(clinic):

@@ -7,7 +7,7 @@ import pytest
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
 from allocator.domain.priority import queue_order
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 
 @pytest.fixture

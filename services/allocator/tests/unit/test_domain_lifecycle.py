@@ -10,7 +10,7 @@ import itertools
 import pytest
 
 from allocator.domain.errors import DomainError, InvalidTransition
-from opd_shared.vocabulary import TokenStatus as S
+from opd_contracts.vocabulary import TokenStatus as S
 
 ALLOWED = {
     (S.ALLOCATED, S.CHECKED_IN), (S.ALLOCATED, S.NO_SHOW), (S.ALLOCATED, S.CANCELLED),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from allocator.domain.transfer import transfer
-from opd_shared.vocabulary import Source
+from opd_contracts.vocabulary import Source
 
 from .conftest import new_id
 

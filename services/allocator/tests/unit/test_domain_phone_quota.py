@@ -7,7 +7,7 @@ import pytest
 from allocator.domain.errors import QuotaExceeded
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
-from opd_shared.vocabulary import TokenStatus
+from opd_contracts.vocabulary import TokenStatus
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from allocator.domain.priority import priority_score, queue_order
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 
 @pytest.mark.parametrize(("source", "score"), [

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from allocator.domain.model import Token
 from allocator.domain.priority import priority_score, queue_order
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 NOW = dt.datetime(2030, 3, 4, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))
 ROUTE = {

@@ -8,7 +8,7 @@ import pytest
 
 from allocator.domain.errors import InvalidRequest, InvalidTransition, SlotClosed, SlotFull
 from allocator.domain.priority import priority_score
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 
 def test_a_waiting_token_moves_to_the_next_sequence_of_the_target_slot(clinic):

@@ -27,7 +27,7 @@ from allocator.domain.model import Doctor, Slot, Token
 from allocator.domain.policy import Policy
 from allocator.domain.priority import priority_score, queue_order
 from allocator.domain.schedule import Booking, Schedule
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
 DAY_ONE = dt.date(2030, 3, 4)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 
 def test_a_token_number_names_the_doctor_the_slot_date_and_a_four_digit_counter(clinic):

@@ -6,7 +6,7 @@ import pytest
 
 from allocator.domain.errors import Conflict, InvalidRequest, InvalidTransition, SlotFull
 from allocator.domain.transfer import transfer
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
 
 from .conftest import new_id
 

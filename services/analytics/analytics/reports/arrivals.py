@@ -14,7 +14,7 @@ from analytics.filters import Filters
 from analytics.report_schemas import ArrivalHour, ArrivalsReport
 from analytics.reports.common import framing
 from analytics.rollup_tables import HospitalArrivals, HourlyArrivals
-from opd_shared.vocabulary import Source
+from opd_contracts.vocabulary import Source
 
 __all__ = ["arrivals_report"]
 

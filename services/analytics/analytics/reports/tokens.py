@@ -11,7 +11,7 @@ from analytics.report_schemas import TokenDay, TokensReport
 from analytics.reports.common import framing, rate
 from analytics.rollup_tables import DailyTokens, HospitalTokens
 from analytics.rollups import STATUSES
-from opd_shared.vocabulary import Source
+from opd_contracts.vocabulary import Source
 
 __all__ = ["tokens_report"]
 

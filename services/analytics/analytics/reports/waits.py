@@ -19,7 +19,7 @@ from analytics.reports.common import framing
 from analytics.rollup_tables import DailyWaits, SpecialtyWaits
 from analytics.rollups import WAIT_METRICS
 from analytics.tables import Token
-from opd_shared.vocabulary import Source
+from opd_contracts.vocabulary import Source
 
 __all__ = ["waits_report"]
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from opd_shared.contracts import EventEnvelope, EventType, SlotRecord, TokenRecord
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts import EventEnvelope, EventType, SlotRecord, TokenRecord
+from opd_contracts.vocabulary import Source, TokenStatus
 
 IST = ZoneInfo("Asia/Kolkata")
 DAY = dt.date(2026, 2, 10)

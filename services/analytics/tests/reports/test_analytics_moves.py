@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from opd_shared.contracts import EventType
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts import EventType
+from opd_contracts.vocabulary import Source, TokenStatus
 
 DAY = dt.date(2026, 4, 7)
 

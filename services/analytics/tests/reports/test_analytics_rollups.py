@@ -16,9 +16,9 @@ from analytics.projections import apply_event
 from analytics.rollups import move_kind, rollups_of
 from analytics.settings import AnalyticsSettings
 from analytics.tables import Slot, Token
-from opd_shared.contracts import EventType
+from opd_contracts import EventType
+from opd_contracts.vocabulary import Source, TokenStatus
 from opd_shared.database import migrate
-from opd_shared.vocabulary import Source, TokenStatus
 
 ZONE = ZoneInfo("Asia/Kolkata")
 

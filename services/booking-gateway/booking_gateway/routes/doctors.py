@@ -9,7 +9,7 @@ from booking_gateway.answers import DelayOut, answers
 from booking_gateway.deps import Bus, Scheduler, Settings, Staff
 from booking_gateway.schemas import DelayIn, DoctorIn
 from booking_gateway.submit import submit
-from opd_shared.contracts import CallNext, DelayDoctor, DoctorRecord, RegisterDoctor, TokenRecord
+from opd_contracts import CallNext, DelayDoctor, DoctorRecord, RegisterDoctor, TokenRecord
 
 router = APIRouter(prefix="/api/v1/doctors", tags=["doctors"])
 

@@ -9,8 +9,7 @@ from booking_gateway.answers import answers
 from booking_gateway.deps import Bus, Scheduler, Settings
 from booking_gateway.schemas import SlotChangeIn, SlotIn
 from booking_gateway.submit import submit
-from opd_shared import bounds
-from opd_shared.contracts import OpenSlot, ResizeSlot, SlotRecord
+from opd_contracts import OpenSlot, ResizeSlot, SlotRecord, bounds
 
 router = APIRouter(prefix="/api/v1/slots", tags=["slots"])
 

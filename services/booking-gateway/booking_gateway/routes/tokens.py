@@ -12,18 +12,18 @@ from booking_gateway.answers import answers
 from booking_gateway.deps import AnyCaller, Bus, Canceller, Reallocator, Settings
 from booking_gateway.schemas import ReallocateIn, StatusIn, TokenIn
 from booking_gateway.submit import submit
-from opd_shared import bounds
-from opd_shared.access import Caller, Permission
-from opd_shared.access.guard import requires
-from opd_shared.contracts import (
+from opd_contracts import (
     BookToken,
     CancelToken,
     ChangeTokenStatus,
     ReallocateToken,
     TokenRecord,
+    bounds,
 )
+from opd_contracts.vocabulary import TokenStatus
+from opd_shared.access import Caller, Permission
+from opd_shared.access.guard import requires
 from opd_shared.http import ApiError
-from opd_shared.vocabulary import TokenStatus
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
 TokenId = Annotated[int, Path(ge=1, le=bounds.ID_MAX)]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opd_shared.vocabulary import TokenStatus
+from opd_contracts.vocabulary import TokenStatus
 from queue_view.day import DoctorDay, InLine, doctor_day
 from queue_view.models import Doctor, DoctorProgress
 from queue_view.schemas import HourMinute

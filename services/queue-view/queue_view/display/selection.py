@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opd_shared import bounds
+from opd_contracts import bounds
 from queue_view.queries import doctors_by_specialization, list_doctors
 
 __all__ = ["Selection", "SelectionDep"]

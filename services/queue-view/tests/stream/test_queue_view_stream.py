@@ -9,10 +9,10 @@ import json
 
 import httpx
 
+from opd_contracts import EventType
+from opd_contracts.vocabulary import TokenStatus
 from opd_shared.access import Role
 from opd_shared.access.store import KeyStore
-from opd_shared.contracts import EventType
-from opd_shared.vocabulary import TokenStatus
 
 DAY = "2030-01-15"  # the event factory's day
 

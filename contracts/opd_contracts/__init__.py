@@ -1,6 +1,6 @@
 """Versioned wire contracts: commands to the allocator, its replies, and its events."""
 
-from opd_shared.contracts.commands import (
+from opd_contracts.commands import (
     BookToken,
     CallNext,
     CancelToken,
@@ -13,9 +13,9 @@ from opd_shared.contracts.commands import (
     RegisterDoctor,
     ResizeSlot,
 )
-from opd_shared.contracts.events import EventEnvelope, EventType
-from opd_shared.contracts.records import DoctorRecord, SlotRecord, TokenRecord
-from opd_shared.contracts.replies import ErrorCode, Reply
+from opd_contracts.events import EventEnvelope, EventType
+from opd_contracts.records import DoctorRecord, SlotRecord, TokenRecord
+from opd_contracts.replies import ErrorCode, Reply
 
 __all__ = [
     "BookToken",

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from opd_shared.contracts.records import SlotRecord
+from opd_contracts.records import SlotRecord
 
 __all__ = ["ErrorCode", "Reply"]
 

@@ -14,9 +14,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from opd_shared import bounds
-from opd_shared.topology import partition_of_doctor, partition_of_record
-from opd_shared.vocabulary import Source, TokenStatus
+from opd_contracts import bounds
+from opd_contracts.topology import partition_of_doctor, partition_of_record
+from opd_contracts.vocabulary import Source, TokenStatus
 
 __all__ = [
     "BookToken",

@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opd_shared.contracts.records import DoctorRecord, SlotRecord, TokenRecord
-from opd_shared.vocabulary import TokenStatus
+from opd_contracts.records import DoctorRecord, SlotRecord, TokenRecord
+from opd_contracts.vocabulary import TokenStatus
 
 __all__ = ["EventEnvelope", "EventType"]
 

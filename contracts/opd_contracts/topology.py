@@ -1,0 +1,70 @@
+"""Broker names and the partition function: what every publisher and consumer agrees on.
+
+Every name starts with the deployment's prefix so that test sessions (or two deployments)
+can share one broker without seeing each other's messages. Declaring them is the
+platform's job (`opd_shared.topology`); the names are contracts.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+__all__ = ["READ_MODELS", "TopologyNames", "partition_of_doctor", "partition_of_record"]
+
+# The services that keep a read model of the allocator's events, each with its own queue.
+READ_MODELS = ("queue_view", "analytics")
+
+
+def partition_of_doctor(doctor_id: int, partitions: int) -> int:
+    """Stable across processes and machines (never Python's randomized `hash()`)."""
+    return zlib.crc32(str(doctor_id).encode()) % partitions
+
+
+def partition_of_record(record_id: int, partitions: int) -> int:
+    """Slot and token ids carry their doctor's partition: the allocator issues them so that
+    `id % partitions` is that partition. The gateway can route `/tokens/{id}/...` without a
+    lookup, and the partition's single writer stays the only one to touch the record."""
+    return record_id % partitions
+
+
+@dataclass(frozen=True)
+class TopologyNames:
+    prefix: str
+    partitions: int
+
+    @property
+    def commands_exchange(self) -> str:
+        return f"{self.prefix}.commands"
+
+    @property
+    def events_exchange(self) -> str:
+        return f"{self.prefix}.events"
+
+    @property
+    def dead_letter_exchange(self) -> str:
+        return f"{self.prefix}.dead"
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.prefix}.dead"
+
+    def routing_key(self, partition: int) -> str:
+        return f"p{partition:02d}"
+
+    def partition_queue(self, partition: int) -> str:
+        return f"{self.prefix}.alloc.{self.routing_key(partition)}"
+
+    def consumer_queue(self, consumer: str) -> str:
+        """The durable queue in which one read model (queue_view, analytics) gets every event."""
+        return f"{self.prefix}.{consumer}.events"
+
+    def all_queue_names(self, consumers: tuple[str, ...] = READ_MODELS) -> list[str]:
+        return [
+            *(self.partition_queue(p) for p in range(self.partitions)),
+            *(self.consumer_queue(c) for c in consumers),
+            self.dead_letter_queue,
+        ]
+
+    def all_exchange_names(self) -> list[str]:
+        return [self.commands_exchange, self.events_exchange, self.dead_letter_exchange]

@@ -15,7 +15,8 @@ from opd_contracts.commands import (
 )
 from opd_contracts.events import EventEnvelope, EventType
 from opd_contracts.records import DoctorRecord, SlotRecord, TokenRecord
-from opd_contracts.replies import ErrorCode, Reply
+from opd_contracts.replies import Reply
+from opd_contracts.vocabulary import ErrorCode
 
 __all__ = [
     "BookToken",

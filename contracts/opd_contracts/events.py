@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from opd_contracts.records import DoctorRecord, SlotRecord, TokenRecord
-from opd_contracts.vocabulary import TokenStatus
+from opd_contracts.vocabulary import MoveKind, TokenStatus
 
 __all__ = ["EventEnvelope", "EventType"]
 
@@ -47,5 +47,6 @@ class EventEnvelope(BaseModel):
     tokens: list[TokenRecord] = []
     previous_status: TokenStatus | None = None
     reason: str | None = None
-    move_kind: Literal["reallocation", "transfer", "delay", "emergency_bump"] | None = Field(
-        None, description="Why a token moved (token.moved, and both events of a transfer)")
+    move_kind: MoveKind | None = Field(
+        None, description="Why a token moved (token.moved, and both events of a transfer), "
+                          "or was queued behind others (token.allocated: fairness)")

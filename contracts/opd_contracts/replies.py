@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from opd_contracts.records import SlotRecord
+from opd_contracts.vocabulary import ErrorCode
 
 __all__ = ["ErrorCode", "Reply"]
-
-
-class ErrorCode(StrEnum):
-    NOT_FOUND = "not_found"
-    SLOT_FULL = "slot_full"
-    SLOT_CLOSED = "slot_closed"
-    SLOT_OVERLAP = "slot_overlap"
-    INVALID_TRANSITION = "invalid_transition"
-    INVALID_REQUEST = "invalid_request"
-    CONFLICT = "conflict"
-    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
-    QUOTA_EXCEEDED = "quota_exceeded"
 
 
 class Reply(BaseModel):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from opd_contracts.topology import READ_MODELS
 from opd_ops.dsn import server_dsn
 from opd_shared.settings import ServiceSettings
 
@@ -22,7 +23,6 @@ __all__ = ["Report", "reconcile", "wait_until_reconciled"]
 
 TOKENS = "SELECT id, status, slot_id FROM tokens"
 SLOTS = "SELECT id, current_count, overflow_count FROM slots"
-READ_MODELS = ("queue_view", "analytics")
 
 
 @dataclass

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from opd_contracts.vocabulary import ErrorCode
 from opd_shared.middleware import BodyLimit, DatabaseOutage
 
 __all__ = ["ApiError", "ErrorOut", "ValidationErrorOut", "error_responses",
@@ -20,7 +21,7 @@ __all__ = ["ApiError", "ErrorOut", "ValidationErrorOut", "error_responses",
 class ApiError(Exception):
     """An answer other than success, raised from anywhere in a request."""
 
-    def __init__(self, status: int, code: str, detail: str,
+    def __init__(self, status: int, code: ErrorCode, detail: str,
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail, self.headers = status, code, detail, headers
@@ -28,7 +29,7 @@ class ApiError(Exception):
 
 class ErrorOut(BaseModel):
     detail: str = Field(examples=["slot 17 is full (20 places)"])
-    code: str = Field(examples=["slot_full"])
+    code: ErrorCode = Field(examples=["slot_full"])
 
 
 class ValidationErrorOut(ErrorOut):
@@ -72,7 +73,8 @@ def install_error_handlers(app: FastAPI, max_body_bytes: int = 64 * 1024) -> Non
         errors = error.errors()
         detail = "; ".join(_sentence(e) for e in errors[:5]) or "invalid request"
         fields = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in errors]
-        return JSONResponse({"detail": detail, "code": "validation_error", "errors": fields},
+        return JSONResponse({"detail": detail, "code": ErrorCode.VALIDATION_ERROR,
+                             "errors": fields},
                             status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

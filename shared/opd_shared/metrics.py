@@ -21,6 +21,7 @@ from prometheus_client import (
 from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import SecretStr
 
+from opd_contracts.vocabulary import ErrorCode
 from opd_shared.http import ApiError
 
 __all__ = [
@@ -69,7 +70,7 @@ def instrument(app: FastAPI, key: SecretStr | None = None) -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
         if key is not None and not _bears(request, key.get_secret_value()):
-            raise ApiError(401, "unauthorized", "/metrics needs Authorization: Bearer "
+            raise ApiError(401, ErrorCode.UNAUTHORIZED, "/metrics needs Authorization: Bearer "
                            "<OPD_METRICS_KEY>", headers={"WWW-Authenticate": "Bearer"})
         return Response(generate_latest(http) + generate_latest(REGISTRY),
                         media_type=CONTENT_TYPE_LATEST)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from opd_contracts.vocabulary import ErrorCode
 from opd_shared.database import is_unreachable
 
 __all__ = ["BodyLimit", "DatabaseOutage", "SecurityHeaders"]
@@ -54,8 +55,8 @@ class DatabaseOutage:
         except Exception as error:
             if started or not is_unreachable(error):
                 raise
-            await _answer(send, 503, {"detail": "the database is unavailable; try again "
-                                      "shortly", "code": "unavailable"}, {"Retry-After": "5"})
+            await _answer(send, 503, {"detail": "the database is unavailable; try again shortly",
+                                      "code": ErrorCode.UNAVAILABLE}, {"Retry-After": "5"})
 
 
 class _TooLarge(Exception):
@@ -91,7 +92,7 @@ class BodyLimit:
 
     async def _refuse(self, send: Any) -> None:
         await _answer(send, 413, {"detail": f"request body over {self.max_bytes} bytes",
-                                  "code": "too_large"})
+                                  "code": ErrorCode.TOO_LARGE})
 
 
 class SecurityHeaders:

@@ -21,7 +21,6 @@ from opd_shared.settings import ServiceSettings
 
 __all__ = ["Scenario", "run_once"]
 
-READ_MODELS = ("queue_view", "analytics")
 DRAIN_LIMIT_S = 300
 
 

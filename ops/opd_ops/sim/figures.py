@@ -12,12 +12,13 @@ import math
 from collections import Counter
 from typing import Any
 
-from opd_ops.sim.ledger import HOLDING, Ledger
+from opd_contracts.vocabulary import HOLDS_PLACE, TokenStatus
+from opd_ops.sim.ledger import Ledger
 from opd_ops.sim.scenario import SOURCES
 
 __all__ = ["METRICS", "STATUSES", "observed", "percentile", "wait_minutes", "waits_of"]
 
-STATUSES = ("allocated", "checked_in", "consulting", "completed", "cancelled", "no_show")
+STATUSES = tuple(status.value for status in TokenStatus)
 # analytics' metric names, and the timestamps each is measured between
 METRICS = {
     "booked_to_check_in": ("allocated_at", "checked_in_at"),
@@ -96,7 +97,7 @@ def observed(ledger: Ledger, dates: list[dt.date]) -> Figures:
         "emergencies": sum(t["is_emergency"] for t in tokens),
         "overflows": sum(t["is_overflow"] for t in tokens),
         "places offered": sum(w.capacity for w in ledger.windows.values()),
-        "places held": sum(t["status"] in HOLDING for t in tokens),
+        "places held": sum(t["status"] in HOLDS_PLACE for t in tokens),
         "bookings (arrivals)": len(tokens),
     }
     return figures | _moves(ledger) | _waits(ledger)

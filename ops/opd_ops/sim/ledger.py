@@ -18,14 +18,13 @@ from typing import Any
 
 import httpx
 
+from opd_contracts.vocabulary import HOLDS_PLACE, WAITING
 from opd_ops.sim.clock import hospital_now
 
 __all__ = ["Ledger", "Move", "Window"]
 
-WAITING = ("allocated", "checked_in")
 CORRECTED = ("slot_id", "status", "is_overflow", "sequence_number", "priority_score",
              "moved_from_slot_id", "checked_in_at", "consultation_started_at", "completed_at")
-HOLDING = ("allocated", "checked_in", "consulting", "completed")
 # A token's status only moves forward; an answer showing an earlier one crossed a later one.
 RANK = {"allocated": 0, "checked_in": 1, "consulting": 2, "completed": 3, "cancelled": 3,
         "no_show": 3}
@@ -92,7 +91,7 @@ class Ledger:
 
     def has_room(self, slot_id: int) -> bool:
         held = sum(1 for t in self.tokens.values()
-                   if t["slot_id"] == slot_id and t["status"] in HOLDING)
+                   if t["slot_id"] == slot_id and t["status"] in HOLDS_PLACE)
         return held < self.windows[slot_id].capacity
 
     def slots_of(self, doctor_id: int) -> list[Window]:

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Response
 
 from analytics.report_schemas import Report
+from opd_contracts.vocabulary import ErrorCode
 from opd_shared.http import ApiError
 
 __all__ = ["csv_response"]
@@ -28,7 +29,7 @@ def _cell(value: Any) -> Any:
 def csv_response(report: Report, name: str, table: str | None) -> Response:
     chosen = table or report.tables[0]
     if chosen not in report.tables:
-        raise ApiError(422, "unknown_table",
+        raise ApiError(422, ErrorCode.UNKNOWN_TABLE,
                        f"{name} exports the tables {', '.join(report.tables)}, not {chosen!r}")
     columns = _columns(report, chosen)
     buffer = io.StringIO()

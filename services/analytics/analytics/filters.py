@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, select
 from analytics.deps import RuntimeDep
 from analytics.tables import Doctor
 from opd_contracts import bounds
-from opd_contracts.vocabulary import Source
+from opd_contracts.vocabulary import ErrorCode, Source
 from opd_shared.http import ApiError
 
 __all__ = ["MAX_DAYS", "Filters", "FiltersDep"]
@@ -68,9 +68,9 @@ async def get_filters(
     start = start or end or runtime.today()
     end = end or start
     if end < start:
-        raise ApiError(422, "invalid_range", f"'to' ({end}) is before 'from' ({start})")
+        raise ApiError(422, ErrorCode.INVALID_RANGE, f"'to' ({end}) is before 'from' ({start})")
     if (end - start).days >= MAX_DAYS:
-        raise ApiError(422, "invalid_range", f"a range covers at most {MAX_DAYS} days")
+        raise ApiError(422, ErrorCode.INVALID_RANGE, f"a range covers at most {MAX_DAYS} days")
     return Filters(start, end, doctor_id, specialization, source)
 
 

@@ -25,6 +25,7 @@ from analytics.rollup_tables import TokenMove
 from analytics.rollups import move_kind
 from analytics.state import State, load_state
 from opd_contracts import EventEnvelope, EventType, TokenRecord
+from opd_contracts.vocabulary import MoveKind
 from opd_shared.event_batches import first_copies
 
 __all__ = ["apply_event", "apply_events"]
@@ -108,8 +109,8 @@ async def _lock_doctors(session: AsyncSession, doctors: set[int]) -> None:
     await session.execute(_LOCK_DOCTORS, {"keys": keys})
 
 
-def _moved(event: EventEnvelope) -> tuple[list[TokenRecord], str | None]:
-    """The tokens this event moved, and the allocator's word for why (None in old events).
+def _moved(event: EventEnvelope) -> tuple[list[TokenRecord], MoveKind | None]:
+    """The tokens this event moved, and the allocator's word for why.
 
     A transfer books the patient anew with a colleague, noting the slot they left: it counts
     on that booking, not on the old token's cancellation (the same move, told twice).
@@ -117,8 +118,8 @@ def _moved(event: EventEnvelope) -> tuple[list[TokenRecord], str | None]:
     tokens = [t for t in event.tokens if t.moved_from_slot_id is not None]
     if event.type is EventType.TOKEN_MOVED:
         return tokens, event.move_kind
-    if event.type is EventType.TOKEN_ALLOCATED and event.move_kind in (None, "transfer"):
-        return tokens, "transfer"
+    if event.type is EventType.TOKEN_ALLOCATED and event.move_kind is MoveKind.TRANSFER:
+        return tokens, MoveKind.TRANSFER
     return [], None
 
 
@@ -134,7 +135,7 @@ def _moves(event: EventEnvelope, state: State, zone: ZoneInfo) -> list[dict[str,
         rows.append({
             "event_id": event.event_id, "token_id": token.id, "doctor_id": token.doctor_id,
             "day": origin.date() if origin else event.occurred_at.astimezone(zone).date(),
-            "source": token.source.value, "kind": move_kind(reason, named), "reason": reason,
+            "source": token.source.value, "kind": move_kind(named), "reason": reason,
             "from_slot_id": token.moved_from_slot_id, "to_slot_id": token.slot_id,
             "minutes": round((target - origin).total_seconds() / 60) if known else None,
             "to_later_day": known and target.date() > origin.date(),

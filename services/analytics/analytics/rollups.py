@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from opd_contracts.vocabulary import HOLDS_PLACE, MoveKind, TokenStatus
+
 __all__ = [
-    "HOLDING",
     "MOVE_KINDS",
     "STATUSES",
     "WAIT_METRICS",
@@ -33,25 +33,16 @@ __all__ = [
 Delta = Counter[tuple[str, tuple[Any, ...], str]]
 Row = Mapping[str, Any]
 
-STATUSES = ("allocated", "checked_in", "consulting", "completed", "cancelled", "no_show")
-HOLDING = ("allocated", "checked_in", "consulting", "completed")  # a seen patient used a place
+STATUSES = tuple(status.value for status in TokenStatus)  # the reports' columns, in order
 WAIT_METRICS: dict[str, tuple[str, str]] = {
     "booked_to_check_in": ("allocated_at", "checked_in_at"),
     "check_in_to_start": ("checked_in_at", "consultation_started_at"),
     "booked_to_start": ("allocated_at", "consultation_started_at"),
     "consultation": ("consultation_started_at", "completed_at"),
 }
-# The kinds the moves report lists, in its order.
-MOVE_KINDS = ("doctor_delay", "emergency_bump", "fairness", "reallocation", "transfer")
-# The allocator's `move_kind` (events since it was added) in the report's words.
-NAMED_KINDS = {"delay": "doctor_delay", "emergency_bump": "emergency_bump",
-               "reallocation": "reallocation", "transfer": "transfer"}
-# Older events say why only in free text: classified once, at projection time.
-REASON_KINDS = (
-    ("doctor_delay", re.compile(r"^doctor delayed\b", re.I)),
-    ("emergency_bump", re.compile(r"make room for an emergency", re.I)),
-    ("fairness", re.compile(r"^fairness\b", re.I)),
-)
+# The allocator's `MoveKind` in the moves report's words, and the report's order.
+REPORT_WORDS: dict[MoveKind, str] = {MoveKind.DELAY: "doctor_delay"}
+MOVE_KINDS = tuple(sorted(REPORT_WORDS.get(kind, kind.value) for kind in MoveKind))
 
 
 def wait_minutes(start: dt.datetime | None, end: dt.datetime | None) -> int | None:
@@ -67,14 +58,11 @@ def wait_minutes(start: dt.datetime | None, end: dt.datetime | None) -> int | No
     return math.floor(minutes / step) * step
 
 
-def move_kind(reason: str | None, named: str | None = None) -> str:
-    """The allocator's own word when the event has one; else read from the reason."""
-    if named is not None:
-        return NAMED_KINDS.get(named, named)
-    for kind, pattern in REASON_KINDS:
-        if reason and pattern.search(reason):
-            return kind
-    return "reallocation"
+def move_kind(named: MoveKind | None) -> str:
+    """The report's word for the allocator's own: every move event carries one (history
+    from before it did was stamped by the allocator's migration 0005)."""
+    kind = named or MoveKind.REALLOCATION
+    return REPORT_WORDS.get(kind, kind.value)
 
 
 def token_contributions(row: Row, zone: ZoneInfo) -> Delta:
@@ -93,7 +81,7 @@ def token_contributions(row: Row, zone: ZoneInfo) -> Delta:
         counts[table, key, row["status"]] += 1
         counts[table, key, "emergencies"] += int(row["is_emergency"])
         counts[table, key, "overflows"] += int(row["is_overflow"])
-    if row["status"] in HOLDING:
+    if row["status"] in HOLDS_PLACE:
         counts["daily_capacity", (doctor, day), "held"] += 1
     counts.update(_wait_contributions(row, day))
     return counts

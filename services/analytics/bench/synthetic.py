@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from analytics.rollups import move_kind
 from analytics.state import token_row
 from opd_contracts import TokenRecord
-from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
+from opd_contracts.vocabulary import SOURCE_WEIGHTS, MoveKind, Source, TokenStatus
 
 __all__ = ["Month", "make_month"]
 
@@ -23,9 +23,9 @@ SPECIALIZATIONS = ["Cardiology", "Orthopaedics", "Paediatrics", "General Medicin
                    "Dermatology", "Gynaecology", "Neurology", "Ophthalmology", "Psychiatry"]
 HOURS = (9, 10, 11, 14, 15)
 SOURCES = [Source.WALK_IN] * 5 + [Source.ONLINE] * 3 + [Source.FOLLOW_UP] * 2 + [Source.PRIORITY]
-MOVES = [("doctor delayed 30 min", "delay"), ("patient request", "reallocation"),
-         ("moved from slot 0 to make room for an emergency", "emergency_bump"),
-         ("transferred to a colleague (was DOC1-20260101-000001)", "transfer")]
+MOVES = [("doctor delayed 30 min", MoveKind.DELAY), ("patient request", MoveKind.REALLOCATION),
+         ("moved from slot 0 to make room for an emergency", MoveKind.EMERGENCY_BUMP),
+         ("transferred to a colleague (was DOC1-20260101-000001)", MoveKind.TRANSFER)]
 ST = TokenStatus
 
 
@@ -86,7 +86,7 @@ def _move(rng: random.Random, token: TokenRecord, slot: dict[str, Any]) -> dict[
     reason, named = MOVES[3 if token.id % 4 == 0 else draw]
     return {"event_id": uuid.uuid4(), "token_id": token.id, "day": slot["date"],
             "doctor_id": token.doctor_id, "source": token.source.value,
-            "kind": move_kind(reason, named),
+            "kind": move_kind(named),
             "reason": reason, "from_slot_id": slot["id"], "to_slot_id": slot["id"],
             "minutes": rng.choice([30, 60, 1440]), "to_later_day": False}
 

@@ -45,7 +45,7 @@ def _identity(request: Request, caller: Caller, command: Any) -> tuple[str, uuid
     fingerprint = hashlib.sha256(f"{request.url.path}\n{body}".encode()).hexdigest()
     key = request.headers.get("Idempotency-Key") or uuid.uuid4().hex
     if len(key) > bounds.IDEMPOTENCY_KEY_MAX:
-        raise ApiError(422, "validation_error",
+        raise ApiError(422, ErrorCode.VALIDATION_ERROR,
                        f"Idempotency-Key: at most {bounds.IDEMPOTENCY_KEY_MAX} characters")
     return key, uuid.uuid5(_IDEMPOTENCY, f"{caller.actor}\n{key}"), fingerprint
 
@@ -59,7 +59,8 @@ async def submit(bus: CommandBus, request: Request, caller: Caller, command: Any
     try:
         reply = await bus.send(envelope, settings.reply_timeout_s)
     except BrokerUnavailable as error:
-        return JSONResponse({"detail": f"{error}; try again shortly", "code": "unavailable"},
+        return JSONResponse({"detail": f"{error}; try again shortly",
+                             "code": ErrorCode.UNAVAILABLE},
                             status_code=503, headers={"Retry-After": "5"})
     if reply is None:
         log.info("%s not decided within %.1f s: 202", command.type, settings.reply_timeout_s)

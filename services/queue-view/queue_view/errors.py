@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from opd_contracts.vocabulary import ErrorCode
 from opd_shared.http import ApiError, error_responses
 
 __all__ = ["ADMIN_ERRORS", "NOT_FOUND", "READ_ERRORS", "NotFoundError"]
@@ -14,7 +15,7 @@ __all__ = ["ADMIN_ERRORS", "NOT_FOUND", "READ_ERRORS", "NotFoundError"]
 
 class NotFoundError(ApiError):
     def __init__(self, kind: str, key: object) -> None:
-        super().__init__(404, "not_found", f"{kind} {key} not found")
+        super().__init__(404, ErrorCode.NOT_FOUND, f"{kind} {key} not found")
 
 
 # 401 no key (unless reads are open), 403 a role that may not, 422 odd input, 429 over the

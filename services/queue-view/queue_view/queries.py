@@ -8,11 +8,10 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opd_contracts.vocabulary import TokenStatus
+from opd_contracts.vocabulary import LIVE, TokenStatus
 from queue_view.models import Doctor, Slot, Token
 
 __all__ = [
-    "LIVE_STATUSES",
     "consultation_spans",
     "doctors_by_specialization",
     "list_doctors",
@@ -22,9 +21,8 @@ __all__ = [
     "token_by_number",
 ]
 
-LIVE_STATUSES = (TokenStatus.ALLOCATED, TokenStatus.CHECKED_IN, TokenStatus.CONSULTING)
-
-# The one consulting, then emergencies, then higher priority score, then arrival.
+# `opd_contracts.vocabulary.queue_key` in SQL (test_queue_view_order proves them equal):
+# the one consulting, then emergencies, then higher priority score, then arrival.
 QUEUE_ORDER = (
     (Token.status == TokenStatus.CONSULTING.value).desc(),
     Token.is_emergency.desc(),
@@ -61,7 +59,7 @@ async def live_tokens(session: AsyncSession, slot_ids: Sequence[int]) -> Sequenc
     query = (
         select(Token)
         .where(Token.slot_id.in_(slot_ids),
-               Token.status.in_([s.value for s in LIVE_STATUSES]))
+               Token.status.in_([s.value for s in LIVE]))
         .order_by(*QUEUE_ORDER)
     )
     return (await session.scalars(query)).all()

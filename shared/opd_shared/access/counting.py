@@ -16,6 +16,7 @@ from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
 
+from opd_contracts.vocabulary import ErrorCode
 from opd_shared.clock import seconds_until_local_midnight
 from opd_shared.http import ApiError
 
@@ -37,13 +38,14 @@ class Counters:
         """One request of a key; 429 `rate_limited` past its rate."""
         limit = RateLimitItemPerMinute(per_minute)
         if not await self.sliding.hit(limit, str(key_id)):
-            raise ApiError(429, "rate_limited", f"over {per_minute} requests a minute; slow down",
+            raise ApiError(429, ErrorCode.RATE_LIMITED,
+                           f"over {per_minute} requests a minute; slow down",
                            headers={"Retry-After": await self._wait(limit, str(key_id))})
 
     async def refuse_failing(self, address: str) -> None:
         """429 `too_many_failures` if `address` sent too many bad keys this last minute."""
         if not await self.sliding.test(self.failures, "failures", address):
-            raise ApiError(429, "too_many_failures",
+            raise ApiError(429, ErrorCode.TOO_MANY_FAILURES,
                            f"over {self.failures.amount} unknown or malformed keys a minute "
                            "from this address; wait", headers={
                                "Retry-After": await self._wait(self.failures, "failures",
@@ -57,7 +59,7 @@ class Counters:
         now = dt.datetime.now(self.zone)
         if not await self.daily.hit(RateLimitItemPerDay(per_day), "bookings", str(key_id),
                                     now.date().isoformat()):
-            raise ApiError(429, "quota_exceeded",
+            raise ApiError(429, ErrorCode.QUOTA_EXCEEDED,
                            f"over this key's {per_day} bookings today; the count restarts "
                            "at midnight, hospital time",
                            headers={"Retry-After": str(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, Request
 
-from opd_contracts.vocabulary import Source
+from opd_contracts.vocabulary import ErrorCode, Source
 from opd_shared.access.counting import Counters
 from opd_shared.access.policy import AccessPolicy
 from opd_shared.access.roles import CHANNEL_ROLES, Permission, Role, may_book, permits
@@ -114,8 +114,9 @@ class Guard:
         try:
             return await self.store.find(key)
         except KeyStoreUnavailable as error:
-            raise ApiError(503, "unavailable", "the API keys cannot be checked just now; try "
-                           "again shortly", headers={"Retry-After": "5"}) from error
+            raise ApiError(503, ErrorCode.UNAVAILABLE,
+                           "the API keys cannot be checked just now; try again shortly",
+                           headers={"Retry-After": "5"}) from error
 
 
 def key_store(settings: ServiceSettings) -> KeyStore:
@@ -143,7 +144,7 @@ def _client_of(request: Request) -> str:
 
 
 def _unauthorized(detail: str) -> ApiError:
-    return ApiError(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+    return ApiError(401, ErrorCode.UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 def requires(permission: Permission | None = None):  # type: ignore[no-untyped-def]
@@ -153,7 +154,7 @@ def requires(permission: Permission | None = None):  # type: ignore[no-untyped-d
         guard: Guard = request.app.state.guard
         who = await guard.identify(request, permission)
         if permission is not None and not who.can(permission):
-            raise ApiError(403, "forbidden",
+            raise ApiError(403, ErrorCode.FORBIDDEN,
                            f"a {who.role or 'anonymous'} key may not do this ({permission})")
         return who
 

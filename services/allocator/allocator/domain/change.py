@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from allocator.domain.model import Slot, Token, snapshot
-from opd_contracts.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import MoveKind, Source, TokenStatus
 
 __all__ = ["Booking", "Change"]
 
@@ -34,7 +34,7 @@ class Change:
     slots: list[dict[str, object]]
     reason: str | None = None
     previous_status: TokenStatus | None = None
-    move_kind: str | None = None  # reallocation, transfer, delay or emergency_bump
+    move_kind: MoveKind | None = None
 
     @classmethod
     def of(cls, type: str, tokens: list[Token], slots: list[Slot], **details: object) -> Change:

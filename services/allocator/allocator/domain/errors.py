@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from opd_contracts.vocabulary import ErrorCode
+
 __all__ = [
     "Conflict",
     "DomainError",
@@ -16,7 +18,7 @@ __all__ = [
 
 
 class DomainError(Exception):
-    code = "invalid_request"
+    code = ErrorCode.INVALID_REQUEST
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -24,36 +26,36 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
 
 
 class SlotFull(DomainError):
-    code = "slot_full"
+    code = ErrorCode.SLOT_FULL
 
 
 class SlotClosed(DomainError):
-    code = "slot_closed"
+    code = ErrorCode.SLOT_CLOSED
 
 
 class SlotOverlap(DomainError):
-    code = "slot_overlap"
+    code = ErrorCode.SLOT_OVERLAP
 
 
 class InvalidTransition(DomainError):
-    code = "invalid_transition"
+    code = ErrorCode.INVALID_TRANSITION
 
 
 class InvalidRequest(DomainError):
-    code = "invalid_request"
+    code = ErrorCode.INVALID_REQUEST
 
 
 class Conflict(DomainError):
     """The request is well formed but the records' state forbids it."""
 
-    code = "conflict"
+    code = ErrorCode.CONFLICT
 
 
 class QuotaExceeded(DomainError):
     """A booking limit the hospital set (per phone, per doctor, per day) is used up."""
 
-    code = "quota_exceeded"
+    code = ErrorCode.QUOTA_EXCEEDED

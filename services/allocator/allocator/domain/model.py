@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field, fields
 
 from allocator.domain.errors import InvalidTransition
-from opd_contracts.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import HOLDS_PLACE, WAITING, Source, TokenStatus
 
-__all__ = ["HOLDS_PLACE", "TRANSITIONS", "WAITING", "Doctor", "Slot", "Token", "snapshot"]
+__all__ = ["TRANSITIONS", "Doctor", "Slot", "Token", "snapshot"]
 
 S = TokenStatus
 TRANSITIONS: dict[TokenStatus, frozenset[TokenStatus]] = {
@@ -19,9 +19,6 @@ TRANSITIONS: dict[TokenStatus, frozenset[TokenStatus]] = {
     S.CANCELLED: frozenset(),
     S.NO_SHOW: frozenset(),
 }
-# A seen patient keeps the place they used; only cancellation and no-show give it back.
-HOLDS_PLACE = frozenset({S.ALLOCATED, S.CHECKED_IN, S.CONSULTING, S.COMPLETED})
-WAITING = frozenset({S.ALLOCATED, S.CHECKED_IN})
 
 
 @dataclass

@@ -29,9 +29,11 @@ class Policy:
         if not limit or phone is None:
             return
         digits, today = _digits(phone), now.date()
+        # Booking times come back from the database in UTC: each is read on the hospital's
+        # clock (`now`'s zone), or early-morning bookings would count for the day before.
         booked = sum(1 for slot in slots for token in slot.tokens
-                     if token.allocated_at.date() == today and token.patient_phone
-                     and _digits(token.patient_phone) == digits)
+                     if token.allocated_at.astimezone(now.tzinfo).date() == today
+                     and token.patient_phone and _digits(token.patient_phone) == digits)
         if booked >= limit:
             raise QuotaExceeded(f"this phone number has booked {booked} tokens with this doctor "
                                 f"today, the most a day allows; try again tomorrow")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from allocator.domain.model import Token
-from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source
+from opd_contracts.vocabulary import LIVE, SOURCE_WEIGHTS, Source, queue_key
 
 __all__ = ["priority_score", "queue_order"]
 
@@ -15,13 +15,7 @@ def priority_score(source: Source) -> int:
     return SOURCE_WEIGHTS[source] * 10
 
 
-def _queue_key(token: Token) -> tuple[bool, bool, int, int]:
-    # The patient already consulting stays at the head; then emergencies; then score; then arrival.
-    return (not token.consultation_started_at, not token.is_emergency, -token.priority_score,
-            token.sequence_number)
-
-
 def queue_order(tokens: Iterable[Token]) -> list[Token]:
     """The live queue of a slot: tokens consulting or waiting, in the order they are seen."""
-    live = [t for t in tokens if t.is_waiting or t.status == "consulting"]
-    return sorted(live, key=_queue_key)
+    return sorted((t for t in tokens if t.status in LIVE), key=lambda t: queue_key(
+        t.status, t.is_emergency, t.priority_score, t.sequence_number))

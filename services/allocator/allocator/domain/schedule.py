@@ -20,7 +20,7 @@ from allocator.domain.errors import (
 from allocator.domain.model import Doctor, Slot, Token
 from allocator.domain.policy import Policy
 from allocator.domain.priority import priority_score, queue_order
-from opd_contracts.vocabulary import TokenStatus
+from opd_contracts.vocabulary import MoveKind, TokenStatus
 
 __all__ = ["Booking", "Change", "Schedule"]
 
@@ -102,7 +102,8 @@ class Schedule:
             channel=booking.channel,
         )
         reason = self._admit(token, slot, overflow=overflow)
-        self.changes.append(Change.of("token.allocated", [token], [slot], reason=reason))
+        self.changes.append(Change.of("token.allocated", [token], [slot], reason=reason,
+                                      move_kind=MoveKind.FAIRNESS if reason else None))
         return token
 
     def change_status(self, token_id: int, to: TokenStatus, now: dt.datetime) -> Token:
@@ -123,7 +124,7 @@ class Schedule:
         target = self.slot_with_room(new_slot_id, now)
         if target.id == token.slot_id:
             raise InvalidRequest(f"token {token.token_number} is already in slot {target.id}")
-        self._move(token, target, reason or "reallocated", "reallocation")
+        self._move(token, target, reason or "reallocated", MoveKind.REALLOCATION)
         return token
 
     def call_next(self, slot_id: int | None, now: dt.datetime) -> Token:
@@ -153,7 +154,7 @@ class Schedule:
             if target is None:
                 break  # nowhere to go: they keep their place and wait longer
             origin = token.slot_id
-            self._move(token, target, why, "delay")
+            self._move(token, target, why, MoveKind.DELAY)
             moved.append((token, origin))
         return moved
 
@@ -193,10 +194,10 @@ class Schedule:
             return False
         victim, target = found
         self._move(victim, target, f"moved from slot {slot.id} to make room for an emergency",
-                   "emergency_bump")
+                   MoveKind.EMERGENCY_BUMP)
         return True
 
-    def _move(self, token: Token, target: Slot, reason: str, kind: str) -> None:
+    def _move(self, token: Token, target: Slot, reason: str, kind: MoveKind) -> None:
         origin = self.slot(token.slot_id)
         origin.remove(token)
         token.moved_from_slot_id = origin.id

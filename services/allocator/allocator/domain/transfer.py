@@ -8,7 +8,7 @@ from allocator.domain.change import Booking
 from allocator.domain.errors import InvalidRequest
 from allocator.domain.model import Token
 from allocator.domain.schedule import Schedule
-from opd_contracts.vocabulary import TokenStatus
+from opd_contracts.vocabulary import MoveKind, TokenStatus
 
 __all__ = ["transfer"]
 
@@ -32,5 +32,5 @@ def transfer(source: Schedule, token_id: int, target: Schedule, slot_id: int,
     ), now)
     source.change_status(token.id, TokenStatus.CANCELLED, now)
     source.changes[-1].reason = f"{why}: now {moved.token_number} with doctor {target.doctor.id}"
-    source.changes[-1].move_kind = target.changes[-1].move_kind = "transfer"
+    source.changes[-1].move_kind = target.changes[-1].move_kind = MoveKind.TRANSFER
     return moved

@@ -41,7 +41,7 @@ async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime,
     try:
         decided = await HANDLERS[type(envelope.command)](uow, envelope.command, now)
     except DomainError as refused:  # nothing changed, so nothing to roll back
-        reply = Reply(command_id=envelope.command_id, ok=False, code=ErrorCode(refused.code),
+        reply = Reply(command_id=envelope.command_id, ok=False, code=refused.code,
                       detail=refused.detail, alternatives=getattr(refused, "alternatives", []))
     else:
         for doctor, changes in decided.changes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from allocator.domain.errors import QuotaExceeded
@@ -73,3 +75,14 @@ def test_a_limit_of_zero_turns_the_quota_off(clinic):
     booked = [clinic.book(slot, phone="+91 98450 11111") for _ in range(10)]
 
     assert len(booked) == 10
+
+
+def test_bookings_read_back_in_utc_count_for_the_hospitals_day(limited):
+    slot = limited.open(capacity=10)
+    early = limited.at("00:30")  # 19:00 UTC the evening before
+    for _ in range(2):
+        token = limited.book(slot, phone="+91 98450 11111", now=early)
+        token.allocated_at = token.allocated_at.astimezone(dt.UTC)  # as the database returns it
+
+    with pytest.raises(QuotaExceeded):
+        limited.book(slot, phone="+91 98450 11111", now=limited.at("08:00"))

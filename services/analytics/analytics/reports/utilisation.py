@@ -13,8 +13,8 @@ from analytics.filters import Filters
 from analytics.report_schemas import UtilisationDay, UtilisationDoctor, UtilisationReport
 from analytics.reports.common import framing, rate
 from analytics.rollup_tables import DailyCapacity, DailyTokens
-from analytics.rollups import HOLDING
 from analytics.tables import Doctor
+from opd_contracts.vocabulary import HOLDS_PLACE
 
 __all__ = ["utilisation_report"]
 
@@ -39,7 +39,8 @@ async def _sums(session: AsyncSession, f: Filters) -> tuple[Sums, Sums]:
         (by_doctor[doctor] if no_day else by_day[day])[:] = map(int, sums)
     if f.source is None:
         return by_day, by_doctor
-    places = sum((getattr(t, s) for s in HOLDING[1:]), getattr(t, HOLDING[0]))
+    held_by = sorted(HOLDS_PLACE)  # a SQL sum of the columns of every status holding a place
+    places = sum((getattr(t, s) for s in held_by[1:]), getattr(t, held_by[0]))
     held = _per_day_and_doctor(t, places, where=[
         f.of_days(t.day), *f.of_doctors(t.doctor_id), *f.of_source(t.source)])
     for sums in (by_day, by_doctor):

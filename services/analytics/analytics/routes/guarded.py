@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
+from opd_contracts.vocabulary import ErrorCode
 from opd_shared.access.guard import requires
 from opd_shared.access.roles import Permission
 from opd_shared.http import ErrorOut, error_responses
@@ -28,4 +29,5 @@ def analytics_router(tag: str) -> APIRouter:
 
 
 def not_found(detail: str) -> JSONResponse:
-    return JSONResponse(ErrorOut(detail=detail, code="not_found").model_dump(), status_code=404)
+    return JSONResponse(ErrorOut(detail=detail, code=ErrorCode.NOT_FOUND).model_dump(),
+                        status_code=404)

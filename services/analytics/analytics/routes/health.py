@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from analytics.deps import RuntimeDep
 from analytics.runtime import Runtime
+from opd_contracts.vocabulary import ErrorCode
 from opd_shared.http import ErrorOut
 
 __all__ = ["RETRY_AFTER_SECONDS", "router"]
@@ -43,7 +44,7 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
     if broker and database:
         return JSONResponse({"status": "ready", **checks})
     return JSONResponse(
-        {"detail": "broker or database unreachable", "code": "not_ready", **checks},
+        {"detail": "broker or database unreachable", "code": ErrorCode.NOT_READY, **checks},
         status_code=503,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from opd_contracts import EventEnvelope, EventType, SlotRecord, TokenRecord
-from opd_contracts.vocabulary import Source, TokenStatus
+from opd_contracts.vocabulary import MoveKind, Source, TokenStatus
 
 IST = ZoneInfo("Asia/Kolkata")
 DAY = dt.date(2026, 2, 10)
@@ -57,10 +57,11 @@ class Day:
         return token
 
     def move(self, token: TokenRecord, origin: SlotRecord, target: SlotRecord,
-             reason: str) -> TokenRecord:
+             reason: str, kind: MoveKind) -> TokenRecord:
         token = token.model_copy(update={"slot_id": target.id, "moved_from_slot_id": origin.id,
                                          "move_reason": reason})
-        self.add(EventType.TOKEN_MOVED, tokens=[token], slots=[origin, target], reason=reason)
+        self.add(EventType.TOKEN_MOVED, tokens=[token], slots=[origin, target], reason=reason,
+                 move_kind=kind)
         return token
 
 
@@ -79,7 +80,7 @@ def doctor_a(history) -> Day:
     a.live(a.book(s1, S.WALK_IN, at(8, 30)), (ST.NO_SHOW, at(10, 0)))
     a.live(a.book(s1, S.FOLLOW_UP, at(8, 45)), (ST.CANCELLED, at(8, 50)))
     t6 = a.live(a.book(s1, S.WALK_IN, at(8, 20)), (ST.CHECKED_IN, at(8, 25)))
-    a.move(t6, s1, s2, "doctor delayed 45 min: ward round")
+    a.move(t6, s1, s2, "doctor delayed 45 min: ward round", MoveKind.DELAY)
     return a
 
 
@@ -94,8 +95,9 @@ def doctor_b(history) -> Day:
            (ST.COMPLETED, at(10, 40)))
     t8, t9 = b.book(s3, S.WALK_IN, at(10, 10)), b.book(s3, S.WALK_IN, at(10, 15))
     b.book(s3, S.PRIORITY, at(10, 16), is_emergency=True)
-    b.move(t8, s3, s4, "patient asked for the afternoon")
-    b.move(t9, s3, s4, f"moved from slot {s3.id} to make room for an emergency")
+    b.move(t8, s3, s4, "patient asked for the afternoon", MoveKind.REALLOCATION)
+    b.move(t9, s3, s4, f"moved from slot {s3.id} to make room for an emergency",
+           MoveKind.EMERGENCY_BUMP)
     return b
 
 

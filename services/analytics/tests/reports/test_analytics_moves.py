@@ -1,5 +1,6 @@
-"""Moves are counted by the allocator's own `move_kind` when the event has one, by their
-reason when an older event does not, and a transfer once, although two events tell it."""
+"""Moves are counted by the allocator's own `move_kind`, never by the words of their reason
+(history from before events named it is stamped by the allocator's migration 0005), and a
+transfer once, although two events tell it."""
 
 from __future__ import annotations
 
@@ -41,9 +42,9 @@ def two_colleagues(history):
     events = {x: [x.registered(), x.opened(s1), x.opened(s2)], y: [y.registered(), y.opened(s3)]}
     moved(x, events, s1, s2, "running late", kind="delay")
     moved(x, events, s1, s2, "fairness: asked by the desk", kind="reallocation")
-    moved(x, events, s1, s2, "doctor delayed 120 min")  # before `move_kind`: by its reason
+    moved(x, events, s1, s2, "doctor delayed 120 min", kind="delay")
     transferred(x, y, events, s1, s3, kind="transfer")
-    transferred(x, y, events, s1, s3)  # before `move_kind`: a booking that left a slot
+    transferred(x, y, events, s1, s3, kind="transfer")
     return y.doctor, [*events[x], *events[y]]
 
 

@@ -20,7 +20,7 @@ from opd_contracts import (
     TokenRecord,
     bounds,
 )
-from opd_contracts.vocabulary import TokenStatus
+from opd_contracts.vocabulary import ErrorCode, TokenStatus
 from opd_shared.access import Caller, Permission
 from opd_shared.access.guard import requires
 from opd_shared.http import ApiError
@@ -40,9 +40,9 @@ async def book(body: TokenIn, request: Request, bus: Bus, settings: Settings, ca
                emergency: bool = False) -> JSONResponse:
     """An online app books `online` only; emergencies are for the desk and staff."""
     if not caller.may_book(body.source):
-        raise ApiError(403, "forbidden", f"a {caller.role} key may not book {body.source}")
+        raise ApiError(403, ErrorCode.FORBIDDEN, f"a {caller.role} key may not book {body.source}")
     if emergency and not caller.can(Permission.BOOK_EMERGENCY):
-        raise ApiError(403, "forbidden", f"a {caller.role} key may not book emergencies")
+        raise ApiError(403, ErrorCode.FORBIDDEN, f"a {caller.role} key may not book emergencies")
     await request.app.state.guard.count_booking(caller, emergency)  # 429 past a daily quota
     command = BookToken(**body.model_dump(), emergency=emergency, channel=caller.channel)
     return await submit(bus, request, caller, command, settings, created=True)
@@ -72,7 +72,7 @@ async def set_status(token_id: TokenId, body: StatusIn, request: Request, bus: B
                      settings: Settings, caller: AnyCaller) -> JSONResponse:
     needed = STATUS_PERMISSION.get(body.status, Permission.LIFECYCLE)
     if not caller.can(needed):
-        raise ApiError(403, "forbidden", f"a {caller.role} key may not set {body.status}")
+        raise ApiError(403, ErrorCode.FORBIDDEN, f"a {caller.role} key may not set {body.status}")
     command = ChangeTokenStatus(token_id=token_id, status=body.status,
                                 channel_scope=caller.scope)
     return await submit(bus, request, caller, command, settings)

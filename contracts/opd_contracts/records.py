@@ -1,4 +1,4 @@
-"""Snapshots of the allocator's records, in the seed's field names.
+"""Snapshots of the allocator's records, in the v1 API's field names (docs/API.md).
 
 They travel in replies (and so become HTTP bodies) and in events (and so feed the read
 models), which keeps every consumer a simple upsert of the latest snapshot.
@@ -16,7 +16,7 @@ from opd_contracts.vocabulary import Source, TokenStatus
 __all__ = ["ClockTime", "DoctorRecord", "SlotRecord", "TokenRecord"]
 
 
-# The seed writes times as HH:MM.
+# The v1 API writes times as HH:MM.
 ClockTime = Annotated[dt.time, PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str)]
 
 

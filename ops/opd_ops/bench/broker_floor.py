@@ -1,6 +1,6 @@
 """`uv run python -m opd_ops.bench.broker_floor`: what RabbitMQ alone spends on one booking.
 
-A booking, as ARCHITECTURE.md prescribes its messages, is: a command (persistent, confirmed,
+A booking, in messages (docs/ARCHITECTURE.md), is: a command (persistent, confirmed,
 mandatory) into its partition's quorum queue; the allocator's reply into the gateway's
 reply queue; one event (persistent, confirmed) to the events exchange, which hands a copy
 to each read model's quorum queue; every queue's delivery acked. This plays exactly those

@@ -1,4 +1,4 @@
-"""HTTP shapes of the management figures, in the seed's field names plus a few of our own."""
+"""HTTP shapes of the management figures, in the v1 field names plus a few of our own."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ class SlotAnalytics(BaseModel):
     start_time: str = Field(examples=["09:00"])
     end_time: str = Field(examples=["10:00"])
     is_active: bool
-    total_capacity: int = Field(description="The seed's name for max_capacity")
-    allocated_tokens: int = Field(description="The seed's name for current_count")
+    total_capacity: int = Field(description="The v1 name for max_capacity")
+    allocated_tokens: int = Field(description="The v1 name for current_count")
     max_capacity: int
     current_count: int = Field(description="Tokens holding a place, overflow included")
     available_capacity: int

@@ -74,7 +74,7 @@ async def measure(sessions, days: int, runs: int) -> list[tuple[str, str, float]
 
 
 async def measure_lookups(sessions, days, token, runs) -> list[tuple[str, str, float]]:  # type: ignore[no-untyped-def]
-    """The seed's shapes of one day, and one token's audit trail (by id, by number)."""
+    """The v1 figures of one day, and one token's audit trail (by id, by number)."""
     day = FIRST + dt.timedelta(days=days - 1)
 
     async def by_number(session):  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""HTTP request bodies in the seed's shapes (API.md), built from the wire contracts' types."""
+"""HTTP request bodies in the v1 shapes (docs/API.md), built from the wire contracts' types."""
 
 from __future__ import annotations
 

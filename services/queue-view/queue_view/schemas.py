@@ -1,4 +1,4 @@
-"""HTTP shapes, in the seed's field names (API.md); `queue_view.views` builds them."""
+"""HTTP shapes, in the v1 field names (docs/API.md); `queue_view.views` builds them."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ HourMinute = Annotated[
 ]
 
 
-# Names and phones are for the desk and staff only (API.md, Access): other keys and
+# Names and phones are for the desk and staff only (docs/API.md, Access): other keys and
 # anonymous readers get the same shape with these fields null, never absent.
 _PRIVATE = ("null unless the caller's key may read patients (desk, staff, admin); "
             "always null for other keys and for reads without a key")

@@ -38,7 +38,7 @@ async def test_a_slot_queue_puts_consulting_then_emergencies_then_score_then_arr
                         walk_in_late)], start=1))
 
 
-async def test_a_slot_reads_with_seed_fields_and_live_counts(service, events) -> None:
+async def test_a_slot_reads_with_v1_fields_and_live_counts(service, events) -> None:
     slot = events.slot(max_capacity=2, current_count=3, overflow_count=1,
                        start_time=dt.time(14, 30), end_time=dt.time(15))
     other_day = events.slot(date=slot.date + dt.timedelta(days=1))

@@ -1,4 +1,4 @@
-"""What each kind of caller may do (API.md "Access")."""
+"""What each kind of caller may do (docs/API.md, "Access")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Why a command was refused. `code` is the machine word the API shows (API.md)."""
+"""Why a command was refused. `code` is the machine word the API shows (docs/API.md)."""
 
 from __future__ import annotations
 

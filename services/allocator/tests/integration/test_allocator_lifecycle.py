@@ -36,7 +36,7 @@ async def test_a_forbidden_transition_is_409_invalid_transition(api, first, then
     assert refused.status_code == 409 and refused.json()["code"] == "invalid_transition"
 
 
-async def test_seed_clients_can_patch_the_status_under_the_same_rules(api):
+async def test_v1_clients_can_patch_the_status_under_the_same_rules(api):
     _, token = await _token(api)
 
     ok = await api.client.patch(f"/api/v1/tokens/{token['id']}/status",

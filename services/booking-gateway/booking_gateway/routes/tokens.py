@@ -66,7 +66,7 @@ async def reallocate(token_id: TokenId, body: ReallocateIn, request: Request, bu
     return await submit(bus, request, caller, command, settings)
 
 
-@router.patch("/{token_id}/status", summary="Set a token's status (seed compatibility)",
+@router.patch("/{token_id}/status", summary="Set a token's status (v1 clients; same rules)",
               response_model=None, responses=answers(200, TokenRecord))
 async def set_status(token_id: TokenId, body: StatusIn, request: Request, bus: Bus,
                      settings: Settings, caller: AnyCaller) -> JSONResponse:

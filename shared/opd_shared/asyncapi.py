@@ -24,16 +24,18 @@ def _documented_broker(topology: Topology) -> RabbitBroker:
     events = RabbitExchange(topology.events_exchange, type=ExchangeType.TOPIC, durable=True)
     broker.publisher(
         topology.partition_queue(0), commands, routing_key="pNN", schema=CommandEnvelope,
-        title="commands",
+        title="commands", persist=True,
         description="Gateway -> allocator. Routing key p{crc32(doctor_id) % N:02d} (slot and "
                     "token ids carry the partition: id % N). Persistent, confirmed, mandatory;"
                     " message_id = correlation_id = command_id.")
     broker.publisher(
         "amq.gen-reply", schema=Reply, title="replies",
-        description="Allocator -> the asking gateway's own reply queue, by correlation id.")
+        description="Allocator -> the asking gateway's own reply queue, by correlation id. "
+                    "Transient: a reply outlives neither its gateway nor its request (a "
+                    "retried request is answered from the allocator's inbox).")
     broker.publisher(
         RabbitQueue(topology.consumer_queue("<read model>")), events, routing_key="<type>",
-        schema=EventEnvelope, title="events",
+        schema=EventEnvelope, title="events", persist=True,
         description="Allocator outbox -> every read model's own durable queue (binding '#'). "
                     "Routing key = event type. Per-doctor seq orders a doctor's events.")
     return broker

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opd_ops.bench.broker_floor import measure
+from opd_ops.bench.broker_floor import Batching, measure
 from opd_shared.settings import ServiceSettings
 
 
@@ -29,6 +29,16 @@ async def test_without_events_only_commands_and_replies_cost(infra):
 async def test_events_sent_several_to_a_message_still_reach_both_read_models_all(infra):
     settings = infra.settings(ServiceSettings, infra.namespace("floor"))
 
-    figures = await measure(settings, rate=100, seconds=1, events_per_message=5)
+    figures = await measure(settings, rate=100, seconds=1, batching=Batching(events=5))
 
     assert 50 < figures["achieved_rate"] <= 101
+
+
+async def test_commands_and_replies_in_batches_still_answer_every_booking(infra):
+    settings = infra.settings(ServiceSettings, infra.namespace("floor"))
+
+    # 4 and 6: a command message's replies straddle reply messages, and still all arrive.
+    figures = await measure(settings, rate=120, seconds=1,
+                            batching=Batching(commands=4, replies=6, events=12))
+
+    assert 60 < figures["achieved_rate"] <= 121

@@ -8,17 +8,25 @@ messages, on the product's own topology in a namespace of its own, with no servi
 database and no HTTP, and reads the broker's CPU (the beam.smp process) meanwhile. The
 figure it prints is a floor: whatever the services do, the broker's share of the two
 cores is at least this much at that rate. Removes its namespace afterwards.
+
+Message contract v2 lets each hop carry batches: `--commands-per-message`,
+`--replies-per-message` and `--events-per-message` play a booking's messages that way (each
+message then carries that many items, counted in its `items` header), so the floor of a
+batched contract can be weighed before it is built. Runs on uvloop, like the services.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import secrets
 import time
+from dataclasses import dataclass
 
 import aio_pika
 import psutil
+import uvloop
 from aio_pika.abc import AbstractIncomingMessage
 
 from opd_contracts.topology import READ_MODELS
@@ -26,7 +34,7 @@ from opd_ops.namespaces import remove_namespaces
 from opd_shared.settings import ServiceSettings
 from opd_shared.topology import Topology
 
-__all__ = ["measure"]
+__all__ = ["Batching", "measure"]
 
 BODY = b"x" * 600  # about the size of a command, a reply and an event
 
@@ -42,33 +50,58 @@ class _Counter:
             self.done.set()
 
 
+@dataclass(frozen=True)
+class Batching:
+    """How many items each message carries on each hop (1, 1, 1: contract v1)."""
+
+    commands: int = 1
+    replies: int = 1
+    events: int = 1
+
+    @property
+    def unit(self) -> int:
+        """Bookings are offered in multiples of this, so that no batch is left half full."""
+        return math.lcm(self.commands, self.replies, self.events)
+
+
+def _message(items: int, persistent: bool, **properties: str) -> aio_pika.Message:
+    return aio_pika.Message(BODY * items, headers={"items": items}, **properties,
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT if persistent
+                            else aio_pika.DeliveryMode.NOT_PERSISTENT)
+
+
 async def _allocator_stand_in(topology: Topology, connection: aio_pika.abc.AbstractConnection,
                               events: aio_pika.abc.AbstractExchange | None,
-                              events_per_message: int) -> None:
-    """Per command: a reply (as the allocator sends it: no confirm), then the ack; and per
-    `events_per_message` commands one event message (confirmed), unless `events` is None."""
+                              batching: Batching) -> None:
+    """Per command: a reply (as the allocator sends it: no confirm), then the ack of its
+    message; replies and events (confirmed, unless `events` is None) leave in messages of
+    `batching.replies` and `batching.events` items."""
     channel = await connection.channel(publisher_confirms=False)
     await channel.set_qos(prefetch_count=100)
-    unsent = 0
+    waiting = {"replies": 0, "events": 0}
 
     async def decide(message: AbstractIncomingMessage) -> None:
-        nonlocal unsent
-        await channel.default_exchange.publish(
-            aio_pika.Message(BODY, correlation_id=message.correlation_id),
-            routing_key=message.reply_to or "")
-        unsent += 1
-        if events is not None and unsent == events_per_message:
-            unsent = 0
-            await events.publish(
-                aio_pika.Message(BODY * events_per_message,
-                                 headers={"events": events_per_message},
-                                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                routing_key="token.allocated")
+        for _ in range(_items(message)):
+            waiting["replies"] += 1
+            waiting["events"] += events is not None
+            if waiting["replies"] == batching.replies:
+                waiting["replies"] = 0
+                await channel.default_exchange.publish(
+                    _message(batching.replies, False, correlation_id=message.correlation_id),
+                    routing_key=message.reply_to or "")
+            if events is not None and waiting["events"] == batching.events:
+                waiting["events"] = 0
+                await events.publish(_message(batching.events, True),
+                                     routing_key="token.allocated")
         await message.ack()
 
     for partition in range(topology.partitions):
         queue = await channel.get_queue(topology.partition_queue(partition))
         await queue.consume(decide)
+
+
+def _items(message: AbstractIncomingMessage) -> int:
+    return int((message.headers or {}).get("items", 1))  # type: ignore[arg-type]
 
 
 async def _readers(topology: Topology, connection: aio_pika.abc.AbstractConnection,
@@ -80,11 +113,12 @@ async def _readers(topology: Topology, connection: aio_pika.abc.AbstractConnecti
 
     async def applied(message: AbstractIncomingMessage) -> None:
         await message.ack()
-        for _ in range(int((message.headers or {}).get("events", 1))):  # type: ignore[arg-type]
+        for _ in range(_items(message)):
             finished.one()
 
     async def answered(message: AbstractIncomingMessage) -> None:
-        finished.one()
+        for _ in range(_items(message)):
+            finished.one()
 
     for consumer in READ_MODELS if with_events else ():
         await (await channel.get_queue(topology.consumer_queue(consumer))).consume(applied)
@@ -94,26 +128,28 @@ async def _readers(topology: Topology, connection: aio_pika.abc.AbstractConnecti
 
 
 async def _offer(commands: aio_pika.abc.AbstractExchange, topology: Topology, rate: float,
-                 total: int, reply_to: str) -> None:
-    """Open loop: command n leaves at n / rate seconds, whatever became of earlier ones."""
+                 total: int, reply_to: str, per_message: int) -> None:
+    """Open loop: booking n arrives at n / rate seconds, whatever became of earlier ones;
+    every `per_message` arrivals leave as one message to one partition."""
     started, sends = time.monotonic(), []
-    for n in range(total):
-        if (wait := started + n / rate - time.monotonic()) > 0.002:
+    for n in range(0, total, per_message):
+        if (wait := started + (n + per_message - 1) / rate - time.monotonic()) > 0.002:
             await asyncio.sleep(wait)
-        message = aio_pika.Message(BODY, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                                   correlation_id=str(n), reply_to=reply_to)
+        message = _message(per_message, True, correlation_id=str(n), reply_to=reply_to)
+        partition = (n // per_message) % topology.partitions
         sends.append(asyncio.create_task(commands.publish(
-            message, routing_key=topology.routing_key(n % topology.partitions), mandatory=True)))
+            message, routing_key=topology.routing_key(partition), mandatory=True)))
     await asyncio.gather(*sends)
 
 
 async def measure(settings: ServiceSettings, rate: float, seconds: float,
-                  with_events: bool = True, events_per_message: int = 1) -> dict[str, float]:
+                  with_events: bool = True, batching: Batching = Batching(),
+                  ) -> dict[str, float]:
     """Broker CPU per booking at `rate`, in the namespace of `settings`. Without events, only
-    what no design can avoid: the command and its reply. With `events_per_message` above 1,
-    as if the relay sent a transaction's events in one message (the contract does not)."""
+    what no design can avoid: the command and its reply. With `batching`, as contract v2
+    would carry them."""
     topology = settings.topology
-    total = int(rate * seconds) // events_per_message * events_per_message
+    total = int(rate * seconds) // batching.unit * batching.unit
     beam = next((p for p in psutil.process_iter(["name"]) if p.info["name"] == "beam.smp"), None)
     if beam is None:
         raise SystemExit("RabbitMQ's process (beam.smp) is not on this machine, and the floor "
@@ -127,12 +163,12 @@ async def measure(settings: ServiceSettings, rate: float, seconds: float,
         confirmed = await connection.channel(publisher_confirms=True, on_return_raises=True)
         events = await topology.declare_events(confirmed)
         await _allocator_stand_in(topology, connection, events if with_events else None,
-                                  events_per_message)
+                                  batching)
         reply_to = await _readers(topology, connection, finished, with_events)
         commands = await confirmed.get_exchange(topology.commands_exchange)
 
         before, started, ours = beam.cpu_times(), time.monotonic(), time.process_time()
-        await _offer(commands, topology, rate, total, reply_to)
+        await _offer(commands, topology, rate, total, reply_to, batching.commands)
         await asyncio.wait_for(finished.done.wait(), timeout=seconds + 30)  # else one was lost
         elapsed, after = time.monotonic() - started, beam.cpu_times()
         ours = time.process_time() - ours
@@ -151,16 +187,20 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20, help="seconds per rate")
     parser.add_argument("--without-events", action="store_true",
                         help="commands and replies only")
-    parser.add_argument("--events-per-message", type=int, default=1,
-                        help="what if one event message carried this many bookings' events")
+    for hop in ("commands", "replies", "events"):
+        parser.add_argument(f"--{hop}-per-message", type=int, default=1,
+                            help=f"what if one message carried this many bookings' {hop}")
     args = parser.parse_args()
+    batching = Batching(args.commands_per_message, args.replies_per_message,
+                        args.events_per_message)
     settings = ServiceSettings()
     settings = settings.model_copy(update={"namespace": f"floor_{secrets.token_hex(4)}"})
+    print(f"items per message: {batching}")
     print("offered/s  achieved/s  broker CPU %  broker CPU/booking  aio-pika CPU/booking")
     try:
         for rate in (float(r) for r in args.rates.split(",")):
-            row = asyncio.run(measure(settings, rate, args.duration, not args.without_events,
-                                      args.events_per_message))
+            row = uvloop.run(measure(settings, rate, args.duration, not args.without_events,
+                                     batching))
             print(f"{row['offered_rate']:9.0f}  {row['achieved_rate']:10.0f}  "
                   f"{row['broker_cpu_percent']:12.0f}  {row['broker_us_per_booking']:15.0f} us"
                   f"  {row['client_us_per_booking']:17.0f} us")

@@ -193,22 +193,23 @@ def main() -> None:
     args = parser.parse_args()
     batching = Batching(args.commands_per_message, args.replies_per_message,
                         args.events_per_message)
-    settings = ServiceSettings()
-    settings = settings.model_copy(update={"namespace": f"floor_{secrets.token_hex(4)}"})
+    base = ServiceSettings()
     print(f"items per message: {batching}")
     print("offered/s  achieved/s  broker CPU %  broker CPU/booking  aio-pika CPU/booking")
+    used: list[str] = []
     try:
         for rate in (float(r) for r in args.rates.split(",")):
+            # A namespace per rate: a run that timed out leaves messages the next must not see.
+            used.append(f"floor_{secrets.token_hex(4)}")
+            settings = base.model_copy(update={"namespace": used[-1]})
             row = uvloop.run(measure(settings, rate, args.duration, not args.without_events,
                                      batching))
             print(f"{row['offered_rate']:9.0f}  {row['achieved_rate']:10.0f}  "
                   f"{row['broker_cpu_percent']:12.0f}  {row['broker_us_per_booking']:15.0f} us"
                   f"  {row['client_us_per_booking']:17.0f} us")
     finally:
-        asyncio.run(remove_namespaces(settings.amqp_url, settings.postgres_url,
-                                      [settings.namespace], settings.partitions,
-                                      f"{settings.namespace}_%"))
-
+        asyncio.run(remove_namespaces(base.amqp_url, base.postgres_url, used, base.partitions,
+                                      "floor_%"))
 
 if __name__ == "__main__":
     main()

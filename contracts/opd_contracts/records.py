@@ -44,12 +44,12 @@ class SlotRecord(_Record):
     overflow_count: int = 0
     is_active: bool = True
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field
     @property
     def available_capacity(self) -> int:
         return max(self.max_capacity - self.current_count, 0)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field
     @property
     def is_full(self) -> bool:
         return self.current_count >= self.max_capacity

@@ -37,6 +37,9 @@ class Change:
     move_kind: MoveKind | None = None
 
     @classmethod
-    def of(cls, type: str, tokens: list[Token], slots: list[Slot], **details: object) -> Change:
+    def of(cls, type: str, tokens: list[Token], slots: list[Slot], *,
+           reason: str | None = None, previous_status: TokenStatus | None = None,
+           move_kind: MoveKind | None = None) -> Change:
+        # Named keywords, not **details: a misspelt detail is a type error, not a crash.
         return cls(type, [snapshot(t) for t in tokens], [snapshot(s) for s in slots],
-                   **details)  # type: ignore[arg-type]
+                   reason=reason, previous_status=previous_status, move_kind=move_kind)

@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -56,7 +57,7 @@ class Service:
     def start(self) -> None:
         command = [sys.executable, "-m", "uvicorn", APPS[self.name], "--factory",
                    "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
-        output = subprocess.DEVNULL if self.quiet else None
+        output: int | IO[bytes] | None = subprocess.DEVNULL if self.quiet else None
         with contextlib.ExitStack() as files:
             if self.log:  # closed here once started: the child holds its own copy
                 output = files.enter_context(self.log.open("ab"))

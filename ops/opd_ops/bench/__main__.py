@@ -51,7 +51,7 @@ def _arguments() -> argparse.Namespace:
 
 
 async def _measure(system: System, settings: ServiceSettings, key: str,
-                   args: argparse.Namespace) -> tuple[list, dict]:
+                   args: argparse.Namespace) -> tuple[list[dict], dict | None]:
     results = []
     for rate in (float(r) for r in args.rates.split(",")):
         scenario = Scenario(rate, args.duration, args.doctors)

@@ -64,8 +64,10 @@ class Batching:
         return math.lcm(self.commands, self.replies, self.events)
 
 
-def _message(items: int, persistent: bool, **properties: str) -> aio_pika.Message:
-    return aio_pika.Message(BODY * items, headers={"items": items}, **properties,
+def _message(items: int, persistent: bool, correlation_id: str | None = None,
+             reply_to: str | None = None) -> aio_pika.Message:
+    return aio_pika.Message(BODY * items, headers={"items": items},
+                            correlation_id=correlation_id, reply_to=reply_to,
                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT if persistent
                             else aio_pika.DeliveryMode.NOT_PERSISTENT)
 

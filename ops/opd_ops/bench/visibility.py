@@ -43,8 +43,8 @@ async def lags_ms(server_dsn: str, namespace: str,
         seen = {row["event_id"]: row["at"] for row in await _fetch(
             f"{server_dsn}/{namespace}_{model}", query, list(event_of.values()))}
         at = {token: seen.get(event) for token, event in event_of.items()}
-        lags[model] = [None if at.get(token) is None
-                       else (at[token].timestamp() - answered[token]) * 1000
+        lags[model] = [None if (when := at.get(token)) is None
+                       else (when.timestamp() - answered[token]) * 1000
                        for token in answered]
     return lags
 

@@ -47,11 +47,13 @@ def _day(body: Any, message: AbstractIncomingMessage, zone: ZoneInfo) -> dt.date
         when = dt.datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
     except ValueError:
         when = None
-    deaths = (message.headers or {}).get("x-death") or [{}]
-    when = when or deaths[0].get("time") or message.timestamp
-    if not isinstance(when, dt.datetime):
+    deaths = (message.headers or {}).get("x-death")
+    died = deaths[0].get("time") if isinstance(deaths, list) and deaths \
+        and isinstance(deaths[0], dict) else None
+    found = when or died or message.timestamp
+    if not isinstance(found, dt.datetime):
         return None
-    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(zone).date()
+    return (found if found.tzinfo else found.replace(tzinfo=dt.UTC)).astimezone(zone).date()
 
 
 def _new_body(message: AbstractIncomingMessage, cutoff: dt.date, zone: ZoneInfo) -> bytes | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import heapq
 import itertools
 from collections.abc import Callable, Coroutine
@@ -97,7 +98,7 @@ class SimClock:
                 return
             moment = self._waiting[0][0]
             due = began + (moment - self.starts) * self._seconds_per_minute
-            await self._until(lambda m=moment: self._may_move(m), due)
+            await self._until(functools.partial(self._may_move, moment), due)
             if self._errors:
                 raise self._errors[0]
             if self._waiting[0][0] < moment:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from opd_contracts.vocabulary import HOLDS_PLACE, TokenStatus
@@ -38,7 +39,7 @@ def wait_minutes(start: str | None, end: str | None) -> int | None:
     return math.floor(minutes / step) * step
 
 
-def percentile(values: list[float], fraction: float) -> float | None:
+def percentile(values: Sequence[float], fraction: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)

@@ -45,7 +45,7 @@ def _session_now(day: Day, doctor_id: int) -> Window | None:
     slots = [w for w in day.ledger.slots_of(doctor_id) if w.date == day.ledger.day]
     running = [w for w in slots if w.start <= now < w.end - 10]
     later = [w for w in slots if w.start > now]
-    return (running or later or [None])[0]
+    return next(iter(running or later), None)
 
 
 async def emergency(day: Day, case: Emergency) -> None:

@@ -45,7 +45,7 @@ async def test_the_gateway_answers_503_with_retry_after_when_the_broker_is_gone(
 
     async with LifespanManager(gateway) as started, \
             _client(started.app, infra.admin_headers) as client:
-        await gateway.state.bus.connection.close()
+        await gateway.state.runtime.bus.connection.close()
         response = await client.post("/api/v1/slots", json={
             "doctor_id": 1, "date": tomorrow, "start_time": "09:00", "end_time": "10:00",
             "max_capacity": 5})

@@ -1,27 +1,72 @@
 """Every service's FastAPI app starts here, so each wears the same protections: one error
 shape, body limit, security headers, /metrics (behind OPD_METRICS_KEY when set), and the
-API documentation only where OPD_API_DOCS allows it."""
+API documentation only where OPD_API_DOCS allows it.
+
+One skeleton for every service, so a reader who knows one knows all four:
+
+- `<service>/bootstrap.py` owns what the process starts. `start(settings)` is an async
+  context manager that builds, from the settings alone, the guard (`open_guard`), the
+  database (`migrate`, `opd_shared.database.service_engine`, sessions) and the broker side
+  (consumer or bus), pushing each one's close on an `AsyncExitStack` so they close in
+  reverse order; it yields one frozen `Runtime` holding them, with `guard`, `engine` (or
+  None) and `broker_connected()`, which /readyz checks.
+- `<service>/main.py` is short: `create_app(settings=None)` takes
+  `settings or process_settings(<Settings>)`, calls `service_app(settings, bootstrap.start,
+  title=...)`, `add_health_routes(app)` and includes its routers.
+- Routes reach the runtime as `request.app.state.runtime` (deps.py); `opd_shared.access`
+  finds the guard at `app.state.guard`. Nothing is built at import time.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
 from opd_shared.http import install_error_handlers
+from opd_shared.logging import configure_logging
 from opd_shared.metrics import instrument
 from opd_shared.middleware import SecurityHeaders
 from opd_shared.settings import ServiceSettings
 
-__all__ = ["service_app"]
+__all__ = ["Start", "process_settings", "service_app"]
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+Start = Callable[[Any], AbstractAsyncContextManager[Any]]
+"""A service's `bootstrap.start`: settings in, its running Runtime out (closed on exit)."""
 
 
-def service_app(settings: ServiceSettings, **fastapi: Any) -> FastAPI:
-    """A FastAPI app (`fastapi` are its title, lifespan, ...) with the shared layers."""
+def process_settings(cls: type[SettingsT]) -> SettingsT:
+    """The settings of a process uvicorn starts: read from the environment, and the log
+    format set here, once. Tests pass settings of their own and keep pytest's log capture."""
+    settings = cls()
+    configure_logging(settings.service, settings.log_level, settings.log_json)
+    return settings
+
+
+def _lifespan(settings: ServiceSettings, start: Start) -> Callable[[FastAPI], Any]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with start(settings) as runtime:
+            app.state.runtime, app.state.guard = runtime, runtime.guard
+            yield
+
+    return lifespan
+
+
+def service_app(settings: ServiceSettings, start: Start | None = None,
+                **fastapi: Any) -> FastAPI:
+    """A FastAPI app (`fastapi` are its title, ...) with the shared layers, whose lifespan
+    runs `start` (or the `lifespan` given among `fastapi`)."""
+    if start is not None:
+        fastapi["lifespan"] = _lifespan(settings, start)
     docs = settings.api_docs  # off: no route at all, so the paths answer 404 like any other
     app = FastAPI(openapi_url="/openapi.json" if docs else None,
                   docs_url="/docs" if docs else None,
                   redoc_url="/redoc" if docs else None, **fastapi)
+    app.state.settings = settings  # /readyz's timeout and Retry-After, before any lifespan
     install_error_handlers(app)
     instrument(app, settings.metrics_key)
     docs_pages = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}

@@ -3,12 +3,14 @@
 Each service owns one PostgreSQL database and its own Alembic migrations; this module is
 the one place that knows how to apply them, from start-up code, tests or the command line.
 It also builds every engine the services use (`new_engine`), so that none forgets to keep
-statement parameters (patients' names and phones among them) out of errors and logs.
+statement parameters (patients' names and phones among them) out of errors and logs, and
+decides each service's pool (`POOLS`, `service_engine`).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -19,8 +21,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["drop_database", "ensure_database", "is_unreachable", "migrate", "new_engine",
-           "run_migrations_from_env"]
+from opd_shared.settings import ServiceSettings
+
+__all__ = ["POOLS", "Pool", "drop_database", "ensure_database", "is_unreachable", "migrate",
+           "new_engine", "run_migrations_from_env", "service_engine"]
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +44,38 @@ def is_unreachable(error: BaseException) -> bool:
         or isinstance(getattr(error.orig, "__cause__", None), _DOWN))
 
 
-def new_engine(url: str, **options: object) -> AsyncEngine:
+@dataclass(frozen=True)
+class Pool:
+    size: int
+    overflow: int  # opened past `size` under a burst, closed again once idle
+
+
+# Every service's pool, decided here. Each is checked before use (pre-ping): a connection
+# that died with a database restart is replaced, not handed out.
+POOLS = {
+    "allocator": Pool(10, 10),  # commit lanes, partitions' deciders, relay, sweeper
+    "queue_view": Pool(10, 10),  # the consumer, the display feed and HTTP reads
+    "analytics": Pool(5, 4),  # the consumer's one, four for the figures' queries
+    "access": Pool(2, 2),  # keys are cached for seconds: a look-up is rare
+}
+
+
+def new_engine(url: str, pool: Pool | None = None, **options: object) -> AsyncEngine:
     """An engine whose errors and echo show `[SQL parameters hidden]`, never the values: a
     failed booking's error would otherwise carry the patient's name and phone into the log.
     (PostgreSQL's own DETAIL, which can show the failing row, is the log formatter's job.)"""
+    if pool is not None:
+        options = {"pool_size": pool.size, "max_overflow": pool.overflow,
+                   "pool_pre_ping": True, **options}
     return create_async_engine(url, hide_parameters=True, **options)
+
+
+def service_engine(settings: ServiceSettings) -> AsyncEngine:
+    """The engine of the service's own database, pooled as POOLS (or OPD_DB_POOL_SIZE) says."""
+    pool = POOLS[settings.service]
+    if settings.db_pool_size is not None:
+        pool = Pool(settings.db_pool_size, pool.overflow)
+    return new_engine(settings.database_url, pool)
 
 
 def _server_dsn(url: str) -> tuple[str, str]:

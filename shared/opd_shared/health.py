@@ -1,16 +1,80 @@
-"""/healthz and /readyz, the same for every service.
+"""/healthz and /readyz, the same for every service: one body, one 503, one implementation.
 
-Each service puts its broker connection in `app.state.connection` and its SQLAlchemy
-engine (if it has a database) in `app.state.engine` during its lifespan.
+/readyz asks the runtime the lifespan put in `app.state.runtime` (opd_shared.app): does its
+broker connection hold (`broker_connected()`), and does its `engine`, if it has one, answer
+`SELECT 1` within OPD_READINESS_TIMEOUT_SECONDS. An app without a runtime is read the older
+way, `app.state.connection` and `app.state.engine`. Not ready is 503 with Retry-After, and
+the body still says which check failed, so a load balancer and a person read the same answer.
 """
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["add_health_routes"]
+from opd_contracts.vocabulary import ErrorCode
+from opd_shared.settings import ServiceSettings
+
+__all__ = ["Probed", "ReadinessOut", "add_health_routes", "readiness"]
+
+
+class Probed(Protocol):
+    """What /readyz checks; every service's Runtime has it."""
+
+    engine: AsyncEngine | None
+
+    def broker_connected(self) -> bool: ...
+
+
+class ReadinessOut(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, bool] = Field(examples=[{"broker": True, "database": True}])
+    detail: str | None = Field(None, description="What is not ready (503 only)")
+    code: ErrorCode | None = Field(None, examples=["not_ready"])
+
+
+@dataclass(frozen=True)
+class _OnState:
+    engine: AsyncEngine | None
+    connection: Any
+
+    def broker_connected(self) -> bool:
+        return self.connection is not None and not self.connection.is_closed
+
+
+def _probed(state: Any) -> Probed:
+    runtime = getattr(state, "runtime", None)
+    if runtime is not None:
+        return runtime
+    return _OnState(getattr(state, "engine", None), getattr(state, "connection", None))
+
+
+async def _database_problem(engine: AsyncEngine, seconds: float) -> str | None:
+    try:
+        async with asyncio.timeout(seconds), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as error:  # any failure means "not ready", never a 500
+        return f"database not answering: {type(error).__name__}"
+    return None
+
+
+async def readiness(probed: Probed, seconds: float) -> tuple[dict[str, bool], list[str]]:
+    """Each check's result (a check may take `seconds`), and what keeps the process from
+    serving (empty: ready)."""
+    problems = [] if probed.broker_connected() else ["broker not connected"]
+    checks = {"broker": not problems}
+    if probed.engine is not None:
+        problem = await _database_problem(probed.engine, seconds)
+        checks["database"] = problem is None
+        problems += [problem] if problem else []
+    return checks, problems
 
 
 def add_health_routes(app: FastAPI) -> None:
@@ -19,21 +83,16 @@ def add_health_routes(app: FastAPI) -> None:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["health"], summary="Broker and database answer",
-             response_model=None,
-             responses={200: {"description": "Ready"}, 503: {"description": "Not ready"}})
+             response_model=None, responses={
+                 200: {"model": ReadinessOut, "description": "Ready"},
+                 503: {"model": ReadinessOut, "description": "Broker or database unreachable"}})
     async def readyz(request: Request) -> JSONResponse:
-        problems = []
-        connection = getattr(request.app.state, "connection", None)
-        if connection is None or connection.is_closed:
-            problems.append("broker unreachable")
-        engine = getattr(request.app.state, "engine", None)
-        if engine is not None:
-            try:
-                async with engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
-            except Exception:
-                problems.append("database unreachable")
-        if problems:
-            return JSONResponse({"status": "unavailable", "detail": ", ".join(problems)},
-                                status_code=503, headers={"Retry-After": "5"})
-        return JSONResponse({"status": "ready"})
+        settings: ServiceSettings = request.app.state.settings
+        checks, problems = await readiness(_probed(request.app.state),
+                                           settings.readiness_timeout_seconds)
+        if not problems:
+            return JSONResponse({"status": "ready", "checks": checks})
+        body = {"status": "not_ready", "checks": checks, "detail": "; ".join(problems),
+                "code": ErrorCode.NOT_READY}
+        return JSONResponse(body, status_code=503,
+                            headers={"Retry-After": str(settings.retry_after_seconds)})

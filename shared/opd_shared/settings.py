@@ -86,6 +86,10 @@ class ServiceSettings(BaseSettings):
     metrics_key: SecretStr | None = Field(
         None, description="When set, /metrics needs `Authorization: Bearer <this>`"
     )
+    db_pool_size: int | None = Field(None, ge=1, le=100, description="Connections a process "
+                                     "keeps to its own database; unset: opd_shared.database.POOLS")
+    readiness_timeout_seconds: float = Field(2.0, gt=0, le=30, description="Per check of /readyz")
+    retry_after_seconds: int = Field(5, ge=1, le=300, description="Retry-After of a 503 /readyz")
 
     service: ClassVar[str] = "opd"  # each service names itself; its database is named after it
 

@@ -48,6 +48,7 @@ class Hospital:
     keys: KeyStore
     settings: GatewaySettings
     admin: dict[str, str]
+    allocator: httpx.AsyncClient  # its private port: health and operators' replays
 
     async def key(self, role: Role, channel: str | None = None) -> dict[str, str]:
         _, key = await self.keys.create(f"test {role}", role, None, channel)
@@ -97,7 +98,7 @@ async def hospital(infra) -> AsyncIterator[Hospital]:
     async with contextlib.AsyncExitStack() as stack:
         started = [await stack.enter_async_context(LifespanManager(app)) for app in apps]
         clients = [await stack.enter_async_context(httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=s.app), base_url="http://opd")) for s in started[1:]]
+            transport=httpx.ASGITransport(app=s.app), base_url="http://opd")) for s in started]
         keys = KeyStore(settings.access_database_url)
         stack.push_async_callback(keys.close)
-        yield Hospital(*clients, keys, settings, infra.admin_headers)
+        yield Hospital(*clients[1:], keys, settings, infra.admin_headers, clients[0])

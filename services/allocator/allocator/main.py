@@ -23,10 +23,9 @@ from allocator.entrypoints.group_commit import GroupCommit
 from allocator.entrypoints.relay import OutboxRelay, relay_outbox
 from allocator.settings import AllocatorSettings
 from opd_shared.access import open_guard
-from opd_shared.app import service_app
-from opd_shared.database import migrate, new_engine
+from opd_shared.app import process_settings, service_app
+from opd_shared.database import migrate, service_engine
 from opd_shared.health import add_health_routes
-from opd_shared.logging import configure_logging
 from opd_shared.metrics import DEAD_LETTER_DEPTH
 
 __all__ = ["create_app"]
@@ -36,15 +35,14 @@ log = logging.getLogger("allocator")
 
 
 def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
-    settings = settings or AllocatorSettings()
-    configure_logging("allocator", settings.log_level, settings.log_json)
+    settings = settings or process_settings(AllocatorSettings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         map_domain()
         await migrate(settings.database_url, MIGRATIONS)
         app.state.guard = guard = await open_guard(settings)
-        engine = new_engine(settings.database_url, pool_size=10, pool_pre_ping=True)
+        engine = service_engine(settings)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         connection = await aio_pika.connect_robust(settings.amqp_url)
         topology = settings.topology

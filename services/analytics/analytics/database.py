@@ -1,4 +1,4 @@
-"""Analytics' own database: engine, sessions and where its migrations live."""
+"""Analytics' own database: sessions, where its migrations live, and engines of a chosen size."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-from opd_shared.database import new_engine
+from opd_shared.database import POOLS, Pool, new_engine
 
 __all__ = ["MIGRATIONS_DIR", "create_engine", "create_session_factory"]
 
@@ -18,8 +18,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def create_engine(url: str, pool_size: int) -> AsyncEngine:
-    # pre_ping: a connection that died with a database restart is replaced, not handed out
-    return new_engine(url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True)
+    """For tests and benchmarks, which choose how many connections they hold; the service's
+    own engine is `opd_shared.database.service_engine`."""
+    return new_engine(url, Pool(pool_size, POOLS["analytics"].overflow))
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from analytics.runtime import Runtime
+from analytics.bootstrap import Runtime
 
 __all__ = ["RuntimeDep", "SessionDep"]
 

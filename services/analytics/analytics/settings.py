@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
-
 from opd_shared.settings import ReadModelSettings
 
 __all__ = ["AnalyticsSettings"]
@@ -15,4 +13,3 @@ class AnalyticsSettings(ReadModelSettings):
     service: ClassVar[str] = "analytics"
 
     http_port: int = 8002
-    readiness_timeout_seconds: float = Field(2.0, gt=0)

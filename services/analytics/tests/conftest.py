@@ -17,9 +17,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from analytics.bootstrap import Clock, Runtime, utc_now
 from analytics.main import create_app
 from analytics.rollup_tables import ROLLUPS
-from analytics.runtime import Clock, Runtime, utc_now
 from analytics.settings import AnalyticsSettings
 from analytics.tables import EventFact
 from opd_contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord

@@ -15,11 +15,11 @@ __all__ = ["AnyCaller", "Bus", "Canceller", "Reallocator", "Scheduler", "Setting
 # Dependencies are async even when they do not await: FastAPI runs a plain `def` one in
 # its thread pool, a hop per request that costs a busy gateway about a seventh of its CPU.
 async def _bus(request: Request) -> CommandBus:
-    return request.app.state.bus
+    return request.app.state.runtime.bus
 
 
 async def _settings(request: Request) -> GatewaySettings:
-    return request.app.state.settings
+    return request.app.state.runtime.settings
 
 
 Bus = Annotated[CommandBus, Depends(_bus)]

@@ -1,4 +1,5 @@
-"""The one wiring place: database, migrations, queue declaration and the consumer."""
+"""What queue-view owns and starts: the API-key guard, its database (migrated), the
+display feed and the event consumer, as one Runtime (the skeleton: opd_shared.app)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from opd_shared.database import migrate, new_engine
+from opd_shared.access import Guard, open_guard
+from opd_shared.database import migrate, service_engine
 from opd_shared.event_batches import EventBatchConsumer
 from queue_view.consumer import build_consumer, make_applier
 from queue_view.display.feed import ChangeFeed
@@ -35,21 +32,14 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Runtime:
     settings: QueueViewSettings
+    guard: Guard
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     consumer: EventBatchConsumer
     feed: ChangeFeed
 
-    async def problems(self) -> list[str]:
-        """What keeps this process from serving fresh reads; empty when ready."""
-        timeout = self.settings.readiness_timeout_seconds
-        found = [] if self.consumer.connected() else ["broker not connected"]
-        try:
-            async with asyncio.timeout(timeout), self.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception as error:  # any failure means "not ready", never a 500
-            found.append(f"database not answering: {type(error).__name__}")
-        return found
+    def broker_connected(self) -> bool:
+        return self.consumer.connected()
 
 
 def _redacted(amqp_url: str, database_url: str) -> tuple[str, str]:
@@ -76,12 +66,13 @@ async def _start_feed(stack: AsyncExitStack, sessions: async_sessionmaker[AsyncS
 
 @asynccontextmanager
 async def start(settings: QueueViewSettings) -> AsyncIterator[Runtime]:
-    """Migrate, declare the queue, connect and consume; undo it all on exit."""
+    """Open the guard, migrate, declare the queue, connect and consume; undo it all, in
+    reverse order, on exit."""
     async with AsyncExitStack() as stack:
+        guard = await open_guard(settings)
+        stack.push_async_callback(guard.close)
         await migrate(settings.database_url, MIGRATIONS_DIR)
-        engine = new_engine(
-            settings.database_url, pool_size=settings.db_pool_size, pool_pre_ping=True
-        )
+        engine = service_engine(settings)
         stack.push_async_callback(engine.dispose)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         feed = await _start_feed(stack, sessions, settings.stream_poll_seconds)
@@ -91,4 +82,4 @@ async def start(settings: QueueViewSettings) -> AsyncIterator[Runtime]:
         amqp, database = _redacted(settings.amqp_url, settings.database_url)
         log.info("queue-view consuming %s from %s into %s (batches of up to %d)",
                  consumer.queue_name, amqp, database, settings.batch_max)
-        yield Runtime(settings, engine, sessions, consumer, feed)
+        yield Runtime(settings, guard, engine, sessions, consumer, feed)

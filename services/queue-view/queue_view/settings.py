@@ -18,9 +18,6 @@ class QueueViewSettings(ReadModelSettings):
     service: ClassVar[str] = "queue_view"
 
     http_port: int = 8001
-    db_pool_size: int = Field(10, ge=1, description="Database connections per process")
-    readiness_timeout_seconds: float = Field(2.0, gt=0, description="Per check in /readyz")
-    retry_after_seconds: int = Field(5, ge=1, description="Retry-After when not ready")
     allocator_url: str = Field(
         "http://127.0.0.1:8003", description="Allocator's private port, for history replays"
     )

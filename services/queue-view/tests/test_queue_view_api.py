@@ -123,4 +123,5 @@ async def test_health_and_readiness_answer_while_broker_and_database_are_up(serv
 
     response = await service.http.get("/readyz")
 
-    assert (response.status_code, response.json()) == (200, {"status": "ready"})
+    assert (response.status_code, response.json()) == (
+        200, {"status": "ready", "checks": {"broker": True, "database": True}})

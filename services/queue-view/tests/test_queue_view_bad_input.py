@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
@@ -40,8 +42,8 @@ async def test_reads_answer_503_with_retry_after_while_the_database_is_away(serv
     lost = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
     runtime = service.app.state.runtime
     try:
-        service.app.state.runtime = type(runtime)(
-            runtime.settings, lost, async_sessionmaker(lost), runtime.consumer, runtime.feed)
+        service.app.state.runtime = dataclasses.replace(
+            runtime, engine=lost, sessions=async_sessionmaker(lost))
         response = await service.http.get("/api/v1/slots/1")
     finally:
         service.app.state.runtime = runtime

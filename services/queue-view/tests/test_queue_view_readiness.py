@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from opd_shared.access import Guard, key_store
 from queue_view.bootstrap import Runtime
 from queue_view.consumer import build_consumer, make_applier
 from queue_view.display.feed import ChangeFeed
@@ -22,14 +23,17 @@ async def test_readiness_is_503_with_retry_after_when_broker_and_database_are_do
     app = create_app(settings)
     sessions = async_sessionmaker(engine)
     never_started = build_consumer(settings, make_applier(sessions))
-    app.state.runtime = Runtime(settings, engine, sessions, never_started,
+    guard = Guard(key_store(settings))
+    app.state.runtime = Runtime(settings, guard, engine, sessions, never_started,
                                 ChangeFeed(sessions, 1.0))
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://queue-view") as http:
         response = await http.get("/readyz")
     await engine.dispose()
+    await guard.close()
 
     assert (response.status_code, response.headers["retry-after"]) == (503, "7")
+    assert response.json()["checks"] == {"broker": False, "database": False}
     assert "broker not connected" in response.json()["detail"]
     assert "database not answering" in response.json()["detail"]

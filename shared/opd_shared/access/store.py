@@ -19,7 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from opd_contracts import bounds
 from opd_shared.access.keys import hash_key, new_key
 from opd_shared.access.roles import DEFAULT_RATE_PER_MINUTE, Role
-from opd_shared.database import is_unreachable, migrate, new_engine
+from opd_shared.database import POOLS, is_unreachable, migrate, new_engine
 from opd_shared.settings import ServiceSettings
 
 __all__ = ["KeyRecord", "KeyStore", "KeyStoreUnavailable", "metadata"]
@@ -70,7 +70,7 @@ class KeyStore:
         # Without these a silent database holds a request for asyncpg's 60 s connect
         # timeout, or forever on a query; and a sixth request waits 30 s for the pool.
         self.engine = new_engine(
-            url, pool_size=2, max_overflow=2, pool_pre_ping=True, pool_timeout=timeout_s,
+            url, POOLS["access"], pool_timeout=timeout_s,
             connect_args={"timeout": timeout_s, "command_timeout": timeout_s})
         self.admin_hash = hash_key(admin_key) if admin_key else None
         self.known: TTLCache[str, KeyRecord] = TTLCache(cache_entries, ttl_s)

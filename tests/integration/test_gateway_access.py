@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from allocator.main import create_app as create_allocator
-from allocator.settings import AllocatorSettings
-from booking_gateway.main import create_app as create_gateway
-from booking_gateway.settings import GatewaySettings
 from opd_shared.access import Role
 from opd_shared.access.store import KeyStore
 
-TOMORROW_SLOT = {"date": "2099-01-01", "start_time": "09:00", "end_time": "10:00",
-                 "max_capacity": 10}
-
 
 @pytest.fixture(scope="module")
-async def setup(infra) -> AsyncIterator[tuple[httpx.AsyncClient, KeyStore, dict]]:
-    namespace = infra.namespace("access")
-    settings = infra.settings(GatewaySettings, namespace)
-    gateway = create_gateway(settings)
-    allocator = create_allocator(infra.settings(AllocatorSettings, namespace))
-    async with LifespanManager(allocator), LifespanManager(gateway) as started:
-        transport = httpx.ASGITransport(app=started.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
-            keys = KeyStore(settings.access_database_url)
-            doctor = (await client.post("/api/v1/doctors", headers=infra.admin_headers,
-                                        json={"name": "Dr. A", "specialization": "ENT"})).json()
-            slot = (await client.post("/api/v1/slots", headers=infra.admin_headers,
-                                      json={"doctor_id": doctor["id"], **TOMORROW_SLOT})).json()
-            yield client, keys, slot
-            await keys.close()
+async def setup(hospital) -> tuple[httpx.AsyncClient, KeyStore, dict]:
+    """The hospital's gateway (no default key), its key store, and one slot of 10 places."""
+    _, slots = await hospital.doctor_with_slots(10)
+    return hospital.gateway, hospital.keys, slots[0]
 
 
 def _bearer(key: str) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""Rebuild equals live: history made through the real gateway and allocator, then the read
-model rebuilt from the allocator's replay must equal, table by table, the one built live."""
+"""Rebuild equals live: history made through the real gateway and allocator, then queue-view's
+read model rebuilt from the allocator's replay must equal, table by table, the one built live."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from allocator.adapters.orm import outbox
 from allocator.main import create_app as create_allocator
 from allocator.settings import AllocatorSettings
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
+from opd_shared.database import new_engine
 from queue_view.main import create_app as create_queue_view
 from queue_view.models import AppliedEvent, DoctorProgress, metadata
 from queue_view.progress import totals
@@ -51,14 +53,17 @@ async def system(infra) -> AsyncIterator[System]:
     """queue-view first, so its queue exists before the first event is published."""
     namespace = infra.namespace("qvrb")
     view = create_queue_view(infra.settings(QueueViewSettings, namespace))
-    allocator = create_allocator(infra.settings(AllocatorSettings, namespace))
+    allocator_settings = infra.settings(AllocatorSettings, namespace)
+    allocator = create_allocator(allocator_settings)
     gateway = create_gateway(infra.settings(GatewaySettings, namespace))
     async with LifespanManager(view), LifespanManager(allocator), LifespanManager(gateway):
         headers = infra.admin_headers
+        written = new_engine(allocator_settings.database_url)  # its outbox, read from outside
         async with _client(gateway, "gateway", headers) as front, _client(
             allocator, "allocator", headers
         ) as back, _client(view, "queue-view", headers) as reads:
-            yield System(front, back, reads, view.state.runtime, allocator.state.sessions)
+            yield System(front, back, reads, view.state.runtime, async_sessionmaker(written))
+        await written.dispose()
 
 
 async def _morning(system: System) -> None:

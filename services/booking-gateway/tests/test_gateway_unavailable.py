@@ -1,0 +1,35 @@
+"""When the broker is gone, the gateway accepts nothing: 503 with Retry-After.
+
+(A command answered 202 while no allocator runs: tests/integration/test_gateway_pending.py.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+from booking_gateway.main import create_app as create_gateway
+from booking_gateway.settings import GatewaySettings
+
+
+def _client(app, headers: dict[str, str]) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw",
+                             headers=headers)
+
+
+async def test_the_gateway_answers_503_with_retry_after_when_the_broker_is_gone(infra):
+    gateway = create_gateway(infra.settings(GatewaySettings, infra.namespace("gw503")))
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+
+    async with LifespanManager(gateway) as started, \
+            _client(started.app, infra.admin_headers) as client:
+        await gateway.state.runtime.bus.connection.close()
+        response = await client.post("/api/v1/slots", json={
+            "doctor_id": 1, "date": tomorrow, "start_time": "09:00", "end_time": "10:00",
+            "max_capacity": 5})
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json()["code"] == "unavailable"

@@ -85,6 +85,9 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     QUOTA_EXCEEDED = "quota_exceeded"
     # Refusals at the door, before any command
+    BAD_REQUEST = "bad_request"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     VALIDATION_ERROR = "validation_error"
     TOO_LARGE = "too_large"
     INVALID_RANGE = "invalid_range"

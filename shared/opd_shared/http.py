@@ -52,8 +52,9 @@ def error_responses(*statuses: int,
             for status in sorted({*statuses, 422})}
 
 
-_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
-          413: "too_large", 415: "unsupported_media_type"}
+_CODES = {400: ErrorCode.BAD_REQUEST, 404: ErrorCode.NOT_FOUND,
+          405: ErrorCode.METHOD_NOT_ALLOWED, 413: ErrorCode.TOO_LARGE,
+          415: ErrorCode.UNSUPPORTED_MEDIA_TYPE}
 
 
 def _sentence(error: dict) -> str:
@@ -80,7 +81,7 @@ def install_error_handlers(app: FastAPI, max_body_bytes: int = 64 * 1024) -> Non
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         """Framework refusals (unparsable JSON, unknown path, wrong method) in our shape."""
-        code = _CODES.get(error.status_code, f"http_{error.status_code}")
+        code = _CODES.get(error.status_code, ErrorCode.BAD_REQUEST)
         return JSONResponse({"detail": str(error.detail), "code": code},
                             status_code=error.status_code, headers=error.headers)
 

@@ -19,10 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.orm import any_of, partition_owners
 
-__all__ = ["Fenced", "claim", "fence_many", "lock_partition"]
-
-class Fenced(Exception):
-    """Another process owns this partition now; this one must not write."""
+__all__ = ["claim", "fence_many", "lock_partition"]
 
 
 async def claim(sessions: async_sessionmaker[AsyncSession], partition: int, owner: str) -> int:

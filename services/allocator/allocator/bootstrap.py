@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 import aio_pika
-from aio_pika.abc import AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from allocator.adapters import ownership
@@ -78,17 +78,9 @@ async def start(settings: AllocatorSettings,
                 handlers: Handlers = HANDLERS) -> AsyncIterator[Runtime]:
     """Migrate, declare, connect, consume, relay and sweep; undo it all on exit."""
     async with AsyncExitStack() as stack:
-        map_domain()
-        await migrate(settings.database_url, MIGRATIONS)
-        engine = new_engine(settings.database_url, pool_size=10, pool_pre_ping=True)
-        stack.push_async_callback(engine.dispose)
-        sessions = async_sessionmaker(engine, expire_on_commit=False)
-        connection = await aio_pika.connect_robust(settings.amqp_url)
-        stack.push_async_callback(connection.close)
         topology = settings.topology
-        setup = await connection.channel()
-        await topology.declare_commands(setup)
-        events = await topology.declare_events(setup)
+        engine, sessions = await _database(stack, settings)
+        connection, setup, events = await _broker(stack, settings.amqp_url, topology)
         lanes = new_lanes(settings, sessions, handlers)
         for lane in lanes:  # each gives its connection back before the pool closes
             stack.push_async_callback(lane.forget)
@@ -105,6 +97,26 @@ async def start(settings: AllocatorSettings,
                  settings.partitions, topology.commands_exchange, engine.url.database)
         yield Runtime(engine, sessions, connection, topology)
     log.info("allocator stopped")
+
+
+async def _database(stack: AsyncExitStack, settings: AllocatorSettings
+                    ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    map_domain()
+    await migrate(settings.database_url, MIGRATIONS)
+    engine = new_engine(settings.database_url, pool_size=10, pool_pre_ping=True)
+    stack.push_async_callback(engine.dispose)
+    return engine, async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def _broker(stack: AsyncExitStack, amqp_url: str, topology: Topology
+                  ) -> tuple[AbstractRobustConnection, AbstractChannel, AbstractExchange]:
+    """Connected, with the commands' and events' exchanges and queues declared; the setup
+    channel stays open for the dead-letter watch."""
+    connection = await aio_pika.connect_robust(amqp_url)
+    stack.push_async_callback(connection.close)
+    setup = await connection.channel()
+    await topology.declare_commands(setup)
+    return connection, setup, await topology.declare_events(setup)
 
 
 async def _subscribe(stack: AsyncExitStack, settings: AllocatorSettings,

@@ -69,8 +69,7 @@ class GroupCommit:
             await self.transactions.forget()
 
     async def _round(self, taken: list[_Batch]) -> None:
-        claimed = _claimed(taken)
-        epochs = {b.claimant.partition: b.claimant.epoch for b in claimed}
+        claimed, epochs = _claimed(taken)
         items = [(b.claimant.partition, e) for b in claimed for e in b.envelopes]
         results: list[Result] | Exception
         try:
@@ -93,16 +92,18 @@ class GroupCommit:
                                            is_transient=self.transactions.is_transient))
 
 
-def _claimed(taken: list[_Batch]) -> list[_Batch]:
-    """The batches of partitions this process holds; the others are answered Fenced now."""
-    claimed = []
+def _claimed(taken: list[_Batch]) -> tuple[list[_Batch], dict[int, int]]:
+    """The batches of partitions this process holds, and its epochs of those partitions;
+    the other batches are answered Fenced now."""
+    claimed, epochs = [], {}
     for batch in taken:
-        if batch.claimant.epoch is None:
-            batch.done.set_exception(Fenced(f"partition {batch.claimant.partition} is not "
-                                            "claimed"))
+        partition, epoch = batch.claimant.partition, batch.claimant.epoch
+        if epoch is None:
+            batch.done.set_exception(Fenced(f"partition {partition} is not claimed"))
         else:
             claimed.append(batch)
-    return claimed
+            epochs[partition] = epoch
+    return claimed, epochs
 
 
 def _answer(batches: list[_Batch], results: list[Result] | Exception) -> None:

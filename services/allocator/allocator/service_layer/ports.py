@@ -65,11 +65,21 @@ class UnitOfWork(Protocol):
     """One transaction for the batches of one or more partitions. Entering it fences those
     partitions: `fenced` holds those another process owns now, which must not be decided."""
 
-    inbox: Inbox
-    outbox: Outbox
-    schedules: Schedules
-    partitions: int  # how many partitions there are, to find a doctor's
-    fenced: Set[int]
+    @property
+    def inbox(self) -> Inbox: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def schedules(self) -> Schedules: ...
+
+    @property
+    def partitions(self) -> int:
+        """How many partitions there are, to find a doctor's."""
+
+    @property
+    def fenced(self) -> Set[int]: ...
 
     async def __aenter__(self) -> Self: ...
 

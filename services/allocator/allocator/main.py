@@ -37,7 +37,10 @@ def create_app(settings: AllocatorSettings | None = None,
         try:
             async with bootstrap.start(settings, handlers) as runtime:
                 app.state.runtime = runtime
+                # Read by the shared health routes, and (the sessions) by queue-view's
+                # rebuild test, which compares the allocator's outbox with its replay.
                 app.state.connection, app.state.engine = runtime.connection, runtime.engine
+                app.state.sessions = runtime.sessions
                 yield
         finally:
             await guard.close()

@@ -2,16 +2,14 @@
 
 /readyz asks the runtime the lifespan put in `app.state.runtime` (opd_shared.app): does its
 broker connection hold (`broker_connected()`), and does its `engine`, if it has one, answer
-`SELECT 1` within OPD_READINESS_TIMEOUT_SECONDS. An app without a runtime is read the older
-way, `app.state.connection` and `app.state.engine`. Not ready is 503 with Retry-After, and
+`SELECT 1` within OPD_READINESS_TIMEOUT_SECONDS. Not ready is 503 with Retry-After, and
 the body still says which check failed, so a load balancer and a person read the same answer.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -38,22 +36,6 @@ class ReadinessOut(BaseModel):
     checks: dict[str, bool] = Field(examples=[{"broker": True, "database": True}])
     detail: str | None = Field(None, description="What is not ready (503 only)")
     code: ErrorCode | None = Field(None, examples=["not_ready"])
-
-
-@dataclass(frozen=True)
-class _OnState:
-    engine: AsyncEngine | None
-    connection: Any
-
-    def broker_connected(self) -> bool:
-        return self.connection is not None and not self.connection.is_closed
-
-
-def _probed(state: Any) -> Probed:
-    runtime = getattr(state, "runtime", None)
-    if runtime is not None:
-        return runtime
-    return _OnState(getattr(state, "engine", None), getattr(state, "connection", None))
 
 
 async def _database_problem(engine: AsyncEngine, seconds: float) -> str | None:
@@ -88,7 +70,7 @@ def add_health_routes(app: FastAPI) -> None:
                  503: {"model": ReadinessOut, "description": "Broker or database unreachable"}})
     async def readyz(request: Request) -> JSONResponse:
         settings: ServiceSettings = request.app.state.settings
-        checks, problems = await readiness(_probed(request.app.state),
+        checks, problems = await readiness(request.app.state.runtime,
                                            settings.readiness_timeout_seconds)
         if not problems:
             return JSONResponse({"status": "ready", "checks": checks})

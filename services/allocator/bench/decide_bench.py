@@ -21,14 +21,18 @@ import datetime as dt
 import statistics
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from allocator.adapters.orm import map_domain
+from allocator.adapters.ownership import claim
+from allocator.adapters.unit_of_work import SqlTransactions
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
-from allocator.entrypoints.batches import BatchDecider
+from allocator.service_layer.batches import BatchDecider
+from allocator.service_layer.group_commit import GroupCommit
 from allocator.settings import AllocatorSettings
 from opd_contracts import BookToken, CommandEnvelope, OpenSlot, RegisterDoctor, Reply
 from opd_contracts.topology import partition_of_doctor
@@ -144,21 +148,14 @@ async def main(args: argparse.Namespace) -> None:
     engine = new_engine(settings.database_url, pool_size=10)
     try:
         sessions = async_sessionmaker(engine, expire_on_commit=False)
-        cache = ([settings.schedule_cache_doctors]  # older code had no cache
-                 if hasattr(settings, "schedule_cache_doctors") else [])
-        policy = Policy(FairnessPolicy(10))
-        first = BatchDecider(sessions, 0, PARTITIONS, settings.timezone, policy,
-                             *cache)
-        # Shared when the allocator groups commits (older code decided each on its own).
-        shared = {"group": first.group} if hasattr(first, "group") else {}
-        deciders = [first, *(BatchDecider(sessions, p, PARTITIONS, settings.timezone,
-                                          policy, **shared)
-                             for p in range(1, PARTITIONS))]
+        # One lane for every partition, as in an allocator with `commit_lanes` 1.
+        lane = GroupCommit(SqlTransactions(sessions, PARTITIONS, Policy(FairnessPolicy(10)),
+                                           settings.schedule_cache_doctors), settings.timezone)
+        deciders = [BatchDecider(p, partial(claim, sessions), lane) for p in range(PARTITIONS)]
         for decider in deciders:
             await decider.claim("bench")
         await run(args, Bench(deciders))
-        if shared:  # the lane keeps a connection between batches: give it back
-            await first.group.forget()
+        await lane.forget()  # the lane keeps a connection between batches: give it back
     finally:
         await engine.dispose()
         await drop_database(settings.database_url)

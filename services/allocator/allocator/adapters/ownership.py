@@ -19,22 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.orm import any_of, partition_owners
 
-__all__ = ["Fenced", "claim", "fence_many", "lock_partition"]
-
-class Fenced(Exception):
-    """Another process owns this partition now; this one must not write."""
+__all__ = ["claim", "fence_many", "lock_partition"]
 
 
 async def claim(sessions: async_sessionmaker[AsyncSession], partition: int, owner: str) -> int:
     """Become the partition's owner: a new epoch that fences out every earlier one."""
     statement = insert(partition_owners).values(
         partition=partition, epoch=1, owner=owner, claimed_at=dt.datetime.now(dt.UTC))
-    statement = statement.on_conflict_do_update(index_elements=["partition"], set_={
+    upsert = statement.on_conflict_do_update(index_elements=["partition"], set_={
         "epoch": partition_owners.c.epoch + 1, "owner": owner,
         "claimed_at": statement.excluded.claimed_at,
     }).returning(partition_owners.c.epoch)
     async with sessions() as session, session.begin():
-        return int(await session.scalar(statement))
+        return int(await session.scalar(upsert))
 
 
 async def fence_many(session: AsyncSession, epochs: Mapping[int, int]) -> set[int]:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
 
-from allocator.entrypoints.replay import replay_history
+from allocator.adapters.replay import replay_history
 from opd_shared.access import Caller, Permission
 from opd_shared.access.guard import requires
 from opd_shared.http import error_responses
@@ -20,11 +20,11 @@ router = APIRouter(prefix="/admin", tags=["admin"])
              responses=error_responses(401, 403, 429))
 async def replay(consumer: Literal["queue_view", "analytics"], request: Request,
                  caller: Annotated[Caller, requires(Permission.MANAGE_SCHEDULE)]) -> dict:
-    state = request.app.state
-    channel = await state.connection.channel()
+    runtime = request.app.state.runtime
+    channel = await runtime.connection.channel()
     try:
-        queue = state.topology.consumer_queue(consumer)
-        sent = await replay_history(state.sessions, channel, queue)
+        queue = runtime.topology.consumer_queue(consumer)
+        sent = await replay_history(runtime.sessions, channel, queue)
     finally:
         await channel.close()
     return {"consumer": consumer, "queue": queue, "events": sent}

@@ -25,9 +25,9 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from pydantic import ValidationError
 
-from allocator.adapters.ownership import Fenced
-from allocator.entrypoints.batches import BatchDecider
-from allocator.entrypoints.relay import OutboxRelay
+from allocator.adapters.relay import OutboxRelay
+from allocator.service_layer.batches import BatchDecider
+from allocator.service_layer.errors import Fenced
 from opd_contracts import CommandEnvelope, Reply
 from opd_shared.metrics import BATCH_SIZE, COMMANDS_CONSUMED, DECISION_SECONDS
 from opd_shared.retries import Retries, reason_for

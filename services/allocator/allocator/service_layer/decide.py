@@ -8,8 +8,8 @@ import uuid
 from allocator.domain.change import Change
 from allocator.domain.errors import DomainError
 from allocator.domain.model import Doctor
-from allocator.service_layer.handlers import HANDLERS
-from allocator.service_layer.unit_of_work import UnitOfWork
+from allocator.service_layer.decided import Handlers
+from allocator.service_layer.ports import UnitOfWork
 from opd_contracts import (
     CommandEnvelope,
     DoctorRecord,
@@ -26,7 +26,7 @@ __all__ = ["decide"]
 
 
 async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime,
-                 partition: int) -> Reply:
+                 partition: int, handlers: Handlers) -> Reply:
     """Decide one command inside the batch's transaction; refusals are decisions too. A
     command seen before, in an earlier batch or earlier in this one, gets the same reply."""
     correlation_id.set(str(envelope.command_id))
@@ -39,7 +39,7 @@ async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime,
                      code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
                      detail="this Idempotency-Key was already used for a different request")
     try:
-        decided = await HANDLERS[type(envelope.command)](uow, envelope.command, now)
+        decided = await handlers[type(envelope.command)](uow, envelope.command, now)
     except DomainError as refused:  # nothing changed, so nothing to roll back
         reply = Reply(command_id=envelope.command_id, ok=False, code=refused.code,
                       detail=refused.detail, alternatives=getattr(refused, "alternatives", []))

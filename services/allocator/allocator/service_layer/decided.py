@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from allocator.domain.change import Change
 from allocator.domain.model import Doctor
 from allocator.domain.schedule import Schedule
-from allocator.service_layer.unit_of_work import UnitOfWork
+from allocator.service_layer.ports import UnitOfWork
 
-__all__ = ["Decided", "Handler"]
+__all__ = ["Decided", "Handler", "Handlers"]
 
 
 @dataclass
@@ -26,3 +26,4 @@ class Decided:
 
 
 Handler = Callable[[UnitOfWork, Any, dt.datetime], Awaitable[Decided]]
+Handlers = Mapping[type, Handler]  # which handler decides which command (see handlers.py)

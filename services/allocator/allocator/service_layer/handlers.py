@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from allocator.service_layer import schedule_handlers as schedules
 from allocator.service_layer import token_handlers as tokens
-from allocator.service_layer.decided import Handler
+from allocator.service_layer.decided import Handlers
 from opd_contracts import (
     BookToken,
     CallNext,
@@ -19,7 +21,8 @@ from opd_contracts import (
 
 __all__ = ["HANDLERS"]
 
-HANDLERS: dict[type, Handler] = {
+# Read-only: a test or a composition that wants another handler passes its own mapping.
+HANDLERS: Handlers = MappingProxyType({
     RegisterDoctor: schedules.register_doctor,
     OpenSlot: schedules.open_slot,
     ResizeSlot: schedules.resize_slot,
@@ -29,4 +32,4 @@ HANDLERS: dict[type, Handler] = {
     ReallocateToken: tokens.reallocate_token,
     CallNext: tokens.call_next,
     DelayDoctor: tokens.delay_doctor,
-}
+})

@@ -7,7 +7,7 @@ import datetime as dt
 from allocator.domain.change import Change
 from allocator.domain.model import Doctor, Slot
 from allocator.service_layer.decided import Decided
-from allocator.service_layer.unit_of_work import UnitOfWork
+from allocator.service_layer.ports import UnitOfWork
 from opd_contracts import DoctorRecord, OpenSlot, RegisterDoctor, ResizeSlot, SlotRecord
 from opd_contracts.topology import partition_of_doctor
 

@@ -12,7 +12,7 @@ from allocator.domain.model import Token
 from allocator.domain.schedule import Schedule
 from allocator.domain.transfer import transfer
 from allocator.service_layer.decided import Decided
-from allocator.service_layer.unit_of_work import UnitOfWork
+from allocator.service_layer.ports import UnitOfWork
 from opd_contracts import (
     BookToken,
     CallNext,

@@ -13,6 +13,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from allocator.main import create_app as create_allocator
+from allocator.service_layer.decided import Handlers
+from allocator.service_layer.handlers import HANDLERS
 from allocator.settings import AllocatorSettings
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
@@ -32,11 +34,13 @@ def hospital_today() -> dt.date:
 
 
 @contextlib.asynccontextmanager
-async def running(infra, **allocator_settings: object) -> AsyncIterator[httpx.AsyncClient]:
-    """An allocator (with these settings) and a gateway, and an admin client of the gateway."""
+async def running(infra, handlers: Handlers = HANDLERS,
+                  **allocator_settings: object) -> AsyncIterator[httpx.AsyncClient]:
+    """An allocator (with these settings, deciding with `handlers`) and a gateway, and an
+    admin client of the gateway."""
     namespace = infra.namespace("alloc")
     settings = infra.settings(AllocatorSettings, namespace, **allocator_settings)
-    allocator = create_allocator(settings)
+    allocator = create_allocator(settings, handlers)
     front = create_gateway(infra.settings(GatewaySettings, namespace))
     async with LifespanManager(allocator), LifespanManager(front) as started:
         transport = httpx.ASGITransport(app=started.app)

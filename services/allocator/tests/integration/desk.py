@@ -1,10 +1,12 @@
 """A desk that hands commands straight to each partition's BatchDecider (no broker, no HTTP),
-on a database of its own, so a test controls exactly which commands share a batch."""
+on a database of its own, so a test controls exactly which commands share a batch, and
+which handlers decide them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,9 +14,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from allocator.adapters.orm import map_domain
+from allocator.adapters.ownership import claim
+from allocator.adapters.unit_of_work import SqlTransactions
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
-from allocator.entrypoints.batches import BatchDecider
+from allocator.service_layer.batches import BatchDecider
+from allocator.service_layer.decided import Handlers
+from allocator.service_layer.group_commit import GroupCommit
+from allocator.service_layer.handlers import HANDLERS
 from allocator.settings import AllocatorSettings
 from opd_contracts import BookToken, CommandEnvelope, OpenSlot, RegisterDoctor, Reply
 from opd_contracts.topology import partition_of_doctor
@@ -44,22 +51,27 @@ class Desk:
             self.deciders[partition] = decider
         return self.deciders[partition]
 
-    def _new(self, partition: int, shared: BatchDecider | None = None) -> BatchDecider:
-        """A decider with a lane of its own, or sharing the lane of `shared`."""
-        group = {"group": shared.group} if shared else {}
-        decider = BatchDecider(self.sessions, partition, self.settings.partitions,
-                               self.settings.timezone, Policy(FairnessPolicy()), **group)
+    def _new(self, partition: int, lane: GroupCommit | None = None) -> BatchDecider:
+        """A decider with a lane of its own (the real handlers), or on `lane`."""
+        decider = BatchDecider(partition, partial(claim, self.sessions), lane or self.lane())
         self.made.append(decider)
         return decider
 
-    async def sharing(self, *partitions: int) -> list[BatchDecider]:
-        """Deciders of these partitions that share transactions (one group commit); they
-        own the partitions from now on."""
-        first = self._new(partitions[0])
-        deciders = [first, *(self._new(p, shared=first) for p in partitions[1:])]
+    def lane(self, handlers: Handlers = HANDLERS) -> GroupCommit:
+        """A commit lane of its own, deciding with `handlers`."""
+        transactions = SqlTransactions(self.sessions, self.settings.partitions,
+                                       Policy(FairnessPolicy()), cache_size=256)
+        return GroupCommit(transactions, self.settings.timezone, handlers)
+
+    async def sharing(self, *partitions: int, handlers: Handlers = HANDLERS
+                      ) -> list[BatchDecider]:
+        """Deciders of these partitions that share transactions (one group commit, deciding
+        with `handlers`); they own the partitions from now on, for the test that asked."""
+        lane = self.lane(handlers)
+        deciders = [self._new(p, lane) for p in partitions]
         for decider in deciders:
             await decider.claim(f"group-{decider.partition}")
-        self.deciders.update((d.partition, d) for d in deciders)
+            self.deciders.pop(decider.partition, None)  # stale now: the next asks claim anew
         return deciders
 
     async def usurp(self, partition: int) -> BatchDecider:

@@ -1,5 +1,6 @@
-"""A batch is one transaction: a command repeated inside it is decided once, and a command
-that fails (not a refusal) costs only itself."""
+"""A batch is one transaction: a command repeated inside it is decided once, and a batch
+PostgreSQL refuses at commit costs only the command that broke the rule. (A command that
+fails before the commit is set aside by the service layer: unit/test_service_batches.py.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import logging
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from allocator.service_layer import handlers
+from allocator.service_layer.handlers import HANDLERS
 from opd_contracts import BookToken, Reply
 
 from .desk import envelope
@@ -44,47 +45,21 @@ async def test_the_same_command_twice_in_one_batch_is_decided_once(desk, caplog)
     assert _errors(caplog) == []  # decided in the batch, not rescued by a retry
 
 
-async def test_a_failing_command_is_set_aside_and_the_rest_of_its_batch_decided(
-        desk, monkeypatch):
+async def test_a_batch_refused_at_commit_is_decided_one_command_at_a_time(desk):
     slot = await desk.slot(await desk.doctor(partition=0), capacity=5)
-    tries = []
-    real = handlers.HANDLERS[BookToken]
-
-    async def flaky(uow, cmd, now):
-        if cmd.patient_name == "Poison":
-            tries.append(cmd)
-            raise RuntimeError("impossible content")
-        return await real(uow, cmd, now)
-
-    monkeypatch.setitem(handlers.HANDLERS, BookToken, flaky)
-
-    good, bad, later = await desk.batch(envelope(desk.booking(slot, "A")),
-                                        envelope(desk.booking(slot, "Poison")),
-                                        envelope(desk.booking(slot, "B")))
-
-    assert isinstance(good, Reply) and good.ok and isinstance(later, Reply) and later.ok
-    assert isinstance(bad, RuntimeError)
-    assert len(tries) == 1  # blamed at once, not tried again one by one
-    assert [good.result["sequence_number"], later.result["sequence_number"]] == [1, 2]
-    assert await desk.sql("SELECT count(*) FROM tokens WHERE slot_id = :s", s=slot["id"]) == 2
-
-
-async def test_a_batch_refused_at_commit_is_decided_one_command_at_a_time(desk, monkeypatch):
-    slot = await desk.slot(await desk.doctor(partition=0), capacity=5)
-    real = handlers.HANDLERS[BookToken]
 
     async def over_allocating(uow, cmd, now):
-        decided = await real(uow, cmd, now)
+        decided = await HANDLERS[BookToken](uow, cmd, now)
         if cmd.patient_name == "Bug":  # a domain bug the database's CHECK must stop
             schedule = await uow.schedules.load(cmd.doctor_id, now.date())
             schedule.slots[cmd.slot_id].current_count += 10
         return decided
 
-    monkeypatch.setitem(handlers.HANDLERS, BookToken, over_allocating)
+    [decider] = await desk.sharing(0, handlers={**HANDLERS, BookToken: over_allocating})
 
-    good, bad, later = await desk.batch(envelope(desk.booking(slot, "A")),
-                                        envelope(desk.booking(slot, "Bug")),
-                                        envelope(desk.booking(slot, "B")))
+    good, bad, later = await decider.decide([envelope(desk.booking(slot, "A")),
+                                             envelope(desk.booking(slot, "Bug")),
+                                             envelope(desk.booking(slot, "B"))])
 
     assert isinstance(good, Reply) and good.ok and isinstance(later, Reply) and later.ok
     assert isinstance(bad, IntegrityError)

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from functools import partial
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from allocator.adapters.ownership import Fenced
-from allocator.domain.fairness import FairnessPolicy
-from allocator.domain.policy import Policy
-from allocator.entrypoints.batches import BatchDecider
+from allocator.adapters.ownership import claim
+from allocator.bootstrap import new_lanes
+from allocator.service_layer.batches import BatchDecider
+from allocator.service_layer.errors import Fenced
 from opd_contracts import BookToken, CommandEnvelope
 from opd_contracts.topology import partition_of_doctor
 
@@ -25,10 +26,9 @@ async def test_a_stale_owner_is_fenced_and_writes_nothing(api, gateway):
     partition = partition_of_doctor(doctor["id"], settings.partitions)
     engine = create_async_engine(settings.database_url)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    stale = BatchDecider(sessions, partition, settings.partitions, settings.timezone,
-                         Policy(FairnessPolicy()))
-    usurper = BatchDecider(sessions, partition, settings.partitions, settings.timezone,
-                           Policy(FairnessPolicy()))
+    # Two processes' deciders: each on a lane of its own, as the allocator builds them.
+    stale, usurper = (BatchDecider(partition, partial(claim, sessions),
+                                   new_lanes(settings, sessions)[0]) for _ in range(2))
     await stale.claim("stale-process")
     await usurper.claim("new-owner")
     envelope = CommandEnvelope(

@@ -1,6 +1,7 @@
 """The batches of several partitions share one transaction, and still answer one by one: a
-partition another process took over is refused alone, a failing command fails alone, and a
-round PostgreSQL aborts as a deadlock is decided again."""
+partition another process took over is refused alone, and a failing command fails alone.
+(How a round tells its failures apart is proven without servers, in
+unit/test_service_group_commit.py; here, that the real commit and fencing agree.)"""
 
 from __future__ import annotations
 
@@ -8,39 +9,47 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from asyncpg.exceptions import DeadlockDetectedError
-from sqlalchemy.exc import DBAPIError
-
-from allocator.adapters.ownership import Fenced
-from allocator.entrypoints.batches import BatchDecider
-from allocator.service_layer import handlers
+from allocator.service_layer.batches import BatchDecider
+from allocator.service_layer.decided import Decided, Handlers
+from allocator.service_layer.errors import Fenced
+from allocator.service_layer.handlers import HANDLERS
 from opd_contracts import BookToken, Reply
 
 from .desk import envelope
 
 
+class _Gate:
+    """Bookings as usual, except two patients: "Slow" holds the lane inside its transaction
+    until released, and "Poison" fails (an error, not a refusal)."""
+
+    def __init__(self) -> None:
+        self.held, self.release = asyncio.Event(), asyncio.Event()
+
+    async def book(self, uow, cmd: BookToken, now) -> Decided:
+        if cmd.patient_name == "Slow":
+            self.held.set()
+            await self.release.wait()
+        if cmd.patient_name == "Poison":
+            raise RuntimeError("impossible content")
+        return await HANDLERS[BookToken](uow, cmd, now)
+
+    @property
+    def handlers(self) -> Handlers:
+        return {**HANDLERS, BookToken: self.book}
+
+
 @contextlib.asynccontextmanager
-async def _lane_busy(blocker: BatchDecider, slot: dict, desk, monkeypatch
+async def _lane_busy(blocker: BatchDecider, slot: dict, desk, gate: _Gate
                      ) -> AsyncIterator[None]:
     """Keep `blocker`'s lane inside a transaction for the length of the block: the batches
     handed to the lane meanwhile wait, and are then decided together in the next round."""
-    held, release = asyncio.Event(), asyncio.Event()
-    real = handlers.HANDLERS[BookToken]
-
-    async def slow(uow, cmd, now):
-        if cmd.patient_name == "Slow":
-            held.set()
-            await release.wait()
-        return await real(uow, cmd, now)
-
-    monkeypatch.setitem(handlers.HANDLERS, BookToken, slow)
     running = asyncio.create_task(blocker.decide([envelope(desk.booking(slot, "Slow"))]))
-    await held.wait()
+    await gate.held.wait()
     try:
         yield
         await asyncio.sleep(0.1)  # every batch handed over in the block is waiting for the lane
     finally:
-        release.set()
+        gate.release.set()
         [reply] = await running
         assert isinstance(reply, Reply) and reply.ok
 
@@ -51,11 +60,12 @@ async def _xmin(desk, reply: Reply) -> str:
                           c=reply.command_id)
 
 
-async def test_batches_waiting_for_the_lane_are_decided_in_one_transaction(desk, monkeypatch):
+async def test_batches_waiting_for_the_lane_are_decided_in_one_transaction(desk):
     slots = [await desk.slot(await desk.doctor(partition=p)) for p in (0, 1, 2)]
-    blocker, first, second = await desk.sharing(0, 1, 2)
+    gate = _Gate()
+    blocker, first, second = await desk.sharing(0, 1, 2, handlers=gate.handlers)
 
-    async with _lane_busy(blocker, slots[0], desk, monkeypatch):
+    async with _lane_busy(blocker, slots[0], desk, gate):
         waiting = [asyncio.create_task(d.decide([envelope(desk.booking(s, "Late"))]))
                    for d, s in ((first, slots[1]), (second, slots[2]))]
     [one], [other] = [await w for w in waiting]
@@ -64,21 +74,13 @@ async def test_batches_waiting_for_the_lane_are_decided_in_one_transaction(desk,
     assert await _xmin(desk, one) == await _xmin(desk, other)
 
 
-async def test_a_round_over_several_partitions_answers_each_partition_on_its_own(
-        desk, monkeypatch):
+async def test_a_round_over_several_partitions_answers_each_partition_on_its_own(desk):
     slots = [await desk.slot(await desk.doctor(partition=p)) for p in (0, 1, 2, 3)]
-    calm, poisoned, taken_over, blocker = await desk.sharing(0, 1, 2, 3)
+    gate = _Gate()
+    calm, poisoned, taken_over, blocker = await desk.sharing(0, 1, 2, 3, handlers=gate.handlers)
     await desk.usurp(2)  # partition 2 changed hands
-    real = handlers.HANDLERS[BookToken]
 
-    async def flaky(uow, cmd, now):
-        if cmd.patient_name == "Poison":
-            raise RuntimeError("impossible content")
-        return await real(uow, cmd, now)
-
-    monkeypatch.setitem(handlers.HANDLERS, BookToken, flaky)
-
-    async with _lane_busy(blocker, slots[3], desk, monkeypatch):
+    async with _lane_busy(blocker, slots[3], desk, gate):
         waiting = [
             asyncio.create_task(calm.decide([envelope(desk.booking(slots[0], "A"))])),
             asyncio.create_task(poisoned.decide([envelope(desk.booking(slots[1], "Poison")),
@@ -94,24 +96,3 @@ async def test_a_round_over_several_partitions_answers_each_partition_on_its_own
     counts = [await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=s["id"])
               for s in slots[:3]]
     assert counts == [1, 1, 0]
-
-
-async def test_a_deadlock_decides_the_whole_round_again_and_blames_no_command(
-        desk, monkeypatch):
-    slot = await desk.slot(await desk.doctor(partition=0))
-    [decider] = await desk.sharing(0)
-    real, deadlocks = handlers.HANDLERS[BookToken], ["once"]
-
-    async def deadlocked_once(uow, cmd, now):
-        if deadlocks:  # what PostgreSQL raises in the lane it picks as the victim
-            deadlocks.pop()
-            raise DBAPIError("SELECT ... FOR UPDATE", {}, DeadlockDetectedError("deadlock"))
-        return await real(uow, cmd, now)
-
-    monkeypatch.setitem(handlers.HANDLERS, BookToken, deadlocked_once)
-    replies = await decider.decide([envelope(desk.booking(slot, "A")),
-                                    envelope(desk.booking(slot, "B"))])
-
-    assert [isinstance(r, Reply) and r.ok for r in replies] == [True, True]
-    assert deadlocks == []
-    assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 2

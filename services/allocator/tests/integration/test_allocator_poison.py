@@ -12,9 +12,11 @@ import aio_pika
 import pytest
 
 from allocator.entrypoints.consumer import PartitionConsumer
-from allocator.service_layer import handlers
+from allocator.service_layer.handlers import HANDLERS
 from opd_contracts import BookToken, CommandEnvelope
 from opd_shared.retries import ATTEMPT_HEADER, ATTEMPT_LIMIT
+
+from .conftest import Api, running
 
 
 async def _publish(settings, body: bytes, message_id: str, partition: int) -> None:
@@ -78,49 +80,48 @@ async def test_an_undecodable_command_is_dead_lettered_at_once_with_its_reason(a
 
 
 async def test_a_command_that_keeps_failing_is_tried_exactly_the_limit_and_blocks_nothing(
-        api, gateway, monkeypatch):
-    settings = gateway.allocator_settings
-    doctor = await api.doctor()
-    slot = await api.slot(doctor["id"], capacity=5)
-    poison = _booking(doctor, slot, "Poison Patient")
-    others = [_booking(doctor, slot, f"Patient After {n}") for n in range(3)]
+        infra, monkeypatch):
     decided: list[str] = []
     entered, released = asyncio.Event(), asyncio.Event()
-    real = handlers.HANDLERS[BookToken]
 
     async def flaky(uow, cmd, now):
         decided.append(cmd.patient_name)
-        if cmd.patient_name != poison.command.patient_name:
-            return await real(uow, cmd, now)
+        if cmd.patient_name != "Poison Patient":
+            return await HANDLERS[BookToken](uow, cmd, now)
         entered.set()
         await released.wait()  # the first try waits until the others are queued behind it
         raise RuntimeError(f"cannot book {cmd.patient_name}")
 
-    seen: list[tuple[object, bool]] = []
-    handle = PartitionConsumer._handle
+    async with running(infra, handlers={**HANDLERS, BookToken: flaky}) as gateway:
+        settings, api = gateway.allocator_settings, Api(gateway)
+        doctor = await api.doctor()
+        slot = await api.slot(doctor["id"], capacity=5)
+        poison = _booking(doctor, slot, "Poison Patient")
+        others = [_booking(doctor, slot, f"Patient After {n}") for n in range(3)]
+        seen: list[tuple[object, bool]] = []
+        handle = PartitionConsumer._handle
 
-    async def watched(consumer, batch):
-        seen.extend(((m.headers or {}).get(ATTEMPT_HEADER), m.redelivered) for m in batch
-                    if m.message_id == str(poison.command_id))
-        await handle(consumer, batch)
+        async def watched(consumer, batch):
+            seen.extend(((m.headers or {}).get(ATTEMPT_HEADER), m.redelivered) for m in batch
+                        if m.message_id == str(poison.command_id))
+            await handle(consumer, batch)
 
-    monkeypatch.setitem(handlers.HANDLERS, BookToken, flaky)
-    monkeypatch.setattr(PartitionConsumer, "_handle", watched)
+        monkeypatch.setattr(PartitionConsumer, "_handle", watched)
 
-    await _send(settings, poison)
-    await asyncio.wait_for(entered.wait(), 10)
-    for envelope in others:
-        await _send(settings, envelope)
-    released.set()
-    dead = await _dead_letter(settings, str(poison.command_id))
+        await _send(settings, poison)
+        await asyncio.wait_for(entered.wait(), 10)
+        for envelope in others:
+            await _send(settings, envelope)
+        released.set()
+        dead = await _dead_letter(settings, str(poison.command_id))
 
-    # Each try is a fresh copy carrying our count, never a broker redelivery: nothing
-    # depends on how a RabbitMQ version counts nacks.
-    assert seen == [(None, False), (2, False), (3, False), (4, False), (5, False)]
-    assert decided.count("Poison Patient") == ATTEMPT_LIMIT
-    second_try = decided.index("Poison Patient", 1)
-    assert sorted(decided[1:second_try]) == sorted(e.command.patient_name for e in others)
-    assert dead.headers["x-opd-reason"] == f"failed {ATTEMPT_LIMIT} times; last: RuntimeError"
-    assert dead.headers[ATTEMPT_HEADER] == ATTEMPT_LIMIT
-    assert "x-death" not in dead.headers  # parked by the allocator, not the broker's limit
-    assert (await api.book(slot)).status_code == 201
+        # Each try is a fresh copy carrying our count, never a broker redelivery: nothing
+        # depends on how a RabbitMQ version counts nacks.
+        assert seen == [(None, False), (2, False), (3, False), (4, False), (5, False)]
+        assert decided.count("Poison Patient") == ATTEMPT_LIMIT
+        second_try = decided.index("Poison Patient", 1)
+        assert sorted(decided[1:second_try]) == sorted(e.command.patient_name for e in others)
+        assert dead.headers["x-opd-reason"] == f"failed {ATTEMPT_LIMIT} times; last: RuntimeError"
+        assert dead.headers[ATTEMPT_HEADER] == ATTEMPT_LIMIT
+        assert "x-death" not in dead.headers  # parked by the allocator, not the broker's limit
+        assert (await api.book(slot)).status_code == 201

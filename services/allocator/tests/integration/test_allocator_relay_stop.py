@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from allocator.adapters.orm import outbox
-from allocator.entrypoints.relay import OutboxRelay
+from allocator.adapters.relay import OutboxRelay
 from allocator.main import MIGRATIONS
 from allocator.settings import AllocatorSettings
 from opd_shared.database import migrate

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from allocator.adapters.batch_io import StaleSchedule, Writes, write_all
-from allocator.adapters.ownership import Fenced
 from allocator.adapters.schedule_cache import Cached, ScheduleCache
 from allocator.adapters.workspace import Workspace
 from allocator.domain.model import Doctor
 from allocator.domain.schedule import Schedule
-from allocator.service_layer import handlers
+from allocator.service_layer.errors import Fenced
+from allocator.service_layer.handlers import HANDLERS
 from opd_contracts import BookToken, CancelToken, ErrorCode, ReallocateToken, Reply
 
 from .desk import envelope
@@ -75,22 +75,25 @@ async def test_a_batch_that_found_an_outdated_event_seq_cannot_commit(desk):
     assert await desk.sql("SELECT last_event_seq FROM doctors WHERE id = :d", d=doctor) == seq
 
 
-async def test_nothing_cached_is_trusted_after_a_rollback(desk, monkeypatch):
+async def test_nothing_cached_is_trusted_after_a_rollback(desk):
     slot = await desk.slot(await desk.doctor(partition=2), capacity=5)
-    assert (await desk.decide(desk.booking(slot))).ok
+
+    async def broken_for_bug(uow, cmd, now):
+        if cmd.patient_name == "Bug":
+            raise RuntimeError("a bug")
+        return await HANDLERS[BookToken](uow, cmd, now)
+
+    [decider] = await desk.sharing(2, handlers={**HANDLERS, BookToken: broken_for_bug})
+    [kept] = await decider.decide([envelope(desk.booking(slot))])  # the lane holds the schedule
     # Closed behind the allocator's back (no event seq moves), so only a dropped cache sees it.
     await desk.sql("UPDATE slots SET is_active = false WHERE id = :s", s=slot["id"])
 
-    async def broken(uow, cmd, now):
-        raise RuntimeError("a bug")
+    [failed] = await decider.decide([envelope(desk.booking(slot, "Bug"))])
+    [after] = await decider.decide([envelope(desk.booking(slot))])
 
-    monkeypatch.setitem(handlers.HANDLERS, BookToken, broken)
-    [failed] = await desk.batch(envelope(desk.booking(slot)))
-    monkeypatch.undo()
-    after = await desk.decide(desk.booking(slot))
-
+    assert isinstance(kept, Reply) and kept.ok
     assert isinstance(failed, RuntimeError)
-    assert not after.ok and after.code is ErrorCode.SLOT_CLOSED
+    assert isinstance(after, Reply) and not after.ok and after.code is ErrorCode.SLOT_CLOSED
 
 
 async def test_nothing_cached_is_trusted_after_another_owner_took_the_partition(desk):

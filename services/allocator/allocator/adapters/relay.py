@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from allocator.adapters.orm import any_of, outbox
 from opd_shared.metrics import OUTBOX_LAG_SECONDS
 
-__all__ = ["OutboxRelay", "relay_outbox"]
+__all__ = ["OutboxRelay", "relay_outbox", "sweep_outbox"]
 
 log = logging.getLogger(__name__)
 
@@ -108,3 +108,13 @@ class OutboxRelay:
             if stopping:
                 return
 
+
+async def sweep_outbox(sessions: async_sessionmaker[AsyncSession], exchange: AbstractExchange,
+                       interval: float) -> None:
+    """Publish events a crash or a failover left unsent, whichever partition wrote them."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await relay_outbox(sessions, exchange, older_than=dt.timedelta(seconds=interval))
+        except Exception:
+            log.warning("outbox sweep failed; will try again", exc_info=True)

@@ -1,5 +1,5 @@
-"""One transaction for the batches of one or more partitions, in the allocator's long-lived
-workspace.
+"""One transaction for the batches of one or more partitions, in a commit lane's long-lived
+workspace: the service layer's UnitOfWork and Transactions on PostgreSQL.
 
 No savepoint per command: a refused command changes nothing (the domain guarantees it, and
 its state machine test checks it). Anything else that goes wrong rolls the whole transaction
@@ -8,8 +8,11 @@ back, and then nothing the workspace holds in memory is trusted any more.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters import ownership
 from allocator.adapters.batch_io import Writes, read_facts, write_all
@@ -18,20 +21,23 @@ from allocator.adapters.repository import ScheduleRepository
 from allocator.adapters.workspace import Workspace
 from allocator.domain.policy import Policy
 from opd_contracts import CommandEnvelope
+from opd_shared.patience import is_transient
 
-__all__ = ["UnitOfWork"]
+__all__ = ["SqlTransactions", "SqlUnitOfWork"]
 
 
-class UnitOfWork:
+class SqlUnitOfWork:
     def __init__(self, workspace: Workspace, epochs: Mapping[int, int], partitions: int,
-                 policy: Policy) -> None:
+                 policy: Policy, today: dt.date) -> None:
         self.workspace = workspace
         self.epochs = epochs  # the partitions this transaction decides for, at our epochs
         self.partitions = partitions
         self.policy = policy
+        self.today = today
 
-    async def __aenter__(self) -> UnitOfWork:
+    async def __aenter__(self) -> SqlUnitOfWork:
         try:
+            await self.workspace.start_day(self.today)
             self.session = await self.workspace.open()
             self.fenced = await ownership.fence_many(self.session, self.epochs)
         except BaseException:
@@ -71,3 +77,22 @@ class UnitOfWork:
         await write_all(self.session, self.writes)
         await self.session.commit()
         self.schedules.settle()
+
+
+class SqlTransactions:
+    """One commit lane's transactions, in its workspace (a session, a connection, a cache of
+    schedules and a pool of ids, kept from one transaction to the next)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], partitions: int,
+                 policy: Policy, cache_size: int, cache_tokens: int | None = None) -> None:
+        self.workspace = Workspace(sessions, cache_size, cache_tokens)
+        self.partitions, self.policy = partitions, policy
+
+    def begin(self, epochs: Mapping[int, int], now: dt.datetime) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.workspace, epochs, self.partitions, self.policy, now.date())
+
+    async def forget(self) -> None:
+        await self.workspace.forget()
+
+    def is_transient(self, error: BaseException) -> bool:
+        return is_transient(error)

@@ -1,0 +1,148 @@
+"""The composition root: everything the allocator runs, built from its settings, started in
+order and stopped in reverse. The one module that knows both the service layer and the
+adapters that implement its ports; a test passes its own `handlers` here, not a patch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from allocator.adapters import ownership
+from allocator.adapters.dead_letters import watch_dead_letters
+from allocator.adapters.orm import map_domain
+from allocator.adapters.relay import OutboxRelay, sweep_outbox
+from allocator.adapters.unit_of_work import SqlTransactions
+from allocator.domain.fairness import FairnessPolicy
+from allocator.domain.policy import Policy
+from allocator.entrypoints.consumer import PartitionConsumer
+from allocator.service_layer.batches import BatchDecider
+from allocator.service_layer.decided import Handlers
+from allocator.service_layer.group_commit import GroupCommit
+from allocator.service_layer.handlers import HANDLERS
+from allocator.settings import AllocatorSettings
+from opd_shared.database import migrate, service_engine
+from opd_shared.topology import Topology
+
+__all__ = ["MIGRATIONS", "Runtime", "new_lanes", "start"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger("allocator")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What the HTTP side of the process reaches: health checks and operators' replays."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    connection: AbstractRobustConnection
+    topology: Topology
+
+    def broker_connected(self) -> bool:
+        """For /readyz (opd_shared.health), as every service's runtime answers it."""
+        return not self.connection.is_closed
+
+
+def new_lanes(settings: AllocatorSettings, sessions: async_sessionmaker[AsyncSession],
+              handlers: Handlers = HANDLERS) -> list[GroupCommit]:
+    """`commit_lanes` lanes, each with its share of the schedule cache's bounds."""
+    policy = Policy(FairnessPolicy(settings.fairness_max_overtakes),
+                    settings.bookings_per_phone_per_day)
+    doctors = -(-settings.schedule_cache_doctors // settings.commit_lanes)
+    tokens = -(-settings.schedule_cache_tokens // settings.commit_lanes)
+    return [GroupCommit(SqlTransactions(sessions, settings.partitions, policy, doctors, tokens),
+                        settings.timezone, handlers)
+            for _ in range(settings.commit_lanes)]
+
+
+def _consumers(settings: AllocatorSettings, topology: Topology,
+               sessions: async_sessionmaker[AsyncSession], lanes: list[GroupCommit],
+               relay: OutboxRelay) -> list[PartitionConsumer]:
+    """One per partition; this allocator's own partitions (p % K == i) spread over all its
+    lanes."""
+    claim = partial(ownership.claim, sessions)
+    lane = [lanes[(p // settings.allocator_count) % len(lanes)] for p in range(settings.partitions)]
+    return [PartitionConsumer(p, topology, BatchDecider(p, claim, lane[p]), relay,
+                              settings.batch_max, settings.batch_window_ms / 1000)
+            for p in range(settings.partitions)]
+
+
+@asynccontextmanager
+async def start(settings: AllocatorSettings,
+                handlers: Handlers = HANDLERS) -> AsyncIterator[Runtime]:
+    """Migrate, declare, connect, consume, relay and sweep; undo it all on exit."""
+    async with AsyncExitStack() as stack:
+        topology = settings.topology
+        engine, sessions = await _database(stack, settings)
+        connection, setup, events = await _broker(stack, settings.amqp_url, topology)
+        lanes = new_lanes(settings, sessions, handlers)
+        for lane in lanes:  # each gives its connection back before the pool closes
+            stack.push_async_callback(lane.forget)
+        relay = OutboxRelay(sessions, events)
+        stack.push_async_callback(relay.stop)
+        consumers = _consumers(settings, topology, sessions, lanes, relay)
+        for consumer in consumers:
+            stack.push_async_callback(consumer.stop)
+        await _subscribe(stack, settings, consumers, connection)
+        for job in (sweep_outbox(sessions, events, settings.sweep_interval_s),
+                    watch_dead_letters(setup, topology.dead_letter_queue)):
+            _in_background(stack, job)
+        log.info("allocator consuming %d partitions of %s; database %s",
+                 settings.partitions, topology.commands_exchange, engine.url.database)
+        yield Runtime(engine, sessions, connection, topology)
+    log.info("allocator stopped")
+
+
+async def _database(stack: AsyncExitStack, settings: AllocatorSettings
+                    ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    map_domain()
+    await migrate(settings.database_url, MIGRATIONS)
+    engine = service_engine(settings)
+    stack.push_async_callback(engine.dispose)
+    return engine, async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def _broker(stack: AsyncExitStack, amqp_url: str, topology: Topology
+                  ) -> tuple[AbstractRobustConnection, AbstractChannel, AbstractExchange]:
+    """Connected, with the commands' and events' exchanges and queues declared; the setup
+    channel stays open for the dead-letter watch."""
+    connection = await aio_pika.connect_robust(amqp_url)
+    stack.push_async_callback(connection.close)
+    setup = await connection.channel()
+    await topology.declare_commands(setup)
+    return connection, setup, await topology.declare_events(setup)
+
+
+async def _subscribe(stack: AsyncExitStack, settings: AllocatorSettings,
+                     consumers: list[PartitionConsumer],
+                     connection: AbstractRobustConnection) -> None:
+    """RabbitMQ makes the first subscriber of a partition its active consumer, so each
+    allocator subscribes to its own share at once and to the others a little later."""
+    for consumer in consumers:
+        if settings.prefers(consumer.partition):
+            await consumer.start(connection)
+    later = [c for c in consumers if not settings.prefers(c.partition)]
+    _in_background(stack, _stand_by(later, connection, settings.standby_delay_s))
+
+
+async def _stand_by(consumers: list[PartitionConsumer],
+                    connection: AbstractRobustConnection, delay: float) -> None:
+    await asyncio.sleep(delay)
+    for consumer in consumers:
+        await consumer.start(connection)
+
+
+def _in_background(stack: AsyncExitStack, job: Awaitable[None]) -> None:
+    """Run `job` until the stack closes (cancelled then, before anything else stops)."""
+    task = asyncio.ensure_future(job)
+    stack.callback(task.cancel)

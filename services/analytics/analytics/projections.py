@@ -26,7 +26,7 @@ from analytics.rollups import move_kind
 from analytics.state import State, load_state
 from opd_contracts import EventEnvelope, EventType, TokenRecord
 from opd_contracts.vocabulary import MoveKind
-from opd_shared.event_batches import first_copies
+from opd_shared.readmodel import claim
 
 __all__ = ["apply_event", "apply_events"]
 
@@ -58,13 +58,9 @@ async def apply_events(
     it was applied now: False for one applied before, and for a second copy in the batch."""
     if not events:
         return []
-    firsts: dict[uuid.UUID, EventEnvelope] = {}
-    for event in events:
-        firsts.setdefault(event.event_id, event)
     async with sessions.begin() as session:
-        new = await _record_facts(session, list(firsts.values()))
-        applied = [event for event in firsts.values() if event.event_id in new]
-        if applied:
+        claimed = await claim(events, lambda batch: _record_facts(session, batch))
+        if applied := claimed.fresh:
             await record_changes(session, applied)
             await _lock_doctors(session, {event.doctor_id for event in applied})
             state = await load_state(session, applied, zone)
@@ -75,7 +71,7 @@ async def apply_events(
             await state.write(session)
             if moves:
                 await session.execute(_RECORD_MOVES, moves)
-    return first_copies(events, new)
+    return claimed.answers
 
 
 async def apply_event(
@@ -86,18 +82,16 @@ async def apply_event(
 
 
 async def _record_facts(session: AsyncSession, events: list[EventEnvelope]) -> set[uuid.UUID]:
-    """The events' ids that were not in the fact table yet."""
-    # Inserted by id: two replicas whose batches share events wait for each other in the
-    # same order, never in a circle.
-    ordered = sorted(events, key=lambda e: e.event_id)
+    """The events' ids that were not in the fact table yet (`claim` gives them in id order:
+    two replicas whose batches share events wait for each other in one order)."""
     rows = await session.execute(_RECORD_FACTS, {
-        "ids": [e.event_id for e in ordered],
-        "types": [e.type.value for e in ordered],
-        "doctors": [e.doctor_id for e in ordered],
-        "seqs": [e.seq for e in ordered],
-        "times": [e.occurred_at for e in ordered],
+        "ids": [e.event_id for e in events],
+        "types": [e.type.value for e in events],
+        "doctors": [e.doctor_id for e in events],
+        "seqs": [e.seq for e in events],
+        "times": [e.occurred_at for e in events],
         "payloads": [e.model_dump_json(exclude={"tokens": {"__all__": _PERSONAL}})
-                     for e in ordered],
+                     for e in events],
     })
     return {event_id for (event_id,) in rows}
 

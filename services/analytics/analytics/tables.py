@@ -14,29 +14,22 @@ from sqlalchemy import Index, Integer, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from opd_shared.readmodel import (
-    TYPES,
-    DoctorColumns,
-    EventKeyColumns,
-    SlotColumns,
-    TokenColumns,
-    read_model_metadata,
-)
+from opd_shared import readmodel
 
 __all__ = ["Base", "Doctor", "EventFact", "Slot", "Token", "metadata"]
 
-metadata = read_model_metadata(index_names="ix_%(table_name)s_%(column_0_N_name)s")
+metadata = readmodel.read_model_metadata(index_names="ix_%(table_name)s_%(column_0_N_name)s")
 
 
 class Base(DeclarativeBase):
     metadata = metadata
     type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
-        **TYPES,
+        **readmodel.TYPES,
         dict[str, Any]: JSONB(),
     }
 
 
-class EventFact(EventKeyColumns, Base):
+class EventFact(readmodel.EventKeyColumns, Base):
     """One row per event ever applied; its key makes a redelivery a no-op."""
 
     __tablename__ = "event_facts"
@@ -47,16 +40,16 @@ class EventFact(EventKeyColumns, Base):
     payload: Mapped[dict[str, Any]]
 
 
-class Doctor(DoctorColumns, Base):
+class Doctor(readmodel.DoctorColumns, Base):
     __tablename__ = "doctors"
 
 
-class Slot(SlotColumns, Base):
+class Slot(readmodel.SlotColumns, Base):
     __tablename__ = "slots"
     __table_args__ = (Index(None, "date"), Index(None, "doctor_id", "date"))
 
 
-class Token(TokenColumns, Base):
+class Token(readmodel.TokenColumns, Base):
     """A token's latest snapshot, without the patient's name or phone: figures need neither.
 
     Beyond the snapshot: `day` (its slot's date, once that slot is known), its doctor's

@@ -14,35 +14,28 @@ from sqlalchemy import Index, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from opd_contracts import bounds
-from opd_shared.readmodel import (
-    TYPES,
-    DoctorColumns,
-    EventKeyColumns,
-    SlotColumns,
-    TokenColumns,
-    read_model_metadata,
-)
+from opd_shared import readmodel
 
 __all__ = ["AppliedEvent", "Base", "Doctor", "DoctorProgress", "Slot", "Token", "metadata"]
 
-metadata = read_model_metadata(index_names="ix_%(column_0_label)s")
+metadata = readmodel.read_model_metadata(index_names="ix_%(column_0_label)s")
 
 
 class Base(DeclarativeBase):
     metadata = metadata
-    type_annotation_map: ClassVar[dict[Any, Any]] = TYPES
+    type_annotation_map: ClassVar[dict[Any, Any]] = dict(readmodel.TYPES)
 
 
-class Doctor(DoctorColumns, Base):
+class Doctor(readmodel.DoctorColumns, Base):
     __tablename__ = "doctors"
 
 
-class Slot(SlotColumns, Base):
+class Slot(readmodel.SlotColumns, Base):
     __tablename__ = "slots"
     __table_args__ = (Index(None, "doctor_id", "date"),)
 
 
-class Token(TokenColumns, Base):
+class Token(readmodel.TokenColumns, Base):
     """A token's latest snapshot, with the patient's name and phone (analytics keeps neither)."""
 
     __tablename__ = "tokens"
@@ -59,7 +52,7 @@ class Token(TokenColumns, Base):
     channel: Mapped[str | None] = mapped_column(String(bounds.CHANNEL_MAX))
 
 
-class AppliedEvent(EventKeyColumns, Base):
+class AppliedEvent(readmodel.EventKeyColumns, Base):
     """One row per distinct event applied: a redelivered event finds its row and stops."""
 
     __tablename__ = "applied_events"

@@ -14,14 +14,17 @@ import aio_pika
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from analytics.bootstrap import Clock, Runtime, utc_now
+from analytics.database import MIGRATIONS_DIR, create_engine, create_session_factory
 from analytics.main import create_app
 from analytics.rollup_tables import ROLLUPS
 from analytics.settings import AnalyticsSettings
 from analytics.tables import EventFact
 from opd_contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
 from opd_contracts.vocabulary import Source, TokenStatus
+from opd_shared.database import migrate
 from opd_shared.testing import DoctorEvents, EventPublisher, eventually
 
 T = TypeVar("T")
@@ -127,6 +130,16 @@ def start_analytics(infra: Any) -> Callable[..., Any]:
         return running(settings, clock, infra.admin_headers if headers is None else headers)
 
     return start
+
+
+@pytest.fixture
+async def sessions(infra: Any) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated database of its own, without broker or HTTP, for projection tests."""
+    settings = infra.settings(AnalyticsSettings, infra.namespace("an"))
+    await migrate(settings.database_url, MIGRATIONS_DIR)
+    engine = create_engine(settings.database_url, pool_size=2)
+    yield create_session_factory(engine)
+    await engine.dispose()
 
 
 @pytest.fixture

@@ -40,11 +40,17 @@ from analytics.rollups import (
 )
 from analytics.tables import Doctor, Slot, Token
 from opd_contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
-from opd_shared.readmodel import newest, snapshot_columns, snapshot_row, upsert_statement
+from opd_shared.readmodel import (
+    newest,
+    snapshot_columns,
+    snapshot_row,
+    table_of,
+    upsert_statement,
+)
 
 __all__ = ["State", "load_state", "token_row"]
 
-DOCTORS, SLOTS, TOKENS = Doctor.__table__, Slot.__table__, Token.__table__
+DOCTORS, SLOTS, TOKENS = table_of(Doctor), table_of(Slot), table_of(Token)
 _SNAPSHOT = snapshot_columns(TOKENS, "day", "specialization", *WAIT_METRICS)
 
 Row = dict[str, Any]
@@ -205,7 +211,7 @@ def _any_of(name: str, ids: Iterable[int]) -> Any:
 
 
 async def _select(session: AsyncSession, table: Table, where: Any) -> list[Mapping[str, Any]]:
-    return list((await session.execute(select(table).where(where))).mappings())
+    return [dict(row) for row in (await session.execute(select(table).where(where))).mappings()]
 
 
 async def _replace_rows(session: AsyncSession, table: Table, rows: list[Row]) -> None:

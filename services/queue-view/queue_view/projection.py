@@ -19,13 +19,13 @@ from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opd_contracts import EventEnvelope
-from opd_shared.readmodel import claim, upsert_newest
+from opd_shared.readmodel import claim, table_of, upsert_newest
 from queue_view.models import AppliedEvent, Doctor, DoctorProgress, Slot, Token
 
 __all__ = ["apply_event", "apply_events"]
 
-APPLIED, PROGRESS = AppliedEvent.__table__, DoctorProgress.__table__
-DOCTORS, SLOTS, TOKENS = Doctor.__table__, Slot.__table__, Token.__table__
+APPLIED, PROGRESS = table_of(AppliedEvent), table_of(DoctorProgress)
+DOCTORS, SLOTS, TOKENS = table_of(Doctor), table_of(Slot), table_of(Token)
 
 
 def _advancing() -> Insert:

@@ -18,6 +18,7 @@ from opd_shared.readmodel.tables import (
     SlotColumns,
     TokenColumns,
     read_model_metadata,
+    table_of,
 )
 from opd_shared.readmodel.upsert import (
     newest,
@@ -30,5 +31,5 @@ from opd_shared.readmodel.upsert import (
 __all__ = [
     "TYPES", "Claimed", "DoctorColumns", "EventKeyColumns", "SlotColumns", "TokenColumns",
     "claim", "first_copies", "newest", "read_model_metadata", "snapshot_columns",
-    "snapshot_row", "upsert_newest", "upsert_statement",
+    "snapshot_row", "table_of", "upsert_newest", "upsert_statement",
 ]

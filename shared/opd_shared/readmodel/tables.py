@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, MetaData, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, DateTime, MetaData, String, Table
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["TYPES", "DoctorColumns", "SlotColumns", "TokenColumns", "read_model_metadata"]
+__all__ = [
+    "TYPES", "DoctorColumns", "SlotColumns", "TokenColumns", "read_model_metadata", "table_of",
+]
 
 # Ids and seqs outgrow 32 bits long before a hospital closes; every time is an instant.
 TYPES: dict[Any, Any] = {int: BigInteger(), dt.datetime: DateTime(timezone=True)}
@@ -32,6 +34,14 @@ def read_model_metadata(index_names: str) -> MetaData:
         "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
         "pk": "pk_%(table_name)s",
     })
+
+
+def table_of(model: type[DeclarativeBase]) -> Table:
+    """A mapped class's table, typed as one: SQLAlchemy types `__table__` as any FROM
+    clause, which `insert()` and the kit do not take."""
+    table = model.__table__
+    assert isinstance(table, Table), f"{model.__name__} is not mapped to one table"
+    return table
 
 
 class DoctorColumns:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
 import aio_pika
@@ -38,23 +37,12 @@ from opd_shared.retries import Retries, reason_for
 from opd_shared.settings import ReadModelSettings
 from opd_shared.topology import Topology
 
-__all__ = ["ApplyBatch", "EventBatchConsumer", "first_copies"]
+__all__ = ["ApplyBatch", "EventBatchConsumer"]
 
 log = logging.getLogger(__name__)
 # Applies events in one transaction; says, per event, whether it was new (False: a repeat).
 ApplyBatch = Callable[[Sequence[EventEnvelope]], Awaitable[list[bool]]]
 STOP_GRACE_SECONDS = 10  # then the batch in hand is dropped unacked: the broker keeps it
-
-
-def first_copies(events: Sequence[EventEnvelope], new: set[uuid.UUID]) -> list[bool]:
-    """What an `ApplyBatch` answers, given the ids it found `new`: per event, whether it
-    is the first copy of one of them (a second copy in the same batch is a repeat)."""
-    seen: set[uuid.UUID] = set()
-    answers = []
-    for event in events:
-        answers.append(event.event_id in new and event.event_id not in seen)
-        seen.add(event.event_id)
-    return answers
 
 
 class EventBatchConsumer:

@@ -11,6 +11,7 @@ the batch pays one statement per table instead of some ten per event.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -26,7 +27,7 @@ from analytics.rollups import move_kind
 from analytics.state import State, load_state
 from opd_contracts import EventEnvelope, EventType, TokenRecord
 from opd_contracts.vocabulary import MoveKind
-from opd_shared.event_batches import first_copies
+from opd_shared.readmodel import claim, table_of
 
 __all__ = ["apply_event", "apply_events"]
 
@@ -48,7 +49,7 @@ _LOCK_DOCTORS = text(
     f"SELECT pg_advisory_xact_lock({_DOCTOR_LOCKS}, k)"
     " FROM unnest(CAST(:keys AS integer[])) AS k"
 )
-_RECORD_MOVES = insert(TokenMove.__table__).on_conflict_do_nothing()
+_RECORD_MOVES = insert(table_of(TokenMove)).on_conflict_do_nothing()
 
 
 async def apply_events(
@@ -58,13 +59,9 @@ async def apply_events(
     it was applied now: False for one applied before, and for a second copy in the batch."""
     if not events:
         return []
-    firsts: dict[uuid.UUID, EventEnvelope] = {}
-    for event in events:
-        firsts.setdefault(event.event_id, event)
     async with sessions.begin() as session:
-        new = await _record_facts(session, list(firsts.values()))
-        applied = [event for event in firsts.values() if event.event_id in new]
-        if applied:
+        claimed = await claim(events, lambda batch: _record_facts(session, batch))
+        if applied := claimed.fresh:
             await record_changes(session, applied)
             await _lock_doctors(session, {event.doctor_id for event in applied})
             state = await load_state(session, applied, zone)
@@ -75,7 +72,7 @@ async def apply_events(
             await state.write(session)
             if moves:
                 await session.execute(_RECORD_MOVES, moves)
-    return first_copies(events, new)
+    return claimed.answers
 
 
 async def apply_event(
@@ -86,18 +83,16 @@ async def apply_event(
 
 
 async def _record_facts(session: AsyncSession, events: list[EventEnvelope]) -> set[uuid.UUID]:
-    """The events' ids that were not in the fact table yet."""
-    # Inserted by id: two replicas whose batches share events wait for each other in the
-    # same order, never in a circle.
-    ordered = sorted(events, key=lambda e: e.event_id)
+    """The events' ids that were not in the fact table yet (`claim` gives them in id order:
+    two replicas whose batches share events wait for each other in one order)."""
     rows = await session.execute(_RECORD_FACTS, {
-        "ids": [e.event_id for e in ordered],
-        "types": [e.type.value for e in ordered],
-        "doctors": [e.doctor_id for e in ordered],
-        "seqs": [e.seq for e in ordered],
-        "times": [e.occurred_at for e in ordered],
+        "ids": [e.event_id for e in events],
+        "types": [e.type.value for e in events],
+        "doctors": [e.doctor_id for e in events],
+        "seqs": [e.seq for e in events],
+        "times": [e.occurred_at for e in events],
         "payloads": [e.model_dump_json(exclude={"tokens": {"__all__": _PERSONAL}})
-                     for e in ordered],
+                     for e in events],
     })
     return {event_id for (event_id,) in rows}
 
@@ -131,13 +126,20 @@ def _moves(event: EventEnvelope, state: State, zone: ZoneInfo) -> list[dict[str,
         origin = state.slot_start(token.moved_from_slot_id or 0, event.slots)
         target = state.slot_start(token.slot_id, event.slots)
         reason = token.move_reason or event.reason
-        known = origin is not None and target is not None
+        minutes, to_later_day = _how_far(origin, target)
         rows.append({
             "event_id": event.event_id, "token_id": token.id, "doctor_id": token.doctor_id,
             "day": origin.date() if origin else event.occurred_at.astimezone(zone).date(),
             "source": token.source.value, "kind": move_kind(named), "reason": reason,
             "from_slot_id": token.moved_from_slot_id, "to_slot_id": token.slot_id,
-            "minutes": round((target - origin).total_seconds() / 60) if known else None,
-            "to_later_day": known and target.date() > origin.date(),
+            "minutes": minutes, "to_later_day": to_later_day,
         })
     return rows
+
+
+def _how_far(origin: dt.datetime | None, target: dt.datetime | None) -> tuple[int | None, bool]:
+    """Minutes from one slot's start to the other's, and whether to a later day (unknown:
+    None, and not counted as a later day)."""
+    if origin is None or target is None:
+        return None, False
+    return round((target - origin).total_seconds() / 60), target.date() > origin.date()

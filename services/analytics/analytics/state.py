@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Table, and_, any_, bindparam, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.rollup_store import apply_delta
@@ -40,14 +40,18 @@ from analytics.rollups import (
 )
 from analytics.tables import Doctor, Slot, Token
 from opd_contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
+from opd_shared.readmodel import (
+    newest,
+    snapshot_columns,
+    snapshot_row,
+    table_of,
+    upsert_statement,
+)
 
 __all__ = ["State", "load_state", "token_row"]
 
-DOCTORS, SLOTS, TOKENS = Doctor.__table__, Slot.__table__, Token.__table__
-_SNAPSHOT = [c.name for c in TOKENS.columns
-             if c.name not in {"version", "day", "specialization", *WAIT_METRICS}]
-_SLOT = [c.name for c in SLOTS.columns if c.name != "version"]
-_DOCTOR = [c.name for c in DOCTORS.columns if c.name != "version"]
+DOCTORS, SLOTS, TOKENS = table_of(Doctor), table_of(Slot), table_of(Token)
+_SNAPSHOT = snapshot_columns(TOKENS, "day", "specialization", *WAIT_METRICS)
 
 Row = dict[str, Any]
 
@@ -57,17 +61,12 @@ def token_row(
 ) -> Row:
     """The `tokens` row of a snapshot: its fields (never the patient), day, its doctor's
     specialization and its waits."""
-    # Attributes, not model_dump(): enums and times go to SQL as they are.
-    row = {name: getattr(token, name) for name in _SNAPSHOT}
-    row.update(source=token.source.value, status=token.status.value, day=day, version=version,
+    row = snapshot_row(token, _SNAPSHOT, version)
+    row.update(source=token.source.value, status=token.status.value, day=day,
                specialization=specialization)
     for metric, (start, end) in WAIT_METRICS.items():
         row[metric] = wait_minutes(getattr(token, start), getattr(token, end))
     return row
-
-
-def _newest(records: Iterable[Any]) -> dict[int, Any]:
-    return {record.id: record for record in records}  # the same id twice: keep the last
 
 
 @dataclass
@@ -129,17 +128,16 @@ class State:
         if not self.doctors.replaced_by(doctor.id, version):
             return
         old = self.doctors.now.get(doctor.id)
-        self.doctors.now[doctor.id] = {**{n: getattr(doctor, n) for n in _DOCTOR},
-                                       "version": version}
+        self.doctors.now[doctor.id] = snapshot_row(doctor, snapshot_columns(DOCTORS), version)
         if old is None or old["specialization"] != doctor.specialization:
             self._specialize_tokens(doctor.id, doctor.specialization)
 
     def _slots(self, slots: Iterable[SlotRecord], version: int) -> None:
-        for slot in _newest(slots).values():
+        for slot, _ in newest((slot, version) for slot in slots):
             if not self.slots.replaced_by(slot.id, version):
                 continue
             old = self.slots.now.get(slot.id)
-            row = {**{n: getattr(slot, n) for n in _SLOT}, "version": version}
+            row = snapshot_row(slot, snapshot_columns(SLOTS), version)
             self.slots.now[slot.id] = row
             self._count(slot_contributions(row), slot_contributions(old) if old else Counter())
             if old is None:
@@ -148,7 +146,7 @@ class State:
     def _tokens(
         self, tokens: Iterable[TokenRecord], carried: Sequence[SlotRecord], version: int
     ) -> None:
-        for token in _newest(tokens).values():
+        for token, _ in newest((token, version) for token in tokens):
             if not self.tokens.replaced_by(token.id, version):
                 continue
             start = self.slot_start(token.slot_id, carried)
@@ -213,22 +211,11 @@ def _any_of(name: str, ids: Iterable[int]) -> Any:
 
 
 async def _select(session: AsyncSession, table: Table, where: Any) -> list[Mapping[str, Any]]:
-    return list((await session.execute(select(table).where(where))).mappings())
-
-
-def _replacing(table: Table) -> Any:
-    statement = insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.id],
-        set_={c.name: statement.excluded[c.name] for c in table.columns if c.name != "id"},
-    )
-
-
-# Built once: executed with a list of rows (asyncpg's executemany), one prepared statement.
-_REPLACE = {table.name: _replacing(table) for table in (DOCTORS, SLOTS, TOKENS)}
+    return [dict(row) for row in (await session.execute(select(table).where(where))).mappings()]
 
 
 async def _replace_rows(session: AsyncSession, table: Table, rows: list[Row]) -> None:
-    """Insert or replace whole rows, as `State` left them."""
+    """Insert or replace whole rows, as `State` left them: `State` already let only newer
+    snapshots in, and a row may change at one version (a day or specialization adopted)."""
     if rows:
-        await session.execute(_REPLACE[table.name], rows)
+        await session.execute(upsert_statement(table, newer_only=False), rows)

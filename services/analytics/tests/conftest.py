@@ -3,10 +3,8 @@ factory of allocator events (one doctor's history, numbered as the allocator num
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import itertools
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -16,54 +14,46 @@ import aio_pika
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from analytics.bootstrap import Clock, Runtime, utc_now
+from analytics.database import MIGRATIONS_DIR, create_engine, create_session_factory
 from analytics.main import create_app
 from analytics.rollup_tables import ROLLUPS
 from analytics.settings import AnalyticsSettings
 from analytics.tables import EventFact
 from opd_contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
-from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
+from opd_contracts.vocabulary import Source, TokenStatus
+from opd_shared.database import migrate
+from opd_shared.testing import DoctorEvents, EventPublisher, eventually
 
 T = TypeVar("T")
 NOW = dt.datetime(2026, 1, 30, 8, 0, tzinfo=dt.UTC)
 _ids = itertools.count(1000)  # unique across the session, so no test meets another's records
 
 
-class DoctorHistory:
+class DoctorHistory(DoctorEvents):
     """One doctor's events with `seq` 1, 2, 3 ..., built from records the test can read."""
 
     def __init__(self, *, is_active: bool = True) -> None:
-        number = next(_ids)
-        self.doctor = DoctorRecord(id=number, name=f"Dr. {number}", specialization="General",
-                                   is_active=is_active, created_at=NOW)
-        self.seq = 0
-
-    def event(self, type: EventType, **snapshots: Any) -> EventEnvelope:
-        self.seq += 1
-        return EventEnvelope(event_id=uuid.uuid4(), type=type, doctor_id=self.doctor.id,
-                             seq=self.seq, occurred_at=NOW, **snapshots)
+        super().__init__(next(_ids), NOW)
+        self.doctor = DoctorRecord(id=self.doctor_id, name=f"Dr. {self.doctor_id}",
+                                   specialization="General", is_active=is_active,
+                                   created_at=NOW)
 
     def registered(self) -> EventEnvelope:
         return self.event(EventType.DOCTOR_REGISTERED, doctor=self.doctor)
 
     def slot(self, day: dt.date, capacity: int, start: int = 9) -> SlotRecord:
-        return SlotRecord(id=next(_ids), doctor_id=self.doctor.id, date=day,
-                          start_time=dt.time(start), end_time=dt.time(start + 1),
-                          max_capacity=capacity, current_count=0)
+        return self.slot_record(next(_ids), date=day, start_time=dt.time(start),
+                                end_time=dt.time(start + 1), max_capacity=capacity)
 
     def opened(self, slot: SlotRecord) -> EventEnvelope:
         return self.event(EventType.SLOT_OPENED, slots=[slot])
 
     def token(self, slot: SlotRecord, source: Source, **fields: Any) -> TokenRecord:
-        number = next(_ids)
-        return TokenRecord(
-            id=number, token_number=f"DOC{self.doctor.id}-{slot.date:%Y%m%d}-{number:04d}",
-            patient_name=f"Patient {number}", patient_phone="9800000000",
-            doctor_id=self.doctor.id, slot_id=slot.id, source=source,
-            status=TokenStatus.ALLOCATED, priority_score=SOURCE_WEIGHTS[source] * 10,
-            sequence_number=number, allocated_at=NOW, **fields,
-        )
+        return self.token_record(slot, source, next(_ids), patient_phone="9800000000",
+                                 **fields)
 
     def allocated(self, token: TokenRecord, slot: SlotRecord) -> EventEnvelope:
         return self.event(EventType.TOKEN_ALLOCATED, tokens=[token], slots=[slot])
@@ -84,29 +74,18 @@ class DoctorHistory:
         return slot.model_copy(update={"current_count": count, "overflow_count": overflow})
 
 
-class Service:
+class Service(EventPublisher):
     """A running analytics service, the HTTP client to it, and a publisher of events."""
 
     def __init__(
         self, app: Any, client: httpx.AsyncClient, exchange: aio_pika.abc.AbstractExchange
     ) -> None:
-        self.app, self.client, self.exchange = app, client, exchange
+        super().__init__(exchange, mandatory=True)  # an event no queue takes fails the test
+        self.app, self.client = app, client
 
     @property
     def runtime(self) -> Runtime:
         return self.app.state.runtime
-
-    async def publish(self, *events: EventEnvelope) -> None:
-        for event in events:
-            await self.publish_raw(event.model_dump_json().encode(), event.type.value,
-                                   str(event.event_id))
-
-    async def publish_raw(
-        self, body: bytes, routing_key: str, message_id: str | None = None
-    ) -> None:
-        message = aio_pika.Message(body, content_type="application/json", message_id=message_id,
-                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
-        await self.exchange.publish(message, routing_key=routing_key, mandatory=True)
 
     async def facts(self) -> int:
         async with self.runtime.sessions() as session:
@@ -120,13 +99,7 @@ class Service:
         probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], within: float = 30.0
     ) -> T:
         """Probe until `done` or the deadline; return the last answer for the test to assert."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while True:
-            answer = await probe()
-            if done(answer) or loop.time() >= deadline:
-                return answer
-            await asyncio.sleep(0.05)
+        return await eventually(probe, done, within)
 
 
 @asynccontextmanager
@@ -157,6 +130,16 @@ def start_analytics(infra: Any) -> Callable[..., Any]:
         return running(settings, clock, infra.admin_headers if headers is None else headers)
 
     return start
+
+
+@pytest.fixture
+async def sessions(infra: Any) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated database of its own, without broker or HTTP, for projection tests."""
+    settings = infra.settings(AnalyticsSettings, infra.namespace("an"))
+    await migrate(settings.database_url, MIGRATIONS_DIR)
+    engine = create_engine(settings.database_url, pool_size=2)
+    yield create_session_factory(engine)
+    await engine.dispose()
 
 
 @pytest.fixture

@@ -6,28 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
-from analytics.database import MIGRATIONS_DIR, create_engine, create_session_factory
 from analytics.projections import apply_event
-from analytics.settings import AnalyticsSettings
 from analytics.tables import EventFact, Slot, Token
 from opd_contracts import EventType
 from opd_contracts.vocabulary import Source, TokenStatus
-from opd_shared.database import migrate
 
 DAY = dt.date(2026, 3, 4)
 ZONE = ZoneInfo("Asia/Kolkata")
-
-
-@pytest.fixture
-async def sessions(infra):
-    settings = infra.settings(AnalyticsSettings, infra.namespace("an"))
-    await migrate(settings.database_url, MIGRATIONS_DIR)
-    engine = create_engine(settings.database_url, pool_size=2)
-    yield create_session_factory(engine)
-    await engine.dispose()
 
 
 async def test_a_redelivered_event_is_not_applied_again(sessions, history):

@@ -3,42 +3,38 @@ and database (the root `infra` fixture) with HTTP through httpx's ASGI transport
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import itertools
 import random
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import aio_pika
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from opd_contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
-from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
+from opd_contracts import DoctorRecord, SlotRecord, TokenRecord
+from opd_contracts.vocabulary import Source
 from opd_shared.access import Role
 from opd_shared.access.store import KeyStore
 from opd_shared.database import migrate
+from opd_shared.testing import DoctorEvents, EventPublisher, eventually
 from queue_view.bootstrap import MIGRATIONS_DIR, Runtime
 from queue_view.main import create_app
 from queue_view.models import DoctorProgress
 from queue_view.settings import QueueViewSettings
 
-T = TypeVar("T")
-DEADLINE_SECONDS = 20.0
 NOW = dt.datetime(2030, 1, 15, 8, 0, tzinfo=dt.UTC)
 _ids = itertools.count(random.randrange(10**6, 10**9, 10**6))  # unique per session
 
 
-class EventFactory:
+class EventFactory(DoctorEvents):
     """Records and events of one fresh doctor; `seq` counts up unless given."""
 
     def __init__(self) -> None:
-        self.doctor_id = next(_ids)
-        self.seq = 0
+        super().__init__(next(_ids), NOW)
         self._tokens = itertools.count(1)
 
     def doctor(self, **changes: Any) -> DoctorRecord:
@@ -48,31 +44,14 @@ class EventFactory:
         return DoctorRecord(**{**values, **changes})
 
     def slot(self, **changes: Any) -> SlotRecord:
-        values: dict[str, Any] = {"id": next(_ids), "doctor_id": self.doctor_id,
-                                  "date": NOW.date(), "start_time": dt.time(9),
-                                  "end_time": dt.time(10), "max_capacity": 10,
-                                  "current_count": 0}
-        return SlotRecord(**{**values, **changes})
+        return self.slot_record(next(_ids), **changes)
 
     def token(
         self, slot: SlotRecord, source: Source = Source.WALK_IN, **changes: Any
     ) -> TokenRecord:
         number = next(self._tokens)
-        values: dict[str, Any] = {
-            "id": next(_ids), "token_number": f"DOC{self.doctor_id}-20300115-{number:04d}",
-            "patient_name": f"Patient {number}", "doctor_id": self.doctor_id,
-            "slot_id": slot.id, "source": source, "status": TokenStatus.ALLOCATED,
-            "priority_score": SOURCE_WEIGHTS[source], "sequence_number": number,
-            "allocated_at": NOW + dt.timedelta(minutes=number),
-        }
-        return TokenRecord(**{**values, **changes})
-
-    def event(self, type_: EventType, *, seq: int | None = None, **snapshots: Any) -> EventEnvelope:
-        if seq is None:
-            self.seq += 1
-            seq = self.seq
-        return EventEnvelope(event_id=uuid.uuid4(), type=type_, doctor_id=self.doctor_id,
-                             seq=seq, occurred_at=NOW, **snapshots)
+        return self.token_record(slot, source, number, **{
+            "id": next(_ids), "allocated_at": NOW + dt.timedelta(minutes=number), **changes})
 
 
 @pytest.fixture
@@ -86,19 +65,8 @@ def another_doctor() -> Callable[[], EventFactory]:
     return EventFactory
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], until: Callable[[T], bool]) -> T:
-    """Probe until `until` holds or the deadline passes; return the last value either way,
-    so the test's own assertion reports what was actually seen."""
-    deadline = asyncio.get_running_loop().time() + DEADLINE_SECONDS
-    value = await probe()
-    while not until(value) and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.05)
-        value = await probe()
-    return value
-
-
 @dataclass
-class Service:
+class Service(EventPublisher):
     """queue-view running with its lifespan, an HTTP client sending the admin key, and an
     event publisher."""
 
@@ -108,6 +76,7 @@ class Service:
     channel: aio_pika.abc.AbstractChannel
     exchange: aio_pika.abc.AbstractExchange
     app: Any
+    mandatory: bool = False  # its channel does not watch returns
 
     def client(self, headers: dict[str, str]) -> httpx.AsyncClient:
         """Another client of the same app, sending `headers` (e.g. another key, or none)."""
@@ -123,15 +92,6 @@ class Service:
         finally:
             await store.close()
         return {"Authorization": f"Bearer {key}"}
-
-    async def publish(self, event: EventEnvelope) -> None:
-        await self.publish_raw(event.model_dump_json().encode(), event.type.value,
-                               str(event.event_id))
-
-    async def publish_raw(self, body: bytes, routing_key: str, message_id: str) -> None:
-        message = aio_pika.Message(body, message_id=message_id, content_type="application/json",
-                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
-        await self.exchange.publish(message, routing_key=routing_key)
 
     async def progress(self, doctor_id: int) -> tuple[int, int] | None:
         """(max_seq, applied_count) of a doctor, straight from the read model."""

@@ -11,25 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from analytics.database import MIGRATIONS_DIR, create_engine, create_session_factory
 from analytics.projections import apply_event
 from analytics.rollups import MOVE_KINDS, move_kind, rollups_of
-from analytics.settings import AnalyticsSettings
 from analytics.tables import Slot, Token
 from opd_contracts import EventType
 from opd_contracts.vocabulary import MoveKind, Source, TokenStatus
-from opd_shared.database import migrate
 
 ZONE = ZoneInfo("Asia/Kolkata")
-
-
-@pytest.fixture
-async def sessions(infra):
-    settings = infra.settings(AnalyticsSettings, infra.namespace("an"))
-    await migrate(settings.database_url, MIGRATIONS_DIR)
-    engine = create_engine(settings.database_url, pool_size=2)
-    yield create_session_factory(engine)
-    await engine.dispose()
 
 
 async def test_kept_rollups_equal_rollups_from_scratch(sessions, hospital_day, rollup_counts):

@@ -1,0 +1,37 @@
+"""The read models' kit: what queue-view and analytics both do with the allocator's events.
+
+- `tables`: the snapshot columns of doctors, slots and tokens, the type map and the
+  naming convention, for each read model's own tables (and `table_of`, a model's table);
+- `dedupe`: the applied-events key columns, and `claim`, which turns a batch into the
+  events nobody applied before and the per-event answers its consumer acks by;
+- `upsert`: the newest snapshot per record wins (`newest`), rows from snapshots, and the
+  upsert statement built once per table (guarded by `version`, or replacing whole rows).
+
+What is a read model's own stays with it: its tables, its projections (queue-view's
+per-doctor progress and rebuild, analytics' roll-ups and audit trail). Progress and rebuild
+are queue-view's alone: analytics keeps no per-doctor progress table, and adding one would
+be a schema change.
+"""
+
+from opd_shared.readmodel.dedupe import Claimed, EventKeyColumns, claim, first_copies
+from opd_shared.readmodel.tables import (
+    TYPES,
+    DoctorColumns,
+    SlotColumns,
+    TokenColumns,
+    read_model_metadata,
+    table_of,
+)
+from opd_shared.readmodel.upsert import (
+    newest,
+    snapshot_columns,
+    snapshot_row,
+    upsert_newest,
+    upsert_statement,
+)
+
+__all__ = [
+    "TYPES", "Claimed", "DoctorColumns", "EventKeyColumns", "SlotColumns", "TokenColumns",
+    "claim", "first_copies", "newest", "read_model_metadata", "snapshot_columns",
+    "snapshot_row", "table_of", "upsert_newest", "upsert_statement",
+]

@@ -1,0 +1,73 @@
+"""Snapshots into rows: the newest snapshot of each record wins, whatever the order.
+
+Every event carries full snapshots of the records it changed, stamped with the doctor's
+`seq`; a read model keeps that as each row's `version`. Writing a batch is one statement per
+table, executed for many rows (asyncpg's executemany), built once per table: building it
+took a twentieth of queue-view's CPU under load.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+__all__ = ["newest", "snapshot_columns", "snapshot_row", "upsert_newest", "upsert_statement"]
+
+Row = dict[str, Any]
+
+
+class Record(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+R = TypeVar("R", bound=Record)
+
+
+def newest(snapshots: Iterable[tuple[R, int]]) -> list[tuple[R, int]]:
+    """Per record, its snapshot of the highest version (of equal versions the later: one
+    event may carry a record twice), in ascending id order: every transaction locks rows in
+    that one order, so two batches never wait for each other in a circle."""
+    found: dict[int, tuple[R, int]] = {}
+    for record, version in snapshots:
+        if record.id not in found or version >= found[record.id][1]:
+            found[record.id] = (record, version)
+    return [found[key] for key in sorted(found)]
+
+
+@functools.cache
+def snapshot_columns(table: Table, *left_out: str) -> tuple[str, ...]:
+    """The columns a snapshot fills: all but `version` and those `left_out`. Fields the
+    table does not know (a newer contract) are not read, so they are harmless."""
+    return tuple(c.name for c in table.columns if c.name not in {"version", *left_out})
+
+
+def snapshot_row(record: Any, columns: Iterable[str], version: int) -> Row:
+    # Attributes, not model_dump(): the contract serializes some fields for the wire (times
+    # as "HH:MM"), while the table wants Python values.
+    return {**{name: getattr(record, name) for name in columns}, "version": version}
+
+
+@functools.cache
+def upsert_statement(table: Table, *, newer_only: bool) -> Insert:
+    """Insert rows keyed by `id`, or replace every other column of those present; with
+    `newer_only`, only where the present row has an older `version`."""
+    statement = insert(table)
+    replaced = {c.name: statement.excluded[c.name] for c in table.columns if c.name != "id"}
+    guard = table.c.version < statement.excluded.version if newer_only else None
+    return statement.on_conflict_do_update(index_elements=["id"], set_=replaced, where=guard)
+
+
+async def upsert_newest(
+    session: AsyncSession, table: Table, snapshots: Iterable[tuple[Any, int]]
+) -> None:
+    """Write each record's newest snapshot where its row is older, or absent."""
+    columns = snapshot_columns(table)
+    rows = [snapshot_row(record, columns, version) for record, version in newest(snapshots)]
+    if rows:
+        await session.execute(upsert_statement(table, newer_only=True), rows)

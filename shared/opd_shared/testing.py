@@ -1,0 +1,92 @@
+"""What the services' tests share: one doctor's numbered events, a publisher, and a wait.
+
+It lives in the package, not in a conftest: pytest's `--import-mode=importlib` imports each
+conftest on its own, so one service's tests cannot import another's, while every test can
+import a workspace package. No service imports this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import aio_pika
+
+from opd_contracts import EventEnvelope, EventType, SlotRecord, TokenRecord
+from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
+
+__all__ = ["DoctorEvents", "EventPublisher", "eventually"]
+
+T = TypeVar("T")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], until: Callable[[T], bool], seconds: float = 20.0
+) -> T:
+    """Probe until `until` holds or `seconds` pass; the last value either way, so the
+    test's own assertion reports what was actually seen."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    value = await probe()
+    while not until(value) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+        value = await probe()
+    return value
+
+
+class EventPublisher:
+    """Publishes to the events exchange as the allocator does (persistent, JSON, the
+    event's id as the message id); `mandatory`: an event no queue takes is an error."""
+
+    def __init__(self, exchange: aio_pika.abc.AbstractExchange, *, mandatory: bool = False):
+        self.exchange, self.mandatory = exchange, mandatory
+
+    async def publish(self, *events: EventEnvelope) -> None:
+        for event in events:
+            await self.publish_raw(event.model_dump_json().encode(), event.type.value,
+                                   str(event.event_id))
+
+    async def publish_raw(self, body: bytes, routing_key: str, message_id: str | None = None
+                          ) -> None:
+        message = aio_pika.Message(body, message_id=message_id, content_type="application/json",
+                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+        await self.exchange.publish(message, routing_key=routing_key, mandatory=self.mandatory)
+
+
+class DoctorEvents:
+    """One doctor's events, numbered as the allocator numbers them (`seq` 1, 2, 3 ...
+    unless a test gives one), and that doctor's records with defaults a test overrides by
+    keyword. Each service's conftest adds the shorthands its tests read."""
+
+    def __init__(self, doctor_id: int, now: dt.datetime) -> None:
+        self.doctor_id, self.now, self.seq = doctor_id, now, 0
+
+    def event(self, type_: EventType, *, seq: int | None = None, **snapshots: Any
+              ) -> EventEnvelope:
+        if seq is None:
+            self.seq += 1
+            seq = self.seq
+        return EventEnvelope(event_id=uuid.uuid4(), type=type_, doctor_id=self.doctor_id,
+                             seq=seq, occurred_at=self.now, **snapshots)
+
+    def slot_record(self, slot_id: int, **fields: Any) -> SlotRecord:
+        """An hour from nine on the day of `now`, for ten patients, none booked yet."""
+        values: dict[str, Any] = {"id": slot_id, "doctor_id": self.doctor_id,
+                                  "date": self.now.date(), "start_time": dt.time(9),
+                                  "end_time": dt.time(10), "max_capacity": 10,
+                                  "current_count": 0}
+        return SlotRecord(**{**values, **fields})
+
+    def token_record(self, slot: SlotRecord, source: Source, number: int, **fields: Any
+                     ) -> TokenRecord:
+        """The `number`th token of the doctor, just allocated in `slot`."""
+        values: dict[str, Any] = {
+            "id": number, "token_number": f"DOC{self.doctor_id}-{slot.date:%Y%m%d}-{number:04d}",
+            "patient_name": f"Patient {number}", "doctor_id": self.doctor_id,
+            "slot_id": slot.id, "source": source, "status": TokenStatus.ALLOCATED,
+            "priority_score": SOURCE_WEIGHTS[source], "sequence_number": number,
+            "allocated_at": self.now,
+        }
+        return TokenRecord(**{**values, **fields})

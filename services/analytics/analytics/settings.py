@@ -14,5 +14,5 @@ __all__ = ["AnalyticsSettings"]
 class AnalyticsSettings(ReadModelSettings):
     service: ClassVar[str] = "analytics"
 
-    http_port: int = 8002
-    readiness_timeout_seconds: float = Field(2.0, gt=0)
+    http_port: int = Field(8002, description="Unused: uvicorn's --port decides (deploy/Procfile)")
+    readiness_timeout_seconds: float = Field(2.0, gt=0, description="Per check in /readyz")

@@ -12,7 +12,7 @@ __all__ = ["GatewaySettings"]
 class GatewaySettings(ServiceSettings):
     service: ClassVar[str] = "booking_gateway"
 
-    http_port: int = 8000
+    http_port: int = Field(8000, description="Unused: uvicorn's --port decides (deploy/Procfile)")
     reply_timeout_s: float = Field(
         5.0, gt=0, description="How long a request waits for the allocator before answering 202"
     )

@@ -17,7 +17,7 @@ __all__ = ["QueueViewSettings"]
 class QueueViewSettings(ReadModelSettings):
     service: ClassVar[str] = "queue_view"
 
-    http_port: int = 8001
+    http_port: int = Field(8001, description="Unused: uvicorn's --port decides (deploy/Procfile)")
     db_pool_size: int = Field(10, ge=1, description="Database connections per process")
     readiness_timeout_seconds: float = Field(2.0, gt=0, description="Per check in /readyz")
     retry_after_seconds: int = Field(5, ge=1, description="Retry-After when not ready")

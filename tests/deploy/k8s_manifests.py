@@ -35,8 +35,11 @@ def kustomization(folder: Path) -> Doc:
 
 def containers(docs: list[Doc]) -> Iterator[Container]:
     for doc in docs:
-        if doc["kind"] in {"Deployment", "StatefulSet", "Job"}:
-            for container in doc["spec"]["template"]["spec"]["containers"]:
+        spec = doc.get("spec", {})
+        if doc["kind"] == "CronJob":
+            spec = spec["jobTemplate"]["spec"]
+        if "template" in spec:
+            for container in spec["template"]["spec"]["containers"]:
                 yield doc, container
 
 

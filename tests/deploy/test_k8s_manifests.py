@@ -39,8 +39,10 @@ EXAMPLE_SECRET = documents(K8S / "secret.example.yaml")[0]["stringData"]
 SECRET_NAME = re.compile(r"(KEY|PASSWORD|SECRET|TOKEN)$")
 SETTINGS = {"booking_gateway": GatewaySettings, "allocator": AllocatorSettings,
             "queue_view": QueueViewSettings, "analytics": AnalyticsSettings}
-SERVERS = [(doc, c) for doc, c in containers(APPLIED) if doc["kind"] != "Job"]
+SERVERS = [(doc, c) for doc, c in containers(APPLIED) if doc["kind"] == "Deployment"]
 MIGRATE = next(c for doc, c in containers(APPLIED) if doc["kind"] == "Job")
+# What OPD_ENV=production refuses to start without, in every process.
+REQUIRED_SECRETS = {"OPD_AMQP_URL", "OPD_POSTGRES_URL", "OPD_ADMIN_KEY"}
 # What an operator puts into the Secret: credentials no development default matches.
 REAL_SECRETS = {"OPD_AMQP_URL": "amqp://opd:broker-pass-1@rabbitmq:5672/",
                 "OPD_POSTGRES_URL": "postgresql+asyncpg://opd:db-pass-1@postgres:5432",
@@ -51,6 +53,13 @@ REAL_SECRETS = {"OPD_AMQP_URL": "amqp://opd:broker-pass-1@rabbitmq:5672/",
 def settings_class(container: dict) -> type[ServiceSettings]:
     """The process a container runs, by the app module its uvicorn command names."""
     return SETTINGS[container["command"][1].split(".")[0]]
+
+
+def settings_classes(workload: dict, container: dict) -> set[type[ServiceSettings]]:
+    """What the process reads: the migration Job every service's; a tool the shared one."""
+    if workload["kind"] == "Deployment":
+        return {settings_class(container)}
+    return set(SETTINGS.values()) if container is MIGRATE else {ServiceSettings}
 
 
 @pytest.mark.parametrize("path", manifest_files(), ids=lambda p: p.name)
@@ -106,16 +115,19 @@ def test_no_credential_is_written_in_plain_text():
 def test_every_process_starts_in_production_mode_with_what_its_pod_is_given(monkeypatch):
     for name in [name for name in os.environ if name.startswith("OPD_")]:
         monkeypatch.delenv(name)
-    for _, container in containers(APPLIED):
-        assert {i["valueFrom"]["secretKeyRef"]["key"] for i in container["env"]
-                if "valueFrom" in i} == set(EXAMPLE_SECRET) == set(REAL_SECRETS)
-        classes = set(SETTINGS.values()) if container is MIGRATE else {settings_class(container)}
+    assert set(EXAMPLE_SECRET) == set(REAL_SECRETS)
+    for workload, container in containers(APPLIED):
+        server = workload["kind"] == "Deployment"
+        refs = {i["valueFrom"]["secretKeyRef"]["key"] for i in container["env"] if "valueFrom" in i}
+        assert refs == REQUIRED_SECRETS | ({"OPD_METRICS_KEY"} if server else set())
         for name, value in pod_env(container, CONFIG, REAL_SECRETS).items():
             monkeypatch.setenv(name, value)
-        for cls in classes:
+        for cls in settings_classes(workload, container):
             settings = cls(_env_file=None)  # refuses to start on any development default
             assert (settings.env, settings.api_docs) == ("production", False)
-            assert settings.metrics_key is not None
+            assert settings.metrics_key is not None or not server  # /metrics needs the key
+        for name in refs:
+            monkeypatch.delenv(name)
 
 
 def test_every_allocator_pod_prefers_every_partition_so_any_can_take_any_over():

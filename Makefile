@@ -48,3 +48,6 @@ purge: install  ## forget patients' names, phones and notes OPD_RETENTION_DAYS a
 
 simulate: install  ## a whole OPD day through the public API, checked against analytics
 	$(UV) run --no-sync python -m opd_ops.simulate $(ARGS)
+
+settings-docs: install  ## regenerate docs/SETTINGS.md from the settings classes
+	$(UV) run --no-sync python -m opd_ops.settings_reference

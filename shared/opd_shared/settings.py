@@ -73,8 +73,10 @@ class ServiceSettings(BaseSettings):
         90, ge=1, le=3650, description="Days after a token's visit day before `make purge` "
                                        "replaces its patient's name, phone and notes"
     )
-    log_level: str = "INFO"
-    log_json: bool = False
+    log_level: str = Field("INFO", description="Least severe log line written: DEBUG, INFO, "
+                                               "WARNING or ERROR")
+    log_json: bool = Field(False, description="One JSON object per log line, with the "
+                                              "request's correlation id")
     env: Literal["development", "production"] = Field(
         "development", description="production: refuse to start on the development "
                                    "defaults (guest:guest, trust, no admin key)"

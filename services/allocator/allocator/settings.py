@@ -12,7 +12,6 @@ __all__ = ["AllocatorSettings"]
 class AllocatorSettings(ServiceSettings):
     service: ClassVar[str] = "allocator"
 
-    http_port: int = Field(8003, description="Health and readiness only; no public API")
     batch_max: int = Field(100, ge=1, le=1000, description="Commands decided in one transaction")
     batch_window_ms: float = Field(2.0, ge=0, description="How long a batch waits to fill up")
     commit_lanes: int = Field(

@@ -12,4 +12,3 @@ __all__ = ["AnalyticsSettings"]
 class AnalyticsSettings(ReadModelSettings):
     service: ClassVar[str] = "analytics"
 
-    http_port: int = 8002

@@ -17,7 +17,6 @@ __all__ = ["QueueViewSettings"]
 class QueueViewSettings(ReadModelSettings):
     service: ClassVar[str] = "queue_view"
 
-    http_port: int = 8001
     allocator_url: str = Field(
         "http://127.0.0.1:8003", description="Allocator's private port, for history replays"
     )

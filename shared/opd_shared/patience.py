@@ -1,10 +1,13 @@
 """Riding out a database outage: which failures mean "not now", and waiting them out.
 
-An event that failed because the database could not be reached is not a bad event: it
-waits here, unacknowledged, and is tried again after a growing pause, however long the
-outage lasts. Nacking it instead would spend one of its deliveries on every try and send
-a perfectly good event to the dead letters after a few seconds of downtime. Any other
-failure is the event's own, and the caller lets the broker's delivery limit decide.
+The one transient-retry helper: the batch consumer (`opd_shared.messaging`) waits out a
+batch's handler with it, and the allocator's group commit a round of several partitions'
+batches. Work that failed because the database could not be reached, deadlocked or asked
+for a retry is not bad work: it waits here, unacknowledged, and is tried again after a
+growing pause, however long the outage lasts. Nacking or retrying it instead would spend
+one of its attempts on every try and send perfectly good messages to the dead letters after
+a few seconds of downtime. Any other failure is the work's own: raised to the caller, which
+answers it with a `Retry` (`opd_shared.retries` counts those).
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ async def apply_patiently(apply: Callable[[], Awaitable[T]], what: str, max_paus
         except Exception as error:
             if not is_transient(error):
                 raise
-            log.warning("database unavailable (%s: %s); %s waits %.1f s, unacknowledged",
+            log.warning("database unavailable or asking for a retry (%s: %s); %s waits "
+                        "%.1f s, unacknowledged",
                         type(error).__name__, error, what, pause)
         await asyncio.sleep(pause)
         pause = min(pause * 2, max_pause)

@@ -26,6 +26,7 @@ from opd_shared.access import open_guard
 from opd_shared.app import process_settings, service_app
 from opd_shared.database import migrate, service_engine
 from opd_shared.health import add_health_routes
+from opd_shared.messaging import Batching
 from opd_shared.metrics import DEAD_LETTER_DEPTH
 
 __all__ = ["create_app"]
@@ -60,7 +61,7 @@ def create_app(settings: AllocatorSettings | None = None) -> FastAPI:
             PartitionConsumer(p, topology, BatchDecider(
                 sessions, p, settings.partitions, settings.timezone, policy,
                 group=lanes[_lane(p, settings)],
-            ), relay, settings.batch_max, settings.batch_window_ms / 1000)
+            ), relay, Batching.of(settings))
             for p in range(settings.partitions)
         ]
         # RabbitMQ makes the first subscriber of a partition its active consumer, so each

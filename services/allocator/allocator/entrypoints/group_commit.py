@@ -29,7 +29,7 @@ from allocator.domain.policy import Policy
 from allocator.service_layer.batch import CommandFailed, Item, decide_batch
 from allocator.service_layer.unit_of_work import UnitOfWork
 from opd_contracts import CommandEnvelope, Reply
-from opd_shared.patience import is_transient
+from opd_shared.patience import apply_patiently, is_transient
 
 if TYPE_CHECKING:
     from allocator.entrypoints.batches import BatchDecider
@@ -38,6 +38,7 @@ __all__ = ["GroupCommit", "Result"]
 
 log = logging.getLogger(__name__)
 Result = Reply | Exception
+ROUND_MAX_PAUSE = 5.0  # longest pause between tries of a round while the database is away
 
 
 @dataclass
@@ -85,17 +86,8 @@ class GroupCommit:
                 _answer(batch, results.get(id(batch)))
 
     async def _through_outages(self, batches: list[_Batch]) -> dict[int, object]:
-        delay = 0.2
-        while True:
-            try:
-                return await self._settle(batches)
-            except Exception as error:
-                if not is_transient(error):
-                    raise
-                log.warning("database unavailable or deadlocked (%s); retrying the round in "
-                            "%.1fs", error.__class__.__name__, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        return await apply_patiently(lambda: self._settle(batches),
+                                     f"a round of {len(batches)} batches", ROUND_MAX_PAUSE)
 
     async def _settle(self, batches: list[_Batch]) -> dict[int, object]:
         items = [(b, (b.decider.partition, e)) for b in batches for e in b.envelopes]

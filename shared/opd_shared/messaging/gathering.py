@@ -6,8 +6,8 @@ The window is the only wait, and only while the batch can still grow: a full bat
 delivery waits one window, as the allocator's did before the consumers were one (it slept
 its window, then took what was waiting): measured through the gateway at idle, a booking
 waited 2.2 ms in the consumer before and after, of a 13-30 ms round trip. The read models'
-20 ms is nothing to a waiting-hall screen, and one transaction for fifty events costs
-about what one costs for one. Under load what was prefetched while the last batch
+20 ms is nothing to a waiting-hall screen, and a transaction costs about the same for
+fifty events as for one. Under load what was prefetched while the last batch
 committed is already waiting: it is taken at once, and the window only tops it up.
 """
 

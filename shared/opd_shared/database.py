@@ -19,12 +19,13 @@ from alembic.config import Config
 from sqlalchemy import Connection, MetaData, pool, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from opd_shared.settings import ServiceSettings
 
-__all__ = ["POOLS", "Pool", "drop_database", "ensure_database", "is_unreachable", "migrate",
-           "new_engine", "run_migrations_from_env", "service_engine"]
+__all__ = ["POOLS", "Pool", "drop_database", "ensure_database", "is_transient", "is_unreachable",
+           "migrate", "new_engine", "run_migrations_from_env", "service_engine"]
 
 log = logging.getLogger(__name__)
 
@@ -141,3 +142,18 @@ def run_migrations_from_env(metadata: MetaData) -> None:
     context.configure(connection=connection, target_metadata=metadata)
     with context.begin_transaction():
         context.run_migrations()
+
+
+# Beyond an unreachable server, what PostgreSQL says to simply try again: a serialization
+# failure, a deadlock (two replicas' batches locking rows in opposite orders), too many
+# connections.
+RETRY_SQLSTATES = frozenset({"40001", "40P01", "53300"})
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when the database was away or asked to be retried, as opposed to refusing
+    this event (a value out of range, a broken constraint, a bug)."""
+    if is_unreachable(error) or isinstance(error, PoolTimeout):  # pool: every connection busy
+        return True
+    orig = error.orig if isinstance(error, DBAPIError) else error
+    return getattr(orig, "sqlstate", None) in RETRY_SQLSTATES

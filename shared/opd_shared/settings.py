@@ -5,7 +5,7 @@ This is the only module that reads the environment (variables prefixed `OPD_`).
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,7 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from opd_shared.production import production_problems
 from opd_shared.topology import Topology
 
-__all__ = ["ReadModelSettings", "ServiceSettings"]
+__all__ = ["BatchConsumerSettings", "ReadModelSettings", "ServiceSettings", "batch_max_field",
+           "batch_window_field"]
 
 ADMIN_KEY_MIN_LENGTH = 32
 # 32 random hex digits show about 15 different ones, fewer than 8 once in 30 million;
@@ -136,18 +137,25 @@ class ServiceSettings(BaseSettings):
         return Topology(prefix=self.namespace, partitions=self.partitions)
 
 
-class ReadModelSettings(ServiceSettings):
-    """How a read model (queue-view, analytics) consumes the allocator's events."""
+def batch_max_field(default: int) -> Any:  # one meaning and bound; each service's default
+    return Field(default, ge=1, le=1000, description="Most deliveries in one batch, handled "
+                 "in one transaction (twice as many are prefetched)")
 
-    batch_max: int = Field(
-        200, ge=1, le=1000, description="Most events applied in one transaction (a batch "
-                                        "is what waits, up to this; twice as many unacked)"
-    )
-    batch_window_ms: float = Field(
-        20.0, ge=0, le=1000, description="How long a batch waits for more events after its "
-                                         "first: a little later on screen, far less CPU"
-    )
+
+def batch_window_field(default_ms: float) -> Any:
+    return Field(default_ms, ge=0, le=1000, description="How long after a batch's first "
+                 "delivery others may still join it; a full batch is handled at once")
+
+
+class BatchConsumerSettings(ServiceSettings):
+    """A service that consumes its queue in batches (`opd_shared.messaging`)."""
+
+    batch_max: int = batch_max_field(200)
+    batch_window_ms: float = batch_window_field(20.0)
     db_retry_max_seconds: float = Field(
-        10.0, gt=0, description="Longest pause between tries of a batch while the database "
-                                "is unavailable (the batch waits unacknowledged meanwhile)"
-    )
+        10.0, gt=0, le=300, description="Longest pause between tries of a batch while the "
+        "database is unavailable (the batch waits unacknowledged meanwhile)")
+
+
+class ReadModelSettings(BatchConsumerSettings):
+    """A read model (queue-view, analytics): 20 ms later on screen, far less CPU."""

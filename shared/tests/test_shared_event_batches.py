@@ -1,7 +1,8 @@
 """The read models' batch consumer on the real broker: batches, acks after the apply, a bad
 body dead-lettered with its reason, a failing event isolated and tried exactly
-`ATTEMPT_LIMIT` times by our own count, and a stop that loses nothing. The applier is a
-recording fake: what is proven here is what the broker sees."""
+`ATTEMPT_LIMIT` times by our own count, deliveries handed back coming again, and a stop that
+loses nothing. The applier is a recording fake: what is proven here is what the broker
+sees."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from opd_contracts import EventEnvelope, EventType
 from opd_shared.event_batches import EventBatchConsumer
+from opd_shared.messaging import HandBack
 from opd_shared.retries import ATTEMPT_HEADER, ATTEMPT_LIMIT
 from opd_shared.settings import ServiceSettings
 from opd_shared.topology import Topology
@@ -244,3 +246,26 @@ async def test_a_stop_mid_batch_finishes_what_was_delivered_and_leaves_the_rest_
     assert 5 <= len(recorder.applied) <= 10  # the held batch, and the prefetched one
     assert recorder.applied == [event.event_id for event in events[:len(recorder.applied)]]
     assert (waiting, dead) == (len(events) - len(recorder.applied), {})
+
+
+async def test_deliveries_handed_back_come_again_on_a_new_channel_and_apply_once(broker):
+    settings, publish, left = broker
+    events = [_event(seq) for seq in range(1, 6)]
+    await _send(publish, events)
+    recorder, handed_back = Recorder(), []
+
+    async def not_mine_at_first(batch: Sequence[EventEnvelope]) -> list[bool]:
+        if not handed_back:  # as the allocator does when another process owns its partition
+            handed_back.extend(str(event.event_id) for event in batch)
+            raise HandBack("another process owns these now")
+        return await recorder(batch)
+
+    consumer = _consumer(settings, not_mine_at_first, batch_max=10)  # type: ignore[arg-type]
+    await consumer.start()
+    await recorder.reached(len(events))
+    await consumer.stop()
+
+    redelivered = {message_id for message_id, _, again in consumer.seen if again}
+    assert sorted(recorder.applied) == sorted(event.event_id for event in events)
+    assert handed_back and set(handed_back) <= redelivered  # the broker's, not a copy of ours
+    assert await left() == (0, {})

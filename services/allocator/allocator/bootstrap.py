@@ -31,6 +31,7 @@ from allocator.service_layer.group_commit import GroupCommit
 from allocator.service_layer.handlers import HANDLERS
 from allocator.settings import AllocatorSettings
 from opd_shared.database import migrate, service_engine
+from opd_shared.messaging import Batching
 from opd_shared.topology import Topology
 
 __all__ = ["MIGRATIONS", "Runtime", "new_lanes", "start"]
@@ -73,7 +74,7 @@ def _consumers(settings: AllocatorSettings, topology: Topology,
     claim = partial(ownership.claim, sessions)
     lane = [lanes[(p // settings.allocator_count) % len(lanes)] for p in range(settings.partitions)]
     return [PartitionConsumer(p, topology, BatchDecider(p, claim, lane[p]), relay,
-                              settings.batch_max, settings.batch_window_ms / 1000)
+                              Batching.of(settings))
             for p in range(settings.partitions)]
 
 

@@ -4,16 +4,17 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from opd_shared.settings import ServiceSettings
+from opd_shared.settings import BatchConsumerSettings, batch_max_field, batch_window_field
 
 __all__ = ["AllocatorSettings"]
 
 
-class AllocatorSettings(ServiceSettings):
+class AllocatorSettings(BatchConsumerSettings):
     service: ClassVar[str] = "allocator"
 
-    batch_max: int = Field(100, ge=1, le=1000, description="Commands decided in one transaction")
-    batch_window_ms: float = Field(2.0, ge=0, description="How long a batch waits to fill up")
+    # Commands: a booking's round trip waits for its batch, so the window is short.
+    batch_max: int = batch_max_field(100)
+    batch_window_ms: float = batch_window_field(2.0)
     commit_lanes: int = Field(
         4, ge=1, le=256,
         description="Transactions in flight at once; each lane decides the batches waiting "

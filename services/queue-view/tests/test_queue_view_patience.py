@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from opd_contracts import EventType
-from opd_shared.patience import apply_patiently, is_transient
+from opd_shared.database import is_transient
+from opd_shared.patience import apply_patiently
 
 
 async def _closed_port(engine: AsyncEngine) -> None:
@@ -78,9 +79,8 @@ async def test_an_outage_is_transient_and_a_refused_statement_is_not(
 
 
 async def test_an_unavailable_database_is_waited_for_with_growing_pauses(
-    events, monkeypatch, caplog
+    events, caplog
 ) -> None:
-    monkeypatch.setattr("opd_shared.patience.FIRST_PAUSE", 0.001)
     caplog.set_level(logging.WARNING, logger="opd_shared.patience")
     outcomes: list[Exception | bool] = [ConnectionRefusedError(), TimeoutError(),
                                         ConnectionResetError(), True]
@@ -93,7 +93,8 @@ async def test_an_unavailable_database_is_waited_for_with_growing_pauses(
 
     event = events.event(EventType.SLOT_OPENED, slots=[events.slot()])
 
-    applied = await apply_patiently(apply, f"event {event.event_id}", max_pause=0.002)
+    applied = await apply_patiently(apply, f"event {event.event_id}", 0.002, is_transient,
+                                    first_pause=0.001)
 
     assert (applied, outcomes) == (True, [])
     assert [record.args[-1] for record in caplog.records] == [0.001, 0.002, 0.002]
@@ -109,7 +110,7 @@ async def test_a_database_that_refuses_the_event_is_not_retried(events) -> None:
         raise IntegrityError("INSERT", {}, Exception("refused"))
 
     with pytest.raises(IntegrityError):
-        await apply_patiently(apply, f"event {event.event_id}", max_pause=0.01)
+        await apply_patiently(apply, f"event {event.event_id}", 0.01, is_transient)
 
     assert calls == 1
 

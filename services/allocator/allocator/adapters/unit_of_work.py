@@ -21,7 +21,7 @@ from allocator.adapters.repository import ScheduleRepository
 from allocator.adapters.workspace import Workspace
 from allocator.domain.policy import Policy
 from opd_contracts import CommandEnvelope
-from opd_shared.patience import is_transient
+from opd_shared.database import is_transient
 
 __all__ = ["SqlTransactions", "SqlUnitOfWork"]
 

@@ -22,10 +22,13 @@ from allocator.service_layer.decided import Handlers
 from allocator.service_layer.errors import Fenced
 from allocator.service_layer.handlers import HANDLERS
 from allocator.service_layer.ports import Transactions
-from allocator.service_layer.rounds import Result, settle, through_outages
+from allocator.service_layer.rounds import Result, settle
 from opd_contracts import CommandEnvelope
+from opd_shared.patience import apply_patiently
 
 __all__ = ["Claimant", "GroupCommit", "Result"]
+
+ROUND_MAX_PAUSE = 5.0  # longest pause between tries of a round while the database is away
 
 
 class Claimant(Protocol):
@@ -74,9 +77,10 @@ class GroupCommit:
         results: list[Result] | Exception
         try:
             transient = self.transactions.is_transient
-            results = await through_outages(
+            results = await apply_patiently(
                 partial(settle, partial(self._transaction, epochs), items, transient),
-                transient, self.first_pause)
+                f"a round of {len(claimed)} batches", ROUND_MAX_PAUSE, transient,
+                self.first_pause)
         except asyncio.CancelledError:
             self._waiting[:0] = [b for b in taken if not b.done.done()]  # for the next turn
             raise

@@ -2,14 +2,14 @@
 
 A command that fails (not a refusal: an error) is set aside with its error and the round
 decided again without it. When the commit itself fails, no command can be blamed: each is
-then decided in a transaction of its own. Database outages are waited out, and a round
+then decided in a transaction of its own. Transient failures are raised: the group commit
+waits them out (opd_shared.patience) and decides the round again as a whole, a round
 PostgreSQL aborted as a deadlock (two lanes moving patients into each other's partitions)
-is decided again as a whole.
+included.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
@@ -18,29 +18,13 @@ from allocator.service_layer.batch import Item
 from allocator.service_layer.errors import CommandFailed
 from opd_contracts import Reply
 
-__all__ = ["Result", "Transaction", "settle", "through_outages"]
+__all__ = ["Result", "Transaction", "settle"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Result = Reply | Exception  # a reply, or the error that stopped that command alone
 Transaction = Callable[[Sequence[Item]], Awaitable[Sequence[Result]]]
 Transient = Callable[[BaseException], bool]
-
-
-async def through_outages(attempt: Callable[[], Awaitable[T]], is_transient: Transient,
-                          first_pause: float = 0.2) -> T:
-    """`attempt()` again, after a growing pause, for as long as it fails transiently."""
-    delay = first_pause
-    while True:
-        try:
-            return await attempt()
-        except Exception as error:
-            if not is_transient(error):
-                raise
-            log.warning("database unavailable or deadlocked (%s); retrying the round in "
-                        "%.1fs", error.__class__.__name__, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
 
 
 async def settle(transaction: Transaction, items: Sequence[Item],

@@ -1,0 +1,18 @@
+"""Consuming a queue in batches: one consumer for the allocator's partitions and the read
+models' events (`batch_consumer`), the outcomes its handlers answer (`outcomes`)."""
+
+from opd_shared.messaging.batch_consumer import BatchConsumer
+from opd_shared.messaging.gathering import Batching
+from opd_shared.messaging.outcomes import (
+    ACK,
+    Ack,
+    DeadLetter,
+    Delivery,
+    HandBack,
+    Outcome,
+    Retry,
+    of_items,
+)
+
+__all__ = ["ACK", "Ack", "BatchConsumer", "Batching", "DeadLetter", "Delivery", "HandBack",
+           "Outcome", "Retry", "of_items"]

@@ -1,0 +1,140 @@
+"""The one batch consumer of every queue OPD consumes (the allocator's partitions, each
+read model's events). It gathers a batch (`gathering`), decodes it, hands it to the
+subclass's `handle`, and applies the outcome `handle` gives each delivery (`outcomes`).
+FastStream's Rabbit subscriber hands over one message at a time, so this uses aio-pika.
+
+- A body that does not decode is dead-lettered at once, with the reason: retrying cannot
+  fix it.
+- While the database is unavailable, deadlocked or asks for a retry, the batch waits,
+  unacknowledged, and is handed over again after a growing pause (`opd_shared.patience`):
+  an outage spends no attempts.
+- A batch whose `handle` raises anything else is handed over again one delivery at a time,
+  so one poison delivery cannot fail its neighbours; a lone one that raises is `Retry`.
+- `handle` answers after its transaction committed, so every ack follows the commit. A
+  crash or a lost channel leaves every unacked delivery in the queue; the broker hands it
+  out again and the handler knows it as a repeat (the inbox, an event's id).
+- `HandBack` from `handle` closes the channel, which gives every unacked delivery back to
+  the broker, and subscribes again: as a standby, on a single-active-consumer queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import ClassVar, Generic, TypeVar
+
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from pydantic import ValidationError
+
+from opd_shared.database import is_transient
+from opd_shared.messaging.gathering import Batching, next_batch
+from opd_shared.messaging.outcomes import Delivery, HandBack, Outcome, Retry, answering
+from opd_shared.messaging.settle import settle
+from opd_shared.messaging.subscription import Subscription
+from opd_shared.patience import apply_patiently
+from opd_shared.retries import reason_for
+
+__all__ = ["BatchConsumer"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+STOP_GRACE_SECONDS = 10  # then the batch in hand is dropped unacked: the broker keeps it
+
+
+class BatchConsumer(ABC, Generic[T]):
+    undecodable: ClassVar[str] = "undecodable"  # how an undecodable body's reason starts
+
+    def __init__(self, queue: str, dead_letter_exchange: str, batching: Batching) -> None:
+        self.queue_name, self.batching = queue, batching
+        self.subscription = Subscription(queue, dead_letter_exchange,
+                                         prefetch=batching.batch_max * 2,  # the next gathers
+                                         declare=self.declare)  # while this one commits
+        self.task: asyncio.Task[None] | None = None  # set once subscribed
+
+    @abstractmethod
+    def decode(self, message: AbstractIncomingMessage) -> T:
+        """The message's item; raises pydantic's ValidationError when it is not one."""
+
+    @abstractmethod
+    async def handle(self, deliveries: Sequence[Delivery[T]]) -> Sequence[Outcome]:
+        """Commit what the deliveries ask for, then answer one outcome per delivery, in
+        order; raise HandBack to give them all back."""
+
+    async def declare(self, channel: AbstractChannel) -> None:
+        """Declare the queue on the consumer's channel, where the subclass owns it."""
+
+    async def consume(self, connection: AbstractRobustConnection) -> None:
+        await self.subscription.open(connection)
+        self.task = asyncio.create_task(self._run(), name=f"{self.queue_name}-batches")
+
+    async def stop(self) -> None:
+        """Take no more; settle what was delivered already; then close the channel."""
+        if self.task is None:
+            return  # never subscribed (a standby stopped first)
+        await self.subscription.take_no_more()
+        try:
+            await asyncio.wait_for(self.task, STOP_GRACE_SECONDS)
+        except TimeoutError:
+            log.warning("%s: stopped with a batch in hand; the broker redelivers it",
+                        self.queue_name)
+        await self.subscription.close()
+
+    async def _run(self) -> None:
+        while True:
+            batch = await next_batch(self.subscription.deliveries, self.batching.batch_max,
+                                     self.batching.window_s)
+            messages = [message for message in batch if message is not None]
+            try:
+                if messages:
+                    await self._handle(messages)
+            except Exception:
+                # Unacked deliveries come back when the channel recovers; keep serving.
+                log.exception("%s: batch of %d failed", self.queue_name, len(messages))
+            if batch[-1] is None:
+                return
+
+    async def _handle(self, messages: list[AbstractIncomingMessage]) -> None:
+        deliveries = [Delivery(message, item) for message in messages
+                      if (item := await self._decode_or_park(message)) is not None]
+        if not deliveries:
+            return
+        try:
+            await self._settle(deliveries)
+        except HandBack as why:
+            log.warning("%s: %s; its deliveries go back to the broker", self.queue_name, why)
+            await self.subscription.renew()
+
+    async def _settle(self, deliveries: list[Delivery[T]]) -> None:
+        what = f"a batch of {len(deliveries)} ({deliveries[0].message.message_id} first)"
+        try:
+            outcomes = await apply_patiently(lambda: self._outcomes(deliveries), what,
+                                             self.batching.max_pause, is_transient)
+        except HandBack:
+            raise
+        except Exception as error:
+            if len(deliveries) > 1:
+                log.warning("%s: %s failed; one at a time now", self.queue_name, what,
+                            exc_info=True)
+                for delivery in deliveries:
+                    await self._settle([delivery])
+                return
+            log.warning("%s: %s failed: %s", self.queue_name, what, reason_for(error),
+                        exc_info=error)
+            outcomes = [Retry(error)]
+        for delivery, outcome in zip(deliveries, outcomes, strict=True):
+            await settle(delivery.message, outcome, self.subscription.retries)
+
+    async def _outcomes(self, deliveries: list[Delivery[T]]) -> list[Outcome]:
+        return answering(deliveries, await self.handle(deliveries))
+
+    async def _decode_or_park(self, message: AbstractIncomingMessage) -> T | None:
+        try:
+            return self.decode(message)
+        except ValidationError as error:
+            reason = f"{self.undecodable}: {reason_for(error)}"
+            log.warning("rejected message %s (routing key %r, queue %s): %s",
+                        message.message_id, message.routing_key, self.queue_name, reason)
+            await self.subscription.retries.dead_letter(message, reason)
+            return None

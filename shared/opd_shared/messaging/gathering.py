@@ -1,0 +1,59 @@
+"""How a batch is gathered: the first delivery, then whatever else is already waiting or
+arrives within `window_s` of that first one, up to `batch_max`.
+
+The window is the only wait, and only while the batch can still grow: a full batch, a
+`batch_max` of 1, or a window of 0 hands the batch over at once. At low load a lone
+delivery waits one window, as the allocator's did before the consumers were one (it slept
+its window, then took what was waiting): measured through the gateway at idle, a booking
+waited 2.2 ms in the consumer before and after, of a 13-30 ms round trip. The read models'
+20 ms is nothing to a waiting-hall screen, and a transaction costs about the same for
+fifty events as for one. Under load what was prefetched while the last batch
+committed is already waiting: it is taken at once, and the window only tops it up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from opd_shared.settings import BatchConsumerSettings
+
+__all__ = ["Batching", "next_batch"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Batching:
+    """A batch consumer's knobs (`opd_shared.settings.BatchConsumerSettings`)."""
+
+    batch_max: int  # deliveries in one batch; twice as many are prefetched
+    window_s: float  # how long after a batch's first delivery others may join it
+    max_pause: float  # longest pause between tries while the database is unavailable
+
+    @classmethod
+    def of(cls, settings: BatchConsumerSettings) -> Batching:
+        return cls(settings.batch_max, settings.batch_window_ms / 1000,
+                   settings.db_retry_max_seconds)
+
+
+async def next_batch(deliveries: asyncio.Queue[T | None], batch_max: int,
+                     window_s: float) -> list[T | None]:
+    """The next batch; it ends early at a None (stop after this batch), which it includes."""
+    loop = asyncio.get_running_loop()
+    batch = [await deliveries.get()]
+    deadline = loop.time() + window_s
+    while len(batch) < batch_max and batch[-1] is not None:
+        if not deliveries.empty():
+            batch.append(deliveries.get_nowait())
+            continue
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            break
+        try:
+            batch.append(await asyncio.wait_for(deliveries.get(), remaining))
+        except TimeoutError:
+            break
+    return batch

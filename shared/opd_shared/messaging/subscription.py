@@ -1,0 +1,68 @@
+"""One queue, consumed on a channel of its own into a local buffer of deliveries, with the
+channel's `Retries` for the outcomes; given back to the broker whole when asked."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+
+from opd_shared.retries import Retries
+
+__all__ = ["Subscription"]
+
+log = logging.getLogger(__name__)
+Declare = Callable[[AbstractChannel], Awaitable[None]]
+
+
+class Subscription:
+    channel: AbstractChannel
+    queue: AbstractQueue
+    retries: Retries
+
+    def __init__(self, queue: str, dead_letter_exchange: str, prefetch: int,
+                 declare: Declare) -> None:
+        self.queue_name, self.dead_letter_exchange = queue, dead_letter_exchange
+        self.prefetch, self.declare = prefetch, declare
+        # What the broker delivered and nobody took yet; None: stop after what came before.
+        self.deliveries: asyncio.Queue[AbstractIncomingMessage | None] = asyncio.Queue()
+
+    async def open(self, connection: AbstractRobustConnection) -> None:
+        """A channel of its own: closing it gives back exactly this queue's deliveries."""
+        self.connection = connection
+        self.channel = await connection.channel()
+        await self.channel.set_qos(prefetch_count=self.prefetch)
+        await self.declare(self.channel)
+        self.retries = Retries(self.channel, self.queue_name, self.dead_letter_exchange)
+        self.queue = await self.channel.get_queue(self.queue_name)
+        self.tag = await self.queue.consume(self.deliveries.put)
+
+    async def take_no_more(self) -> None:
+        """The broker sends no more; what it sent already is still taken, then None."""
+        with contextlib.suppress(Exception):  # a broker already gone delivers no more
+            await self.queue.cancel(self.tag)
+        await self.deliveries.put(None)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):  # a channel already gone gave its deliveries back
+            await self.channel.close()
+
+    async def renew(self) -> None:
+        """Give every delivery back (closing the channel does), forget them, and subscribe
+        again; unless a stop is under way."""
+        await self.close()
+        stopping = False
+        while not self.deliveries.empty():
+            stopping = self.deliveries.get_nowait() is None or stopping
+        if stopping:
+            await self.deliveries.put(None)
+            return
+        await self.open(self.connection)

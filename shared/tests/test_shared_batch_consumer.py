@@ -1,0 +1,120 @@
+"""The batch consumer's outcome handling, on a recording channel: each delivery settled as
+its handler answered, poison isolated, outages waited out, undecodable bodies parked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from asyncpg.exceptions import SerializationError
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
+
+from opd_shared.messaging import ACK, BatchConsumer, Batching, DeadLetter, Delivery, Outcome, Retry
+from opd_shared.retries import ATTEMPT_HEADER, REASON_HEADER, Retries
+
+from .broker_fakes import FakeChannel, FakeMessage
+
+QUEUE, DEAD = "orders", "dead-letters"
+
+
+class Order(BaseModel):
+    name: str
+
+
+class Scripted(BatchConsumer[Order]):
+    """Answers what `answer` says for each batch, and notes every batch it was handed."""
+
+    def __init__(self, answer) -> None:
+        super().__init__(QUEUE, DEAD, Batching(batch_max=10, window_s=0, max_pause=0.001))
+        self.answer, self.batches = answer, []
+        self.channel = FakeChannel()
+        self.subscription.retries = Retries(self.channel, QUEUE, DEAD)  # type: ignore[arg-type]
+
+    def decode(self, message) -> Order:
+        return Order.model_validate_json(message.body)
+
+    async def handle(self, deliveries: Sequence[Delivery[Order]]) -> Sequence[Outcome]:
+        names = [delivery.item.name for delivery in deliveries]
+        self.batches.append(names)
+        return self.answer(names)
+
+
+def _messages(*names: str) -> list[FakeMessage]:
+    return [FakeMessage(f'{{"name": "{name}"}}'.encode(), message_id=name) for name in names]
+
+
+async def test_each_delivery_is_settled_as_its_handler_answered():
+    consumer = Scripted(lambda names: [ACK, Retry(ValueError("x")), DeadLetter("never")])
+    messages = _messages("done", "failed", "hopeless")
+
+    await consumer._handle(messages)  # type: ignore[arg-type]
+
+    copies = consumer.channel.copies()
+    assert [m.settled for m in messages] == [["ack"], ["ack"], ["ack"]]  # copies confirmed
+    assert copies["failed"][:2] == ("", QUEUE)  # back of its own queue
+    assert copies["failed"][2][ATTEMPT_HEADER] == 2
+    assert copies["hopeless"][:2] == (DEAD, "dead")
+    assert copies["hopeless"][2][REASON_HEADER] == "never"
+    assert "done" not in copies
+
+
+async def test_a_batch_whose_handler_raises_is_handed_over_one_delivery_at_a_time():
+    def refuse_poison(names):
+        if "poison" in names:
+            raise ValueError("a value out of range")
+        return [ACK] * len(names)
+
+    consumer = Scripted(refuse_poison)
+    messages = _messages("a", "poison", "b")
+
+    await consumer._handle(messages)  # type: ignore[arg-type]
+
+    assert consumer.batches == [["a", "poison", "b"], ["a"], ["poison"], ["b"]]
+    assert list(consumer.channel.copies()) == ["poison"]  # the neighbours were only acked
+    assert consumer.channel.copies()["poison"][2][ATTEMPT_HEADER] == 2
+
+
+async def test_a_transient_failure_is_waited_out_and_spends_no_attempt(monkeypatch):
+    monkeypatch.setattr("opd_shared.patience.FIRST_PAUSE", 0.001)
+    failures = [DBAPIError("UPDATE", {}, SerializationError("40001"))] * 3
+
+    def flaky(names):
+        if failures:
+            raise failures.pop()
+        return [ACK] * len(names)
+
+    consumer = Scripted(flaky)
+    messages = _messages("a", "b")
+
+    await consumer._handle(messages)  # type: ignore[arg-type]
+
+    assert consumer.batches == [["a", "b"]] * 4  # the whole batch each time, never split
+    assert [m.settled for m in messages] == [["ack"], ["ack"]]
+    assert consumer.channel.published == []
+
+
+async def test_an_undecodable_body_is_parked_at_once_and_never_reaches_the_handler():
+    consumer = Scripted(lambda names: [ACK] * len(names))
+    good = _messages("good")[0]
+    bad = FakeMessage(b'{"nome": "x"}', message_id="bad")
+
+    await consumer._handle([bad, good])  # type: ignore[list-item]
+
+    assert consumer.batches == [["good"]]
+    exchange, _, headers = consumer.channel.copies()["bad"]
+    assert exchange == DEAD
+    assert headers[REASON_HEADER].startswith("undecodable: ValidationError")
+    assert good.settled == ["ack"]
+
+
+@pytest.mark.parametrize("answer", [lambda names: [], lambda names: [True] * len(names)],
+                         ids=["too few answers", "answers that are not outcomes"])
+async def test_a_handler_that_does_not_answer_each_delivery_gets_them_retried(answer):
+    consumer = Scripted(answer)
+    messages = _messages("a", "b")
+
+    await consumer._handle(messages)  # type: ignore[arg-type]
+
+    copies = consumer.channel.copies()
+    assert {name: copy[2][ATTEMPT_HEADER] for name, copy in copies.items()} == {"a": 2, "b": 2}

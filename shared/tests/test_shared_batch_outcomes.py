@@ -1,0 +1,88 @@
+"""How a delivery's outcome follows from its items' (message contract v2: several commands
+or events in one message), and how a batch is gathered from the deliveries waiting."""
+
+from __future__ import annotations
+
+import asyncio
+
+from opd_shared.messaging import ACK, DeadLetter, Retry, of_items
+from opd_shared.messaging.gathering import next_batch
+
+
+def test_a_delivery_whose_items_are_all_done_is_acked():
+    assert of_items([ACK, ACK, ACK]) == ACK
+    assert of_items([]) == ACK
+
+
+def test_one_hopeless_item_parks_its_delivery_with_every_hopeless_item_named():
+    failed = Retry(ValueError("later"))
+
+    outcome = of_items([ACK, DeadLetter("not a command"), failed, DeadLetter("bad slot")])
+
+    assert outcome == DeadLetter("item 2 of 4: not a command; item 4 of 4: bad slot")
+
+
+def test_a_failed_item_retries_its_whole_delivery():
+    first, second = ValueError("first"), ValueError("second")
+
+    outcome = of_items([ACK, Retry(first), Retry(second)])
+
+    assert outcome == Retry(first)
+
+
+def _waiting(*items: object) -> asyncio.Queue:
+    queue: asyncio.Queue = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+    return queue
+
+
+async def _timed(queue: asyncio.Queue, batch_max: int, window_s: float):
+    started = asyncio.get_running_loop().time()
+    batch = await next_batch(queue, batch_max, window_s)
+    return batch, asyncio.get_running_loop().time() - started
+
+
+async def test_what_is_waiting_is_taken_at_once_up_to_the_most():
+    queue = _waiting(1, 2, 3, 4, 5)
+
+    batch, waited = await _timed(queue, batch_max=3, window_s=10)
+
+    assert (batch, queue.qsize()) == ([1, 2, 3], 2)
+    assert waited < 1  # a full batch does not wait for its window
+
+
+async def test_a_batch_of_at_most_one_never_waits():
+    batch, waited = await _timed(_waiting("lone"), batch_max=1, window_s=10)
+
+    assert (batch, waited < 1) == (["lone"], True)
+
+
+async def test_a_lone_delivery_waits_one_window_and_no_longer():
+    batch, waited = await _timed(_waiting("lone"), batch_max=100, window_s=0.05)
+
+    assert batch == ["lone"]
+    assert 0.04 <= waited < 1
+
+
+async def test_deliveries_arriving_within_the_window_join_the_batch():
+    queue = _waiting("first")
+
+    async def trickle() -> None:
+        for item in ("second", "third"):
+            await asyncio.sleep(0.01)
+            queue.put_nowait(item)
+
+    trickling = asyncio.create_task(trickle())
+    batch, _ = await _timed(queue, batch_max=100, window_s=0.5)
+    await trickling
+
+    assert batch == ["first", "second", "third"]
+
+
+async def test_a_stop_ends_the_batch_at_once_and_is_part_of_it():
+    queue = _waiting("last", None, "after")
+
+    batch, waited = await _timed(queue, batch_max=100, window_s=10)
+
+    assert (batch, waited < 1, queue.qsize()) == (["last", None], True, 1)

@@ -3,6 +3,7 @@ and their OpenAPI documentation, so clients (and schemathesis) know every answer
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -57,7 +58,7 @@ _CODES = {400: ErrorCode.BAD_REQUEST, 404: ErrorCode.NOT_FOUND,
           415: ErrorCode.UNSUPPORTED_MEDIA_TYPE}
 
 
-def _sentence(error: dict) -> str:
+def _sentence(error: Mapping[str, Any]) -> str:
     where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
     return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg"))
 

@@ -59,8 +59,8 @@ class _JsonFormatter(_Redacting):
             "logger": record.name,
             "message": redact(record.getMessage()),
         }
-        if getattr(record, "correlation_id", None):
-            line["correlation_id"] = record.correlation_id
+        if correlation := getattr(record, "correlation_id", None):
+            line["correlation_id"] = correlation
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)

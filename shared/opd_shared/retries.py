@@ -45,9 +45,10 @@ BROKER_COUNTERS = ("x-delivery-count", "x-acquired-count")
 
 def attempt_of(message: AbstractIncomingMessage) -> int:
     """Which try this delivery is: 1 for a message as first published."""
+    value = (message.headers or {}).get(ATTEMPT_HEADER, 1)
     try:
-        return max(1, int((message.headers or {}).get(ATTEMPT_HEADER, 1)))
-    except (TypeError, ValueError):
+        return max(1, int(value)) if isinstance(value, int | str) else 1
+    except ValueError:
         return 1  # a header someone else wrote: count from the start, the limit still holds
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from analytics.schemas import HistoryEntry
 from analytics.tables import Base, Token
 from opd_contracts import EventEnvelope, EventType
+from opd_shared.readmodel.tables import table_of
 
 __all__ = ["TokenChange", "audit_rows", "record_changes", "token_history", "token_id_of"]
 
@@ -64,7 +65,7 @@ def audit_rows(event: EventEnvelope) -> list[dict[str, Any]]:
 
 
 # Built once: executed with a list of rows (asyncpg's executemany), one prepared statement.
-_RECORD = insert(TokenChange.__table__).on_conflict_do_nothing()
+_RECORD = insert(table_of(TokenChange)).on_conflict_do_nothing()
 
 
 async def record_changes(session: AsyncSession, events: Iterable[EventEnvelope]) -> None:

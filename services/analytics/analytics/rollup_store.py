@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.rollup_tables import ROLLUPS
 from analytics.rollups import Delta
+from opd_shared.readmodel.tables import table_of
 
 __all__ = ["apply_delta", "rollup_records"]
 
@@ -22,7 +23,7 @@ def rollup_records(changes: Delta) -> dict[str, list[dict[str, Any]]]:
         grouped[name, key][column] = grouped[name, key].get(column, 0) + n
     records: dict[str, list[dict[str, Any]]] = {}
     for name, model in ROLLUPS.items():
-        table = model.__table__
+        table = table_of(model)
         keys = [c.name for c in table.primary_key.columns]
         counts = [c.name for c in table.columns if not c.primary_key]
         mine = sorted((key, cols) for (table_name, key), cols in grouped.items()
@@ -42,7 +43,7 @@ def _adding(table: Table) -> Any:
 
 
 # Built once: executed with a list of rows (asyncpg's executemany), one prepared statement.
-_ADD = {name: _adding(model.__table__) for name, model in ROLLUPS.items()}
+_ADD = {name: _adding(table_of(model)) for name, model in ROLLUPS.items()}
 
 
 async def apply_delta(session: AsyncSession, changes: Delta) -> None:

@@ -147,7 +147,7 @@ def _unauthorized(detail: str) -> ApiError:
     return ApiError(401, ErrorCode.UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def requires(permission: Permission | None = None):  # type: ignore[no-untyped-def]
+def requires(permission: Permission | None = None):
     """A dependency that answers 401/403/429, or yields the caller."""
 
     async def caller(request: Request) -> Caller:

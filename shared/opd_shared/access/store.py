@@ -146,6 +146,6 @@ class KeyStore:
         return [_record(row) for row in rows]
 
 
-def _record(row) -> KeyRecord:  # type: ignore[no-untyped-def]
+def _record(row) -> KeyRecord:
     return KeyRecord(row.id, row.name, Role(row.role), row.rate_per_minute, row.channel,
                      revoked=row.revoked_at is not None, daily_bookings=row.daily_bookings)

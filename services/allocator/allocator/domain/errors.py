@@ -32,6 +32,10 @@ class NotFound(DomainError):
 class SlotFull(DomainError):
     code = ErrorCode.SLOT_FULL
 
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.alternatives: list[object] = []  # slots to offer, ranked by the service layer
+
 
 class SlotClosed(DomainError):
     code = ErrorCode.SLOT_CLOSED

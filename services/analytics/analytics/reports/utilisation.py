@@ -21,7 +21,7 @@ __all__ = ["utilisation_report"]
 Sums = dict[Any, list[int]]  # day or doctor id -> [slots, capacity, held]
 
 
-def _per_day_and_doctor(table, *columns, where):  # type: ignore[no-untyped-def]
+def _per_day_and_doctor(table, *columns, where):
     """One GROUPING SETS query: sums per day and per doctor, told apart by grouping(day)."""
     return (select(func.grouping(table.day), table.day, table.doctor_id, *map(func.sum, columns))
             .where(*where).group_by(func.grouping_sets(table.day, table.doctor_id)))
@@ -43,8 +43,8 @@ async def _sums(session: AsyncSession, f: Filters) -> tuple[Sums, Sums]:
     places = sum((getattr(t, s) for s in held_by[1:]), getattr(t, held_by[0]))
     held = _per_day_and_doctor(t, places, where=[
         f.of_days(t.day), *f.of_doctors(t.doctor_id), *f.of_source(t.source)])
-    for sums in (by_day, by_doctor):
-        for figures in sums.values():
+    for totals in (by_day, by_doctor):
+        for figures in totals.values():
             figures[2] = 0
     for no_day, day, doctor, places_held in await session.execute(held):
         (by_doctor[doctor] if no_day else by_day[day])[2] = int(places_held)

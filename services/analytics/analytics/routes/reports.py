@@ -35,8 +35,9 @@ router = analytics_router("reports")
 Format = Annotated[Literal["json", "csv"], Query(description="csv: one table, as a download")]
 Table = Annotated[str | None, Query(description="Which table to export; default the first")]
 Build = Callable[[AsyncSession, Filters], Awaitable[Report]]
-CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-             "description": "The report (JSON), or one of its tables (`format=csv`)"}}
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+          "description": "The report (JSON), or one of its tables (`format=csv`)"}}
 
 
 def _report(path: str, model: type[Report], build: Build, summary: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opd_contracts.vocabulary import TokenStatus
 from opd_shared.access import Caller
 from queue_view.day import doctor_day
 from queue_view.deps import SessionDep, TokenReader
@@ -53,7 +54,8 @@ async def get_position(token_number: TokenNumber, session: SessionDep,
     entry = day.find(token.id)
     doctor = await session.get(Doctor, token.doctor_id)
     return PositionOut(
-        token_number=token.token_number, status=token.status, doctor_id=token.doctor_id,
+        token_number=token.token_number, status=TokenStatus(token.status),
+        doctor_id=token.doctor_id,
         slot_id=token.slot_id, room=doctor.room if doctor else None,
         position=entry.position if entry else None, ahead=entry.ahead if entry else None,
         estimated_wait_minutes=wait_minutes(entry.ahead, pace) if entry else None,

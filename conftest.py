@@ -66,6 +66,7 @@ class Infra:
         return cls(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+_SESSION: dict[str, Infra] = {}  # the session's Infra, once a test has asked for it
 LOCAL_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 
@@ -140,6 +141,29 @@ async def infra() -> object:
             pytest.exit(f"The test servers do not work ({error!r}): RabbitMQ at {amqp_url}, "
                         f"PostgreSQL at {postgres_url}", returncode=2)
         state = Infra(amqp_url, postgres_url, root=f"t{uuid.uuid4().hex[:8]}")
+        _SESSION["infra"] = state
         yield state
         await remove_namespaces(amqp_url, postgres_url, state.namespaces, PARTITIONS,
                                 f"{state.root}%")
+
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """When a module's last test is torn down (its module fixtures included), its
+    namespaces go, not at the session's end: a session would otherwise hold several hundred
+    quorum queues by its last modules, and a RabbitMQ stopped and started under that many
+    (tests/faults) was seen to come back accepting connections it never answered."""
+    result = yield
+    infra = _SESSION.get("infra")
+    if infra and infra.namespaces and (nextitem is None or nextitem.module is not item.module):
+        made, infra.namespaces[:] = list(infra.namespaces), []
+        loop = asyncio.new_event_loop()  # its own: the tests' loop is not running here
+        try:
+            for namespace in made:  # `_` escaped: `..._alloc_1_%` must not match `_alloc_12_`
+                loop.run_until_complete(remove_namespaces(
+                    infra.amqp_url, infra.postgres_url, [namespace], PARTITIONS,
+                    namespace.replace("_", "\\_") + "\\_%"))
+        finally:
+            loop.close()
+    return result

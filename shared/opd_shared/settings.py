@@ -55,7 +55,7 @@ class ServiceSettings(BaseSettings):
         "ones and unknown ones apart (a flood of made-up keys cannot push real ones out); "
         "measured: about 500 bytes a known key, 300 an unknown one"
     )
-    access_timeout_s: float = Field(
+    access_timeout_seconds: float = Field(
         1.0, gt=0, le=30, description="Longest wait to connect to, or hear from, the keys' "
         "database; past it a request is refused with 503, not left hanging"
     )
@@ -142,8 +142,8 @@ def batch_max_field(default: int) -> Any:  # one meaning and bound; each service
                  "in one transaction (twice as many are prefetched)")
 
 
-def batch_window_field(default_ms: float) -> Any:
-    return Field(default_ms, ge=0, le=1000, description="How long after a batch's first "
+def batch_window_field(default_seconds: float) -> Any:
+    return Field(default_seconds, ge=0, le=1, description="How long after a batch's first "
                  "delivery others may still join it; a full batch is handled at once")
 
 
@@ -151,7 +151,7 @@ class BatchConsumerSettings(ServiceSettings):
     """A service that consumes its queue in batches (`opd_shared.messaging`)."""
 
     batch_max: int = batch_max_field(200)
-    batch_window_ms: float = batch_window_field(20.0)
+    batch_window_seconds: float = batch_window_field(0.020)
     db_retry_max_seconds: float = Field(
         10.0, gt=0, le=300, description="Longest pause between tries of a batch while the "
         "database is unavailable (the batch waits unacknowledged meanwhile)")

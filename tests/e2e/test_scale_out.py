@@ -14,7 +14,7 @@ from opd_ops.stream import open_schedule
 
 async def test_work_splits_across_two_allocators_and_two_gateways(infra):
     namespace = infra.namespace("scale")
-    env = {**infra.env(namespace), "OPD_ALLOCATOR_COUNT": "2", "OPD_STANDBY_DELAY_S": "30"}
+    env = {**infra.env(namespace), "OPD_ALLOCATOR_COUNT": "2", "OPD_STANDBY_DELAY_SECONDS": "30"}
     system = System(namespace, infra.postgres_url, {**env, "OPD_ALLOCATOR_INDEX": "0"})
     system.services["allocator_b"] = Service("allocator", {**env, "OPD_ALLOCATOR_INDEX": "1"})
     system.services["gateway_b"] = Service("gateway", env)

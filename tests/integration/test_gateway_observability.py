@@ -15,7 +15,7 @@ from booking_gateway.settings import GatewaySettings
 
 async def test_the_gateway_exposes_latency_histograms_and_reply_timeouts(infra):
     namespace = infra.namespace("obs")
-    gateway = create_gateway(infra.settings(GatewaySettings, namespace, reply_timeout_s=0.3))
+    gateway = create_gateway(infra.settings(GatewaySettings, namespace, reply_timeout_seconds=0.3))
     allocator = create_allocator(infra.settings(AllocatorSettings, namespace))
     body = {"name": "Dr. Metrics", "specialization": "ENT"}
 

@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 
 from opd_contracts.vocabulary import HOLDS_PLACE, WAITING
-from opd_ops.sim.clock import hospital_now
 
 __all__ = ["Ledger", "Move", "Window"]
 
@@ -120,16 +119,3 @@ class Ledger:
                      sequence_number=self.last_sequence[to_slot])
         self.tokens[token_id] = token
 
-    def bump_candidate(self, slot_id: int) -> tuple[int, int] | None:
-        """(token, target slot) an emergency into the full `slot_id` would move, or None."""
-        walk_ins = [t for t in self.waiting(slot_id)
-                    if t["source"] == "walk_in" and not t["is_emergency"]]
-        origin = self.windows[slot_id]
-        local = hospital_now(self.zone).replace(tzinfo=None)
-        later = [w for w in self.slots_of(origin.doctor_id)
-                 if w.starts_at > origin.starts_at and w.ends_at > local
-                 and self.has_room(w.slot_id)]
-        if not walk_ins or not later:
-            return None
-        victim = max(walk_ins, key=lambda t: (-t["priority_score"], t["sequence_number"]))
-        return victim["id"], later[0].slot_id

@@ -55,7 +55,6 @@ async def emergency(day: Day, case: Emergency) -> None:
     if window is None:
         return
     ledger = day.ledger
-    bump = None if ledger.has_room(window.slot_id) else ledger.bump_candidate(window.slot_id)
     answer = await day.api.post("/api/v1/tokens", {
         "patient_name": f"Emergency {case.n:02d}", "doctor_id": doctor_id,
         "slot_id": window.slot_id, "source": "priority", "notes": "brought in by ambulance",
@@ -64,6 +63,6 @@ async def emergency(day: Day, case: Emergency) -> None:
     if token is None:
         ledger.happened[f"emergency answered {answer.status_code}"] += 1
         return
-    if bump is not None and not token["is_overflow"]:
-        ledger.move(*bump, "emergency_bump")
+    for bumped in answer.json().get("moved", []):  # whom the allocator moved to make room
+        ledger.move(bumped["token_id"], bumped["to_slot_id"], "emergency_bump")
     await act(day, token["id"], "check-in")

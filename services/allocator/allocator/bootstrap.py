@@ -95,7 +95,7 @@ async def start(settings: AllocatorSettings,
         for consumer in consumers:
             stack.push_async_callback(consumer.stop)
         await _subscribe(stack, settings, consumers, connection)
-        for job in (sweep_outbox(sessions, events, settings.sweep_interval_s),
+        for job in (sweep_outbox(sessions, events, settings.sweep_interval_seconds),
                     watch_dead_letters(setup, topology.dead_letter_queue)):
             _in_background(stack, job)
         log.info("allocator consuming %d partitions of %s; database %s",
@@ -133,7 +133,7 @@ async def _subscribe(stack: AsyncExitStack, settings: AllocatorSettings,
         if settings.prefers(consumer.partition):
             await consumer.start(connection)
     later = [c for c in consumers if not settings.prefers(c.partition)]
-    _in_background(stack, _stand_by(later, connection, settings.standby_delay_s))
+    _in_background(stack, _stand_by(later, connection, settings.standby_delay_seconds))
 
 
 async def _stand_by(consumers: list[PartitionConsumer],

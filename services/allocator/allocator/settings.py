@@ -14,7 +14,7 @@ class AllocatorSettings(BatchConsumerSettings):
 
     # Commands: a booking's round trip waits for its batch, so the window is short.
     batch_max: int = batch_max_field(100)
-    batch_window_ms: float = batch_window_field(2.0)
+    batch_window_seconds: float = batch_window_field(0.002)
     commit_lanes: int = Field(
         4, ge=1, le=256,
         description="Transactions in flight at once; each lane decides the batches waiting "
@@ -30,10 +30,11 @@ class AllocatorSettings(BatchConsumerSettings):
                     "12-15,000 a day): a schedule let go is read again on its next command, "
                     "and below the working set that costs far more CPU than it saves memory",
     )
-    sweep_interval_s: float = Field(1.0, gt=0, description="How often stray outbox rows are sent")
+    sweep_interval_seconds: float = Field(
+        1.0, gt=0, description="How often stray outbox rows are sent")
     allocator_index: int = Field(0, ge=0, description="This process's number among the allocators")
     allocator_count: int = Field(1, ge=1, description="How many allocators share the partitions")
-    standby_delay_s: float = Field(
+    standby_delay_seconds: float = Field(
         5.0, ge=0, description="How long to wait before standing by for others' partitions")
     fairness_max_overtakes: int = Field(
         10, ge=0, description="A waiting patient is overtaken at most this often; 0 turns it off"

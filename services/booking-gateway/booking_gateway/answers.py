@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from opd_contracts import SlotRecord
+from opd_contracts import SlotRecord, TokenRecord
 from opd_shared.http import ErrorOut, error_responses
 
-__all__ = ["DelayOut", "PendingOut", "answers"]
+__all__ = ["BookedOut", "DelayOut", "PendingOut", "answers"]
 
 
 class PendingOut(BaseModel):
@@ -28,6 +28,12 @@ class MovedOut(BaseModel):
     token_number: str
     from_slot_id: int
     to_slot_id: int
+
+
+class BookedOut(TokenRecord):
+    moved: list[MovedOut] = Field(
+        [], description="An emergency into a full slot: the waiting patient moved to make "
+                        "room, and where to (empty otherwise)")
 
 
 class DelayOut(BaseModel):

@@ -57,13 +57,13 @@ async def submit(bus: CommandBus, request: Request, caller: Caller, command: Any
     envelope = CommandEnvelope(command_id=command_id, issued_at=dt.datetime.now(dt.UTC),
                                fingerprint=fingerprint, actor=caller.actor, command=command)
     try:
-        reply = await bus.send(envelope, settings.reply_timeout_s)
+        reply = await bus.send(envelope, settings.reply_timeout_seconds)
     except BrokerUnavailable as error:
         return JSONResponse({"detail": f"{error}; try again shortly",
                              "code": ErrorCode.UNAVAILABLE},
                             status_code=503, headers={"Retry-After": "5"})
     if reply is None:
-        log.info("%s not decided within %.1f s: 202", command.type, settings.reply_timeout_s)
+        log.info("%s not decided within %.1f s: 202", command.type, settings.reply_timeout_seconds)
         return JSONResponse(
             {"request_id": key, "status": "pending",
              "detail": "queued; repeat the request with this Idempotency-Key for the decision"},

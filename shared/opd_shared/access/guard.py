@@ -1,7 +1,7 @@
 """The FastAPI side of access: who is calling (401), may they (403), not too often (429).
 
 A client address that keeps sending bad keys is refused before its keys are looked up
-(429), and a keys' database that does not answer is 503 within `OPD_ACCESS_TIMEOUT_S`.
+(429), and a keys' database that does not answer is 503 within `OPD_ACCESS_TIMEOUT_SECONDS`.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def key_store(settings: ServiceSettings) -> KeyStore:
     """The key store as the settings describe it (call `prepare()` before use)."""
     admin = settings.admin_key.get_secret_value() if settings.admin_key else None
     return KeyStore(settings.access_database_url, admin, cache_entries=settings.key_cache_entries,
-                    timeout_s=settings.access_timeout_s)
+                    timeout_s=settings.access_timeout_seconds)
 
 
 async def open_guard(settings: ServiceSettings) -> Guard:

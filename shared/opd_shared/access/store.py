@@ -65,7 +65,7 @@ class KeyStoreUnavailable(Exception):
 class KeyStore:
     def __init__(self, url: str, admin_key: str | None = None, ttl_s: float = 5.0, *,
                  cache_entries: int = _DEFAULTS.key_cache_entries,
-                 timeout_s: float = _DEFAULTS.access_timeout_s) -> None:
+                 timeout_s: float = _DEFAULTS.access_timeout_seconds) -> None:
         self.url = url
         # Without these a silent database holds a request for asyncpg's 60 s connect
         # timeout, or forever on a query; and a sixth request waits 30 s for the pool.

@@ -35,7 +35,7 @@ class Batching:
 
     @classmethod
     def of(cls, settings: BatchConsumerSettings) -> Batching:
-        return cls(settings.batch_max, settings.batch_window_ms / 1000,
+        return cls(settings.batch_max, settings.batch_window_seconds,
                    settings.db_retry_max_seconds)
 
 

@@ -25,7 +25,7 @@ from opd_contracts import (
 )
 from opd_contracts.commands import TokenCommand
 from opd_contracts.topology import partition_of_doctor
-from opd_contracts.vocabulary import TokenStatus
+from opd_contracts.vocabulary import MoveKind, TokenStatus
 
 __all__ = ["book_token", "call_next", "change_token_status", "delay_doctor",
            "reallocate_token"]
@@ -36,7 +36,8 @@ def _record(token: Token) -> dict[str, Any]:
 
 
 async def book_token(uow: UnitOfWork, cmd: BookToken, now: dt.datetime) -> Decided:
-    """A full slot refuses with alternatives; an emergency always gets in."""
+    """A full slot refuses with alternatives; an emergency always gets in, and its answer
+    says whom it moved to make room (the desk tells that patient)."""
     schedule = await uow.schedules.load(cmd.doctor_id, now.date(), cmd.slot_id)
     token_id = await uow.schedules.next_record_id(partition_of_doctor(cmd.doctor_id,
                                                                       uow.partitions))
@@ -51,7 +52,14 @@ async def book_token(uow: UnitOfWork, cmd: BookToken, now: dt.datetime) -> Decid
                              rank_alternatives(candidates, cmd.doctor_id, now)]
         raise
     await uow.schedules.save(schedule)
-    return Decided.on(_record(token), schedule)
+    moved = [_moved(change.tokens[0]) for change in schedule.changes
+             if change.move_kind is MoveKind.EMERGENCY_BUMP]
+    return Decided.on({**_record(token), "moved": moved}, schedule)
+
+
+def _moved(token: dict[str, Any]) -> dict[str, Any]:
+    return {"token_id": token["id"], "token_number": token["token_number"],
+            "from_slot_id": token["moved_from_slot_id"], "to_slot_id": token["slot_id"]}
 
 
 async def _token_schedule(uow: UnitOfWork, cmd: TokenCommand, now: dt.datetime,

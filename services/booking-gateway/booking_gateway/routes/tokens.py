@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from booking_gateway.answers import answers
+from booking_gateway.answers import BookedOut, answers
 from booking_gateway.deps import AnyCaller, Bus, Canceller, Reallocator, Settings
 from booking_gateway.schemas import ReallocateIn, StatusIn, TokenIn
 from booking_gateway.submit import submit
@@ -35,7 +35,7 @@ STATUS_PERMISSION = {
 
 
 @router.post("", status_code=201, summary="Book a token (emergency=true always gets in)",
-             response_model=None, responses=answers(201, TokenRecord))
+             response_model=None, responses=answers(201, BookedOut))
 async def book(body: TokenIn, request: Request, bus: Bus, settings: Settings, caller: AnyCaller,
                emergency: bool = False) -> JSONResponse:
     """An online app books `online` only; emergencies are for the desk and staff."""

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import asyncpg
 import pytest
 
+from allocator.bootstrap import MIGRATIONS
 from allocator.settings import AllocatorSettings
 from opd_shared.database import migrate
 
-MIGRATIONS = Path(__file__).parents[2] / "allocator" / "migrations"
 OLD_EVENTS = {  # reason (or None) and type -> the kind the history must now name
     ("doctor delayed 30 min: surgery", "token.moved"): "delay",
     ("moved from slot 7 to make room for an emergency", "token.moved"): "emergency_bump",

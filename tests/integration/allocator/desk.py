@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from functools import partial
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from allocator.adapters.orm import map_domain
 from allocator.adapters.ownership import claim
 from allocator.adapters.unit_of_work import SqlTransactions
+from allocator.bootstrap import MIGRATIONS
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
 from allocator.service_layer.batches import BatchDecider
@@ -26,8 +26,6 @@ from allocator.settings import AllocatorSettings
 from opd_contracts import BookToken, CommandEnvelope, OpenSlot, RegisterDoctor, Reply
 from opd_contracts.topology import partition_of_doctor
 from opd_shared.database import migrate, new_engine
-
-MIGRATIONS = Path(__file__).parents[2] / "allocator" / "migrations"
 
 
 def envelope(command: object, command_id: uuid.UUID | None = None) -> CommandEnvelope:

@@ -10,6 +10,7 @@ decides each service's pool (`POOLS`, `service_engine`).
 from __future__ import annotations
 
 import logging
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,12 +21,17 @@ from sqlalchemy import Connection, MetaData, pool, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from opd_shared.settings import ServiceSettings
 
 __all__ = ["POOLS", "Pool", "drop_database", "ensure_database", "is_transient", "is_unreachable",
-           "migrate", "new_engine", "run_migrations_from_env", "service_engine"]
+           "migrate", "new_engine", "own_database", "run_migrations_from_env", "service_engine"]
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +83,16 @@ def service_engine(settings: ServiceSettings) -> AsyncEngine:
     if settings.db_pool_size is not None:
         pool = Pool(settings.db_pool_size, pool.overflow)
     return new_engine(settings.database_url, pool)
+
+
+async def own_database(stack: AsyncExitStack, settings: ServiceSettings, migrations: Path,
+                       ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """A service's own database as its bootstrap needs it: migrated, pooled as POOLS says,
+    disposed of when `stack` closes, and a session factory whose objects outlive commits."""
+    await migrate(settings.database_url, migrations)
+    engine = service_engine(settings)
+    stack.push_async_callback(engine.dispose)
+    return engine, async_sessionmaker(engine, expire_on_commit=False)
 
 
 def _server_dsn(url: str) -> tuple[str, str]:

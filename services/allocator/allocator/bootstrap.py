@@ -30,7 +30,7 @@ from allocator.service_layer.decided import Handlers
 from allocator.service_layer.group_commit import GroupCommit
 from allocator.service_layer.handlers import HANDLERS
 from allocator.settings import AllocatorSettings
-from opd_shared.database import migrate, service_engine
+from opd_shared.database import own_database
 from opd_shared.messaging import Batching
 from opd_shared.topology import Topology
 
@@ -107,10 +107,7 @@ async def start(settings: AllocatorSettings,
 async def _database(stack: AsyncExitStack, settings: AllocatorSettings
                     ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
     map_domain()
-    await migrate(settings.database_url, MIGRATIONS)
-    engine = service_engine(settings)
-    stack.push_async_callback(engine.dispose)
-    return engine, async_sessionmaker(engine, expire_on_commit=False)
+    return await own_database(stack, settings, MIGRATIONS)
 
 
 async def _broker(stack: AsyncExitStack, amqp_url: str, topology: Topology

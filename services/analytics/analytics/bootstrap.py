@@ -14,10 +14,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from analytics.consumer import build_consumer
-from analytics.database import MIGRATIONS_DIR, create_session_factory
+from analytics.database import MIGRATIONS_DIR
 from analytics.settings import AnalyticsSettings
 from opd_shared.access import Guard, open_guard
-from opd_shared.database import migrate, service_engine
+from opd_shared.database import own_database
 from opd_shared.event_batches import EventBatchConsumer
 
 __all__ = ["Clock", "Runtime", "start", "utc_now"]
@@ -54,10 +54,7 @@ async def start(settings: AnalyticsSettings, clock: Clock = utc_now) -> AsyncIte
     async with AsyncExitStack() as stack:
         guard = await open_guard(settings)
         stack.push_async_callback(guard.close)
-        await migrate(settings.database_url, MIGRATIONS_DIR)
-        engine = service_engine(settings)
-        stack.push_async_callback(engine.dispose)
-        sessions = create_session_factory(engine)
+        engine, sessions = await own_database(stack, settings, MIGRATIONS_DIR)
         consumer = build_consumer(settings, sessions)
         await consumer.start()
         stack.push_async_callback(consumer.stop)  # runs first: delivered events finish

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opd_shared.access import Guard, open_guard
-from opd_shared.database import migrate, service_engine
+from opd_shared.database import own_database
 from opd_shared.event_batches import EventBatchConsumer
 from queue_view.consumer import build_consumer, make_applier
 from queue_view.display.feed import ChangeFeed
@@ -71,10 +71,7 @@ async def start(settings: QueueViewSettings) -> AsyncIterator[Runtime]:
     async with AsyncExitStack() as stack:
         guard = await open_guard(settings)
         stack.push_async_callback(guard.close)
-        await migrate(settings.database_url, MIGRATIONS_DIR)
-        engine = service_engine(settings)
-        stack.push_async_callback(engine.dispose)
-        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        engine, sessions = await own_database(stack, settings, MIGRATIONS_DIR)
         feed = await _start_feed(stack, sessions, settings.stream_poll_seconds)
         consumer = build_consumer(settings, make_applier(sessions))
         await consumer.start()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
+from pydantic import BaseModel, Field, PlainSerializer, computed_field
 
-from opd_contracts.vocabulary import Source, TokenStatus
+from opd_contracts import DoctorRecord, SlotRecord, TokenRecord
+from opd_contracts.vocabulary import TokenStatus
 from queue_view.waits import Basis
 
 __all__ = [
@@ -20,45 +21,18 @@ HourMinute = Annotated[
 ]
 
 
-# Names and phones are for the desk and staff only (docs/API.md, Access): other keys and
-# anonymous readers get the same shape with these fields null, never absent.
-_PRIVATE = ("null unless the caller's key may read patients (desk, staff, admin); "
-            "always null for other keys and for reads without a key")
+# Names and phones are for the desk and staff, and for a channel's own patients (docs/API.md,
+# Access): other keys and anonymous readers get the same shape with these fields null.
+_PRIVATE = ("null unless the caller's key may read patients (desk, staff, admin) or booked "
+            "this token (a channel's own patient); always null for reads without a key")
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class DoctorOut(DoctorRecord):
+    """A doctor as the allocator's events last showed it."""
 
 
-class DoctorOut(_Out):
-    id: int
-    name: str
-    specialization: str
-    room: str | None
-    is_active: bool
-    created_at: dt.datetime
-
-
-class SlotOut(_Out):
-    id: int
-    doctor_id: int
-    date: dt.date
-    start_time: HourMinute = Field(examples=["09:00"])
-    end_time: HourMinute = Field(examples=["10:00"])
-    max_capacity: int
-    current_count: int = Field(description="Tokens holding a place, overflow included")
-    overflow_count: int
-    is_active: bool
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def available_capacity(self) -> int:
-        return max(self.max_capacity - self.current_count, 0)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def is_full(self) -> bool:
-        return self.current_count >= self.max_capacity
+class SlotOut(SlotRecord):
+    """A slot with its live counts, as the allocator's events last showed it."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -67,28 +41,13 @@ class SlotOut(_Out):
         return round(self.current_count / self.max_capacity, 3) if self.max_capacity else 0.0
 
 
-class TokenOut(_Out):
-    id: int
-    token_number: str = Field(examples=["DOC1-20260130-0042"])
-    patient_name: str | None = Field(description=_PRIVATE)
+class TokenOut(TokenRecord):
+    """The contract's token, with what identifies the patient null for callers who may not
+    see it (`queue_view.views.token_out`)."""
+
+    patient_name: str | None = Field(description=_PRIVATE)  # type: ignore[assignment]
     patient_phone: str | None = Field(description=_PRIVATE)
-    doctor_id: int
-    slot_id: int
-    source: Source
-    status: TokenStatus
-    priority_score: int
-    sequence_number: int
-    is_emergency: bool
-    is_overflow: bool
-    allocated_at: dt.datetime
-    checked_in_at: dt.datetime | None
-    consultation_started_at: dt.datetime | None
-    completed_at: dt.datetime | None
-    closed_at: dt.datetime | None
     notes: str | None = Field(description="Free text that may name the patient: " + _PRIVATE)
-    moved_from_slot_id: int | None
-    move_reason: str | None
-    overtaken_count: int = Field(description="Newcomers queued ahead of it (fairness)")
     channel: str | None = Field(None, description="The channel that booked it: " + _PRIVATE)
 
 

@@ -30,6 +30,7 @@ from opd_shared.logging import configure_logging
 from opd_shared.metrics import instrument
 from opd_shared.middleware import SecurityHeaders
 from opd_shared.settings import ServiceSettings
+from opd_shared.tracing import instrument_app
 
 __all__ = ["Start", "process_settings", "service_app"]
 
@@ -69,6 +70,7 @@ def service_app(settings: ServiceSettings, start: Start | None = None,
     app.state.settings = settings  # /readyz's timeout and Retry-After, before any lifespan
     install_error_handlers(app)
     instrument(app, settings.metrics_key)
+    instrument_app(app, settings.service)  # traces, when OTEL_TRACES_EXPORTER asks
     docs_pages = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
     # Added last, so it is the outermost layer: the 413 and 503 the guards answer carry it too.
     app.add_middleware(SecurityHeaders, docs_paths=frozenset(p for p in docs_pages if p))

@@ -21,12 +21,8 @@ from sqlalchemy import Connection, MetaData, pool, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext import asyncio as sa_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opd_shared.settings import ServiceSettings
 
@@ -74,7 +70,8 @@ def new_engine(url: str, pool: Pool | None = None, **options: object) -> AsyncEn
     if pool is not None:
         options = {"pool_size": pool.size, "max_overflow": pool.overflow,
                    "pool_pre_ping": True, **options}
-    return create_async_engine(url, hide_parameters=True, **options)
+    # Looked up now, not at import: tracing, once on, wraps it (opd_shared.tracing).
+    return sa_asyncio.create_async_engine(url, hide_parameters=True, **options)
 
 
 def service_engine(settings: ServiceSettings) -> AsyncEngine:

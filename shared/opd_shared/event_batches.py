@@ -13,7 +13,7 @@ by its id and acked without being applied twice.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
@@ -68,6 +68,9 @@ class EventBatchConsumer(BatchConsumer[EventEnvelope]):
 
     def decode(self, message: AbstractIncomingMessage) -> EventEnvelope:
         return EventEnvelope.model_validate_json(message.body)
+
+    def trace_items(self, item: EventEnvelope) -> Iterable[tuple[str, str]]:
+        return ((str(item.event_id), f"apply {item.type.value}"),)
 
     async def handle(self, deliveries: Sequence[Delivery[EventEnvelope]]) -> list[Outcome]:
         applied = await self.apply([delivery.item for delivery in deliveries])

@@ -18,6 +18,7 @@ from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
 from opd_contracts import CommandEnvelope, Reply
 from opd_shared.metrics import REPLY_TIMEOUTS
 from opd_shared.topology import Topology
+from opd_shared.tracing import headers_here
 
 __all__ = ["BrokerUnavailable", "CommandBus"]
 
@@ -68,6 +69,7 @@ class CommandBus:
             envelope.model_dump_json().encode(), content_type="application/json",
             message_id=str(envelope.command_id), correlation_id=str(envelope.command_id),
             reply_to=self.reply_queue, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            headers=headers_here(str(envelope.command_id)),  # the request's trace, when on
         )
         partition = envelope.command.partition(self.topology.partitions)
         try:

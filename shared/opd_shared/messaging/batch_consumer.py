@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import ClassVar, Generic, TypeVar
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
@@ -35,6 +35,7 @@ from opd_shared.messaging.settle import settle
 from opd_shared.messaging.subscription import Subscription
 from opd_shared.patience import apply_patiently
 from opd_shared.retries import reason_for
+from opd_shared.tracing import handling
 
 __all__ = ["BatchConsumer"]
 
@@ -61,6 +62,11 @@ class BatchConsumer(ABC, Generic[T]):
     async def handle(self, deliveries: Sequence[Delivery[T]]) -> Sequence[Outcome]:
         """Commit what the deliveries ask for, then answer one outcome per delivery, in
         order; raise HandBack to give them all back."""
+
+    def trace_items(self, item: T) -> Iterable[tuple[str, str]]:
+        """Each traced item a delivery's item carries: its id and its span's name
+        (`opd_shared.tracing.handling`); none by default."""
+        return ()
 
     async def declare(self, channel: AbstractChannel) -> None:
         """Declare the queue on the consumer's channel, where the subclass owns it."""
@@ -127,7 +133,8 @@ class BatchConsumer(ABC, Generic[T]):
             await settle(delivery.message, outcome, self.subscription.retries)
 
     async def _outcomes(self, deliveries: list[Delivery[T]]) -> list[Outcome]:
-        return answering(deliveries, await self.handle(deliveries))
+        with handling(self.queue_name, deliveries, self.trace_items):
+            return answering(deliveries, await self.handle(deliveries))
 
     async def _decode_or_park(self, message: AbstractIncomingMessage) -> T | None:
         try:

@@ -37,10 +37,10 @@ _WRITE = text(
     "CAST(:s_doctor AS bigint[]), CAST(:s_found AS bigint[]), CAST(:s_last AS bigint[]))"
     " AS m(id, found, last) WHERE doctors.id = m.id AND doctors.last_event_seq = m.found"
     " RETURNING doctors.id),"
-    " events AS (INSERT INTO outbox (partition, routing_key, event, created_at)"
-    " SELECT p, k, e::jsonb, t FROM unnest(CAST(:o_partition AS integer[]),"
-    " CAST(:o_key AS text[]), CAST(:o_event AS text[]), CAST(:o_at AS timestamptz[]))"
-    " AS o(p, k, e, t)),"
+    " events AS (INSERT INTO outbox (partition, routing_key, event, created_at, traceparent)"
+    " SELECT p, k, e::jsonb, t, tp FROM unnest(CAST(:o_partition AS integer[]),"
+    " CAST(:o_key AS text[]), CAST(:o_event AS text[]), CAST(:o_at AS timestamptz[]),"
+    " CAST(:o_trace AS text[])) AS o(p, k, e, t, tp)),"
     " replies AS (INSERT INTO inbox (command_id, fingerprint, reply, decided_at)"
     " SELECT c, f, r::jsonb, t FROM unnest(CAST(:i_command AS uuid[]),"
     " CAST(:i_fingerprint AS text[]), CAST(:i_reply AS text[]), CAST(:i_at AS timestamptz[]))"
@@ -64,7 +64,8 @@ class Facts:
 class Writes:
     counters: list[tuple[int, dt.date, int]] = field(default_factory=list)
     seqs: list[tuple[int, int, int]] = field(default_factory=list)  # doctor, found, last
-    events: list[tuple[int, str, str, dt.datetime]] = field(default_factory=list)
+    events: list[tuple[int, str, str, dt.datetime, str | None]] = field(  # traceparent last
+        default_factory=list)
     replies: list[tuple[uuid.UUID, str, str, dt.datetime]] = field(default_factory=list)
 
 
@@ -89,7 +90,7 @@ async def write_all(session: AsyncSession, writes: Writes) -> None:
     moved = await session.scalar(_WRITE, {
         **_columns(writes.counters, "c_doctor", "c_date", "c_last"),
         **_columns(writes.seqs, "s_doctor", "s_found", "s_last"),
-        **_columns(writes.events, "o_partition", "o_key", "o_event", "o_at"),
+        **_columns(writes.events, "o_partition", "o_key", "o_event", "o_at", "o_trace"),
         **_columns(writes.replies, "i_command", "i_fingerprint", "i_reply", "i_at"),
     })
     if moved != len(writes.seqs):

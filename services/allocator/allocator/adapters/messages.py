@@ -8,6 +8,7 @@ import uuid
 
 from allocator.adapters.batch_io import Facts, Writes
 from opd_contracts import EventEnvelope, Reply
+from opd_shared.tracing import traceparent_for
 
 __all__ = ["Inbox", "Outbox"]
 
@@ -37,5 +38,6 @@ class Outbox:
 
     def add(self, events: list[EventEnvelope], partition: int) -> None:
         """Events of a command of `partition` (whose relay publishes them, in order)."""
-        self.writes.events.extend((partition, e.type.value, e.model_dump_json(), e.occurred_at)
+        self.writes.events.extend((partition, e.type.value, e.model_dump_json(), e.occurred_at,
+                                   traceparent_for(e.command_id))  # its command's trace
                                   for e in events)

@@ -139,6 +139,7 @@ outbox = Table(
     Column("event", Json, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True)),
+    Column("traceparent", String(55)),  # W3C: of the command's trace (opd_shared.tracing)
     Index("ix_outbox_unpublished", "partition", "id", postgresql_where="published_at IS NULL"),
 )
 

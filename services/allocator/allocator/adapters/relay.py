@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.orm import any_of, outbox
 from opd_shared.metrics import OUTBOX_LAG_SECONDS
+from opd_shared.tracing import relay_headers
 
 __all__ = ["OutboxRelay", "relay_outbox", "sweep_outbox"]
 
@@ -35,7 +36,7 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
     # again cost the relay a tenth of its time.
     query = select(outbox.c.id, outbox.c.routing_key, cast(outbox.c.event, Text).label("body"),
                    outbox.c.event["event_id"].as_string().label("event_id"),
-                   outbox.c.created_at).where(outbox.c.published_at.is_(None))
+                   outbox.c.created_at, outbox.c.traceparent).where(outbox.c.published_at.is_(None))
     if partitions is not None:
         query = query.where(outbox.c.partition == any_of("partitions", partitions))
     if older_than is not None:
@@ -52,6 +53,8 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
                     body=row.body.encode(), content_type="application/json",
                     message_id=row.event_id,
                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    headers=relay_headers(row.traceparent, row.event_id, row.routing_key,
+                                          row.created_at),
                 ),
                 routing_key=row.routing_key,
             )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
@@ -62,6 +62,9 @@ class PartitionConsumer(BatchConsumer[CommandEnvelope]):
 
     def decode(self, message: AbstractIncomingMessage) -> CommandEnvelope:
         return CommandEnvelope.model_validate_json(message.body)
+
+    def trace_items(self, item: CommandEnvelope) -> Iterable[tuple[str, str]]:
+        return ((str(item.command_id), f"decide {item.command.type}"),)
 
     async def handle(self, deliveries: Sequence[Delivery[CommandEnvelope]]) -> list[Outcome]:
         started = time.monotonic()

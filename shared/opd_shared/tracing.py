@@ -86,7 +86,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ITEMS_HEADER", "configure", "current_traceparent", "enabled", "handling",
            "headers_here", "instrument_app", "item_context", "message_headers",
-           "relay_headers", "start", "stop", "traceparent_for"]
+           "provider_for", "relay_headers", "start", "stop", "traceparent_for"]
 
 log = logging.getLogger(__name__)
 
@@ -122,18 +122,24 @@ def configure(service: str) -> bool:
              if n.strip() and n.strip() != "none"]
     if not names or os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return False
-    name = os.environ.get("OTEL_SERVICE_NAME") or service.replace("_", "-")
-    sampler = None if "OTEL_TRACES_SAMPLER" in os.environ else ParentBased(_NoStrayStatements())
-    provider = TracerProvider(resource=Resource.create({"service.name": name}),
-                              sampler=sampler)
+    provider = provider_for(service)
     for exporter_name in names:
         exporter, immediate = _exporter(exporter_name)
         provider.add_span_processor(SimpleSpanProcessor(exporter) if immediate
                                     else BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)  # for any other library's instrumentation
     start(provider)
-    log.info("tracing on: %s as %s", ", ".join(names), name)
+    log.info("tracing on: %s as %s", ", ".join(names),
+             provider.resource.attributes["service.name"])
     return True
+
+
+def provider_for(service: str) -> TracerProvider:
+    """A provider named after the service (or OTEL_SERVICE_NAME), with no exporter yet,
+    sampling as OTEL_TRACES_SAMPLER says, else every trace but a stray statement's."""
+    name = os.environ.get("OTEL_SERVICE_NAME") or service.replace("_", "-")
+    sampler = None if "OTEL_TRACES_SAMPLER" in os.environ else ParentBased(_NoStrayStatements())
+    return TracerProvider(resource=Resource.create({"service.name": name}), sampler=sampler)
 
 
 def start(provider: TracerProvider) -> None:

@@ -21,12 +21,18 @@ needs_compose = pytest.mark.skipif(not shutil.which("docker-compose"),
                                    reason="docker-compose is not installed")
 
 
-def published(spec: dict) -> set[int]:
-    """Container ports reachable from outside, in any of compose's port notations."""
+def published(spec: dict, loopback: bool = False) -> set[int]:
+    """Container ports reachable from outside (or, `loopback`, from this machine alone), in
+    any of compose's port notations."""
     ports = set()
     for port in spec.get("ports", []):
-        target = port["target"] if isinstance(port, dict) else str(port).rsplit(":", 1)[-1]
-        ports.add(int(str(target).split("/")[0]))
+        if isinstance(port, dict):
+            host, target = port.get("host_ip", ""), port["target"]
+        else:
+            parts = str(port).split(":")
+            host, target = (parts[0] if len(parts) == 3 else ""), parts[-1]
+        if (host == "127.0.0.1") == loopback:
+            ports.add(int(str(target).split("/")[0]))
     return ports
 
 
@@ -36,6 +42,15 @@ def test_only_the_http_ports_are_published():
     assert {"rabbitmq", "postgres", "allocator"}.isdisjoint(exposed), exposed
     assert set().union(*exposed.values()) <= HTTP_PORTS, exposed
     assert not [name for name, spec in COMPOSE.items() if spec.get("network_mode") == "host"]
+
+
+def test_the_trace_viewer_is_published_on_loopback_alone_and_every_service_traces_to_it():
+    on_loopback = {name: published(spec, loopback=True) for name, spec in COMPOSE.items()}
+    ours = [name for name, spec in COMPOSE.items() if "build" in spec]
+
+    assert {name: ports for name, ports in on_loopback.items() if ports} == {"jaeger": {16686}}
+    assert {COMPOSE[name]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] for name in ours} == {
+        "${OTEL_EXPORTER_OTLP_ENDPOINT:-http://jaeger:4318}"}
 
 
 def test_no_credential_has_a_default_or_is_written_in_the_file():

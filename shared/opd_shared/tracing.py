@@ -12,11 +12,11 @@ names an exporter (`otlp`, `console`, `jsonl`, or one a package registers); unse
 line. Measured, the off path costs **1.3-1.9 µs of CPU a booking** (the six hooks one booking
 passes: the gateway's publish, the allocator's batch and outbox row, the relay, both read
 models' batches; `uv run --no-sync python -m opd_ops.bench.tracing_off`, three runs on this
-2-core machine while other work held it at a load of 10-14), against a booking's 13-30 ms
-round trip and 0.39 ms of broker and client CPU (BENCHMARKS.md): under half a percent. On,
-the same hooks spent 280-300 µs a booking making their five spans (none exported), before
-the HTTP and SQL spans and the export: sample (`OTEL_TRACES_SAMPLER=parentbased_traceidratio`)
-where every booking's CPU counts.
+2-core machine while other work held it at a load of 10-14): under 0.1% of the 2 ms of CPU
+a booking has at 1,000 bookings/s (BENCHMARKS.md), nothing beside its 13-30 ms round trip.
+On, the same hooks spent 280-300 µs a booking making their five spans (none exported),
+before the HTTP and SQL spans and the export: sample
+(`OTEL_TRACES_SAMPLER=parentbased_traceidratio`) where every booking's CPU counts.
 
 Configured by the standard variables, read by the OpenTelemetry SDK itself:
 `OTEL_TRACES_EXPORTER`, `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`; OTLP over

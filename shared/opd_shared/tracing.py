@@ -46,6 +46,8 @@ How the context crosses each hop:
   caused its event (`traceparent_for`, by command id); the relay publishes the event under
   a span from the row's creation to its publication (`relay_headers`), so queue-view and
   analytics continue the booking's trace, whichever relay or sweeper sends it.
+- **No patient data**: statements are recorded without their parameters, no header is
+  recorded, and the text of every error is redacted before export (`Redacting`).
 - **PostgreSQL**: `opentelemetry-instrumentation-sqlalchemy` on every engine made after
   tracing started (`opd_shared.database.new_engine` asks for `create_async_engine` at
   call time for that reason). Statements are recorded without their parameters. A
@@ -68,12 +70,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     ConsoleSpanExporter,
     SimpleSpanProcessor,
     SpanExporter,
+    SpanExportResult,
 )
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_ON,
@@ -85,10 +88,12 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from opd_shared.redact import redact
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["ITEMS_HEADER", "configure", "current_traceparent", "enabled", "handling",
+__all__ = ["ITEMS_HEADER", "Redacting", "configure", "current_traceparent", "enabled", "handling",
            "headers_here", "instrument_app", "item_context", "message_headers",
            "provider_for", "relay_headers", "start", "stop", "traceparent_for"]
 
@@ -129,6 +134,7 @@ def configure(service: str) -> bool:
     provider = provider_for(service)
     for exporter_name in names:
         exporter, immediate = _exporter(exporter_name)
+        exporter = Redacting(exporter)
         provider.add_span_processor(SimpleSpanProcessor(exporter) if immediate
                                     else BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)  # for any other library's instrumentation
@@ -214,6 +220,40 @@ def _exporter(name: str) -> tuple[SpanExporter, bool]:
     if not found:
         raise ValueError(f"OTEL_TRACES_EXPORTER: no exporter named {name!r}")
     return found[0].load()(), False
+
+
+class Redacting(SpanExporter):
+    """Hands `exporter` each span with the text of its errors redacted (opd_shared.redact):
+    an error's message may quote what it refused, a patient's name among it (asyncpg quotes
+    the argument it could not encode), and the instrumentations record it as it is."""
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self.exporter = exporter
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.exporter.export([_redacted(span) for span in spans])
+
+    def shutdown(self) -> None:
+        self.exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
+
+
+def _redacted(span: ReadableSpan) -> ReadableSpan:
+    if span.status.description is None and not span.events:
+        return span
+    events = [Event(event.name, {key: redact(value) if isinstance(value, str)
+                                 and key.startswith("exception.") else value
+                                 for key, value in (event.attributes or {}).items()},
+                    event.timestamp) for event in span.events]
+    description = span.status.description
+    return ReadableSpan(
+        name=span.name, context=span.context, parent=span.parent, resource=span.resource,
+        attributes=span.attributes, events=events, links=span.links, kind=span.kind,
+        status=Status(span.status.status_code, redact(description) if description else None),
+        start_time=span.start_time, end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope)
 
 
 def _json_line(span: ReadableSpan) -> str:

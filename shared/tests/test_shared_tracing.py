@@ -5,6 +5,7 @@ item, and the outbox relay continues the trace a row stored."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import Iterator, Sequence
 
@@ -227,3 +228,20 @@ async def _first(queue: aio_pika.abc.AbstractQueue) -> aio_pika.abc.AbstractInco
             return message
         await asyncio.sleep(0.05)
     raise AssertionError("the message did not arrive")
+
+
+def test_an_errors_text_reaches_the_exporter_without_the_patient():
+    exporter = InMemorySpanExporter()
+    provider = tracing.provider_for("test")
+    provider.add_span_processor(SimpleSpanProcessor(tracing.Redacting(exporter)))
+    refused = ValueError("invalid input for query argument $2: 'Asha Rao' (phone 98765 43210)")
+
+    with contextlib.suppress(ValueError), provider.get_tracer("test").start_as_current_span(
+            "decide book_token"):
+        raise refused
+
+    [span] = exporter.get_finished_spans()
+    exported = span.to_json()
+    assert "Asha" not in exported and "98765" not in exported
+    assert span.status.description is not None and "$2" in span.status.description
+    assert span.events[0].attributes["exception.type"] == "ValueError"

@@ -7,10 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import http.server
+import os
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator, Sequence
 
 import aio_pika
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -245,3 +251,43 @@ def test_an_errors_text_reaches_the_exporter_without_the_patient():
     assert "Asha" not in exported and "98765" not in exported
     assert span.status.description is not None and "$2" in span.status.description
     assert span.events[0].attributes["exception.type"] == "ValueError"
+
+
+def test_otlp_export_goes_where_the_standard_variables_say(tmp_path):
+    """The real start-up path in a process of its own: OTEL_* read, spans sent as OTLP over
+    HTTP to the endpoint named, under the service's name, flushed when the process ends."""
+    received: list[tuple[str, bytes]] = []
+
+    class Collector(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append((self.path, self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    script = ("import datetime as dt; from opd_shared import tracing; "
+              "assert tracing.configure('queue_view'); "
+              f"tracing.relay_headers('{PARENT}', 'event-1', 'token.allocated', "
+              "dt.datetime.now(dt.UTC))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env |= {"OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_port}"}
+    try:
+        subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, check=True,
+                       timeout=60)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    [(path, body)] = received
+    request = ExportTraceServiceRequest.FromString(body)
+    [resource] = request.resource_spans
+    names = {a.key: a.value.string_value for a in resource.resource.attributes}
+    assert path == "/v1/traces"
+    assert names["service.name"] == "queue-view"
+    assert [s.name for scope in resource.scope_spans for s in scope.spans] == [
+        "relay token.allocated"]

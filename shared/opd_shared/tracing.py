@@ -95,7 +95,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ITEMS_HEADER", "Redacting", "configure", "current_traceparent", "enabled", "handling",
            "headers_here", "instrument_app", "item_context", "message_headers",
-           "provider_for", "relay_headers", "start", "stop", "traceparent_for"]
+           "provider_for", "relay_headers", "relayed", "start", "stop", "traceparent_for"]
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,8 @@ def current_traceparent() -> str | None:
 
 def headers_here(*item_ids: str) -> dict[str, Any] | None:
     """Headers for a message of these items, all from the current span (the gateway's
-    request); None while off."""
+    request); None while off. Items batched from several requests: take each one's
+    `current_traceparent()` in its request, then `message_headers` of them all."""
     if _state.tracer is None:
         return None
     here = current_traceparent()
@@ -321,8 +322,18 @@ def traceparent_for(item_id: object) -> str | None:
 
 def relay_headers(traceparent: str | None, item_id: str, name: str,
                   since: dt.datetime) -> dict[str, Any] | None:
-    """Headers for relaying an outbox row: a span in the row's trace from its creation
-    (`since`) to now, whose context the event carries on; None while off or without one."""
+    """Headers for a message of one outbox row's event (see `relayed`); None while off or
+    without a stored trace."""
+    if _state.tracer is None or not traceparent:
+        return None
+    return message_headers({item_id: relayed(traceparent, item_id, name, since)})
+
+
+def relayed(traceparent: str | None, item_id: str, name: str,
+            since: dt.datetime) -> str | None:
+    """The traceparent an outbox row's event carries on: of a span in the row's stored
+    trace from the row's creation (`since`) to now. A message of several events takes
+    `message_headers({event id: relayed(...) for each row})`."""
     if _state.tracer is None or not traceparent:
         return None
     parent = item_context({"traceparent": traceparent}, item_id)
@@ -335,7 +346,7 @@ def relay_headers(traceparent: str | None, item_id: str, name: str,
     span.end()
     carrier: dict[str, str] = {}
     _W3C.inject(carrier, context=trace.set_span_in_context(span))
-    return message_headers({item_id: carrier.get("traceparent")})
+    return carrier.get("traceparent")
 
 
 def _nanoseconds(moment: dt.datetime) -> int:

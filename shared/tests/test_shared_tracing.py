@@ -291,3 +291,45 @@ def test_otlp_export_goes_where_the_standard_variables_say(tmp_path):
     assert names["service.name"] == "queue-view"
     assert [s.name for scope in resource.scope_spans for s in scope.spans] == [
         "relay token.allocated"]
+
+
+class Bundle(BaseModel):
+    names: list[str]
+
+
+class Bundles(BatchConsumer[Bundle]):
+    """A consumer of messages that carry several items each (message contract v2)."""
+
+    def __init__(self) -> None:
+        super().__init__("bundles", "dead", Batching(batch_max=10, window_s=0, max_pause=0.001))
+        self.subscription.retries = Retries(FakeChannel(), "bundles", "dead")  # type: ignore[arg-type]
+        self.outbox: dict[str, str | None] = {}
+
+    def decode(self, message) -> Bundle:
+        return Bundle.model_validate_json(message.body)
+
+    def trace_items(self, item: Bundle):
+        return ((name, f"handle {name}") for name in item.names)
+
+    async def handle(self, deliveries: Sequence[Delivery[Bundle]]) -> Sequence[Outcome]:
+        self.outbox |= {n: tracing.traceparent_for(n) for d in deliveries for n in d.item.names}
+        return [ACK] * len(deliveries)
+
+
+async def test_each_item_of_a_message_of_several_continues_its_own_trace(spans):
+    created = dt.datetime.now(dt.UTC)
+    headers = tracing.message_headers({  # as a relay sending two rows in one message would
+        "a": tracing.relayed(PARENT, "a", "token.allocated", created),
+        "b": tracing.relayed(OTHER, "b", "token.allocated", created)})
+    consumer = Bundles()
+
+    await consumer._handle([FakeMessage(b'{"names": ["a", "b"]}', message_id="m",  # type: ignore[list-item]
+                                        headers=headers or {})])
+
+    a, b = _named(spans, "handle a"), _named(spans, "handle b")
+    relays = [s for s in spans.get_finished_spans() if s.name == "relay token.allocated"]
+    assert [f"{s.context.trace_id:032x}" for s in (a, b)] == [PARENT.split("-")[1],
+                                                              OTHER.split("-")[1]]
+    assert [s.parent.span_id for s in (a, b) if s.parent] == [r.context.span_id for r in relays]
+    assert consumer.outbox == {"a": _traceparent(a), "b": _traceparent(b)}
+    assert _named(spans, "bundles process").parent is None

@@ -32,7 +32,7 @@ collector.
 How the context crosses each hop:
 
 - **HTTP** (gateway, and every service's reads): `opentelemetry-instrumentation-fastapi`.
-- **Messages**: the W3C `traceparent` (and `tracestate`) AMQP headers. A message may carry
+- **Messages**: the W3C `traceparent` AMQP header. A message may carry
   several items (commands, events; message contract v2), each from a trace of its own, so
   a message of several items carries `x-opd-trace`, a table of each item's id to its
   traceparent, and the standard header names the first item's; a reader of one item looks
@@ -46,13 +46,13 @@ How the context crosses each hop:
   caused its event (`traceparent_for`, by command id); the relay publishes the event under
   a span from the row's creation to its publication (`relay_headers`), so queue-view and
   analytics continue the booking's trace, whichever relay or sweeper sends it.
-- **No patient data**: statements are recorded without their parameters, no header is
-  recorded, and the text of every error is redacted before export (`Redacting`).
 - **PostgreSQL**: `opentelemetry-instrumentation-sqlalchemy` on every engine made after
   tracing started (`opd_shared.database.new_engine` asks for `create_async_engine` at
-  call time for that reason). Statements are recorded without their parameters. A
-  statement outside any traced operation (the sweeper's every-second look, the ownership
-  claims) would start a trace of its own per statement; the default sampler drops those.
+  call time for that reason). A statement outside any traced operation (the sweeper's
+  every-second look, the ownership claims) would start a trace of its own per statement;
+  the default sampler drops those.
+- **No patient data**: statements are recorded without their parameters, no HTTP header
+  is recorded, and the text of every error is redacted before export (`Redacting`).
 
 The SQLAlchemy instrumentation declares SQLAlchemy below 2.1; 2.1's events are the ones
 it uses, so it is started with its version check skipped (a test proves statements appear).

@@ -54,6 +54,12 @@ How the context crosses each hop:
 - **No patient data**: statements are recorded without their parameters, no HTTP header
   is recorded, and the text of every error is redacted before export (`Redacting`).
 
+Not `opentelemetry-instrumentation-aio-pika`: it gives a message the context current when
+it is published, one per message, and wraps the consume callback, which here only puts
+the delivery in the batch consumer's buffer. A relay publishing rows of many bookings, or
+a message of several items, needs each item's own context, and the work worth a span is
+the batch's handling, not the callback.
+
 The SQLAlchemy instrumentation declares SQLAlchemy below 2.1; 2.1's events are the ones
 it uses, so it is started with its version check skipped (a test proves statements appear).
 """

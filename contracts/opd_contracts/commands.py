@@ -70,7 +70,8 @@ def _abha_number(value: str) -> str:
 
 
 WallTime = Annotated[dt.time, AfterValidator(_wall_clock)]
-AbhaNumber = Annotated[str, StringConstraints(max_length=bounds.ABHA_NUMBER_MAX + 3),
+AbhaNumber = Annotated[str, StringConstraints(strip_whitespace=True,
+                                              max_length=bounds.ABHA_NUMBER_MAX),
                        AfterValidator(_abha_number)]
 Id = Annotated[int, Field(ge=1, le=bounds.ID_MAX)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,

@@ -1,4 +1,4 @@
-"""Where each database keeps patients' names, phones and notes, and the SQL that blanks them.
+"""Where each database keeps patients' names, phones, notes and ABHA numbers, and the SQL that blanks them.
 
 A token is due once its slot's date is before the cutoff. Each database judges by its own
 `tokens` and `slots` (all three have both), so a JSON document is redacted token by token:
@@ -35,12 +35,14 @@ class Columns:
     def select(self) -> str:
         return (f"SELECT k.id FROM {self.table} k JOIN slots s ON s.id = k.slot_id"
                 " WHERE k.id > $2 AND s.date < $1 AND (k.patient_name <> $4"
-                " OR k.patient_phone IS NOT NULL OR k.notes IS NOT NULL)"
+                " OR k.patient_phone IS NOT NULL OR k.notes IS NOT NULL"
+                " OR k.abha_number IS NOT NULL)"
                 " ORDER BY k.id LIMIT $3")
 
     @property
     def update(self) -> str:
-        return (f"UPDATE {self.table} k SET patient_name = $3, patient_phone = NULL, notes = NULL"
+        return (f"UPDATE {self.table} k SET patient_name = $3, patient_phone = NULL, notes = NULL,"
+                " abha_number = NULL"
                 " FROM slots s WHERE s.id = k.slot_id AND s.date < $1"
                 " AND k.id = ANY($2::bigint[])")
 
@@ -73,7 +75,8 @@ class Document:
     @property
     def select(self) -> str:
         unpurged = ("(coalesce(x.e->>'patient_name' <> $4, false)"
-                    " OR x.e->>'patient_phone' IS NOT NULL OR x.e->>'notes' IS NOT NULL)")
+                    " OR x.e->>'patient_phone' IS NOT NULL OR x.e->>'notes' IS NOT NULL"
+                    " OR x.e->>'abha_number' IS NOT NULL)")
         due = _due("(x.e->>'id')::bigint")
         return (f"SELECT r.{self.key} FROM {self.table} r WHERE r.{self.key} > $2::{self.key_type}"
                 f" AND EXISTS (SELECT 1 FROM {self._elements('r')} AS x(e)"
@@ -81,8 +84,9 @@ class Document:
 
     @property
     def update(self) -> str:
-        blank = ("jsonb_set(jsonb_set(jsonb_set(x.e, '{patient_name}', to_jsonb($3::text), false),"
-                 " '{patient_phone}', 'null', false), '{notes}', 'null', false)")
+        blank = ("jsonb_set(jsonb_set(jsonb_set(jsonb_set(x.e, '{patient_name}',"
+                 " to_jsonb($3::text), false), '{patient_phone}', 'null', false),"
+                 " '{notes}', 'null', false), '{abha_number}', 'null', false)")
         due = _due("(x.e->>'id')::bigint")
         agg = (f"jsonb_agg(CASE WHEN {due} THEN {blank} ELSE x.e END ORDER BY x.n)"
                + ("" if self.many else "->0"))

@@ -46,3 +46,27 @@ async def test_a_malformed_abha_number_is_refused_and_books_nothing(hospital) ->
     assert (refused.status_code, refused.json()["code"]) == (422, "validation_error")
     assert "ABHA number" in refused.text
     assert (fine.status_code, fine.json()["sequence_number"]) == (201, 1)  # nothing before it
+
+
+async def test_a_days_tokens_list_every_status_and_a_channel_only_its_own(hospital) -> None:
+    doctor, (slot,) = await hospital.doctor_with_slots(10)
+    desk, online = await hospital.key(Role.DESK), await hospital.key(Role.ONLINE, channel="app")
+    mine = (await hospital.gateway.post("/api/v1/tokens", json=_booking(slot, "91123456789012"),
+                                        headers=online)).json()
+    theirs = (await hospital.gateway.post("/api/v1/tokens", json=_booking(slot, None),
+                                          headers=desk)).json()
+    await hospital.gateway.post(f"/api/v1/tokens/{theirs['id']}/cancel", headers=desk)
+    query = {"date": slot["date"], "doctor_id": doctor["id"]}
+
+    async def listed(headers: dict, **extra: object) -> list[dict]:
+        answer = await hospital.queue_view.get("/api/v1/tokens", params={**query, **extra},
+                                               headers=headers)
+        return answer.json()
+
+    everyone = await eventually(lambda: listed(desk),
+                                lambda ts: [t["status"] for t in ts] == ["allocated", "cancelled"])
+    assert [t["id"] for t in everyone] == [mine["id"], theirs["id"]]
+    assert [t["id"] for t in await listed(online)] == [mine["id"]]
+    assert [t["id"] for t in await listed(desk, status="cancelled")] == [theirs["id"]]
+    assert [t["id"] for t in await listed(desk, abha_number="91-1234-5678-9012")] == [mine["id"]]
+    assert [t["id"] for t in await listed(desk, limit=1, offset=1)] == [theirs["id"]]

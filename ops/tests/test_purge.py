@@ -1,5 +1,6 @@
-"""`python -m opd_ops.purge`: names, phones, notes and ABHA numbers of visits past the retention are gone
-from every store, recent ones are untouched, and running it again changes nothing."""
+"""`python -m opd_ops.purge`: names, phones, notes and ABHA numbers of visits past the
+retention are gone from every store, recent ones are untouched, and running it again
+changes nothing."""
 
 from __future__ import annotations
 

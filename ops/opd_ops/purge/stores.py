@@ -1,4 +1,5 @@
-"""Where each database keeps patients' names, phones, notes and ABHA numbers, and the SQL that blanks them.
+"""Where each database keeps patients' names, phones, notes and ABHA numbers, and the SQL
+that blanks them.
 
 A token is due once its slot's date is before the cutoff. Each database judges by its own
 `tokens` and `slots` (all three have both), so a JSON document is redacted token by token:
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DATABASES", "PURGED", "Columns", "Document"]
+__all__ = ["DATABASES", "PURGED", "Columns", "Dated", "Document"]
 
 PURGED = "(purged)"
 
@@ -96,10 +97,44 @@ class Document:
                 f" WHERE r.{self.key} = ANY($2::{self.key_type}[])")
 
 
+@dataclass(frozen=True)
+class Dated:
+    """A table of one day's rows that are of no use once that day is past: its rows are
+    deleted whole. (The statements take the same parameters as the others: $4 and $3, the
+    placeholder name, are only checked to be there.)"""
+
+    table: str
+    key: str
+    key_type: str
+    day: str  # SQL for the row's day
+
+    @property
+    def label(self) -> str:
+        return self.table
+
+    @property
+    def start(self) -> object:
+        return -(2**63) if self.key_type == "bigint" else "00000000-0000-0000-0000-000000000000"
+
+    @property
+    def select(self) -> str:
+        return (f"SELECT {self.key} FROM {self.table} WHERE {self.key} > $2::{self.key_type}"
+                f" AND {self.day} < $1 AND $4::text IS NOT NULL ORDER BY {self.key} LIMIT $3")
+
+    @property
+    def update(self) -> str:
+        return (f"DELETE FROM {self.table} WHERE {self.key} = ANY($2::{self.key_type}[])"
+                f" AND {self.day} < $1 AND $3::text IS NOT NULL")
+
+
 # Analytics' tokens table never held names or phones; its facts' snapshots may (older rows).
-DATABASES: dict[str, tuple[Columns | Document, ...]] = {
+DATABASES: dict[str, tuple[Columns | Document | Dated, ...]] = {
     "allocator": (Columns(), Document("inbox", "command_id", "uuid", "reply", "result", False),
                   Document("outbox", "id", "bigint", "event", "tokens")),
     "queue_view": (Columns(),),
     "analytics": (Document("event_facts", "event_id", "uuid", "payload", "tokens"),),
+    # Scan & Share: the shares (ABHA ids) first, then the visits they point to.
+    "interop": (Dated("abdm_shares", "request_id", "uuid",
+                      "(received_at AT TIME ZONE 'UTC')::date"),
+                Dated("abdm_visits", "id", "bigint", "day")),
 }

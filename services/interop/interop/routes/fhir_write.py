@@ -4,6 +4,7 @@ quotas and object-level rules as any app)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 _FHIR = {"content": {"application/fhir+json": {}}}
 _IF_NONE_EXIST = "fhir-if-none-exist:"
+SLOT_LOOKUP_SECONDS = 2.0
 
 
 async def _body(request: Request) -> Any:
@@ -86,13 +88,24 @@ async def create_appointment(request: Request, auth: Auth, upstreams: UpstreamsD
     key = _idempotency_key(request)
     doctor_id = booking.doctor_id
     if doctor_id is None:  # the slot names its doctor
-        slot = await upstreams.slot(auth, booking.slot_id)
-        if not slot.ok:
-            raise FhirError.of(slot)
-        doctor_id = slot.body["doctor_id"]
+        doctor_id = await _doctor_of_slot(upstreams, auth, booking.slot_id)
     answer = await upstreams.book(auth, {**booking.body, "doctor_id": doctor_id}, key,
                                   emergency=booking.emergency)
     return await _decided(answer, upstreams, auth, mapper, created=True)
+
+
+async def _doctor_of_slot(upstreams: Upstreams, auth: str, slot_id: int) -> int:
+    """The slot's doctor, as queue-view knows it. A slot opened a moment ago may not be
+    there yet (its event is normally applied well under a second later), so a 404 is
+    asked again for up to SLOT_LOOKUP_SECONDS; a Practitioner participant saves the read."""
+    deadline = asyncio.get_running_loop().time() + SLOT_LOOKUP_SECONDS
+    while True:
+        slot = await upstreams.slot(auth, slot_id)
+        if slot.ok:
+            return int(slot.body["doctor_id"])
+        if slot.status != 404 or asyncio.get_running_loop().time() > deadline:
+            raise FhirError.of(slot)
+        await asyncio.sleep(0.1)
 
 
 def _status_of_patch(body: Any) -> tuple[str, str | None]:

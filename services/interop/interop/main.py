@@ -8,6 +8,8 @@ guard's 401/403/429 and a malformed request's 422 included, is an OperationOutco
 from __future__ import annotations
 
 import functools
+import inspect
+from collections.abc import Awaitable
 
 import httpx
 from fastapi import FastAPI, Request
@@ -56,7 +58,7 @@ def _fhir_refusals(app: FastAPI, mapper: Mapper) -> None:
         if request.url.path.startswith("/fhir"):
             return refusal(mapper, FhirError(error.status, error.detail, error.code,
                                              headers=error.headers))
-        return await shared_api_error(request, error)
+        return await _awaited(shared_api_error(request, error))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> Response:
@@ -65,9 +67,14 @@ def _fhir_refusals(app: FastAPI, mapper: Mapper) -> None:
                       for e in error.errors()]
             return refusal(mapper, FhirError(400, "; ".join(str(e["msg"]) for e in errors[:5]),
                                              "bad_request", errors=errors))
-        return await shared_invalid(request, error)
+        return await _awaited(shared_invalid(request, error))
 
     @app.exception_handler(AbdmRefusal)
     async def abdm_refusal(request: Request, error: AbdmRefusal) -> JSONResponse:
         return JSONResponse({"detail": error.detail, "code": error.code},
                             status_code=error.status, headers=error.headers)
+
+
+async def _awaited(answer: Response | Awaitable[Response]) -> Response:
+    """The shared handlers are async; Starlette types a handler as either."""
+    return await answer if inspect.isawaitable(answer) else answer

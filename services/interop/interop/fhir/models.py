@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
-from fhir.resources.R4B.resource import Resource
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
 
 __all__ = ["FHIR_VERSION", "MEDIA_TYPE", "checked", "parsed"]
 
@@ -30,7 +30,7 @@ def checked(resource: dict[str, Any]) -> dict[str, Any]:
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def parsed(resource_type: str, body: Any) -> Resource:
+def parsed(resource_type: str, body: Any) -> FHIRAbstractModel:
     """A client's resource, validated (pydantic's ValidationError when it is not one)."""
     if not isinstance(body, dict) or body.get("resourceType") != resource_type:
         raise ValueError(f"the body must be a FHIR {resource_type} (resourceType "

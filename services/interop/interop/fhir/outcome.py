@@ -34,7 +34,8 @@ def operation_outcome(mapper: Mapper, status: int, detail: str, code: str | None
     issues = [first]
     for error in errors or []:  # one issue per invalid field, where it is
         where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-        issue = {"severity": "error", "code": "invalid", "diagnostics": str(error.get("msg"))}
+        issue: dict[str, Any] = {"severity": "error", "code": "invalid",
+                                 "diagnostics": str(error.get("msg"))}
         if where:
             issue["expression"] = [where]
         issues.append(issue)

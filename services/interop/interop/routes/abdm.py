@@ -4,6 +4,7 @@ send the token number through on-share (interop.abdm.desk)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -19,8 +20,9 @@ __all__ = ["router"]
 router = APIRouter(tags=["abdm"])
 
 
-def _sentence(error: ValidationError) -> tuple[str, list[dict[str, object]]]:
-    errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in error.errors()]
+def _sentence(error: ValidationError) -> tuple[str, list[dict[str, Any]]]:
+    errors: list[dict[str, Any]] = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")}
+                                    for e in error.errors()]
     detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
                        for e in errors[:5])
     return detail, errors

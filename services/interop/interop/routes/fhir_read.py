@@ -21,7 +21,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 PUBLISHED = dt.date(2026, 12, 6)
-_FHIR = {"content": {"application/fhir+json": {}}}
+_FHIR: dict[str, Any] = {"content": {"application/fhir+json": {}}}
 
 
 def _ok(answer: Answer) -> Any:

@@ -24,7 +24,7 @@ from opd_contracts import bounds
 __all__ = ["router"]
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
-_FHIR = {"content": {"application/fhir+json": {}}}
+_FHIR: dict[str, Any] = {"content": {"application/fhir+json": {}}}
 _IF_NONE_EXIST = "fhir-if-none-exist:"
 SLOT_LOOKUP_SECONDS = 2.0
 
@@ -163,6 +163,6 @@ async def cancel_appointment(token_id: int, request: Request, auth: Auth,
         except (ValidationError, ValueError) as error:
             raise FhirError(422, f"the body, if any, is a Parameters resource: {error}",
                             "validation_error") from None
-        reason = next((p.valueString for p in parameters.parameter or []
+        reason = next((p.valueString for p in getattr(parameters, "parameter", None) or []
                        if p.name == "reason"), None)
     return await _change(token_id, "cancelled", reason, auth, upstreams, mapper)

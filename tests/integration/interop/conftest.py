@@ -15,13 +15,13 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fhir.resources.R4B import get_fhir_model_class
 
+from interop.abdm.standin import AbdmStandIn
 from interop.main import create_app as create_interop
 from interop.settings import InteropSettings
 from interop.upstream import Upstreams
 from opd_shared.access import Role
 
 from ..conftest import Hospital
-from .abdm_standin import AbdmStandIn
 
 HIP_ID = "IN-TEST-HIP"
 _numbers = itertools.count(1)

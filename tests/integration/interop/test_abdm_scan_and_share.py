@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from interop.abdm.standin import AbdmStandIn
+
 from ..conftest import eventually
-from .abdm_standin import AbdmStandIn
 from .conftest import HIP_ID, abha
 
 

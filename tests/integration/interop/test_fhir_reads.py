@@ -3,7 +3,12 @@ value sets, searches page with Bundle links, and what is not supported is refuse
 
 from __future__ import annotations
 
+import gzip
+import json
+from pathlib import Path
+
 import httpx
+import jsonschema
 
 from opd_shared.access import Role
 
@@ -176,3 +181,42 @@ async def test_what_is_not_supported_or_not_allowed_is_a_valid_operation_outcome
     codes = {why: _resource(a)["issue"][0]["code"] for why, a in answers.items()}
     assert codes["no key"] == "login" and codes["display reads a token"] == "forbidden"
     assert codes["unknown parameter"] == "invalid"
+
+
+# The official R4 JSON schema (hl7.org/fhir/R4/fhir.schema.json, "json-schema/4.0"), cut to
+# the definitions these resources use (ResourceList narrowed to them), gzipped: 32 KB
+# instead of 2.8 MB. Source: the copy in github.com/phtal-org/fhir-schema-json (sha256
+# 6ef48962c271d21f...), with that copy's one patch undone (Appointment, Patient and Encounter
+# allow no other properties, as in the official file).
+R4_SCHEMA = Path(__file__).with_name("fhir-r4-subset.schema.json.gz")
+
+
+async def test_a_sample_of_every_resource_kind_validates_against_the_official_r4_schema(
+    interop
+) -> None:
+    schema = json.loads(gzip.decompress(R4_SCHEMA.read_bytes()))
+    validator = jsonschema.Draft6Validator(schema)
+    doctor, slots, tokens = await _booked_day(interop, 2, 3)  # the first slot full
+    admin = interop.hospital.admin
+    paths = ["/fhir/metadata", f"/fhir/Practitioner/{doctor['id']}",
+             f"/fhir/PractitionerRole/{doctor['id']}", f"/fhir/Schedule/{doctor['id']}",
+             f"/fhir/Slot/{slots[0]['id']}", f"/fhir/Appointment/{tokens[0]['id']}",
+             f"/fhir/Appointment?date={FAR_DAY}&practitioner={doctor['id']}&_count=1",
+             "/fhir/Slot?colour=red"]  # an OperationOutcome
+    full = await interop.fhir.post("/fhir/Appointment", headers=admin, json={
+        "resourceType": "Appointment", "status": "booked",
+        "slot": [{"reference": f"Slot/{slots[0]['id']}"}],
+        "participant": [{"actor": {"type": "Patient", "display": "Late Comer"},
+                         "status": "accepted"}]})  # full: an OperationOutcome with choices
+    samples = [(await interop.fhir.get(path, headers=admin)).json() for path in paths]
+    samples.append(full.json())
+
+    problems = {sample["resourceType"]: [e.message[:200] for e in validator.iter_errors(sample)]
+                for sample in samples}
+    assert {kind: found for kind, found in problems.items() if found} == {}
+    assert set(problems) == {"CapabilityStatement", "Practitioner", "PractitionerRole",
+                             "Schedule", "Slot", "Appointment", "Bundle", "OperationOutcome"}
+    assert full.status_code == 409
+    appointment = next(s for s in samples if s["resourceType"] == "Appointment")
+    assert list(validator.iter_errors({**appointment, "status": "consulting"}))  # it can fail
+    assert list(validator.iter_errors({**appointment, "colour": "red"}))

@@ -75,11 +75,15 @@ async def interop(hospital: Hospital, infra) -> AsyncIterator[Interop]:
     ortho = f"Ortho {next(_numbers)}"
     counters["ORTHO"] = await _counter(hospital, ortho, 3)
     counters["ORTHO-2"] = await _counter(hospital, ortho, 3, 3)
+    busy = f"Busy {next(_numbers)}"  # a doctor with one place, a colleague with more
+    counters["BUSY"] = await _counter(hospital, busy, 1)
+    counters["BUSY-COLLEAGUE"] = await _counter(hospital, busy, 4)
     _, key = await hospital.keys.create("ABDM Scan & Share", Role.DESK, None, "abdm-scan-share")
     standin = AbdmStandIn()
     targets = {"GEN-1": {"doctor_id": counters["GEN-1"]["doctor"]["id"]},
                "FULL-1": {"doctor_id": counters["FULL-1"]["doctor"]["id"]},
-               "ORTHO": {"specialization": ortho}}
+               "ORTHO": {"specialization": ortho},
+               "BUSY": {"doctor_id": counters["BUSY"]["doctor"]["id"]}}
     settings = infra.settings(
         InteropSettings, hospital.settings.namespace, abdm_jwks=standin.jwks,
         abdm_jwt_issuer="stand-in-gateway", abdm_hip_id=HIP_ID, abdm_api_key=key,

@@ -155,3 +155,16 @@ async def test_a_counter_without_room_today_answers_failure_through_on_share(int
     assert statuses == ["FAILURE", "SUCCESS"]
     assert failed["error"]["code"] == 1000 and "no OPD slot with room" in failed["error"]["message"]
     assert failed["acknowledgement"].get("tokenNumber") is None
+
+
+async def test_a_doctor_with_no_room_left_sends_the_patient_to_a_colleague(interop) -> None:
+    shares = [share("BUSY") for _ in range(2)]  # the counter's doctor has one place
+    for body in shares:
+        await interop.share(body)
+        await interop.abdm.answer_to(body["requestId"])
+    answers = [(await interop.abdm.answer_to(body["requestId"]))[0] for body in shares]
+    tokens = [await token_numbered(interop, a["acknowledgement"]["tokenNumber"])
+              for a in answers]
+
+    assert [t["doctor_id"] for t in tokens] == [interop.counters["BUSY"]["doctor"]["id"],
+                                                interop.counters["BUSY-COLLEAGUE"]["doctor"]["id"]]

@@ -186,20 +186,39 @@ class ShareDesk:
         return body
 
     async def _earliest_slot(self, target: CounterTarget, exclude: set[int]) -> dict[str, Any]:
-        day, clock = self._today()
+        """The earliest slot with room today at the counter's doctor, or among the doctors of
+        its specialization; a doctor with none left, the usual alternative: the earliest
+        among colleagues of the same specialization (as the gateway offers for a full slot)."""
         if target.doctor_id is not None:
-            doctors = [target.doctor_id]
+            found = await self._open_slots([target.doctor_id], exclude)
+            if found:
+                return found[0]
+            answer = await self.upstreams.doctor(self._auth, target.doctor_id)
+            specialization = answer.body["specialization"] if answer.ok else None
         else:
-            _, everyone = await self.upstreams.doctors(self._auth)
-            wanted = (target.specialization or "").strip().lower()
-            doctors = [d["id"] for d in everyone
-                       if d["specialization"].strip().lower() == wanted and d["is_active"]]
-        open_slots = []
-        for doctor_id in doctors:
-            _, slots = await self.upstreams.slots(self._auth, doctor_id, day)
-            open_slots += [s for s in slots if s["is_active"] and s["id"] not in exclude
-                           and s["current_count"] < s["max_capacity"] and s["end_time"] > clock]
-        if not open_slots:
+            specialization = target.specialization
+        colleagues = [d for d in await self._doctors_of(specialization)
+                      if d != target.doctor_id]
+        found = await self._open_slots(colleagues, exclude)
+        if not found:
             raise NoToken("no OPD slot with room is left today at this counter; ask at the "
                           "counter")
-        return min(open_slots, key=lambda s: (s["start_time"], s["id"]))
+        return found[0]
+
+    async def _doctors_of(self, specialization: str | None) -> list[int]:
+        if not specialization:
+            return []
+        _, everyone = await self.upstreams.doctors(self._auth)
+        wanted = specialization.strip().lower()
+        return [d["id"] for d in everyone
+                if d["specialization"].strip().lower() == wanted and d["is_active"]]
+
+    async def _open_slots(self, doctors: list[int], exclude: set[int]) -> list[dict[str, Any]]:
+        """Today's slots of these doctors with room and not yet over, earliest first."""
+        day, clock = self._today()
+        found = []
+        for doctor_id in doctors:
+            _, slots = await self.upstreams.slots(self._auth, doctor_id, day)
+            found += [s for s in slots if s["is_active"] and s["id"] not in exclude
+                      and s["current_count"] < s["max_capacity"] and s["end_time"] > clock]
+        return sorted(found, key=lambda s: (s["start_time"], s["id"]))

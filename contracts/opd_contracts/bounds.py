@@ -12,6 +12,7 @@ Standard library only: the allocator's domain and ORM may import it.
 from __future__ import annotations
 
 __all__ = [
+    "ABHA_NUMBER_MAX",
     "CAPACITY_MAX",
     "CHANNEL_MAX",
     "DELAY_MINUTES_MAX",
@@ -34,3 +35,4 @@ CHANNEL_MAX = 64  # the booking channel a key acts for
 CAPACITY_MAX = 500  # places in one slot
 DELAY_MINUTES_MAX = 720
 IDEMPOTENCY_KEY_MAX = 200
+ABHA_NUMBER_MAX = 17  # xx-xxxx-xxxx-xxxx: 14 digits as ABDM writes them

@@ -19,6 +19,7 @@ from opd_contracts.topology import partition_of_doctor, partition_of_record
 from opd_contracts.vocabulary import Source, TokenStatus
 
 __all__ = [
+    "AbhaNumber",
     "BookToken",
     "CallNext",
     "CancelToken",
@@ -56,7 +57,22 @@ def _wall_clock(value: dt.time) -> dt.time:
     return value
 
 
+def _abha_number(value: str) -> str:
+    """An ABHA number (Ayushman Bharat Health Account) is 14 digits; people write it bare or
+    as ABDM prints it, xx-xxxx-xxxx-xxxx. Stored one way, the printed one, so equal numbers
+    compare equal."""
+    digits = value.strip().replace(" ", "")
+    bare = digits.replace("-", "")
+    if not (bare.isascii() and bare.isdigit() and len(bare) == 14) or (
+            "-" in digits and digits != f"{bare[:2]}-{bare[2:6]}-{bare[6:10]}-{bare[10:]}"):
+        raise ValueError("an ABHA number is 14 digits, written bare or as xx-xxxx-xxxx-xxxx")
+    return f"{bare[:2]}-{bare[2:6]}-{bare[6:10]}-{bare[10:]}"
+
+
 WallTime = Annotated[dt.time, AfterValidator(_wall_clock)]
+AbhaNumber = Annotated[str, StringConstraints(strip_whitespace=True,
+                                              max_length=bounds.ABHA_NUMBER_MAX),
+                       AfterValidator(_abha_number)]
 Id = Annotated[int, Field(ge=1, le=bounds.ID_MAX)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                         max_length=bounds.NAME_MAX), AfterValidator(_printable)]
@@ -125,6 +141,8 @@ class BookToken(_DoctorCommand):
     emergency: bool = False
     channel: Channel | None = Field(None, description="Who booked (the API key's channel); "
                                                       "the token keeps it")
+    abha_number: AbhaNumber | None = Field(
+        None, description="The patient's ABHA number (14 digits; kept as xx-xxxx-xxxx-xxxx)")
 
 
 class CancelToken(TokenCommand):

@@ -79,3 +79,5 @@ class TokenRecord(_Record):
     overtaken_count: int = Field(0, description="Newcomers queued ahead of it (fairness)")
     channel: str | None = Field(None, description="The channel that booked it: a channel's "
                                                   "key reaches only its own tokens")
+    abha_number: str | None = Field(None, description="The patient's ABHA number, "
+                                                      "xx-xxxx-xxxx-xxxx, when one was given")

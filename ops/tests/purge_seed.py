@@ -22,10 +22,11 @@ TODAY = dt.date(2026, 3, 31)  # with 30 days kept, visits before 1 March are pur
 OLD = TokenRecord(id=11, token_number="D1-0228-1", patient_name="Old Olga", patient_phone=
                   "9800000011", doctor_id=1, slot_id=1, source="online", status="completed",
                   priority_score=1, sequence_number=1, notes="Olga's knee",
+                  abha_number="91-1111-2222-3333",
                   allocated_at=dt.datetime(2026, 2, 27, 9, tzinfo=dt.UTC))
 RECENT = OLD.model_copy(update={"id": 12, "token_number": "D1-0301-1", "slot_id": 2,
                                 "patient_name": "Recent Rita", "patient_phone": "9800000012",
-                                "notes": "Rita's cough"})
+                                "notes": "Rita's cough", "abha_number": "91-4444-5555-6666"})
 SLOTS = [SlotRecord(id=1, doctor_id=1, date=dt.date(2026, 2, 28), start_time=dt.time(9),
                     end_time=dt.time(10), max_capacity=5, current_count=1),
          SlotRecord(id=2, doctor_id=1, date=dt.date(2026, 3, 1), start_time=dt.time(9),
@@ -84,7 +85,8 @@ def _command(issued: str, name: str) -> bytes:
     return json.dumps({"command_id": str(uuid.uuid4()), "issued_at": issued, "fingerprint": "f",
                        "command": {"type": "book_token", "doctor_id": 1, "slot_id": 1,
                                    "patient_name": name, "patient_phone": "9800000099",
-                                   "source": "online", "notes": "by the window"}}).encode()
+                                   "source": "online", "notes": "by the window",
+                                   "abha_number": "91-7777-8888-9999"}}).encode()
 
 
 DEAD = {"old": _command("2026-02-20T10:00:00+00:00", "Dead Dora"),

@@ -1,5 +1,6 @@
-"""`python -m opd_ops.purge`: names, phones and notes of visits past the retention are gone
-from every store, recent ones are untouched, and running it again changes nothing."""
+"""`python -m opd_ops.purge`: names, phones, notes and ABHA numbers of visits past the
+retention are gone from every store, recent ones are untouched, and running it again
+changes nothing."""
 
 from __future__ import annotations
 
@@ -27,10 +28,12 @@ async def _dead_letters(settings: ServiceSettings) -> list[tuple[bytes, str]]:
         return sorted(seen)
 
 
-QUERIES = {"allocator": ["SELECT id, patient_name, patient_phone, notes FROM tokens ORDER BY id",
+QUERIES = {"allocator": ["SELECT id, patient_name, patient_phone, notes, abha_number FROM tokens"
+                         " ORDER BY id",
                          "SELECT reply->'result' FROM inbox ORDER BY reply->'result'->>'id'",
                          "SELECT event->'tokens' FROM outbox"],
-           "queue_view": ["SELECT id, patient_name, patient_phone, notes FROM tokens ORDER BY id"],
+           "queue_view": ["SELECT id, patient_name, patient_phone, notes, abha_number FROM tokens"
+                         " ORDER BY id"],
            "analytics": ["SELECT payload->'tokens' FROM event_facts"]}
 
 
@@ -64,9 +67,10 @@ async def purged_twice(infra):
 
 async def test_old_visits_are_purged_everywhere_and_recent_ones_kept(purged_twice):
     first, (stores, dead), *_ = purged_twice
-    gone, kept = ("(purged)", None, None), ("Recent Rita", "9800000012", "Rita's cough")
+    gone = ("(purged)", None, None, None)
+    kept = ("Recent Rita", "9800000012", "Rita's cough", "91-4444-5555-6666")
     forgotten = {**OLD.model_dump(mode="json"), "patient_name": "(purged)",
-                 "patient_phone": None, "notes": None}
+                 "patient_phone": None, "notes": None, "abha_number": None}
     recent = RECENT.model_dump(mode="json")
 
     assert first == {"allocator.tokens": 1, "allocator.inbox.reply": 1,
@@ -82,7 +86,8 @@ async def test_old_visits_are_purged_everywhere_and_recent_ones_kept(purged_twic
     assert UNREADABLE in [body for body, _ in dead] and DEAD["junk"] not in bodies
     [dora] = [b["command"] for b in bodies if isinstance(b, dict) and "command" in b
               and b["issued_at"].startswith("2026-02")]
-    assert (dora["patient_name"], dora["patient_phone"], dora["notes"]) == gone
+    assert (dora["patient_name"], dora["patient_phone"], dora["notes"],
+            dora["abha_number"]) == gone
     assert {reason for _, reason in dead} == {"why"}  # the headers travel with the copy
 
 

@@ -13,7 +13,7 @@ import re
 
 __all__ = ["PERSONAL_FIELDS", "redact"]
 
-PERSONAL_FIELDS = ("patient_name", "patient_phone", "notes")
+PERSONAL_FIELDS = ("patient_name", "patient_phone", "notes", "abha_number")
 HIDDEN = "…"
 _FIELD = "|".join(PERSONAL_FIELDS)
 _QUOTED = r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""

@@ -19,6 +19,8 @@ from analytics.main import create_app as analytics_app
 from analytics.settings import AnalyticsSettings
 from booking_gateway.main import create_app as gateway_app
 from booking_gateway.settings import GatewaySettings
+from interop.main import create_app as interop_app
+from interop.settings import InteropSettings
 from opd_shared.settings import ServiceSettings
 from queue_view.main import create_app as queue_view_app
 from queue_view.settings import QueueViewSettings
@@ -41,6 +43,7 @@ SERVICES = [
     Service("allocator", allocator_app, AllocatorSettings),
     Service("queue-view", queue_view_app, QueueViewSettings),
     Service("analytics", analytics_app, AnalyticsSettings),
+    Service("interop", interop_app, InteropSettings),
 ]
 
 

@@ -3,7 +3,8 @@
 For every token whose slot's date is more than OPD_RETENTION_DAYS before today (the
 hospital's day), the patient's name becomes "(purged)" and the phone and notes become null,
 wherever they are kept: the allocator's tokens, inbox replies and outbox events, queue-view's
-tokens, analytics' fact snapshots, and dead letters (see `dead_letters`). The rest stays:
+tokens, analytics' fact snapshots, and dead letters (see `dead_letters`); the ABHA number too,
+and interop's Scan & Share records of those days are deleted. The rest stays:
 counts, times and statuses are what reports need, and they name no one.
 
 Safe to run at any time and again: each statement redacts one batch and commits it, a second
@@ -21,7 +22,7 @@ import asyncpg
 
 from opd_ops.dsn import server_dsn
 from opd_ops.purge.dead_letters import purge_dead_letters
-from opd_ops.purge.stores import DATABASES, PURGED, Columns, Document
+from opd_ops.purge.stores import DATABASES, PURGED, Columns, Dated, Document
 from opd_shared.settings import ServiceSettings
 
 __all__ = ["cutoff", "purge"]
@@ -35,8 +36,8 @@ def cutoff(settings: ServiceSettings, today: dt.date | None = None) -> dt.date:
     return today - dt.timedelta(days=settings.retention_days)
 
 
-async def _purge_store(conn: asyncpg.Connection, store: Columns | Document, before: dt.date,
-                       batch: int, say: Say, where: str) -> int:
+async def _purge_store(conn: asyncpg.Connection, store: Columns | Document | Dated,
+                       before: dt.date, batch: int, say: Say, where: str) -> int:
     after, changed = store.start, 0
     while True:
         keys = [row[0] for row in await conn.fetch(store.select, before, after, batch, PURGED)]

@@ -29,12 +29,13 @@ UNREADABLE = json.dumps({"purged": "a body that was not JSON"}).encode()
 
 
 def redacted(value: Any) -> Any:
-    """A copy of a JSON document with every patient's name, phone and notes blanked."""
+    """A copy of a JSON document with every patient's name, phone, notes and ABHA number
+    blanked."""
     if isinstance(value, list):
         return [redacted(item) for item in value]
     if not isinstance(value, dict):
         return value
-    blank = {"patient_name": PURGED, "patient_phone": None, "notes": None}
+    blank = {"patient_name": PURGED, "patient_phone": None, "notes": None, "abha_number": None}
     return {key: blank[key] if key in blank and item is not None else redacted(item)
             for key, item in value.items()}
 

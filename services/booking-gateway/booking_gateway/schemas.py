@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field
 
 from opd_contracts.commands import (
+    AbhaNumber,
     Capacity,
     DelayMinutes,
     Id,
@@ -47,6 +48,9 @@ class TokenIn(_Body):
     slot_id: Id
     source: Source
     notes: Text | None = None
+    abha_number: AbhaNumber | None = Field(
+        None, examples=["91-1234-5678-9012"],
+        description="The patient's ABHA number: 14 digits, bare or as xx-xxxx-xxxx-xxxx")
 
 
 class ReallocateIn(_Body):

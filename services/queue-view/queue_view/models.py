@@ -50,6 +50,7 @@ class Token(readmodel.TokenColumns, Base):
     move_reason: Mapped[str | None]
     overtaken_count: Mapped[int] = mapped_column(server_default="0")
     channel: Mapped[str | None] = mapped_column(String(bounds.CHANNEL_MAX))
+    abha_number: Mapped[str | None] = mapped_column(String(bounds.ABHA_NUMBER_MAX))
 
 
 class AppliedEvent(readmodel.EventKeyColumns, Base):

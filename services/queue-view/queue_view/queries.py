@@ -13,6 +13,7 @@ from queue_view.models import Doctor, Slot, Token
 
 __all__ = [
     "consultation_spans",
+    "day_tokens",
     "doctors_by_specialization",
     "list_doctors",
     "list_slots",
@@ -81,3 +82,22 @@ async def consultation_spans(
 async def token_by_number(session: AsyncSession, token_number: str) -> Token | None:
     query = select(Token).where(Token.token_number == token_number).order_by(Token.id).limit(1)
     return (await session.scalars(query)).first()
+
+
+async def day_tokens(session: AsyncSession, date: dt.date, *, doctor_id: int | None = None,
+                     status: TokenStatus | None = None, abha_number: str | None = None,
+                     channel: str | None = None, limit: int, offset: int) -> Sequence[Token]:
+    """Tokens of slots on `date`, every status, in slot then queue-number order; `channel`
+    set: that channel's tokens only. One page of `limit` from `offset`."""
+    query = (select(Token).join(Slot, Slot.id == Token.slot_id).where(Slot.date == date)
+             .order_by(Slot.start_time, Slot.id, Token.sequence_number, Token.id)
+             .limit(limit).offset(offset))
+    if doctor_id is not None:
+        query = query.where(Token.doctor_id == doctor_id)
+    if status is not None:
+        query = query.where(Token.status == status.value)
+    if abha_number is not None:
+        query = query.where(Token.abha_number == abha_number)
+    if channel is not None:
+        query = query.where(Token.channel == channel)
+    return (await session.scalars(query)).all()

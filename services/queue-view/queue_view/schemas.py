@@ -49,6 +49,7 @@ class TokenOut(TokenRecord):
     patient_phone: str | None = Field(description=_PRIVATE)
     notes: str | None = Field(description="Free text that may name the patient: " + _PRIVATE)
     channel: str | None = Field(None, description="The channel that booked it: " + _PRIVATE)
+    abha_number: str | None = Field(None, description="The patient's ABHA number: " + _PRIVATE)
 
 
 class QueueEntryOut(TokenOut):

@@ -112,6 +112,7 @@ tokens = Table(
     Column("move_reason", Text),
     Column("overtaken_count", Integer, nullable=False, server_default="0"),
     Column("channel", String(bounds.CHANNEL_MAX)),
+    Column("abha_number", String(bounds.ABHA_NUMBER_MAX)),
     UniqueConstraint("slot_id", "sequence_number", name="uq_tokens_slot_sequence"),
     Index("ix_tokens_slot", "slot_id"),
 )

@@ -55,6 +55,7 @@ class Token:
     move_reason: str | None = None
     overtaken_count: int = 0  # how often a newcomer was queued ahead (fairness policy)
     channel: str | None = None  # who booked: a channel's key reaches only its own tokens
+    abha_number: str | None = None  # the patient's ABHA number, xx-xxxx-xxxx-xxxx
 
     @property
     def holds_place(self) -> bool:

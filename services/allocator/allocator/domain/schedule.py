@@ -99,7 +99,7 @@ class Schedule:
             status=TokenStatus.ALLOCATED, priority_score=0, sequence_number=0,
             allocated_at=now, is_emergency=booking.emergency, notes=booking.notes,
             moved_from_slot_id=booking.moved_from_slot_id, move_reason=booking.move_reason,
-            channel=booking.channel,
+            channel=booking.channel, abha_number=booking.abha_number,
         )
         reason = self._admit(token, slot, overflow=overflow)
         self.changes.append(Change.of("token.allocated", [token], [slot], reason=reason,

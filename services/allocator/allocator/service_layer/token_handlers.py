@@ -43,7 +43,8 @@ async def book_token(uow: UnitOfWork, cmd: BookToken, now: dt.datetime) -> Decid
                                                                       uow.partitions))
     booking = Booking(token_id=token_id, slot_id=cmd.slot_id, patient_name=cmd.patient_name,
                       patient_phone=cmd.patient_phone, source=cmd.source, notes=cmd.notes,
-                      emergency=cmd.emergency, channel=cmd.channel)
+                      emergency=cmd.emergency, channel=cmd.channel,
+                      abha_number=cmd.abha_number)
     try:
         token = schedule.book(booking, now)
     except SlotFull as full:

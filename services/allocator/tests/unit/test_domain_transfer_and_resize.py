@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from allocator.domain.errors import Conflict, InvalidRequest, InvalidTransition, SlotFull
@@ -54,3 +56,17 @@ def test_a_slot_grows_and_shrinks_no_lower_than_the_places_held(clinic):
     with pytest.raises(Conflict):
         clinic.schedule.resize_slot(slot.id, 2, clinic.now)
     assert slot.max_capacity == 3
+
+
+def test_a_patients_abha_number_stays_on_the_token_and_follows_a_transfer(make_clinic):
+    mine, theirs = make_clinic(), make_clinic()
+    slot, their_slot = mine.open(), theirs.open()
+    booking = dataclasses.replace(mine.booking(slot), abha_number="91-1234-5678-9012")
+    token = mine.schedule.book(booking, mine.now)
+
+    moved = transfer(mine.schedule, token.id, theirs.schedule, their_slot.id, new_id(), None,
+                     mine.now)
+
+    assert token.abha_number == moved.abha_number == "91-1234-5678-9012"
+    [booked] = [c for c in mine.schedule.changes if c.type == "token.allocated"]
+    assert booked.tokens[0]["abha_number"] == "91-1234-5678-9012"  # the event carries it

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opd_contracts.commands import AbhaNumber
 from opd_contracts.vocabulary import TokenStatus
 from opd_shared.access import Caller
 from queue_view.day import doctor_day
 from queue_view.deps import SessionDep, TokenReader
 from queue_view.errors import NOT_FOUND, READ_ERRORS, NotFoundError
 from queue_view.models import Doctor, Slot, Token
-from queue_view.params import RecordId, TokenNumber
-from queue_view.queries import token_by_number
+from queue_view.params import DoctorFilter, RecordId, TokenNumber
+from queue_view.queries import day_tokens, token_by_number
 from queue_view.schemas import PositionOut, TokenOut
 from queue_view.views import token_out
 from queue_view.waits import wait_minutes
@@ -20,6 +24,22 @@ from queue_view.waits import wait_minutes
 __all__ = ["router"]
 
 router = APIRouter(prefix="/tokens", tags=["tokens"], responses={**READ_ERRORS, **NOT_FOUND})
+
+
+@router.get("", summary="A day's tokens, every status (for integrations: FHIR Appointment)")
+async def list_day_tokens(
+    session: SessionDep, caller: TokenReader, date: dt.date, doctor_id: DoctorFilter = None,
+    status: TokenStatus | None = None, abha_number: AbhaNumber | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> list[TokenOut]:
+    """Tokens of the slots on `date`, in slot and arrival order, one page at a time (ask
+    for the next page while one comes back full). A channel's key gets its own channel's
+    tokens only; names, phones and ABHA numbers as for a single token."""
+    tokens = await day_tokens(session, date, doctor_id=doctor_id, status=status,
+                              abha_number=abha_number, channel=caller.scope, limit=limit,
+                              offset=offset)
+    return [token_out(token, caller.sees_patient_of(token.channel)) for token in tokens]
 
 
 @router.get("/number/{token_number}")

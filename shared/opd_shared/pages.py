@@ -29,7 +29,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Query, Request, Response
 
 from opd_contracts.vocabulary import ErrorCode
-from opd_shared.http import ApiError
+from opd_shared.http import ApiError, error_responses
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "PAGED", "Cursor", "Limit", "after", "bad_cursor",
            "cursor_of", "serve_page"]
@@ -86,7 +86,11 @@ def serve_page(request: Request, response: Response, fetched: Sequence[T], limit
     return page
 
 
-# For a list route's `responses=`: the OpenAPI document names the header clients follow.
-PAGED: dict[int | str, Any] = {200: {"headers": {"Link": {
-    "description": 'The next page, `<path?cursor=...&limit=...>; rel="next"`; absent on the '
-                   "last page", "schema": {"type": "string"}}}}}
+# For a list route's `responses=`: the OpenAPI document names the header clients follow,
+# and the 400 of a cursor the list did not give out.
+PAGED: dict[int | str, Any] = {
+    200: {"headers": {"Link": {
+        "description": 'The next page, `<path?cursor=...&limit=...>; rel="next"`; absent on '
+                       "the last page", "schema": {"type": "string"}}}},
+    400: {**error_responses(400)[400], "description": "A cursor the list did not give out"},
+}

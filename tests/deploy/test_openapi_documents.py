@@ -77,3 +77,20 @@ def test_every_refusal_is_documented_as_problem_details(service: Service):
     assert all({"type", "title", "status", "detail", "code"} <= set(schemas[s]["properties"])
                for s in shapes), shapes
     assert "HTTPValidationError" not in schemas
+
+
+@pytest.mark.parametrize("service", **BY_NAME)
+def test_every_list_answer_comes_in_pages_with_its_link_and_its_400(service: Service):
+    """A route whose answer is a JSON array takes `cursor` and `limit`, documents the `Link`
+    header it answers with and the 400 of a bad cursor (docs/API.md, "Pages")."""
+    lists = {name: op for name, op in operations(service.app().openapi()).items()
+             if op["responses"].get("200", {}).get("content", {})
+             .get("application/json", {}).get("schema", {}).get("type") == "array"}
+
+    unpaged = {name for name, op in lists.items()
+               if not {"cursor", "limit"} <= {p["name"] for p in op.get("parameters", [])}
+               or "Link" not in op["responses"]["200"].get("headers", {})
+               or "400" not in op["responses"]}
+    assert unpaged == set()
+    if service.name in ("queue-view", "analytics"):
+        assert len(lists) >= 3

@@ -15,7 +15,10 @@ read them keep working; `type` names the code (a tag URI: an identifier, not a p
 fetch) and `title` is the code in words, both the same for every occurrence of the code.
 
 What it costs: an answer under 400 passes after one look at its status; an error answer is
-held until its body is complete (a few hundred bytes), parsed and written again.
+held until its body is complete, parsed and written again: 11 µs of CPU for a plain refusal,
+31 µs for a `slot_full` with five alternatives (1.2 kB), measured with timeit on
+`_as_problem` on the 2-core development machine under load; next to the 150-250 µs a request
+costs in the app, and only on refusals.
 
 A body that is not a JSON object with `detail` and `code`, or that has a `status` of its own
 (/readyz's `"not_ready"`, a probe's answer, not an API error), passes unchanged. An exception

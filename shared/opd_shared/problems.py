@@ -90,7 +90,7 @@ class ProblemDetails:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        instance = scope.get("root_path", "") + scope["path"]
+        instance = scope["path"]  # as the client asked for it (ASGI: root_path included)
         held: dict | None = None
         parts: list[bytes] = []
         started = False

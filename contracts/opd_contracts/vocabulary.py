@@ -98,3 +98,4 @@ class ErrorCode(StrEnum):
     TOO_MANY_FAILURES = "too_many_failures"
     UNAVAILABLE = "unavailable"
     NOT_READY = "not_ready"
+    INTERNAL_ERROR = "internal_error"  # a fault of ours, never of the request

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
-from opd_shared.http import install_error_handlers
+from opd_shared.http import install_error_handlers, problem_media_types
 from opd_shared.logging import configure_logging
 from opd_shared.metrics import instrument
 from opd_shared.middleware import SecurityHeaders
@@ -69,9 +69,23 @@ def service_app(settings: ServiceSettings, start: Start | None = None,
                   redoc_url="/redoc" if docs else None, **fastapi)
     app.state.settings = settings  # /readyz's timeout and Retry-After, before any lifespan
     install_error_handlers(app)
+    _serve_problem_media_types(app)
     instrument(app, settings.metrics_key)
     instrument_app(app, settings.service)  # traces, when OTEL_TRACES_EXPORTER asks
     docs_pages = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
     # Added last, so it is the outermost layer: the 413 and 503 the guards answer carry it too.
     app.add_middleware(SecurityHeaders, docs_paths=frozenset(p for p in docs_pages if p))
     return app
+
+
+def _serve_problem_media_types(app: FastAPI) -> None:
+    """FastAPI documents every answer under the route's media type; errors are problem+json.
+    Built once, on the first request for the document, as FastAPI's own is."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problem_media_types(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,8 +1,14 @@
-"""Error bodies every service answers with: `{"detail": "<sentence>", "code": "<word>"}`,
-and their OpenAPI documentation, so clients (and schemathesis) know every answer's shape."""
+"""Error bodies every service answers with, and their OpenAPI documentation, so clients (and
+schemathesis) know every answer's shape.
+
+Handlers here say `{"detail": "<sentence>", "code": "<word>", ...}`; the `ProblemDetails`
+layer they are installed with turns every such body into RFC 9457 problem details
+(`application/problem+json`, opd_shared.problems), and `problem_media_types` says so in
+the OpenAPI document."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,9 +20,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from opd_contracts.vocabulary import ErrorCode
 from opd_shared.middleware import BodyLimit, DatabaseOutage
+from opd_shared.problems import PROBLEM_JSON, TYPE_BASE, ProblemDetails
 
 __all__ = ["ApiError", "ErrorOut", "ValidationErrorOut", "error_responses",
-           "install_error_handlers"]
+           "install_error_handlers", "problem_media_types"]
 
 
 class ApiError(Exception):
@@ -29,8 +36,18 @@ class ApiError(Exception):
 
 
 class ErrorOut(BaseModel):
-    detail: str = Field(examples=["slot 17 is full (20 places)"])
-    code: ErrorCode = Field(examples=["slot_full"])
+    """RFC 9457 problem details, with `code` as an extension member."""
+
+    type: str = Field(description=f"`{TYPE_BASE}<code>`: names the kind of problem",
+                      examples=[f"{TYPE_BASE}slot_full"])
+    title: str = Field(description="The code in words, the same for every occurrence",
+                       examples=["Slot full"])
+    status: int = Field(description="The HTTP status code", examples=[409])
+    detail: str = Field(description="This occurrence, in a sentence",
+                        examples=["slot 17 is full (20 places)"])
+    instance: str | None = Field(None, description="The path the request was for",
+                                 examples=["/api/v1/tokens"])
+    code: ErrorCode = Field(description="What a client branches on", examples=["slot_full"])
 
 
 class ValidationErrorOut(ErrorOut):
@@ -63,10 +80,52 @@ def _sentence(error: Mapping[str, Any]) -> str:
     return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg"))
 
 
+def problem_media_types(document: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document as served: every answer documented with a problem's shape
+    (ErrorOut or a model extending it) is `application/problem+json`, the type the
+    ProblemDetails layer gives it, where FastAPI writes the route's `application/json`;
+    FastAPI's own 422 shape, on routes that list no `error_responses`, becomes the one
+    really answered. Other answers (/readyz's 503, a probe's) keep their media type."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for methods in document.get("paths", {}).values():
+        for operation in methods.values():
+            for answer in operation.get("responses", {}).values():
+                content = answer.get("content", {})
+                ref = _ref_of(content.get("application/json", {}))
+                if ref == "HTTPValidationError":
+                    ref = _component(schemas, ValidationErrorOut)
+                    content["application/json"] = {"schema": {"$ref": _REFS + ref}}
+                if set(schemas.get(ref, {}).get("properties", {})) >= _PROBLEM_MEMBERS:
+                    content[PROBLEM_JSON] = content.pop("application/json")
+    written = json.dumps(document)
+    for fastapis in ("HTTPValidationError", "ValidationError"):  # no longer referred to
+        if f'"{_REFS}{fastapis}"' not in written:
+            schemas.pop(fastapis, None)
+    return document
+
+
+_PROBLEM_MEMBERS = {"type", "title", "status", "detail", "code"}
+_REFS = "#/components/schemas/"
+
+
+def _ref_of(media: dict[str, Any]) -> str:
+    return str(media.get("schema", {}).get("$ref", "")).rsplit("/", 1)[-1]
+
+
+def _component(schemas: dict[str, Any], model: type[BaseModel]) -> str:
+    shape = model.model_json_schema(ref_template=_REFS + "{model}")
+    for name, definition in shape.pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    schemas.setdefault(model.__name__, shape)
+    return model.__name__
+
+
 def install_error_handlers(app: FastAPI, max_body_bytes: int = 64 * 1024) -> None:
-    """Every refusal in one shape; oversized bodies 413; a database away 503."""
+    """Every refusal in one shape; oversized bodies 413; a database away 503; added in
+    this order, ProblemDetails is outside the other two and converts their answers too."""
     app.add_middleware(DatabaseOutage)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(ProblemDetails)
     @app.exception_handler(RequestValidationError)
     @app.exception_handler(ValidationError)
     async def invalid(request: Request,

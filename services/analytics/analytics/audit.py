@@ -74,10 +74,15 @@ async def record_changes(session: AsyncSession, events: Iterable[EventEnvelope])
         await session.execute(_RECORD, rows)
 
 
-async def token_history(session: AsyncSession, token_id: int) -> list[HistoryEntry]:
-    """Oldest first: by the doctor's sequence, which is the order the allocator decided in."""
+async def token_history(session: AsyncSession, token_id: int, after_seq: int | None = None,
+                        limit: int | None = None) -> list[HistoryEntry]:
+    """Oldest first: by the doctor's sequence, which is the order the allocator decided in;
+    a page of them after `after_seq` (opd_shared.pages)."""
     c = TokenChange
-    found = await session.scalars(select(c).where(c.token_id == token_id).order_by(c.seq))
+    query = select(c).where(c.token_id == token_id).order_by(c.seq).limit(limit)
+    if after_seq is not None:
+        query = query.where(c.seq > after_seq)
+    found = await session.scalars(query)
     return [HistoryEntry(
         event_id=row.event_id, type=row.type, at=row.occurred_at, actor=row.actor,
         request_id=row.command_id, reason=row.reason, from_status=row.from_status,

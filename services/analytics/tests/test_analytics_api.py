@@ -122,10 +122,10 @@ async def test_unknown_slots_and_doctors_are_404_with_a_code(start_analytics, hi
         no_doctor = await service.get(f"/doctors/{unknown.doctor.id}/day/{DAY}")
         empty_day = await service.get(f"/doctors/{known.doctor.id}/day/{DAY}")
 
-    assert (no_slot.status_code, no_slot.json()) == (
-        404, {"detail": f"Slot {slot.id} not found", "code": "not_found"})
-    assert (no_doctor.status_code, no_doctor.json()) == (
-        404, {"detail": f"Doctor {unknown.doctor.id} not found", "code": "not_found"})
+    assert (no_slot.status_code, no_slot.json()["detail"], no_slot.json()["code"]) == (
+        404, f"Slot {slot.id} not found", "not_found")
+    assert (no_doctor.status_code, no_doctor.json()["detail"], no_doctor.json()["code"]) == (
+        404, f"Doctor {unknown.doctor.id} not found", "not_found")
     assert (empty_day.json()["total_slots"], empty_day.json()["average_utilization"]) == (0, 0.0)
 
 

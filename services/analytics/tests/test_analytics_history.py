@@ -85,8 +85,8 @@ async def test_an_unknown_token_is_404_and_a_malformed_number_422(start_analytic
         by_number = await service.get(f"/tokens/number/{never.token_number}/history")
         malformed = await service.get("/tokens/number/DOC1-2026-1/history")
 
-    assert (by_id.status_code, by_id.json()) == (
-        404, {"detail": f"Token {never.id} not found", "code": "not_found"})
+    assert (by_id.status_code, by_id.json()["detail"], by_id.json()["code"]) == (
+        404, f"Token {never.id} not found", "not_found")
     assert (by_number.status_code, by_number.json()["code"]) == (404, "not_found")
     assert (malformed.status_code, malformed.json()["code"]) == (422, "validation_error")
 

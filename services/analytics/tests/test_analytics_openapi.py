@@ -26,7 +26,7 @@ def test_every_guarded_route_documents_its_refusals_and_their_real_shape():
         "GET /api/v1/analytics/doctors/{doctor_id}/day/{date}",
         "GET /api/v1/analytics/tokens/{token_id}/history",
         "GET /api/v1/analytics/tokens/number/{token_number}/history"}
-    shapes = {answers["422"]["content"]["application/json"]["schema"]["$ref"]
+    shapes = {answers["422"]["content"]["application/problem+json"]["schema"]["$ref"]
               for answers in guarded.values()}
     assert shapes == {"#/components/schemas/ValidationErrorOut"}
 

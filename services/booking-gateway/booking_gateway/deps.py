@@ -2,14 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from booking_gateway.bus import CommandBus
 from booking_gateway.settings import GatewaySettings
+from opd_contracts import bounds
 from opd_shared.access import Caller, Permission
 from opd_shared.access.guard import requires
 
-__all__ = ["AnyCaller", "Bus", "Canceller", "Reallocator", "Scheduler", "Settings", "Staff"]
+__all__ = ["IDEMPOTENCY_KEY", "AnyCaller", "Bus", "Canceller", "Reallocator", "Scheduler",
+           "Settings", "Staff"]
 
 
 # Dependencies are async even when they do not await: FastAPI runs a plain `def` one in
@@ -31,3 +33,19 @@ Scheduler = Annotated[Caller, requires(Permission.MANAGE_SCHEDULE)]
 Staff = Annotated[Caller, requires(Permission.LIFECYCLE)]
 Canceller = Annotated[Caller, requires(Permission.CANCEL)]
 Reallocator = Annotated[Caller, requires(Permission.REALLOCATE)]
+
+
+async def _idempotency_key(key: Annotated[str | None, Header(
+    alias="Idempotency-Key", max_length=bounds.IDEMPOTENCY_KEY_MAX,
+    description="Names this request, together with your API key, so that repeating it "
+                "(after a timeout, a 202 or a 503) is decided once and answered with the "
+                "first outcome, the same status and body. The same key with another path or "
+                "body is 422 `idempotency_key_reused`. Without one, the gateway makes one up "
+                "and hands it back with a 202.",
+    examples=["booking-42"])] = None) -> str | None:
+    """Declares the header for the OpenAPI document and bounds it; `submit` reads it."""
+    return key
+
+
+# On every write router: each of its routes goes through `submit`, which honours the key.
+IDEMPOTENCY_KEY = Depends(_idempotency_key)

@@ -5,19 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opd_contracts.vocabulary import LIVE, TokenStatus
 from queue_view.models import Doctor, Slot, Token
 
 __all__ = [
+    "SlotKey",
     "consultation_spans",
     "day_tokens",
     "doctors_by_specialization",
     "list_doctors",
     "list_slots",
     "live_tokens",
+    "queue_key",
     "slot_queue",
     "token_by_number",
 ]
@@ -33,8 +35,21 @@ QUEUE_ORDER = (
 )
 
 
-async def list_doctors(session: AsyncSession) -> Sequence[Doctor]:
-    return (await session.scalars(select(Doctor).order_by(Doctor.id))).all()
+
+def queue_key(token: Token) -> list[int]:
+    """QUEUE_ORDER as ascending integers: where a token stands, for a cursor into a queue."""
+    return [0 if token.status == TokenStatus.CONSULTING.value else 1,
+            0 if token.is_emergency else 1, -token.priority_score, token.sequence_number,
+            token.id]
+
+
+async def list_doctors(session: AsyncSession, after_id: int | None = None,
+                       limit: int | None = None) -> Sequence[Doctor]:
+    """By id; a page of them after `after_id` (opd_shared.pages)."""
+    query = select(Doctor).order_by(Doctor.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Doctor.id > after_id)
+    return (await session.scalars(query)).all()
 
 
 async def doctors_by_specialization(session: AsyncSession, specialization: str) -> list[int]:
@@ -44,10 +59,18 @@ async def doctors_by_specialization(session: AsyncSession, specialization: str) 
     return list((await session.scalars(query)).all())
 
 
+SlotKey = tuple[dt.date, dt.time, int]
+
+
 async def list_slots(
-    session: AsyncSession, doctor_id: int | None, date: dt.date | None
+    session: AsyncSession, doctor_id: int | None, date: dt.date | None,
+    after: SlotKey | None = None, limit: int | None = None,
 ) -> Sequence[Slot]:
-    query = select(Slot).order_by(Slot.date, Slot.start_time, Slot.id)
+    """By date, start and id; a page of them after the slot whose key is `after`."""
+    order = (Slot.date, Slot.start_time, Slot.id)
+    query = select(Slot).order_by(*order).limit(limit)
+    if after is not None:
+        query = query.where(tuple_(*order) > tuple_(*after))
     if doctor_id is not None:
         query = query.where(Slot.doctor_id == doctor_id)
     if date is not None:

@@ -68,7 +68,7 @@ async def test_doctors_and_tokens_read_by_id_and_by_number(service, events) -> N
 
     doctor = (await service.http.get(f"/api/v1/doctors/{events.doctor_id}")).json()
     assert (doctor["name"], doctor["room"]) == (f"Dr {events.doctor_id}", "R1")
-    listed = (await service.http.get("/api/v1/doctors")).json()
+    listed = (await service.http.get("/api/v1/doctors", params={"limit": 1000})).json()
     assert events.doctor_id in [d["id"] for d in listed]
     by_id = (await service.http.get(f"/api/v1/tokens/{moved.id}")).json()
     by_number = (await service.http.get(f"/api/v1/tokens/number/{moved.token_number}")).json()

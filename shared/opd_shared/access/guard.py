@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from opd_contracts.vocabulary import ErrorCode, Source
 from opd_shared.access.counting import Counters
@@ -147,10 +149,20 @@ def _unauthorized(detail: str) -> ApiError:
     return ApiError(401, ErrorCode.UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+# For the OpenAPI document only: it declares the bearer scheme on every route that asks for
+# a key, so /docs has an Authorize button. The guard reads the header itself (its refusals
+# are ours, counted against the client's failures), hence auto_error=False.
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="API key",
+                    description="`Authorization: Bearer <key>`: a key made with `python -m "
+                                "opd_shared.access create`, or OPD_ADMIN_KEY")
+_Declared = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+
+
 def requires(permission: Permission | None = None):
     """A dependency that answers 401/403/429, or yields the caller."""
 
-    async def caller(request: Request) -> Caller:
+    async def caller(request: Request,
+                     _: _Declared) -> Caller:
         guard: Guard = request.app.state.guard
         who = await guard.identify(request, permission)
         if permission is not None and not who.can(permission):

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from opd_contracts.vocabulary import ErrorCode
 from opd_shared.access.guard import requires
 from opd_shared.access.roles import Permission
-from opd_shared.http import ErrorOut, error_responses
+from opd_shared.http import error_responses
 
 __all__ = ["NOT_FOUND", "RecordId", "analytics_router", "not_found"]
 
@@ -29,5 +29,5 @@ def analytics_router(tag: str) -> APIRouter:
 
 
 def not_found(detail: str) -> JSONResponse:
-    return JSONResponse(ErrorOut(detail=detail, code=ErrorCode.NOT_FOUND).model_dump(),
-                        status_code=404)
+    """Made a problem-details body by opd_shared.problems, as every refusal."""
+    return JSONResponse({"detail": detail, "code": ErrorCode.NOT_FOUND}, status_code=404)

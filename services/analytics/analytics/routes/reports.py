@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import Query
-from sqlalchemy import select
+from fastapi import Query, Request, Response
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.deps import SessionDep
@@ -28,6 +28,7 @@ from analytics.reports.utilisation import utilisation_report
 from analytics.reports.waits import waits_report
 from analytics.routes.guarded import analytics_router
 from analytics.tables import Doctor
+from opd_shared.pages import DEFAULT_LIMIT, PAGED, Cursor, Limit, after, serve_page
 
 __all__ = ["router"]
 
@@ -60,9 +61,16 @@ _report("/arrivals", ArrivalsReport, arrivals_report, "Tokens booked by hour of 
 _report("/moves", MovesReport, moves_report, "Tokens moved, by kind of reason, and how far")
 
 
-@router.get("/doctors", response_model=list[DoctorItem], summary="Doctors, for the filters")
-async def doctors(session: SessionDep) -> Any:
-    found = await session.scalars(select(Doctor).order_by(Doctor.specialization, Doctor.name))
-    return [DoctorItem.model_validate(d, from_attributes=True) for d in found]
-
-
+@router.get("/doctors", response_model=list[DoctorItem], summary="Doctors, for the filters",
+            responses=PAGED)
+async def doctors(session: SessionDep, request: Request, response: Response,
+                  cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> Any:
+    """By specialization, name and id, a page at a time (the next in the `Link` header)."""
+    order = (Doctor.specialization, Doctor.name, Doctor.id)
+    query = select(Doctor).order_by(*order).limit(limit + 1)
+    if (start := after(cursor, "doctors", (str, str, int))) is not None:
+        query = query.where(tuple_(*order) > tuple_(*start))
+    found = [DoctorItem.model_validate(d, from_attributes=True)
+             for d in await session.scalars(query)]
+    return serve_page(request, response, found, limit, "doctors",
+                      lambda d: [d.specialization, d.name, d.id])

@@ -6,12 +6,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from booking_gateway.answers import DelayOut, answers
-from booking_gateway.deps import Bus, Scheduler, Settings, Staff
+from booking_gateway.deps import IDEMPOTENCY_KEY, Bus, Scheduler, Settings, Staff
 from booking_gateway.schemas import DelayIn, DoctorIn
 from booking_gateway.submit import submit
 from opd_contracts import CallNext, DelayDoctor, DoctorRecord, RegisterDoctor, TokenRecord
 
-router = APIRouter(prefix="/api/v1/doctors", tags=["doctors"])
+router = APIRouter(prefix="/api/v1/doctors", tags=["doctors"],
+                   dependencies=[IDEMPOTENCY_KEY])
 
 
 @router.post("", status_code=201, summary="Register a doctor (admin)",

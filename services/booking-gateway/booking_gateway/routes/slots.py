@@ -6,12 +6,13 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from booking_gateway.answers import answers
-from booking_gateway.deps import Bus, Scheduler, Settings
+from booking_gateway.deps import IDEMPOTENCY_KEY, Bus, Scheduler, Settings
 from booking_gateway.schemas import SlotChangeIn, SlotIn
 from booking_gateway.submit import submit
 from opd_contracts import OpenSlot, ResizeSlot, SlotRecord, bounds
 
-router = APIRouter(prefix="/api/v1/slots", tags=["slots"])
+router = APIRouter(prefix="/api/v1/slots", tags=["slots"],
+                   dependencies=[IDEMPOTENCY_KEY])
 
 
 @router.post("", status_code=201, summary="Open a time slot for a doctor (admin)",

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from booking_gateway.answers import BookedOut, answers
-from booking_gateway.deps import AnyCaller, Bus, Canceller, Reallocator, Settings
+from booking_gateway.deps import IDEMPOTENCY_KEY, AnyCaller, Bus, Canceller, Reallocator, Settings
 from booking_gateway.schemas import ReallocateIn, StatusIn, TokenIn
 from booking_gateway.submit import submit
 from opd_contracts import (
@@ -25,7 +25,8 @@ from opd_shared.access import Caller, Permission
 from opd_shared.access.guard import requires
 from opd_shared.http import ApiError
 
-router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"],
+                   dependencies=[IDEMPOTENCY_KEY])
 TokenId = Annotated[int, Path(ge=1, le=bounds.ID_MAX)]
 # Which permission each status asks for: the desk checks patients in, staff do the rest.
 STATUS_PERMISSION = {

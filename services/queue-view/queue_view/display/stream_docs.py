@@ -1,6 +1,8 @@
-"""The display stream in the OpenAPI document, written the OpenAPI 3.2 way: `itemSchema`
-describes one event, and a `boards` event's `data` is JSON of the given shape
-(`contentSchema`), so clients and the property-based tests can check every message."""
+"""The display stream in the OpenAPI document: the event stream's `schema` describes one
+event, as OpenAPI 3.1 reads it for `text/event-stream` (3.2 names it `itemSchema`, which a
+3.1 document may not carry: openapi-spec-validator refuses it), and a `boards` event's
+`data` is JSON of the given shape (`contentSchema`), so clients and the property-based
+tests can check every message."""
 
 from __future__ import annotations
 
@@ -44,5 +46,4 @@ def stream_response(boards: type[BaseModel]) -> dict[str, Any]:
                        "data": {"type": "string", "description": "The server's UTC time"}},
     }
     return {"description": "The boards, then their changes (or one snapshot: see above)",
-            "content": {"text/event-stream": {"itemSchema": {"oneOf": [boards_event,
-                                                                        ping_event]}}}}
+            "content": {"text/event-stream": {"schema": {"oneOf": [boards_event, ping_event]}}}}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
+from opd_shared.pages import DEFAULT_LIMIT, PAGED, Cursor, Limit, after, serve_page
 from queue_view.day import doctor_day
 from queue_view.deps import READ, PatientsShown, SessionDep
 from queue_view.errors import NOT_FOUND, READ_ERRORS, NotFoundError
@@ -21,9 +22,14 @@ router = APIRouter(prefix="/doctors", tags=["doctors"], dependencies=[READ],
                    responses=READ_ERRORS)
 
 
-@router.get("")
-async def get_doctors(session: SessionDep) -> list[DoctorOut]:
-    return [DoctorOut.model_validate(row) for row in await list_doctors(session)]
+@router.get("", responses=PAGED)
+async def get_doctors(session: SessionDep, request: Request, response: Response,
+                      cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> list[DoctorOut]:
+    """By id, a page at a time (the next page's address is in the `Link` header)."""
+    start = after(cursor, "doctors", (int,))
+    rows = await list_doctors(session, start[0] if start else None, limit + 1)
+    return serve_page(request, response, [DoctorOut.model_validate(row) for row in rows],
+                      limit, "doctors", lambda doctor: [doctor.id])
 
 
 @router.get("/{doctor_id}", responses=NOT_FOUND)

@@ -22,6 +22,21 @@ const Api = (() => {
     return url.searchParams.get("format") === "csv" ? answer.blob() : answer.json();
   }
 
+  // A list comes a page at a time: follow each page's Link rel="next" to the end.
+  async function all(path) {
+    const items = [];
+    let url = new URL(BASE + path, location.origin);
+    while (url) {
+      const answer = await fetch(url, { headers: headers() });
+      if (answer.status === 401 || answer.status === 403) throw new Unauthorized(await detail(answer));
+      if (!answer.ok) throw new Error(`${path}: ${await detail(answer)}`);
+      items.push(...(await answer.json()));
+      const next = /<([^>]+)>;\s*rel="next"/.exec(answer.headers.get("Link") || "");
+      url = next ? new URL(next[1], location.origin) : null;
+    }
+    return items;
+  }
+
   async function detail(answer) {
     try { return (await answer.json()).detail || answer.statusText; }
     catch { return answer.statusText; }
@@ -38,7 +53,7 @@ const Api = (() => {
   }
 
   return {
-    get, download, Unauthorized,
+    get, all, download, Unauthorized,
     setKey: (key) => sessionStorage.setItem(STORE, key),
     forgetKey: () => sessionStorage.removeItem(STORE),
   };

@@ -18,7 +18,7 @@
   }
 
   async function loadDoctors() {
-    const doctors = await Api.get("/doctors");
+    const doctors = await Api.all("/doctors");
     const asked = new URLSearchParams(location.search); // options did not exist at first
     const chosen = { d: form.elements.doctor_id.value || asked.get("doctor_id") || "",
       s: form.elements.specialization.value || asked.get("specialization") || "" };

@@ -14,8 +14,14 @@ run: install
 	$(UV) run --no-sync python deploy/preflight.py
 	exec $(UV) run --no-sync honcho -f deploy/Procfile -d . start
 
+# Most tests wait on sockets, not the CPU, so two cores carry three workers; each module stays
+# on one worker (--dist loadfile) because its fixtures start whole systems. The fault tests
+# stop and start this machine's RabbitMQ and PostgreSQL, so they run alone, afterwards.
+TEST_WORKERS ?= 3
+
 test: install
-	$(UV) run --no-sync pytest
+	$(UV) run --no-sync pytest -n $(TEST_WORKERS) --dist loadfile --ignore=tests/faults $(ARGS)
+	$(UV) run --no-sync pytest tests/faults $(ARGS)
 
 # Style, the import rules (pyproject.toml [tool.importlinter]) and types ([tool.mypy]).
 # The strictly typed code may not silence the checker: a type-ignore comment there fails too.

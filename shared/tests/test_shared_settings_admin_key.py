@@ -26,13 +26,19 @@ def test_a_long_admin_key_of_few_different_characters_is_refused(key):
         _settings(key)
 
 
-@pytest.mark.parametrize("key", [
-    new_key(),  # what `make run` writes into .env
-    f"test-admin-{uuid.uuid4().hex}",  # the test sessions' key
-    secrets.token_urlsafe(24),  # the bench's key: 32 characters
-    secrets.token_hex(16),  # `openssl rand -hex 16`
-])
-def test_a_generated_admin_key_is_accepted(key):
+# Made inside the test, named by where they come from: test ids must be the same in every
+# pytest-xdist worker, and a generated key differs in each.
+GENERATED_KEYS = {
+    "make-run": new_key,  # what `make run` writes into .env
+    "test-session": lambda: f"test-admin-{uuid.uuid4().hex}",
+    "bench": lambda: secrets.token_urlsafe(24),  # 32 characters
+    "openssl-rand-hex-16": lambda: secrets.token_hex(16),
+}
+
+
+@pytest.mark.parametrize("maker", GENERATED_KEYS.values(), ids=GENERATED_KEYS.keys())
+def test_a_generated_admin_key_is_accepted(maker):
+    key = maker()
     assert _settings(key).admin_key.get_secret_value() == key
 
 

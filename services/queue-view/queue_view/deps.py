@@ -3,34 +3,21 @@ who is calling (opd_shared.access: 401, 403 and 429 are answered before a route 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opd_shared.access import Caller, Permission
 from opd_shared.access.guard import requires
+from opd_shared.dependencies import app_runtime, request_session
 from queue_view.bootstrap import Runtime
 
 __all__ = ["ADMIN", "READ", "PatientsShown", "Reader", "RuntimeDep", "SessionDep",
            "TokenReader"]
 
-
-async def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(_runtime)]
-
-
-async def _session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    async with runtime.sessions() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(_session)]
+RuntimeDep = Annotated[Runtime, Depends(app_runtime)]
+SessionDep = Annotated[AsyncSession, Depends(request_session)]
 
 # One instance of each, so that a router's dependency and a route's parameter are the
 # same dependency: FastAPI then identifies the caller once, and the rate limit counts once.

@@ -173,6 +173,7 @@ class Cluster:
         until it serves AMQP."""
         if node.pid():
             return
+        node.pid_file.unlink(missing_ok=True)  # a crashed node's, which `wait` would trust
         with (node.folder / "server.out").open("ab") as out:
             subprocess.Popen([str(SERVER)], env=self._env(node), stdout=out, stderr=out,
                              stdin=subprocess.DEVNULL, start_new_session=True)
@@ -188,11 +189,12 @@ class Cluster:
         self._wait_gone(pid, 60)
 
     def kill_node(self, node: Node) -> None:
-        """The last resort of `down`: a node that would not stop."""
+        """SIGKILL a node's runtime: a crash (and the last resort of `down`). Only that
+        process: its helpers exit with it, and epmd, which other brokers use, stays."""
         pid = node.pid()
         if pid is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(os.getpgid(pid), signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             self._wait_gone(pid, 10)
 
     @staticmethod

@@ -124,7 +124,7 @@ class ClusterSystem:
         if shutil.which("nginx"):
             ports: dict[str, list[int]] = {"gateway": [], "queue_view": [], "analytics": []}
             for service in self.services.values():
-                ports[service.name].append(service.port)
+                ports.get(service.name, []).append(service.port)
             self.edge = Edge(self.folder / "edge", ports)
             self.edge.start()
 

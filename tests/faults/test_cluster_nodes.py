@@ -36,8 +36,11 @@ pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
 
 PARTITIONS = 6  # two partition leaders a node
 RATE = 20  # new bookings a second, each asked again with its key until decided
-DOCTORS, CAPACITY = 6, 100
+DOCTORS, CAPACITY = 6, 400  # 2,400 places: about two minutes of bookings before refusals
 KILLED = ("gateway_b", "allocator_a", "queue_view_b")
+# After a quorum is back, a client finds a serving node within a few reconnect intervals
+# (1 s each, trying the nodes in turn) and the paused node resumes: 503s may end that late.
+RECONNECT_GRACE_SECONDS = 15
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +48,8 @@ def cluster() -> Iterator[Cluster]:
     why_not = cluster_available()
     if why_not:
         pytest.skip(f"no RabbitMQ cluster on this machine: {why_not}")
-    nodes = Cluster(base=Path("/tmp/opd-cluster-tests"), first_port=5691, prefix="opdt")
+    nodes = Cluster(base=Path("/tmp/opd-cluster-tests"), first_port=5691, prefix="opdt",
+                    boot_seconds=240)  # other work on this machine can make a boot slow
     nodes.down()  # what an interrupted run left behind
     try:
         nodes.up()
@@ -119,8 +123,11 @@ async def kill_one_of_each(product: ClusterSystem) -> None:
         await asyncio.to_thread(product.restart, key)
 
 
-async def account_for_every_booking(run: Run, product: ClusterSystem, infra,
-                                    label: str) -> None:
+async def account_for_every_booking(run: Run, product: ClusterSystem, infra, label: str,
+                                    no_quorum: tuple[float, float] | None = None) -> None:
+    """Every booking decided once, as its answer said, everywhere; 503s (each with
+    Retry-After) only within `no_quorum`, the times the cluster had no quorum (none if
+    None)."""
     load = run.load
     undecided = [k for k in load.keys if load.decided(k) is None]
     booked = {k: load.decided(k).body["id"] for k in load.keys
@@ -146,7 +153,15 @@ async def account_for_every_booking(run: Run, product: ClusterSystem, infra,
     assert set(found) == set(booked), "a refused booking holds a token"
     assert over == []
     assert report.agrees, report.differences[:10]
-    assert load.with_status(503) == [], "503 while a quorum of nodes was up"
+    refused = load.with_status(503)
+    assert all(answer.retry_after for answer in refused), "a 503 without Retry-After"
+    if no_quorum is None:
+        assert refused == [], "503 while a quorum of nodes was up"
+    else:
+        assert refused, "no 503 while the cluster had no quorum"
+        lost, back = no_quorum
+        assert [a.at for a in refused if not lost <= a.at <= back] == [], \
+            "503 while a quorum of nodes was up"
     assert len(booked) > 0
 
 
@@ -225,3 +240,31 @@ async def test_a_rolling_restart_of_every_node_loses_no_booking(
 
     run = await under_load(fault)
     await account_for_every_booking(run, product, infra, "rolling restart")
+
+
+async def test_without_a_quorum_the_gateway_answers_503_with_retry_after_and_only_then(
+        cluster, product, under_load, infra):
+    """Two of three nodes stopped: the third pauses itself (pause_minority), no node serves,
+    and requests are refused with 503 + Retry-After until a second node is back."""
+    window: dict[str, float] = {}
+
+    async def fault(load: Load, marks: dict[str, float]) -> None:
+        first, second = cluster.nodes[0], cluster.nodes[1]
+        await asyncio.to_thread(cluster.stop_node, first)
+        window["lost"] = time.monotonic()  # from here on, stopping the second loses quorum
+        await asyncio.to_thread(cluster.stop_node, second)
+        await asyncio.sleep(10)
+        began = time.monotonic()
+        await back_in_the_cluster(cluster, second)
+        await asyncio.to_thread(cluster.running_nodes)
+        window["back"] = time.monotonic() + RECONNECT_GRACE_SECONDS
+        marks["quorum lost for"] = time.monotonic() - window["lost"]
+        marks["second node back in"] = time.monotonic() - began
+        await back_in_the_cluster(cluster, first)
+
+    run = await under_load(fault)
+    marks = run.fault
+    marks["503 answers over"] = max((a.at for a in run.load.with_status(503)), default=0) - min(
+        (a.at for a in run.load.with_status(503)), default=0)
+    await account_for_every_booking(run, product, infra, "no quorum",
+                                    no_quorum=(window["lost"], window["back"]))

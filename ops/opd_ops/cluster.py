@@ -251,9 +251,8 @@ class Cluster:
         for node in [via] if via else self.nodes:
             if node.pid() is None:
                 continue
-            done = self.ctl(node, "cluster_status", "--formatter", "json", check=False,
-                            timeout=60)
-            if done.returncode == 0:
+            done = self._ask(node, "cluster_status", "--formatter", "json")
+            if done and done.returncode == 0:
                 return list(json.loads(done.stdout).get("running_nodes", []))
         return []
 
@@ -262,11 +261,21 @@ class Cluster:
         for node in self.nodes:
             if node.pid() is None:
                 continue
-            done = self.ctl(node, "list_queues", "-p", vhost, "name", "type", "leader",
-                            "members", "--formatter", "json", check=False, timeout=60)
-            if done.returncode == 0:
+            done = self._ask(node, "list_queues", "-p", vhost, "name", "type", "leader",
+                             "members", "--formatter", "json")
+            if done and done.returncode == 0:
                 return {q["name"]: q for q in json.loads(done.stdout) if q["type"] == "quorum"}
         return {}
+
+    def _ask(self, node: Node, *args: str, seconds: float = 30
+             ) -> subprocess.CompletedProcess[str] | None:
+        """A read-only CLI question, None when the node does not answer in time (a node busy
+        electing leaders, or starved of CPU, may not): the caller asks another node."""
+        try:
+            return self.ctl(node, *args, "--timeout", str(int(seconds)), check=False,
+                            timeout=seconds + 15)
+        except subprocess.TimeoutExpired:
+            return None
 
     def add_vhost(self, vhost: str) -> None:
         """A vhost with the leaders policy (a policy belongs to one vhost)."""

@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from opd_ops.dsn import server_dsn
-from opd_ops.processes import Service, free_port
+from opd_ops.processes import Service, _die_with_parent, free_port
 
 __all__ = ["Answer", "ClusterSystem", "Edge", "Load"]
 
@@ -66,7 +66,7 @@ class Edge:
             OPD_ANALYTICS_UPSTREAM=servers["analytics"], OPD_EDGE_PORT=str(self.port)))
         (self.folder / "nginx.conf").write_text(NGINX_MAIN.format(dir=self.folder))
         self.process = subprocess.Popen(["nginx", "-c", str(self.folder / "nginx.conf"),
-                                         "-p", str(self.folder)])
+                                         "-p", str(self.folder)], preexec_fn=_die_with_parent)
         deadline = time.monotonic() + 10
         while True:
             with contextlib.suppress(httpx.HTTPError):

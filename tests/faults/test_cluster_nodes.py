@@ -63,18 +63,31 @@ def cluster() -> Iterator[Cluster]:
 
 
 @pytest.fixture(scope="module")
-def product(cluster, infra, tmp_path_factory) -> Iterator[ClusterSystem]:
+def product(cluster, infra) -> Iterator[ClusterSystem]:
     namespace = infra.namespace("cluster")
     cluster.add_vhost(namespace)
     env = {**infra.env(namespace), "OPD_AMQP_URL": cluster.amqp_url(namespace),
            "OPD_PARTITIONS": str(PARTITIONS)}
-    system = ClusterSystem(namespace, infra.postgres_url, env,
-                           tmp_path_factory.mktemp("cluster-system"))
+    # Under the cluster's folder, not pytest's: concurrent pytest sessions of this user
+    # prune each other's old temporary folders, and nginx's would go mid-run.
+    system = ClusterSystem(namespace, infra.postgres_url, env, cluster.base / "system")
     try:
         system.start()
         yield system
     finally:
         system.stop()
+
+
+@pytest.fixture(autouse=True)
+async def whole_again(cluster, product) -> None:
+    """Each test starts from three running nodes and two of each process, whatever the one
+    before it left (a failed test must not make the next one fail)."""
+    for node in cluster.nodes:
+        if node.pid() is None:
+            await back_in_the_cluster(cluster, node)
+    for key, service in product.services.items():
+        if service.process is None or service.process.poll() is not None:
+            await asyncio.to_thread(product.restart, key)
 
 
 @dataclass
@@ -174,13 +187,17 @@ def leader_of_busiest_partition(cluster: Cluster, product: ClusterSystem,
         counts[slot] = counts.get(slot, 0) + 1
     partition = max(counts, key=counts.__getitem__) % PARTITIONS
     queue = Topology(prefix=product.namespace, partitions=PARTITIONS).partition_queue(partition)
-    leader = cluster.queue_members(product.namespace)[queue]["leader"]
-    return cluster.node(str(leader)), partition
+    deadline = time.monotonic() + 120
+    while queue not in (members := cluster.queue_members(product.namespace)):
+        assert time.monotonic() < deadline, "no node says which leads the busy partition"
+        time.sleep(0.5)
+    return cluster.node(str(members[queue]["leader"])), partition
 
 
 async def leads(cluster: Cluster, vhost: str, queue: str, node: Node) -> bool:
+    """Whether `node` still leads `queue` (yes while no node answers the question)."""
     members = await asyncio.to_thread(cluster.queue_members, vhost)
-    return members[queue]["leader"] == node.name
+    return queue not in members or members[queue]["leader"] == node.name
 
 
 async def back_in_the_cluster(cluster: Cluster, node: Node) -> None:
@@ -200,7 +217,8 @@ async def test_stopping_the_node_that_leads_a_busy_partition_loses_no_booking(
         marks["node stopped in"] = time.monotonic() - began
         queue = Topology(prefix=product.namespace, partitions=PARTITIONS).partition_queue(
             partition)
-        while await leads(cluster, product.namespace, queue, node):  # noqa: ASYNC110
+        while await leads(cluster, product.namespace, queue, node):
+            assert time.monotonic() - began < 300, "no new leader"
             await asyncio.sleep(0.2)
         marks["new leader after"] = time.monotonic() - began
         await kill_one_of_each(product)

@@ -8,53 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import aio_pika
 import pytest
 
 from opd_shared.broker_nodes import connect, connect_robust, node_urls
 from opd_shared.production import production_problems
-
-
-class Proxy:
-    """A node's stand-in: forwards TCP to the broker until closed (connections and all)."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target, self.pipes = target, set[asyncio.Task]()
-        self.streams: list[asyncio.StreamWriter] = []
-
-    async def start(self) -> int:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return self.server.sockets[0].getsockname()[1]
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(*self.target)
-        self.streams += [writer, up_writer]
-        pipes = [asyncio.create_task(self._pipe(reader, up_writer)),
-                 asyncio.create_task(self._pipe(up_reader, writer))]
-        self.pipes.update(pipes)
-        await asyncio.gather(*pipes, return_exceptions=True)
-
-    @staticmethod
-    async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        while data := await source.read(65536):
-            sink.write(data)
-            await sink.drain()
-
-    async def close(self) -> None:
-        self.server.close()
-        for pipe in self.pipes:
-            pipe.cancel()
-        await asyncio.gather(*self.pipes, return_exceptions=True)
-        for stream in self.streams:
-            stream.close()
-        await self.server.wait_closed()
-
-
-def _via(url: str, port: int) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=f"{parts.netloc.rsplit(':', 1)[0]}:{port}"))
+from opd_shared.testing import NodeProxy, via_port
 
 
 def _closed_port() -> int:
@@ -81,7 +42,7 @@ def test_production_refuses_a_cluster_url_where_any_node_logs_in_as_guest():
 
 
 async def test_the_first_connection_skips_a_node_that_does_not_answer(infra):
-    dead = _via(infra.amqp_url, _closed_port())
+    dead = via_port(infra.amqp_url, _closed_port())
     for order in ([dead, infra.amqp_url], [infra.amqp_url, dead]):
         robust = await connect_robust(",".join(order), timeout=3)
         plain = await connect(",".join(order), timeout=3)
@@ -92,9 +53,9 @@ async def test_the_first_connection_skips_a_node_that_does_not_answer(infra):
 
 async def test_a_consumer_moves_to_the_other_node_when_its_node_goes(infra):
     host, port = urlsplit(infra.amqp_url).hostname, urlsplit(infra.amqp_url).port or 5672
-    proxies = [Proxy((host, port)), Proxy((host, port))]
+    proxies = [NodeProxy((host, port)), NodeProxy((host, port))]
     ports = [await proxy.start() for proxy in proxies]
-    connection = await connect_robust(",".join(_via(infra.amqp_url, p) for p in ports))
+    connection = await connect_robust(",".join(via_port(infra.amqp_url, p) for p in ports))
     try:
         channel = await connection.channel()
         queue = await channel.declare_queue(f"t-broker-nodes-{uuid.uuid4().hex}", exclusive=True)

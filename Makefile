@@ -3,7 +3,8 @@
 # PATH may not look (a pyenv shim appears only after a rehash), but `python3 -m uv` runs it.
 UV := $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
 
-.PHONY: install run test lint fmt docs bench simulate reconcile purge
+.PHONY: install run test lint fmt docs bench simulate reconcile purge cluster cluster-down \
+	test-cluster
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv \
@@ -57,3 +58,12 @@ simulate: install  ## a whole OPD day through the public API, checked against an
 
 settings-docs: install  ## regenerate docs/SETTINGS.md from the settings classes
 	$(UV) run --no-sync python -m opd_ops.settings_reference
+
+cluster: install  ## three RabbitMQ nodes on :5681-5683 (see docs/OPERATIONS.md, "A cluster")
+	$(UV) run --no-sync python -m opd_ops.cluster up
+
+cluster-down: install  ## stop them and remove their data
+	$(UV) run --no-sync python -m opd_ops.cluster down
+
+test-cluster: install  ## the cluster fault tests (about 6 minutes; not in `make test`)
+	$(UV) run --no-sync pytest -m cluster tests/faults -s

@@ -7,12 +7,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-import aio_pika
 import asyncpg
 from sqlalchemy.engine import make_url
 from yarl import URL
 
 from opd_shared.access.keys import new_key
+from opd_shared.broker_nodes import connect, node_urls
 from opd_shared.settings import ServiceSettings
 
 ENV_FILE = Path(".env")
@@ -30,10 +30,10 @@ HOW_TO_START = {
 async def _check(settings: ServiceSettings) -> list[str]:
     problems = []
     try:
-        connection = await aio_pika.connect(settings.amqp_url, timeout=5)
+        connection = await connect(settings.amqp_url, timeout=5)
         await connection.close()
     except Exception as error:
-        url = URL(settings.amqp_url).with_password(None)
+        url = ",".join(str(URL(node).with_password(None)) for node in node_urls(settings.amqp_url))
         problems.append(f"RabbitMQ does not answer at {url} "
                         f"({error.__class__.__name__}): {HOW_TO_START['RabbitMQ']}")
     server = make_url(settings.postgres_url).set(drivername="postgresql", database="postgres")

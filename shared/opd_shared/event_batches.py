@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 
 from opd_contracts import EventEnvelope
+from opd_shared.broker_nodes import connect_robust
 from opd_shared.messaging import ACK, BatchConsumer, Batching, Delivery, Outcome
 from opd_shared.metrics import EVENTS_APPLIED
 from opd_shared.settings import ReadModelSettings
@@ -54,7 +54,7 @@ class EventBatchConsumer(BatchConsumer[EventEnvelope]):
 
     async def start(self) -> None:
         """Declare the queue (idempotent, exact arguments) and start consuming it."""
-        self.connection = await aio_pika.connect_robust(self.amqp_url)
+        self.connection = await connect_robust(self.amqp_url)
         await self.consume(self.connection)
 
     async def stop(self) -> None:

@@ -29,6 +29,7 @@ def production_problems(amqp_url: str, postgres_url: str, admin_key: str | None,
 
 
 def _logs_in_as_guest(amqp_url: str) -> bool:
-    """aio-pika logs in as guest:guest when the URL names no user or no password."""
-    url = urlsplit(amqp_url)
-    return (url.username or "guest") == "guest" and (url.password or "guest") == "guest"
+    """aio-pika logs in as guest:guest when a URL (of one node, or of any of several,
+    comma-separated) names no user or no password."""
+    return any((url.username or "guest") == "guest" and (url.password or "guest") == "guest"
+               for url in map(urlsplit, amqp_url.split(",")))

@@ -28,7 +28,8 @@ class ServiceSettings(BaseSettings):
                                       hide_input_in_errors=True)
 
     amqp_url: str = Field(
-        "amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ connection URL"
+        "amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ connection URL; for a "
+        "cluster, one URL per node, comma-separated: each connection attempt goes to the next"
     )
     postgres_url: str = Field(
         "postgresql+asyncpg://postgres@127.0.0.1:5432",

@@ -12,13 +12,14 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
 
 from opd_contracts import EventEnvelope, EventType, SlotRecord, TokenRecord
 from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
 
-__all__ = ["DoctorEvents", "EventPublisher", "eventually"]
+__all__ = ["DoctorEvents", "EventPublisher", "NodeProxy", "eventually", "via_port"]
 
 T = TypeVar("T")
 
@@ -90,3 +91,45 @@ class DoctorEvents:
             "allocated_at": self.now,
         }
         return TokenRecord(**{**values, **fields})
+
+
+class NodeProxy:
+    """A broker node's stand-in: forwards TCP to a broker until closed, connections and
+    all, so a test can lose a "node" without stopping a shared broker."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target, self.pipes = target, set[asyncio.Task]()
+        self.streams: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self.server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self.streams += [writer, up_writer]
+        pipes = [asyncio.create_task(self._pipe(reader, up_writer)),
+                 asyncio.create_task(self._pipe(up_reader, writer))]
+        self.pipes.update(pipes)
+        await asyncio.gather(*pipes, return_exceptions=True)
+
+    @staticmethod
+    async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        while data := await source.read(65536):
+            sink.write(data)
+            await sink.drain()
+
+    async def close(self) -> None:
+        self.server.close()
+        for pipe in self.pipes:
+            pipe.cancel()
+        await asyncio.gather(*self.pipes, return_exceptions=True)
+        for stream in self.streams:
+            stream.close()
+        await self.server.wait_closed()
+
+
+def via_port(url: str, port: int) -> str:
+    """The same AMQP URL on another local port (a NodeProxy's)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{parts.netloc.rsplit(':', 1)[0]}:{port}"))

@@ -21,6 +21,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from aio_pika.exceptions import ChannelNotFoundEntity
 
 from opd_ops.purge.stores import PURGED
+from opd_shared.broker_nodes import connect
 from opd_shared.topology import Topology
 
 __all__ = ["purge_dead_letters", "redacted"]
@@ -75,7 +76,7 @@ def _new_body(message: AbstractIncomingMessage, cutoff: dt.date, zone: ZoneInfo)
 async def purge_dead_letters(amqp_url: str, topology: Topology, cutoff: dt.date,
                              zone: ZoneInfo) -> tuple[int, int]:
     """How many dead letters were redacted, and how many were looked at."""
-    async with await aio_pika.connect(amqp_url) as connection:
+    async with await connect(amqp_url) as connection:
         channel = await connection.channel(publisher_confirms=True)
         try:
             queue = await channel.declare_queue(topology.dead_letter_queue, passive=True)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -30,6 +29,7 @@ from allocator.service_layer.decided import Handlers
 from allocator.service_layer.group_commit import GroupCommit
 from allocator.service_layer.handlers import HANDLERS
 from allocator.settings import AllocatorSettings
+from opd_shared.broker_nodes import connect_robust
 from opd_shared.database import own_database
 from opd_shared.messaging import Batching
 from opd_shared.topology import Topology
@@ -114,7 +114,7 @@ async def _broker(stack: AsyncExitStack, amqp_url: str, topology: Topology
                   ) -> tuple[AbstractRobustConnection, AbstractChannel, AbstractExchange]:
     """Connected, with the commands' and events' exchanges and queues declared; the setup
     channel stays open for the dead-letter watch."""
-    connection = await aio_pika.connect_robust(amqp_url)
+    connection = await connect_robust(amqp_url)
     stack.push_async_callback(connection.close)
     setup = await connection.channel()
     await topology.declare_commands(setup)

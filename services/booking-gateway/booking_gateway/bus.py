@@ -16,6 +16,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
 
 from opd_contracts import CommandEnvelope, Reply
+from opd_shared.broker_nodes import connect_robust, node_urls
 from opd_shared.metrics import REPLY_TIMEOUTS
 from opd_shared.topology import Topology
 from opd_shared.tracing import headers_here
@@ -23,6 +24,12 @@ from opd_shared.tracing import headers_here
 __all__ = ["BrokerUnavailable", "CommandBus"]
 
 log = logging.getLogger(__name__)
+
+# With several broker nodes, a publish that failed because this gateway's node went away is
+# tried once more on the node it reconnects to (about a second later), so a node's loss is
+# not a 503 while the cluster still has a quorum. The command id makes the second publish
+# harmless if the first did reach a queue (the allocator's inbox decides it once).
+FAILOVER_WAIT_SECONDS = 5.0
 
 
 class BrokerUnavailable(Exception):
@@ -37,7 +44,7 @@ class CommandBus:
         self.reply_queue = f"{topology.prefix}.gateway.replies.{uuid.uuid4().hex[:12]}"
 
     async def connect(self) -> None:
-        self.connection: AbstractRobustConnection = await aio_pika.connect_robust(self.amqp_url)
+        self.connection: AbstractRobustConnection = await connect_robust(self.amqp_url)
         self.channel = await self.connection.channel(publisher_confirms=True,
                                                      on_return_raises=True)
         self.exchange = await self.topology.declare_commands(self.channel)
@@ -63,6 +70,25 @@ class CommandBus:
                 del self.waiting[key]
 
     async def _publish(self, envelope: CommandEnvelope) -> None:
+        try:
+            await self._publish_once(envelope)
+        except BrokerUnavailable:
+            if len(node_urls(self.amqp_url)) == 1 or not await self._reconnected():
+                raise
+            await self._publish_once(envelope)
+
+    async def _reconnected(self) -> bool:
+        """Whether the connection is up again (on another node) within the failover wait."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + FAILOVER_WAIT_SECONDS
+        await asyncio.sleep(0.05)  # the lost connection is noticed a moment after the error
+        while loop.time() < deadline:
+            if self.connection.connected.is_set() and not self.channel.is_closed:
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    async def _publish_once(self, envelope: CommandEnvelope) -> None:
         if self.connection.is_closed:
             raise BrokerUnavailable("the message broker is not connected")
         message = aio_pika.Message(

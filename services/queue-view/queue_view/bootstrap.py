@@ -43,10 +43,12 @@ class Runtime:
 
 
 def _redacted(amqp_url: str, database_url: str) -> tuple[str, str]:
-    amqp = urlsplit(amqp_url)
-    if amqp.password:
-        amqp = amqp._replace(netloc=amqp.netloc.replace(f":{amqp.password}@", ":***@", 1))
-    return urlunsplit(amqp), make_url(database_url).render_as_string(hide_password=True)
+    nodes = []
+    for node in map(urlsplit, amqp_url.split(",")):
+        if node.password:
+            node = node._replace(netloc=node.netloc.replace(f":{node.password}@", ":***@", 1))
+        nodes.append(urlunsplit(node))
+    return ",".join(nodes), make_url(database_url).render_as_string(hide_password=True)
 
 
 async def _start_feed(stack: AsyncExitStack, sessions: async_sessionmaker[AsyncSession],

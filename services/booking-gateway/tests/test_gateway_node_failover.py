@@ -1,0 +1,42 @@
+"""A gateway whose broker node goes away queues the command on another node: no 503 while
+the cluster still has a node to take it (tests/faults/test_cluster_nodes.py shows it on a
+real cluster; here two proxies to the test broker stand for two nodes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+from booking_gateway.main import create_app as create_gateway
+from booking_gateway.settings import GatewaySettings
+from opd_shared.testing import NodeProxy, via_port
+
+
+async def test_a_command_whose_node_went_away_is_queued_on_the_next_node(infra):
+    broker = urlsplit(infra.amqp_url)
+    proxies = [NodeProxy((broker.hostname, broker.port or 5672)) for _ in range(2)]
+    ports = [await proxy.start() for proxy in proxies]
+    nodes = ",".join(via_port(infra.amqp_url, port) for port in ports)
+    gateway = create_gateway(infra.settings(GatewaySettings, infra.namespace("gwnodes"),
+                                            amqp_url=nodes, reply_timeout_seconds=0.5))
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    try:
+        async with LifespanManager(gateway) as started, httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=started.app), base_url="http://gw",
+                headers=infra.admin_headers) as client:
+            bus = gateway.state.runtime.bus
+            on = next(n for n, port in enumerate(ports) if f":{port}/" in str(bus.connection))
+            await proxies[on].close()  # the gateway's node goes away
+            response = await client.post("/api/v1/slots", json={
+                "doctor_id": 1, "date": tomorrow, "start_time": "09:00", "end_time": "10:00",
+                "max_capacity": 5})
+            now_on = str(bus.connection)
+    finally:
+        for proxy in proxies:
+            await proxy.close()
+
+    assert response.status_code == 202, response.text  # queued; no allocator runs here
+    assert f":{ports[1 - on]}/" in now_on

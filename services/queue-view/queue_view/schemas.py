@@ -49,6 +49,8 @@ class TokenOut(TokenRecord):
     patient_phone: str | None = Field(description=_PRIVATE)
     notes: str | None = Field(description="Free text that may name the patient: " + _PRIVATE)
     channel: str | None = Field(None, description="The channel that booked it: " + _PRIVATE)
+    ticket: str | None = Field(None, description="The code of the patient's live page "
+                                                 "(/t/{ticket}): " + _PRIVATE)
 
 
 class QueueEntryOut(TokenOut):

@@ -22,6 +22,7 @@ class Booking:
     moved_from_slot_id: int | None = None  # set when a transfer books the patient anew
     move_reason: str | None = None
     channel: str | None = None  # who booked it, kept on the token
+    ticket: str | None = None  # a transfer keeps the patient's ticket; else a new one
 
 
 @dataclass

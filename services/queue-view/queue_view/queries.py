@@ -19,6 +19,7 @@ __all__ = [
     "live_tokens",
     "slot_queue",
     "token_by_number",
+    "token_by_ticket",
 ]
 
 # `opd_contracts.vocabulary.queue_key` in SQL (test_queue_view_order proves them equal):
@@ -80,4 +81,12 @@ async def consultation_spans(
 
 async def token_by_number(session: AsyncSession, token_number: str) -> Token | None:
     query = select(Token).where(Token.token_number == token_number).order_by(Token.id).limit(1)
+    return (await session.scalars(query)).first()
+
+
+async def token_by_ticket(session: AsyncSession, ticket: str) -> Token | None:
+    """The newest token holding `ticket`: a patient transferred to a colleague has two (the
+    old one cancelled), and their slip follows them to the new one."""
+    query = (select(Token).where(Token.ticket == ticket)
+             .order_by(Token.allocated_at.desc(), Token.id.desc()).limit(1))
     return (await session.scalars(query)).first()

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from queue_view.deps import RuntimeDep
 from queue_view.i18n import CATALOGS
 
 __all__ = ["STATIC", "mount_page", "router"]
@@ -36,9 +35,9 @@ PAGE = (STATIC / "display.html").read_text("utf-8")
 @router.get("/display", summary="Waiting-hall display (HTML)", response_class=HTMLResponse,
             responses={200: {"description": "The page; its data comes through the stream",
                              "content": {"text/html": {"schema": {"type": "string"}}}}})
-async def display_page(runtime: RuntimeDep) -> HTMLResponse:
+async def display_page(request: Request) -> HTMLResponse:
     # The setting is validated at start (two-letter codes), so it is safe in an attribute.
-    languages = runtime.settings.display_languages
+    languages = request.app.state.settings.display_languages
     return HTMLResponse(PAGE.replace('data-languages="en"', f'data-languages="{languages}"', 1),
                         headers={"Cache-Control": "no-cache"})
 

@@ -32,7 +32,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from queue_view.bootstrap import Runtime
-from queue_view.deps import RuntimeDep
 from queue_view.errors import NotFoundError
 from queue_view.i18n import LANGUAGES, Messages, choose, messages
 from queue_view.patient.live import LiveStatus, live_status
@@ -52,9 +51,13 @@ Lang = Annotated[str | None, Query(max_length=20, description="en, hi or ta")]
 _TICKET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
-async def _status(runtime: Runtime, ticket: str) -> LiveStatus | None:
+def _checked(ticket: str) -> str:
     if not 16 <= len(ticket) <= 32 or not set(ticket) <= _TICKET_CHARS:
-        raise NotFoundError("ticket", "")
+        raise NotFoundError("ticket", "")  # the ticket itself is not echoed back
+    return ticket
+
+
+async def _status(runtime: Runtime, ticket: str) -> LiveStatus | None:
     async with runtime.sessions() as session:
         token = await token_by_ticket(session, ticket)
         if token is None:
@@ -68,7 +71,9 @@ def _say(runtime: Runtime, lang: str | None) -> Messages:
 
 @router.get("/{ticket}", response_class=HTMLResponse, summary="A patient's live page (HTML)",
             responses={404: {"description": "No such ticket"}})
-async def patient_page(ticket: Ticket, runtime: RuntimeDep, lang: Lang = None) -> HTMLResponse:
+async def patient_page(ticket: Ticket, request: Request, lang: Lang = None) -> HTMLResponse:
+    _checked(ticket)
+    runtime: Runtime = request.app.state.runtime
     status = await _status(runtime, ticket)
     say = _say(runtime, lang)
     html = TEMPLATES.get_template("patient.html").render(
@@ -81,10 +86,12 @@ async def patient_page(ticket: Ticket, runtime: RuntimeDep, lang: Lang = None) -
 @router.get("/{ticket}/events", response_class=EventSourceResponse,
             summary="A patient's status as it changes (Server-Sent Events)",
             responses={404: {"description": "No such ticket"}})
-async def patient_events(ticket: Ticket, runtime: RuntimeDep, request: Request,
+async def patient_events(ticket: Ticket, request: Request,
                          lang: Lang = None) -> EventSourceResponse:
     """`event: status` with JSON of the page's words (`state`, `status`, `position`,
     `ahead`, `wait`, `expected`, `note`) in the page's language, each time they change."""
+    _checked(ticket)
+    runtime: Runtime = request.app.state.runtime
     await _status(runtime, ticket)  # 404 before the stream starts
     say = _say(runtime, lang)
     once = "text/event-stream" not in request.headers.get("accept", "")

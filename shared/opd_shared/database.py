@@ -63,6 +63,7 @@ POOLS = {
     "allocator": Pool(10, 10),  # commit lanes, partitions' deciders, relay, sweeper
     "queue_view": Pool(10, 10),  # the consumer, the display feed and HTTP reads
     "analytics": Pool(5, 4),  # the consumer's one, four for the figures' queries
+    "notifier": Pool(4, 4),  # the consumer, the sender and the staff list
     "access": Pool(2, 2),  # keys are cached for seconds: a look-up is rare
 }
 

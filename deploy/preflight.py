@@ -74,6 +74,7 @@ def main() -> int:
     print("  booking gateway  http://127.0.0.1:8000/docs")
     print("  queue view       http://127.0.0.1:8001/docs   kiosk: http://127.0.0.1:8001/display")
     print("  analytics        http://127.0.0.1:8002/docs")
+    print("  notifier         http://127.0.0.1:8004/docs   (what patients were told)")
     print("  allocator        http://127.0.0.1:8003/readyz (health only)")
     return 0
 

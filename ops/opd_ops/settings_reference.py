@@ -31,6 +31,7 @@ READERS = {
     "allocator": "allocator.settings:AllocatorSettings",
     "queue-view": "queue_view.settings:QueueViewSettings",
     "analytics": "analytics.settings:AnalyticsSettings",
+    "notifier": "notifier.settings:NotifierSettings",
 }
 HEADER = """# Settings reference
 

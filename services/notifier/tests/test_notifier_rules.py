@@ -156,3 +156,24 @@ async def test_only_desk_staff_and_admin_see_what_was_sent(notifier, infra) -> N
 
     assert answers == {"online": 403, "partner": 403, "display": 403, "desk": 200,
                        "staff": 200, "admin": 200}
+
+
+async def test_a_rebuild_from_the_history_tells_nobody_anything_twice(notifier, hall) -> None:
+    from sqlalchemy import text
+
+    slot, tokens, booked = await _open_hall(notifier, hall, 3)
+    called = tokens[1].model_copy(update={"status": TokenStatus.CONSULTING})
+    history = [booked, hall.event(EventType.TOKEN_STATUS_CHANGED, tokens=[called], slots=[slot])]
+    await notifier.settled(tokens[1].id, lambda n: _kinds(n) == ["near"])
+    await notifier.publish(history[1])
+    before = await notifier.settled(tokens[1].id, lambda n: _kinds(n) == ["near", "called"])
+
+    async with notifier.app.state.runtime.sessions.begin() as session:  # a rebuild: the read
+        for table in ("applied_events", "tokens", "slots", "doctors"):  # tables emptied ...
+            await session.execute(text(f"DELETE FROM {table}"))
+    await notifier.publish(*history)  # ... and the allocator's history replayed
+    await notifier.settled(tokens[2].id, lambda n: False, seconds=1.5)
+
+    after = {t.id: await notifier.notifications(t.id) for t in tokens}
+    assert after[tokens[1].id] == before
+    assert [_kinds(after[t.id]) for t in tokens] == [[], ["near", "called"], ["near"]]

@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 
 from allocator.settings import AllocatorSettings
 from analytics.settings import AnalyticsSettings
-from notifier.settings import NotifierSettings
 from booking_gateway.settings import GatewaySettings
+from notifier.settings import NotifierSettings
 from opd_shared.settings import ServiceSettings
 from queue_view.settings import QueueViewSettings
 

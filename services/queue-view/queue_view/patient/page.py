@@ -7,8 +7,9 @@ doctor and room, the place in the queue, the estimated wait and time window, and
 a name or phone, the patient's own included. An unknown or malformed ticket is 404, the
 same answer either way.
 
-Server-rendered HTML (one small template, one small script, one stylesheet, about 6 KB
-together) so a cheap phone on a slow network shows the status at once; the script then
+Server-rendered HTML (one small template, one small script, one stylesheet: 4.5 KB in
+English, 5.1 KB in Tamil, uncompressed, measured on the rendered page) so a cheap phone on a
+slow network shows the status at once; the script then
 follows `/t/{ticket}/events` (Server-Sent Events: the browser's EventSource reconnects by
 itself) and replaces the words in place. Updates are woken by the same per-process change
 feed as the display (`queue_view.display.feed`): one database poll per process, however many

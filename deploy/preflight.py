@@ -75,6 +75,7 @@ def main() -> int:
     print("  queue view       http://127.0.0.1:8001/docs   kiosk: http://127.0.0.1:8001/display")
     print("  analytics        http://127.0.0.1:8002/docs")
     print("  interop          http://127.0.0.1:8004/fhir/metadata   (FHIR R4, ABDM Scan & Share)")
+    print("  notifier         http://127.0.0.1:8005/docs   (what patients were told)")
     print("  allocator        http://127.0.0.1:8003/readyz (health only)")
     return 0
 

@@ -23,6 +23,7 @@ __all__ = [
     "PHONE_MIN",
     "ROOM_MAX",
     "TEXT_MAX",
+    "TICKET_MAX",
 ]
 
 ID_MAX = 2**62  # ids are BIGINT; partition-encoded ids stay far below 2**63
@@ -36,3 +37,4 @@ CAPACITY_MAX = 500  # places in one slot
 DELAY_MINUTES_MAX = 720
 IDEMPOTENCY_KEY_MAX = 200
 ABHA_NUMBER_MAX = 17  # xx-xxxx-xxxx-xxxx: 14 digits as ABDM writes them
+TICKET_MAX = 32  # a token's live-page code: 22 url-safe characters (128 random bits) today

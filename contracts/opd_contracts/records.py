@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
 
+from opd_contracts import bounds
 from opd_contracts.vocabulary import Source, TokenStatus
 
 __all__ = ["ClockTime", "DoctorRecord", "SlotRecord", "TokenRecord"]
@@ -81,3 +82,9 @@ class TokenRecord(_Record):
                                                   "key reaches only its own tokens")
     abha_number: str | None = Field(None, description="The patient's ABHA number, "
                                                       "xx-xxxx-xxxx-xxxx, when one was given")
+    # Optional: events written before tickets existed still parse (and carry none).
+    ticket: str | None = Field(
+        None, max_length=bounds.TICKET_MAX, examples=["q3Xv0bq2H1c9kQ2mZr7uJw"],
+        description="The unguessable code of the patient's live page (/t/{ticket} on "
+                    "queue-view) and of the slip's QR code; it follows a patient transferred "
+                    "to a colleague")

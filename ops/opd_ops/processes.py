@@ -1,4 +1,4 @@
-"""The four services as real processes, as `make run` starts them: for tests and the bench."""
+"""The five services as real processes, as `make run` starts them: for tests and the bench."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ APPS = {
     "gateway": "booking_gateway.main:create_app",
     "queue_view": "queue_view.main:create_app",
     "analytics": "analytics.main:create_app",
+    "notifier": "notifier.main:create_app",
 }
 
 

@@ -32,6 +32,7 @@ READERS = {
     "queue-view": "queue_view.settings:QueueViewSettings",
     "analytics": "analytics.settings:AnalyticsSettings",
     "interop": "interop.settings:InteropSettings",
+    "notifier": "notifier.settings:NotifierSettings",
 }
 HEADER = """# Settings reference
 

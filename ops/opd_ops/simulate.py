@@ -26,7 +26,7 @@ from opd_ops.sim.clock import hospital_now
 from opd_ops.sim.day import run_day
 from opd_ops.sim.desk import SetupError
 from opd_ops.sim.figures import observed
-from opd_ops.sim.report import print_check, print_day
+from opd_ops.sim.report import print_check, print_day, print_notifications
 from opd_ops.sim.scenario import Scenario, add_arguments, scenario_of
 from opd_shared.settings import ServiceSettings
 
@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--gateway", default="http://127.0.0.1:8000")
     parser.add_argument("--queue-view", default="http://127.0.0.1:8001")
     parser.add_argument("--analytics", default="http://127.0.0.1:8002")
+    parser.add_argument("--notifier", default="http://127.0.0.1:8005")
     parser.add_argument("--key", help="API key (default: OPD_ADMIN_KEY, from the env or .env)")
     parser.add_argument("--settle-seconds", type=float, default=60,
                         help="how long to wait for analytics to agree")
@@ -63,7 +64,8 @@ def _write(path: Path, rows: list[Row], notes: list[str]) -> None:
 
 
 async def simulate(args: argparse.Namespace, scenario: Scenario, console: Console) -> int:
-    api = Api(args.gateway, args.queue_view, args.analytics, args.key, uuid.uuid4().hex[:8])
+    api = Api(args.gateway, args.queue_view, args.analytics, args.key, uuid.uuid4().hex[:8],
+              args.notifier)
     try:
         missing = await api.not_ready()
         if missing:
@@ -78,6 +80,7 @@ async def simulate(args: argparse.Namespace, scenario: Scenario, console: Consol
             rows = await settle(api, observed(ledger, dates), doctor_ids, before,
                                 args.settle_seconds)
         print_check(console, rows)
+        print_notifications(console, await api.notifications())
         if args.json:
             _write(args.json, rows, ledger.notes)
         return 0 if all(r.ok for r in rows) else 1

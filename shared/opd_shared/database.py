@@ -60,6 +60,7 @@ POOLS = {
     "queue_view": Pool(10, 10),  # the consumer, the display feed and HTTP reads
     "analytics": Pool(5, 4),  # the consumer's one, four for the figures' queries
     "interop": Pool(3, 3),  # ABDM shares and their visits; FHIR reads go to queue-view
+    "notifier": Pool(4, 4),  # the consumer, the sender and the staff list
     "access": Pool(2, 2),  # keys are cached for seconds: a look-up is rare
 }
 

@@ -45,7 +45,7 @@ def containers(docs: list[Doc]) -> Iterator[Container]:
 
 def pod_env(container: Doc, config: dict[str, str], secrets: dict[str, str]) -> dict[str, str]:
     """The environment the container starts with: its ConfigMaps, then its own `env`, with
-    each secretKeyRef read from `secrets` (a KeyError names a key the Secret lacks)."""
+    each secretKeyRef read from `secrets`; a key the Secret lacks must be marked optional."""
     env: dict[str, str] = {}
     for source in container.get("envFrom", []):
         assert set(source) == {"configMapRef"}, source  # only the one ConfigMap is known here
@@ -53,6 +53,8 @@ def pod_env(container: Doc, config: dict[str, str], secrets: dict[str, str]) -> 
     for item in container.get("env", []):
         if "value" in item:
             env[item["name"]] = item["value"]
-        else:
+        elif item["valueFrom"]["secretKeyRef"]["key"] in secrets:
             env[item["name"]] = secrets[item["valueFrom"]["secretKeyRef"]["key"]]
+        else:  # a key the Secret may lack: it must say so
+            assert item["valueFrom"]["secretKeyRef"].get("optional") is True, item
     return env

@@ -12,7 +12,8 @@ import yaml
 from .compose_services import compose_config, filled_example
 from .conftest import COMPOSE_FILE, ENV_EXAMPLE, SERVICES
 
-HTTP_PORTS = {8000, 8001, 8002, 8004, 8080}  # gateway, queue-view, analytics, interop, edge
+HTTP_PORTS = {8000, 8001, 8002, 8004, 8005, 8080}  # gateway, queue-view, analytics, interop,
+#                                                    notifier, edge
 # Variables that carry a credential, in any service: passwords, keys, and the URLs with them.
 SECRET_NAME = re.compile(r"(USER|PASS|PASSWORD|KEY|_URL)$")
 REQUIRED = re.compile(r"\$\{(\w+):\?[^}]+\}")  # `${VAR:?message}`: no default, never empty

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from allocator.settings import AllocatorSettings
 from analytics.settings import AnalyticsSettings
 from booking_gateway.settings import GatewaySettings
+from notifier.settings import NotifierSettings
 from opd_shared.settings import ServiceSettings
 from queue_view.settings import QueueViewSettings
 
@@ -38,11 +39,13 @@ CONFIG = next(doc["data"] for doc in APPLIED if doc["kind"] == "ConfigMap")
 EXAMPLE_SECRET = documents(K8S / "secret.example.yaml")[0]["stringData"]
 SECRET_NAME = re.compile(r"(KEY|PASSWORD|SECRET|TOKEN)$")
 SETTINGS = {"booking_gateway": GatewaySettings, "allocator": AllocatorSettings,
-            "queue_view": QueueViewSettings, "analytics": AnalyticsSettings}
+            "queue_view": QueueViewSettings, "analytics": AnalyticsSettings,
+            "notifier": NotifierSettings}
 SERVERS = [(doc, c) for doc, c in containers(APPLIED) if doc["kind"] == "Deployment"]
 MIGRATE = next(c for doc, c in containers(APPLIED) if doc["kind"] == "Job")
 # What OPD_ENV=production refuses to start without, in every process.
 REQUIRED_SECRETS = {"OPD_AMQP_URL", "OPD_POSTGRES_URL", "OPD_ADMIN_KEY"}
+OPTIONAL_SECRETS = {"OPD_WEBHOOK_SECRET", "OPD_MSG91_AUTHKEY"}
 # What an operator puts into the Secret: credentials no development default matches.
 REAL_SECRETS = {"OPD_AMQP_URL": "amqp://opd:broker-pass-1@rabbitmq:5672/",
                 "OPD_POSTGRES_URL": "postgresql+asyncpg://opd:db-pass-1@postgres:5432",
@@ -118,8 +121,13 @@ def test_every_process_starts_in_production_mode_with_what_its_pod_is_given(monk
     assert set(EXAMPLE_SECRET) == set(REAL_SECRETS)
     for workload, container in containers(APPLIED):
         server = workload["kind"] == "Deployment"
-        refs = {i["valueFrom"]["secretKeyRef"]["key"] for i in container["env"] if "valueFrom" in i}
+        refs = {i["valueFrom"]["secretKeyRef"]["key"] for i in container["env"] if "valueFrom" in i
+                and not i["valueFrom"]["secretKeyRef"].get("optional")}
         assert refs == REQUIRED_SECRETS | ({"OPD_METRICS_KEY"} if server else set())
+        # The notifier's channels are optional: without them it records and sends nothing.
+        assert {i["valueFrom"]["secretKeyRef"]["key"] for i in container["env"]
+                if "valueFrom" in i and i["valueFrom"]["secretKeyRef"].get("optional")
+                } <= OPTIONAL_SECRETS
         for name, value in pod_env(container, CONFIG, REAL_SECRETS).items():
             monkeypatch.setenv(name, value)
         for cls in settings_classes(workload, container):
@@ -148,7 +156,8 @@ async def test_the_migration_job_brings_every_database_to_its_head(infra):
     assert await asyncio.wait_for(job.wait(), 90) == 0
     server = make_url(infra.postgres_url).set(drivername="postgresql")
     for database, package in [("access", "opd_shared.access"), ("allocator", "allocator"),
-                              ("queue_view", "queue_view"), ("analytics", "analytics")]:
+                              ("queue_view", "queue_view"), ("analytics", "analytics"),
+                              ("notifier", "notifier")]:
         url = server.set(database=f"{namespace}_{database}").render_as_string(False)
         conn = await asyncpg.connect(url)
         try:

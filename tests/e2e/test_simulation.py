@@ -19,7 +19,8 @@ def day(system, infra, tmp_path_factory):
     run = subprocess.run(
         [sys.executable, "-m", "opd_ops.simulate",
          "--gateway", system["gateway"].url, "--queue-view", system["queue_view"].url,
-         "--analytics", system["analytics"].url, "--key", infra.admin_key,
+         "--analytics", system["analytics"].url, "--notifier", system["notifier"].url,
+         "--key", infra.admin_key,
          "--doctors", "3", "--specializations", "2", "--patients", "70", "--capacity", "4",
          "--emergencies", "3", "--day-in-seconds", "6", "--seed", "8",
          "--settle-seconds", "30", "--json", str(out)],
@@ -76,3 +77,11 @@ def test_a_doctor_running_late_moves_todays_patients_to_tomorrow_as_analytics_co
     assert rows["moves: doctor delay"]["reported"] > 0
     assert rows["moves: doctor delay"]["ok"]
     assert rows["moves to a later day"]["ok"]
+
+
+def test_the_report_counts_what_patients_were_told_per_kind(day):
+    run, _, _ = day
+
+    assert "Patients told (notifier)" in run.stdout
+    for kind in ("near", "called", "moved", "cancelled"):
+        assert f"│ {kind}" in run.stdout

@@ -85,6 +85,8 @@ async def test_each_role_gets_exactly_the_answers_security_md_promises(
         f"/api/v1/tokens/{theirs['id']}", headers=key)
     answers["read board"] = await hospital.queue_view.get(
         f"/api/v1/slots/{theirs['slot_id']}/queue", headers=key)
+    answers["slip"] = await hospital.queue_view.get(f"/api/v1/tokens/{theirs['id']}/slip",
+                                                    headers=key)
     answers["analytics"] = await hospital.analytics.get("/api/v1/analytics/system/status",
                                                         headers=key)
 

@@ -19,7 +19,7 @@ INT_MAX = {"smallint": 2**15 - 1, "integer": 2**31 - 1, "bigint": 2**63 - 1}
 # Bounded columns that no request fills: the allocator makes them up, or they are enums.
 INTERNAL = {"token_number", "source", "status", "routing_key", "fingerprint", "owner", "type",
             "key_hash", "role", "move_kind", "kind", "event_type", "from_status", "to_status",
-            "metric", "traceparent"}  # traceparent: written by the allocator, always 55
+            "metric", "traceparent", "ticket"}  # traceparent: written by the allocator, always 55
 
 
 def _contract_bounds() -> tuple[dict[str, int], dict[str, int]]:

@@ -38,8 +38,9 @@ def _pause(response: httpx.Response | None) -> float:
 
 class Api:
     def __init__(self, gateway: str, queue_view: str, analytics: str, key: str,
-                 run_id: str) -> None:
+                 run_id: str, notifier: str = "http://127.0.0.1:8005") -> None:
         auth = {"Authorization": f"Bearer {key}"}
+        self.notifier = httpx.AsyncClient(base_url=notifier, headers=auth, timeout=30)
         self.gateway = httpx.AsyncClient(base_url=gateway, headers=auth, timeout=30)
         self.queue_view = httpx.AsyncClient(base_url=queue_view, headers=auth, timeout=30)
         self.analytics = httpx.AsyncClient(base_url=analytics, headers=auth, timeout=30)
@@ -93,5 +94,16 @@ class Api:
         return sum(n for (_, status), n in self.tally.items() if status == 202)
 
     async def close(self) -> None:
-        for client in (self.gateway, self.queue_view, self.analytics):
+        for client in (self.gateway, self.queue_view, self.analytics, self.notifier):
             await client.aclose()
+
+    async def notifications(self) -> dict[str, dict[str, int]] | None:
+        """The notifier's counts per kind (and per send status); None when it is not running."""
+        try:
+            response = await self.notifier.get("/api/v1/notifications/summary")
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        counts: dict[str, dict[str, int]] = response.json()["by_kind"]
+        return counts

@@ -14,7 +14,7 @@ from opd_ops.sim.figures import STATUSES, percentile, waits_of
 from opd_ops.sim.ledger import Ledger
 from opd_ops.sim.scenario import SOURCES
 
-__all__ = ["print_check", "print_day"]
+__all__ = ["print_check", "print_day", "print_notifications"]
 
 # Status pairs of each wait, on the simulated clock (when the answers came back).
 SIM_WAITS = {"booked → check-in": ("allocated", "checked_in"),
@@ -86,6 +86,22 @@ def _shown(value: Any) -> str:
     if isinstance(value, dict):  # per doctor id: (tokens, median, p90)
         return " · ".join(f"#{k} {w[1]}/{w[2]}" for k, w in sorted(value.items()))
     return str(value)
+
+
+def print_notifications(console: Console, counts: dict[str, dict[str, int]] | None) -> None:
+    """What the notifier decided to tell patients, per kind, and how its sends went."""
+    if counts is None:
+        console.print("[yellow]note:[/] the notifier did not answer: no notification counts")
+        return
+    table = Table("kind", "notifications", "sent", "pending", "dead", "skipped",
+                  title="Patients told (notifier)")
+    for kind in ("near", "called", "moved", "cancelled"):
+        row = counts.get(kind, {})
+        table.add_row(kind, *(str(row.get(c, 0)) for c in (
+            "notifications", "sent", "pending", "dead", "skipped")))
+    table.caption = ("sends only through configured channels (OPD_WEBHOOKS, OPD_SMS_PROVIDER); "
+                     "near counts slots starting within OPD_NOTIFY_MINUTES")
+    console.print(table)
 
 
 def print_check(console: Console, rows: list[Row]) -> None:

@@ -32,8 +32,8 @@ from opd_shared.readmodel import claim, table_of
 __all__ = ["apply_event", "apply_events"]
 
 # Management figures need no patient identities, so the fact table never stores them (notes
-# are free text that may name the patient).
-_PERSONAL = {"patient_name", "patient_phone", "notes", "abha_number"}
+# are free text that may name the patient; the ticket opens the patient's live page).
+_PERSONAL = {"patient_name", "patient_phone", "notes", "abha_number", "ticket"}
 _DOCTOR_LOCKS = 7301  # the advisory-lock class of "one doctor's events"
 
 # One statement for the whole batch, whatever its size: arrays, not a VALUES list.

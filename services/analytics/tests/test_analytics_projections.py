@@ -53,7 +53,7 @@ async def test_an_older_snapshot_never_overwrites_a_newer_one(sessions, history)
 async def test_the_fact_table_keeps_the_event_but_not_the_patient(sessions, history):
     d = history()
     slot = d.slot(DAY, capacity=2)
-    token = d.token(slot, Source.ONLINE)
+    token = d.token(slot, Source.ONLINE).model_copy(update={"ticket": "q3Xv0bq2H1c9kQ2mZr7uJw"})
     # the same token twice in one event must not trip PostgreSQL's one-row-per-upsert rule
     event = d.event(EventType.TOKEN_ALLOCATED, tokens=[token, token], slots=[slot])
 
@@ -65,4 +65,4 @@ async def test_the_fact_table_keeps_the_event_but_not_the_patient(sessions, hist
     assert (fact.type, fact.doctor_id, fact.seq) == ("token.allocated", d.doctor.id, event.seq)
     assert stored["token_number"] == token.token_number
     assert "patient_name" not in stored and "patient_phone" not in stored
-    assert "notes" not in stored
+    assert "notes" not in stored and "ticket" not in stored  # the live page's key

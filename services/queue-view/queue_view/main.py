@@ -11,6 +11,7 @@ from opd_shared.app import process_settings, service_app
 from opd_shared.health import add_health_routes
 from queue_view import bootstrap
 from queue_view.display.page import mount_page
+from queue_view.patient.page import mount_patient_page
 from queue_view.routes import api
 from queue_view.settings import QueueViewSettings
 
@@ -31,4 +32,5 @@ def create_app(settings: QueueViewSettings | None = None) -> FastAPI:
     add_health_routes(app)
     app.include_router(api)
     mount_page(app)
+    mount_patient_page(app)
     return app

@@ -51,6 +51,8 @@ class Token(readmodel.TokenColumns, Base):
     overtaken_count: Mapped[int] = mapped_column(server_default="0")
     channel: Mapped[str | None] = mapped_column(String(bounds.CHANNEL_MAX))
     abha_number: Mapped[str | None] = mapped_column(String(bounds.ABHA_NUMBER_MAX))
+    # The patient's live page (/t/{ticket}); not unique: a transfer keeps it on the new token.
+    ticket: Mapped[str | None] = mapped_column(String(bounds.TICKET_MAX), index=True)
 
 
 class AppliedEvent(readmodel.EventKeyColumns, Base):

@@ -22,6 +22,7 @@ __all__ = [
     "queue_key",
     "slot_queue",
     "token_by_number",
+    "token_by_ticket",
 ]
 
 # `opd_contracts.vocabulary.queue_key` in SQL (test_queue_view_order proves them equal):
@@ -124,3 +125,11 @@ async def day_tokens(session: AsyncSession, date: dt.date, *, doctor_id: int | N
     if channel is not None:
         query = query.where(Token.channel == channel)
     return (await session.scalars(query)).all()
+
+
+async def token_by_ticket(session: AsyncSession, ticket: str) -> Token | None:
+    """The newest token holding `ticket`: a patient transferred to a colleague has two (the
+    old one cancelled), and their slip follows them to the new one."""
+    query = (select(Token).where(Token.ticket == ticket)
+             .order_by(Token.allocated_at.desc(), Token.id.desc()).limit(1))
+    return (await session.scalars(query)).first()

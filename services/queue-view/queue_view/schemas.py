@@ -50,6 +50,8 @@ class TokenOut(TokenRecord):
     notes: str | None = Field(description="Free text that may name the patient: " + _PRIVATE)
     channel: str | None = Field(None, description="The channel that booked it: " + _PRIVATE)
     abha_number: str | None = Field(None, description="The patient's ABHA number: " + _PRIVATE)
+    ticket: str | None = Field(None, description="The code of the patient's live page "
+                                                 "(/t/{ticket}): " + _PRIVATE)
 
 
 class QueueEntryOut(TokenOut):

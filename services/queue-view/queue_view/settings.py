@@ -26,3 +26,12 @@ class QueueViewSettings(ReadModelSettings):
     stream_ping_seconds: float = Field(
         15, gt=0, description="Keep-alive comment on idle display streams"
     )
+    display_languages: str = Field(
+        "en", pattern=r"^[a-z]{2}(,[a-z]{2})?$",
+        description="Language of the display and the patient page when the URL gives no "
+                    "?lang= (en, hi or ta); two (hi,en) make the display's announcements "
+                    "alternate between them")
+    public_url: str | None = Field(
+        None, description="Where patients' phones reach queue-view (https://opd.example.org): "
+                          "the slip's QR code opens {public_url}/t/{ticket}; unset, the "
+                          "address the slip was asked at")

@@ -13,9 +13,10 @@ from queue_view.schemas import DayOut, DoctorOut, QueueEntryOut, SlotDayOut, Slo
 
 __all__ = ["day_out", "queue_entry", "token_out"]
 
-# Hidden from callers who may not see the patient; which app booked is theirs to know too.
+# Hidden from callers who may not see the patient; which app booked is theirs to know too,
+# and so is the ticket: it opens the patient's live page without a key.
 PRIVATE_FIELDS = {"patient_name": None, "patient_phone": None, "notes": None, "channel": None,
-                  "abha_number": None}
+                  "abha_number": None, "ticket": None}
 
 
 def token_out(token: Token, patients: bool) -> TokenOut:

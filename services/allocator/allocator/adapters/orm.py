@@ -113,8 +113,11 @@ tokens = Table(
     Column("overtaken_count", Integer, nullable=False, server_default="0"),
     Column("channel", String(bounds.CHANNEL_MAX)),
     Column("abha_number", String(bounds.ABHA_NUMBER_MAX)),
+    Column("ticket", String(bounds.TICKET_MAX)),
     UniqueConstraint("slot_id", "sequence_number", name="uq_tokens_slot_sequence"),
     Index("ix_tokens_slot", "slot_id"),
+    # Not unique: a transferred patient's old (cancelled) and new token share it.
+    Index("ix_tokens_ticket", "ticket"),
 )
 
 token_counters = Table(

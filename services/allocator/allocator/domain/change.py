@@ -23,6 +23,7 @@ class Booking:
     move_reason: str | None = None
     channel: str | None = None  # who booked it, kept on the token
     abha_number: str | None = None
+    ticket: str | None = None  # a transfer keeps the patient's ticket; else a new one
 
 
 @dataclass

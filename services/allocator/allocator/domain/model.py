@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass, field, fields
 
 from allocator.domain.errors import InvalidTransition
 from opd_contracts.vocabulary import HOLDS_PLACE, WAITING, Source, TokenStatus
 
-__all__ = ["TRANSITIONS", "Doctor", "Slot", "Token", "snapshot"]
+__all__ = ["TRANSITIONS", "Doctor", "Slot", "Token", "new_ticket", "snapshot"]
 
 S = TokenStatus
 TRANSITIONS: dict[TokenStatus, frozenset[TokenStatus]] = {
@@ -19,6 +20,12 @@ TRANSITIONS: dict[TokenStatus, frozenset[TokenStatus]] = {
     S.CANCELLED: frozenset(),
     S.NO_SHOW: frozenset(),
 }
+
+
+def new_ticket() -> str:
+    """128 random bits as 22 url-safe characters: the key-less address of a patient's live
+    page. Not the token number or id, which anyone can count through."""
+    return secrets.token_urlsafe(16)
 
 
 @dataclass
@@ -56,6 +63,7 @@ class Token:
     overtaken_count: int = 0  # how often a newcomer was queued ahead (fairness policy)
     channel: str | None = None  # who booked: a channel's key reaches only its own tokens
     abha_number: str | None = None  # the patient's ABHA number, xx-xxxx-xxxx-xxxx
+    ticket: str | None = None  # the patient's live-page code (new_ticket), not guessable
 
     @property
     def holds_place(self) -> bool:

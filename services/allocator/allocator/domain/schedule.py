@@ -17,7 +17,7 @@ from allocator.domain.errors import (
     SlotFull,
     SlotOverlap,
 )
-from allocator.domain.model import Doctor, Slot, Token
+from allocator.domain.model import Doctor, Slot, Token, new_ticket
 from allocator.domain.policy import Policy
 from allocator.domain.priority import priority_score, queue_order
 from opd_contracts.vocabulary import MoveKind, TokenStatus
@@ -100,6 +100,7 @@ class Schedule:
             allocated_at=now, is_emergency=booking.emergency, notes=booking.notes,
             moved_from_slot_id=booking.moved_from_slot_id, move_reason=booking.move_reason,
             channel=booking.channel, abha_number=booking.abha_number,
+            ticket=booking.ticket or new_ticket(),
         )
         reason = self._admit(token, slot, overflow=overflow)
         self.changes.append(Change.of("token.allocated", [token], [slot], reason=reason,

@@ -30,6 +30,7 @@ def transfer(source: Schedule, token_id: int, target: Schedule, slot_id: int,
         emergency=token.is_emergency, moved_from_slot_id=token.slot_id,
         move_reason=f"{why} (was {token.token_number})", channel=token.channel,
         abha_number=token.abha_number,
+        ticket=token.ticket,  # the patient's slip keeps working: its page follows them
     ), now)
     source.change_status(token.id, TokenStatus.CANCELLED, now)
     source.changes[-1].reason = f"{why}: now {moved.token_number} with doctor {target.doctor.id}"

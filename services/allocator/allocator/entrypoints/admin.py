@@ -18,7 +18,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 
 @router.post("/replay/{consumer}", summary="Re-publish every event to one read model's queue",
              responses=error_responses(401, 403, 429))
-async def replay(consumer: Literal["queue_view", "analytics"], request: Request,
+async def replay(consumer: Literal["queue_view", "analytics", "notifier"], request: Request,
                  caller: Annotated[Caller, requires(Permission.MANAGE_SCHEDULE)]) -> dict:
     runtime = request.app.state.runtime
     channel = await runtime.connection.channel()

@@ -14,12 +14,30 @@ const Charts = (() => {
   window.opdCharts = made; // for the browser test: every chart and its data
 
   function draw(id, type, data, options = {}) {
+    describe(document.getElementById(id), data);
     if (made[id]) { made[id].data = data; made[id].options = options; made[id].update(); return; }
     made[id] = new Chart(document.getElementById(id), { type, data, options: {
       maintainAspectRatio: false, animation: false, ...options,
       plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } }, ...options.plugins },
     } });
   }
+
+  // A chart's text alternative (WCAG 1.1.1): the card's title as its name, and its figures
+  // as words inside the canvas, which screen readers read and sighted users never see.
+  // Each CSV link offers the same figures as a table.
+  function describe(canvas, data) {
+    const title = canvas.closest(".card").querySelector("h2").textContent;
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", title);
+    const figures = data.datasets.map((set) => {
+      const values = (data.labels || []).map((name, i) => `${name} ${format(set.data[i])}`);
+      return `${set.label || title}: ${values.join(", ") || "none"}`;
+    });
+    canvas.textContent = `${title}. ${figures.join(". ") || "No data"}.`;
+  }
+
+  const format = (value) => (typeof value === "number" ? Math.round(value * 10) / 10
+    : value && typeof value === "object" ? JSON.stringify(value) : String(value ?? "–"));
 
   const stacked = { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } },
     datasets: { bar: { maxBarThickness: 90 } } };

@@ -4,6 +4,8 @@
 
 (() => {
   const GAP_PATIENCE_MS = 5000; // events applied out of order leave gaps for milliseconds
+  const t = (key, values) => window.i18n.t(key, values);  // the hall's language (i18n.js)
+  const n = (value) => window.i18n.number(value);
 
   function tokenParts(number) {
     const cut = number.lastIndexOf("-") + 1;
@@ -27,12 +29,12 @@
   function nextItem(token) {
     const li = document.createElement("li");
     li.append(tokenElement(token.token_number, "tok"));
-    if (token.is_emergency) li.append(tag("Emergency", "emergency"));
-    else if (token.status === "checked_in") li.append(tag("Here", "here"));
+    if (token.is_emergency) li.append(tag(t("emergency"), "emergency"));
+    else if (token.status === "checked_in") li.append(tag(t("here"), "here"));
     const wait = document.createElement("span");
     wait.className = "wait";
     wait.textContent = token.estimated_wait_minutes > 0
-      ? `~${token.estimated_wait_minutes} min` : "Next";
+      ? t("wait_about", { minutes: n(token.estimated_wait_minutes) }) : t("next");
     li.append(wait);
     return li;
   }
@@ -53,14 +55,14 @@
     const now = q(".now-token");
     now.className = "now-token" + (board.consulting ? "" : " idle");
     now.replaceChildren(board.consulting
-      ? tokenElement(board.consulting.token_number, "token") : "Please wait to be called");
+      ? tokenElement(board.consulting.token_number, "token") : t("please_wait"));
     const list = q(".next-list");
     list.replaceChildren(...board.next.map(nextItem));
     if (!board.next.length) list.append(Object.assign(document.createElement("li"),
-      { className: "none", textContent: "No one waiting" }));
-    q(".waiting").textContent = `${board.waiting} waiting`;
+      { className: "none", textContent: t("no_one_waiting") }));
+    q(".waiting").textContent = t("waiting_count", { count: n(board.waiting) });
     q(".pace").textContent = board.minutes_per_patient
-      ? `about ${Math.round(board.minutes_per_patient)} min per patient` : "";
+      ? t("pace", { minutes: n(Math.round(board.minutes_per_patient)) }) : "";
   }
 
   // "Updating…" only for a gap that lasts: a missing event being re-sent, not one

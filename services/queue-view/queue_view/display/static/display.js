@@ -5,6 +5,7 @@
 (() => {
   const params = new URLSearchParams(location.search);
   const $ = (id) => document.getElementById(id);
+  const t = (key, values) => window.i18n.t(key, values);  // the hall's language (i18n.js)
   const cards = new Map(); // doctor id -> {el, consulting}
   let controller = null;
   let lastEventId = null;
@@ -45,21 +46,19 @@
   }
 
   function reconnect() {
-    setStatus("reconnecting", "Reconnecting…");
+    setStatus("reconnecting", t("reconnecting"));
     setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, 30000);
   }
 
   function refused(status) {
     if (status === 401) window.displayKey.forget();
-    setStatus("locked", status === 401 ? "Key needed" : "Key refused");
-    window.displayKey.ask(status === 401
-      ? "This display needs an API key to read the queues."
-      : "This key may not read the queues; give another.", connect);
+    setStatus("locked", t(status === 401 ? "key_needed" : "key_refused"));
+    window.displayKey.ask(t(status === 401 ? "ask_key" : "ask_other_key"), connect);
   }
 
   function alive() {
-    setStatus("live", "Live");
+    setStatus("live", t("live"));
     clearTimeout(watchdog);
     watchdog = setTimeout(() => controller.abort(), pingSeconds * 2500);
   }
@@ -70,7 +69,7 @@
     timeZone = message.timezone || timeZone;
     tick();
     $("date").textContent = new Date(message.date + "T00:00:00").toLocaleDateString(
-      undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+      window.i18n.locale(), { weekday: "long", day: "numeric", month: "long", year: "numeric" });
     for (const board of message.boards) {
       let card = cards.get(board.doctor_id);
       if (!card) {
@@ -91,12 +90,14 @@
 
   function tick() {
     $("clock").textContent = new Date().toLocaleTimeString(  // the hospital's time
-      undefined, { hour: "2-digit", minute: "2-digit", timeZone });
+      window.i18n.locale(), { hour: "2-digit", minute: "2-digit", timeZone });
   }
 
-  const scope = params.get("specialization");
-  if (scope) $("scope").textContent = scope;
-  tick();
-  setInterval(tick, 1000);
-  connect();
+  window.i18n.ready.then(() => {
+    const scope = params.get("specialization");
+    if (scope) $("scope").textContent = scope;
+    tick();
+    setInterval(tick, 1000);
+    connect();
+  });
 })();

@@ -1,0 +1,168 @@
+"""Apply the allocator's events and decide, in the same transaction, whom to tell what.
+
+Applying is queue-view's way, through the shared kit (`opd_shared.readmodel`): each event
+is claimed once by its id, and the newest snapshot of each record wins. Then the rules
+(`notifier.rules`) run on the events claimed now: what the event says (called, moved,
+cancelled), and, for every slot those events touched, which waiting tokens are now near
+their turn (someone else being called moves everyone up). A notification is inserted
+only if its (token, rule) is new, and its sends are written with it, so a redelivered
+event, a replay or a rebuild tells nobody anything twice; the sends go out after the
+commit (`notifier.sender`).
+
+Tokens whose slot's day is over in the hospital's time zone are told nothing (a replayed
+history must not wake anyone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifier.models import AppliedEvent, Doctor, Notification, OptOut, Send, Slot, Token
+from notifier.quiet import held_until
+from notifier.rules import Thresholds, Told, event_rules, is_near, planned_wait
+from notifier.settings import NotifierSettings
+from opd_contracts import EventEnvelope
+from opd_contracts.vocabulary import LIVE, WAITING, TokenStatus, queue_key
+from opd_shared.readmodel import claim, table_of, upsert_newest
+
+__all__ = ["Notifying", "apply_events"]
+
+APPLIED, DOCTORS, SLOTS, TOKENS = (table_of(m) for m in (AppliedEvent, Doctor, Slot, Token))
+NOTIFICATIONS, SENDS = table_of(Notification), table_of(Send)
+_CLAIM = insert(APPLIED).on_conflict_do_nothing(index_elements=["event_id"]).returning(
+    APPLIED.c.event_id)
+_NOTIFY = insert(NOTIFICATIONS).on_conflict_do_nothing(
+    index_elements=["token_id", "rule"]).returning(NOTIFICATIONS.c.id)
+
+
+@dataclass(frozen=True)
+class Notifying:
+    """What deciding needs besides the events: the settings and which channels exist."""
+
+    settings: NotifierSettings
+    webhook_apps: frozenset[str]
+    sms: bool
+
+
+async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope],
+                       notifying: Notifying, now: dt.datetime) -> list[bool]:
+    claimed = await claim(events, lambda batch: _insert_new(session, batch))
+    fresh = claimed.fresh
+    if fresh:
+        await upsert_newest(session, DOCTORS, [(e.doctor, e.seq) for e in fresh if e.doctor])
+        await upsert_newest(session, SLOTS, [(slot, e.seq) for e in fresh for slot in e.slots])
+        await upsert_newest(session, TOKENS, [(t, e.seq) for e in fresh for t in e.tokens])
+        told = [rule for e in fresh for _, rule in event_rules(e)]
+        slots = {t.slot_id for e in fresh for t in e.tokens} | {
+            s.id for e in fresh for s in e.slots}
+        told += await _near(session, sorted(slots), notifying, now)
+        await _record(session, told, notifying, now)
+    return claimed.answers
+
+
+async def _insert_new(session: AsyncSession, events: list[EventEnvelope]) -> set[uuid.UUID]:
+    rows = [{"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
+             "type": e.type.value} for e in events]
+    return set((await session.scalars(_CLAIM, rows)).all())
+
+
+def _starts_at(slot: Slot, timezone: str) -> dt.datetime:
+    return dt.datetime.combine(slot.date, slot.start_time, ZoneInfo(timezone))
+
+
+async def _near(session: AsyncSession, slot_ids: list[int], notifying: Notifying,
+                now: dt.datetime) -> list[Told]:
+    settings = notifying.settings
+    limits = Thresholds(settings.notify_ahead, settings.notify_minutes)
+    if not slot_ids:
+        return []
+    slots = {s.id: s for s in (await session.scalars(
+        select(Slot).where(Slot.id.in_(slot_ids)))).all()}
+    live = (await session.scalars(select(Token).where(
+        Token.slot_id.in_(slot_ids), Token.status.in_([s.value for s in LIVE])))).all()
+    told = []
+    for slot_id, slot in slots.items():
+        queue = sorted((t for t in live if t.slot_id == slot_id), key=lambda t: queue_key(
+            TokenStatus(t.status), t.is_emergency, t.priority_score, t.sequence_number))
+        for ahead, token in enumerate(queue):
+            if TokenStatus(token.status) not in WAITING:
+                continue
+            wait = planned_wait(ahead, slot.start_time, slot.end_time, slot.max_capacity)
+            if is_near(ahead, wait, _starts_at(slot, settings.timezone), now, limits):
+                told.append(Told(token.id, "near", f"near:{slot_id}", slot_id, ahead, wait))
+    return told
+
+
+def _words(kind: str, token: Token, slot: Slot | None, doctor: Doctor | None,
+           details: dict[str, Any]) -> str:
+    number, room = details["number"], details["room"] or "-"
+    if kind == "near":
+        text = (f"Token {number}: your turn is near ({details['ahead']} ahead, about "
+                f"{details['wait_minutes']} min). Room {room}.")
+    elif kind == "called":
+        text = f"Token {number}: please go to room {room} now."
+    elif kind == "moved":
+        who = f" with {doctor.name}" if doctor else ""
+        text = (f"Token {number} moved: now {details['date']} at {details['time']}{who}, "
+                f"room {room}.")
+    else:
+        text = f"Token {number} was cancelled."
+    return text + (f" {details['link']}" if details.get("link") else "")
+
+
+async def _record(session: AsyncSession, told: list[Told], notifying: Notifying,
+                  now: dt.datetime) -> None:
+    if not told:
+        return
+    settings = notifying.settings
+    ids = sorted({t.token_id for t in told})
+    found = await session.scalars(select(Token).where(Token.id.in_(ids)))
+    tokens = {t.id: t for t in found.all()}
+    opted = set((await session.scalars(
+        select(OptOut.token_id).where(OptOut.token_id.in_(ids)))).all())
+    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    due = held_until(now, settings.quiet_start, settings.quiet_end, settings.timezone) or now
+    for rule in told:
+        token = tokens.get(rule.token_id)
+        slot = await session.get(Slot, rule.slot_id or token.slot_id) if token else None
+        if token is None or (slot is not None and slot.date < today):
+            continue
+        doctor = await session.get(Doctor, token.doctor_id)
+        details = _details(rule, token, slot, doctor, settings)
+        inserted = (await session.scalars(_NOTIFY, [{
+            "token_id": token.id, "kind": rule.kind, "rule": rule.rule,
+            "token_number": token.token_number, "details": details,
+            "text": _words(rule.kind, token, slot, doctor, details)}])).all()
+        if not inserted:
+            continue  # told before: a repeat of this rule for this token
+        channels = [name for name, reaches in (
+            ("webhook", token.channel in notifying.webhook_apps),
+            ("sms", notifying.sms and bool(token.patient_phone))) if reaches]
+        if channels:
+            await session.execute(insert(SENDS), [{
+                "notification_id": inserted[0], "channel": name,
+                "status": "skipped" if token.id in opted else "pending",
+                "last_error": "the patient opted out" if token.id in opted else None,
+                "due_at": due} for name in channels])
+
+
+def _details(rule: Told, token: Token, slot: Slot | None, doctor: Doctor | None,
+             settings: NotifierSettings) -> dict[str, Any]:
+    return {
+        "number": token.token_number.rsplit("-", 1)[-1], "room": doctor.room if doctor else None,
+        "doctor": doctor.name if doctor else None,
+        "date": slot.date.isoformat() if slot else None,
+        "time": slot.start_time.strftime("%H:%M") if slot else None,
+        "ahead": rule.ahead, "wait_minutes": rule.wait_minutes,
+        "link": (f"{settings.public_url.rstrip('/')}/t/{token.ticket}"
+                 if settings.public_url and token.ticket else None),
+    }

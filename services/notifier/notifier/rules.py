@@ -1,0 +1,70 @@
+"""When a patient is told something: the rules, on plain values (no database, no clock).
+
+- near: the token waits in a slot that starts within `minutes` (or has started), and
+  `ahead` (the live tokens before it, the one consulting included) is at most `ahead`, or
+  the estimated wait is at most `minutes`. Once per token and slot: a token moved to
+  another slot may be told again there.
+- called: it went in to the doctor (status consulting). Once.
+- moved: an emergency bump, a doctor's delay, a reallocation or a transfer put it
+  elsewhere. Once per move (the event's id), with the new slot's time.
+- cancelled: cancelled, not by a transfer (that is a move). Once.
+
+The estimated wait here is the planned pace (slot length / places) times `ahead`: the
+notifier keeps no consultation history, and a message errs early by design.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from opd_contracts import EventEnvelope, EventType, TokenRecord
+from opd_contracts.vocabulary import MoveKind, TokenStatus
+
+__all__ = ["Thresholds", "Told", "event_rules", "is_near", "planned_wait"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    ahead: int
+    minutes: int
+
+
+@dataclass(frozen=True)
+class Told:
+    token_id: int
+    kind: str  # near, called, moved, cancelled
+    rule: str  # unique per token: what makes a second notice a repeat
+    slot_id: int | None = None  # where the token was as this event or queue showed it
+    ahead: int | None = None  # near: the queue as it stood
+    wait_minutes: int | None = None
+
+
+def planned_wait(ahead: int, start: dt.time, end: dt.time, capacity: int) -> int:
+    day = dt.date(2000, 1, 1)
+    length = (dt.datetime.combine(day, end) - dt.datetime.combine(day, start)).total_seconds()
+    return int(ahead * length / 60 / max(capacity, 1) + 0.999)
+
+
+def is_near(ahead: int, wait_minutes: int, starts_at: dt.datetime, now: dt.datetime,
+            limits: Thresholds) -> bool:
+    if starts_at - now > dt.timedelta(minutes=limits.minutes):
+        return False
+    begun = max(starts_at, now)
+    remaining = (begun - now).total_seconds() / 60 + wait_minutes
+    return ahead <= limits.ahead or remaining <= limits.minutes
+
+
+def event_rules(event: EventEnvelope) -> list[tuple[TokenRecord, Told]]:
+    """What the event itself tells (called, moved, cancelled); `near` depends on the queue."""
+    told: list[tuple[TokenRecord, Told]] = []
+    for token in event.tokens:
+        if event.type is EventType.TOKEN_STATUS_CHANGED and token.status is TokenStatus.CONSULTING:
+            told.append((token, Told(token.id, "called", "called", token.slot_id)))
+        elif token.status is TokenStatus.CANCELLED and event.move_kind is not MoveKind.TRANSFER:
+            told.append((token, Told(token.id, "cancelled", "cancelled", token.slot_id)))
+        elif event.type is EventType.TOKEN_MOVED or (
+                event.type is EventType.TOKEN_ALLOCATED and event.move_kind is MoveKind.TRANSFER):
+            told.append((token, Told(token.id, "moved", f"moved:{event.event_id}",
+                                     token.slot_id)))
+    return told

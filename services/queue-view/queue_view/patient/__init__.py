@@ -1,0 +1,1 @@
+"""The patient's side: a live page per ticket (/t/{ticket}) and the printed slip."""

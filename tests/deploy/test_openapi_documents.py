@@ -15,8 +15,11 @@ from opd_shared.problems import PROBLEM_JSON
 from .service_apps import SERVICES, Service
 
 BY_NAME = {"argvalues": SERVICES, "ids": [s.name for s in SERVICES]}
-# What answers without a key (API.md, "Access"): probes, the documents, the pages.
-OPEN = {"/healthz", "/readyz", "/asyncapi.json", "/display", "/dashboard"}
+# What answers without a key (API.md, "Access"): probes, the documents, the pages; and on
+# interop (INTEROP.md) the CapabilityStatement, and ABDM's share, which carries the ABDM
+# gateway's own token rather than one of our keys.
+OPEN = {"/healthz", "/readyz", "/asyncapi.json", "/display", "/dashboard", "/fhir/metadata",
+        "/v1.0/patients/profile/share"}
 
 
 def operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

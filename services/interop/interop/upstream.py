@@ -30,12 +30,15 @@ class Answer:
     def ok(self) -> bool:
         return 200 <= self.status < 300
 
+    @property
+    def next_cursor(self) -> str | None:
+        """The `cursor` of the next page a list answer's `Link: <...>; rel="next"` names
+        (docs/API.md, "Pages"); None on the last page."""
+        following = httpx.Response(self.status, headers=self.headers).links.get("next")
+        return httpx.URL(following["url"]).params.get("cursor") if following else None
 
-def _items(body: Any) -> list[dict[str, Any]]:
-    """A list answer's records, whether the list is bare or wrapped in a page object."""
-    if isinstance(body, dict):
-        return list(body.get("items") or body.get("data") or [])
-    return list(body or [])
+
+WHOLE_PAGE = 1000  # queue-view's largest page: a whole list in as few requests as may be
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,7 @@ class Upstreams:
 
     # Reads: queue-view's v1 API.
     async def doctors(self, auth: str) -> tuple[Answer, list[dict[str, Any]]]:
-        answer = await self._read(auth, "/api/v1/doctors")
-        return answer, _items(answer.body) if answer.ok else []
+        return await self._every(auth, "/api/v1/doctors", {})
 
     async def doctor(self, auth: str, doctor_id: int) -> Answer:
         return await self._read(auth, f"/api/v1/doctors/{doctor_id}")
@@ -76,8 +78,7 @@ class Upstreams:
     async def slots(self, auth: str, doctor_id: int | None,
                     date: dt.date | None) -> tuple[Answer, list[dict[str, Any]]]:
         params = {k: str(v) for k, v in (("doctor_id", doctor_id), ("date", date)) if v}
-        answer = await self._read(auth, "/api/v1/slots", params)
-        return answer, _items(answer.body) if answer.ok else []
+        return await self._every(auth, "/api/v1/slots", params)
 
     async def slot(self, auth: str, slot_id: int) -> Answer:
         return await self._read(auth, f"/api/v1/slots/{slot_id}")
@@ -90,12 +91,29 @@ class Upstreams:
 
     async def day_tokens(self, auth: str, date: dt.date, *, doctor_id: int | None,
                          status: str | None, abha_number: str | None, limit: int,
-                         offset: int) -> tuple[Answer, list[dict[str, Any]]]:
-        params = {"date": date.isoformat(), "limit": str(limit), "offset": str(offset)}
+                         cursor: str | None) -> Answer:
+        """One page of the day's tokens (by id): the body is the page, `next_cursor` where
+        the next one starts."""
+        params = {"date": date.isoformat(), "limit": str(limit)}
         params |= {k: str(v) for k, v in (("doctor_id", doctor_id), ("status", status),
-                                          ("abha_number", abha_number)) if v}
-        answer = await self._read(auth, "/api/v1/tokens", params)
-        return answer, _items(answer.body) if answer.ok else []
+                                          ("abha_number", abha_number), ("cursor", cursor)) if v}
+        return await self._read(auth, "/api/v1/tokens", params)
+
+    async def _every(self, auth: str, path: str,
+                     params: dict[str, str]) -> tuple[Answer, list[dict[str, Any]]]:
+        """Every item of a list, page after page (interop filters and pages them itself):
+        the first refusal ends the walk and is the answer."""
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            page = {**params, "limit": str(WHOLE_PAGE)} | ({"cursor": cursor} if cursor else {})
+            answer = await self._read(auth, path, page)
+            if not answer.ok:
+                return answer, []
+            items += answer.body
+            cursor = answer.next_cursor
+            if cursor is None:
+                return answer, items
 
     async def _read(self, auth: str, path: str, params: dict[str, str] | None = None) -> Answer:
         return await self._call(self.queue_view, "GET", path, {"Authorization": auth},

@@ -10,7 +10,7 @@ from interop.fhir.answers import FhirError
 from interop.fhir.booking import booking_from
 from interop.fhir.mapping import APPOINTMENT_STATUS, Mapper
 from interop.fhir.outcome import operation_outcome
-from interop.fhir.search import day_filter, page, reference_id, token_param
+from interop.fhir.search import cursor, day_filter, page, reference_id, token_param
 
 MAPPER = Mapper("https://opd.example/fhir", "Asia/Kolkata")
 # R4 appointmentstatus and slotstatus (hl7.org/fhir/R4/valueset-*.html).
@@ -121,6 +121,8 @@ def test_search_parameters_read_as_his_integrations_write_them() -> None:
         "https://healthid.ndhm.gov.in", "91-1234-5678-9012")
     assert token_param("DOC1-20261201-0001") == (None, "DOC1-20261201-0001")
     assert (page(None, None).count, page("5", "10").offset) == (20, 10)
+    assert (cursor(None), cursor("eyJsaXN0IjoidG9rZW5zIiwiYWZ0ZXIiOls3XX0")) == (
+        None, "eyJsaXN0IjoidG9rZW5zIiwiYWZ0ZXIiOls3XX0")  # passed on as given
 
 
 @pytest.mark.parametrize(("call", "args"), [
@@ -130,6 +132,9 @@ def test_search_parameters_read_as_his_integrations_write_them() -> None:
     (page, ("0", None)),
     (page, ("101", None)),
     (page, (None, "x")),
+    (cursor, ("",)),
+    (cursor, ("not a cursor",)),
+    (cursor, ("x" * 513,)),
 ])
 def test_a_search_parameter_that_means_nothing_is_a_400(call, args) -> None:
     with pytest.raises(FhirError) as refused:

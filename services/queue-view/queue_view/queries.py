@@ -110,12 +110,17 @@ async def token_by_number(session: AsyncSession, token_number: str) -> Token | N
 
 async def day_tokens(session: AsyncSession, date: dt.date, *, doctor_id: int | None = None,
                      status: TokenStatus | None = None, abha_number: str | None = None,
-                     channel: str | None = None, limit: int, offset: int) -> Sequence[Token]:
-    """Tokens of slots on `date`, every status, in slot then queue-number order; `channel`
-    set: that channel's tokens only. One page of `limit` from `offset`."""
+                     channel: str | None = None, after_id: int | None = None,
+                     limit: int | None = None) -> Sequence[Token]:
+    """Tokens of slots on `date`, every status, by id; `channel` set: that channel's tokens
+    only. A page of them after `after_id` (opd_shared.pages).
+
+    By id, not by slot and queue number: a token's id never changes, while a move to another
+    slot or a status change would shift it across a cursor and serve it twice or never."""
     query = (select(Token).join(Slot, Slot.id == Token.slot_id).where(Slot.date == date)
-             .order_by(Slot.start_time, Slot.id, Token.sequence_number, Token.id)
-             .limit(limit).offset(offset))
+             .order_by(Token.id).limit(limit))
+    if after_id is not None:
+        query = query.where(Token.id > after_id)
     if doctor_id is not None:
         query = query.where(Token.doctor_id == doctor_id)
     if status is not None:

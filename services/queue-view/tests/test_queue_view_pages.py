@@ -11,6 +11,7 @@ import pytest
 
 from opd_contracts import EventType
 from opd_contracts.vocabulary import Source, TokenStatus
+from opd_shared.access import Role
 
 LIMIT = 3
 
@@ -18,7 +19,7 @@ LIMIT = 3
 async def walk(http: httpx.AsyncClient, url: str, between=None) -> list[dict]:
     """Every item of every page, following rel="next"; `between()` runs after each page."""
     items: list[dict] = []
-    answer = await http.get(url, params={"limit": LIMIT})
+    answer = await http.get(httpx.URL(url).copy_merge_params({"limit": LIMIT}))
     while True:
         assert answer.status_code == 200, answer.text
         page = answer.json()
@@ -114,6 +115,47 @@ async def test_walking_the_doctors_serves_each_once_while_doctors_register(
 
     assert len(ids(served)) == len(set(ids(served))) and ids(served) == sorted(ids(served))
     assert set(ids(served)) >= {d.doctor_id for d in doctors}
+
+
+async def test_walking_a_days_tokens_serves_each_once_by_id_and_a_channel_only_its_own(
+        service, events):
+    slot, later = events.slot(max_capacity=40), events.slot(start_time=dt.time(11),
+                                                             end_time=dt.time(12))
+    tokens = [events.token(s, channel="web-app" if n % 2 else None)
+              for n, s in enumerate([slot, later] * 4)]
+    await service.publish(events.event(EventType.SLOT_OPENED, slots=[slot, later]))
+    await service.publish(events.event(EventType.TOKEN_ALLOCATED, tokens=tokens))
+    await service.wait_applied(events.doctor_id, 2)
+    arrivals = iter([events.token(slot, channel="web-app") for _ in range(4)])
+    arrived: list[int] = []
+
+    async def a_patient_books() -> None:  # a higher id than any: after every cursor
+        token = next(arrivals)
+        arrived.append(token.id)
+        await service.publish(events.event(EventType.TOKEN_ALLOCATED, tokens=[token]))
+        await service.wait_applied(events.doctor_id, 2 + len(arrived))
+
+    day = f"/api/v1/tokens?date={slot.date}&doctor_id={events.doctor_id}"
+    served = await walk(service.http, day, a_patient_books)
+    async with service.client(await service.key(Role.ONLINE, channel="web-app")) as app:
+        own = await walk(app, day)
+
+    assert ids(served) == [t.id for t in tokens] + arrived  # each once, by id
+    web = [t.id for t in tokens if t.channel == "web-app"] + arrived
+    assert ids(own) == web and None not in {t["patient_name"] for t in own}  # its own
+
+
+async def test_a_cursor_of_another_list_is_refused_by_the_days_tokens(service, events):
+    slot = events.slot()
+    await service.publish(events.event(EventType.SLOT_OPENED, slots=[slot]))
+    await service.wait_applied(events.doctor_id, 1)
+    slots_cursor = "eyJsaXN0Ijoic2xvdHMiLCJhZnRlciI6WzFdfQ"  # {"list": "slots", ...}
+
+    answer = await service.http.get("/api/v1/tokens", params={
+        "date": str(slot.date), "cursor": slots_cursor})
+
+    assert answer.status_code == 400
+    assert answer.json()["detail"].startswith("cursor: not a cursor of tokens")
 
 
 @pytest.mark.parametrize("cursor", [

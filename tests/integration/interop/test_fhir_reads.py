@@ -157,6 +157,69 @@ async def test_appointment_search_by_date_practitioner_status_and_identifier(int
     assert [link["relation"] for link in first["link"]] == ["self", "next"]
 
 
+async def test_walking_every_page_of_an_appointment_search_returns_each_token_once(
+    interop
+) -> None:
+    """Pages by `_cursor` (queue-view's keyset cursor): a token that leaves the list between
+    two pages shifts nothing, where an `_offset` would skip the one after the page."""
+    doctor, slots, tokens = await _booked_day(interop, 5, 5)
+    hospital, admin = interop.hospital, interop.hospital.admin
+    for _ in range(3):
+        tokens.append((await hospital.gateway.post("/api/v1/tokens", headers=admin, json={
+            "patient_name": "Asha Rao", "patient_phone": new_phone(), "doctor_id": doctor["id"],
+            "slot_id": slots[1]["id"], "source": "online"})).json())
+    base = (f"/fhir/Appointment?date={FAR_DAY}&practitioner=Practitioner/{doctor['id']}"
+            "&status=booked")
+    await eventually(lambda: interop.fhir.get(base, headers=admin),
+                     lambda a: len(a.json().get("entry", [])) == len(tokens))
+
+    async def the_first_is_cancelled() -> None:  # it leaves the list, before the cursor
+        await hospital.gateway.post(f"/api/v1/tokens/{tokens[0]['id']}/cancel", headers=admin)
+        await eventually(lambda: hospital.queue_view.get(f"/api/v1/tokens/{tokens[0]['id']}",
+                                                         headers=admin),
+                         lambda a: a.json()["status"] == "cancelled")
+
+    pages, url = [], f"{base}&_count=2"
+    while url:
+        bundle = _resource(await interop.fhir.get(url, headers=admin))
+        pages.append([e["resource"]["id"] for e in bundle.get("entry", [])])
+        links = {link["relation"]: link["url"] for link in bundle["link"]}
+        assert "_offset" not in str(links) and "previous" not in links
+        url = links.get("next")
+        if len(pages) == 1:
+            await the_first_is_cancelled()
+
+    served = [token_id for page in pages for token_id in page]
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert served == [str(t["id"]) for t in tokens]  # each once, in booking order
+
+
+async def test_a_cursor_the_search_did_not_give_out_is_a_400_operation_outcome(interop) -> None:
+    doctor, _, _ = await _booked_day(interop, 3)
+    admin = interop.hospital.admin
+    base = f"/fhir/Appointment?date={FAR_DAY}&practitioner=Practitioner/{doctor['id']}"
+    first = _resource(await interop.fhir.get(f"{base}&_count=1", headers=admin))
+    following = next(link["url"] for link in first["link"] if link["relation"] == "next")
+    slots_cursor = "eyJsaXN0Ijoic2xvdHMiLCJhZnRlciI6WzFdfQ"  # another list's: {"list": "slots"}
+
+    answers = {
+        "garbage": await interop.fhir.get(f"{base}&_cursor=not*a*cursor", headers=admin),
+        "edited": await interop.fhir.get(f"{base}&_cursor=eyJsaXN0Ijo", headers=admin),
+        "another list's": await interop.fhir.get(f"{base}&_cursor={slots_cursor}",
+                                                 headers=admin),
+        "an offset": await interop.fhir.get(f"{base}&_offset=1", headers=admin),
+    }
+    given = await interop.fhir.get(following, headers=admin)
+
+    assert {why: a.status_code for why, a in answers.items()} == dict.fromkeys(answers, 400)
+    outcomes = {why: _resource(a) for why, a in answers.items()}
+    assert {o["resourceType"] for o in outcomes.values()} == {"OperationOutcome"}
+    assert all("_cursor: not one this search gave out" in str(outcomes[why])
+               for why in ("garbage", "edited", "another list's"))
+    assert "_offset" in str(outcomes["an offset"])
+    assert given.status_code == 200 and len(given.json()["entry"]) == 1
+
+
 async def test_what_is_not_supported_or_not_allowed_is_a_valid_operation_outcome(
     interop
 ) -> None:

@@ -14,7 +14,7 @@ from interop.fhir.models import MEDIA_TYPE, checked
 from interop.fhir.outcome import operation_outcome
 from interop.upstream import Answer
 
-__all__ = ["FhirError", "fhir_json", "refusal", "searchset"]
+__all__ = ["FhirError", "cursor_searchset", "fhir_json", "refusal", "searchset"]
 
 
 class FhirError(Exception):
@@ -51,20 +51,37 @@ def refusal(mapper: Mapper, error: FhirError) -> JSONResponse:
 
 def searchset(request: Request, resources: list[dict[str, Any]], count: int, offset: int,
               more: bool) -> dict[str, Any]:
-    """One page of a search: `self`, and `next`/`previous` where there are such pages,
-    each the same search with another `_offset`."""
-    base = str(request.url.remove_query_params(["_offset", "_count"])).split("?")[0]
-    kept = [(k, v) for k, v in request.query_params.multi_items()
-            if k not in ("_offset", "_count")]
+    """One page of a search paged by `_offset`: `self`, and `next`/`previous` where there are
+    such pages."""
+    return _bundle(request, resources, count, {"_offset": offset},
+                   {"_offset": offset + count} if more else None,
+                   {"_offset": max(offset - count, 0)} if offset > 0 else None)
 
-    def page(at: int) -> str:
-        return f"{base}?{urlencode([*kept, ('_count', count), ('_offset', at)])}"
 
-    links = [{"relation": "self", "url": page(offset)}]
-    if more:
-        links.append({"relation": "next", "url": page(offset + count)})
-    if offset > 0:
-        links.append({"relation": "previous", "url": page(max(offset - count, 0))})
+def cursor_searchset(request: Request, resources: list[dict[str, Any]], count: int,
+                     cursor: str | None, following: str | None) -> dict[str, Any]:
+    """One page of a search paged by `_cursor`: `self`, and `next` while there is more (a
+    cursor only goes forward, so there is no `previous`; the first page is the search
+    without one)."""
+    return _bundle(request, resources, count, {"_cursor": cursor} if cursor else {},
+                   {"_cursor": following} if following else None, None)
+
+
+def _bundle(request: Request, resources: list[dict[str, Any]], count: int,
+            here: dict[str, Any], following: dict[str, Any] | None,
+            before: dict[str, Any] | None) -> dict[str, Any]:
+    paging = ("_offset", "_cursor", "_count")
+    base = str(request.url.remove_query_params(paging)).split("?")[0]
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in paging]
+
+    def page(at: dict[str, Any]) -> str:
+        return f"{base}?{urlencode([*kept, ('_count', count), *at.items()])}"
+
+    links = [{"relation": "self", "url": page(here)}]
+    if following is not None:
+        links.append({"relation": "next", "url": page(following)})
+    if before is not None:
+        links.append({"relation": "previous", "url": page(before)})
     base_url = str(request.base_url).rstrip("/") + "/fhir"
     return checked({
         "resourceType": "Bundle", "type": "searchset", "link": links,

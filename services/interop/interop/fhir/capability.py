@@ -24,6 +24,9 @@ def _resource(kind: str, params: list[dict[str, str]], *extra: dict[str, str],
 def capability_statement(published: dt.date) -> dict[str, Any]:
     count = _param("_count", "number", "Page size (1-100, 20 by default); the Bundle's "
                                        "`next` link gives the next page")
+    cursor = _param("_cursor", "string", "Where the next page starts: opaque, as the "
+                                         "Bundle's `next` link gives it (no `_offset`); "
+                                         "omit for the first page")
     return checked({
         "resourceType": "CapabilityStatement", "status": "active", "kind": "instance",
         "date": published.isoformat(), "fhirVersion": FHIR_VERSION,
@@ -49,7 +52,8 @@ def capability_statement(published: dt.date) -> dict[str, Any]:
                     _param("status", "token", "booked | arrived | checked-in | fulfilled | "
                                               "cancelled | noshow"),
                     _param("identifier", "token", "The token number (system optional), or "
-                                                  "the ABHA number with its system"), count],
+                                                  "the ABHA number with its system"), count,
+                    cursor],
                     {"code": "create"}, {"code": "patch"},
                     conditionalCreate=True,
                     operation=[{"name": "cancel",

@@ -3,24 +3,31 @@
 Supported, and refused with 400 otherwise (never silently ignored, which would answer a
 narrower question with a wider result): references as `Type/id` or `id`, dates as
 `[prefix]YYYY-MM-DD[Thh:mm...]` (the day is what counts), tokens as `[system|]code`,
-`_count` (1-100) and `_offset` (the Bundle's links carry it).
+`_count` (1-100), and where to continue as the Bundle's `next` link gives it: `_offset` for
+the lists interop holds whole (doctors, slots), `_cursor` for Appointment, whose day can be
+long and is paged by queue-view itself (an offset there would serve a token twice, or never,
+when one is booked or cancelled between two pages).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import operator
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from interop.fhir.answers import FhirError
 
-__all__ = ["DayFilter", "Page", "day_filter", "page", "reference_id", "token_param"]
+__all__ = ["CURSOR", "DayFilter", "Page", "bad_cursor", "cursor", "day_filter", "page",
+           "reference_id", "token_param"]
 
 _PREFIXES: dict[str, Callable[[dt.date, dt.date], bool]] = {
     "eq": operator.eq, "ge": operator.ge, "gt": operator.gt, "le": operator.le,
     "lt": operator.lt}
 COUNT_DEFAULT, COUNT_MAX, OFFSET_MAX = 20, 100, 100_000
+CURSOR = "_cursor"
+_CURSOR_TEXT = re.compile(r"[A-Za-z0-9_-]{1,512}")  # what queue-view's cursors are made of
 
 
 @dataclass(frozen=True)
@@ -84,3 +91,16 @@ def page(count: str | None, offset: str | None) -> Page:
 
     return Page(number("_count", count, COUNT_DEFAULT, 1, COUNT_MAX),
                 number("_offset", offset, 0, 0, OFFSET_MAX))
+
+
+def cursor(value: str | None) -> str | None:
+    """Where an Appointment search continues: opaque, as its Bundle's `next` link gave it
+    (queue-view's cursor, passed on; queue-view refuses one it did not give out)."""
+    if value is not None and not _CURSOR_TEXT.fullmatch(value):
+        raise bad_cursor()
+    return value
+
+
+def bad_cursor() -> FhirError:
+    return _bad(CURSOR, "not one this search gave out; follow the Bundle's next link as "
+                        "given, or leave it out for the first page")

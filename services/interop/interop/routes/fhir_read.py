@@ -11,10 +11,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from interop.deps import Auth, MapperDep, UpstreamsDep
-from interop.fhir.answers import FhirError, fhir_json, searchset
+from interop.fhir.answers import FhirError, cursor_searchset, fhir_json, searchset
 from interop.fhir.capability import capability_statement
 from interop.fhir.mapping import ABHA_SYSTEM, TOKEN_STATUS, Mapper
-from interop.fhir.search import day_filter, page, reference_id, token_param
+from interop.fhir.search import (
+    CURSOR,
+    bad_cursor,
+    cursor,
+    day_filter,
+    page,
+    reference_id,
+    token_param,
+)
 from interop.upstream import Answer, Upstreams
 
 __all__ = ["router"]
@@ -30,9 +38,10 @@ def _ok(answer: Answer) -> Any:
     return answer.body
 
 
-def _known(request: Request, *names: str) -> None:
-    """A parameter we do not support is refused (400), never ignored."""
-    unknown = set(request.query_params) - {*names, "_count", "_offset", "_format"}
+def _known(request: Request, *names: str, paged_by: str = "_offset") -> None:
+    """A parameter we do not support is refused (400), never ignored; `paged_by` is where
+    this search continues (`_offset`, or Appointment's `_cursor`)."""
+    unknown = set(request.query_params) - {*names, "_count", paged_by, "_format"}
     if unknown:
         raise FhirError(400, f"unsupported search parameters: {', '.join(sorted(unknown))}",
                         "bad_request")
@@ -114,9 +123,9 @@ async def read_appointment(token_id: int, auth: Auth, upstreams: UpstreamsDep,
             responses={200: _FHIR})
 async def search_appointments(request: Request, auth: Auth, upstreams: UpstreamsDep,
                               mapper: MapperDep) -> JSONResponse:
-    _known(request, "date", "practitioner", "status", "identifier")
+    _known(request, "date", "practitioner", "status", "identifier", paged_by=CURSOR)
     query = request.query_params
-    paging = page(query.get("_count"), query.get("_offset"))
+    count, after = page(query.get("_count"), None).count, cursor(query.get(CURSOR))
     identifier = token_param(query.get("identifier"))
     days = day_filter("date", query.getlist("date"))
     status = query.get("status")
@@ -137,18 +146,18 @@ async def search_appointments(request: Request, auth: Auth, upstreams: Upstreams
         tokens = [t for t in tokens if (doctor_id is None or t["doctor_id"] == doctor_id)
                   and (token_status is None or t["status"] == token_status)]
         shown = [await appointment_of(upstreams, auth, mapper, t) for t in tokens]
-        return fhir_json(searchset(request, shown, paging.count, 0, False))
+        return fhir_json(cursor_searchset(request, shown, count, None, None))
     exact = [d.exact for d in days if d.exact]
     if len(exact) != 1 or len(days) != 1:
         raise FhirError(400, "search Appointment by one day (date=YYYY-MM-DD), or by "
                         "identifier (the token number)", "bad_request")
-    answer, tokens = await upstreams.day_tokens(
+    answer = await upstreams.day_tokens(
         auth, exact[0], doctor_id=doctor_id, status=token_status,
-        abha_number=identifier[1] if identifier else None, limit=paging.count + 1,
-        offset=paging.offset)
-    _ok(answer)
+        abha_number=identifier[1] if identifier else None, limit=count, cursor=after)
+    if answer.status == 400 and after is not None:  # queue-view did not give that cursor out
+        raise bad_cursor()
+    tokens = _ok(answer)
     slots_answer, slots = await upstreams.slots(auth, doctor_id, exact[0])
     by_id = {s["id"]: s for s in slots} if slots_answer.ok else {}
-    shown = [mapper.appointment(t, by_id.get(t["slot_id"])) for t in tokens[:paging.count]]
-    return fhir_json(searchset(request, shown, paging.count, paging.offset,
-                               len(tokens) > paging.count))
+    shown = [mapper.appointment(t, by_id.get(t["slot_id"])) for t in tokens]
+    return fhir_json(cursor_searchset(request, shown, count, after, answer.next_cursor))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opd_contracts.commands import AbhaNumber
 from opd_contracts.vocabulary import TokenStatus
 from opd_shared.access import Caller
+from opd_shared.pages import DEFAULT_LIMIT, PAGED, Cursor, Limit, after, serve_page
 from queue_view.day import doctor_day
 from queue_view.deps import SessionDep, TokenReader
 from queue_view.errors import NOT_FOUND, READ_ERRORS, NotFoundError
@@ -26,20 +26,22 @@ __all__ = ["router"]
 router = APIRouter(prefix="/tokens", tags=["tokens"], responses={**READ_ERRORS, **NOT_FOUND})
 
 
-@router.get("", summary="A day's tokens, every status (for integrations: FHIR Appointment)")
+@router.get("", summary="A day's tokens, every status (for integrations: FHIR Appointment)",
+            responses=PAGED)
 async def list_day_tokens(
-    session: SessionDep, caller: TokenReader, date: dt.date, doctor_id: DoctorFilter = None,
-    status: TokenStatus | None = None, abha_number: AbhaNumber | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    session: SessionDep, caller: TokenReader, request: Request, response: Response,
+    date: dt.date, doctor_id: DoctorFilter = None, status: TokenStatus | None = None,
+    abha_number: AbhaNumber | None = None, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
 ) -> list[TokenOut]:
-    """Tokens of the slots on `date`, in slot and arrival order, one page at a time (ask
-    for the next page while one comes back full). A channel's key gets its own channel's
-    tokens only; names, phones and ABHA numbers as for a single token."""
+    """Tokens of the slots on `date`, by id (booking order), a page at a time (the next
+    page's address is in the `Link` header). A channel's key gets its own channel's tokens
+    only; names, phones and ABHA numbers as for a single token."""
+    start = after(cursor, "tokens", (int,))
     tokens = await day_tokens(session, date, doctor_id=doctor_id, status=status,
-                              abha_number=abha_number, channel=caller.scope, limit=limit,
-                              offset=offset)
-    return [token_out(token, caller.sees_patient_of(token.channel)) for token in tokens]
+                              abha_number=abha_number, channel=caller.scope,
+                              after_id=start[0] if start else None, limit=limit + 1)
+    shown = [token_out(token, caller.sees_patient_of(token.channel)) for token in tokens]
+    return serve_page(request, response, shown, limit, "tokens", lambda token: [token.id])
 
 
 @router.get("/number/{token_number}")

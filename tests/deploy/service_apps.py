@@ -21,6 +21,8 @@ from booking_gateway.main import create_app as gateway_app
 from booking_gateway.settings import GatewaySettings
 from interop.main import create_app as interop_app
 from interop.settings import InteropSettings
+from notifier.main import create_app as notifier_app
+from notifier.settings import NotifierSettings
 from opd_shared.settings import ServiceSettings
 from queue_view.main import create_app as queue_view_app
 from queue_view.settings import QueueViewSettings
@@ -44,6 +46,7 @@ SERVICES = [
     Service("queue-view", queue_view_app, QueueViewSettings),
     Service("analytics", analytics_app, AnalyticsSettings),
     Service("interop", interop_app, InteropSettings),
+    Service("notifier", notifier_app, NotifierSettings),
 ]
 
 

@@ -15,11 +15,17 @@ from opd_shared.problems import PROBLEM_JSON
 from .service_apps import SERVICES, Service
 
 BY_NAME = {"argvalues": SERVICES, "ids": [s.name for s in SERVICES]}
-# What answers without a key (API.md, "Access"): probes, the documents, the pages; and on
-# interop (INTEROP.md) the CapabilityStatement, and ABDM's share, which carries the ABDM
-# gateway's own token rather than one of our keys.
+# What answers without a key (API.md, "Access"): probes, the documents, the pages; the
+# patient's live page and opt-out, whose unguessable ticket is their key; and on interop
+# (INTEROP.md) the CapabilityStatement, and ABDM's share, which carries the ABDM gateway's
+# own token rather than one of our keys.
 OPEN = {"/healthz", "/readyz", "/asyncapi.json", "/display", "/dashboard", "/fhir/metadata",
         "/v1.0/patients/profile/share"}
+OPEN_UNDER = ("/t/", "/api/v1/opt-out/")
+
+
+def is_open(path: str) -> bool:
+    return path in OPEN or path.startswith(OPEN_UNDER)
 
 
 def operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -43,7 +49,7 @@ def test_every_route_that_needs_a_key_declares_the_bearer_scheme(service: Servic
 
     scheme = document["components"]["securitySchemes"]["bearer"]
     guarded = {name: op.get("security") for name, op in found.items()
-               if name.split(" ")[1] not in OPEN}
+               if not is_open(name.split(" ")[1])}
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     assert guarded, "every service has at least one route behind a key"
     assert {name for name, security in guarded.items() if security != [{"bearer": []}]} == set()

@@ -91,12 +91,15 @@ def problem_media_types(document: dict[str, Any]) -> dict[str, Any]:
         for operation in methods.values():
             for answer in operation.get("responses", {}).values():
                 content = answer.get("content", {})
-                ref = _ref_of(content.get("application/json", {}))
+                # Under the route's own media type: application/json, or text/html on a
+                # page, whose refusals are problem details all the same.
+                media = next(iter(content), "application/json")
+                ref = _ref_of(content.get(media, {}))
                 if ref == "HTTPValidationError":
                     ref = _component(schemas, ValidationErrorOut)
-                    content["application/json"] = {"schema": {"$ref": _REFS + ref}}
+                    content[media] = {"schema": {"$ref": _REFS + ref}}
                 if set(schemas.get(ref, {}).get("properties", {})) >= _PROBLEM_MEMBERS:
-                    content[PROBLEM_JSON] = content.pop("application/json")
+                    content[PROBLEM_JSON] = content.pop(media)
     written = json.dumps(document)
     for fastapis in ("HTTPValidationError", "ValidationError"):  # no longer referred to
         if f'"{_REFS}{fastapis}"' not in written:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -27,7 +26,9 @@ from opd_contracts import bounds
 from opd_contracts.vocabulary import ErrorCode
 from opd_shared.access import Permission
 from opd_shared.access.guard import requires
+from opd_shared.dependencies import request_session
 from opd_shared.http import ApiError, error_responses
+from opd_shared.pages import DEFAULT_LIMIT, PAGED, Cursor, Limit, after, serve_page
 
 __all__ = ["router"]
 
@@ -35,12 +36,7 @@ router = APIRouter(prefix="/api/v1")
 STAFF = requires(Permission.READ_PATIENTS)
 
 
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.runtime.sessions() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(_session)]
+SessionDep = Annotated[AsyncSession, Depends(request_session)]
 
 
 class SendOut(BaseModel):
@@ -68,14 +64,18 @@ class SummaryOut(BaseModel):
 
 
 @router.get("/notifications", dependencies=[STAFF], tags=["notifications"],
-            responses=error_responses(401, 403, 429, 503))
+            responses={**error_responses(401, 403, 429, 503), **PAGED})
 async def list_notifications(
-    session: SessionDep,
+    session: SessionDep, request: Request, response: Response,
     token_id: Annotated[int | None, Query(ge=1, le=bounds.ID_MAX)] = None,
     kind: Annotated[str | None, Query(pattern="^(near|called|moved|cancelled)$")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
 ) -> list[NotificationOut]:
-    query = select(Notification).order_by(Notification.id.desc()).limit(limit)
+    """Newest first, a page at a time (the next page's address is in the `Link` header)."""
+    start = after(cursor, "notifications", (int,))
+    query = select(Notification).order_by(Notification.id.desc()).limit(limit + 1)
+    if start is not None:
+        query = query.where(Notification.id < start[0])
     if token_id is not None:
         query = query.where(Notification.token_id == token_id)
     if kind is not None:
@@ -86,9 +86,10 @@ async def list_notifications(
         for send in (await session.scalars(select(Send).where(
                 Send.notification_id.in_([n.id for n in notifications])).order_by(Send.id))):
             sends[send.notification_id].append(SendOut.model_validate(send, from_attributes=True))
-    return [NotificationOut(id=n.id, token_id=n.token_id, token_number=n.token_number,
-                            kind=n.kind, rule=n.rule, text=n.text, created_at=n.created_at,
-                            sends=sends[n.id]) for n in notifications]
+    listed = [NotificationOut(id=n.id, token_id=n.token_id, token_number=n.token_number,
+                              kind=n.kind, rule=n.rule, text=n.text, created_at=n.created_at,
+                              sends=sends[n.id]) for n in notifications]
+    return serve_page(request, response, listed, limit, "notifications", lambda n: [n.id])
 
 
 @router.get("/notifications/summary", dependencies=[STAFF], tags=["notifications"],

@@ -32,6 +32,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from opd_shared.http import error_responses
 from queue_view.bootstrap import Runtime
 from queue_view.errors import NotFoundError
 from queue_view.i18n import LANGUAGES, Messages, choose, messages
@@ -71,7 +72,7 @@ def _say(runtime: Runtime, lang: str | None) -> Messages:
 
 
 @router.get("/{ticket}", response_class=HTMLResponse, summary="A patient's live page (HTML)",
-            responses={404: {"description": "No such ticket"}})
+            responses=error_responses(404))
 async def patient_page(ticket: Ticket, request: Request, lang: Lang = None) -> HTMLResponse:
     _checked(ticket)
     runtime: Runtime = request.app.state.runtime
@@ -86,7 +87,7 @@ async def patient_page(ticket: Ticket, request: Request, lang: Lang = None) -> H
 
 @router.get("/{ticket}/events", response_class=EventSourceResponse,
             summary="A patient's status as it changes (Server-Sent Events)",
-            responses={404: {"description": "No such ticket"}})
+            responses=error_responses(404))
 async def patient_events(ticket: Ticket, request: Request,
                          lang: Lang = None) -> EventSourceResponse:
     """`event: status` with JSON of the page's words (`state`, `status`, `position`,

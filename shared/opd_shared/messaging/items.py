@@ -3,7 +3,8 @@ version-1 message's one item (still read during a rolling upgrade; see docs/ARCH
 
 A version-2 body is validated whole first (one pass, the usual case). Only when that fails
 is it taken apart item by item, so one bad item becomes an `Unreadable` in its place and its
-neighbours are still handled. A body that is neither shape raises pydantic's
+neighbours are still handled. A body that is neither shape, or a batch that is wrong as a
+whole while each item is fine (no items, more than it may carry), raises pydantic's
 ValidationError, and the batch consumer parks it whole.
 """
 
@@ -49,9 +50,10 @@ def items_of(body: bytes, single: type[M], batch: type[BaseModel], field: str) -
         loose = _loose_batch(body, field)
         if loose is None:
             return Items(1, [single.model_validate_json(body)])  # or raise: not v1 either
-        if not loose:
-            raise not_batch from None  # a batch of nothing is not a message
-        return Items(2, [_item(single, raw) for raw in loose])
+        items = [_item(single, raw) for raw in loose]
+        if not any(isinstance(item, Unreadable) for item in items):
+            raise not_batch from None  # the batch itself is wrong, not one of its items
+        return Items(2, items)
 
 
 def _loose_batch(body: bytes, field: str) -> list[object] | None:

@@ -18,6 +18,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
 
+from booking_gateway.admission import Admission
 from booking_gateway.outlet import Outlet
 from opd_contracts import CommandBatch, CommandEnvelope, Reply, ReplyBatch
 from opd_shared.metrics import REPLY_TIMEOUTS
@@ -33,9 +34,10 @@ class BrokerUnavailable(Exception):
 
 
 class CommandBus:
-    def __init__(self, amqp_url: str, topology: Topology) -> None:
+    def __init__(self, amqp_url: str, topology: Topology, admission: Admission) -> None:
         self.amqp_url = amqp_url
         self.topology = topology
+        self.admission = admission
         self.waiting: dict[str, asyncio.Future[Reply]] = {}
         self.reply_queue = f"{topology.prefix}.gateway.replies.{uuid.uuid4().hex[:12]}"
         self.outlets = {key: Outlet(partial(self._publish, key))
@@ -54,7 +56,15 @@ class CommandBus:
         await self.connection.close()
 
     async def send(self, envelope: CommandEnvelope, wait_s: float) -> Reply | None:
-        """The allocator's reply, or None when it did not come within `wait_s` seconds."""
+        """The allocator's reply, or None when it did not come within `wait_s` seconds;
+        raises Overloaded, before publishing anything, when admission refuses it."""
+        with self.admission.admitted():
+            reply = await self._send(envelope, wait_s)
+        if reply is not None:
+            self.admission.decided()
+        return reply
+
+    async def _send(self, envelope: CommandEnvelope, wait_s: float) -> Reply | None:
         key = str(envelope.command_id)
         future = self.waiting.setdefault(key, asyncio.get_running_loop().create_future())
         try:

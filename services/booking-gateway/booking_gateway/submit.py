@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from booking_gateway.admission import Overloaded
 from booking_gateway.bus import BrokerUnavailable, CommandBus
 from booking_gateway.settings import GatewaySettings
 from opd_contracts import CommandEnvelope, ErrorCode, Reply, bounds
@@ -62,6 +63,9 @@ async def submit(bus: CommandBus, request: Request, caller: Caller, command: Any
         return JSONResponse({"detail": f"{error}; try again shortly",
                              "code": ErrorCode.UNAVAILABLE},
                             status_code=503, headers={"Retry-After": "5"})
+    except Overloaded as shed:  # nothing was published: the request may simply come again
+        return JSONResponse({"detail": str(shed), "code": ErrorCode.UNAVAILABLE},
+                            status_code=503, headers={"Retry-After": str(shed.retry_after)})
     if reply is None:
         log.info("%s not decided within %.1f s: 202", command.type, settings.reply_timeout_seconds)
         return JSONResponse(

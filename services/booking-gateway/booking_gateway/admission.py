@@ -7,12 +7,14 @@ request that could not be decided within the wait budget is refused at once: 503
 `Retry-After`, nothing published, nothing to undo.
 
 The rule is Little's law on what this process sees: requests in flight = decisions per
-second x the time each waits. So with the recent decision rate measured, at most
-`rate x wait_budget` requests may be in flight (never fewer than `IN_FLIGHT_FLOOR`, so
-that a quiet gateway's low rate does not refuse the start of a rush, and never more than
-`max_in_flight`). Below capacity the rate is the offered load and the bound sits above
-what is in flight; at capacity the rate is the capacity, and the bound is what capacity
-can decide within the budget. No timer and no queue: one comparison per request.
+second x the time each waits. So at most `capacity x wait_budget` requests may be in
+flight, where capacity is the decision rate measured while the system was saturated: over
+a window in which at least `IN_FLIGHT_FLOOR` requests were waiting all the time, the rate
+at which they were decided is what the system can do. Below that the measured rate is
+only the offered load, which says nothing about capacity, so it is not used: a quiet
+gateway, or one that never saturated, admits up to `max_in_flight` (a burst of a hundred
+bookings at once is decided, not refused). The bound is never below `IN_FLIGHT_FLOOR`
+nor above `max_in_flight`. No timer and no queue: one comparison per request.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from contextlib import contextmanager
 
 __all__ = ["IN_FLIGHT_FLOOR", "Admission", "Overloaded"]
 
-IN_FLIGHT_FLOOR = 64  # always admitted: a quiet gateway's measured rate says nothing
+IN_FLIGHT_FLOOR = 64  # always admitted; waiting all the time: the system is saturated
 RATE_WINDOW_SECONDS = 0.25  # decisions are counted over windows this long, then smoothed
 
 
@@ -41,12 +43,15 @@ class Admission:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.max_in_flight, self.wait_budget_s, self.clock = max_in_flight, wait_budget_s, clock
         self.in_flight = 0
-        self.rate = 0.0  # decisions per second, smoothed over windows
+        self.capacity = 0.0  # decisions per second while saturated, smoothed; 0: unknown
         self._window_start, self._window_count = clock(), 0
+        self._window_least = max_in_flight  # the fewest in flight seen in this window
 
     def bound(self) -> int:
         """How many requests may be in flight now."""
-        fits = int(self.rate * self.wait_budget_s)
+        if not self.capacity:
+            return self.max_in_flight
+        fits = int(self.capacity * self.wait_budget_s)
         return min(self.max_in_flight, max(IN_FLIGHT_FLOOR, fits))
 
     @contextmanager
@@ -61,11 +66,15 @@ class Admission:
             self.in_flight -= 1
 
     def decided(self) -> None:
-        """A decision came back: count it toward the rate."""
+        """A decision came back (its place already given up): count it toward the rate."""
         self._window_count += 1
+        self._window_least = min(self._window_least, self.in_flight)
         now = self.clock()
         elapsed = now - self._window_start
         if elapsed >= RATE_WINDOW_SECONDS:
-            measured = self._window_count / elapsed
-            self.rate = measured if self.rate == 0 else (self.rate + measured) / 2
+            if self._window_least >= IN_FLIGHT_FLOOR:  # saturated all along: capacity
+                measured = self._window_count / elapsed
+                self.capacity = (measured if not self.capacity
+                                 else (self.capacity + measured) / 2)
             self._window_start, self._window_count = now, 0
+            self._window_least = self.max_in_flight

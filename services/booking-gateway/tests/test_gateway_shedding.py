@@ -26,44 +26,57 @@ class Clock:
         return self.now
 
 
-def _decide_at(admission: Admission, clock: Clock, rate: float, seconds: float) -> None:
+def _decide_at(admission: Admission, clock: Clock, rate: float, seconds: float,
+               in_flight: int) -> None:
+    """Decisions at `rate` for `seconds`, with `in_flight` requests waiting meanwhile."""
+    admission.in_flight = in_flight
     for _ in range(int(rate * seconds)):
         clock.now += 1 / rate
         admission.decided()
+    admission.in_flight = 0
 
 
-def test_a_quiet_gateway_admits_the_floor_whatever_its_rate():
-    admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=Clock())
-
-    held = [admission.admitted() for _ in range(IN_FLIGHT_FLOOR)]
-    for place in held:
+def _fill(admission: Admission, count: int) -> list:
+    """`count` places held (kept by the caller: a place let go is given back)."""
+    places = [admission.admitted() for _ in range(count)]
+    for place in places:
         place.__enter__()
+    return places
+
+
+def test_a_gateway_that_never_saturated_admits_up_to_the_hard_cap():
+    clock = Clock()
+    admission = Admission(max_in_flight=300, wait_budget_s=0.25, clock=clock)
+    _decide_at(admission, clock, rate=50, seconds=2, in_flight=3)  # a quiet morning
+
+    held = _fill(admission, 300)  # a burst: all admitted, whatever the quiet rate was
 
     with pytest.raises(Overloaded) as refused, admission.admitted():
         pass
     assert refused.value.retry_after == 1
-    held[0].__exit__(None, None, None)
-    with admission.admitted():  # a place came free
-        assert admission.in_flight == IN_FLIGHT_FLOOR
+    assert len(held) == admission.in_flight == 300
 
 
-def test_at_a_measured_rate_only_what_it_decides_within_the_budget_is_admitted():
+def test_once_saturated_only_what_capacity_decides_within_the_budget_is_admitted():
     clock = Clock()
     admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=clock)
-    _decide_at(admission, clock, rate=1000, seconds=2)
+    _decide_at(admission, clock, rate=1000, seconds=2, in_flight=400)
 
     assert admission.bound() == pytest.approx(250, abs=3)  # 1,000/s x 0.25 s
-    admission.in_flight = admission.bound()
+    held = _fill(admission, admission.bound())
     with pytest.raises(Overloaded), admission.admitted():
         pass
+    assert admission.in_flight == len(held)
 
 
-def test_the_hard_cap_holds_whatever_the_rate():
+def test_the_bound_is_never_below_the_floor_nor_above_the_cap():
     clock = Clock()
-    admission = Admission(max_in_flight=100, wait_budget_s=1.0, clock=clock)
-    _decide_at(admission, clock, rate=2000, seconds=1)
+    slow = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=clock)
+    _decide_at(slow, clock, rate=100, seconds=2, in_flight=IN_FLIGHT_FLOOR)
+    fast = Admission(max_in_flight=100, wait_budget_s=1.0, clock=clock)
+    _decide_at(fast, clock, rate=2000, seconds=1, in_flight=500)
 
-    assert admission.bound() == 100
+    assert (slow.bound(), fast.bound()) == (IN_FLIGHT_FLOOR, 100)
 
 
 def _client(app, headers: dict[str, str]) -> httpx.AsyncClient:

@@ -5,7 +5,9 @@ version 1 (it reads nothing else; a rolling upgrade keeps both for a while).
 A round's partitions resume one after another once it commits, each handing over its
 replies here. Nothing is sent until a turn of the event loop passes in which no reply was
 added: by then every partition of the round has answered, and no timer was involved, so a
-lone booking at low load leaves as soon as its own partition has answered.
+lone booking at low load leaves as soon as its own partition has answered. Under load
+other lanes' rounds may add replies in every turn; after `TURNS_MAX` turns what was
+gathered leaves anyway, so a busy allocator never holds replies back.
 
 Replies need no confirm: they leave only after the commit, and a lost one costs the client
 a 202 and a repeat that the inbox answers. Waiting for confirms would hold the partitions'
@@ -26,6 +28,7 @@ from opd_contracts import Reply, ReplyBatch
 __all__ = ["ReplyBatcher"]
 
 log = logging.getLogger(__name__)
+TURNS_MAX = 8  # more than a lane's partitions resuming one by one (16 over 4 lanes: 4)
 
 
 class ReplyBatcher:
@@ -58,7 +61,7 @@ class ReplyBatcher:
 
     async def _flush(self) -> None:
         try:
-            while True:  # until a turn of the loop adds nothing: the round has answered
+            for _ in range(TURNS_MAX):  # until a turn adds nothing: the round has answered
                 added = self._added
                 await asyncio.sleep(0)
                 if self._added == added:

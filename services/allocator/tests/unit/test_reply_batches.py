@@ -8,7 +8,7 @@ import asyncio
 import json
 import uuid
 
-from allocator.adapters.replies import ReplyBatcher
+from allocator.adapters.replies import TURNS_MAX, ReplyBatcher
 from opd_contracts import Reply
 
 
@@ -65,3 +65,23 @@ async def test_a_version_1_command_gets_its_reply_alone_with_its_correlation_id(
     [(queue, body, correlation_id)] = channel.default_exchange.sent
     assert (queue, correlation_id, body["command_id"]) == ("gw-old", "c-1", str(reply.command_id))
     assert "version" not in body
+
+
+async def test_replies_added_in_every_turn_still_leave_after_a_few_turns():
+    channel = Channel()
+    replies = ReplyBatcher(channel)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+
+    async def busy_lanes() -> None:  # a reply in every turn of the loop, without end
+        while not stop.is_set():
+            replies.send("gw", _reply(), version=2)
+            await asyncio.sleep(0)
+
+    lanes = asyncio.create_task(busy_lanes())
+    for _ in range(3 * TURNS_MAX):
+        await asyncio.sleep(0)
+    stop.set()
+    await lanes
+    await replies.drain()
+
+    assert len(channel.default_exchange.sent) >= 2  # sent while replies kept coming

@@ -10,6 +10,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what a type checker sees: the names, explicitly re-exported
+    from opd_contracts.batches import CommandBatch as CommandBatch
+    from opd_contracts.batches import EventBatch as EventBatch
+    from opd_contracts.batches import ReplyBatch as ReplyBatch
     from opd_contracts.commands import BookToken as BookToken
     from opd_contracts.commands import CallNext as CallNext
     from opd_contracts.commands import CancelToken as CancelToken
@@ -30,6 +33,7 @@ if TYPE_CHECKING:  # what a type checker sees: the names, explicitly re-exported
     from opd_contracts.vocabulary import ErrorCode as ErrorCode
 
 _HOME = {
+    **dict.fromkeys(["CommandBatch", "EventBatch", "ReplyBatch"], "batches"),
     **dict.fromkeys(["BookToken", "CallNext", "CancelToken", "ChangeTokenStatus", "Command",
                      "CommandEnvelope", "DelayDoctor", "OpenSlot", "ReallocateToken",
                      "RegisterDoctor", "ResizeSlot"], "commands"),

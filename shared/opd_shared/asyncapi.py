@@ -12,7 +12,7 @@ import json
 from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue
 from faststream.specification import AsyncAPI
 
-from opd_contracts import CommandEnvelope, EventEnvelope, Reply
+from opd_contracts import CommandBatch, EventBatch, ReplyBatch
 from opd_shared.topology import Topology
 
 __all__ = ["asyncapi_json"]
@@ -23,21 +23,30 @@ def _documented_broker(topology: Topology) -> RabbitBroker:
     commands = RabbitExchange(topology.commands_exchange, type=ExchangeType.DIRECT, durable=True)
     events = RabbitExchange(topology.events_exchange, type=ExchangeType.TOPIC, durable=True)
     broker.publisher(
-        topology.partition_queue(0), commands, routing_key="pNN", schema=CommandEnvelope,
+        topology.partition_queue(0), commands, routing_key="pNN", schema=CommandBatch,
         title="commands", persist=True,
-        description="Gateway -> allocator. Routing key p{crc32(doctor_id) % N:02d} (slot and "
+        description="Gateway -> allocator, contract version 2: 1-100 commands for one "
+                    "partition queue. Routing key p{crc32(doctor_id) % N:02d} (slot and "
                     "token ids carry the partition: id % N). Persistent, confirmed, mandatory;"
-                    " message_id = correlation_id = command_id.")
+                    " message_id = the first command's command_id; reply_to = the gateway's "
+                    "reply queue. Consumers also read a version-1 message (one "
+                    "CommandEnvelope, correlation_id = command_id).")
     broker.publisher(
-        "amq.gen-reply", schema=Reply, title="replies",
-        description="Allocator -> the asking gateway's own reply queue, by correlation id. "
-                    "Transient: a reply outlives neither its gateway nor its request (a "
-                    "retried request is answered from the allocator's inbox).")
+        "amq.gen-reply", schema=ReplyBatch, title="replies",
+        description="Allocator -> the asking gateway's own reply queue, contract version 2: "
+                    "the replies of one round to that gateway; each finds its request by "
+                    "command_id (no correlation_id). A version-1 command gets a version-1 "
+                    "reply (one Reply, correlation_id = command_id). Transient: a reply "
+                    "outlives neither its gateway nor its request (a retried request is "
+                    "answered from the allocator's inbox).")
     broker.publisher(
         RabbitQueue(topology.consumer_queue("<read model>")), events, routing_key="<type>",
-        schema=EventEnvelope, title="events", persist=True,
+        schema=EventBatch, title="events", persist=True,
         description="Allocator outbox -> every read model's own durable queue (binding '#'). "
-                    "Routing key = event type. Per-doctor seq orders a doctor's events.")
+                    "Contract version 2: 1-100 events of one type, in outbox order; routing "
+                    "key = that event type; message_id = the first event's event_id. Each "
+                    "event keeps its event_id and per-doctor seq (which orders a doctor's "
+                    "events). Consumers also read a version-1 message (one EventEnvelope).")
     return broker
 
 

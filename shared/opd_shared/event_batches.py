@@ -9,6 +9,14 @@ event that fails is tried again alone, at the back of the queue, and dead-letter
 reason after its last try (`opd_shared.messaging.batch_consumer` tells how). Order does not
 matter here: each row keeps the `seq` that last wrote it, and a redelivered event is known
 by its id and acked without being applied twice.
+
+A message may carry many events (message contract version 2, `opd_contracts.batches`) or
+one (version 1, still read during a rolling upgrade). Events from every message of a batch
+go into one transaction and the messages are acked after it. When that fails, the consumer
+hands the messages over one at a time; a message of several events that still fails has
+each event applied in a transaction of its own, and folds their outcomes (`of_items`): the
+good neighbours of a poison event are applied, and only the message's retry (or, for an
+event that is not one, its parking) remains; its applied events then come back as repeats.
 """
 
 from __future__ import annotations
@@ -17,9 +25,22 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 
-from opd_contracts import EventEnvelope
+from opd_contracts import EventBatch, EventEnvelope
 from opd_shared.broker_nodes import connect_robust
-from opd_shared.messaging import ACK, BatchConsumer, Batching, Delivery, Outcome
+from opd_shared.database import is_transient
+from opd_shared.messaging import (
+    ACK,
+    BatchConsumer,
+    Batching,
+    DeadLetter,
+    Delivery,
+    Items,
+    Outcome,
+    Retry,
+    Unreadable,
+    items_of,
+    of_items,
+)
 from opd_shared.metrics import EVENTS_APPLIED
 from opd_shared.settings import ReadModelSettings
 from opd_shared.topology import Topology
@@ -30,7 +51,10 @@ __all__ = ["ApplyBatch", "EventBatchConsumer"]
 ApplyBatch = Callable[[Sequence[EventEnvelope]], Awaitable[list[bool]]]
 
 
-class EventBatchConsumer(BatchConsumer[EventEnvelope]):
+Events = Items[EventEnvelope]
+
+
+class EventBatchConsumer(BatchConsumer[Events]):
     undecodable = "not an event"
 
     def __init__(self, *, consumer: str, amqp_url: str, topology: Topology,
@@ -66,13 +90,45 @@ class EventBatchConsumer(BatchConsumer[EventEnvelope]):
     async def declare(self, channel: AbstractChannel) -> None:
         await self.topology.declare_consumer(channel, self.consumer)
 
-    def decode(self, message: AbstractIncomingMessage) -> EventEnvelope:
-        return EventEnvelope.model_validate_json(message.body)
+    def decode(self, message: AbstractIncomingMessage) -> Events:
+        """A version-2 batch of events, or a version-1 message's one event."""
+        return items_of(message.body, EventEnvelope, EventBatch, "events")
 
-    def trace_items(self, item: EventEnvelope) -> Iterable[tuple[str, str]]:
-        return ((str(item.event_id), f"apply {item.type.value}"),)
+    def trace_items(self, item: Events) -> Iterable[tuple[str, str]]:
+        return ((str(event.event_id), f"apply {event.type.value}") for event in item.readable())
 
-    async def handle(self, deliveries: Sequence[Delivery[EventEnvelope]]) -> list[Outcome]:
-        applied = await self.apply([delivery.item for delivery in deliveries])
-        EVENTS_APPLIED.labels(self.consumer).inc(sum(applied))
-        return [ACK] * len(deliveries)
+    async def handle(self, deliveries: Sequence[Delivery[Events]]) -> list[Outcome]:
+        events = [event for delivery in deliveries for event in delivery.item.readable()]
+        try:
+            await self._apply(events)
+        except Exception as error:
+            if is_transient(error) or len(deliveries) > 1 or len(events) < 2:
+                raise  # waited out, or handed over one message at a time, or its own Retry
+            return [await self._one_by_one(deliveries[0])]
+        return [self._outcome(delivery, [ACK] * len(delivery.item.readable()))
+                for delivery in deliveries]
+
+    async def _apply(self, events: list[EventEnvelope]) -> None:
+        if events:
+            EVENTS_APPLIED.labels(self.consumer).inc(sum(await self.apply(events)))
+
+    async def _one_by_one(self, delivery: Delivery[Events]) -> Outcome:
+        """Each event of one message in a transaction of its own (see the module's doc)."""
+        outcomes: list[Outcome] = []
+        for event in delivery.item.readable():
+            try:
+                await self._apply([event])
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                outcomes.append(Retry(error))
+            else:
+                outcomes.append(ACK)
+        return self._outcome(delivery, outcomes)
+
+    def _outcome(self, delivery: Delivery[Events], readable: list[Outcome]) -> Outcome:
+        """The delivery's outcome from its readable events' and its unreadable items'."""
+        answers = iter(readable)
+        return of_items([DeadLetter(f"{self.undecodable}: {item.reason}")
+                         if isinstance(item, Unreadable) else next(answers)
+                         for item in delivery.item.items])

@@ -12,7 +12,7 @@ from opd_shared.topology import Topology
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
 
 
-def test_every_channel_and_every_command_is_documented():
+def test_every_channel_and_every_command_is_documented_with_the_version_2_batches():
     document = json.loads(asyncapi_json(Topology("opd", 16)))
 
     assert set(document["channels"]) == {"commands", "replies", "events"}
@@ -20,6 +20,9 @@ def test_every_channel_and_every_command_is_documented():
     commands = {member.__name__ for member in Command.__origin__.__args__}
     assert commands <= set(schemas), commands - set(schemas)
     assert {"EventEnvelope", "TokenRecord", "SlotRecord", "Reply"} <= set(schemas)
+    payloads = {name: message["payload"]["$ref"].rsplit("/", 1)[-1]
+                for name, message in document["components"]["messages"].items()}
+    assert sorted(payloads.values()) == ["CommandBatch", "EventBatch", "ReplyBatch"]
 
 
 def test_the_committed_document_is_the_one_the_code_generates():

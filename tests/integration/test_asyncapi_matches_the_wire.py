@@ -45,3 +45,8 @@ async def test_commands_and_events_travel_as_the_document_says(hospital) -> None
 
     assert {name: int(message.delivery_mode) for name, message in seen.items()} == {
         name: _documented(name)["deliveryMode"] for name in ("commands", "events")}
+    # Both travel as the documented version-2 batches (CommandBatch, EventBatch).
+    assert {name: json.loads(message.body)["version"] for name, message in seen.items()} == {
+        "commands": 2, "events": 2}
+    assert len(json.loads(seen["commands"].body)["commands"]) == 1  # a lone booking: no wait
+    assert seen["events"].routing_key == "token.allocated"

@@ -20,6 +20,7 @@ from allocator.adapters import ownership
 from allocator.adapters.dead_letters import watch_dead_letters
 from allocator.adapters.orm import map_domain
 from allocator.adapters.relay import OutboxRelay, sweep_outbox
+from allocator.adapters.replies import ReplyBatcher
 from allocator.adapters.unit_of_work import SqlTransactions
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
@@ -91,10 +92,11 @@ async def start(settings: AllocatorSettings,
             stack.push_async_callback(lane.forget)
         relay = OutboxRelay(sessions, events)
         stack.push_async_callback(relay.stop)
+        replies = await _replies(stack, connection)
         consumers = _consumers(settings, topology, sessions, lanes, relay)
         for consumer in consumers:
             stack.push_async_callback(consumer.stop)
-        await _subscribe(stack, settings, consumers, connection)
+        await _subscribe(stack, settings, consumers, connection, replies)
         for job in (sweep_outbox(sessions, events, settings.sweep_interval_seconds),
                     watch_dead_letters(setup, topology.dead_letter_queue)):
             _in_background(stack, job)
@@ -121,23 +123,35 @@ async def _broker(stack: AsyncExitStack, amqp_url: str, topology: Topology
     return connection, setup, await topology.declare_events(setup)
 
 
+async def _replies(stack: AsyncExitStack,
+                   connection: AbstractRobustConnection) -> ReplyBatcher:
+    """One channel for every partition's replies (no confirms: see `ReplyBatcher`); on
+    exit, after the consumers stopped, what is queued leaves before the channel closes."""
+    channel = await connection.channel(publisher_confirms=False)
+    stack.push_async_callback(channel.close)
+    replies = ReplyBatcher(channel)
+    stack.push_async_callback(replies.drain)
+    return replies
+
+
 async def _subscribe(stack: AsyncExitStack, settings: AllocatorSettings,
                      consumers: list[PartitionConsumer],
-                     connection: AbstractRobustConnection) -> None:
+                     connection: AbstractRobustConnection, replies: ReplyBatcher) -> None:
     """RabbitMQ makes the first subscriber of a partition its active consumer, so each
     allocator subscribes to its own share at once and to the others a little later."""
     for consumer in consumers:
         if settings.prefers(consumer.partition):
-            await consumer.start(connection)
+            await consumer.start(connection, replies)
     later = [c for c in consumers if not settings.prefers(c.partition)]
-    _in_background(stack, _stand_by(later, connection, settings.standby_delay_seconds))
+    _in_background(stack, _stand_by(later, connection, replies,
+                                    settings.standby_delay_seconds))
 
 
-async def _stand_by(consumers: list[PartitionConsumer],
-                    connection: AbstractRobustConnection, delay: float) -> None:
+async def _stand_by(consumers: list[PartitionConsumer], connection: AbstractRobustConnection,
+                    replies: ReplyBatcher, delay: float) -> None:
     await asyncio.sleep(delay)
     for consumer in consumers:
-        await consumer.start(connection)
+        await consumer.start(connection, replies)
 
 
 def _in_background(stack: AsyncExitStack, job: Awaitable[None]) -> None:

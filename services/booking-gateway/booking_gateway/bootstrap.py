@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from booking_gateway.admission import Admission
 from booking_gateway.bus import CommandBus
 from booking_gateway.settings import GatewaySettings
 from opd_shared.access import Guard, open_guard
@@ -40,7 +41,9 @@ async def start(settings: GatewaySettings) -> AsyncIterator[Runtime]:
     async with AsyncExitStack() as stack:
         guard = await open_guard(settings)
         stack.push_async_callback(guard.close)
-        bus = CommandBus(settings.amqp_url, settings.topology)
+        admission = Admission(settings.admission_max_in_flight,
+                              settings.admission_wait_budget_seconds)
+        bus = CommandBus(settings.amqp_url, settings.topology, admission)
         await bus.connect()
         stack.push_async_callback(bus.close)
         log.info("gateway publishing to %s (%d partitions)",

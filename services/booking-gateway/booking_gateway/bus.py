@@ -1,8 +1,10 @@
 """Commands out, replies in: many requests in flight at once, none waiting on another.
 
 Each gateway process has its own exclusive reply queue; a reply finds its waiting request
-by correlation id. Publishing is confirmed, persistent and mandatory: a 2xx or 202 is only
-given for a command the broker has safely queued.
+by its command id. Publishing is confirmed, persistent and mandatory: a 2xx or 202 is only
+given for a command the broker has safely queued. Commands leave in version-2 batches, one
+`Outlet` per partition queue; replies come back as version-2 batches (or, from an
+allocator not yet upgraded, one to a message, matched by correlation id).
 """
 
 from __future__ import annotations
@@ -10,16 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from functools import partial
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
 
-from opd_contracts import CommandEnvelope, Reply
+from booking_gateway.admission import Admission
+from booking_gateway.outlet import Outlet
+from opd_contracts import CommandBatch, CommandEnvelope, Reply, ReplyBatch
 from opd_shared.broker_nodes import connect_robust, node_urls
 from opd_shared.metrics import REPLY_TIMEOUTS
 from opd_shared.topology import Topology
-from opd_shared.tracing import headers_here
+from opd_shared.tracing import current_traceparent, message_headers
 
 __all__ = ["BrokerUnavailable", "CommandBus"]
 
@@ -37,11 +42,15 @@ class BrokerUnavailable(Exception):
 
 
 class CommandBus:
-    def __init__(self, amqp_url: str, topology: Topology) -> None:
+    def __init__(self, amqp_url: str, topology: Topology, admission: Admission) -> None:
         self.amqp_url = amqp_url
         self.topology = topology
+        self.admission = admission
         self.waiting: dict[str, asyncio.Future[Reply]] = {}
+        self.traceparents: dict[str, str | None] = {}  # of commands waiting to be published
         self.reply_queue = f"{topology.prefix}.gateway.replies.{uuid.uuid4().hex[:12]}"
+        self.outlets = {key: Outlet(partial(self._publish, key))
+                        for key in map(topology.routing_key, range(topology.partitions))}
 
     async def connect(self) -> None:
         self.connection: AbstractRobustConnection = await connect_robust(self.amqp_url)
@@ -56,11 +65,19 @@ class CommandBus:
         await self.connection.close()
 
     async def send(self, envelope: CommandEnvelope, wait_s: float) -> Reply | None:
-        """The allocator's reply, or None when it did not come within `wait_s` seconds."""
+        """The allocator's reply, or None when it did not come within `wait_s` seconds;
+        raises Overloaded, before publishing anything, when admission refuses it."""
+        with self.admission.admitted():
+            reply = await self._send(envelope, wait_s)
+        if reply is not None:
+            self.admission.decided()
+        return reply
+
+    async def _send(self, envelope: CommandEnvelope, wait_s: float) -> Reply | None:
         key = str(envelope.command_id)
         future = self.waiting.setdefault(key, asyncio.get_running_loop().create_future())
         try:
-            await self._publish(envelope)
+            await self._queue(envelope)
             return await asyncio.wait_for(asyncio.shield(future), wait_s)
         except TimeoutError:
             REPLY_TIMEOUTS.inc()
@@ -69,13 +86,23 @@ class CommandBus:
             if self.waiting.get(key) is future:
                 del self.waiting[key]
 
-    async def _publish(self, envelope: CommandEnvelope) -> None:
+    async def _queue(self, envelope: CommandEnvelope) -> None:
+        """Returns once the broker confirmed the command (in whichever batch it went)."""
+        key = str(envelope.command_id)
+        self.traceparents[key] = current_traceparent()  # this request's trace, when on
         try:
-            await self._publish_once(envelope)
+            partition = envelope.command.partition(self.topology.partitions)
+            await self.outlets[self.topology.routing_key(partition)].send(envelope)
+        finally:
+            self.traceparents.pop(key, None)
+
+    async def _publish(self, routing_key: str, envelopes: list[CommandEnvelope]) -> None:
+        try:
+            await self._publish_once(routing_key, envelopes)
         except BrokerUnavailable:
             if len(node_urls(self.amqp_url)) == 1 or not await self._reconnected():
                 raise
-            await self._publish_once(envelope)
+            await self._publish_once(routing_key, envelopes)
 
     async def _reconnected(self) -> bool:
         """Whether the connection is up again (on another node) within the failover wait."""
@@ -88,25 +115,37 @@ class CommandBus:
             await asyncio.sleep(0.05)
         return False
 
-    async def _publish_once(self, envelope: CommandEnvelope) -> None:
+    async def _publish_once(self, routing_key: str, envelopes: list[CommandEnvelope]) -> None:
+        """One version-2 message; its message id is its first command's."""
         if self.connection.is_closed:
             raise BrokerUnavailable("the message broker is not connected")
+        ids = [str(envelope.command_id) for envelope in envelopes]
         message = aio_pika.Message(
-            envelope.model_dump_json().encode(), content_type="application/json",
-            message_id=str(envelope.command_id), correlation_id=str(envelope.command_id),
+            CommandBatch(commands=envelopes).model_dump_json().encode(),
+            content_type="application/json", message_id=ids[0],
             reply_to=self.reply_queue, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            headers=headers_here(str(envelope.command_id)),  # the request's trace, when on
+            headers=message_headers({key: self.traceparents.get(key) for key in ids}),
         )
-        partition = envelope.command.partition(self.topology.partitions)
         try:
-            await self.exchange.publish(message, routing_key=self.topology.routing_key(partition),
-                                        mandatory=True, timeout=5)
+            await self.exchange.publish(message, routing_key=routing_key, mandatory=True,
+                                        timeout=5)
         except (AMQPError, DeliveryError, PublishError, ConnectionError, TimeoutError,
                 RuntimeError) as error:
-            log.warning("command %s not queued: %r", envelope.command_id, error)
+            log.warning("%d commands (%s first) not queued: %r", len(envelopes),
+                        envelopes[0].command_id, error)
             raise BrokerUnavailable("the message broker did not accept the command") from error
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
-        future = self.waiting.get(message.correlation_id or "")
-        if future is not None and not future.done():
-            future.set_result(Reply.model_validate_json(message.body))
+        for correlation_id, reply in _replies(message):
+            future = self.waiting.get(correlation_id)
+            if future is not None and not future.done():
+                future.set_result(reply)
+
+
+def _replies(message: AbstractIncomingMessage) -> list[tuple[str, Reply]]:
+    """A reply message's replies by the command id each answers: a version-2 batch, or a
+    version-1 single matched by its correlation id."""
+    if message.correlation_id is None:
+        return [(str(reply.command_id), reply)
+                for reply in ReplyBatch.model_validate_json(message.body).replies]
+    return [(message.correlation_id, Reply.model_validate_json(message.body))]

@@ -1,4 +1,10 @@
-"""Turning an HTTP request into a command, and the allocator's reply into an HTTP answer."""
+"""Turning an HTTP request into a command, and the allocator's reply into an HTTP answer.
+
+The hot path of the product (`POST /tokens` at 1,000/s), so it does each thing once: the
+request body was validated by its route, so the command and its envelope are assembled
+from those values without validating them again (`model_construct`); the answer is encoded
+by orjson. Measured with services/booking-gateway/bench/path_profile.py (BENCHMARKS.md).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,11 @@ import logging
 import uuid
 from typing import Any
 
+import orjson
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from booking_gateway.admission import Overloaded
 from booking_gateway.bus import BrokerUnavailable, CommandBus
 from booking_gateway.settings import GatewaySettings
 from opd_contracts import CommandEnvelope, ErrorCode, Reply, bounds
@@ -20,7 +28,7 @@ from opd_shared.clock import seconds_until_local_midnight
 from opd_shared.http import ApiError
 from opd_shared.logging import correlation_id
 
-__all__ = ["submit"]
+__all__ = ["FastJSON", "submit"]
 
 log = logging.getLogger(__name__)
 _IDEMPOTENCY = uuid.UUID("6f1d8a52-7a4e-4c1e-9f51-0b6c3f2f9a11")
@@ -35,6 +43,15 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
     ErrorCode.QUOTA_EXCEEDED: 429,
 }
+
+
+class FastJSON(JSONResponse):
+    """A JSON answer encoded by orjson: the same JSON, a fraction of the standard library's
+    time (fastapi's ORJSONResponse is deprecated in favour of its own route serializer,
+    which these hand-built answers do not pass through)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
 
 
 def _identity(request: Request, caller: Caller, command: Any) -> tuple[str, uuid.UUID, str]:
@@ -54,17 +71,22 @@ async def submit(bus: CommandBus, request: Request, caller: Caller, command: Any
                  settings: GatewaySettings, created: bool = False) -> JSONResponse:
     key, command_id, fingerprint = _identity(request, caller, command)
     correlation_id.set(str(command_id))
-    envelope = CommandEnvelope(command_id=command_id, issued_at=dt.datetime.now(dt.UTC),
-                               fingerprint=fingerprint, actor=caller.actor, command=command)
+    # Every value here is ours or was validated at the door: assembled, not validated again.
+    envelope = CommandEnvelope.model_construct(
+        command_id=command_id, issued_at=dt.datetime.now(dt.UTC), fingerprint=fingerprint,
+        actor=caller.actor, command=command)
     try:
         reply = await bus.send(envelope, settings.reply_timeout_seconds)
     except BrokerUnavailable as error:
-        return JSONResponse({"detail": f"{error}; try again shortly",
+        return FastJSON({"detail": f"{error}; try again shortly",
                              "code": ErrorCode.UNAVAILABLE},
                             status_code=503, headers={"Retry-After": "5"})
+    except Overloaded as shed:  # nothing was published: the request may simply come again
+        return FastJSON({"detail": str(shed), "code": ErrorCode.UNAVAILABLE},
+                            status_code=503, headers={"Retry-After": str(shed.retry_after)})
     if reply is None:
         log.info("%s not decided within %.1f s: 202", command.type, settings.reply_timeout_seconds)
-        return JSONResponse(
+        return FastJSON(
             {"request_id": key, "status": "pending",
              "detail": "queued; repeat the request with this Idempotency-Key for the decision"},
             status_code=202, headers={"Idempotency-Key": key},
@@ -77,7 +99,7 @@ async def submit(bus: CommandBus, request: Request, caller: Caller, command: Any
 
 def _answer(reply: Reply, created: bool, timezone: str) -> JSONResponse:
     if reply.ok:
-        return JSONResponse(reply.result, status_code=201 if created else 200)
+        return FastJSON(reply.result, status_code=201 if created else 200)
     code = reply.code or ErrorCode.INVALID_REQUEST
     body: dict[str, Any] = {"detail": reply.detail, "code": code.value}
     headers: dict[str, str] = {}
@@ -85,4 +107,4 @@ def _answer(reply: Reply, created: bool, timezone: str) -> JSONResponse:
         body["alternatives"] = [s.model_dump(mode="json") for s in reply.alternatives]
     elif code is ErrorCode.QUOTA_EXCEEDED:  # the allocator's quotas are per local day
         headers["Retry-After"] = str(seconds_until_local_midnight(timezone))
-    return JSONResponse(body, status_code=STATUS_OF.get(code, 409), headers=headers)
+    return FastJSON(body, status_code=STATUS_OF.get(code, 409), headers=headers)

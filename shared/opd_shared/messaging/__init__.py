@@ -3,6 +3,7 @@ models' events (`batch_consumer`), the outcomes its handlers answer (`outcomes`)
 
 from opd_shared.messaging.batch_consumer import BatchConsumer
 from opd_shared.messaging.gathering import Batching
+from opd_shared.messaging.items import Items, Unreadable, items_of
 from opd_shared.messaging.outcomes import (
     ACK,
     Ack,
@@ -15,4 +16,4 @@ from opd_shared.messaging.outcomes import (
 )
 
 __all__ = ["ACK", "Ack", "BatchConsumer", "Batching", "DeadLetter", "Delivery", "HandBack",
-           "Outcome", "Retry", "of_items"]
+           "Items", "Outcome", "Retry", "Unreadable", "items_of", "of_items"]

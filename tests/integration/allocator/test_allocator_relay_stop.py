@@ -73,7 +73,7 @@ async def test_a_stop_during_a_slow_publish_still_publishes_what_committed_meanw
     assert unsent == 0
 
 
-async def test_the_relay_publishes_the_committed_event_as_it_was_written(sessions):
+async def test_the_relay_publishes_the_committed_event_as_it_was_written_in_a_batch(sessions):
     broker = SlowBroker()
     broker.confirm.set()
     relay = OutboxRelay(sessions, broker)  # type: ignore[arg-type]
@@ -87,4 +87,4 @@ async def test_the_relay_publishes_the_committed_event_as_it_was_written(session
     await relay.stop()
 
     assert broker.published == ["third"]
-    assert [json.loads(body) for body in broker.bodies] == [event]
+    assert [json.loads(body) for body in broker.bodies] == [{"version": 2, "events": [event]}]

@@ -4,6 +4,11 @@ Rows are claimed with SKIP LOCKED, so the relay (right after each commit, for th
 that committed) and the periodic sweeper (for rows a crash left behind) never publish the
 same row at once.
 A crash between publishing and marking publishes a row twice; read models ignore repeats.
+
+A page leaves as version-2 messages (`event_messages`): one per event type, up to
+`BATCH_ITEMS_MAX` events each, so the routing key is still the type and a consumer bound
+to some types gets exactly those. The broker's cost is per message; at 1,000 bookings/s a
+page holds the few dozen events of the rounds since the last.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractExchange
@@ -20,12 +26,14 @@ from sqlalchemy import Text, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.orm import any_of, outbox
+from opd_contracts.batches import BATCH_ITEMS_MAX
 from opd_shared.metrics import OUTBOX_LAG_SECONDS
-from opd_shared.tracing import relay_headers
+from opd_shared.tracing import message_headers, relayed
 
-__all__ = ["OutboxRelay", "relay_outbox", "sweep_outbox"]
+__all__ = ["OutboxRelay", "event_message", "event_messages", "relay_outbox", "sweep_outbox"]
 
 log = logging.getLogger(__name__)
+Row = Any  # a row of the relay's query: routing_key, body (JSON text), event_id
 
 
 async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: AbstractExchange,
@@ -47,19 +55,8 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
         if not rows:
             return 0
         # Publish in order on one channel; the confirms are awaited together.
-        await asyncio.gather(*(
-            exchange.publish(
-                aio_pika.Message(
-                    body=row.body.encode(), content_type="application/json",
-                    message_id=row.event_id,
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                    headers=relay_headers(row.traceparent, row.event_id, row.routing_key,
-                                          row.created_at),
-                ),
-                routing_key=row.routing_key,
-            )
-            for row in rows
-        ))
+        await asyncio.gather(*(exchange.publish(message, routing_key=event_type)
+                               for event_type, message in event_messages(rows)))
         published = dt.datetime.now(dt.UTC)
         await session.execute(
             update(outbox).where(outbox.c.id == any_of("ids", [r.id for r in rows]))
@@ -68,6 +65,36 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
     for row in rows:
         OUTBOX_LAG_SECONDS.observe((published - row.created_at).total_seconds())
     return len(rows)
+
+
+def event_messages(rows: Sequence[Row]) -> Iterator[tuple[str, aio_pika.Message]]:
+    """A page's events as version-2 messages: per event type (its routing key), in outbox
+    order, `BATCH_ITEMS_MAX` at most to a message."""
+    by_type: dict[str, list[Row]] = {}
+    for row in rows:
+        by_type.setdefault(row.routing_key, []).append(row)
+    for event_type, same in by_type.items():
+        for start in range(0, len(same), BATCH_ITEMS_MAX):
+            yield event_type, event_message(same[start:start + BATCH_ITEMS_MAX])
+
+
+def event_message(rows: Sequence[Row]) -> aio_pika.Message:
+    """An `EventBatch` of the rows' events, written around the database's JSON text of each
+    (decoding them only to encode them again cost the relay a tenth of its time); its
+    message id is its first event's."""
+    body = '{"version": 2, "events": [' + ", ".join(row.body for row in rows) + "]}"
+    return aio_pika.Message(body=body.encode(), content_type="application/json",
+                            message_id=rows[0].event_id,
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                            headers=_trace_headers(rows))
+
+
+def _trace_headers(rows: Sequence[Row]) -> dict[str, Any] | None:
+    """Each event continues the trace its row stored (when tracing is on; replayed rows
+    carry none)."""
+    return message_headers({
+        row.event_id: relayed(row.traceparent, row.event_id, row.routing_key, row.created_at)
+        for row in rows if getattr(row, "traceparent", None)})
 
 
 class OutboxRelay:

@@ -1,20 +1,20 @@
 """Re-publish the whole event history to one read model's queue, so it can be rebuilt.
 
 The outbox keeps every event after publishing it; read models apply snapshots by seq, so
-a replay over live traffic converges to the same state as the live model.
+a replay over live traffic converges to the same state as the live model. The history goes
+out as the relay sends it: version-2 messages of up to `BATCH_ITEMS_MAX` events of a type.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 
-import aio_pika
 from aio_pika.abc import AbstractChannel
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.orm import outbox
+from allocator.adapters.relay import event_messages
 
 __all__ = ["replay_history"]
 
@@ -29,18 +29,16 @@ async def replay_history(sessions: async_sessionmaker[AsyncSession], channel: Ab
     while True:
         async with sessions() as session:
             rows = (await session.execute(
-                select(outbox.c.id, outbox.c.event).where(outbox.c.id > last_id)
+                select(outbox.c.id, outbox.c.routing_key,
+                       cast(outbox.c.event, Text).label("body"),
+                       outbox.c.event["event_id"].as_string().label("event_id"))
+                .where(outbox.c.id > last_id)
                 .order_by(outbox.c.id).limit(PAGE)
             )).all()
         if not rows:
             break
-        for row in rows:
-            await channel.default_exchange.publish(
-                aio_pika.Message(json.dumps(row.event).encode(), content_type="application/json",
-                                 message_id=row.event["event_id"],
-                                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                routing_key=queue,
-            )
+        for _, message in event_messages(rows):
+            await channel.default_exchange.publish(message, routing_key=queue)
         last_id, sent = rows[-1].id, sent + len(rows)
         log.info("replayed %d events to %s", sent, queue)
     return sent

@@ -19,25 +19,40 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from allocator.adapters.relay import OutboxRelay
+from allocator.adapters.replies import ReplyBatcher
 from allocator.service_layer.batches import BatchDecider
 from allocator.service_layer.errors import Fenced
-from opd_contracts import CommandEnvelope, Reply
-from opd_shared.messaging import ACK, BatchConsumer, Batching, Delivery, HandBack, Outcome, Retry
+from allocator.service_layer.rounds import Result
+from opd_contracts import CommandBatch, CommandEnvelope, Reply
+from opd_shared.messaging import (
+    ACK,
+    BatchConsumer,
+    Batching,
+    DeadLetter,
+    Delivery,
+    HandBack,
+    Items,
+    Outcome,
+    Retry,
+    Unreadable,
+    items_of,
+    of_items,
+)
 from opd_shared.metrics import BATCH_SIZE, COMMANDS_CONSUMED, DECISION_SECONDS
 from opd_shared.topology import Topology
 
 __all__ = ["PartitionConsumer"]
 
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
+Commands = Items[CommandEnvelope]
 
 
-class PartitionConsumer(BatchConsumer[CommandEnvelope]):
+class PartitionConsumer(BatchConsumer[Commands]):
     undecodable = "undecodable command"
 
     def __init__(self, partition: int, topology: Topology, decider: BatchDecider,
@@ -46,50 +61,58 @@ class PartitionConsumer(BatchConsumer[CommandEnvelope]):
                          batching)
         self.partition, self.decider, self.relay = partition, decider, relay
 
-    async def start(self, connection: AbstractRobustConnection) -> None:
-        """Join the partition's consumers; the broker makes one of them active at a time."""
-        # Replies need no confirm: they leave only after the commit, and a lost one costs the
-        # client a 202 and a repeat that the inbox answers. Waiting for confirms would hold
-        # this partition's next batch back.
-        self.answers = await connection.channel(publisher_confirms=False)
+    async def start(self, connection: AbstractRobustConnection,
+                    replies: ReplyBatcher) -> None:
+        """Join the partition's consumers; the broker makes one of them active at a time.
+        `replies` is shared by every partition, so a round's replies leave together."""
+        self.replies = replies
         await self.consume(connection)
 
-    async def stop(self) -> None:
-        """Take no more; decide what was delivered already; then let go of the channels."""
-        await super().stop()
-        if self.task is not None:
-            await self.answers.close()
+    def decode(self, message: AbstractIncomingMessage) -> Commands:
+        """A version-2 batch of commands, or a version-1 message's one command."""
+        return items_of(message.body, CommandEnvelope, CommandBatch, "commands")
 
-    def decode(self, message: AbstractIncomingMessage) -> CommandEnvelope:
-        return CommandEnvelope.model_validate_json(message.body)
+    def trace_items(self, item: Commands) -> Iterable[tuple[str, str]]:
+        return ((str(command.command_id), f"decide {command.command.type}")
+                for command in item.readable())
 
-    def trace_items(self, item: CommandEnvelope) -> Iterable[tuple[str, str]]:
-        return ((str(item.command_id), f"decide {item.command.type}"),)
-
-    async def handle(self, deliveries: Sequence[Delivery[CommandEnvelope]]) -> list[Outcome]:
+    async def handle(self, deliveries: Sequence[Delivery[Commands]]) -> list[Outcome]:
         started = time.monotonic()
         if self.decider.epoch is None:  # deliveries come to us: we are the active consumer
             await self.decider.claim(OWNER)
+        commands = [command for delivery in deliveries for command in delivery.item.readable()]
         try:
-            results = await self.decider.decide([delivery.item for delivery in deliveries])
+            results = await self.decider.decide(commands)
         except Fenced as stale:
             self.decider.epoch = None
             raise HandBack(f"partition {self.partition}: {stale}; standing by") from stale
-        BATCH_SIZE.observe(len(deliveries))
+        BATCH_SIZE.observe(len(commands))
         DECISION_SECONDS.observe(time.monotonic() - started)
-        COMMANDS_CONSUMED.labels(str(self.partition)).inc(len(deliveries))
+        COMMANDS_CONSUMED.labels(str(self.partition)).inc(len(commands))
         self.relay.kick(self.partition)
         # Every waiting client hears first; the acks, which nobody waits for, follow.
-        for delivery, result in zip(deliveries, results, strict=True):
-            if isinstance(result, Reply):
-                await self._reply(delivery.message, result)
-        return [ACK if isinstance(result, Reply) else Retry(result) for result in results]
+        decided = iter(results)
+        return [self._answer(delivery, decided) for delivery in deliveries]
 
-    async def _reply(self, message: AbstractIncomingMessage, reply: Reply) -> None:
+    def _answer(self, delivery: Delivery[Commands], decided: Iterator[Result]) -> Outcome:
+        """Reply to each decided item of one delivery; its outcome folds its items': a bad
+        item parks the delivery (its decided neighbours come back as repeats if replayed),
+        a failed one retries it."""
+        outcomes: list[Outcome] = []
+        for item in delivery.item.items:
+            if isinstance(item, Unreadable):
+                outcomes.append(DeadLetter(f"{self.undecodable}: {item.reason}"))
+                continue
+            result = next(decided)
+            if isinstance(result, Reply):
+                self._reply(delivery, result)
+                outcomes.append(ACK)
+            else:
+                outcomes.append(Retry(result))
+        return of_items(outcomes)
+
+    def _reply(self, delivery: Delivery[Commands], reply: Reply) -> None:
+        message = delivery.message
         if message.reply_to:
-            await self.answers.default_exchange.publish(
-                aio_pika.Message(reply.model_dump_json().encode(),
-                                 correlation_id=message.correlation_id,
-                                 content_type="application/json"),
-                routing_key=message.reply_to,
-            )
+            self.replies.send(message.reply_to, reply, version=delivery.item.version,
+                              correlation_id=message.correlation_id)

@@ -1,0 +1,93 @@
+"""What the gateway itself spends on one `POST /api/v1/tokens`, without the broker and the
+allocator: their answer is a ready reply, so what is measured is HTTP, the key check,
+validation, the command's identity and envelope, and the answer's encoding.
+
+`uv run python services/booking-gateway/bench/path_profile.py [--requests 3000] [--profile]`
+
+Runs the gateway app in this process (its lifespan, its key guard on OPD_POSTGRES_URL in a
+namespace of its own, dropped afterwards) and drives it through httpx's ASGI transport, so
+the figure includes the transport's own cost, the same before and after a change. The
+command bus's `send` is replaced by one that returns at once, after encoding the command
+as the bus would (a batch of one). `--profile` prints the functions that cost most
+(cProfile).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import secrets
+import time
+import uuid
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+from booking_gateway.main import create_app
+from booking_gateway.settings import GatewaySettings
+from opd_contracts import CommandBatch, CommandEnvelope, Reply
+from opd_ops.namespaces import remove_namespaces
+
+RESULT = {"id": 4097, "token_number": "D1-20260130-0001", "doctor_id": 1, "slot_id": 4096,
+          "patient_name": "John Doe", "patient_phone": None, "source": "online",
+          "status": "allocated", "priority_score": 40, "is_emergency": False,
+          "is_overflow": False, "allocated_at": "2026-01-30T08:00:00+05:30", "moved": []}
+
+
+async def answered_at_once(envelope: CommandEnvelope, wait_s: float) -> Reply:
+    CommandBatch(commands=[envelope]).model_dump_json()  # what the bus would publish
+    return Reply(command_id=envelope.command_id, ok=True, result=RESULT)
+
+
+async def measure(requests: int, profile: bool, args_sort: str = "tottime") -> None:
+    namespace = f"bench_{secrets.token_hex(4)}"
+    key = secrets.token_urlsafe(24)
+    settings = GatewaySettings(namespace=namespace, admin_key=key, log_level="WARNING")
+    app = create_app(settings)
+    try:
+        async with LifespanManager(app) as started, httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=started.app), base_url="http://gateway",
+                headers={"Authorization": f"Bearer {key}"}) as client:
+            app.state.runtime.bus.send = answered_at_once
+
+            async def book(n: int) -> None:
+                response = await client.post("/api/v1/tokens", json={
+                    "patient_name": f"Patient {n}", "patient_phone": "+91 98450 00000",
+                    "doctor_id": 1, "slot_id": 4096, "source": "online"},
+                    headers={"Idempotency-Key": uuid.uuid4().hex})
+                assert response.status_code == 201, response.text
+
+            for n in range(200):  # warm up
+                await book(n)
+            profiler = cProfile.Profile() if profile else None
+            started_cpu, started_wall = time.process_time(), time.perf_counter()
+            if profiler:
+                profiler.enable()
+            for n in range(requests):
+                await book(n)
+            if profiler:
+                profiler.disable()
+            cpu = time.process_time() - started_cpu
+            wall = time.perf_counter() - started_wall
+    finally:
+        await remove_namespaces(settings.amqp_url, settings.postgres_url, [namespace],
+                                settings.partitions, f"{namespace}_%")
+    print(f"{requests} bookings: {1e6 * cpu / requests:.0f} us CPU and "
+          f"{1e6 * wall / requests:.0f} us wall each (client and transport included)")
+    if profiler:
+        pstats.Stats(profiler).sort_stats(args_sort).print_stats(45)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="tottime", help="pstats order: tottime, cumtime")
+    args = parser.parse_args()
+    asyncio.run(measure(args.requests, args.profile, args.sort))
+
+
+if __name__ == "__main__":
+    main()

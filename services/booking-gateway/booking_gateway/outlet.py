@@ -1,0 +1,64 @@
+"""Commands for one partition queue, batched only while they would wait anyway.
+
+A command goes out at once when nothing is in flight to its queue. While a publish awaits
+the broker's confirm, commands for the same queue gather here; when the confirm comes they
+leave together in one message (message contract version 2), up to `BATCH_ITEMS_MAX`. No
+timer: at low load every command is a batch of one and waits for nothing, under load the
+batch is what the last confirm's round trip let gather. The broker's cost is per message,
+so this is what brings a booking's share of it down.
+
+Each command still learns its own fate: the confirm (or the failure) of the message that
+carried it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from opd_contracts import CommandEnvelope
+from opd_contracts.batches import BATCH_ITEMS_MAX
+
+__all__ = ["Outlet", "Publish"]
+
+Publish = Callable[[list[CommandEnvelope]], Awaitable[None]]  # raises when not confirmed
+
+
+class Outlet:
+    def __init__(self, publish: Publish, items_max: int = BATCH_ITEMS_MAX) -> None:
+        self.publish, self.items_max = publish, items_max
+        self._gathered: list[tuple[CommandEnvelope, asyncio.Future[None]]] = []
+        self._sending: asyncio.Task[None] | None = None
+
+    async def send(self, envelope: CommandEnvelope) -> None:
+        """Returns once the broker confirmed the message carrying `envelope`."""
+        confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._gathered.append((envelope, confirmed))
+        if self._sending is None:
+            self._sending = asyncio.create_task(self._send_all())
+        await confirmed
+
+    async def _send_all(self) -> None:
+        try:
+            while self._gathered:
+                batch = self._gathered[:self.items_max]
+                del self._gathered[:self.items_max]
+                try:
+                    await self.publish([envelope for envelope, _ in batch])
+                except Exception as error:
+                    _settle(batch, error)
+                else:
+                    _settle(batch, None)
+        finally:
+            self._sending = None
+
+
+def _settle(batch: list[tuple[CommandEnvelope, asyncio.Future[None]]],
+            error: Exception | None) -> None:
+    for _, confirmed in batch:
+        if confirmed.done():  # its request went away meanwhile
+            continue
+        if error is None:
+            confirmed.set_result(None)
+        else:
+            confirmed.set_exception(error)

@@ -111,8 +111,10 @@ async def test_past_the_bound_a_booking_gets_503_with_retry_after_at_once_and_no
 
     assert refused.status_code == 503
     assert refused.headers["Retry-After"] == "1"
-    assert refused.json() == {"detail": "the gateway is at capacity; try again in 1 s",
-                              "code": "unavailable"}
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert {key: refused.json()[key] for key in ("detail", "code", "status")} == {
+        "detail": "the gateway is at capacity; try again in 1 s", "code": "unavailable",
+        "status": 503}
     assert [r.status_code for r in answered] == [202, 202]  # the admitted ones, undecided
     assert admitted_again.status_code == 202  # places came free
 

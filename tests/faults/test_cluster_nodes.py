@@ -56,6 +56,9 @@ def cluster() -> Iterator[Cluster]:
     except (ClusterError, subprocess.TimeoutExpired) as error:
         nodes.down()
         pytest.skip(f"the RabbitMQ cluster could not start on this machine: {error}")
+    except BaseException:  # interrupted while starting: no node may outlive the session
+        nodes.down()
+        raise
     try:
         yield nodes
     finally:

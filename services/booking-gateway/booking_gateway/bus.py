@@ -10,6 +10,7 @@ allocator not yet upgraded, one to a message, matched by correlation id).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from functools import partial
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 # tried once more on the node it reconnects to (about a second later), so a node's loss is
 # not a 503 while the cluster still has a quorum. The command id makes the second publish
 # harmless if the first did reach a queue (the allocator's inbox decides it once).
+# A publish the broker nacked is tried once more on a fresh channel: on RabbitMQ 3.10, a
+# gateway channel open across a node's crash was seen nacking every command for minutes
+# (until the node was back) while the quorum queues had long elected new leaders, and a
+# channel opened after the crash took them (tests/faults/test_cluster_nodes.py).
 FAILOVER_WAIT_SECONDS = 5.0
 
 
@@ -48,6 +53,8 @@ class CommandBus:
         self.admission = admission
         self.waiting: dict[str, asyncio.Future[Reply]] = {}
         self.traceparents: dict[str, str | None] = {}  # of commands waiting to be published
+        self._channel_generation = 0  # how many times the channel was made fresh
+        self._refreshing = asyncio.Lock()
         self.reply_queue = f"{topology.prefix}.gateway.replies.{uuid.uuid4().hex[:12]}"
         self.outlets = {key: Outlet(partial(self._publish, key))
                         for key in map(topology.routing_key, range(topology.partitions))}
@@ -97,12 +104,29 @@ class CommandBus:
             self.traceparents.pop(key, None)
 
     async def _publish(self, routing_key: str, envelopes: list[CommandEnvelope]) -> None:
+        generation = self._channel_generation
         try:
             await self._publish_once(routing_key, envelopes)
-        except BrokerUnavailable:
-            if len(node_urls(self.amqp_url)) == 1 or not await self._reconnected():
+        except BrokerUnavailable as error:
+            if len(node_urls(self.amqp_url)) == 1:
+                raise
+            if isinstance(error.__cause__, DeliveryError):
+                await self._fresh_channel(generation)
+            if not await self._reconnected():
                 raise
             await self._publish_once(routing_key, envelopes)
+
+    async def _fresh_channel(self, generation: int) -> None:
+        """Close and reopen the channel (its exchange, reply queue and consumer are restored
+        with it), once for all the requests that saw the same channel nack."""
+        async with self._refreshing:
+            if generation != self._channel_generation:
+                return  # another request has already made it fresh
+            self._channel_generation += 1
+            log.warning("the broker nacked a command: reopening the channel")
+            with contextlib.suppress(AMQPError, ConnectionError, RuntimeError):
+                await self.channel.close()
+                await self.channel.reopen()
 
     async def _reconnected(self) -> bool:
         """Whether the connection is up again (on another node) within the failover wait."""

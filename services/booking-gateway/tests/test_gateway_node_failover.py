@@ -4,6 +4,7 @@ real cluster; here two proxies to the test broker stand for two nodes)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from urllib.parse import urlsplit
 
@@ -40,3 +41,21 @@ async def test_a_command_whose_node_went_away_is_queued_on_the_next_node(infra):
 
     assert response.status_code == 202, response.text  # queued; no allocator runs here
     assert f":{ports[1 - on]}/" in now_on
+
+
+async def test_a_fresh_channel_still_queues_commands_and_is_made_once_for_many(infra):
+    gateway = create_gateway(infra.settings(GatewaySettings, infra.namespace("gwfresh"),
+                                            reply_timeout_seconds=0.5))
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    async with LifespanManager(gateway) as started, httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=started.app), base_url="http://gw",
+            headers=infra.admin_headers) as client:
+        bus = gateway.state.runtime.bus
+        seen = bus._channel_generation
+        await asyncio.gather(*(bus._fresh_channel(seen) for _ in range(5)))  # five nacks
+        response = await client.post("/api/v1/slots", json={
+            "doctor_id": 1, "date": tomorrow, "start_time": "09:00", "end_time": "10:00",
+            "max_capacity": 5})
+
+    assert bus._channel_generation == seen + 1
+    assert response.status_code == 202, response.text

@@ -171,7 +171,7 @@ async def measure(settings: ServiceSettings, rate: float, seconds: float,
 
         before, started, ours = beam.cpu_times(), time.monotonic(), time.process_time()
         await _offer(commands, topology, rate, total, reply_to, batching.commands)
-        await asyncio.wait_for(finished.done.wait(), timeout=seconds + 30)  # else one was lost
+        await asyncio.wait_for(finished.done.wait(), timeout=seconds + 90)  # else one was lost
         elapsed, after = time.monotonic() - started, beam.cpu_times()
         ours = time.process_time() - ours
     broker_s = (after.user - before.user) + (after.system - before.system)

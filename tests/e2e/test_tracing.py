@@ -1,4 +1,4 @@
-"""One booking is one trace, across the four services running as processes.
+"""One booking is one trace, across every service, each a process.
 
 Each process exports its finished spans as JSON lines to one file (`OTEL_TRACES_EXPORTER=
 jsonl`, opd_shared.tracing), which the test reads: the processes are real, the exporter is
@@ -18,12 +18,12 @@ import pytest
 
 from opd_ops.processes import System
 
-SERVICES = {"booking-gateway", "allocator", "queue-view", "analytics"}
+SERVICES = {"booking-gateway", "allocator", "queue-view", "analytics", "notifier"}
 
 
 @pytest.fixture(scope="module")
 def traced(infra, tmp_path_factory) -> Iterator[tuple[System, Path]]:
-    """All four services with tracing on, their spans appended to one file."""
+    """Every service with tracing on, their spans appended to one file."""
     spans = tmp_path_factory.mktemp("traces") / "spans.jsonl"
     namespace = infra.namespace("trace")
     env = {**infra.env(namespace), "OTEL_TRACES_EXPORTER": "jsonl",
@@ -64,7 +64,7 @@ def _book(client: httpx.Client) -> tuple[httpx.Response, str]:
     return booked, booked.headers.get("X-Request-ID", "")
 
 
-def test_one_booking_is_one_trace_through_all_four_services(traced, infra):
+def test_one_booking_is_one_trace_through_every_service(traced, infra):
     system, path = traced
     with httpx.Client(base_url=system["gateway"].url, headers=infra.admin_headers,
                       timeout=15) as client:
@@ -79,7 +79,7 @@ def test_one_booking_is_one_trace_through_all_four_services(traced, infra):
         if request:
             trace = _trace_of(spans, request[0]["context"]["trace_id"])
             if {_service(s) for s in trace if s["name"].startswith("apply ")} >= {
-                    "queue-view", "analytics"}:
+                    "queue-view", "analytics", "notifier"}:
                 break
         time.sleep(0.2)
 
@@ -87,7 +87,8 @@ def test_one_booking_is_one_trace_through_all_four_services(traced, infra):
     names = {(_service(s), s["name"]) for s in trace}
     assert {("allocator", "decide book_token"), ("allocator", "relay token.allocated"),
             ("queue-view", "apply token.allocated"),
-            ("analytics", "apply token.allocated")} <= names
+            ("analytics", "apply token.allocated"),
+            ("notifier", "apply token.allocated")} <= names
     # One tree: a single root (the gateway's request), every other span's parent in it.
     ids = {s["context"]["span_id"] for s in trace}
     roots = [s for s in trace if s["parent_id"] is None]

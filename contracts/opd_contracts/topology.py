@@ -10,10 +10,13 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-__all__ = ["READ_MODELS", "TopologyNames", "partition_of_doctor", "partition_of_record"]
+__all__ = ["EVENT_CONSUMERS", "READ_MODELS", "TopologyNames", "partition_of_doctor",
+           "partition_of_record"]
 
 # The services that keep a read model of the allocator's events, each with its own queue.
 READ_MODELS = ("queue_view", "analytics")
+# Every service with a queue of its own for the events: the read models and the notifier.
+EVENT_CONSUMERS = (*READ_MODELS, "notifier")
 
 
 def partition_of_doctor(doctor_id: int, partitions: int) -> int:
@@ -56,10 +59,10 @@ class TopologyNames:
         return f"{self.prefix}.alloc.{self.routing_key(partition)}"
 
     def consumer_queue(self, consumer: str) -> str:
-        """The durable queue in which one read model (queue_view, analytics) gets every event."""
+        """The durable queue in which one event consumer (`EVENT_CONSUMERS`) gets every event."""
         return f"{self.prefix}.{consumer}.events"
 
-    def all_queue_names(self, consumers: tuple[str, ...] = READ_MODELS) -> list[str]:
+    def all_queue_names(self, consumers: tuple[str, ...] = EVENT_CONSUMERS) -> list[str]:
         return [
             *(self.partition_queue(p) for p in range(self.partitions)),
             *(self.consumer_queue(c) for c in consumers),

@@ -31,9 +31,11 @@ BOUND_MS = 2000  # the page must show a change this soon after the gateway answe
 DAY = (dt.datetime.now(ZoneInfo("Asia/Kolkata")).date() + dt.timedelta(days=1)).isoformat()
 DOCTORS = [("Dr. Asha Rao", "ENT", "3"), ("Dr. Vikram Sen", "Cardiology", "5"),
            ("Dr. Leela Nair", "Paediatrics", "8"), ("Dr. Imran Khan", "Orthopaedics", "11")]
-PATIENTS = (f"{first} {last}" for first, last in itertools.product(
+# Endless: the accessibility and language tests import this module's Gateway, and when one
+# pytest-xdist worker runs them all, they book from this one supply.
+PATIENTS = itertools.cycle([f"{first} {last}" for first, last in itertools.product(
     ["Rahul", "Priya", "Sunita", "Arjun", "Kavya", "Rohan", "Meena", "Farah"],
-    ["Verma", "Sharma", "Pillai", "Ghosh"]))
+    ["Verma", "Sharma", "Pillai", "Ghosh"])])
 CSP_REFUSALS: list[str] = []  # what the Content-Security-Policy blocked, as Chromium logs it
 
 

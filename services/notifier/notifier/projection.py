@@ -32,7 +32,7 @@ from notifier.rules import Thresholds, Told, event_rules, is_near, planned_wait
 from notifier.settings import NotifierSettings
 from opd_contracts import EventEnvelope
 from opd_contracts.vocabulary import LIVE, WAITING, TokenStatus, queue_key
-from opd_shared.readmodel import claim, table_of, upsert_newest
+from opd_shared.readmodel import claim, keep_newest_snapshots, table_of
 
 __all__ = ["Notifying", "apply_events"]
 
@@ -58,9 +58,7 @@ async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope],
     claimed = await claim(events, lambda batch: _insert_new(session, batch))
     fresh = claimed.fresh
     if fresh:
-        await upsert_newest(session, DOCTORS, [(e.doctor, e.seq) for e in fresh if e.doctor])
-        await upsert_newest(session, SLOTS, [(slot, e.seq) for e in fresh for slot in e.slots])
-        await upsert_newest(session, TOKENS, [(t, e.seq) for e in fresh for t in e.tokens])
+        await keep_newest_snapshots(session, fresh, DOCTORS, SLOTS, TOKENS)
         told = [rule for e in fresh for _, rule in event_rules(e)]
         slots = {t.slot_id for e in fresh for t in e.tokens} | {
             s.id for e in fresh for s in e.slots}

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opd_contracts import EventEnvelope
-from opd_shared.readmodel import claim, table_of, upsert_newest
+from opd_shared.readmodel import claim, keep_newest_snapshots, table_of
 from queue_view.models import AppliedEvent, Doctor, DoctorProgress, Slot, Token
 
 __all__ = ["apply_event", "apply_events"]
@@ -54,9 +54,7 @@ async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope]) -
     claimed = await claim(events, lambda batch: _insert_new(session, batch))
     fresh = claimed.fresh
     if fresh:
-        await upsert_newest(session, DOCTORS, [(e.doctor, e.seq) for e in fresh if e.doctor])
-        await upsert_newest(session, SLOTS, [(slot, e.seq) for e in fresh for slot in e.slots])
-        await upsert_newest(session, TOKENS, [(t, e.seq) for e in fresh for t in e.tokens])
+        await keep_newest_snapshots(session, fresh, DOCTORS, SLOTS, TOKENS)
         await _advance_progress(session, fresh)
     return claimed.answers
 

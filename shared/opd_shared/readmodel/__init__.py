@@ -23,6 +23,7 @@ from opd_shared.readmodel.tables import (
     table_of,
 )
 from opd_shared.readmodel.upsert import (
+    keep_newest_snapshots,
     newest,
     snapshot_columns,
     snapshot_row,
@@ -32,6 +33,6 @@ from opd_shared.readmodel.upsert import (
 
 __all__ = [
     "TYPES", "Claimed", "DoctorColumns", "EventKeyColumns", "SlotColumns", "TokenColumns",
-    "claim", "first_copies", "newest", "read_model_metadata", "snapshot_columns",
-    "snapshot_row", "table_of", "upsert_newest", "upsert_statement",
+    "claim", "first_copies", "keep_newest_snapshots", "newest", "read_model_metadata",
+    "snapshot_columns", "snapshot_row", "table_of", "upsert_newest", "upsert_statement",
 ]

@@ -9,14 +9,17 @@ took a twentieth of queue-view's CPU under load.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["newest", "snapshot_columns", "snapshot_row", "upsert_newest", "upsert_statement"]
+from opd_contracts import EventEnvelope
+
+__all__ = ["keep_newest_snapshots", "newest", "snapshot_columns", "snapshot_row", "upsert_newest",
+           "upsert_statement"]
 
 Row = dict[str, Any]
 
@@ -71,3 +74,12 @@ async def upsert_newest(
     rows = [snapshot_row(record, columns, version) for record, version in newest(snapshots)]
     if rows:
         await session.execute(upsert_statement(table, newer_only=True), rows)
+
+
+async def keep_newest_snapshots(session: AsyncSession, events: Sequence[EventEnvelope],
+                                doctors: Table, slots: Table, tokens: Table) -> None:
+    """Every doctor, slot and token the events describe, as their newest snapshot: what
+    each consumer of the events keeps of them before its own projection."""
+    await upsert_newest(session, doctors, [(e.doctor, e.seq) for e in events if e.doctor])
+    await upsert_newest(session, slots, [(slot, e.seq) for e in events for slot in e.slots])
+    await upsert_newest(session, tokens, [(t, e.seq) for e in events for t in e.tokens])

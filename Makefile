@@ -19,9 +19,9 @@ run: install
 # on one worker (--dist loadfile) because its fixtures start whole systems. Two kinds run
 # alone, afterwards: the fault tests stop and start this machine's RabbitMQ and PostgreSQL,
 # and the broker floor measures the broker's own CPU (beside other tests' traffic it was
-# seen waiting minutes for its last messages).
+# seen waiting minutes for its last messages, and after the faults restarted the broker too).
 TEST_WORKERS ?= 3
-ALONE := tests/faults ops/tests/test_broker_floor.py
+ALONE := ops/tests/test_broker_floor.py tests/faults
 
 test: install
 	$(UV) run --no-sync pytest -n $(TEST_WORKERS) --dist loadfile \

@@ -15,11 +15,13 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
+import httpx
 
 from opd_contracts import EventEnvelope, EventType, SlotRecord, TokenRecord
 from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
 
-__all__ = ["DoctorEvents", "EventPublisher", "NodeProxy", "eventually", "via_port"]
+__all__ = ["DoctorEvents", "EventPublisher", "NodeProxy", "asgi_client", "eventually", "posted",
+           "via_port"]
 
 T = TypeVar("T")
 
@@ -133,3 +135,17 @@ def via_port(url: str, port: int) -> str:
     """The same AMQP URL on another local port (a NodeProxy's)."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(netloc=f"{parts.netloc.rsplit(':', 1)[0]}:{port}"))
+
+
+def asgi_client(app: Any, name: str, headers: dict[str, str]) -> httpx.AsyncClient:
+    """A client of a service's app in this process (its lifespan started by the caller)."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}",
+                             headers=headers)
+
+
+async def posted(client: httpx.AsyncClient, path: str, **body: object) -> dict[str, Any]:
+    """The answer of a write that must succeed (200 or 201), else the refusal's text."""
+    response = await client.post(path, json=body or None)
+    assert response.status_code in (200, 201), response.text
+    answer: dict[str, Any] = response.json()
+    return answer

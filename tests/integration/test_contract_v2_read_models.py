@@ -31,6 +31,7 @@ from opd_contracts import DoctorRecord, EventEnvelope, EventType
 from opd_shared.database import new_engine
 from opd_shared.messaging import ACK, Outcome
 from opd_shared.retries import ATTEMPT_LIMIT
+from opd_shared.testing import asgi_client, posted
 from queue_view.main import create_app as create_queue_view
 from queue_view.rebuild import rebuild
 from queue_view.settings import QueueViewSettings
@@ -53,14 +54,7 @@ class System:
     topology: Any
 
     async def post(self, path: str, **body: object) -> dict:
-        response = await self.gateway.post(path, json=body or None)
-        assert response.status_code in (200, 201), response.text
-        return response.json()
-
-
-def _client(app, name: str, headers: dict[str, str]) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}",
-                             headers=headers)
+        return await posted(self.gateway, path, **body)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +70,7 @@ async def system(infra) -> AsyncIterator[System]:
             allocator), LifespanManager(gateway):
         written = new_engine(allocator_settings.database_url)  # its outbox, read from outside
         headers = infra.admin_headers
-        async with _client(gateway, "gateway", headers) as front, _client(
+        async with asgi_client(gateway, "gateway", headers) as front, asgi_client(
                 allocator, "allocator", headers) as back:
             yield System(front, back, {"queue_view": view.state.runtime,
                                        "analytics": analytics.state.runtime},

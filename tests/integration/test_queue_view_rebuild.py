@@ -20,6 +20,7 @@ from allocator.settings import AllocatorSettings
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
 from opd_shared.database import new_engine
+from opd_shared.testing import asgi_client, posted
 from queue_view.main import create_app as create_queue_view
 from queue_view.models import AppliedEvent, DoctorProgress, metadata
 from queue_view.progress import totals
@@ -38,14 +39,7 @@ class System:
     allocator_sessions: object
 
     async def post(self, path: str, **body: object) -> dict:
-        response = await self.gateway.post(path, json=body or None)
-        assert response.status_code in (200, 201), response.text
-        return response.json()
-
-
-def _client(app, name: str, headers: dict[str, str]) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}",
-                             headers=headers)
+        return await posted(self.gateway, path, **body)
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +53,9 @@ async def system(infra) -> AsyncIterator[System]:
     async with LifespanManager(view), LifespanManager(allocator), LifespanManager(gateway):
         headers = infra.admin_headers
         written = new_engine(allocator_settings.database_url)  # its outbox, read from outside
-        async with _client(gateway, "gateway", headers) as front, _client(
+        async with asgi_client(gateway, "gateway", headers) as front, asgi_client(
             allocator, "allocator", headers
-        ) as back, _client(view, "queue-view", headers) as reads:
+        ) as back, asgi_client(view, "queue-view", headers) as reads:
             yield System(front, back, reads, view.state.runtime, async_sessionmaker(written))
         await written.dispose()
 

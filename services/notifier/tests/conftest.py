@@ -29,7 +29,7 @@ from notifier.main import create_app
 from notifier.settings import NotifierSettings
 from opd_contracts import DoctorRecord, SlotRecord, TokenRecord
 from opd_contracts.vocabulary import Source
-from opd_shared.testing import DoctorEvents, EventPublisher, eventually
+from opd_shared.testing import DoctorEvents, EventPublisher, asgi_client, eventually
 
 IST = ZoneInfo("Asia/Kolkata")
 DAY = dt.date(2030, 1, 15)
@@ -133,8 +133,7 @@ class Notifier(EventPublisher):
     mandatory: bool = False
 
     def client(self, headers: dict[str, str]) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),
-                                 base_url="http://notifier", headers=headers)
+        return asgi_client(self.app, "notifier", headers)
 
     async def notifications(self, token_id: int) -> list[dict[str, Any]]:
         answer = await self.http.get("/api/v1/notifications", params={"token_id": token_id})
@@ -159,10 +158,8 @@ def start_notifier(infra: Any, standin: StandIn):
             "public_url": "https://opd.example.org", **overrides})
         clock = Clock()
         app = create_app(settings, clock=clock)
-        async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://notifier",
-            headers=infra.admin_headers,
-        ) as http:
+        async with app.router.lifespan_context(app), asgi_client(
+            app, "notifier", infra.admin_headers) as http:
             connection = await aio_pika.connect(settings.amqp_url)
             async with connection:
                 channel = await connection.channel()

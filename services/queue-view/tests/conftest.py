@@ -20,7 +20,7 @@ from opd_contracts.vocabulary import Source
 from opd_shared.access import Role
 from opd_shared.access.store import KeyStore
 from opd_shared.database import migrate
-from opd_shared.testing import DoctorEvents, EventPublisher, eventually
+from opd_shared.testing import DoctorEvents, EventPublisher, asgi_client, eventually
 from queue_view.bootstrap import MIGRATIONS_DIR, Runtime
 from queue_view.main import create_app
 from queue_view.models import DoctorProgress
@@ -144,10 +144,8 @@ def service_overrides() -> dict[str, Any]:
 async def service(infra: Any, service_overrides: dict[str, Any]) -> AsyncIterator[Service]:
     settings = infra.settings(QueueViewSettings, infra.namespace("qv"), **service_overrides)
     app = create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://queue-view",
-        headers=infra.admin_headers,
-    ) as http:
+    async with app.router.lifespan_context(app), asgi_client(
+            app, "queue-view", infra.admin_headers) as http:
         connection = await aio_pika.connect(settings.amqp_url)
         async with connection:
             channel = await connection.channel()

@@ -72,10 +72,12 @@ async def test_a_consumer_moves_to_the_other_node_when_its_node_goes(infra):
         lost_at = loop.time()
         while not (connection.connected.is_set() and not channel.is_closed
                    and str(ports[1 - first]) in str(connection)):
-            assert loop.time() - lost_at < 10, "still not reconnected to the other node"
+            # Generous: a liveness bound, not a timing test (beside xdist workers a
+            # reconnect and its consumer's restore took longer than 5 s).
+            assert loop.time() - lost_at < 60, "still not reconnected to the other node"
             await asyncio.sleep(0.05)
         await channel.default_exchange.publish(aio_pika.Message(b"after"), queue.name)
-        body = await asyncio.wait_for(received.get(), 5)
+        body = await asyncio.wait_for(received.get(), 60)
     finally:
         await connection.close()
         with contextlib.suppress(Exception):

@@ -16,12 +16,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
 import httpx
+from asgi_lifespan import LifespanManager
 
 from opd_contracts import EventEnvelope, EventType, SlotRecord, TokenRecord
 from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
 
 __all__ = ["DoctorEvents", "EventPublisher", "NodeProxy", "asgi_client", "eventually", "posted",
-           "via_port"]
+           "serving", "via_port"]
 
 T = TypeVar("T")
 
@@ -135,6 +136,18 @@ def via_port(url: str, port: int) -> str:
     """The same AMQP URL on another local port (a NodeProxy's)."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(netloc=f"{parts.netloc.rsplit(':', 1)[0]}:{port}"))
+
+
+LIFESPAN_BOUND_SECONDS = 60.0
+"""How long a service's start or stop may take in a test: a liveness bound, not a timing
+test. asgi-lifespan's default of 5 s failed in CI when three xdist workers each started a
+gateway and an allocator at once on two cores."""
+
+
+def serving(app: Any) -> LifespanManager:
+    """A service's app with its lifespan started, for `async with`."""
+    return LifespanManager(app, startup_timeout=LIFESPAN_BOUND_SECONDS,
+                           shutdown_timeout=LIFESPAN_BOUND_SECONDS)
 
 
 def asgi_client(app: Any, name: str, headers: dict[str, str]) -> httpx.AsyncClient:

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 import aio_pika
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from allocator.main import create_app as create_allocator
 from allocator.settings import AllocatorSettings
@@ -27,6 +26,7 @@ from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
 from opd_shared.access import Role
 from opd_shared.access.store import KeyStore
+from opd_shared.testing import serving
 from queue_view.main import create_app as create_queue_view
 from queue_view.settings import QueueViewSettings
 
@@ -96,7 +96,7 @@ async def hospital(infra) -> AsyncIterator[Hospital]:
         create_analytics(infra.settings(AnalyticsSettings, namespace)),
     ]
     async with contextlib.AsyncExitStack() as stack:
-        started = [await stack.enter_async_context(LifespanManager(app)) for app in apps]
+        started = [await stack.enter_async_context(serving(app)) for app in apps]
         clients = [await stack.enter_async_context(httpx.AsyncClient(
             transport=httpx.ASGITransport(app=s.app), base_url="http://opd")) for s in started]
         keys = KeyStore(settings.access_database_url)

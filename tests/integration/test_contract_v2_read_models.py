@@ -16,7 +16,6 @@ from typing import Any
 import aio_pika
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import Text, cast, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,7 +30,7 @@ from opd_contracts import DoctorRecord, EventEnvelope, EventType
 from opd_shared.database import new_engine
 from opd_shared.messaging import ACK, Outcome
 from opd_shared.retries import ATTEMPT_LIMIT
-from opd_shared.testing import asgi_client, posted
+from opd_shared.testing import asgi_client, posted, serving
 from queue_view.main import create_app as create_queue_view
 from queue_view.rebuild import rebuild
 from queue_view.settings import QueueViewSettings
@@ -66,8 +65,8 @@ async def system(infra) -> AsyncIterator[System]:
     allocator_settings = infra.settings(AllocatorSettings, namespace)
     allocator = create_allocator(allocator_settings)
     gateway = create_gateway(infra.settings(GatewaySettings, namespace))
-    async with LifespanManager(view), LifespanManager(analytics), LifespanManager(
-            allocator), LifespanManager(gateway):
+    async with serving(view), serving(analytics), serving(
+            allocator), serving(gateway):
         written = new_engine(allocator_settings.database_url)  # its outbox, read from outside
         headers = infra.admin_headers
         async with asgi_client(gateway, "gateway", headers) as front, asgi_client(

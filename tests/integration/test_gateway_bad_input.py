@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from allocator.main import create_app as create_allocator
 from allocator.settings import AllocatorSettings
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
+from opd_shared.testing import serving
 
 HOSTILE_NAMES = ["Robert'); DROP TABLE tokens;--", "<script>alert(1)</script>",
                  "\u202eevil", "名前 テスト 🚑", "x" * 121, "", "   ", "\x00nul"]
@@ -23,8 +23,8 @@ async def world(infra) -> AsyncIterator[tuple[httpx.AsyncClient, dict, str]]:
     namespace = infra.namespace("bad")
     allocator_settings = infra.settings(AllocatorSettings, namespace)
     gateway = create_gateway(infra.settings(GatewaySettings, namespace))
-    async with LifespanManager(create_allocator(allocator_settings)), \
-            LifespanManager(gateway) as started:
+    async with serving(create_allocator(allocator_settings)), \
+            serving(gateway) as started:
         transport = httpx.ASGITransport(app=started.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw",
                                      headers=infra.admin_headers) as client:

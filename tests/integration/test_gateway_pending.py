@@ -4,12 +4,12 @@ command once it comes (the gateway and the allocator, in this process)."""
 from __future__ import annotations
 
 import httpx
-from asgi_lifespan import LifespanManager
 
 from allocator.main import create_app as create_allocator
 from allocator.settings import AllocatorSettings
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
+from opd_shared.testing import serving
 
 
 def _client(app, headers: dict[str, str]) -> httpx.AsyncClient:
@@ -23,11 +23,11 @@ async def test_a_command_queued_without_an_allocator_is_decided_once_it_comes(in
     allocator = create_allocator(infra.settings(AllocatorSettings, namespace))
     body = {"name": "Dr. Later", "specialization": "Cardiology"}
 
-    async with LifespanManager(gateway) as started, \
+    async with serving(gateway) as started, \
             _client(started.app, infra.admin_headers) as client:
         pending = await client.post("/api/v1/doctors", json=body)
         key = pending.headers["Idempotency-Key"]
-        async with LifespanManager(allocator):
+        async with serving(allocator):
             decided = await client.post("/api/v1/doctors", json=body,
                                         headers={"Idempotency-Key": key})
             again = await client.post("/api/v1/doctors", json=body,

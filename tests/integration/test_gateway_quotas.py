@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from allocator.main import create_app as create_allocator
 from allocator.settings import AllocatorSettings
@@ -16,6 +15,7 @@ from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
 from opd_shared.access import Role
 from opd_shared.access.store import KeyStore
+from opd_shared.testing import serving
 
 PARTNER_DEFAULT = 1
 SLOT = {"date": "2099-01-01", "start_time": "09:00", "end_time": "10:00", "max_capacity": 50}
@@ -27,7 +27,7 @@ async def setup(infra) -> AsyncIterator[tuple[httpx.AsyncClient, KeyStore, dict,
     settings = infra.settings(GatewaySettings, namespace, daily_bookings_partner=PARTNER_DEFAULT)
     gateway = create_gateway(settings)
     allocator = create_allocator(infra.settings(AllocatorSettings, namespace))
-    async with LifespanManager(allocator), LifespanManager(gateway) as started:
+    async with serving(allocator), serving(gateway) as started:
         transport = httpx.ASGITransport(app=started.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
             keys = KeyStore(settings.access_database_url)

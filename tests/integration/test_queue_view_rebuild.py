@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -20,7 +19,7 @@ from allocator.settings import AllocatorSettings
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
 from opd_shared.database import new_engine
-from opd_shared.testing import asgi_client, posted
+from opd_shared.testing import asgi_client, posted, serving
 from queue_view.main import create_app as create_queue_view
 from queue_view.models import AppliedEvent, DoctorProgress, metadata
 from queue_view.progress import totals
@@ -50,7 +49,7 @@ async def system(infra) -> AsyncIterator[System]:
     allocator_settings = infra.settings(AllocatorSettings, namespace)
     allocator = create_allocator(allocator_settings)
     gateway = create_gateway(infra.settings(GatewaySettings, namespace))
-    async with LifespanManager(view), LifespanManager(allocator), LifespanManager(gateway):
+    async with serving(view), serving(allocator), serving(gateway):
         headers = infra.admin_headers
         written = new_engine(allocator_settings.database_url)  # its outbox, read from outside
         async with asgi_client(gateway, "gateway", headers) as front, asgi_client(

@@ -23,12 +23,12 @@ import time
 import uuid
 
 import httpx
-from asgi_lifespan import LifespanManager
 
 from booking_gateway.main import create_app
 from booking_gateway.settings import GatewaySettings
 from opd_contracts import CommandBatch, CommandEnvelope, Reply
 from opd_ops.namespaces import remove_namespaces
+from opd_shared.testing import serving
 
 RESULT = {"id": 4097, "token_number": "D1-20260130-0001", "doctor_id": 1, "slot_id": 4096,
           "patient_name": "John Doe", "patient_phone": None, "source": "online",
@@ -47,7 +47,7 @@ async def measure(requests: int, profile: bool, args_sort: str = "tottime") -> N
     settings = GatewaySettings(namespace=namespace, admin_key=key, log_level="WARNING")
     app = create_app(settings)
     try:
-        async with LifespanManager(app) as started, httpx.AsyncClient(
+        async with serving(app) as started, httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=started.app), base_url="http://gateway",
                 headers={"Authorization": f"Bearer {key}"}) as client:
             app.state.runtime.bus.send = answered_at_once

@@ -9,11 +9,10 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 import httpx
-from asgi_lifespan import LifespanManager
 
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
-from opd_shared.testing import NodeProxy, via_port
+from opd_shared.testing import NodeProxy, serving, via_port
 
 
 async def test_a_command_whose_node_went_away_is_queued_on_the_next_node(infra):
@@ -25,7 +24,7 @@ async def test_a_command_whose_node_went_away_is_queued_on_the_next_node(infra):
                                             amqp_url=nodes, reply_timeout_seconds=0.5))
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     try:
-        async with LifespanManager(gateway) as started, httpx.AsyncClient(
+        async with serving(gateway) as started, httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=started.app), base_url="http://gw",
                 headers=infra.admin_headers) as client:
             bus = gateway.state.runtime.bus
@@ -47,7 +46,7 @@ async def test_a_fresh_channel_still_queues_commands_and_is_made_once_for_many(i
     gateway = create_gateway(infra.settings(GatewaySettings, infra.namespace("gwfresh"),
                                             reply_timeout_seconds=0.5))
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
-    async with LifespanManager(gateway) as started, httpx.AsyncClient(
+    async with serving(gateway) as started, httpx.AsyncClient(
             transport=httpx.ASGITransport(app=started.app), base_url="http://gw",
             headers=infra.admin_headers) as client:
         bus = gateway.state.runtime.bus

@@ -11,11 +11,11 @@ import datetime as dt
 import aio_pika
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from booking_gateway.admission import IN_FLIGHT_FLOOR, Admission, Overloaded
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
+from opd_shared.testing import serving
 
 
 class Clock:
@@ -92,7 +92,7 @@ async def test_past_the_bound_a_booking_gets_503_with_retry_after_at_once_and_no
     body = {"patient_name": "Asha", "doctor_id": 1, "slot_id": 17, "source": "walk_in"}
 
     gateway = create_gateway(settings)
-    async with LifespanManager(gateway) as started, \
+    async with serving(gateway) as started, \
             _client(started.app, infra.admin_headers) as client:
         waiting = [asyncio.create_task(client.post("/api/v1/tokens", json=body))
                    for _ in range(2)]  # no allocator runs: both wait for a decision

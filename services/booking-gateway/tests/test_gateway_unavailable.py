@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 
 import httpx
-from asgi_lifespan import LifespanManager
 
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
+from opd_shared.testing import serving
 
 
 def _client(app, headers: dict[str, str]) -> httpx.AsyncClient:
@@ -23,7 +23,7 @@ async def test_the_gateway_answers_503_with_retry_after_when_the_broker_is_gone(
     gateway = create_gateway(infra.settings(GatewaySettings, infra.namespace("gw503")))
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
 
-    async with LifespanManager(gateway) as started, \
+    async with serving(gateway) as started, \
             _client(started.app, infra.admin_headers) as client:
         await gateway.state.runtime.bus.connection.close()
         response = await client.post("/api/v1/slots", json={

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from allocator.main import create_app as create_allocator
 from allocator.service_layer.decided import Handlers
@@ -18,6 +17,7 @@ from allocator.service_layer.handlers import HANDLERS
 from allocator.settings import AllocatorSettings
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
+from opd_shared.testing import serving
 
 from .desk import Desk
 
@@ -42,7 +42,7 @@ async def running(infra, handlers: Handlers = HANDLERS,
     settings = infra.settings(AllocatorSettings, namespace, **allocator_settings)
     allocator = create_allocator(settings, handlers)
     front = create_gateway(infra.settings(GatewaySettings, namespace))
-    async with LifespanManager(allocator), LifespanManager(front) as started:
+    async with serving(allocator), serving(front) as started:
         transport = httpx.ASGITransport(app=started.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway",
                                      headers=infra.admin_headers) as client:

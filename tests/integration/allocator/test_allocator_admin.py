@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import httpx
-from asgi_lifespan import LifespanManager
 
 from allocator.main import create_app
+from opd_shared.testing import serving
 
 
 async def test_replaying_the_history_is_for_admins_only(gateway, api, infra):
     await api.doctor()  # some history to replay
     app = create_app(gateway.allocator_settings)
 
-    async with LifespanManager(app) as started, httpx.AsyncClient(
+    async with serving(app) as started, httpx.AsyncClient(
             transport=httpx.ASGITransport(app=started.app), base_url="http://allocator") as client:
         anonymous = await client.post("/admin/replay/queue_view")
         admin = await client.post("/admin/replay/queue_view", headers=infra.admin_headers)

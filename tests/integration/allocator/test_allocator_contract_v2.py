@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 
 import aio_pika
 import httpx
-from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 
 from allocator.main import create_app as create_allocator
@@ -28,6 +27,7 @@ from opd_contracts import BookToken, CommandBatch, CommandEnvelope, ReplyBatch
 from opd_contracts.batches import BATCH_ITEMS_MAX
 from opd_shared.database import new_engine
 from opd_shared.retries import ATTEMPT_LIMIT
+from opd_shared.testing import serving
 
 from .conftest import Api, running
 from .test_allocator_poison import _dead_letter
@@ -202,8 +202,8 @@ async def test_a_gateway_restarted_while_a_batch_reply_is_in_flight_leaves_a_202
     # A wide window: the three requests' messages join one batch, so one round, one reply.
     settings = infra.settings(AllocatorSettings, namespace, batch_window_seconds=0.3)
     gateway_settings = infra.settings(GatewaySettings, namespace, reply_timeout_seconds=2)
-    async with LifespanManager(create_allocator(settings, {**HANDLERS, BookToken: held_back})):
-        first = LifespanManager(create_gateway(gateway_settings))
+    async with serving(create_allocator(settings, {**HANDLERS, BookToken: held_back})):
+        first = serving(create_gateway(gateway_settings))
         started = await first.__aenter__()
         async with _client(started.app, infra.admin_headers) as client:
             api = Api(client)
@@ -217,7 +217,7 @@ async def test_a_gateway_restarted_while_a_batch_reply_is_in_flight_leaves_a_202
             released.set()  # the round commits; its reply batch goes to a queue that is gone
             pending = await asyncio.gather(*asked)
 
-        async with LifespanManager(create_gateway(gateway_settings)) as second, _client(
+        async with serving(create_gateway(gateway_settings)) as second, _client(
                 second.app, infra.admin_headers) as client:
             repeated = [await _book(client, slot, key, n) for n, key in enumerate(keys)]
             again = [await _book(client, slot, key, n) for n, key in enumerate(keys)]

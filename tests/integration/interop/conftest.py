@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fhir.resources.R4B import get_fhir_model_class
 
 from interop.abdm.standin import AbdmStandIn
@@ -20,6 +19,7 @@ from interop.main import create_app as create_interop
 from interop.settings import InteropSettings
 from interop.upstream import Upstreams
 from opd_shared.access import Role
+from opd_shared.testing import serving
 
 from ..conftest import Hospital
 
@@ -97,6 +97,6 @@ async def interop(hospital: Hospital, infra) -> AsyncIterator[Interop]:
     abdm_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=standin.app()),
                                     base_url="http://abdm")
     app = create_interop(settings, upstreams, abdm_client)
-    async with LifespanManager(app) as started, httpx.AsyncClient(
+    async with serving(app) as started, httpx.AsyncClient(
             transport=httpx.ASGITransport(app=started.app), base_url="http://interop") as api:
         yield Interop(hospital, api, standin, counters)

@@ -3,18 +3,25 @@
 Without it a gateway takes every request, publishes it and waits; past the allocator's
 capacity the partition queues grow, every answer comes later, and at 1,000 bookings/s
 offered to a 300/s system the answered requests waited 1-2 s (BENCHMARKS.md). With it a
-request that could not be decided within the wait budget is refused at once: 503,
-`Retry-After`, nothing published, nothing to undo.
+request that would wait longer than the budget is refused at once: 503, `Retry-After`,
+nothing published, nothing to undo.
 
-The rule is Little's law on what this process sees: requests in flight = decisions per
-second x the time each waits. So at most `capacity x wait_budget` requests may be in
-flight, where capacity is the decision rate measured while the system was saturated: over
-a window in which at least `IN_FLIGHT_FLOOR` requests were waiting all the time, the rate
-at which they were decided is what the system can do. Below that the measured rate is
-only the offered load, which says nothing about capacity, so it is not used: a quiet
-gateway, or one that never saturated, admits up to `max_in_flight` (a burst of a hundred
-bookings at once is decided, not refused). The bound is never below `IN_FLIGHT_FLOOR`
-nor above `max_in_flight`. No timer and no queue: one comparison per request.
+The rule is additive increase, multiplicative decrease (TCP's congestion window, and the
+AIMD limit of Netflix's concurrency-limits) on how many requests may wait for a decision at
+once, steered by how long decisions take. Over each window of `WINDOW_SECONDS`:
+- if more than one decision in ten took longer than the wait budget (a request that got no
+  decision at all counts as late), the limit shrinks by a quarter: the system is slower
+  than the budget, and fewer requests in flight means shorter queues inside it;
+- else, if the limit was reached (a request was refused or waited at the limit), it grows
+  by a tenth: decisions came in time at that concurrency, so more may come in.
+The limit starts at `START`, so a burst of a hundred bookings at a quiet gateway is
+decided, not refused, and stays between `FLOOR` and `max_in_flight`. One comparison per
+request, and no timer: windows close on the decisions themselves.
+
+Why not Little's law on a measured decision rate (the first rule here): with batching, the
+rate a gateway sees is what its own bound lets through, so the bound fed on itself; at
+300/s offered it refused more than half of what the system could decide (BENCHMARKS.md).
+Latency is what the client feels, and what the budget is about.
 """
 
 from __future__ import annotations
@@ -24,10 +31,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["IN_FLIGHT_FLOOR", "Admission", "Overloaded"]
+__all__ = ["FLOOR", "START", "Admission", "Overloaded"]
 
-IN_FLIGHT_FLOOR = 64  # always admitted; waiting all the time: the system is saturated
-RATE_WINDOW_SECONDS = 0.25  # decisions are counted over windows this long, then smoothed
+START = 256  # the limit before anything was measured
+FLOOR = 32  # the limit never falls below this: a slow spell must not close the door
+WINDOW_SECONDS = 0.25  # how often the limit is reconsidered, while decisions come
+LATE_SHARE = 0.1  # more late decisions than this in a window: shrink
+SHRINK, GROW = 0.75, 0.1
 
 
 class Overloaded(Exception):
@@ -42,39 +52,49 @@ class Admission:
     def __init__(self, max_in_flight: int, wait_budget_s: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.max_in_flight, self.wait_budget_s, self.clock = max_in_flight, wait_budget_s, clock
+        self.limit = float(min(START, max_in_flight))
         self.in_flight = 0
-        self.capacity = 0.0  # decisions per second while saturated, smoothed; 0: unknown
-        self._window_start, self._window_count = clock(), 0
-        self._window_least = max_in_flight  # the fewest in flight seen in this window
+        self._window_start = clock()
+        self._decided = self._late = 0
+        self._reached = False
 
-    def bound(self) -> int:
-        """How many requests may be in flight now."""
-        if not self.capacity:
-            return self.max_in_flight
-        fits = int(self.capacity * self.wait_budget_s)
-        return min(self.max_in_flight, max(IN_FLIGHT_FLOOR, fits))
+    @property
+    def full(self) -> bool:
+        """Whether a request arriving now would be refused."""
+        return self.in_flight >= int(self.limit)
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self.wait_budget_s))
 
     @contextmanager
     def admitted(self) -> Iterator[None]:
         """Hold a place while the request waits for its decision; raises Overloaded."""
-        if self.in_flight >= self.bound():
-            raise Overloaded(max(1, math.ceil(self.wait_budget_s)))
+        if self.full:
+            self._reached = True
+            raise Overloaded(self.retry_after)
         self.in_flight += 1
+        if self.full:
+            self._reached = True
         try:
             yield
         finally:
             self.in_flight -= 1
 
-    def decided(self) -> None:
-        """A decision came back (its place already given up): count it toward the rate."""
-        self._window_count += 1
-        self._window_least = min(self._window_least, self.in_flight)
+    def decided(self, waited_s: float | None) -> None:
+        """A request's wait ended: its decision came after `waited_s`, or never (None)."""
+        self._decided += 1
+        if waited_s is None or waited_s > self.wait_budget_s:
+            self._late += 1
         now = self.clock()
-        elapsed = now - self._window_start
-        if elapsed >= RATE_WINDOW_SECONDS:
-            if self._window_least >= IN_FLIGHT_FLOOR:  # saturated all along: capacity
-                measured = self._window_count / elapsed
-                self.capacity = (measured if not self.capacity
-                                 else (self.capacity + measured) / 2)
-            self._window_start, self._window_count = now, 0
-            self._window_least = self.max_in_flight
+        if now - self._window_start < WINDOW_SECONDS:
+            return
+        if self._late > LATE_SHARE * self._decided:
+            self._set_limit(self.limit * SHRINK)
+        elif self._reached:
+            self._set_limit(self.limit * (1 + GROW) + 1)
+        self._window_start, self._decided, self._late = now, 0, 0
+        self._reached = False
+
+    def _set_limit(self, wanted: float) -> None:
+        self.limit = min(float(self.max_in_flight), max(float(FLOOR), wanted))

@@ -75,9 +75,10 @@ class CommandBus:
         """The allocator's reply, or None when it did not come within `wait_s` seconds;
         raises Overloaded, before publishing anything, when admission refuses it."""
         with self.admission.admitted():
+            started = asyncio.get_running_loop().time()
             reply = await self._send(envelope, wait_s)
-        if reply is not None:
-            self.admission.decided()
+            waited = asyncio.get_running_loop().time() - started
+        self.admission.decided(waited if reply is not None else None)
         return reply
 
     async def _send(self, envelope: CommandEnvelope, wait_s: float) -> Reply | None:

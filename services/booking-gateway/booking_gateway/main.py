@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Response
 
 from booking_gateway import bootstrap
+from booking_gateway.door import Door
 from booking_gateway.routes import doctors, slots, tokens
 from booking_gateway.settings import GatewaySettings
 from opd_shared.app import process_settings, service_app
@@ -20,16 +21,18 @@ __all__ = ["create_app"]
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or process_settings(GatewaySettings)
-    app = service_app(settings, bootstrap.start, title="OPD booking gateway", version="1.0",
-                      description="Bookings, cancellations, emergencies and the token "
-                                  "lifecycle.")
+    app = service_app(settings, bootstrap.start, door=Door, title="OPD booking gateway",
+                      version="1.0", description="Bookings, cancellations, emergencies and "
+                                                 "the token lifecycle.")
     add_health_routes(app)
     for module in (doctors, slots, tokens):
         app.include_router(module.router)
 
     if settings.api_docs:  # the broker's inventory, documented and switched off with /docs
-        @app.get("/asyncapi.json", tags=["docs"],
-                 summary="Every message on the broker (AsyncAPI 3)")
+
+        @app.get(
+            "/asyncapi.json", tags=["docs"], summary="Every message on the broker (AsyncAPI 3)"
+        )
         async def asyncapi() -> Response:
             return Response(asyncapi_json(settings.topology), media_type="application/json")
 

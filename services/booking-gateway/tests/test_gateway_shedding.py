@@ -1,7 +1,8 @@
-"""Overload is shed at the door: past what the recent decision rate decides within the wait
-budget (or past the hard cap), a request gets an immediate 503 with Retry-After and the
-usual error body, and nothing is published. The rule, on a clock of the test's own; then
-the gateway on the real broker, with no allocator, so that requests stay in flight."""
+"""Overload is shed at the door: past the admission limit (which shrinks while decisions come
+later than the wait budget and grows while they come in time at the limit), a request gets
+an immediate 503 with Retry-After and the usual error body, and nothing is published. The
+rule, on a clock of the test's own; then the gateway on the real broker, with no allocator,
+so that requests stay in flight."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import aio_pika
 import httpx
 import pytest
 
-from booking_gateway.admission import IN_FLIGHT_FLOOR, Admission, Overloaded
+from booking_gateway.admission import FLOOR, START, WINDOW_SECONDS, Admission, Overloaded
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
 from opd_shared.testing import serving
@@ -26,16 +27,6 @@ class Clock:
         return self.now
 
 
-def _decide_at(admission: Admission, clock: Clock, rate: float, seconds: float,
-               in_flight: int) -> None:
-    """Decisions at `rate` for `seconds`, with `in_flight` requests waiting meanwhile."""
-    admission.in_flight = in_flight
-    for _ in range(int(rate * seconds)):
-        clock.now += 1 / rate
-        admission.decided()
-    admission.in_flight = 0
-
-
 def _fill(admission: Admission, count: int) -> list:
     """`count` places held (kept by the caller: a place let go is given back)."""
     places = [admission.admitted() for _ in range(count)]
@@ -44,39 +35,99 @@ def _fill(admission: Admission, count: int) -> list:
     return places
 
 
-def test_a_gateway_that_never_saturated_admits_up_to_the_hard_cap():
-    clock = Clock()
-    admission = Admission(max_in_flight=300, wait_budget_s=0.25, clock=clock)
-    _decide_at(admission, clock, rate=50, seconds=2, in_flight=3)  # a quiet morning
+def _refused(admission: Admission) -> bool:
+    try:
+        with admission.admitted():
+            return False
+    except Overloaded:
+        return True
 
-    held = _fill(admission, 300)  # a burst: all admitted, whatever the quiet rate was
+
+def _windows(admission: Admission, clock: Clock, count: int, waited_s: float | None,
+             at_limit: bool) -> None:
+    """`count` windows of ten decisions, each after `waited_s`; `at_limit`: with the
+    limit's every place taken meanwhile, so that the next request is refused."""
+    for _ in range(count):
+        held = _fill(admission, int(admission.limit)) if at_limit else []
+        if at_limit:
+            assert _refused(admission)
+        for place in held:
+            place.__exit__(None, None, None)
+        for _ in range(10):
+            clock.now += WINDOW_SECONDS / 10
+            admission.decided(waited_s)
+
+
+def test_a_quiet_gateway_admits_a_burst_up_to_the_starting_limit_and_refuses_the_next():
+    admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=Clock())
+
+    held = _fill(admission, START)
 
     with pytest.raises(Overloaded) as refused, admission.admitted():
         pass
     assert refused.value.retry_after == 1
-    assert len(held) == admission.in_flight == 300
+    assert len(held) == admission.in_flight == START and admission.full
 
 
-def test_once_saturated_only_what_capacity_decides_within_the_budget_is_admitted():
+def test_decisions_later_than_the_budget_shrink_the_limit_down_to_the_floor_and_no_lower():
     clock = Clock()
     admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=clock)
-    _decide_at(admission, clock, rate=1000, seconds=2, in_flight=400)
 
-    assert admission.bound() == pytest.approx(250, abs=3)  # 1,000/s x 0.25 s
-    held = _fill(admission, admission.bound())
-    with pytest.raises(Overloaded), admission.admitted():
-        pass
-    assert admission.in_flight == len(held)
+    _windows(admission, clock, 1, waited_s=0.4, at_limit=False)
+    after_one = admission.limit
+    _windows(admission, clock, 30, waited_s=0.4, at_limit=False)
+
+    assert after_one == pytest.approx(START * 0.75, abs=1)
+    assert admission.limit == FLOOR
 
 
-def test_the_bound_is_never_below_the_floor_nor_above_the_cap():
+def test_a_decision_that_never_came_counts_as_late():
     clock = Clock()
-    slow = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=clock)
-    _decide_at(slow, clock, rate=100, seconds=2, in_flight=IN_FLIGHT_FLOOR)
-    fast = Admission(max_in_flight=100, wait_budget_s=1.0, clock=clock)
-    _decide_at(fast, clock, rate=2000, seconds=1, in_flight=500)
+    admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=clock)
 
-    assert (slow.bound(), fast.bound()) == (IN_FLIGHT_FLOOR, 100)
+    _windows(admission, clock, 1, waited_s=None, at_limit=True)
+
+    assert admission.limit < START
+
+
+def test_one_slow_decision_in_ten_does_not_shrink_the_limit():
+    clock = Clock()
+    admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=clock)
+
+    admission.decided(0.4)
+    _windows(admission, clock, 1, waited_s=0.01, at_limit=False)
+
+    assert admission.limit == START
+
+
+def test_decisions_in_time_at_the_limit_grow_it_up_to_the_cap_and_no_higher():
+    clock = Clock()
+    admission = Admission(max_in_flight=400, wait_budget_s=0.25, clock=clock)
+
+    _windows(admission, clock, 1, waited_s=0.05, at_limit=True)
+    after_one = admission.limit
+    _windows(admission, clock, 30, waited_s=0.05, at_limit=True)
+
+    assert after_one == pytest.approx(START * 1.1 + 1, abs=1)
+    assert admission.limit == 400
+
+
+def test_decisions_in_time_below_the_limit_leave_it_where_it_is():
+    clock = Clock()
+    admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=clock)
+
+    _windows(admission, clock, 20, waited_s=0.05, at_limit=False)
+
+    assert admission.limit == START
+
+
+def test_a_cap_below_the_floor_is_still_the_cap():
+    clock = Clock()
+    admission = Admission(max_in_flight=2, wait_budget_s=0.25, clock=clock)
+
+    _windows(admission, clock, 5, waited_s=0.4, at_limit=True)
+
+    assert admission.limit == 2
 
 
 def _client(app, headers: dict[str, str]) -> httpx.AsyncClient:
@@ -105,6 +156,8 @@ async def test_past_the_bound_a_booking_gets_503_with_retry_after_at_once_and_no
             "doctor_id": 1, "date": tomorrow, "start_time": "09:00", "end_time": "10:00",
             "max_capacity": 5})
         assert await _ready(settings) == queued  # the refused command was never published
+        unread = await client.post("/api/v1/tokens", content=b"{not json",
+                                   headers={"Content-Type": "application/json"})
 
         answered = await asyncio.gather(*waiting)
         admitted_again = await client.post("/api/v1/tokens", json=body)
@@ -115,6 +168,8 @@ async def test_past_the_bound_a_booking_gets_503_with_retry_after_at_once_and_no
     assert {key: refused.json()[key] for key in ("detail", "code", "status")} == {
         "detail": "the gateway is at capacity; try again in 1 s", "code": "unavailable",
         "status": 503}
+    # Refused at the door, before its body was read: not the 422 a malformed body gets.
+    assert (unread.status_code, unread.headers["Retry-After"]) == (503, "1")
     assert [r.status_code for r in answered] == [202, 202]  # the admitted ones, undecided
     assert admitted_again.status_code == 202  # places came free
 

@@ -147,9 +147,15 @@ def test_every_service_runs_in_the_cluster_behind_a_service_of_its_own():
     services = {doc["metadata"]["name"]: doc["spec"]["ports"][0]["port"] for doc in APPLIED
                 if doc["kind"] == "Service"}
 
+    addresses = {value.removeprefix("http://") for name, value in CONFIG.items()
+                 if name.startswith("OPD_") and name.endswith("_URL")}
+
     assert {command.split(".")[0] for command in commands} == set(SETTINGS)
     assert {doc["metadata"]["name"]: c["ports"][0]["containerPort"] for doc, c in SERVERS
             } == services
+    # What one service calls another by (interop the gateway and queue-view, queue-view the
+    # allocator) names a Service that exists, on its port.
+    assert addresses and addresses <= {f"{name}:{port}" for name, port in services.items()}
 
 
 def test_tracing_is_switched_in_the_config_map_alone_and_is_off_until_then(monkeypatch):

@@ -15,8 +15,6 @@ import contextlib
 import itertools
 import shutil
 import signal
-import string
-import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -25,61 +23,15 @@ from pathlib import Path
 import httpx
 
 from opd_ops.dsn import server_dsn
-from opd_ops.processes import Service, _die_with_parent, free_port
+from opd_ops.edge import Edge
+from opd_ops.processes import Service, free_port
 
-__all__ = ["Answer", "ClusterSystem", "Edge", "Load"]
+__all__ = ["Answer", "ClusterSystem", "Load"]
 
-EDGE_TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "edge" / "opd.conf.template"
-NGINX_MAIN = """worker_processes 1; daemon off; pid {dir}/nginx.pid; error_log {dir}/error.log;
-events {{}}
-http {{ access_log off; client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy;
-       fastcgi_temp_path {dir}/fcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
-       include {dir}/opd.conf; }}
-"""
 # The edge tries the other gateway when one refuses the connection (nginx's default for
 # any method, since nothing was sent); a request already sent to a gateway that died gets
 # 502, and the client asks again with the same Idempotency-Key.
 RETRY_WITH_SAME_KEY = {502, 503, 504}
-
-
-@dataclass
-class Edge:
-    """nginx with deploy/edge's configuration, each upstream naming every process."""
-
-    folder: Path
-    upstreams: dict[str, list[int]]
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        servers = {name: "; server ".join(f"127.0.0.1:{p} max_fails=1 fail_timeout=2s"
-                                          for p in ports)
-                   for name, ports in self.upstreams.items()}
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "opd.conf").write_text(string.Template(EDGE_TEMPLATE.read_text())
-                                              .safe_substitute(
-            OPD_GATEWAY_UPSTREAM=servers["gateway"], OPD_QUEUE_VIEW_UPSTREAM=servers["queue_view"],
-            OPD_ANALYTICS_UPSTREAM=servers["analytics"], OPD_EDGE_PORT=str(self.port)))
-        (self.folder / "nginx.conf").write_text(NGINX_MAIN.format(dir=self.folder))
-        self.process = subprocess.Popen(["nginx", "-c", str(self.folder / "nginx.conf"),
-                                         "-p", str(self.folder)], preexec_fn=_die_with_parent)
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/healthz").status_code == 200:
-                    return
-            if time.monotonic() > deadline:
-                raise TimeoutError("the edge did not answer")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
 
 
 @dataclass
@@ -122,7 +74,9 @@ class ClusterSystem:
         for key in self.services.keys() - set(firsts):
             self.services[key].wait_ready()
         if shutil.which("nginx"):
-            ports: dict[str, list[int]] = {"gateway": [], "queue_view": [], "analytics": []}
+            # No interop in the cluster: its routes point at a port nobody listens on (502).
+            ports: dict[str, list[int]] = {"gateway": [], "queue_view": [], "analytics": [],
+                                           "interop": [free_port()]}
             for service in self.services.values():
                 ports.get(service.name, []).append(service.port)
             self.edge = Edge(self.folder / "edge", ports)

@@ -19,7 +19,9 @@ from sqlalchemy.engine import make_url
 from allocator.settings import AllocatorSettings
 from analytics.settings import AnalyticsSettings
 from booking_gateway.settings import GatewaySettings
+from interop.settings import InteropSettings
 from notifier.settings import NotifierSettings
+from opd_shared import tracing
 from opd_shared.settings import ServiceSettings
 from queue_view.settings import QueueViewSettings
 
@@ -40,12 +42,13 @@ EXAMPLE_SECRET = documents(K8S / "secret.example.yaml")[0]["stringData"]
 SECRET_NAME = re.compile(r"(KEY|PASSWORD|SECRET|TOKEN)$")
 SETTINGS = {"booking_gateway": GatewaySettings, "allocator": AllocatorSettings,
             "queue_view": QueueViewSettings, "analytics": AnalyticsSettings,
-            "notifier": NotifierSettings}
+            "notifier": NotifierSettings, "interop": InteropSettings}
 SERVERS = [(doc, c) for doc, c in containers(APPLIED) if doc["kind"] == "Deployment"]
 MIGRATE = next(c for doc, c in containers(APPLIED) if doc["kind"] == "Job")
 # What OPD_ENV=production refuses to start without, in every process.
 REQUIRED_SECRETS = {"OPD_AMQP_URL", "OPD_POSTGRES_URL", "OPD_ADMIN_KEY"}
-OPTIONAL_SECRETS = {"OPD_WEBHOOK_SECRET", "OPD_MSG91_AUTHKEY"}
+OPTIONAL_SECRETS = {"OPD_WEBHOOK_SECRET", "OPD_MSG91_AUTHKEY",  # the notifier's channels
+                    "OPD_ABDM_CLIENT_SECRET", "OPD_ABDM_API_KEY"}  # interop's ABDM side
 # What an operator puts into the Secret: credentials no development default matches.
 REAL_SECRETS = {"OPD_AMQP_URL": "amqp://opd:broker-pass-1@rabbitmq:5672/",
                 "OPD_POSTGRES_URL": "postgresql+asyncpg://opd:db-pass-1@postgres:5432",
@@ -124,7 +127,8 @@ def test_every_process_starts_in_production_mode_with_what_its_pod_is_given(monk
         refs = {i["valueFrom"]["secretKeyRef"]["key"] for i in container["env"] if "valueFrom" in i
                 and not i["valueFrom"]["secretKeyRef"].get("optional")}
         assert refs == REQUIRED_SECRETS | ({"OPD_METRICS_KEY"} if server else set())
-        # The notifier's channels are optional: without them it records and sends nothing.
+        # The notifier's channels and interop's ABDM credentials are optional: without them
+        # the notifier records and sends nothing, and interop serves FHIR alone.
         assert {i["valueFrom"]["secretKeyRef"]["key"] for i in container["env"]
                 if "valueFrom" in i and i["valueFrom"]["secretKeyRef"].get("optional")
                 } <= OPTIONAL_SECRETS
@@ -136,6 +140,39 @@ def test_every_process_starts_in_production_mode_with_what_its_pod_is_given(monk
             assert settings.metrics_key is not None or not server  # /metrics needs the key
         for name in refs:
             monkeypatch.delenv(name)
+
+
+def test_every_service_runs_in_the_cluster_behind_a_service_of_its_own():
+    commands = {c["command"][1] for _, c in SERVERS}
+    services = {doc["metadata"]["name"]: doc["spec"]["ports"][0]["port"] for doc in APPLIED
+                if doc["kind"] == "Service"}
+
+    addresses = {value.removeprefix("http://") for name, value in CONFIG.items()
+                 if name.startswith("OPD_") and name.endswith("_URL")}
+
+    assert {command.split(".")[0] for command in commands} == set(SETTINGS)
+    assert {doc["metadata"]["name"]: c["ports"][0]["containerPort"] for doc, c in SERVERS
+            } == services
+    # What one service calls another by (interop the gateway and queue-view, queue-view the
+    # allocator) names a Service that exists, on its port.
+    assert addresses and addresses <= {f"{name}:{port}" for name, port in services.items()}
+
+
+def test_tracing_is_switched_in_the_config_map_alone_and_is_off_until_then(monkeypatch):
+    """One place for the operator: every pod reads the OTEL_* variables from opd-config, none
+    sets its own, and as shipped no process starts tracing. OTEL_SERVICE_NAME would name
+    every process alike, so the shared map leaves it to each service's default."""
+    for name in [name for name in os.environ if name.startswith("OTEL_")]:
+        monkeypatch.delenv(name)
+    for name, value in {k: v for k, v in CONFIG.items() if k.startswith("OTEL_")}.items():
+        monkeypatch.setenv(name, value)
+
+    assert {"OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT"} <= set(CONFIG)
+    assert "OTEL_SERVICE_NAME" not in CONFIG
+    for _, container in containers(APPLIED):
+        assert {"configMapRef": {"name": "opd-config"}} in container["envFrom"], container["name"]
+        assert not [i for i in container.get("env", []) if i["name"].startswith("OTEL_")]
+    assert tracing.configure("k8s-manifest-check") is False
 
 
 def test_every_allocator_pod_prefers_every_partition_so_any_can_take_any_over():
@@ -157,7 +194,7 @@ async def test_the_migration_job_brings_every_database_to_its_head(infra):
     server = make_url(infra.postgres_url).set(drivername="postgresql")
     for database, package in [("access", "opd_shared.access"), ("allocator", "allocator"),
                               ("queue_view", "queue_view"), ("analytics", "analytics"),
-                              ("notifier", "notifier")]:
+                              ("notifier", "notifier"), ("interop", "interop")]:
         url = server.set(database=f"{namespace}_{database}").render_as_string(False)
         conn = await asyncpg.connect(url)
         try:

@@ -1,7 +1,8 @@
 """Each service's OpenAPI document is one a channel developer can build on without reading
 our code: a valid OpenAPI 3.1 document, the bearer key declared on every route that needs
 one (so /docs has an Authorize button), the Idempotency-Key header on every gateway write
-that honours it, and every refusal documented as the problem details it is served as."""
+that honours it and on its 202 answer, and every refusal documented as the problem details
+it is served as."""
 
 from __future__ import annotations
 
@@ -68,6 +69,20 @@ def test_every_gateway_write_declares_the_idempotency_key_header():
     assert header["in"] == "header" and not header["required"]
     assert "decided once" in header["description"]
     assert header["schema"]["anyOf"][0]["maxLength"] == 200
+
+
+def test_every_gateway_answer_of_202_declares_the_idempotency_key_to_retry_with():
+    """The pending answer returns the key in a header (booking_gateway.submit): a client
+    generated from the document must be able to find it there."""
+    pending = {name: op["responses"]["202"]
+               for name, op in operations(SERVICES[0].app().openapi()).items()
+               if "202" in op["responses"]}
+
+    assert len(pending) >= 10
+    undeclared = {name for name, answer in pending.items()
+                  if answer.get("headers", {}).get("Idempotency-Key", {}).get("schema")
+                  != {"type": "string"}}
+    assert undeclared == set()
 
 
 @pytest.mark.parametrize("service", **BY_NAME)

@@ -43,11 +43,22 @@ class DelayOut(BaseModel):
     moved: list[MovedOut] = Field(description="Who no longer fitted today, and where they went")
 
 
+# The 202 every command can answer, in one place: the body and the header both carry the key
+# the client repeats the request with, so a client that reads headers alone (or generated
+# from this document) finds it too.
+PENDING: dict[str, Any] = {
+    "model": PendingOut, "description": "Queued, not decided in time",
+    "headers": {"Idempotency-Key": {
+        "description": "Repeat the request with this header (the one sent, or the one made "
+                       "for a request without) to get its decision",
+        "schema": {"type": "string"}}}}
+
+
 def answers(success: int, model: type[BaseModel] | None) -> dict[int | str, Any]:
     """A command's possible answers: its success, 202 while undecided, and every refusal."""
     documented = error_responses(400, 401, 403, 404, 409, 413, 429, 503,
                                  models={409: ConflictOut})
-    documented[202] = {"model": PendingOut, "description": "Queued, not decided in time"}
+    documented[202] = PENDING
     documented[success] = {"model": model, "description": "Decided"} if model else {
         "description": "Decided"}
     return documented

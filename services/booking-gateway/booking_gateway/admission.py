@@ -18,6 +18,13 @@ The limit starts at `START`, so a burst of a hundred bookings at a quiet gateway
 decided, not refused, and stays between `FLOOR` and `max_in_flight`. One comparison per
 request, and no timer: windows close on the decisions themselves.
 
+A stall is not overload. While a broker node fails over or the allocator restarts,
+decisions stop for seconds, then come late all at once; shrinking then would refuse the
+few requests that waited, and the ones after them, while the system is idle (the cluster
+fault tests saw such 503s with a quorum of nodes up). So a window that stayed open longer
+than `STALL_SECONDS`, because no decision came to close it, changes nothing; and the floor
+is above what a hospital's steady load keeps in flight through a stall of several seconds.
+
 Why not Little's law on a measured decision rate (the first rule here): with batching, the
 rate a gateway sees is what its own bound lets through, so the bound fed on itself; at
 300/s offered it refused more than half of what the system could decide (BENCHMARKS.md).
@@ -34,8 +41,9 @@ from contextlib import contextmanager
 __all__ = ["FLOOR", "START", "Admission", "Overloaded"]
 
 START = 256  # the limit before anything was measured
-FLOOR = 32  # the limit never falls below this: a slow spell must not close the door
+FLOOR = 64  # the limit never falls below this: a slow spell must not close the door
 WINDOW_SECONDS = 0.25  # how often the limit is reconsidered, while decisions come
+STALL_SECONDS = 1.0  # a window open this long saw decisions stop: a stall, not overload
 LATE_SHARE = 0.1  # more late decisions than this in a window: shrink
 SHRINK, GROW = 0.75, 0.1
 
@@ -58,10 +66,12 @@ class Admission:
         self._decided = self._late = 0
         self._reached = False
 
-    @property
-    def full(self) -> bool:
-        """Whether a request arriving now would be refused."""
-        return self.in_flight >= int(self.limit)
+    def refuses(self) -> bool:
+        """Whether a request arriving now is refused (which counts as the limit reached)."""
+        if self.in_flight < int(self.limit):
+            return False
+        self._reached = True
+        return True
 
     @property
     def retry_after(self) -> int:
@@ -70,12 +80,10 @@ class Admission:
     @contextmanager
     def admitted(self) -> Iterator[None]:
         """Hold a place while the request waits for its decision; raises Overloaded."""
-        if self.full:
-            self._reached = True
+        if self.refuses():
             raise Overloaded(self.retry_after)
         self.in_flight += 1
-        if self.full:
-            self._reached = True
+        self._reached |= self.in_flight >= int(self.limit)
         try:
             yield
         finally:
@@ -87,12 +95,14 @@ class Admission:
         if waited_s is None or waited_s > self.wait_budget_s:
             self._late += 1
         now = self.clock()
-        if now - self._window_start < WINDOW_SECONDS:
+        elapsed = now - self._window_start
+        if elapsed < WINDOW_SECONDS:
             return
-        if self._late > LATE_SHARE * self._decided:
-            self._set_limit(self.limit * SHRINK)
-        elif self._reached:
-            self._set_limit(self.limit * (1 + GROW) + 1)
+        if elapsed <= STALL_SECONDS:  # else decisions had stopped: a stall, left alone
+            if self._late > LATE_SHARE * self._decided:
+                self._set_limit(self.limit * SHRINK)
+            elif self._reached:
+                self._set_limit(self.limit * (1 + GROW) + 1)
         self._window_start, self._decided, self._late = now, 0, 0
         self._reached = False
 

@@ -30,7 +30,7 @@ class Door:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["method"] in WRITES:
             runtime = getattr(scope["app"].state, "runtime", None)  # None before the lifespan
-            if runtime is not None and runtime.bus.admission.full:
+            if runtime is not None and runtime.bus.admission.refuses():
                 await _refuse(runtime.bus.admission.retry_after, scope, receive, send)
                 return
         await self.app(scope, receive, send)

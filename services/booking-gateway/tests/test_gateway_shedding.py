@@ -66,7 +66,7 @@ def test_a_quiet_gateway_admits_a_burst_up_to_the_starting_limit_and_refuses_the
     with pytest.raises(Overloaded) as refused, admission.admitted():
         pass
     assert refused.value.retry_after == 1
-    assert len(held) == admission.in_flight == START and admission.full
+    assert len(held) == admission.in_flight == START and admission.refuses()
 
 
 def test_decisions_later_than_the_budget_shrink_the_limit_down_to_the_floor_and_no_lower():
@@ -79,6 +79,18 @@ def test_decisions_later_than_the_budget_shrink_the_limit_down_to_the_floor_and_
 
     assert after_one == pytest.approx(START * 0.75, abs=1)
     assert admission.limit == FLOOR
+
+
+def test_decisions_that_stopped_for_a_while_and_then_came_late_leave_the_limit_alone():
+    clock = Clock()
+    admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=clock)
+    _windows(admission, clock, 1, waited_s=0.05, at_limit=False)
+
+    clock.now += 3  # a broker node fails over: no decision for three seconds
+    admission.decided(3.1)  # then the ones that waited, all late, close the long window
+    _windows(admission, clock, 1, waited_s=0.05, at_limit=False)
+
+    assert admission.limit == START
 
 
 def test_a_decision_that_never_came_counts_as_late():

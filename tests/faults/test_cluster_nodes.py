@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -41,6 +42,7 @@ KILLED = ("gateway_b", "allocator_a", "queue_view_b")
 # After a quorum is back, a client finds a serving node within a few reconnect intervals
 # (1 s each, trying the nodes in turn) and the paused node resumes: 503s may end that late.
 RECONNECT_GRACE_SECONDS = 15
+KEPT_LOGS = Path(__file__).resolve().parents[2] / "artifacts" / "cluster-tests" / "logs"
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +81,9 @@ def product(cluster, infra) -> Iterator[ClusterSystem]:
         yield system
     finally:
         system.stop()
+        # The cluster's folder goes with the nodes; the services' logs are what explains a
+        # failure afterwards (a lone 503 in one of six runs went unexplained without them).
+        shutil.copytree(system.folder / "logs", KEPT_LOGS, dirs_exist_ok=True)
 
 
 @pytest.fixture(autouse=True)

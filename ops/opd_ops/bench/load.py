@@ -24,6 +24,7 @@ import uvloop
 @dataclass
 class Result:
     latencies_ms: list[float] = field(default_factory=list)
+    decided_latencies_ms: list[float] = field(default_factory=list)  # of the 201s and 409s
     statuses: dict[str, int] = field(default_factory=dict)
     booked: list[dict] = field(default_factory=list)  # token id, number, slot, time of each 201
     refused_keys: list[str] = field(default_factory=list)
@@ -46,6 +47,8 @@ async def _book(session: aiohttp.ClientSession, plan: dict, n: int, due: float,
         status, payload = 0, {"error": repr(error)}
     done = time.monotonic()
     result.latencies_ms.append((done - due) * 1000)
+    if status in (201, 409):
+        result.decided_latencies_ms.append((done - due) * 1000)
     result.statuses[str(status)] = result.statuses.get(str(status), 0) + 1
     if status == 201:
         result.booked.append({"id": payload["id"], "number": payload["token_number"],

@@ -87,11 +87,14 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
     lags = await lags_ms(system.server_dsn, system.namespace, result["booked"])
     seen = {model: [lag for lag in found if lag is not None] for model, found in lags.items()}
     latencies, sent = result["latencies_ms"], len(result["latencies_ms"])
+    decided, elapsed_s = result["decided_latencies_ms"], max(result["elapsed_s"], 1e-9)
     return {
-        "offered_rate": scenario.rate, "sent": sent,
-        "achieved_rate": sent / result["elapsed_s"] if result["elapsed_s"] else 0.0,
+        "offered_rate": scenario.rate, "sent": sent, "achieved_rate": sent / elapsed_s,
+        "decided_rate": len(decided) / elapsed_s,
         "p50_ms": statistics.median(latencies), "p90_ms": _percentile(latencies, 0.90),
         "p99_ms": _percentile(latencies, 0.99), "max_ms": max(latencies),
+        "decided_p50_ms": _percentile(decided, 0.50),
+        "decided_p99_ms": _percentile(decided, 0.99),
         "statuses": result["statuses"],
         "queue_view_lag_p50_ms": _percentile(seen["queue_view"], 0.50),
         "queue_view_lag_p99_ms": _percentile(seen["queue_view"], 0.99),

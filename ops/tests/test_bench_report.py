@@ -1,0 +1,31 @@
+"""The bench's CPU budget figures: a process's CPU over the decided rate, not the answered
+one (a shed 503 is cheap and decides nothing), set against its budget."""
+
+from __future__ import annotations
+
+from opd_ops.bench.report import BUDGET_US, budget_chart, budget_lines
+
+
+def _result(decided_rate: float, answered_rate: float, **cpu_percent: float) -> dict:
+    return {"offered_rate": answered_rate, "achieved_rate": answered_rate,
+            "decided_rate": decided_rate,
+            "services": {name: {"cpu_percent": p, "rss_mb_last": 0.0}
+                         for name, p in cpu_percent.items()}}
+
+
+def test_cpu_per_booking_is_counted_over_the_decided_bookings_alone():
+    shedding = _result(decided_rate=500, answered_rate=2000, gateway=40, allocator=25)
+
+    lines = budget_lines([shedding])
+
+    assert "| gateway | 400 | 800 |" in lines  # 40% of a core over 500 decided/s
+    assert "| allocator | 400 | 500 |" in lines
+    assert lines[-1] == f"| all of them | {sum(BUDGET_US.values()):,} | 1,300 |"
+
+
+def test_the_budget_chart_is_drawn(tmp_path):
+    path = tmp_path / "budget.png"
+
+    budget_chart([_result(300, 300, gateway=30, allocator=40)], path)
+
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

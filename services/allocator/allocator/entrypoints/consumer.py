@@ -89,10 +89,13 @@ class PartitionConsumer(BatchConsumer[Commands]):
         BATCH_SIZE.observe(len(commands))
         DECISION_SECONDS.observe(time.monotonic() - started)
         COMMANDS_CONSUMED.labels(str(self.partition)).inc(len(commands))
-        self.relay.kick(self.partition)
-        # Every waiting client hears first; the acks, which nobody waits for, follow.
+        # Every waiting client hears first; the events, which no client waits for, follow
+        # (kicked first, the relay's encoding ran ahead of the replies' flush), and then the
+        # acks, which nobody waits for.
         decided = iter(results)
-        return [self._answer(delivery, decided) for delivery in deliveries]
+        outcomes = [self._answer(delivery, decided) for delivery in deliveries]
+        self.relay.kick(self.partition)
+        return outcomes
 
     def _answer(self, delivery: Delivery[Commands], decided: Iterator[Result]) -> Outcome:
         """Reply to each decided item of one delivery; its outcome folds its items': a bad

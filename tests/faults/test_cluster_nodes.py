@@ -181,8 +181,9 @@ async def account_for_every_booking(run: Run, product: ClusterSystem, infra, lab
     else:
         assert refused, "no 503 while the cluster had no quorum"
         lost, back = no_quorum
-        assert [a.at for a in refused if not lost <= a.at <= back] == [], \
-            "503 while a quorum of nodes was up"
+        outside = [round(a.at - lost, 1) for a in refused if not lost <= a.at <= back]
+        assert outside == [], (f"503 while a quorum of nodes was up, at {outside} s from its "
+                               f"loss (back at {back - lost:.1f} s, with the grace)")
     assert len(booked) > 0
 
 

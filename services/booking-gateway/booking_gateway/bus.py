@@ -32,14 +32,18 @@ __all__ = ["BrokerUnavailable", "CommandBus"]
 log = logging.getLogger(__name__)
 
 # With several broker nodes, a publish that failed because this gateway's node went away is
-# tried once more on the node it reconnects to (about a second later), so a node's loss is
-# not a 503 while the cluster still has a quorum. The command id makes the second publish
-# harmless if the first did reach a queue (the allocator's inbox decides it once).
-# A publish the broker nacked is tried once more on a fresh channel: on RabbitMQ 3.10, a
+# tried again on the node it reconnects to (about a second later), so a node's loss is
+# not a 503 while the cluster still has a quorum. The command id makes a repeat harmless if
+# an earlier publish did reach a queue (the allocator's inbox decides it once).
+# A publish the broker nacked is tried again on a fresh channel: on RabbitMQ 3.10, a
 # gateway channel open across a node's crash was seen nacking every command for minutes
 # (until the node was back) while the quorum queues had long elected new leaders, and a
-# channel opened after the crash took them (tests/faults/test_cluster_nodes.py).
+# channel opened after the crash took them (tests/faults/test_cluster_nodes.py). While a
+# node shuts down, its queues nack until their new leaders are elected, which takes a few
+# hundred milliseconds: one immediate retry was nacked too, and a booking got 503 with a
+# quorum up. So tries go on, a moment apart, until FAILOVER_WAIT_SECONDS have passed.
 FAILOVER_WAIT_SECONDS = 5.0
+RETRY_PAUSE_SECONDS = 0.25  # between tries after a nack: a leader election's moment
 
 
 class BrokerUnavailable(Exception):
@@ -105,17 +109,20 @@ class CommandBus:
             self.traceparents.pop(key, None)
 
     async def _publish(self, routing_key: str, envelopes: list[CommandEnvelope]) -> None:
-        generation = self._channel_generation
-        try:
-            await self._publish_once(routing_key, envelopes)
-        except BrokerUnavailable as error:
-            if len(node_urls(self.amqp_url)) == 1:
-                raise
-            if isinstance(error.__cause__, DeliveryError):
-                await self._fresh_channel(generation)
-            if not await self._reconnected():
-                raise
-            await self._publish_once(routing_key, envelopes)
+        deadline = asyncio.get_running_loop().time() + FAILOVER_WAIT_SECONDS
+        while True:
+            generation = self._channel_generation
+            try:
+                await self._publish_once(routing_key, envelopes)
+                return
+            except BrokerUnavailable as error:
+                if len(node_urls(self.amqp_url)) == 1:
+                    raise
+                if isinstance(error.__cause__, DeliveryError):
+                    await self._fresh_channel(generation)
+                    await asyncio.sleep(RETRY_PAUSE_SECONDS)
+                if not await self._reconnected(deadline):
+                    raise
 
     async def _fresh_channel(self, generation: int) -> None:
         """Close and reopen the channel (its exchange, reply queue and consumer are restored
@@ -129,10 +136,9 @@ class CommandBus:
                 await self.channel.close()
                 await self.channel.reopen()
 
-    async def _reconnected(self) -> bool:
-        """Whether the connection is up again (on another node) within the failover wait."""
+    async def _reconnected(self, deadline: float) -> bool:
+        """Whether the connection is up (again, maybe on another node) before `deadline`."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + FAILOVER_WAIT_SECONDS
         await asyncio.sleep(0.05)  # the lost connection is noticed a moment after the error
         while loop.time() < deadline:
             if self.connection.connected.is_set() and not self.channel.is_closed:

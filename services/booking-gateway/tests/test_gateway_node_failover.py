@@ -9,7 +9,10 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 import httpx
+from aio_pika.exceptions import DeliveryError
 
+from booking_gateway.admission import Admission
+from booking_gateway.bus import BrokerUnavailable, CommandBus
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
 from opd_shared.testing import NodeProxy, serving, via_port
@@ -58,3 +61,40 @@ async def test_a_fresh_channel_still_queues_commands_and_is_made_once_for_many(i
 
     assert bus._channel_generation == seen + 1
     assert response.status_code == 202, response.text
+
+
+class _Up:
+    """A connection and channel that stay up (the nacks come from queues, not from them)."""
+
+    is_closed = False
+
+    def __init__(self) -> None:
+        self.connected = asyncio.Event()
+        self.connected.set()
+        self.reopened = 0
+
+    async def close(self) -> None:
+        pass
+
+    async def reopen(self) -> None:
+        self.reopened += 1
+
+
+async def test_a_command_nacked_while_a_node_shuts_down_is_tried_until_a_new_leader_takes_it():
+    """While a node shuts down its queues nack until their new leaders are elected; one
+    immediate retry was nacked too, and the booking got 503 with a quorum up."""
+    topology = GatewaySettings(namespace="unit").topology
+    bus = CommandBus("amqp://a:5672,amqp://b:5672", topology, Admission(10, 0.25))
+    bus.connection = bus.channel = _Up()  # type: ignore[assignment]
+    tries = []
+
+    async def nacked_three_times(routing_key: str, envelopes: list) -> None:
+        tries.append(routing_key)
+        if len(tries) <= 3:
+            raise BrokerUnavailable("nacked") from DeliveryError(None, None)
+
+    bus._publish_once = nacked_three_times  # type: ignore[method-assign]
+
+    await bus._publish("p0", [])
+
+    assert len(tries) == 4

@@ -34,7 +34,7 @@ from notifier.bootstrap import MIGRATIONS_DIR
 from notifier.models import Notification
 from notifier.projection import Notifying, apply_events
 from notifier.settings import NotifierSettings
-from opd_contracts import DoctorRecord, EventEnvelope, EventType, SlotRecord, TokenRecord
+from opd_contracts import DoctorRecord, EventEnvelope, EventType, TokenRecord
 from opd_contracts.vocabulary import Source, TokenStatus, queue_key
 from opd_shared.database import drop_database, migrate, new_engine
 from opd_shared.testing import DoctorEvents

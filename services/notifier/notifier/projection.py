@@ -17,18 +17,27 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.models import AppliedEvent, Doctor, Notification, OptOut, Send, Slot, Token
 from notifier.quiet import held_until
-from notifier.rules import Thresholds, Told, event_rules, is_near, planned_wait
+from notifier.rules import (
+    Thresholds,
+    Told,
+    event_rules,
+    is_near,
+    nobody_behind_is_near,
+    planned_wait,
+    too_early,
+)
 from notifier.settings import NotifierSettings
 from opd_contracts import EventEnvelope
 from opd_contracts.vocabulary import LIVE, WAITING, TokenStatus, queue_key
@@ -73,29 +82,57 @@ async def _insert_new(session: AsyncSession, events: list[EventEnvelope]) -> set
     return set((await session.scalars(_CLAIM, rows)).all())
 
 
-def _starts_at(slot: Slot, timezone: str) -> dt.datetime:
-    return dt.datetime.combine(slot.date, slot.start_time, ZoneInfo(timezone))
+AnyRow = Row[*tuple[Any, ...]]  # a row of any columns
+
+# What `near` reads of a slot and of its live tokens: plain rows, not entities (building
+# an entity per live token was most of the notifier's CPU, issue #13).
+_SLOT_TIMES = select(SLOTS.c.id, SLOTS.c.date, SLOTS.c.start_time, SLOTS.c.end_time,
+                    SLOTS.c.max_capacity)
+_QUEUE_PLACES = select(TOKENS.c.id, TOKENS.c.slot_id, TOKENS.c.status, TOKENS.c.is_emergency,
+                       TOKENS.c.priority_score, TOKENS.c.sequence_number).where(
+    TOKENS.c.status.in_(sorted(s.value for s in LIVE)))
+
+
+def _starts_at(date: dt.date, start: dt.time, timezone: str) -> dt.datetime:
+    return dt.datetime.combine(date, start, ZoneInfo(timezone))
+
+
+def _in_queue_order(token: AnyRow) -> tuple[bool, bool, int, int]:
+    return queue_key(TokenStatus(token.status), token.is_emergency, token.priority_score,
+                     token.sequence_number)
 
 
 async def _near(session: AsyncSession, slot_ids: list[int], notifying: Notifying,
                 now: dt.datetime) -> list[Told]:
+    """Every waiting token of these slots that is near its turn, walking each queue from
+    its head only as far as a token can be near (`rules.nobody_behind_is_near`)."""
     settings = notifying.settings
     limits = Thresholds(settings.notify_ahead, settings.notify_minutes)
     if not slot_ids:
         return []
-    slots = {s.id: s for s in (await session.scalars(
-        select(Slot).where(Slot.id.in_(slot_ids)))).all()}
-    live = (await session.scalars(select(Token).where(
-        Token.slot_id.in_(slot_ids), Token.status.in_([s.value for s in LIVE])))).all()
+    # The slots that can have a near token at all, with when they start:
+    slots: dict[int, tuple[AnyRow, dt.datetime]] = {}
+    for slot in (await session.execute(_SLOT_TIMES.where(SLOTS.c.id.in_(slot_ids)))).all():
+        starts_at = _starts_at(slot.date, slot.start_time, settings.timezone)
+        if not too_early(starts_at, now, limits):
+            slots[slot.id] = (slot, starts_at)
+    if not slots:
+        return []
+    queues: dict[int, list[AnyRow]] = defaultdict(list)
+    for token in (await session.execute(_QUEUE_PLACES.where(
+            TOKENS.c.slot_id.in_(sorted(slots))))).all():
+        queues[token.slot_id].append(token)
     told = []
-    for slot_id, slot in slots.items():
-        queue = sorted((t for t in live if t.slot_id == slot_id), key=lambda t: queue_key(
-            TokenStatus(t.status), t.is_emergency, t.priority_score, t.sequence_number))
-        for ahead, token in enumerate(queue):
-            if TokenStatus(token.status) not in WAITING:
-                continue
+    for slot_id in sorted(queues):
+        slot, starts_at = slots[slot_id]
+        stop_early = nobody_behind_is_near(slot.start_time, slot.end_time)
+        for ahead, token in enumerate(sorted(queues[slot_id], key=_in_queue_order)):
             wait = planned_wait(ahead, slot.start_time, slot.end_time, slot.max_capacity)
-            if is_near(ahead, wait, _starts_at(slot, settings.timezone), now, limits):
+            if not is_near(ahead, wait, starts_at, now, limits):
+                if stop_early:
+                    break
+                continue
+            if TokenStatus(token.status) in WAITING:
                 told.append(Told(token.id, "near", f"near:{slot_id}", slot_id, ahead, wait))
     return told
 
@@ -129,12 +166,18 @@ async def _record(session: AsyncSession, told: list[Told], notifying: Notifying,
         select(OptOut.token_id).where(OptOut.token_id.in_(ids)))).all())
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     due = held_until(now, settings.quiet_start, settings.quiet_end, settings.timezone) or now
+    their_slots = {rule.slot_id or tokens[rule.token_id].slot_id for rule in told
+                   if rule.token_id in tokens}
+    slots = {s.id: s for s in (await session.scalars(
+        select(Slot).where(Slot.id.in_(sorted(their_slots))))).all()}
+    doctors = {d.id: d for d in (await session.scalars(select(Doctor).where(
+        Doctor.id.in_(sorted({t.doctor_id for t in tokens.values()}))))).all()}
     for rule in told:
         token = tokens.get(rule.token_id)
-        slot = await session.get(Slot, rule.slot_id or token.slot_id) if token else None
+        slot = slots.get(rule.slot_id or token.slot_id) if token else None
         if token is None or (slot is not None and slot.date < today):
             continue
-        doctor = await session.get(Doctor, token.doctor_id)
+        doctor = doctors.get(token.doctor_id)
         details = _details(rule, token, slot, doctor, settings)
         inserted = (await session.scalars(_NOTIFY, [{
             "token_id": token.id, "kind": rule.kind, "rule": rule.rule,

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from opd_contracts import EventEnvelope, EventType, TokenRecord
 from opd_contracts.vocabulary import MoveKind, TokenStatus
 
-__all__ = ["Thresholds", "Told", "event_rules", "is_near", "planned_wait"]
+__all__ = ["Thresholds", "Told", "event_rules", "is_near", "nobody_behind_is_near",
+           "planned_wait", "too_early"]
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,26 @@ def planned_wait(ahead: int, start: dt.time, end: dt.time, capacity: int) -> int
     return int(ahead * length / 60 / max(capacity, 1) + 0.999)
 
 
+def too_early(starts_at: dt.datetime, now: dt.datetime, limits: Thresholds) -> bool:
+    """Whether the slot starts too late for any of its tokens to be near yet."""
+    return starts_at - now > dt.timedelta(minutes=limits.minutes)
+
+
 def is_near(ahead: int, wait_minutes: int, starts_at: dt.datetime, now: dt.datetime,
             limits: Thresholds) -> bool:
-    if starts_at - now > dt.timedelta(minutes=limits.minutes):
+    if too_early(starts_at, now, limits):
         return False
     begun = max(starts_at, now)
     remaining = (begun - now).total_seconds() / 60 + wait_minutes
     return ahead <= limits.ahead or remaining <= limits.minutes
+
+
+def nobody_behind_is_near(start: dt.time, end: dt.time) -> bool:
+    """Whether a token that is not near means that no token behind it in the queue is:
+    the one behind has one more `ahead`, and its planned wait is no shorter as long as the
+    slot does not end before it starts (a negative length makes the wait shrink as the
+    queue grows). `is_near` grows no truer with either, so a queue's walk may stop there."""
+    return end >= start
 
 
 def event_rules(event: EventEnvelope) -> list[tuple[TokenRecord, Told]]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,21 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.models import AppliedEvent, Doctor, Notification, OptOut, Send, Slot, Token
 from notifier.quiet import held_until
-from notifier.rules import (
-    Thresholds,
-    Told,
-    event_rules,
-    is_near,
-    nobody_behind_is_near,
-    planned_wait,
-    too_early,
-)
+from notifier.rules import Thresholds, Told, event_rules, near_places, too_early
 from notifier.settings import NotifierSettings
 from opd_contracts import EventEnvelope
-from opd_contracts.vocabulary import LIVE, WAITING, TokenStatus, queue_key
+from opd_contracts.vocabulary import LIVE, TokenStatus, queue_key
 from opd_shared.readmodel import claim, keep_newest_snapshots, table_of
 
-__all__ = ["Notifying", "apply_events"]
+__all__ = ["Notifying", "apply_events", "near_in_slots"]
 
 APPLIED, DOCTORS, SLOTS, TOKENS = (table_of(m) for m in (AppliedEvent, Doctor, Slot, Token))
 NOTIFICATIONS, SENDS = table_of(Notification), table_of(Send)
@@ -104,36 +96,37 @@ def _in_queue_order(token: AnyRow) -> tuple[bool, bool, int, int]:
 
 async def _near(session: AsyncSession, slot_ids: list[int], notifying: Notifying,
                 now: dt.datetime) -> list[Told]:
-    """Every waiting token of these slots that is near its turn, walking each queue from
-    its head only as far as a token can be near (`rules.nobody_behind_is_near`)."""
+    """Who is near in these slots; the live tokens are read only of slots that start soon
+    enough for any of them to be near."""
     settings = notifying.settings
     limits = Thresholds(settings.notify_ahead, settings.notify_minutes)
     if not slot_ids:
         return []
-    # The slots that can have a near token at all, with when they start:
-    slots: dict[int, tuple[AnyRow, dt.datetime]] = {}
-    for slot in (await session.execute(_SLOT_TIMES.where(SLOTS.c.id.in_(slot_ids)))).all():
-        starts_at = _starts_at(slot.date, slot.start_time, settings.timezone)
-        if not too_early(starts_at, now, limits):
-            slots[slot.id] = (slot, starts_at)
-    if not slots:
+    slots = (await session.execute(_SLOT_TIMES.where(SLOTS.c.id.in_(slot_ids)))).all()
+    timely = sorted(s.id for s in slots if not too_early(
+        _starts_at(s.date, s.start_time, settings.timezone), now, limits))
+    if not timely:
         return []
+    live = (await session.execute(_QUEUE_PLACES.where(TOKENS.c.slot_id.in_(timely)))).all()
+    return near_in_slots(slots, live, settings.timezone, now, limits)
+
+
+def near_in_slots(slots: Iterable[AnyRow], live: Iterable[AnyRow], timezone: str,
+                  now: dt.datetime, limits: Thresholds) -> list[Told]:
+    """Every waiting token that is near its turn, from its slots' times (`_SLOT_TIMES`) and
+    their live tokens (`_QUEUE_PLACES`), grouped by slot in one pass; each queue is walked
+    from its head only as far as a token can be near (`rules.near_places`)."""
+    starts = {s.id: (s, _starts_at(s.date, s.start_time, timezone)) for s in slots}
     queues: dict[int, list[AnyRow]] = defaultdict(list)
-    for token in (await session.execute(_QUEUE_PLACES.where(
-            TOKENS.c.slot_id.in_(sorted(slots))))).all():
+    for token in live:
         queues[token.slot_id].append(token)
     told = []
-    for slot_id in sorted(queues):
-        slot, starts_at = slots[slot_id]
-        stop_early = nobody_behind_is_near(slot.start_time, slot.end_time)
-        for ahead, token in enumerate(sorted(queues[slot_id], key=_in_queue_order)):
-            wait = planned_wait(ahead, slot.start_time, slot.end_time, slot.max_capacity)
-            if not is_near(ahead, wait, starts_at, now, limits):
-                if stop_early:
-                    break
-                continue
-            if TokenStatus(token.status) in WAITING:
-                told.append(Told(token.id, "near", f"near:{slot_id}", slot_id, ahead, wait))
+    for slot_id in sorted(queues.keys() & starts.keys()):
+        slot, starts_at = starts[slot_id]
+        queue = sorted(queues[slot_id], key=_in_queue_order)
+        for ahead, wait in near_places((TokenStatus(t.status) for t in queue), slot.start_time,
+                                       slot.end_time, slot.max_capacity, starts_at, now, limits):
+            told.append(Told(queue[ahead].id, "near", f"near:{slot_id}", slot_id, ahead, wait))
     return told
 
 

@@ -16,13 +16,14 @@ notifier keeps no consultation history, and a message errs early by design.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from opd_contracts import EventEnvelope, EventType, TokenRecord
-from opd_contracts.vocabulary import MoveKind, TokenStatus
+from opd_contracts.vocabulary import WAITING, MoveKind, TokenStatus
 
-__all__ = ["Thresholds", "Told", "event_rules", "is_near", "nobody_behind_is_near",
-           "planned_wait", "too_early"]
+__all__ = ["Thresholds", "Told", "event_rules", "is_near", "near_places", "planned_wait",
+           "too_early"]
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,27 @@ def is_near(ahead: int, wait_minutes: int, starts_at: dt.datetime, now: dt.datet
     return ahead <= limits.ahead or remaining <= limits.minutes
 
 
-def nobody_behind_is_near(start: dt.time, end: dt.time) -> bool:
-    """Whether a token that is not near means that no token behind it in the queue is:
-    the one behind has one more `ahead`, and its planned wait is no shorter as long as the
-    slot does not end before it starts (a negative length makes the wait shrink as the
-    queue grows). `is_near` grows no truer with either, so a queue's walk may stop there."""
-    return end >= start
+def near_places(queue: Iterable[TokenStatus], start: dt.time, end: dt.time, capacity: int,
+                starts_at: dt.datetime, now: dt.datetime, limits: Thresholds
+                ) -> list[tuple[int, int]]:
+    """Where in a slot's queue (its live tokens' statuses, in queue order) a waiting token
+    is near its turn: (place, planned wait) pairs, the place being its `ahead`.
+
+    The walk stops at the first place that is not near: the one behind has one more ahead
+    and a planned wait no shorter, and `is_near` grows no truer with either. That holds
+    unless the slot ends before it starts (a negative length makes the wait shrink as the
+    queue grows), so such a slot is walked to its end."""
+    waits_grow = end >= start
+    found = []
+    for ahead, status in enumerate(queue):
+        wait = planned_wait(ahead, start, end, capacity)
+        if not is_near(ahead, wait, starts_at, now, limits):
+            if waits_grow:
+                break
+            continue
+        if status in WAITING:
+            found.append((ahead, wait))
+    return found
 
 
 def event_rules(event: EventEnvelope) -> list[tuple[TokenRecord, Told]]:

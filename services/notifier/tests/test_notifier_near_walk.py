@@ -87,16 +87,29 @@ def test_a_slot_starting_later_than_the_minutes_allowed_tells_nobody() -> None:
                                               Thresholds(2, 15))] == [100, 101, 102]
 
 
+def test_a_slot_that_ends_before_it_starts_is_walked_to_its_end() -> None:
+    """Its planned wait shrinks as the queue grows (0, 0, -1, -2 minutes here), so with a
+    negative minutes threshold the second place is not near and the third is."""
+    slot = SlotTimes(1, DAY, dt.time(9), dt.time(8), 60)
+    live = [Place(100 + n, 1, TokenStatus.ALLOCATED.value, False, 40, n) for n in range(4)]
+
+    told = near_in_slots([slot], live, TIMEZONE, at("09:10"), Thresholds(0, -1))
+
+    assert [(t.token_id, t.ahead, t.wait_minutes) for t in told] == [
+        (100, 0, 0), (102, 2, -1), (103, 3, -2)]
+
+
 minutes = st.integers(0, 24 * 60 - 1)
-slot_specs = st.lists(st.tuples(minutes, minutes, st.integers(0, 600)), min_size=1, max_size=4)
+slot_specs = st.lists(st.tuples(minutes, minutes, st.integers(0, 100) | st.integers(0, 600)),
+                      min_size=1, max_size=4)
 token_specs = st.lists(st.tuples(st.integers(0, 3), st.sampled_from(sorted(LIVE)),
                                  st.booleans(), st.sampled_from([10, 20, 30, 40])),
                        max_size=60)
 
 
 @settings(max_examples=300, deadline=None, database=None)
-@given(slot_specs, token_specs, st.integers(0, 100), st.integers(-60, 240),
-       st.integers(-24 * 60, 24 * 60))
+@given(slot_specs, token_specs, st.integers(0, 4) | st.integers(0, 100),
+       st.integers(-30, 30) | st.integers(-60, 240), st.integers(-24 * 60, 24 * 60))
 def test_the_walk_tells_whom_walking_every_queue_to_its_end_tells(
     slot_specs, token_specs, ahead, minutes_allowed, now_offset
 ) -> None:

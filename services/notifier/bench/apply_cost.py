@@ -15,13 +15,17 @@ someone). The clock stands at 10:00 on the slots' day, inside every slot's windo
 It prints the CPU this process spent per event (time.process_time: Python, SQLAlchemy
 and asyncpg; PostgreSQL's own CPU is not in it) and the wall time per event, plus how many
 notifications were decided, so a faster version that decides less shows itself.
+`--profile cumtime` (or tottime) also prints what cost most inside `apply_events`
+(cProfile, which slows it: the figures are then not comparable).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import datetime as dt
+import pstats
 import random
 import time
 import uuid
@@ -113,13 +117,19 @@ def plan(doctors: int, filled: int, batches: int, seed: int
 
 
 async def apply_all(sessions: async_sessionmaker[AsyncSession], notifying: Notifying,
-                    batches: list[list[EventEnvelope]]) -> None:
+                    batches: list[list[EventEnvelope]],
+                    profiler: cProfile.Profile | None = None) -> None:
     for batch in batches:
         async with sessions.begin() as session:
+            if profiler:
+                profiler.enable()
             await apply_events(session, batch, notifying, NOW)
+            if profiler:
+                profiler.disable()
 
 
-async def main(doctors: int, filled: int, batches: int, seed: int) -> None:
+async def main(doctors: int, filled: int, batches: int, seed: int, profile: str | None
+               ) -> None:
     settings = NotifierSettings(namespace=f"bench_{uuid.uuid4().hex[:8]}", log_level="WARNING",
                                 timezone="Asia/Kolkata", notify_ahead=3, notify_minutes=15)
     notifying = Notifying(settings, frozenset({"web-app"}), sms=True)
@@ -133,7 +143,8 @@ async def main(doctors: int, filled: int, batches: int, seed: int) -> None:
             told_before = await session.scalar(select(func.count()).select_from(Notification))
         events = sum(len(b) for b in measured)
         start, cpu = time.perf_counter(), time.process_time()
-        await apply_all(sessions, notifying, measured)
+        profiler = cProfile.Profile() if profile else None
+        await apply_all(sessions, notifying, measured, profiler)
         took, cpu = time.perf_counter() - start, time.process_time() - cpu
         async with sessions() as session:
             told = await session.scalar(select(func.count()).select_from(Notification))
@@ -142,6 +153,8 @@ async def main(doctors: int, filled: int, batches: int, seed: int) -> None:
         print(f"  {cpu / events * 1e6:.0f} µs CPU per event (this process),"
               f" {took / events * 1e6:.0f} µs wall per event;"
               f" {(told or 0) - (told_before or 0)} notifications decided")
+        if profiler:
+            pstats.Stats(profiler).sort_stats(profile).print_stats(30)
     finally:
         await engine.dispose()
         await drop_database(settings.database_url)
@@ -153,5 +166,7 @@ if __name__ == "__main__":
     parser.add_argument("--filled", type=int, default=250, help="tokens per slot before")
     parser.add_argument("--batches", type=int, default=300)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--profile", choices=["tottime", "cumtime"],
+                        help="print what cost most in apply_events (cProfile), in this order")
     args = parser.parse_args()
-    asyncio.run(main(args.doctors, args.filled, args.batches, args.seed))
+    asyncio.run(main(args.doctors, args.filled, args.batches, args.seed, args.profile))

@@ -42,7 +42,7 @@ NOTIFICATIONS, SENDS = table_of(Notification), table_of(Send)
 _CLAIM = insert(APPLIED).on_conflict_do_nothing(index_elements=["event_id"]).returning(
     APPLIED.c.event_id)
 _NOTIFY = insert(NOTIFICATIONS).on_conflict_do_nothing(
-    index_elements=["token_id", "rule"]).returning(NOTIFICATIONS.c.id)
+    index_elements=["token_id", "rule"]).returning(NOTIFICATIONS.c.id, NOTIFICATIONS.c.token_id)
 
 
 @dataclass(frozen=True)
@@ -165,28 +165,36 @@ async def _record(session: AsyncSession, told: list[Told], notifying: Notifying,
         select(Slot).where(Slot.id.in_(sorted(their_slots))))).all()}
     doctors = {d.id: d for d in (await session.scalars(select(Doctor).where(
         Doctor.id.in_(sorted({t.doctor_id for t in tokens.values()}))))).all()}
+    rows, seen = [], set()
     for rule in told:
         token = tokens.get(rule.token_id)
         slot = slots.get(rule.slot_id or token.slot_id) if token else None
-        if token is None or (slot is not None and slot.date < today):
-            continue
+        if token is None or (slot is not None and slot.date < today) or (
+                (token.id, rule.rule) in seen):
+            continue  # the same rule twice in one batch: the first is the one told
+        seen.add((token.id, rule.rule))
         doctor = doctors.get(token.doctor_id)
         details = _details(rule, token, slot, doctor, settings)
-        inserted = (await session.scalars(_NOTIFY, [{
-            "token_id": token.id, "kind": rule.kind, "rule": rule.rule,
-            "token_number": token.token_number, "details": details,
-            "text": _words(rule.kind, token, slot, doctor, details)}])).all()
-        if not inserted:
-            continue  # told before: a repeat of this rule for this token
-        channels = [name for name, reaches in (
-            ("webhook", token.channel in notifying.webhook_apps),
-            ("sms", notifying.sms and bool(token.patient_phone))) if reaches]
-        if channels:
-            await session.execute(insert(SENDS), [{
-                "notification_id": inserted[0], "channel": name,
-                "status": "skipped" if token.id in opted else "pending",
-                "last_error": "the patient opted out" if token.id in opted else None,
-                "due_at": due} for name in channels])
+        rows.append({"token_id": token.id, "kind": rule.kind, "rule": rule.rule,
+                     "token_number": token.token_number, "details": details,
+                     "text": _words(rule.kind, token, slot, doctor, details)})
+    if not rows:
+        return
+    # One insert for all; a rule told before (the same token and rule) returns no row.
+    inserted = sorted((await session.execute(_NOTIFY, rows)).all())
+    sends = [{"notification_id": notification_id, "channel": name,
+              "status": "skipped" if token_id in opted else "pending",
+              "last_error": "the patient opted out" if token_id in opted else None,
+              "due_at": due} for notification_id, token_id in inserted
+             for name in _channels(tokens[token_id], notifying)]
+    if sends:
+        await session.execute(insert(SENDS), sends)
+
+
+def _channels(token: Token, notifying: Notifying) -> list[str]:
+    return [name for name, reaches in (
+        ("webhook", token.channel in notifying.webhook_apps),
+        ("sms", notifying.sms and bool(token.patient_phone))) if reaches]
 
 
 def _details(rule: Told, token: Token, slot: Slot | None, doctor: Doctor | None,

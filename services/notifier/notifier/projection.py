@@ -23,19 +23,19 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.models import AppliedEvent, Doctor, Notification, OptOut, Send, Slot, Token
 from notifier.quiet import held_until
-from notifier.rules import Thresholds, Told, event_rules, near_places, too_early
+from notifier.rules import Thresholds, Told, event_rules, near_places, near_reach
 from notifier.settings import NotifierSettings
 from opd_contracts import EventEnvelope
 from opd_contracts.vocabulary import LIVE, TokenStatus, queue_key
-from opd_shared.readmodel import claim, keep_newest_snapshots, table_of
+from opd_shared.readmodel import claim, keep_newest_snapshots, queue_order, table_of
 
-__all__ = ["Notifying", "apply_events", "near_in_slots"]
+__all__ = ["Notifying", "apply_events", "near_in_slots", "queue_heads"]
 
 APPLIED, DOCTORS, SLOTS, TOKENS = (table_of(m) for m in (AppliedEvent, Doctor, Slot, Token))
 NOTIFICATIONS, SENDS = table_of(Notification), table_of(Send)
@@ -96,19 +96,35 @@ def _in_queue_order(token: AnyRow) -> tuple[bool, bool, int, int]:
 
 async def _near(session: AsyncSession, slot_ids: list[int], notifying: Notifying,
                 now: dt.datetime) -> list[Told]:
-    """Who is near in these slots; the live tokens are read only of slots that start soon
-    enough for any of them to be near."""
+    """Who is near in these slots. Only slots that start soon enough for any token to be
+    near are read, and of their queues only as many places as any of them can reach."""
     settings = notifying.settings
     limits = Thresholds(settings.notify_ahead, settings.notify_minutes)
     if not slot_ids:
         return []
     slots = (await session.execute(_SLOT_TIMES.where(SLOTS.c.id.in_(slot_ids)))).all()
-    timely = sorted(s.id for s in slots if not too_early(
-        _starts_at(s.date, s.start_time, settings.timezone), now, limits))
-    if not timely:
+    reach = {s.id: near_reach(s.start_time, s.end_time, s.max_capacity, _starts_at(
+        s.date, s.start_time, settings.timezone), now, limits) for s in slots}
+    reaching = sorted(slot_id for slot_id, places in reach.items() if places != 0)
+    if not reaching:
         return []
-    live = (await session.execute(_QUEUE_PLACES.where(TOKENS.c.slot_id.in_(timely)))).all()
+    places = None if None in reach.values() else max(p or 0 for p in reach.values())
+    live = await queue_heads(session, reaching, places)
     return near_in_slots(slots, live, settings.timezone, now, limits)
+
+
+async def queue_heads(session: AsyncSession, slot_ids: list[int], places: int | None
+                      ) -> Sequence[AnyRow]:
+    """The live tokens (`_QUEUE_PLACES`) of these slots, only the first `places` of each
+    queue when given (in `opd_shared.readmodel.queue_order`, queue_key's SQL)."""
+    query = _QUEUE_PLACES.where(TOKENS.c.slot_id.in_(slot_ids))
+    if places is not None:
+        ranked = query.add_columns(func.row_number().over(
+            partition_by=TOKENS.c.slot_id, order_by=queue_order(TOKENS)).label("place")
+        ).subquery()
+        query = select(*(ranked.c[c.name] for c in _QUEUE_PLACES.selected_columns)).where(
+            ranked.c.place <= places)
+    return (await session.execute(query)).all()
 
 
 def near_in_slots(slots: Iterable[AnyRow], live: Iterable[AnyRow], timezone: str,

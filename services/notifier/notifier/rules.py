@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from opd_contracts import EventEnvelope, EventType, TokenRecord
 from opd_contracts.vocabulary import WAITING, MoveKind, TokenStatus
 
-__all__ = ["Thresholds", "Told", "event_rules", "is_near", "near_places", "planned_wait",
-           "too_early"]
+__all__ = ["Thresholds", "Told", "event_rules", "is_near", "near_places", "near_reach",
+           "planned_wait", "too_early"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,22 @@ def near_places(queue: Iterable[TokenStatus], start: dt.time, end: dt.time, capa
         if status in WAITING:
             found.append((ahead, wait))
     return found
+
+
+def near_reach(start: dt.time, end: dt.time, capacity: int, starts_at: dt.datetime,
+               now: dt.datetime, limits: Thresholds, most: int = 1000) -> int | None:
+    """How many places from a queue's head `near_places` can reach before it stops (the
+    first place that is not near, whoever holds it): the tokens behind need not be read.
+    None when its walk may not stop (a slot whose planned wait does not grow) or would go
+    beyond `most` places."""
+    if end <= start:
+        return None
+    places = 0
+    while is_near(places, planned_wait(places, start, end, capacity), starts_at, now, limits):
+        places += 1
+        if places > most:
+            return None
+    return places
 
 
 def event_rules(event: EventEnvelope) -> list[tuple[TokenRecord, Told]]:

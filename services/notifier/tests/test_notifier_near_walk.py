@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notifier.projection import near_in_slots
-from notifier.rules import Thresholds, Told, is_near, planned_wait
+from notifier.rules import Thresholds, Told, is_near, near_places, near_reach, planned_wait
 from opd_contracts.vocabulary import LIVE, WAITING, TokenStatus, queue_key
 
 from .conftest import DAY, at
@@ -125,3 +125,23 @@ def test_the_walk_tells_whom_walking_every_queue_to_its_end_tells(
     told = near_in_slots(slots, live, TIMEZONE, now, limits)
 
     assert sorted(told, key=repr) == sorted(_reference(slots, live, now, limits), key=repr)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(minutes, minutes, st.integers(0, 100) | st.integers(0, 600),
+       st.lists(st.sampled_from(sorted(LIVE)), max_size=400),
+       st.integers(0, 4) | st.integers(0, 100), st.integers(-30, 30) | st.integers(-60, 240),
+       st.integers(-24 * 60, 24 * 60))
+def test_reading_only_the_places_the_walk_can_reach_tells_the_same(
+    start, end, capacity, queue, ahead, minutes_allowed, now_offset
+) -> None:
+    start_time, end_time = dt.time(start // 60, start % 60), dt.time(end // 60, end % 60)
+    starts_at = dt.datetime.combine(DAY, start_time, at("09:00").tzinfo)
+    now = at("09:00") + dt.timedelta(minutes=now_offset)
+    limits = Thresholds(ahead, minutes_allowed)
+
+    reach = near_reach(start_time, end_time, capacity, starts_at, now, limits)
+
+    whole = near_places(queue, start_time, end_time, capacity, starts_at, now, limits)
+    assert reach is None or near_places(queue[:reach], start_time, end_time, capacity,
+                                        starts_at, now, limits) == whole

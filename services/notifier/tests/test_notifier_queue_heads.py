@@ -16,13 +16,14 @@ from .conftest import at
 
 
 def _tokens(rng: random.Random, slot_ids: list[int]) -> list[dict]:
-    """Every status, emergencies, and few scores, so the order turns on each of its parts."""
-    return [{"id": slot_id * 1000 + n, "slot_id": slot_id, "source": "walk_in",
+    """Every status, emergencies, few scores, and ids in another order than arrival, so the
+    order turns on each of its parts."""
+    return [{"id": slot_id * 1000 + i, "slot_id": slot_id, "source": "walk_in",
              "status": rng.choice(list(TokenStatus)).value, "is_emergency": rng.random() < 0.1,
              "priority_score": rng.choice([10, 20, 30, 40]), "is_overflow": False,
              "allocated_at": at("08:00"), "version": 1, "doctor_id": 1,
              "token_number": f"D1-{slot_id}-{n}", "sequence_number": n}
-            for slot_id in slot_ids for n in rng.sample(range(1, 1000), 150)]
+            for slot_id in slot_ids for i, n in enumerate(rng.sample(range(1, 1000), 150))]
 
 
 def _head(tokens: list[dict], slot_id: int, places: int | None) -> list[int]:

@@ -17,31 +17,32 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Row, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.models import AppliedEvent, Doctor, Notification, OptOut, Send, Slot, Token
 from notifier.quiet import held_until
-from notifier.rules import Thresholds, Told, event_rules, is_near, planned_wait
+from notifier.rules import Thresholds, Told, event_rules, near_places, near_reach
 from notifier.settings import NotifierSettings
 from opd_contracts import EventEnvelope
-from opd_contracts.vocabulary import LIVE, WAITING, TokenStatus, queue_key
-from opd_shared.readmodel import claim, keep_newest_snapshots, table_of
+from opd_contracts.vocabulary import LIVE, TokenStatus, queue_key
+from opd_shared.readmodel import claim, keep_newest_snapshots, queue_order, table_of
 
-__all__ = ["Notifying", "apply_events"]
+__all__ = ["Notifying", "apply_events", "near_in_slots", "queue_heads"]
 
 APPLIED, DOCTORS, SLOTS, TOKENS = (table_of(m) for m in (AppliedEvent, Doctor, Slot, Token))
 NOTIFICATIONS, SENDS = table_of(Notification), table_of(Send)
 _CLAIM = insert(APPLIED).on_conflict_do_nothing(index_elements=["event_id"]).returning(
     APPLIED.c.event_id)
 _NOTIFY = insert(NOTIFICATIONS).on_conflict_do_nothing(
-    index_elements=["token_id", "rule"]).returning(NOTIFICATIONS.c.id)
+    index_elements=["token_id", "rule"]).returning(NOTIFICATIONS.c.id, NOTIFICATIONS.c.token_id)
 
 
 @dataclass(frozen=True)
@@ -73,30 +74,75 @@ async def _insert_new(session: AsyncSession, events: list[EventEnvelope]) -> set
     return set((await session.scalars(_CLAIM, rows)).all())
 
 
-def _starts_at(slot: Slot, timezone: str) -> dt.datetime:
-    return dt.datetime.combine(slot.date, slot.start_time, ZoneInfo(timezone))
+AnyRow = Row[*tuple[Any, ...]]  # a row of any columns
+
+# What `near` reads of a slot and of its live tokens: plain rows, not entities (building
+# an entity per live token was most of the notifier's CPU, issue #13).
+_SLOT_TIMES = select(SLOTS.c.id, SLOTS.c.date, SLOTS.c.start_time, SLOTS.c.end_time,
+                    SLOTS.c.max_capacity)
+_QUEUE_PLACES = select(TOKENS.c.id, TOKENS.c.slot_id, TOKENS.c.status, TOKENS.c.is_emergency,
+                       TOKENS.c.priority_score, TOKENS.c.sequence_number).where(
+    TOKENS.c.status.in_(sorted(s.value for s in LIVE)))
+
+
+def _starts_at(date: dt.date, start: dt.time, timezone: str) -> dt.datetime:
+    return dt.datetime.combine(date, start, ZoneInfo(timezone))
+
+
+def _in_queue_order(token: AnyRow) -> tuple[bool, bool, int, int]:
+    return queue_key(TokenStatus(token.status), token.is_emergency, token.priority_score,
+                     token.sequence_number)
 
 
 async def _near(session: AsyncSession, slot_ids: list[int], notifying: Notifying,
                 now: dt.datetime) -> list[Told]:
+    """Who is near in these slots. Only slots that start soon enough for any token to be
+    near are read, and of their queues only as many places as any of them can reach."""
     settings = notifying.settings
     limits = Thresholds(settings.notify_ahead, settings.notify_minutes)
     if not slot_ids:
         return []
-    slots = {s.id: s for s in (await session.scalars(
-        select(Slot).where(Slot.id.in_(slot_ids)))).all()}
-    live = (await session.scalars(select(Token).where(
-        Token.slot_id.in_(slot_ids), Token.status.in_([s.value for s in LIVE])))).all()
+    slots = (await session.execute(_SLOT_TIMES.where(SLOTS.c.id.in_(slot_ids)))).all()
+    reach = {s.id: near_reach(s.start_time, s.end_time, s.max_capacity, _starts_at(
+        s.date, s.start_time, settings.timezone), now, limits) for s in slots}
+    reaching = sorted(slot_id for slot_id, places in reach.items() if places != 0)
+    if not reaching:
+        return []
+    places = None if None in reach.values() else max(p or 0 for p in reach.values())
+    live = await queue_heads(session, reaching, places)
+    return near_in_slots(slots, live, settings.timezone, now, limits)
+
+
+async def queue_heads(session: AsyncSession, slot_ids: list[int], places: int | None
+                      ) -> Sequence[AnyRow]:
+    """The live tokens (`_QUEUE_PLACES`) of these slots, only the first `places` of each
+    queue when given (in `opd_shared.readmodel.queue_order`, queue_key's SQL)."""
+    query = _QUEUE_PLACES.where(TOKENS.c.slot_id.in_(slot_ids))
+    if places is not None:
+        ranked = query.add_columns(func.row_number().over(
+            partition_by=TOKENS.c.slot_id, order_by=queue_order(TOKENS)).label("place")
+        ).subquery()
+        query = select(*(ranked.c[c.name] for c in _QUEUE_PLACES.selected_columns)).where(
+            ranked.c.place <= places)
+    return (await session.execute(query)).all()
+
+
+def near_in_slots(slots: Iterable[AnyRow], live: Iterable[AnyRow], timezone: str,
+                  now: dt.datetime, limits: Thresholds) -> list[Told]:
+    """Every waiting token that is near its turn, from its slots' times (`_SLOT_TIMES`) and
+    their live tokens (`_QUEUE_PLACES`), grouped by slot in one pass; each queue is walked
+    from its head only as far as a token can be near (`rules.near_places`)."""
+    starts = {s.id: (s, _starts_at(s.date, s.start_time, timezone)) for s in slots}
+    queues: dict[int, list[AnyRow]] = defaultdict(list)
+    for token in live:
+        queues[token.slot_id].append(token)
     told = []
-    for slot_id, slot in slots.items():
-        queue = sorted((t for t in live if t.slot_id == slot_id), key=lambda t: queue_key(
-            TokenStatus(t.status), t.is_emergency, t.priority_score, t.sequence_number))
-        for ahead, token in enumerate(queue):
-            if TokenStatus(token.status) not in WAITING:
-                continue
-            wait = planned_wait(ahead, slot.start_time, slot.end_time, slot.max_capacity)
-            if is_near(ahead, wait, _starts_at(slot, settings.timezone), now, limits):
-                told.append(Told(token.id, "near", f"near:{slot_id}", slot_id, ahead, wait))
+    for slot_id in sorted(queues.keys() & starts.keys()):
+        slot, starts_at = starts[slot_id]
+        queue = sorted(queues[slot_id], key=_in_queue_order)
+        for ahead, wait in near_places((TokenStatus(t.status) for t in queue), slot.start_time,
+                                       slot.end_time, slot.max_capacity, starts_at, now, limits):
+            told.append(Told(queue[ahead].id, "near", f"near:{slot_id}", slot_id, ahead, wait))
     return told
 
 
@@ -119,6 +165,7 @@ def _words(kind: str, token: Token, slot: Slot | None, doctor: Doctor | None,
 
 async def _record(session: AsyncSession, told: list[Told], notifying: Notifying,
                   now: dt.datetime) -> None:
+    told = await _not_told_before(session, told)
     if not told:
         return
     settings = notifying.settings
@@ -129,28 +176,55 @@ async def _record(session: AsyncSession, told: list[Told], notifying: Notifying,
         select(OptOut.token_id).where(OptOut.token_id.in_(ids)))).all())
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     due = held_until(now, settings.quiet_start, settings.quiet_end, settings.timezone) or now
+    their_slots = {rule.slot_id or tokens[rule.token_id].slot_id for rule in told
+                   if rule.token_id in tokens}
+    slots = {s.id: s for s in (await session.scalars(
+        select(Slot).where(Slot.id.in_(sorted(their_slots))))).all()}
+    doctors = {d.id: d for d in (await session.scalars(select(Doctor).where(
+        Doctor.id.in_(sorted({t.doctor_id for t in tokens.values()}))))).all()}
+    rows, seen = [], set()
     for rule in told:
         token = tokens.get(rule.token_id)
-        slot = await session.get(Slot, rule.slot_id or token.slot_id) if token else None
-        if token is None or (slot is not None and slot.date < today):
-            continue
-        doctor = await session.get(Doctor, token.doctor_id)
+        slot = slots.get(rule.slot_id or token.slot_id) if token else None
+        if token is None or (slot is not None and slot.date < today) or (
+                (token.id, rule.rule) in seen):
+            continue  # the same rule twice in one batch: the first is the one told
+        seen.add((token.id, rule.rule))
+        doctor = doctors.get(token.doctor_id)
         details = _details(rule, token, slot, doctor, settings)
-        inserted = (await session.scalars(_NOTIFY, [{
-            "token_id": token.id, "kind": rule.kind, "rule": rule.rule,
-            "token_number": token.token_number, "details": details,
-            "text": _words(rule.kind, token, slot, doctor, details)}])).all()
-        if not inserted:
-            continue  # told before: a repeat of this rule for this token
-        channels = [name for name, reaches in (
-            ("webhook", token.channel in notifying.webhook_apps),
-            ("sms", notifying.sms and bool(token.patient_phone))) if reaches]
-        if channels:
-            await session.execute(insert(SENDS), [{
-                "notification_id": inserted[0], "channel": name,
-                "status": "skipped" if token.id in opted else "pending",
-                "last_error": "the patient opted out" if token.id in opted else None,
-                "due_at": due} for name in channels])
+        rows.append({"token_id": token.id, "kind": rule.kind, "rule": rule.rule,
+                     "token_number": token.token_number, "details": details,
+                     "text": _words(rule.kind, token, slot, doctor, details)})
+    if not rows:
+        return
+    # One insert for all; a rule told before (the same token and rule) returns no row.
+    inserted = sorted((await session.execute(_NOTIFY, rows)).all())
+    sends = [{"notification_id": notification_id, "channel": name,
+              "status": "skipped" if token_id in opted else "pending",
+              "last_error": "the patient opted out" if token_id in opted else None,
+              "due_at": due} for notification_id, token_id in inserted
+             for name in _channels(tokens[token_id], notifying)]
+    if sends:
+        await session.execute(insert(SENDS), sends)
+
+
+async def _not_told_before(session: AsyncSession, told: list[Told]) -> list[Told]:
+    """The rules not yet told: every batch offers each near token of a touched slot again,
+    and reading what is told (two short columns) is cheaper than preparing each repeat
+    for an insert that skips it. (The insert still skips one told meanwhile.)"""
+    if not told:
+        return told
+    ids = sorted({t.token_id for t in told})
+    before = {(token_id, rule) for token_id, rule in (await session.execute(
+        select(NOTIFICATIONS.c.token_id, NOTIFICATIONS.c.rule).where(
+            NOTIFICATIONS.c.token_id.in_(ids)))).all()}
+    return [t for t in told if (t.token_id, t.rule) not in before]
+
+
+def _channels(token: Token, notifying: Notifying) -> list[str]:
+    return [name for name, reaches in (
+        ("webhook", token.channel in notifying.webhook_apps),
+        ("sms", notifying.sms and bool(token.patient_phone))) if reaches]
 
 
 def _details(rule: Told, token: Token, slot: Slot | None, doctor: Doctor | None,

@@ -16,12 +16,14 @@ notifier keeps no consultation history, and a message errs early by design.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from opd_contracts import EventEnvelope, EventType, TokenRecord
-from opd_contracts.vocabulary import MoveKind, TokenStatus
+from opd_contracts.vocabulary import WAITING, MoveKind, TokenStatus
 
-__all__ = ["Thresholds", "Told", "event_rules", "is_near", "planned_wait"]
+__all__ = ["Thresholds", "Told", "event_rules", "is_near", "near_places", "near_reach",
+           "planned_wait", "too_early"]
 
 
 @dataclass(frozen=True)
@@ -46,13 +48,57 @@ def planned_wait(ahead: int, start: dt.time, end: dt.time, capacity: int) -> int
     return int(ahead * length / 60 / max(capacity, 1) + 0.999)
 
 
+def too_early(starts_at: dt.datetime, now: dt.datetime, limits: Thresholds) -> bool:
+    """Whether the slot starts too late for any of its tokens to be near yet."""
+    return starts_at - now > dt.timedelta(minutes=limits.minutes)
+
+
 def is_near(ahead: int, wait_minutes: int, starts_at: dt.datetime, now: dt.datetime,
             limits: Thresholds) -> bool:
-    if starts_at - now > dt.timedelta(minutes=limits.minutes):
+    if too_early(starts_at, now, limits):
         return False
     begun = max(starts_at, now)
     remaining = (begun - now).total_seconds() / 60 + wait_minutes
     return ahead <= limits.ahead or remaining <= limits.minutes
+
+
+def near_places(queue: Iterable[TokenStatus], start: dt.time, end: dt.time, capacity: int,
+                starts_at: dt.datetime, now: dt.datetime, limits: Thresholds
+                ) -> list[tuple[int, int]]:
+    """Where in a slot's queue (its live tokens' statuses, in queue order) a waiting token
+    is near its turn: (place, planned wait) pairs, the place being its `ahead`.
+
+    The walk stops at the first place that is not near: the one behind has one more ahead
+    and a planned wait no shorter, and `is_near` grows no truer with either. That holds
+    unless the slot ends before it starts (a negative length makes the wait shrink as the
+    queue grows), so such a slot is walked to its end."""
+    waits_grow = end >= start
+    found = []
+    for ahead, status in enumerate(queue):
+        wait = planned_wait(ahead, start, end, capacity)
+        if not is_near(ahead, wait, starts_at, now, limits):
+            if waits_grow:
+                break
+            continue
+        if status in WAITING:
+            found.append((ahead, wait))
+    return found
+
+
+def near_reach(start: dt.time, end: dt.time, capacity: int, starts_at: dt.datetime,
+               now: dt.datetime, limits: Thresholds, most: int = 1000) -> int | None:
+    """How many places from a queue's head `near_places` can reach before it stops (the
+    first place that is not near, whoever holds it): the tokens behind need not be read.
+    None when its walk may not stop (a slot whose planned wait does not grow) or would go
+    beyond `most` places."""
+    if end <= start:
+        return None
+    places = 0
+    while is_near(places, planned_wait(places, start, end, capacity), starts_at, now, limits):
+        places += 1
+        if places > most:
+            return None
+    return places
 
 
 def event_rules(event: EventEnvelope) -> list[tuple[TokenRecord, Told]]:

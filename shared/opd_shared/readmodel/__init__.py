@@ -19,6 +19,7 @@ from opd_shared.readmodel.tables import (
     DoctorColumns,
     SlotColumns,
     TokenColumns,
+    queue_order,
     read_model_metadata,
     table_of,
 )
@@ -33,6 +34,7 @@ from opd_shared.readmodel.upsert import (
 
 __all__ = [
     "TYPES", "Claimed", "DoctorColumns", "EventKeyColumns", "SlotColumns", "TokenColumns",
-    "claim", "first_copies", "keep_newest_snapshots", "newest", "read_model_metadata",
+    "claim", "first_copies", "keep_newest_snapshots", "newest", "queue_order",
+    "read_model_metadata",
     "snapshot_columns", "snapshot_row", "table_of", "upsert_newest", "upsert_statement",
 ]

@@ -13,11 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, MetaData, String, Table
+from sqlalchemy import BigInteger, DateTime, MetaData, String, Table, UnaryExpression
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from opd_contracts.vocabulary import TokenStatus
+
 __all__ = [
-    "TYPES", "DoctorColumns", "SlotColumns", "TokenColumns", "read_model_metadata", "table_of",
+    "TYPES", "DoctorColumns", "SlotColumns", "TokenColumns", "queue_order",
+    "read_model_metadata", "table_of",
 ]
 
 # Ids and seqs outgrow 32 bits long before a hospital closes; every time is an instant.
@@ -84,3 +87,13 @@ class TokenColumns:
     completed_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
     version: Mapped[int]
+
+
+def queue_order(tokens: Table) -> tuple[UnaryExpression[Any], ...]:
+    """`opd_contracts.vocabulary.queue_key` in SQL, for a read model's tokens table (a
+    `TokenColumns` table with `sequence_number`): the one consulting, then emergencies, then
+    the higher score, then arrival, and the id where all else is equal. The notifier's
+    tests prove it equal to `queue_key` (queue-view keeps its own copy, tested likewise)."""
+    return ((tokens.c.status == TokenStatus.CONSULTING.value).desc(),
+            tokens.c.is_emergency.desc(), tokens.c.priority_score.desc(),
+            tokens.c.sequence_number.asc(), tokens.c.id.asc())

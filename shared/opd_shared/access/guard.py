@@ -140,6 +140,8 @@ def _client_of(request: Request) -> str:
     """Who failed: the peer's address, or for IPv6 its /64, which one machine commonly holds
     whole (and could otherwise take a fresh address for every few guesses)."""
     host = request.client.host if request.client else "unknown"
+    if ":" not in host:  # IPv4 (or no address at all): no parsing needed
+        return host
     with contextlib.suppress(ValueError):
         if ipaddress.ip_address(host).version == 6:
             return str(ipaddress.ip_network(f"{host}/64", strict=False))

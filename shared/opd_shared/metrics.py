@@ -8,7 +8,6 @@ own figures, named here once so every service and dashboard agrees.
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import (

@@ -3,9 +3,10 @@
 
 Why one ASGI layer rather than each handler writing the format: refusals are made in many
 places (the exception handlers in `opd_shared.http`, the body limit and the database
-outage answered by the same layer, the gateway's mapping of the allocator's replies, each service's own routes), and
-all of them already say `{"detail": <sentence>, "code": <word>, ...}`. This layer adds the
-RFC's members to any such body, so no path can be forgotten, and the format is written once:
+outage answered by the same layer, the gateway's mapping of the allocator's replies, each
+service's own routes), and all of them already say
+`{"detail": <sentence>, "code": <word>, ...}`. This layer adds the RFC's members to any such
+body, so no path can be forgotten, and the format is written once:
 
     {"type": "tag:opd-tokens,2026:problems/slot_full", "title": "Slot full", "status": 409,
      "detail": "slot 17 is full (20 places)", "instance": "/api/v1/tokens",

@@ -163,8 +163,7 @@ BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="API ke
 class _Requirement(SecurityBase):
     """The key check as one dependency that is also the bearer scheme FastAPI documents:
     a scheme nested under the check instead made FastAPI solve two dependencies on every
-    guarded request, the scheme's only to be thrown away (a tenth of `POST /tokens`'s CPU
-    in the gateway; services/booking-gateway/bench/path_profile.py)."""
+    guarded request, the scheme's only to be thrown away (the same OpenAPI documents)."""
 
     def __init__(self, permission: Permission | None) -> None:
         self.model, self.scheme_name = BEARER.model, BEARER.scheme_name

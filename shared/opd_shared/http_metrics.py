@@ -105,7 +105,7 @@ class HttpMetrics:
             nonlocal status, out_size
             if message["type"] == "http.response.start":
                 status = f"{str(int(message['status']))[0]}xx"
-                out_size = _content_length(message.get("headers", ()))
+                out_size = _content_length(message.get("headers", ()), fold_case=True)
             await send(message)
 
         try:
@@ -128,8 +128,10 @@ class HttpMetrics:
         return handler
 
 
-def _content_length(headers: Iterable[tuple[bytes, bytes]]) -> int:
+def _content_length(headers: Iterable[tuple[bytes, bytes]], fold_case: bool = False) -> int:
+    """The Content-Length header's value, 0 without one. Request header names are lower
+    case already (ASGI), and were read as they are; an answer's were folded."""
     for name, value in headers:
-        if name.lower() == b"content-length":
+        if (name.lower() if fold_case else name) == b"content-length":
             return int(value) if value.isdigit() else 0
     return 0

@@ -1,7 +1,7 @@
 """Error bodies every service answers with, and their OpenAPI documentation, so clients (and
 schemathesis) know every answer's shape.
 
-Handlers here say `{"detail": "<sentence>", "code": "<word>", ...}`; the `ProblemDetails`
+Handlers here say `{"detail": "<sentence>", "code": "<word>", ...}`; the `Refusals`
 layer they are installed with turns every such body into RFC 9457 problem details
 (`application/problem+json`, opd_shared.problems), and `problem_media_types` says so in
 the OpenAPI document."""
@@ -19,8 +19,8 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from opd_contracts.vocabulary import ErrorCode
-from opd_shared.middleware import BodyLimit, DatabaseOutage
-from opd_shared.problems import PROBLEM_JSON, TYPE_BASE, ProblemDetails
+from opd_shared.middleware import Refusals
+from opd_shared.problems import PROBLEM_JSON, TYPE_BASE
 
 __all__ = ["ApiError", "ErrorOut", "ValidationErrorOut", "error_responses",
            "install_error_handlers", "problem_media_types"]
@@ -83,7 +83,7 @@ def _sentence(error: Mapping[str, Any]) -> str:
 def problem_media_types(document: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI document as served: every answer documented with a problem's shape
     (ErrorOut or a model extending it) is `application/problem+json`, the type the
-    ProblemDetails layer gives it, where FastAPI writes the route's `application/json`;
+    Refusals layer gives it, where FastAPI writes the route's `application/json`;
     FastAPI's own 422 shape, on routes that list no `error_responses`, becomes the one
     really answered. Other answers (/readyz's 503, a probe's) keep their media type."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
@@ -124,11 +124,9 @@ def _component(schemas: dict[str, Any], model: type[BaseModel]) -> str:
 
 
 def install_error_handlers(app: FastAPI, max_body_bytes: int = 64 * 1024) -> None:
-    """Every refusal in one shape; oversized bodies 413; a database away 503; added in
-    this order, ProblemDetails is outside the other two and converts their answers too."""
-    app.add_middleware(DatabaseOutage)
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
-    app.add_middleware(ProblemDetails)
+    """Every refusal in one shape; oversized bodies 413; a database away 503: one layer,
+    `opd_shared.middleware.Refusals`, which converts its own answers too."""
+    app.add_middleware(Refusals, max_bytes=max_body_bytes)
     @app.exception_handler(RequestValidationError)
     @app.exception_handler(ValidationError)
     async def invalid(request: Request,

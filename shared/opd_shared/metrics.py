@@ -1,13 +1,13 @@
 """Prometheus metrics: one set of names for the whole product, served at each /metrics.
 
-HTTP latency histograms come from prometheus-fastapi-instrumentator; the rest are the
-message path's own figures, named here once so every service and dashboard agrees.
+HTTP request counts and latency histograms are prometheus-fastapi-instrumentator's,
+recorded by a layer of our own (opd_shared.http_metrics); the rest are the message path's
+own figures, named here once so every service and dashboard agrees.
 """
 
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import (
@@ -19,13 +19,11 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_fastapi_instrumentator import Instrumentator
-from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
 from pydantic import SecretStr
-from starlette.middleware import Middleware
 
 from opd_contracts.vocabulary import ErrorCode
 from opd_shared.http import ApiError
+from opd_shared.http_metrics import HttpMetrics
 
 __all__ = [
     "BATCH_SIZE",
@@ -67,10 +65,8 @@ def instrument(app: FastAPI, key: SecretStr | None = None) -> None:
     process; a shared registry would keep only the first app's); /metrics serves it together
     with the process-wide message-path metrics above."""
     http = CollectorRegistry()
-    Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"],
-                   registry=http).instrument(app)
-    added = app.user_middleware[0]  # what instrument() just added, with its arguments
-    app.user_middleware[0] = Middleware(_RouteNamedOnce, *added.args, **added.kwargs)
+    app.add_middleware(HttpMetrics, registry=http,
+                       excluded=["/metrics", "/healthz", "/readyz"])
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
@@ -79,30 +75,6 @@ def instrument(app: FastAPI, key: SecretStr | None = None) -> None:
                            "<OPD_METRICS_KEY>", headers={"WWW-Authenticate": "Bearer"})
         return Response(generate_latest(http) + generate_latest(REGISTRY),
                         media_type=CONTENT_TYPE_LATEST)
-
-
-class _RouteNamedOnce(PrometheusInstrumentatorMiddleware):
-    """The instrumentator, naming a request's route once per method and path: its own
-    look-up matches every request against every route again before the router does the
-    same, measured at about a tenth of the gateway's CPU on POST /tokens
-    (services/booking-gateway/bench/path_profile.py). Bounded, since paths with ids in
-    them are many: past `NAMES_KEPT` a name is looked up as before."""
-
-    NAMES_KEPT = 4096
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._names: dict[tuple[str, str, str], tuple[str, bool]] = {}
-
-    def _get_handler(self, request: Request) -> tuple[str, bool]:
-        scope = request.scope
-        key = (scope["method"], scope.get("root_path", ""), scope["path"])
-        found = self._names.get(key)
-        if found is None:
-            found = super()._get_handler(request)
-            if len(self._names) < self.NAMES_KEPT:
-                self._names[key] = found
-        return found
 
 
 def _bears(request: Request, key: str) -> bool:

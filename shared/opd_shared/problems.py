@@ -1,10 +1,12 @@
-"""Every refusal as RFC 9457 problem details, converted in one layer at the edge of the app.
+"""Every refusal as RFC 9457 problem details, converted in one layer at the edge of the app
+(`opd_shared.middleware.Refusals`, with a `ProblemConverter` per request).
 
 Why one ASGI layer rather than each handler writing the format: refusals are made in many
-places (the exception handlers in `opd_shared.http`, the body limit and database-outage
-layers, the gateway's mapping of the allocator's replies, each service's own routes), and
-all of them already say `{"detail": <sentence>, "code": <word>, ...}`. This layer adds the
-RFC's members to any such body, so no path can be forgotten, and the format is written once:
+places (the exception handlers in `opd_shared.http`, the body limit and the database
+outage answered by the same layer, the gateway's mapping of the allocator's replies, each
+service's own routes), and all of them already say
+`{"detail": <sentence>, "code": <word>, ...}`. This layer adds the RFC's members to any such
+body, so no path can be forgotten, and the format is written once:
 
     {"type": "tag:opd-tokens,2026:problems/slot_full", "title": "Slot full", "status": 409,
      "detail": "slot 17 is full (20 places)", "instance": "/api/v1/tokens",
@@ -33,7 +35,7 @@ from typing import Any
 
 from opd_contracts.vocabulary import ErrorCode
 
-__all__ = ["PROBLEM_JSON", "TYPE_BASE", "ProblemDetails", "problem", "title_of", "type_of"]
+__all__ = ["PROBLEM_JSON", "TYPE_BASE", "ProblemConverter", "problem", "title_of", "type_of"]
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "tag:opd-tokens,2026:problems/"
@@ -81,42 +83,43 @@ def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
     return False
 
 
-class ProblemDetails:
-    """The ASGI layer described above; outside every layer that may refuse a request."""
+class ProblemConverter:
+    """One request's answers on their way out, converted as described above: its `send`
+    is the send the app is given. `opd_shared.middleware.Refusals` is the layer that uses
+    it, outside every layer that may refuse a request."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    __slots__ = ("_held", "_out", "_parts", "instance", "started")
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        instance = scope["path"]  # as the client asked for it (ASGI: root_path included)
-        held: dict | None = None
-        parts: list[bytes] = []
-        started = False
+    def __init__(self, send: Any, instance: str) -> None:
+        self._out = send
+        self.instance = instance  # the path as the client asked for it (ASGI: root_path in)
+        self.started = False  # whether any answer started
+        self._held: dict | None = None
+        self._parts: list[bytes] = []
 
-        async def converting(message: dict) -> None:
-            nonlocal held, started
-            if message["type"] == "http.response.start":
-                started = True
-                if message["status"] >= 400 and _is_json(message.get("headers", [])):
-                    held = message
-                    return
-            elif message["type"] == "http.response.body" and held is not None:
-                parts.append(message.get("body", b""))
-                if message.get("more_body", False):
-                    return
-                await _send_converted(send, held, b"".join(parts), instance)
+    async def send(self, message: dict) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            if message["status"] >= 400 and _is_json(message.get("headers", [])):
+                self._held = message
                 return
-            await send(message)
+        elif message["type"] == "http.response.body" and self._held is not None:
+            self._parts.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            await _send_converted(self._out, self._held, b"".join(self._parts), self.instance)
+            return
+        await self._out(message)
 
-        try:
-            await self.app(scope, receive, converting)
-        except Exception:
-            if not started:
-                body = problem(500, ErrorCode.INTERNAL_ERROR, _INTERNAL, instance)
-                await _send(send, 500, json.dumps(body).encode(), [])
-            raise
+    async def answer(self, start: dict, body: dict) -> None:
+        """An answer of the layer's own (a refusal), converted like the app's."""
+        await self.send(start)
+        await self.send(body)
+
+    async def failed(self) -> None:
+        """The 500 problem for an exception that escaped before any answer started."""
+        body = problem(500, ErrorCode.INTERNAL_ERROR, _INTERNAL, self.instance)
+        await _send(self._out, 500, json.dumps(body).encode(), [])
 
 
 async def _send_converted(send: Any, start: dict, raw: bytes, instance: str) -> None:

@@ -1,6 +1,12 @@
 """An address that keeps sending bad keys is refused before its keys are looked up."""
 
-from opd_shared.access import AccessPolicy, Guard, Role
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from opd_shared.access import AccessPolicy, Guard, Role, counting
+from opd_shared.http import ApiError
 
 FAILURES = 3
 
@@ -76,3 +82,21 @@ async def test_an_ipv6_machine_cannot_dodge_the_count_with_fresh_addresses(key_s
         admitted = await next_network.get("/queue", headers=_bearer(good))
 
     assert (refused.status_code, admitted.status_code) == (429, 200)
+
+
+async def test_failures_refuse_their_address_until_two_windows_have_passed_without_any(
+        monkeypatch):
+    # The check is skipped while no key failed for two windows; a failure 119 s old still
+    # weighs on the sliding window (as the previous minute's), so it must not be skipped.
+    counters = counting.Counters(FAILURES, "Asia/Kolkata")
+    for _ in range(FAILURES):
+        await counters.failed("203.0.113.7")
+    later = time.monotonic() + 119
+    monkeypatch.setattr(counting, "time", SimpleNamespace(monotonic=lambda: later,
+                                                          time=time.time))
+
+    with pytest.raises(ApiError) as refused:
+        await counters.refuse_failing("203.0.113.7")
+    await counters.refuse_failing("198.51.100.1")  # another address: not refused
+
+    assert refused.value.status == 429 and refused.value.code == "too_many_failures"

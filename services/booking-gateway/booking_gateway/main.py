@@ -25,7 +25,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                       version="1.0", description="Bookings, cancellations, emergencies and "
                                                  "the token lifecycle.")
     add_health_routes(app)
-    for module in (doctors, slots, tokens):
+    # Tokens first: routes are matched in order, and POST /api/v1/tokens is the hot path
+    # (behind doctors and slots, each booking was tried against each of their routes first).
+    for module in (tokens, doctors, slots):
         app.include_router(module.router)
 
     if settings.api_docs:  # the broker's inventory, documented and switched off with /docs

@@ -19,7 +19,7 @@ class NotFoundError(ApiError):
 
 
 # 401 no key (unless reads are open), 403 a role that may not, 422 odd input, 429 over the
-# key's rate, 503 the database away (opd_shared.middleware.DatabaseOutage).
+# key's rate, 503 the database away (opd_shared.middleware.Refusals).
 READ_ERRORS: dict[int | str, Any] = error_responses(401, 403, 429, 503)
 ADMIN_ERRORS = READ_ERRORS  # the same answers; 403 for every role but admin
 NOT_FOUND: dict[int | str, Any] = error_responses(404)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Any
 
-from fastapi import Depends, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request, Security
+from fastapi.security import HTTPBearer
+from fastapi.security.base import SecurityBase
 
 from opd_contracts.vocabulary import ErrorCode, Source
 from opd_shared.access.counting import Counters
@@ -139,6 +140,8 @@ def _client_of(request: Request) -> str:
     """Who failed: the peer's address, or for IPv6 its /64, which one machine commonly holds
     whole (and could otherwise take a fresh address for every few guesses)."""
     host = request.client.host if request.client else "unknown"
+    if ":" not in host:  # IPv4 (or no address at all): no parsing needed
+        return host
     with contextlib.suppress(ValueError):
         if ipaddress.ip_address(host).version == 6:
             return str(ipaddress.ip_network(f"{host}/64", strict=False))
@@ -149,25 +152,33 @@ def _unauthorized(detail: str) -> ApiError:
     return ApiError(401, ErrorCode.UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-# For the OpenAPI document only: it declares the bearer scheme on every route that asks for
-# a key, so /docs has an Authorize button. The guard reads the header itself (its refusals
-# are ours, counted against the client's failures), hence auto_error=False.
+# For the OpenAPI document: it declares the bearer scheme on every route that asks for a
+# key, so /docs has an Authorize button. The guard reads the header itself (its refusals
+# are ours, counted against the client's failures).
 BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="API key",
                     description="`Authorization: Bearer <key>`: a key made with `python -m "
                                 "opd_shared.access create`, or OPD_ADMIN_KEY")
-_Declared = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
 
 
-def requires(permission: Permission | None = None):
-    """A dependency that answers 401/403/429, or yields the caller."""
+class _Requirement(SecurityBase):
+    """The key check as one dependency that is also the bearer scheme FastAPI documents:
+    a scheme nested under the check instead made FastAPI solve two dependencies on every
+    guarded request, the scheme's only to be thrown away (the same OpenAPI documents)."""
 
-    async def caller(request: Request,
-                     _: _Declared) -> Caller:
+    def __init__(self, permission: Permission | None) -> None:
+        self.model, self.scheme_name = BEARER.model, BEARER.scheme_name
+        self.permission = permission
+
+    async def __call__(self, request: Request) -> Caller:
         guard: Guard = request.app.state.guard
-        who = await guard.identify(request, permission)
-        if permission is not None and not who.can(permission):
+        who = await guard.identify(request, self.permission)
+        if self.permission is not None and not who.can(self.permission):
             raise ApiError(403, ErrorCode.FORBIDDEN,
-                           f"a {who.role or 'anonymous'} key may not do this ({permission})")
+                           f"a {who.role or 'anonymous'} key may not do this "
+                           f"({self.permission})")
         return who
 
-    return Depends(caller)
+
+def requires(permission: Permission | None = None) -> Any:
+    """A dependency that answers 401/403/429, or yields the caller."""
+    return Security(_Requirement(permission))

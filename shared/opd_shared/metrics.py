@@ -33,6 +33,8 @@ __all__ = [
     "EVENTS_APPLIED",
     "OUTBOX_LAG_SECONDS",
     "REPLY_TIMEOUTS",
+    "SHED",
+    "SHED_LIMIT",
     "instrument",
 ]
 
@@ -54,6 +56,10 @@ DEAD_LETTER_DEPTH = Gauge(
     "opd_dead_letter_depth", "Messages waiting in the dead-letter queue")
 REPLY_TIMEOUTS = Counter(
     "opd_reply_timeouts_total", "Requests answered 202 because no decision came in time")
+SHED = Counter(
+    "opd_admission_shed_total", "Writes refused with 503 at capacity (admission's limit)")
+SHED_LIMIT = Gauge(
+    "opd_admission_limit", "How many writes may wait for a decision at once, now")
 
 
 def instrument(app: FastAPI, key: SecretStr | None = None) -> None:

@@ -38,6 +38,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from opd_shared.metrics import SHED, SHED_LIMIT
+
 __all__ = ["FLOOR", "START", "Admission", "Overloaded"]
 
 START = 256  # the limit before anything was measured
@@ -61,6 +63,7 @@ class Admission:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.max_in_flight, self.wait_budget_s, self.clock = max_in_flight, wait_budget_s, clock
         self.limit = float(min(START, max_in_flight))
+        SHED_LIMIT.set(self.limit)
         self.in_flight = 0
         self._window_start = clock()
         self._decided = self._late = 0
@@ -71,6 +74,7 @@ class Admission:
         if self.in_flight < int(self.limit):
             return False
         self._reached = True
+        SHED.inc()
         return True
 
     @property
@@ -108,3 +112,4 @@ class Admission:
 
     def _set_limit(self, wanted: float) -> None:
         self.limit = min(float(self.max_in_flight), max(float(FLOOR), wanted))
+        SHED_LIMIT.set(self.limit)

@@ -12,6 +12,7 @@ import datetime as dt
 import aio_pika
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from booking_gateway.admission import FLOOR, START, WINDOW_SECONDS, Admission, Overloaded
 from booking_gateway.main import create_app as create_gateway
@@ -60,12 +61,15 @@ def _windows(admission: Admission, clock: Clock, count: int, waited_s: float | N
 
 def test_a_quiet_gateway_admits_a_burst_up_to_the_starting_limit_and_refuses_the_next():
     admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=Clock())
+    shed_before = REGISTRY.get_sample_value("opd_admission_shed_total")
 
     held = _fill(admission, START)
 
     with pytest.raises(Overloaded) as refused, admission.admitted():
         pass
     assert refused.value.retry_after == 1
+    assert REGISTRY.get_sample_value("opd_admission_shed_total") == shed_before + 1
+    assert REGISTRY.get_sample_value("opd_admission_limit") == START
     assert len(held) == admission.in_flight == START and admission.refuses()
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from allocator.adapters.record_writes import RECORD_CTES, ChangedRecords
+
 __all__ = ["Facts", "StaleSchedule", "Writes", "read_facts", "write_all"]
 
 _READ = text(
@@ -29,7 +31,8 @@ _READ = text(
 # Doctors' seqs move by compare-and-set: a batch that decided on an outdated schedule
 # cannot commit. Data-modifying CTEs all run, referenced or not.
 _WRITE = text(
-    "WITH counters AS (INSERT INTO token_counters (doctor_id, date, last_number)"
+    f"WITH {RECORD_CTES},"
+    " counters AS (INSERT INTO token_counters (doctor_id, date, last_number)"
     " SELECT * FROM unnest(CAST(:c_doctor AS bigint[]), CAST(:c_date AS date[]),"
     " CAST(:c_last AS integer[]))"
     " ON CONFLICT (doctor_id, date) DO UPDATE SET last_number = excluded.last_number),"
@@ -67,6 +70,7 @@ class Writes:
     events: list[tuple[int, str, str, dt.datetime, str | None]] = field(  # traceparent last
         default_factory=list)
     replies: list[tuple[uuid.UUID, str, str, dt.datetime]] = field(default_factory=list)
+    records: ChangedRecords = field(default_factory=ChangedRecords)  # slots and tokens
 
 
 async def read_facts(session: AsyncSession, commands: Collection[uuid.UUID],
@@ -88,6 +92,7 @@ async def read_facts(session: AsyncSession, commands: Collection[uuid.UUID],
 
 async def write_all(session: AsyncSession, writes: Writes) -> None:
     moved = await session.scalar(_WRITE, {
+        **writes.records.parameters(),
         **_columns(writes.counters, "c_doctor", "c_date", "c_last"),
         **_columns(writes.seqs, "s_doctor", "s_found", "s_last"),
         **_columns(writes.events, "o_partition", "o_key", "o_event", "o_at", "o_trace"),

@@ -16,6 +16,7 @@ Records of other kinds (a doctor's own changes) are left to the ORM flush.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Enum, String, Table, inspect
@@ -29,6 +30,9 @@ from allocator.domain.model import Slot, Token
 __all__ = ["RECORD_CTES", "ChangedRecords", "changed_records"]
 
 _TABLES: dict[type, Table] = {Slot: slots, Token: tokens}
+# A record's row straight from its instance dict, in the table's column order: a changed
+# token is written whole, and a booking changes the overtaken count of many tokens.
+_ROW = {table: itemgetter(*(c.name for c in table.columns)) for table in _TABLES.values()}
 
 
 def _array_type(table: Table, name: str) -> str:
@@ -75,8 +79,13 @@ class ChangedRecords:
 
     def parameters(self) -> dict[str, list[Any]]:
         """The write statement's arrays: a column of each kind's rows."""
-        return {f"{prefix}_{c.name}": [row[i] for row in self.rows[prefix]]
-                for table, _, prefix in _KINDS for i, c in enumerate(table.columns)}
+        arrays: dict[str, list[Any]] = {}
+        for table, _, prefix in _KINDS:
+            rows = self.rows[prefix]
+            columns = zip(*rows, strict=True) if rows else ([] for _ in table.columns)
+            arrays.update((f"{prefix}_{c.name}", list(column))
+                          for c, column in zip(table.columns, columns, strict=True))
+        return arrays
 
     def settle(self, session: AsyncSession) -> None:
         """Tell the session the records are as written: pending ones become persistent, and
@@ -95,8 +104,6 @@ def changed_records(session: AsyncSession) -> ChangedRecords:
             table = _TABLES.get(type(record))
             if table is None:
                 continue  # a doctor: the ORM flush writes it
-            values = vars(record)
-            changed.rows[f"{table.name}_{kind}"].append(
-                tuple(values[c.name] for c in table.columns))
+            changed.rows[f"{table.name}_{kind}"].append(_ROW[table](vars(record)))
             changed.states.append(inspect(record))
     return changed

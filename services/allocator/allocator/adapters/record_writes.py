@@ -3,9 +3,10 @@
 
 Why: a flush is a statement, so a round trip, per table and kind (a booking alone flushed
 UPDATE slots, UPDATE tokens and INSERT tokens), and its unit-of-work machinery besides. With
-one booking to a round that was about 0.8 ms of the round's 3 ms of CPU (decide_bench,
-py-spy): on this loopback a round trip costs some 0.13 ms of CPU in the send alone. Here
-each kind is one `unnest` of array columns inside the write statement, whatever the rows.
+one booking to a round, writing them here took the round from 2.9 to 2.1 ms of CPU
+(decide_bench; py-spy had put a quarter of the round in the flush, and a third in the sends
+of all its round trips). Here each kind is one `unnest` of array columns inside the write
+statement, whatever the number of rows.
 
 The session still tracks the records (its change tracking is what finds them), and is then
 told they are as written (`settle`), as a flush tells it after its statements. Rows are
@@ -63,8 +64,8 @@ def _update(table: Table, prefix: str) -> str:
             f" AS u({names}) WHERE {table.name}.id = u.id)")
 
 
-# Slots first: a token inserted in the same statement may be in a slot inserted with it
-# (foreign keys are checked at the end of the statement).
+# A token may be in a slot inserted by the same statement: foreign keys are checked at the
+# statement's end, whatever the order of its parts.
 _KINDS = [(table, kind, f"{table.name}_{kind}") for table in (slots, tokens)
           for kind in ("new", "changed")]
 RECORD_CTES = ", ".join((_insert if kind == "new" else _update)(table, prefix)

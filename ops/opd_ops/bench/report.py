@@ -120,7 +120,8 @@ def markdown(results: list[dict], hot: dict | None, floor: dict | None, command:
                  f"{hot['p99_ms']:.0f} ms; checks {hot['checks']}."]
     text += ["", "The allocator alone, without HTTP or the broker (its decisions per second "
              "by batch size, and the same hot doctor): "
-             "`uv run python services/allocator/bench/decide_bench.py`."]
+             "`uv run python services/allocator/bench/decide_bench.py`; its figures"
+             " before and after issue #13 are under \"The allocator alone\" below."]
     return "\n".join(text) + "\n"
 
 

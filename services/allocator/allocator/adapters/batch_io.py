@@ -1,9 +1,10 @@
 """A transaction's reads before its decisions and its writes after them, one statement
 each: round trips, not rows, are what a batch pays for.
 
-The read comes after the fencing lock and is a statement of its own: under READ COMMITTED
-its snapshot is taken once the lock is granted, so it sees whatever the previous holder of
-the lock committed (a colleague's transfer, another process's batch).
+The reads come after the fencing lock and in a statement of their own: under READ COMMITTED
+their snapshot is then taken once the lock is granted, so they see whatever the previous
+holder of the lock committed (a colleague's transfer, another process's batch). Both run in
+one call of the database function `start_round` (migration 0009), one round trip.
 """
 
 from __future__ import annotations
@@ -16,20 +17,17 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["Facts", "StaleSchedule", "Writes", "read_facts", "write_all"]
+from allocator.adapters.record_writes import RECORD_CTES, ChangedRecords
 
-_READ = text(
-    "SELECT 'inbox', command_id::text, fingerprint, reply::text FROM inbox"
-    " WHERE command_id = ANY(CAST(:commands AS uuid[]))"
-    " UNION ALL SELECT 'seq', id::text, NULL, last_event_seq::text FROM doctors"
-    " WHERE id = ANY(CAST(:doctors AS bigint[]))"
-    " UNION ALL SELECT 'id', nextval('record_ids')::text, NULL, NULL"
-    " FROM generate_series(1, CAST(:ids AS integer))"
-)
+__all__ = ["Facts", "StaleSchedule", "Writes", "start_round", "write_all"]
+
+_START = text("SELECT * FROM start_round(CAST(:partitions AS bigint[]),"
+               " CAST(:commands AS uuid[]), CAST(:doctors AS bigint[]), CAST(:ids AS integer))")
 # Doctors' seqs move by compare-and-set: a batch that decided on an outdated schedule
 # cannot commit. Data-modifying CTEs all run, referenced or not.
 _WRITE = text(
-    "WITH counters AS (INSERT INTO token_counters (doctor_id, date, last_number)"
+    f"WITH {RECORD_CTES},"
+    " counters AS (INSERT INTO token_counters (doctor_id, date, last_number)"
     " SELECT * FROM unnest(CAST(:c_doctor AS bigint[]), CAST(:c_date AS date[]),"
     " CAST(:c_last AS integer[]))"
     " ON CONFLICT (doctor_id, date) DO UPDATE SET last_number = excluded.last_number),"
@@ -67,27 +65,33 @@ class Writes:
     events: list[tuple[int, str, str, dt.datetime, str | None]] = field(  # traceparent last
         default_factory=list)
     replies: list[tuple[uuid.UUID, str, str, dt.datetime]] = field(default_factory=list)
+    records: ChangedRecords = field(default_factory=ChangedRecords)  # slots and tokens
 
 
-async def read_facts(session: AsyncSession, commands: Collection[uuid.UUID],
-                     doctors: Collection[int], ids: int) -> Facts:
-    """Which commands were decided already, the doctors' committed event seqs, and `ids`
-    fresh record ids."""
-    facts = Facts()
-    rows = await session.execute(_READ, {"commands": list(commands),
-                                         "doctors": list(doctors), "ids": ids})
+async def start_round(session: AsyncSession, partitions: Collection[int],
+                      commands: Collection[uuid.UUID], doctors: Collection[int], ids: int
+                      ) -> tuple[dict[int, int], Facts]:
+    """Lock the partitions (returning their epochs now), then read which commands were
+    decided already, the doctors' committed event seqs, and `ids` fresh record ids."""
+    epochs, facts = {}, Facts()
+    rows = await session.execute(_START, {"partitions": sorted(partitions),
+                                          "commands": list(commands),
+                                          "doctors": list(doctors), "ids": ids})
     for kind, key, fingerprint, value in rows:
-        if kind == "inbox":
+        if kind == "epoch":
+            epochs[int(key)] = int(value)
+        elif kind == "inbox":
             facts.replies[uuid.UUID(key)] = (fingerprint, value)
         elif kind == "seq":
             facts.seqs[int(key)] = int(value)
         else:
             facts.ids.append(int(key))
-    return facts
+    return epochs, facts
 
 
 async def write_all(session: AsyncSession, writes: Writes) -> None:
     moved = await session.scalar(_WRITE, {
+        **writes.records.parameters(),
         **_columns(writes.counters, "c_doctor", "c_date", "c_last"),
         **_columns(writes.seqs, "s_doctor", "s_found", "s_last"),
         **_columns(writes.events, "o_partition", "o_key", "o_event", "o_at", "o_trace"),

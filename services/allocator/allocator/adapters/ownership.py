@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from allocator.adapters.orm import any_of, partition_owners
+from allocator.adapters.orm import partition_owners
 
-__all__ = ["claim", "fence_many", "lock_partition"]
+__all__ = ["claim", "fenced", "lock_partition"]
 
 
 async def claim(sessions: async_sessionmaker[AsyncSession], partition: int, owner: str) -> int:
@@ -34,15 +34,9 @@ async def claim(sessions: async_sessionmaker[AsyncSession], partition: int, owne
         return int(await session.scalar(upsert))
 
 
-async def fence_many(session: AsyncSession, epochs: Mapping[int, int]) -> set[int]:
-    """Lock several partitions for this transaction (in one order, so two processes never
-    deadlock on them); returns those whose epoch is no longer ours."""
-    rows = await session.execute(
-        select(partition_owners.c.partition, partition_owners.c.epoch)
-        .where(partition_owners.c.partition == any_of("partitions", epochs))
-        .order_by(partition_owners.c.partition).with_for_update())
-    current = {partition: epoch for partition, epoch in rows}
-    return {p for p, epoch in epochs.items() if current.get(p) != epoch}
+def fenced(ours: Mapping[int, int], current: Mapping[int, int]) -> set[int]:
+    """The partitions whose epoch is no longer ours (their rows locked by `start_round`)."""
+    return {p for p, epoch in ours.items() if current.get(p) != epoch}
 
 
 async def lock_partition(session: AsyncSession, partition: int) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from allocator.adapters.batch_io import Facts, Writes
 from allocator.adapters.loading import colleague_slots, event_seqs, load_schedule, load_slots
 from allocator.adapters.orm import slots, tokens
+from allocator.adapters.record_writes import changed_records
 from allocator.adapters.schedule_cache import Cached
 from allocator.adapters.workspace import Workspace
 from allocator.domain.errors import NotFound
@@ -140,9 +141,12 @@ class ScheduleRepository:
         return touched.entry.schedule.slots.get(slot.id, slot) if touched else slot
 
     async def write(self, writes: Writes) -> None:
-        """Records of every schedule the batch changed; their counters and event seqs go
-        with the batch's other writes."""
-        await self.session.flush()
+        """Records of every schedule the batch changed, their counters and event seqs: all
+        go with the batch's other writes, in its one write statement (record_writes)."""
+        writes.records = changed_records(self.session)
+        writes.records.settle(self.session)  # so that a flush leaves them alone
+        if self.session.new or self.session.dirty or self.session.deleted:
+            await self.session.flush()  # a doctor's own changes (rare: admin commands)
         writes.counters = [(d, day, n) for d, t in self.touched.items()
                            for day, n in t.entry.schedule.counters.items()
                            if t.found_counters.get(day) != n]

@@ -15,7 +15,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters import ownership
-from allocator.adapters.batch_io import Writes, read_facts, write_all
+from allocator.adapters.batch_io import Facts, Writes, start_round, write_all
 from allocator.adapters.messages import Inbox, Outbox
 from allocator.adapters.repository import ScheduleRepository
 from allocator.adapters.workspace import Workspace
@@ -28,9 +28,11 @@ __all__ = ["SqlTransactions", "SqlUnitOfWork"]
 
 class SqlUnitOfWork:
     def __init__(self, workspace: Workspace, epochs: Mapping[int, int], partitions: int,
-                 policy: Policy, today: dt.date) -> None:
+                 policy: Policy, today: dt.date, envelopes: Sequence[CommandEnvelope]) -> None:
         self.workspace = workspace
         self.epochs = epochs  # the partitions this transaction decides for, at our epochs
+        self.envelopes = envelopes  # its commands, all of them (fenced ones too)
+        self.facts = Facts()  # what entering read
         self.partitions = partitions
         self.policy = policy
         self.today = today
@@ -39,7 +41,7 @@ class SqlUnitOfWork:
         try:
             await self.workspace.start_day(self.today)
             self.session = await self.workspace.open()
-            self.fenced = await ownership.fence_many(self.session, self.epochs)
+            self.fenced = await self._start()
         except BaseException:
             await self._abandon()
             raise
@@ -58,15 +60,22 @@ class SqlUnitOfWork:
     async def _abandon(self) -> None:
         await self.workspace.forget()  # rolls the transaction back, and drops the cache
 
+    async def _start(self) -> set[int]:
+        """Fence, and read what the whole transaction needs to know first, in one round trip
+        (`start_round`): which commands were decided before, the seqs of the cached
+        schedules they name, and ids. Returns the partitions fenced."""
+        named = _doctors(self.envelopes)
+        epochs, self.facts = await start_round(
+            self.session, self.epochs, [e.command_id for e in self.envelopes],
+            [d for d in named if d in self.workspace.cache],
+            self.workspace.ids.wanted(len(self.envelopes)))
+        return ownership.fenced(self.epochs, epochs)
+
     async def prepare(self, envelopes: Sequence[CommandEnvelope]) -> None:
-        """What the whole transaction needs to know first, in one query: which commands
-        were decided before, whether the cached schedules they name still hold, and ids."""
-        named = {d for e in envelopes if (d := getattr(e.command, "doctor_id", None))}
-        facts = await read_facts(self.session, [e.command_id for e in envelopes],
-                                 [d for d in named if d in self.workspace.cache],
-                                 self.workspace.ids.wanted(len(envelopes)))
-        self.inbox.learn(facts)
-        self.schedules.prepare(named, facts)
+        """What entering read, for the commands to decide: which were decided before, and
+        which cached schedules they name still hold."""
+        self.inbox.learn(self.facts)
+        self.schedules.prepare(_doctors(envelopes), self.facts)
 
     async def lock_partition(self, partition: int) -> None:
         """A second partition's lock, for a decision that touches two doctors."""
@@ -88,11 +97,18 @@ class SqlTransactions:
         self.workspace = Workspace(sessions, cache_size, cache_tokens)
         self.partitions, self.policy = partitions, policy
 
-    def begin(self, epochs: Mapping[int, int], now: dt.datetime) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.workspace, epochs, self.partitions, self.policy, now.date())
+    def begin(self, epochs: Mapping[int, int], now: dt.datetime,
+              envelopes: Sequence[CommandEnvelope]) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.workspace, epochs, self.partitions, self.policy, now.date(),
+                             envelopes)
 
     async def forget(self) -> None:
         await self.workspace.forget()
 
     def is_transient(self, error: BaseException) -> bool:
         return is_transient(error)
+
+
+def _doctors(envelopes: Sequence[CommandEnvelope]) -> set[int]:
+    """The doctors the commands name (a command about a token names none)."""
+    return {d for e in envelopes if (d := getattr(e.command, "doctor_id", None))}

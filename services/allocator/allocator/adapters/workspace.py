@@ -1,7 +1,8 @@
 """What one commit lane of the allocator keeps from one transaction to the next.
 
 One long-lived session (not expired on commit, never autoflushed) holds the schedules the
-cache hands out, so a batch changes them in place and one flush writes only what changed:
+cache hands out, so a batch changes them in place and its write statement writes only the
+records its change tracking found changed (adapters/record_writes.py):
 no schedule is rebuilt per command, and none is copied back into a session (`merge` would
 walk every token of it). The session's identity map is weak: a schedule the cache lets go
 of leaves the session with it. The session keeps its connection too, so a transaction

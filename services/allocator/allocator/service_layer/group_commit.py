@@ -91,7 +91,7 @@ class GroupCommit:
     async def _transaction(self, epochs: Mapping[int, int],
                            items: Sequence[Item]) -> list[Result]:
         now = dt.datetime.now(self.zone)
-        async with self.transactions.begin(epochs, now) as uow:
+        async with self.transactions.begin(epochs, now, [e for _, e in items]) as uow:
             return list(await decide_batch(uow, items, now, handlers=self.handlers,
                                            is_transient=self.transactions.is_transient))
 

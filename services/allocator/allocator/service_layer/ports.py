@@ -99,8 +99,10 @@ class UnitOfWork(Protocol):
 class Transactions(Protocol):
     """Where one commit lane's units of work come from, one at a time."""
 
-    def begin(self, epochs: Mapping[int, int], now: dt.datetime) -> UnitOfWork:
-        """A unit of work deciding for these partitions, at these epochs, on `now`'s day."""
+    def begin(self, epochs: Mapping[int, int], now: dt.datetime,
+              envelopes: Sequence[CommandEnvelope]) -> UnitOfWork:
+        """A unit of work deciding for these partitions, at these epochs, on `now`'s day,
+        the commands `envelopes` (entering it may read what they need with the fencing)."""
 
     async def forget(self) -> None:
         """Trust nothing kept from earlier transactions (a partition changed hands)."""

@@ -100,7 +100,8 @@ class FakeTransactions:
     store: Store
     partitions: int = 4
 
-    def begin(self, epochs: Mapping[int, int], now: dt.datetime) -> FakeUnitOfWork:
+    def begin(self, epochs: Mapping[int, int], now: dt.datetime,
+              envelopes: Sequence[CommandEnvelope]) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store, epochs, self.partitions)
 
     async def forget(self) -> None:

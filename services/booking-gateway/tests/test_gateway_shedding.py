@@ -10,14 +10,13 @@ import asyncio
 import datetime as dt
 
 import aio_pika
-import httpx
 import pytest
 from prometheus_client import REGISTRY
 
 from booking_gateway.admission import FLOOR, START, WINDOW_SECONDS, Admission, Overloaded
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
-from opd_shared.testing import serving
+from opd_shared.testing import asgi_client, serving
 
 
 class Clock:
@@ -26,6 +25,12 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def _admission(max_in_flight: int = 1000) -> tuple[Admission, Clock]:
+    """A gateway's admission with a wait budget of 0.25 s, on a clock of the test's own."""
+    clock = Clock()
+    return Admission(max_in_flight=max_in_flight, wait_budget_s=0.25, clock=clock), clock
 
 
 def _fill(admission: Admission, count: int) -> list:
@@ -60,7 +65,7 @@ def _windows(admission: Admission, clock: Clock, count: int, waited_s: float | N
 
 
 def test_a_quiet_gateway_admits_a_burst_up_to_the_starting_limit_and_refuses_the_next():
-    admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=Clock())
+    admission, _ = _admission()
     shed_before = REGISTRY.get_sample_value("opd_admission_shed_total")
 
     held = _fill(admission, START)
@@ -74,8 +79,7 @@ def test_a_quiet_gateway_admits_a_burst_up_to_the_starting_limit_and_refuses_the
 
 
 def test_decisions_later_than_the_budget_shrink_the_limit_down_to_the_floor_and_no_lower():
-    clock = Clock()
-    admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=clock)
+    admission, clock = _admission()
 
     _windows(admission, clock, 1, waited_s=0.4, at_limit=False)
     after_one = admission.limit
@@ -86,8 +90,7 @@ def test_decisions_later_than_the_budget_shrink_the_limit_down_to_the_floor_and_
 
 
 def test_decisions_that_stopped_for_a_while_and_then_came_late_leave_the_limit_alone():
-    clock = Clock()
-    admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=clock)
+    admission, clock = _admission()
     _windows(admission, clock, 1, waited_s=0.05, at_limit=False)
 
     clock.now += 3  # a broker node fails over: no decision for three seconds
@@ -98,8 +101,7 @@ def test_decisions_that_stopped_for_a_while_and_then_came_late_leave_the_limit_a
 
 
 def test_a_decision_that_never_came_counts_as_late():
-    clock = Clock()
-    admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=clock)
+    admission, clock = _admission()
 
     _windows(admission, clock, 1, waited_s=None, at_limit=True)
 
@@ -107,8 +109,7 @@ def test_a_decision_that_never_came_counts_as_late():
 
 
 def test_one_slow_decision_in_ten_does_not_shrink_the_limit():
-    clock = Clock()
-    admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=clock)
+    admission, clock = _admission()
 
     admission.decided(0.4)
     _windows(admission, clock, 1, waited_s=0.01, at_limit=False)
@@ -117,8 +118,7 @@ def test_one_slow_decision_in_ten_does_not_shrink_the_limit():
 
 
 def test_decisions_in_time_at_the_limit_grow_it_up_to_the_cap_and_no_higher():
-    clock = Clock()
-    admission = Admission(max_in_flight=400, wait_budget_s=0.25, clock=clock)
+    admission, clock = _admission(400)
 
     _windows(admission, clock, 1, waited_s=0.05, at_limit=True)
     after_one = admission.limit
@@ -129,8 +129,7 @@ def test_decisions_in_time_at_the_limit_grow_it_up_to_the_cap_and_no_higher():
 
 
 def test_decisions_in_time_below_the_limit_leave_it_where_it_is():
-    clock = Clock()
-    admission = Admission(max_in_flight=1000, wait_budget_s=0.25, clock=clock)
+    admission, clock = _admission()
 
     _windows(admission, clock, 20, waited_s=0.05, at_limit=False)
 
@@ -138,17 +137,11 @@ def test_decisions_in_time_below_the_limit_leave_it_where_it_is():
 
 
 def test_a_cap_below_the_floor_is_still_the_cap():
-    clock = Clock()
-    admission = Admission(max_in_flight=2, wait_budget_s=0.25, clock=clock)
+    admission, clock = _admission(2)
 
     _windows(admission, clock, 5, waited_s=0.4, at_limit=True)
 
     assert admission.limit == 2
-
-
-def _client(app, headers: dict[str, str]) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw",
-                             headers=headers)
 
 
 async def test_past_the_bound_a_booking_gets_503_with_retry_after_at_once_and_nothing_is_sent(
@@ -160,7 +153,7 @@ async def test_past_the_bound_a_booking_gets_503_with_retry_after_at_once_and_no
 
     gateway = create_gateway(settings)
     async with serving(gateway) as started, \
-            _client(started.app, infra.admin_headers) as client:
+            asgi_client(started.app, "gw", infra.admin_headers) as client:
         waiting = [asyncio.create_task(client.post("/api/v1/tokens", json=body))
                    for _ in range(2)]  # no allocator runs: both wait for a decision
         async with asyncio.timeout(2):

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opd_contracts.vocabulary import LIVE, TokenStatus
+from opd_shared.readmodel import queue_order, table_of
 from queue_view.models import Doctor, Slot, Token
 
 __all__ = [
@@ -25,16 +26,9 @@ __all__ = [
     "token_by_ticket",
 ]
 
-# `opd_contracts.vocabulary.queue_key` in SQL (test_queue_view_order proves them equal):
-# the one consulting, then emergencies, then higher priority score, then arrival.
-QUEUE_ORDER = (
-    (Token.status == TokenStatus.CONSULTING.value).desc(),
-    Token.is_emergency.desc(),
-    Token.priority_score.desc(),
-    Token.sequence_number,
-    Token.id,
-)
-
+# `opd_contracts.vocabulary.queue_key` in SQL, the read models' one copy (test_queue_view_order
+# proves them equal): the one consulting, then emergencies, then higher score, then arrival.
+QUEUE_ORDER = queue_order(table_of(Token))
 
 
 def queue_key(token: Token) -> list[int]:

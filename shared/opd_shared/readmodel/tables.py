@@ -92,8 +92,8 @@ class TokenColumns:
 def queue_order(tokens: Table) -> tuple[UnaryExpression[Any], ...]:
     """`opd_contracts.vocabulary.queue_key` in SQL, for a read model's tokens table (a
     `TokenColumns` table with `sequence_number`): the one consulting, then emergencies, then
-    the higher score, then arrival, and the id where all else is equal. The notifier's
-    tests prove it equal to `queue_key` (queue-view keeps its own copy, tested likewise)."""
+    the higher score, then arrival, and the id where all else is equal. Queue-view's and
+    the notifier's tests prove it equal to `queue_key`."""
     return ((tokens.c.status == TokenStatus.CONSULTING.value).desc(),
             tokens.c.is_emergency.desc(), tokens.c.priority_score.desc(),
             tokens.c.sequence_number.asc(), tokens.c.id.asc())

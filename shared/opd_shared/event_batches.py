@@ -17,6 +17,13 @@ hands the messages over one at a time; a message of several events that still fa
 each event applied in a transaction of its own, and folds their outcomes (`of_items`): the
 good neighbours of a poison event are applied, and only the message's retry (or, for an
 event that is not one, its parking) remains; its applied events then come back as repeats.
+
+A transaction takes at most `events_per_transaction` events (1,000 by default); a batch
+with more is applied in several, one after another, and its messages are acked after the
+last. A replay hands a consumer full messages of up to 100 events, 200 messages at a time:
+one transaction of 20,000 events would hold its locks and its memory for seconds. A
+transaction that fails after others of its batch committed changes nothing said above:
+their events come back as repeats.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ __all__ = ["ApplyBatch", "EventBatchConsumer"]
 
 # Applies events in one transaction; says, per event, whether it was new (False: a repeat).
 ApplyBatch = Callable[[Sequence[EventEnvelope]], Awaitable[list[bool]]]
+EVENTS_PER_TRANSACTION = 1000
 
 
 Events = Items[EventEnvelope]
@@ -58,11 +66,12 @@ class EventBatchConsumer(BatchConsumer[Events]):
     undecodable = "not an event"
 
     def __init__(self, *, consumer: str, amqp_url: str, topology: Topology,
-                 apply: ApplyBatch, batch_max: int, window_s: float, max_pause: float) -> None:
+                 apply: ApplyBatch, batch_max: int, window_s: float, max_pause: float,
+                 events_per_transaction: int = EVENTS_PER_TRANSACTION) -> None:
         super().__init__(topology.consumer_queue(consumer), topology.dead_letter_exchange,
                          Batching(batch_max, window_s, max_pause))
         self.consumer, self.amqp_url, self.topology = consumer, amqp_url, topology
-        self.apply = apply
+        self.apply, self.events_per_transaction = apply, events_per_transaction
         self.connection: AbstractRobustConnection | None = None
 
     @classmethod
@@ -109,8 +118,10 @@ class EventBatchConsumer(BatchConsumer[Events]):
                 for delivery in deliveries]
 
     async def _apply(self, events: list[EventEnvelope]) -> None:
-        if events:
-            EVENTS_APPLIED.labels(self.consumer).inc(sum(await self.apply(events)))
+        """In transactions of at most `events_per_transaction` events (see the module's doc)."""
+        for start in range(0, len(events), self.events_per_transaction):
+            chunk = events[start:start + self.events_per_transaction]
+            EVENTS_APPLIED.labels(self.consumer).inc(sum(await self.apply(chunk)))
 
     async def _one_by_one(self, delivery: Delivery[Events]) -> Outcome:
         """Each event of one message in a transaction of its own (see the module's doc)."""

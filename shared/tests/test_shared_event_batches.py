@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import aio_pika
 import pytest
 
-from opd_contracts import EventEnvelope, EventType
+from opd_contracts import EventBatch, EventEnvelope, EventType
 from opd_shared.event_batches import EventBatchConsumer
 from opd_shared.messaging import HandBack
 from opd_shared.retries import ATTEMPT_HEADER, ATTEMPT_LIMIT
@@ -105,10 +105,11 @@ class Watched(EventBatchConsumer):
 
 
 def _consumer(settings: ServiceSettings, recorder: Recorder, batch_max: int,
-              window_s: float = 0.02) -> Watched:
+              window_s: float = 0.02, events_per_transaction: int = 1000) -> Watched:
     consumer = Watched(consumer=CONSUMER, amqp_url=settings.amqp_url,
-                              topology=settings.topology, apply=recorder,
-                              batch_max=batch_max, window_s=window_s, max_pause=0.01)
+                       topology=settings.topology, apply=recorder, batch_max=batch_max,
+                       window_s=window_s, max_pause=0.01,
+                       events_per_transaction=events_per_transaction)
     consumer.seen = []
     return consumer
 
@@ -142,6 +143,25 @@ async def test_waiting_events_are_applied_in_batches_in_queue_order_and_all_acke
     assert max(len(batch) for batch in recorder.batches) > 1
     assert max(len(batch) for batch in recorder.batches) <= 20
     assert await left() == (0, {})  # every one acked: none back in the queue on close
+
+
+async def test_a_batch_of_many_events_is_applied_in_capped_transactions_then_all_acked(broker):
+    settings, publish, left = broker
+    messages = [[_event(seq) for seq in range(20 * n + 1, 20 * n + 21)] for n in range(3)]
+    for events in messages:  # as a replay sends them: many events to a message
+        await publish(EventBatch(events=events).model_dump_json().encode(),
+                      str(events[0].event_id))
+    recorder = Recorder()
+    consumer = _consumer(settings, recorder, batch_max=10, window_s=1.0,
+                         events_per_transaction=25)
+
+    await consumer.start()
+    await recorder.reached(60)
+    await consumer.stop()
+
+    assert recorder.applied == [event.event_id for events in messages for event in events]
+    assert [len(batch) for batch in recorder.batches] == [25, 25, 10]
+    assert await left() == (0, {})
 
 
 async def test_events_arriving_one_by_one_within_the_window_share_a_batch(broker):

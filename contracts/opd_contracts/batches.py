@@ -5,8 +5,8 @@ Measured on this project's 2-core machine, a booking's messages cost 2.7 ms of C
 each carried one item and 0.39 ms when ten shared a message (BENCHMARKS.md): the broker and
 its clients pay per message, not per item. So every hop may batch:
 
-- `CommandBatch`: a gateway's commands for one partition queue, gathered while its previous
-  publish there awaited the broker's confirm;
+- `CommandBatch`: a gateway's commands for one command queue (which carries one or more
+  partitions), gathered while its previous publish there awaited the broker's confirm;
 - `ReplyBatch`: the allocator's replies of one round to one gateway's reply queue;
 - `EventBatch`: the events of one relay page of one event type (the routing key stays the
   type).
@@ -34,7 +34,8 @@ BATCH_ITEMS_MAX = 100
 
 
 class CommandBatch(BaseModel):
-    """Commands for one partition queue. Its `reply_to` gets a `ReplyBatch` back."""
+    """Commands for one command queue, of any of its partitions. Its `reply_to` gets a
+    `ReplyBatch` back."""
 
     model_config = ConfigDict(frozen=True)
 

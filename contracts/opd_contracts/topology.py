@@ -33,8 +33,23 @@ def partition_of_record(record_id: int, partitions: int) -> int:
 
 @dataclass(frozen=True)
 class TopologyNames:
+    """`queues` command queues carry the `partitions` (0: one queue per partition). Queue `q`
+    carries the partitions `p % queues == q` and is named after partition `q`, so with one
+    queue per partition the names and bindings are those of every earlier version."""
+
     prefix: str
     partitions: int
+    queues: int = 0
+
+    @property
+    def command_queues(self) -> int:
+        return self.queues or self.partitions
+
+    def queue_of(self, partition: int) -> int:
+        return partition % self.command_queues
+
+    def partitions_of(self, queue: int) -> range:
+        return range(queue, self.partitions, self.command_queues)
 
     @property
     def commands_exchange(self) -> str:
@@ -56,7 +71,9 @@ class TopologyNames:
         return f"p{partition:02d}"
 
     def partition_queue(self, partition: int) -> str:
-        return f"{self.prefix}.alloc.{self.routing_key(partition)}"
+        """The command queue that carries `partition` (the queue numbered `partition` when
+        there is one queue per partition)."""
+        return f"{self.prefix}.alloc.{self.routing_key(self.queue_of(partition))}"
 
     def consumer_queue(self, consumer: str) -> str:
         """The durable queue in which one event consumer (`EVENT_CONSUMERS`) gets every event."""
@@ -64,7 +81,7 @@ class TopologyNames:
 
     def all_queue_names(self, consumers: tuple[str, ...] = EVENT_CONSUMERS) -> list[str]:
         return [
-            *(self.partition_queue(p) for p in range(self.partitions)),
+            *(self.partition_queue(q) for q in range(self.command_queues)),
             *(self.consumer_queue(c) for c in consumers),
             self.dead_letter_queue,
         ]

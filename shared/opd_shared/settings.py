@@ -43,6 +43,11 @@ class ServiceSettings(BaseSettings):
     partitions: int = Field(
         16, ge=1, le=256, description="Command partitions, fixed for a deployment (ids use it)"
     )
+    command_queues: int = Field(
+        0, ge=0, le=256, description="Queues that carry the partitions' commands, queue q the "
+        "partitions p % command_queues == q; 0: one per partition. Fewer queues put more "
+        "commands in each message under load; at most `partitions`, fixed for a deployment"
+    )
     timezone: str = Field("Asia/Kolkata", description="The hospital's local time zone")
     admin_key: SecretStr | None = Field(
         None, description="Bootstrap admin API key (make run generates one into .env)"
@@ -112,6 +117,13 @@ class ServiceSettings(BaseSettings):
         return key
 
     @model_validator(mode="after")
+    def _command_queues_carry_partitions(self) -> ServiceSettings:
+        if self.command_queues > self.partitions:
+            raise ValueError(f"OPD_COMMAND_QUEUES={self.command_queues} is more than "
+                             f"OPD_PARTITIONS={self.partitions}: a queue would carry nothing")
+        return self
+
+    @model_validator(mode="after")
     def _production_has_no_development_defaults(self) -> ServiceSettings:
         """Checked here, so every process (services and operators' tools) refuses alike."""
         if self.env != "production":
@@ -135,7 +147,8 @@ class ServiceSettings(BaseSettings):
 
     @property
     def topology(self) -> Topology:
-        return Topology(prefix=self.namespace, partitions=self.partitions)
+        return Topology(prefix=self.namespace, partitions=self.partitions,
+                        queues=self.command_queues)
 
 
 def batch_max_field(default: int) -> Any:  # one meaning and bound; each service's default

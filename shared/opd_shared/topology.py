@@ -50,18 +50,20 @@ class Topology(TopologyNames):
         await queue.bind(exchange)
 
     async def declare_commands(self, channel: AbstractChannel) -> AbstractExchange:
-        """Commands exchange and every partition queue; safe to repeat from any process."""
+        """Commands exchange and every command queue, each bound to its partitions' keys;
+        safe to repeat from any process."""
         await self.declare_dead_letters(channel)
         exchange = await channel.declare_exchange(
             self.commands_exchange, aio_pika.ExchangeType.DIRECT, durable=True
         )
-        for partition in range(self.partitions):
+        for number in range(self.command_queues):
             queue = await channel.declare_queue(
-                self.partition_queue(partition),
+                self.partition_queue(number),
                 durable=True,
                 arguments=self.command_queue_arguments(),
             )
-            await queue.bind(exchange, routing_key=self.routing_key(partition))
+            for partition in self.partitions_of(number):
+                await queue.bind(exchange, routing_key=self.routing_key(partition))
         return exchange
 
     async def declare_events(self, channel: AbstractChannel) -> AbstractExchange:

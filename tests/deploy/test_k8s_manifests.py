@@ -175,13 +175,13 @@ def test_tracing_is_switched_in_the_config_map_alone_and_is_off_until_then(monke
     assert tracing.configure("k8s-manifest-check") is False
 
 
-def test_every_allocator_pod_prefers_every_partition_so_any_can_take_any_over():
+def test_every_allocator_pod_prefers_every_command_queue_so_any_can_take_any_over():
     container = next(c for _, c in SERVERS if settings_class(c) is AllocatorSettings)
     values = {k.removeprefix("OPD_").lower(): v
               for k, v in pod_env(container, CONFIG, REAL_SECRETS).items() if k.startswith("OPD_")}
     settings = AllocatorSettings(_env_file=None, **values)
 
-    assert all(settings.prefers(p) for p in range(settings.partitions))
+    assert all(settings.prefers(q) for q in range(settings.topology.command_queues))
 
 
 async def test_the_migration_job_brings_every_database_to_its_head(infra):

@@ -24,7 +24,7 @@ from allocator.adapters.replies import ReplyBatcher
 from allocator.adapters.unit_of_work import SqlTransactions
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
-from allocator.entrypoints.consumer import PartitionConsumer
+from allocator.entrypoints.consumer import CommandQueueConsumer
 from allocator.service_layer.batches import BatchDecider
 from allocator.service_layer.decided import Handlers
 from allocator.service_layer.group_commit import GroupCommit
@@ -69,14 +69,15 @@ def new_lanes(settings: AllocatorSettings, sessions: async_sessionmaker[AsyncSes
 
 def _consumers(settings: AllocatorSettings, topology: Topology,
                sessions: async_sessionmaker[AsyncSession], lanes: list[GroupCommit],
-               relay: OutboxRelay) -> list[PartitionConsumer]:
-    """One per partition; this allocator's own partitions (p % K == i) spread over all its
-    lanes."""
+               relay: OutboxRelay) -> list[CommandQueueConsumer]:
+    """One per command queue, with a decider for each partition it carries; this
+    allocator's own queues (q % K == i) spread their partitions over all its lanes."""
     claim = partial(ownership.claim, sessions)
     lane = [lanes[(p // settings.allocator_count) % len(lanes)] for p in range(settings.partitions)]
-    return [PartitionConsumer(p, topology, BatchDecider(p, claim, lane[p]), relay,
-                              Batching.of(settings))
-            for p in range(settings.partitions)]
+    return [CommandQueueConsumer(
+                q, topology, [BatchDecider(p, claim, lane[p]) for p in topology.partitions_of(q)],
+                relay, Batching.of(settings))
+            for q in range(topology.command_queues)]
 
 
 @asynccontextmanager
@@ -100,8 +101,9 @@ async def start(settings: AllocatorSettings,
         for job in (sweep_outbox(sessions, events, settings.sweep_interval_seconds),
                     watch_dead_letters(setup, topology.dead_letter_queue)):
             _in_background(stack, job)
-        log.info("allocator consuming %d partitions of %s; database %s",
-                 settings.partitions, topology.commands_exchange, engine.url.database)
+        log.info("allocator consuming %d partitions in %d queues of %s; database %s",
+                 settings.partitions, topology.command_queues, topology.commands_exchange,
+                 engine.url.database)
         yield Runtime(engine, sessions, connection, topology)
     log.info("allocator stopped")
 
@@ -135,19 +137,19 @@ async def _replies(stack: AsyncExitStack,
 
 
 async def _subscribe(stack: AsyncExitStack, settings: AllocatorSettings,
-                     consumers: list[PartitionConsumer],
+                     consumers: list[CommandQueueConsumer],
                      connection: AbstractRobustConnection, replies: ReplyBatcher) -> None:
-    """RabbitMQ makes the first subscriber of a partition its active consumer, so each
+    """RabbitMQ makes the first subscriber of a queue its active consumer, so each
     allocator subscribes to its own share at once and to the others a little later."""
     for consumer in consumers:
-        if settings.prefers(consumer.partition):
+        if settings.prefers(consumer.queue):
             await consumer.start(connection, replies)
-    later = [c for c in consumers if not settings.prefers(c.partition)]
+    later = [c for c in consumers if not settings.prefers(c.queue)]
     _in_background(stack, _stand_by(later, connection, replies,
                                     settings.standby_delay_seconds))
 
 
-async def _stand_by(consumers: list[PartitionConsumer], connection: AbstractRobustConnection,
+async def _stand_by(consumers: list[CommandQueueConsumer], connection: AbstractRobustConnection,
                     replies: ReplyBatcher, delay: float) -> None:
     await asyncio.sleep(delay)
     for consumer in consumers:

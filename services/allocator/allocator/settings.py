@@ -46,6 +46,7 @@ class AllocatorSettings(BatchConsumerSettings):
                     "ones count; emergencies do not); 0 turns the limit off",
     )
 
-    def prefers(self, partition: int) -> bool:
-        """Allocator i of K takes the partitions p % K == i first, and stands by for the rest."""
-        return partition % self.allocator_count == self.allocator_index % self.allocator_count
+    def prefers(self, queue: int) -> bool:
+        """Allocator i of K takes the command queues q % K == i first, and stands by for the
+        rest (with one queue per partition, the partitions p % K == i)."""
+        return queue % self.allocator_count == self.allocator_index % self.allocator_count

@@ -3,7 +3,7 @@
 Each gateway process has its own exclusive reply queue; a reply finds its waiting request
 by its command id. Publishing is confirmed, persistent and mandatory: a 2xx or 202 is only
 given for a command the broker has safely queued. Commands leave in version-2 batches, one
-`Outlet` per partition queue; replies come back as version-2 batches (or, from an
+`Outlet` per command queue; replies come back as version-2 batches (or, from an
 allocator not yet upgraded, one to a message, matched by correlation id).
 """
 
@@ -60,8 +60,9 @@ class CommandBus:
         self._channel_generation = 0  # how many times the channel was made fresh
         self._refreshing = asyncio.Lock()
         self.reply_queue = f"{topology.prefix}.gateway.replies.{uuid.uuid4().hex[:12]}"
+        # One outlet per command queue, addressed by the key of the queue's own partition.
         self.outlets = {key: Outlet(partial(self._publish, key))
-                        for key in map(topology.routing_key, range(topology.partitions))}
+                        for key in map(topology.routing_key, range(topology.command_queues))}
 
     async def connect(self) -> None:
         self.connection: AbstractRobustConnection = await connect_robust(self.amqp_url)
@@ -103,8 +104,8 @@ class CommandBus:
         key = str(envelope.command_id)
         self.traceparents[key] = current_traceparent()  # this request's trace, when on
         try:
-            partition = envelope.command.partition(self.topology.partitions)
-            await self.outlets[self.topology.routing_key(partition)].send(envelope)
+            queue = self.topology.queue_of(envelope.command.partition(self.topology.partitions))
+            await self.outlets[self.topology.routing_key(queue)].send(envelope)
         finally:
             self.traceparents.pop(key, None)
 

@@ -1,4 +1,4 @@
-"""Commands for one partition queue, batched only while they would wait anyway.
+"""Commands for one command queue, batched only while they would wait anyway.
 
 A command goes out at once when nothing is in flight to its queue. While a publish awaits
 the broker's confirm, commands for the same queue gather here; when the confirm comes they

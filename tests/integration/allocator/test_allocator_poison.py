@@ -11,7 +11,7 @@ import uuid
 import aio_pika
 import pytest
 
-from allocator.entrypoints.consumer import PartitionConsumer
+from allocator.entrypoints.consumer import CommandQueueConsumer
 from allocator.service_layer.handlers import HANDLERS
 from opd_contracts import BookToken, CommandEnvelope
 from opd_shared.retries import ATTEMPT_HEADER, ATTEMPT_LIMIT
@@ -99,14 +99,14 @@ async def test_a_command_that_keeps_failing_is_tried_exactly_the_limit_and_block
         poison = _booking(doctor, slot, "Poison Patient")
         others = [_booking(doctor, slot, f"Patient After {n}") for n in range(3)]
         seen: list[tuple[object, bool]] = []
-        handle = PartitionConsumer._handle
+        handle = CommandQueueConsumer._handle
 
         async def watched(consumer, batch):
             seen.extend(((m.headers or {}).get(ATTEMPT_HEADER), m.redelivered) for m in batch
                         if m.message_id == str(poison.command_id))
             await handle(consumer, batch)
 
-        monkeypatch.setattr(PartitionConsumer, "_handle", watched)
+        monkeypatch.setattr(CommandQueueConsumer, "_handle", watched)
 
         await _send(settings, poison)
         await asyncio.wait_for(entered.wait(), 10)

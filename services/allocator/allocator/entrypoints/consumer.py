@@ -1,21 +1,27 @@
-"""One partition's consumer: the shared batch consumer (`opd_shared.messaging`) on the
-partition's queue; each batch decided, replied to, acked, and its events relayed.
+"""One command queue's consumer: the shared batch consumer (`opd_shared.messaging`) on the
+queue, which carries one partition or several (`OPD_COMMAND_QUEUES`); each partition's
+commands decided by that partition's decider, replied to, acked, and their events relayed.
 
 Acks come only after the batch's transaction committed, so a crash at any point leaves
 the commands in the queue; the inbox turns their redelivery into the same replies.
 
+The queue, not the partition, is what the broker gives to one consumer at a time, so this
+process claims every partition of the queue when deliveries start coming to it, and hands
+the whole queue back when any of them turns out to be another's.
+
 A command that failed is queued again by `opd_shared.retries`, which counts its tries in
 its own header and dead-letters it, with the reason, after the last. The copy goes to the
-back of the partition's queue, behind commands that came later, possibly of the same
+back of the queue, behind commands that came later, possibly of the same
 doctor. That is acceptable: each command is one client's request, decided against the
 state at its turn (a repeat answered from the inbox, a move or cancel refused if the state
 no longer allows it), and requests from different clients never had an order between them
 beyond the gateway's arrival race. What it buys is that a poison command holds its
-partition up for milliseconds, not for all of its tries.
+queue up for milliseconds, not for all of its tries.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import time
@@ -46,25 +52,31 @@ from opd_shared.messaging import (
 from opd_shared.metrics import BATCH_SIZE, COMMANDS_CONSUMED, DECISION_SECONDS
 from opd_shared.topology import Topology
 
-__all__ = ["PartitionConsumer"]
+__all__ = ["CommandQueueConsumer", "Misrouted"]
 
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 Commands = Items[CommandEnvelope]
 
 
-class PartitionConsumer(BatchConsumer[Commands]):
+class Misrouted(Exception):
+    """A command of a partition its queue does not carry: the services disagree about
+    OPD_PARTITIONS or OPD_COMMAND_QUEUES. Parked: no retry can route it right."""
+
+
+class CommandQueueConsumer(BatchConsumer[Commands]):
     undecodable = "undecodable command"
 
-    def __init__(self, partition: int, topology: Topology, decider: BatchDecider,
+    def __init__(self, queue: int, topology: Topology, deciders: Sequence[BatchDecider],
                  relay: OutboxRelay, batching: Batching) -> None:
-        super().__init__(topology.partition_queue(partition), topology.dead_letter_exchange,
+        super().__init__(topology.partition_queue(queue), topology.dead_letter_exchange,
                          batching)
-        self.partition, self.decider, self.relay = partition, decider, relay
+        self.queue, self.partitions, self.relay = queue, topology.partitions, relay
+        self.deciders = {decider.partition: decider for decider in deciders}
 
     async def start(self, connection: AbstractRobustConnection,
                     replies: ReplyBatcher) -> None:
-        """Join the partition's consumers; the broker makes one of them active at a time.
-        `replies` is shared by every partition, so a round's replies leave together."""
+        """Join the queue's consumers; the broker makes one of them active at a time.
+        `replies` is shared by every queue, so a round's replies leave together."""
         self.replies = replies
         await self.consume(connection)
 
@@ -78,24 +90,49 @@ class PartitionConsumer(BatchConsumer[Commands]):
 
     async def handle(self, deliveries: Sequence[Delivery[Commands]]) -> list[Outcome]:
         started = time.monotonic()
-        if self.decider.epoch is None:  # deliveries come to us: we are the active consumer
-            await self.decider.claim(OWNER)
+        for decider in self.deciders.values():  # deliveries come to us: we are active
+            if decider.epoch is None:
+                await decider.claim(OWNER)
         commands = [command for delivery in deliveries for command in delivery.item.readable()]
         try:
-            results = await self.decider.decide(commands)
+            results, decided = await self._decide(commands)
         except Fenced as stale:
-            self.decider.epoch = None
-            raise HandBack(f"partition {self.partition}: {stale}; standing by") from stale
+            for decider in self.deciders.values():
+                decider.epoch = None
+            raise HandBack(f"queue {self.queue}: {stale}; standing by") from stale
         BATCH_SIZE.observe(len(commands))
         DECISION_SECONDS.observe(time.monotonic() - started)
-        COMMANDS_CONSUMED.labels(str(self.partition)).inc(len(commands))
         # Every waiting client hears first; the events, which no client waits for, follow
         # (kicked first, the relay's encoding ran ahead of the replies' flush), and then the
         # acks, which nobody waits for.
-        decided = iter(results)
-        outcomes = [self._answer(delivery, decided) for delivery in deliveries]
-        self.relay.kick(self.partition)
+        answers = iter(results)
+        outcomes = [self._answer(delivery, answers) for delivery in deliveries]
+        for partition, count in decided.items():
+            COMMANDS_CONSUMED.labels(str(partition)).inc(count)
+            self.relay.kick(partition)
         return outcomes
+
+    async def _decide(self, commands: list[CommandEnvelope]
+                      ) -> tuple[list[Result], dict[int, int]]:
+        """Each command's result, in order, and how many each partition decided: every
+        partition's share goes to its own decider at once, so they share rounds."""
+        partitions = [command.command.partition(self.partitions) for command in commands]
+        shares: dict[int, list[CommandEnvelope]] = {}
+        for partition, command in zip(partitions, commands, strict=True):
+            if partition in self.deciders:
+                shares.setdefault(partition, []).append(command)
+        decided = await asyncio.gather(
+            *(self.deciders[p].decide(share) for p, share in shares.items()),
+            return_exceptions=True)
+        answers: dict[int, Iterator[Result]] = {}
+        for partition, results in zip(shares, decided, strict=True):
+            if isinstance(results, BaseException):
+                raise results
+            answers[partition] = iter(results)
+        return ([next(answers[p]) if p in answers
+                 else Misrouted(f"a command of partition {p} on queue {self.queue}")
+                 for p in partitions],
+                {p: len(share) for p, share in shares.items()})
 
     def _answer(self, delivery: Delivery[Commands], decided: Iterator[Result]) -> Outcome:
         """Reply to each decided item of one delivery; its outcome folds its items': a bad
@@ -110,6 +147,8 @@ class PartitionConsumer(BatchConsumer[Commands]):
             if isinstance(result, Reply):
                 self._reply(delivery, result)
                 outcomes.append(ACK)
+            elif isinstance(result, Misrouted):
+                outcomes.append(DeadLetter(str(result)))
             else:
                 outcomes.append(Retry(result))
         return of_items(outcomes)

@@ -1,0 +1,93 @@
+"""Fewer command queues than partitions (`OPD_COMMAND_QUEUES`): a queue carries several
+partitions' commands in one message, yet every partition is still decided as its own, by
+its own claim, and its ids stay its own."""
+
+from __future__ import annotations
+
+import aio_pika
+import pytest
+from aio_pika.exceptions import ChannelNotFoundEntity
+
+from opd_contracts import CommandBatch
+from opd_contracts.topology import partition_of_doctor, partition_of_record
+from opd_shared.retries import REASON_HEADER
+
+from .conftest import Api, running
+from .test_allocator_contract_v2 import asking
+from .test_allocator_poison import _booking, _dead_letter, _publish
+
+QUEUES = 2  # of the tests' four partitions: queue 0 carries 0 and 2, queue 1 carries 1 and 3
+
+
+@pytest.fixture(scope="module")
+async def shared_queues(infra):
+    async with running(infra, command_queues=QUEUES) as client:
+        yield client
+
+
+async def _doctors_on_every_partition(api: Api, partitions: int) -> dict[int, dict]:
+    found: dict[int, dict] = {}
+    while len(found) < partitions:
+        doctor = await api.doctor()
+        found.setdefault(partition_of_doctor(doctor["id"], partitions), doctor)
+    return found
+
+
+async def test_only_the_command_queues_are_declared(shared_queues):
+    topology = shared_queues.allocator_settings.topology
+    connection = await aio_pika.connect(shared_queues.allocator_settings.amqp_url)
+    async with connection:
+        for queue in range(QUEUES):
+            await (await connection.channel()).declare_queue(
+                topology.partition_queue(queue), passive=True)
+        with pytest.raises(ChannelNotFoundEntity):
+            await (await connection.channel()).declare_queue(
+                f"{topology.prefix}.alloc.{topology.routing_key(QUEUES)}", passive=True)
+
+
+async def test_every_partition_is_decided_as_its_own_through_a_shared_queue(shared_queues):
+    api = Api(shared_queues)
+    partitions = shared_queues.allocator_settings.partitions
+    doctors = await _doctors_on_every_partition(api, partitions)
+    for partition, doctor in doctors.items():
+        slot = await api.slot(doctor["id"])
+        booked = await api.book(slot)
+        assert booked.status_code == 201, booked.text
+        token = booked.json()
+        # the partition's own ids: its single writer issued them, not the queue's first
+        assert partition_of_record(slot["id"], partitions) == partition
+        assert partition_of_record(token["id"], partitions) == partition
+
+
+async def test_one_message_of_two_partitions_is_decided_whole(shared_queues):
+    """Commands of partitions 0 and 2 in one message to queue 0, as a gateway sends them:
+    both decided, in one reply message."""
+    api = Api(shared_queues)
+    settings = shared_queues.allocator_settings
+    doctors = await _doctors_on_every_partition(api, settings.partitions)
+    envelopes = [_booking(doctors[p], await api.slot(doctors[p]["id"]), f"Shared {p}")
+                 for p in (0, 2)]
+    async with asking(settings) as asker:
+        await asker.batch(envelopes)
+        replies = await asker.answered({e.command_id for e in envelopes})
+
+    assert len(asker.messages) == 1
+    for envelope in envelopes:
+        reply = replies[envelope.command_id]
+        assert reply.ok, reply
+        assert reply.result["patient_name"] == envelope.command.patient_name
+        assert partition_of_record(reply.result["id"], settings.partitions) == \
+            envelope.command.partition(settings.partitions)
+
+
+async def test_a_command_its_queue_does_not_carry_is_parked_with_the_reason(shared_queues):
+    """Partition 1 belongs to queue 1: on queue 0 it is a deployment's misconfiguration,
+    which no retry mends, so it is parked at once and says why."""
+    api = Api(shared_queues)
+    settings = shared_queues.allocator_settings
+    doctors = await _doctors_on_every_partition(api, settings.partitions)
+    envelope = _booking(doctors[1], await api.slot(doctors[1]["id"]), "Misrouted")
+    await _publish(settings, CommandBatch(commands=[envelope]).model_dump_json().encode(),
+                   "misrouted", partition=0)  # the key of queue 0's own partition
+    parked = await _dead_letter(settings, "misrouted")
+    assert "a command of partition 1 on queue 0" in parked.headers[REASON_HEADER]

@@ -91,3 +91,18 @@ async def test_a_command_its_queue_does_not_carry_is_parked_with_the_reason(shar
                    "misrouted", partition=0)  # the key of queue 0's own partition
     parked = await _dead_letter(settings, "misrouted")
     assert "a command of partition 1 on queue 0" in parked.headers[REASON_HEADER]
+
+
+async def test_a_command_sent_by_its_partitions_own_key_reaches_the_queue_that_carries_it(
+        shared_queues):
+    """As a gateway of one queue per partition sends it, during a change of the setting:
+    partition 2's key is bound to queue 0."""
+    api = Api(shared_queues)
+    settings = shared_queues.allocator_settings
+    doctors = await _doctors_on_every_partition(api, settings.partitions)
+    envelope = _booking(doctors[2], await api.slot(doctors[2]["id"]), "By its own key")
+    async with asking(settings) as asker:
+        await asker.send(CommandBatch(commands=[envelope]).model_dump_json().encode(),
+                         str(envelope.command_id), partition=2)
+        replies = await asker.answered({envelope.command_id})
+    assert replies[envelope.command_id].ok

@@ -7,9 +7,13 @@ from __future__ import annotations
 import aio_pika
 import pytest
 from aio_pika.exceptions import ChannelNotFoundEntity
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from allocator.adapters.ownership import claim
 from opd_contracts import CommandBatch
 from opd_contracts.topology import partition_of_doctor, partition_of_record
+from opd_shared.database import new_engine
 from opd_shared.retries import REASON_HEADER
 
 from .conftest import Api, running
@@ -106,3 +110,37 @@ async def test_a_command_sent_by_its_partitions_own_key_reaches_the_queue_that_c
                          str(envelope.command_id), partition=2)
         replies = await asker.answered({envelope.command_id})
     assert replies[envelope.command_id].ok
+
+
+async def test_a_queue_with_a_partition_claimed_elsewhere_is_handed_back_and_claimed_whole(
+        shared_queues):
+    """Another process claimed partition 2 behind this allocator's back: queue 0 (partitions
+    0 and 2) is handed back whole, and its next owner (this allocator again, the only one)
+    claims both partitions anew before it decides anything."""
+    api = Api(shared_queues)
+    settings = shared_queues.allocator_settings
+    doctors = await _doctors_on_every_partition(api, settings.partitions)
+    slots = {p: await api.slot(doctors[p]["id"]) for p in (0, 2)}
+    assert (await api.book(slots[2])).status_code == 201  # queue 0 is owned and flowing
+    engine = new_engine(settings.database_url)
+    try:
+        before = await _owners(engine)
+        await claim(async_sessionmaker(engine), 2, "another-process")
+
+        booked = await api.book(slots[2])
+
+        assert booked.status_code == 201, booked.text
+        after = await _owners(engine)
+    finally:
+        await engine.dispose()
+    assert after[2][1] != "another-process"  # taken back
+    assert after[2][0] == before[2][0] + 2  # the usurper's epoch, then ours again
+    assert after[0][0] == before[0][0] + 1  # its queue-mate was claimed anew with it
+    assert after[0][1] == after[2][1]
+
+
+async def _owners(engine) -> dict[int, tuple[int, str]]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT partition, epoch, owner FROM partition_owners"))
+        return {partition: (epoch, owner) for partition, epoch, owner in rows}

@@ -26,6 +26,7 @@ from opd_shared.settings import ServiceSettings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 PARTITIONS = 4  # small, so a test touches every partition; production default is 16
+COMMAND_QUEUES = 2  # two partitions to a queue, as production's 16 in 4 queues
 
 
 @dataclass
@@ -56,12 +57,14 @@ class Infra:
             "OPD_POSTGRES_URL": self.postgres_url,
             "OPD_NAMESPACE": namespace,
             "OPD_PARTITIONS": str(PARTITIONS),
+            "OPD_COMMAND_QUEUES": str(COMMAND_QUEUES),
             "OPD_ADMIN_KEY": self.admin_key,
         }
 
     def settings(self, cls: type[SettingsT], namespace: str, **overrides: object) -> SettingsT:
         values = {"amqp_url": self.amqp_url, "postgres_url": self.postgres_url,
                   "namespace": namespace, "partitions": PARTITIONS,
+                  "command_queues": COMMAND_QUEUES,
                   "admin_key": self.admin_key, **overrides}
         return cls(_env_file=None, **values)  # type: ignore[call-arg]
 

@@ -35,7 +35,8 @@ from opd_shared.topology import Topology
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
 
-PARTITIONS = 6  # two partition leaders a node
+PARTITIONS = 6
+COMMAND_QUEUES = 3  # a command queue's leader on each node, two partitions to a queue
 RATE = 20  # new bookings a second, each asked again with its key until decided
 DOCTORS, CAPACITY = 6, 400  # 2,400 places: about two minutes of bookings before refusals
 KILLED = ("gateway_b", "allocator_a", "queue_view_b")
@@ -72,7 +73,8 @@ def product(cluster, infra) -> Iterator[ClusterSystem]:
     namespace = infra.namespace("cluster")
     cluster.add_vhost(namespace)
     env = {**infra.env(namespace), "OPD_AMQP_URL": cluster.amqp_url(namespace),
-           "OPD_PARTITIONS": str(PARTITIONS)}
+           "OPD_PARTITIONS": str(PARTITIONS),
+           "OPD_COMMAND_QUEUES": str(COMMAND_QUEUES)}
     # Under the cluster's folder, not pytest's: concurrent pytest sessions of this user
     # prune each other's old temporary folders, and nginx's would go mid-run.
     system = ClusterSystem(namespace, infra.postgres_url, env, cluster.base / "system")
@@ -195,7 +197,8 @@ def leader_of_busiest_partition(cluster: Cluster, product: ClusterSystem,
         slot = load.slot_of[key]["id"]
         counts[slot] = counts.get(slot, 0) + 1
     partition = max(counts, key=counts.__getitem__) % PARTITIONS
-    queue = Topology(prefix=product.namespace, partitions=PARTITIONS).partition_queue(partition)
+    queue = Topology(prefix=product.namespace, partitions=PARTITIONS,
+                     queues=COMMAND_QUEUES).partition_queue(partition)
     deadline = time.monotonic() + 120
     while queue not in (members := cluster.queue_members(product.namespace)):
         assert time.monotonic() < deadline, "no node says which leads the busy partition"
@@ -224,8 +227,8 @@ async def test_stopping_the_node_that_leads_a_busy_partition_loses_no_booking(
         began = time.monotonic()
         await asyncio.to_thread(cluster.stop_node, node)
         marks["node stopped in"] = time.monotonic() - began
-        queue = Topology(prefix=product.namespace, partitions=PARTITIONS).partition_queue(
-            partition)
+        queue = Topology(prefix=product.namespace, partitions=PARTITIONS,
+                         queues=COMMAND_QUEUES).partition_queue(partition)
         while await leads(cluster, product.namespace, queue, node):
             assert time.monotonic() - began < 300, "no new leader"
             await asyncio.sleep(0.2)

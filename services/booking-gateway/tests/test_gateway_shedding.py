@@ -184,13 +184,13 @@ async def test_past_the_bound_a_booking_gets_503_with_retry_after_at_once_and_no
 
 
 async def _ready(settings: GatewaySettings) -> int:
-    """Commands waiting in every partition queue."""
+    """Commands waiting in every command queue."""
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection:
         channel = await connection.channel()
         total = 0
-        for partition in range(settings.partitions):
-            queue = await channel.declare_queue(settings.topology.partition_queue(partition),
+        for number in range(settings.topology.command_queues):
+            queue = await channel.declare_queue(settings.topology.partition_queue(number),
                                                 passive=True)
             total += queue.declaration_result.message_count or 0
         return total

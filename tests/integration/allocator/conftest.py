@@ -34,16 +34,14 @@ def hospital_today() -> dt.date:
 
 
 @contextlib.asynccontextmanager
-async def running(infra, handlers: Handlers = HANDLERS, command_queues: int = 0,
+async def running(infra, handlers: Handlers = HANDLERS,
                   **allocator_settings: object) -> AsyncIterator[httpx.AsyncClient]:
     """An allocator (with these settings, deciding with `handlers`) and a gateway, and an
     admin client of the gateway."""
     namespace = infra.namespace("alloc")
-    settings = infra.settings(AllocatorSettings, namespace, command_queues=command_queues,
-                              **allocator_settings)
+    settings = infra.settings(AllocatorSettings, namespace, **allocator_settings)
     allocator = create_allocator(settings, handlers)
-    front = create_gateway(infra.settings(GatewaySettings, namespace,
-                                          command_queues=command_queues))
+    front = create_gateway(infra.settings(GatewaySettings, namespace))
     async with serving(allocator), serving(front) as started:
         transport = httpx.ASGITransport(app=started.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway",

@@ -25,7 +25,8 @@ QUEUES = 2  # of the tests' four partitions: queue 0 carries 0 and 2, queue 1 ca
 
 @pytest.fixture(scope="module")
 async def shared_queues(infra):
-    async with running(infra, command_queues=QUEUES) as client:
+    async with running(infra) as client:
+        assert client.allocator_settings.topology.command_queues == QUEUES  # the suite's
         yield client
 
 

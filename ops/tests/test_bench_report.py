@@ -3,6 +3,9 @@ one (a shed 503 is cheap and decides nothing), set against its budget."""
 
 from __future__ import annotations
 
+import math
+
+from opd_ops.bench.batching import items_per_message
 from opd_ops.bench.report import BUDGET_US, budget_chart, budget_lines
 
 
@@ -29,3 +32,14 @@ def test_the_budget_chart_is_drawn(tmp_path):
     budget_chart([_result(300, 300, gateway=30, allocator=40)], path)
 
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_items_per_message_are_read_between_two_readings_and_nan_without_messages():
+    before = {"command": (10.0, 12.0), "reply": (5.0, 5.0)}
+    after = {"command": (20.0, 52.0), "reply": (5.0, 5.0), "event": (2.0, 9.0)}
+
+    means = items_per_message(before, after)
+
+    assert means["command"] == 4.0  # 40 commands in 10 messages during the run
+    assert means["event"] == 4.5  # none before the run
+    assert math.isnan(means["reply"])  # no reply message during the run: no mean

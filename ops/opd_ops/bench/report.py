@@ -34,6 +34,9 @@ COLUMNS = [("offered/s", "offered_rate", "{:.0f}"), ("answered/s", "achieved_rat
            ("analytics lag p50 ms", "analytics_lag_p50_ms", "{:.0f}"),
            ("analytics lag p99 ms", "analytics_lag_p99_ms", "{:.0f}"),
            ("read models drained s", "drained_s", "{:.1f}"),
+           ("commands / message", "command_items_per_message", "{:.1f}"),
+           ("replies / message", "reply_items_per_message", "{:.1f}"),
+           ("events / message", "event_items_per_message", "{:.1f}"),
            ("load generator CPU %", "generator_cpu_percent", "{:.0f}")]
 
 
@@ -96,7 +99,9 @@ def markdown(results: list[dict], hot: dict | None, floor: dict | None, command:
             "that applied it, for every booking, read from the read models' databases after "
             "the run (nothing polls them during it). Read models drained: seconds after the "
             "load stopped until both read models had applied every event the allocator "
-            "committed; the next run waits for that.", "",
+            "committed; the next run waits for that. Commands, replies and events per "
+            "message: the mean items in each message the gateway and the allocator sent "
+            "(`opd_message_items`); the broker's cost is per message.", "",
             "![latency against offered rate](docs/images/bench-latency.png)", "",
             "CPU per booking, by process (its CPU over the decided rate): the dashed line is "
             "what 1,000 bookings/s would leave each booking on this machine.", "",

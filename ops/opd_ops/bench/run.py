@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from opd_ops.bench import batching
 from opd_ops.bench.resources import Sampler
 from opd_ops.bench.setup import doctors_with_slots
 from opd_ops.bench.visibility import lags_ms, unapplied_events
@@ -74,6 +75,7 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
             "analytics": system["analytics"].url, "key": key, "rate": scenario.rate,
             "duration_s": scenario.duration_s, "slots": slots}
     pids = {name: s.process.pid for name, s in system.services.items() if s.process}
+    sent_before = await batching.sent(system)
     with Sampler(pids) as sampler:
         generator = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "opd_ops.bench.load", stdin=subprocess.PIPE,
@@ -84,6 +86,7 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
                            "its traceback is printed above")
     result = json.loads(out)
     drained_s = await _drain(system)
+    per_message = batching.items_per_message(sent_before, await batching.sent(system))
     lags = await lags_ms(system.server_dsn, system.namespace, result["booked"])
     seen = {model: [lag for lag in found if lag is not None] for model, found in lags.items()}
     latencies, sent = result["latencies_ms"], len(result["latencies_ms"])
@@ -101,6 +104,7 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
         "analytics_lag_p50_ms": _percentile(seen["analytics"], 0.50),
         "analytics_lag_p99_ms": _percentile(seen["analytics"], 0.99),
         "drained_s": drained_s,
+        **{f"{hop}_items_per_message": mean for hop, mean in per_message.items()},
         "generator_cpu_percent": 100 * result["cpu_s"] / max(result["elapsed_s"], 1e-9),
         "services": sampler.summary(),
         "checks": {**await _checks(system, result["booked"]),

@@ -23,7 +23,7 @@ from booking_gateway.admission import Admission
 from booking_gateway.outlet import Outlet
 from opd_contracts import CommandBatch, CommandEnvelope, Reply, ReplyBatch
 from opd_shared.broker_nodes import connect_robust, node_urls
-from opd_shared.metrics import REPLY_TIMEOUTS
+from opd_shared.metrics import MESSAGE_ITEMS, REPLY_TIMEOUTS
 from opd_shared.topology import Topology
 from opd_shared.tracing import current_traceparent, message_headers
 
@@ -110,6 +110,7 @@ class CommandBus:
             self.traceparents.pop(key, None)
 
     async def _publish(self, routing_key: str, envelopes: list[CommandEnvelope]) -> None:
+        MESSAGE_ITEMS.labels("command").observe(len(envelopes))
         deadline = asyncio.get_running_loop().time() + FAILOVER_WAIT_SECONDS
         while True:
             generation = self._channel_generation

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.orm import any_of, outbox
 from opd_contracts.batches import BATCH_ITEMS_MAX
-from opd_shared.metrics import OUTBOX_LAG_SECONDS
+from opd_shared.metrics import MESSAGE_ITEMS, OUTBOX_LAG_SECONDS
 from opd_shared.tracing import message_headers, relayed
 
 __all__ = ["OutboxRelay", "event_message", "event_messages", "relay_outbox", "sweep_outbox"]
@@ -75,7 +75,9 @@ def event_messages(rows: Sequence[Row]) -> Iterator[tuple[str, aio_pika.Message]
         by_type.setdefault(row.routing_key, []).append(row)
     for event_type, same in by_type.items():
         for start in range(0, len(same), BATCH_ITEMS_MAX):
-            yield event_type, event_message(same[start:start + BATCH_ITEMS_MAX])
+            page = same[start:start + BATCH_ITEMS_MAX]
+            MESSAGE_ITEMS.labels("event").observe(len(page))
+            yield event_type, event_message(page)
 
 
 def event_message(rows: Sequence[Row]) -> aio_pika.Message:

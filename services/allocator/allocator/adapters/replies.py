@@ -24,6 +24,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel
 
 from opd_contracts import Reply, ReplyBatch
+from opd_shared.metrics import MESSAGE_ITEMS
 
 __all__ = ["ReplyBatcher"]
 
@@ -72,6 +73,7 @@ class ReplyBatcher:
             self._collecting = False
         try:
             for reply_to, replies in batches.items():
+                MESSAGE_ITEMS.labels("reply").observe(len(replies))
                 await self._publish(reply_to, ReplyBatch(replies=replies).model_dump_json(), None)
             for reply_to, correlation_id, reply in singles:
                 await self._publish(reply_to, reply.model_dump_json(), correlation_id)

@@ -5,11 +5,16 @@
 
 Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL), drives the
 partitions' BatchDeciders directly (sharing one group commit, as in the service), prints
-the figures with the CPU this process spent, and drops the database:
+the figures with the CPU this process spent, and drops the database. Under each part, the
+CPU of this process and of PostgreSQL's backends, the statements' time and the records
+written, per booking (round_meter.py):
 - sequential: one booking at a time into one slot (latency, and how it grows as it fills);
 - batched: bookings in batches of `--batch` over many doctors of one partition;
 - concurrent: every partition at once, each with batches of `--small` bookings, as the
-  consumers hand them over under a steady load;
+  consumers hand them over under a steady load (each slot booked from one source, as in
+  the system bench: nobody overtakes anybody);
+- mixed: the same with each slot booked from the four sources in turn, so newcomers
+  overtake the waiting (the fairness count changes their tokens);
 - hot doctor: 5,000 bookings racing for 200 places of one doctor.
 """
 
@@ -24,6 +29,7 @@ import uuid
 from functools import partial
 from pathlib import Path
 
+from round_meter import RoundMeter
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from allocator.adapters.orm import map_domain
@@ -49,8 +55,8 @@ def envelope(command: object) -> CommandEnvelope:
 
 
 class Bench:
-    def __init__(self, deciders: list[BatchDecider]) -> None:
-        self.deciders = deciders
+    def __init__(self, deciders: list[BatchDecider], meter: RoundMeter) -> None:
+        self.deciders, self.meter = deciders, meter
 
     async def decide(self, commands: list) -> list[Reply]:
         partition = commands[0].partition(PARTITIONS)
@@ -75,6 +81,7 @@ def booking(slot: dict, n: int) -> BookToken:
 
 async def sequential(bench: Bench, count: int) -> str:
     slot = (await bench.doctors(1, 1, 500))[0]
+    await bench.meter.start()
     took, cpu = [], time.process_time()
     for n in range(count):
         start = time.perf_counter()
@@ -84,7 +91,8 @@ async def sequential(bench: Bench, count: int) -> str:
     head, tail = took[: count // 5], took[-count // 5:]
     return (f"sequential: {count} single bookings, median {statistics.median(took):.1f} ms;"
             f" first fifth {statistics.median(head):.1f} ms, last fifth"
-            f" {statistics.median(tail):.1f} ms; {cpu:.2f} ms CPU each")
+            f" {statistics.median(tail):.1f} ms; {cpu:.2f} ms CPU each\n"
+            + await bench.meter.stop(count))
 
 
 async def batched(bench: Bench, count: int, size: int, doctors: int) -> str:
@@ -92,41 +100,51 @@ async def batched(bench: Bench, count: int, size: int, doctors: int) -> str:
     mine = [s for s in slots if partition_of_doctor(s["doctor_id"], PARTITIONS)
             == partition_of_doctor(slots[0]["doctor_id"], PARTITIONS)]
     commands = [booking(mine[n % len(mine)], n) for n in range(count)]
+    await bench.meter.start()
     start, cpu = time.perf_counter(), time.process_time()
     for first in range(0, count, size):
         await bench.decide(commands[first:first + size])
     took, cpu = time.perf_counter() - start, (time.process_time() - cpu) * 1000 / count
     return (f"batched: {count} bookings over {len(mine)} doctors of one partition in batches"
-            f" of {size}: {count / took:.0f} bookings/s; {cpu:.2f} ms CPU each")
+            f" of {size}: {count / took:.0f} bookings/s; {cpu:.2f} ms CPU each\n"
+            + await bench.meter.stop(count))
 
 
-async def concurrent(bench: Bench, count: int, small: int, doctors: int) -> str:
+async def concurrent(bench: Bench, count: int, small: int, doctors: int,
+                     mixed: bool = False) -> str:
+    """With `doctors` a multiple of four (as in the system bench), each slot sees one source
+    only, and nobody overtakes anybody; `mixed` gives each slot the four in turn."""
     slots = await bench.doctors(doctors, 1, 500)
     lanes: dict[int, list[BookToken]] = {}
     for n in range(count):
         slot = slots[n % len(slots)]
         lanes.setdefault(partition_of_doctor(slot["doctor_id"], PARTITIONS), []).append(
-            booking(slot, n))
+            booking(slot, n // len(slots) if mixed else n))
 
     async def lane(commands: list[BookToken]) -> None:
         for first in range(0, len(commands), small):
             await bench.decide(commands[first:first + small])
 
+    await bench.meter.start()
     start, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(lane(commands) for commands in lanes.values()))
     took, cpu = time.perf_counter() - start, (time.process_time() - cpu) * 1000 / count
-    return (f"concurrent: {count} bookings over {doctors} doctors, {len(lanes)} partitions at"
-            f" once in batches of {small}: {count / took:.0f} bookings/s; {cpu:.2f} ms CPU each")
+    return (f"{'mixed' if mixed else 'concurrent'}: {count} bookings over {doctors} doctors,"
+            f" {len(lanes)} partitions at once in batches of {small}: {count / took:.0f}"
+            f" bookings/s; {cpu:.2f} ms CPU each\n"
+            + await bench.meter.stop(count))
 
 
 async def hot(bench: Bench, size: int) -> str:
     slots = await bench.doctors(1, 4, 50)
     commands = [booking(slots[n % 4], n) for n in range(5000)]
+    await bench.meter.start()
     start, booked = time.perf_counter(), 0
     for first in range(0, len(commands), size):
         booked += sum(r.ok for r in await bench.decide(commands[first:first + size]))
     took = time.perf_counter() - start
-    return f"hot doctor: {booked} of 200 places booked, {5000 / took:.0f} decisions/s"
+    return (f"hot doctor: {booked} of 200 places booked, {5000 / took:.0f} decisions/s\n"
+            + await bench.meter.stop(5000))
 
 
 async def run(args: argparse.Namespace, bench: Bench) -> None:
@@ -136,6 +154,9 @@ async def run(args: argparse.Namespace, bench: Bench) -> None:
         print(await batched(bench, args.batched, args.batch, args.doctors), flush=True)
     if args.concurrent:
         print(await concurrent(bench, args.concurrent, args.small, args.doctors), flush=True)
+    if args.mixed:
+        print(await concurrent(bench, args.mixed, args.small, args.doctors, mixed=True),
+              flush=True)
     if not args.no_hot:
         print(await hot(bench, args.batch), flush=True)
 
@@ -147,6 +168,8 @@ async def main(args: argparse.Namespace) -> None:
     await migrate(settings.database_url, MIGRATIONS)
     engine = new_engine(settings.database_url, pool_size=10)
     try:
+        meter = RoundMeter(engine)
+        await meter.install()
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         # One lane for every partition, as in an allocator with `commit_lanes` 1.
         lane = GroupCommit(SqlTransactions(sessions, PARTITIONS, Policy(FairnessPolicy(10)),
@@ -154,7 +177,7 @@ async def main(args: argparse.Namespace) -> None:
         deciders = [BatchDecider(p, partial(claim, sessions), lane) for p in range(PARTITIONS)]
         for decider in deciders:
             await decider.claim("bench")
-        await run(args, Bench(deciders))
+        await run(args, Bench(deciders, meter))
         await lane.forget()  # the lane keeps a connection between batches: give it back
     finally:
         await engine.dispose()
@@ -167,6 +190,7 @@ if __name__ == "__main__":
     parser.add_argument("--sequential", type=int, default=300)
     parser.add_argument("--batched", type=int, default=3000)
     parser.add_argument("--concurrent", type=int, default=5000)
+    parser.add_argument("--mixed", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--small", type=int, default=2)
     parser.add_argument("--doctors", type=int, default=200)

@@ -1,14 +1,20 @@
 """A round writes the slots and tokens it added or changed in its one write statement, not
 through an ORM flush (adapters/record_writes.py): what the database holds afterwards must be
-exactly the schedule the lane keeps in memory, and the next round must write from there."""
+exactly the schedule the lane keeps in memory, and the next round must write from there.
+A record whose only changes are its counts is written as those counts alone; one changed in
+anything else besides is written whole, or the other change would be lost."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from sqlalchemy import select
 
+from allocator.adapters import repository
 from allocator.adapters.orm import slots, tokens
 from allocator.domain.schedule import Schedule
-from opd_contracts import BookToken, CancelToken, ChangeTokenStatus, OpenSlot
+from opd_contracts import BookToken, CancelToken, ChangeTokenStatus, OpenSlot, ResizeSlot
 from opd_contracts.vocabulary import TokenStatus
 
 from .desk import Desk, envelope
@@ -35,6 +41,21 @@ async def _records_match(desk: Desk, schedule: Schedule) -> None:
         assert row == {c: getattr(kept_tokens[token_id], c) for c in row}, token_id
 
 
+@pytest.fixture
+def written(monkeypatch) -> list[dict[str, list[tuple[Any, ...]]]]:
+    """The rows each round handed its write statement, by kind."""
+    rounds: list[dict[str, list[tuple[Any, ...]]]] = []
+    found = repository.changed_records
+
+    def recorded(session: Any) -> Any:
+        changed = found(session)
+        rounds.append({kind: rows for kind, rows in changed.rows.items() if rows})
+        return changed
+
+    monkeypatch.setattr(repository, "changed_records", recorded)
+    return rounds
+
+
 async def test_the_records_of_a_round_are_the_schedule_it_keeps(desk):
     doctor = await desk.doctor(partition=3)
     full = await desk.slot(doctor, capacity=2)
@@ -59,3 +80,46 @@ async def test_the_records_of_a_round_are_the_schedule_it_keeps(desk):
         envelope(CancelToken(token_id=second["id"], reason="changed plans")))
     assert all(r.ok for r in replies), replies
     await _records_match(desk, _in_memory(desk, 3, doctor))
+
+
+async def test_a_booking_writes_the_slot_s_counts_and_the_overtaken_tokens_counts_alone(
+        desk, written):
+    doctor = await desk.doctor(partition=1)
+    slot = await desk.slot(doctor, capacity=4)
+    [walk_in] = await desk.batch(envelope(BookToken(
+        doctor_id=doctor, slot_id=slot["id"], patient_name="W", source="walk_in")))
+    [online] = await desk.batch(envelope(BookToken(
+        doctor_id=doctor, slot_id=slot["id"], patient_name="O", source="online")))
+    assert walk_in.ok and online.ok, (walk_in, online)
+
+    # The online patient was queued ahead of the walk-in: that token changed in its count only.
+    assert set(written[-1]) == {"slots_counts", "tokens_new", "tokens_counts"}, written[-1]
+    assert written[-1]["tokens_counts"] == [(walk_in.result["id"], 1)]
+    assert written[-1]["slots_counts"] == [(slot["id"], 2, 0, 2)]
+    await _records_match(desk, _in_memory(desk, 1, doctor))
+
+
+async def test_a_record_changed_beyond_its_counts_in_the_same_round_is_written_whole(
+        desk, written):
+    doctor = await desk.doctor(partition=2)
+    slot = await desk.slot(doctor, capacity=4)
+    [walk_in] = await desk.batch(envelope(BookToken(
+        doctor_id=doctor, slot_id=slot["id"], patient_name="W", source="walk_in")))
+    assert walk_in.ok, walk_in
+
+    # One round: the walk-in checks in and is overtaken; the slot grows and takes a booking.
+    replies = await desk.batch(
+        envelope(ChangeTokenStatus(token_id=walk_in.result["id"],
+                                   status=TokenStatus.CHECKED_IN)),
+        envelope(ResizeSlot(slot_id=slot["id"], max_capacity=6)),
+        envelope(BookToken(doctor_id=doctor, slot_id=slot["id"], patient_name="P",
+                           source="priority")))
+    assert all(r.ok for r in replies), replies
+    assert set(written[-1]) == {"slots_changed", "tokens_new", "tokens_changed"}, written[-1]
+    await _records_match(desk, _in_memory(desk, 2, doctor))
+    async with desk.engine.connect() as conn:
+        row = (await conn.execute(select(tokens.c.status, tokens.c.overtaken_count).where(
+            tokens.c.id == walk_in.result["id"]))).one()
+        capacity = await conn.scalar(select(slots.c.max_capacity).where(
+            slots.c.id == slot["id"]))
+    assert (row.status, row.overtaken_count, capacity) == (TokenStatus.CHECKED_IN, 1, 6)

@@ -4,7 +4,8 @@ each: round trips, not rows, are what a batch pays for.
 The reads come after the fencing lock and in a statement of their own: under READ COMMITTED
 their snapshot is then taken once the lock is granted, so they see whatever the previous
 holder of the lock committed (a colleague's transfer, another process's batch). Both run in
-one call of the database function `start_round` (migration 0009), one round trip.
+one call of the database function `start_round` (migration 0009), one round trip, which
+plans its statements once per connection (migration 0010).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import datetime as dt
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from allocator.adapters.record_writes import RECORD_CTES, ChangedRecords
@@ -23,28 +25,45 @@ __all__ = ["Facts", "StaleSchedule", "Writes", "start_round", "write_all"]
 
 _START = text("SELECT * FROM start_round(CAST(:partitions AS bigint[]),"
                " CAST(:commands AS uuid[]), CAST(:doctors AS bigint[]), CAST(:ids AS integer))")
-# Doctors' seqs move by compare-and-set: a batch that decided on an outdated schedule
-# cannot commit. Data-modifying CTEs all run, referenced or not.
-_WRITE = text(
-    f"WITH {RECORD_CTES},"
-    " counters AS (INSERT INTO token_counters (doctor_id, date, last_number)"
+# The write statement's parts, by the name of their first array. Doctors' seqs move by
+# compare-and-set: a batch that decided on an outdated schedule cannot commit.
+_PARTS = {
+    **{f"{prefix}_id": cte for prefix, cte in RECORD_CTES.items()},
+    "c_doctor": "counters AS (INSERT INTO token_counters (doctor_id, date, last_number)"
     " SELECT * FROM unnest(CAST(:c_doctor AS bigint[]), CAST(:c_date AS date[]),"
     " CAST(:c_last AS integer[]))"
-    " ON CONFLICT (doctor_id, date) DO UPDATE SET last_number = excluded.last_number),"
-    " moved AS (UPDATE doctors SET last_event_seq = m.last FROM unnest("
+    " ON CONFLICT (doctor_id, date) DO UPDATE SET last_number = excluded.last_number)",
+    "s_doctor": "moved AS (UPDATE doctors SET last_event_seq = m.last FROM unnest("
     "CAST(:s_doctor AS bigint[]), CAST(:s_found AS bigint[]), CAST(:s_last AS bigint[]))"
     " AS m(id, found, last) WHERE doctors.id = m.id AND doctors.last_event_seq = m.found"
-    " RETURNING doctors.id),"
-    " events AS (INSERT INTO outbox (partition, routing_key, event, created_at, traceparent)"
-    " SELECT p, k, e::jsonb, t, tp FROM unnest(CAST(:o_partition AS integer[]),"
+    " RETURNING doctors.id)",
+    "o_partition": "events AS (INSERT INTO outbox (partition, routing_key, event, created_at,"
+    " traceparent) SELECT p, k, e::jsonb, t, tp FROM unnest(CAST(:o_partition AS integer[]),"
     " CAST(:o_key AS text[]), CAST(:o_event AS text[]), CAST(:o_at AS timestamptz[]),"
-    " CAST(:o_trace AS text[])) AS o(p, k, e, t, tp)),"
-    " replies AS (INSERT INTO inbox (command_id, fingerprint, reply, decided_at)"
+    " CAST(:o_trace AS text[])) AS o(p, k, e, t, tp))",
+    "i_command": "replies AS (INSERT INTO inbox (command_id, fingerprint, reply, decided_at)"
     " SELECT c, f, r::jsonb, t FROM unnest(CAST(:i_command AS uuid[]),"
     " CAST(:i_fingerprint AS text[]), CAST(:i_reply AS text[]), CAST(:i_at AS timestamptz[]))"
-    " AS i(c, f, r, t))"
-    " SELECT count(*) FROM moved"
-)
+    " AS i(c, f, r, t))",
+}
+
+
+@lru_cache(maxsize=64)
+def _write(parts: tuple[str, ...]) -> TextClause:
+    """The write statement of the parts that have rows. Why not every part, empty or not:
+    each part is a table the executor opens with its indexes on every execution, rows or
+    none (perf on the allocator's backend: 14% of its CPU in starting the executor), and an
+    array parameter for each of its columns that asyncpg encodes. A round of one booking has
+    no new slot and rarely a changed token: with its records' counts written alone
+    (record_writes), it hands the statement 43 arrays where it handed 83, and the statement
+    takes about 260 us a call where it took 300 (decide_bench, pg_stat_statements, medians
+    of 6 runs on a loaded machine; in the system bench it had cost 0.68 ms a call, the
+    dearest statement of the system's PostgreSQL); the allocator's own CPU inside the call
+    fell from about 800 to 600 us (medians of 3, most of it the round trip's sends). Each
+    set of parts is a statement of its own, prepared once per connection (a handful in use:
+    which record kinds a round has). Data-modifying CTEs all run, referenced or not."""
+    select = "SELECT count(*) FROM moved" if "s_doctor" in parts else "SELECT 0"
+    return text(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}")
 
 
 class StaleSchedule(Exception):
@@ -90,17 +109,22 @@ async def start_round(session: AsyncSession, partitions: Collection[int],
 
 
 async def write_all(session: AsyncSession, writes: Writes) -> None:
-    moved = await session.scalar(_WRITE, {
+    parameters = {
         **writes.records.parameters(),
         **_columns(writes.counters, "c_doctor", "c_date", "c_last"),
         **_columns(writes.seqs, "s_doctor", "s_found", "s_last"),
         **_columns(writes.events, "o_partition", "o_key", "o_event", "o_at", "o_trace"),
         **_columns(writes.replies, "i_command", "i_fingerprint", "i_reply", "i_at"),
-    })
+    }
+    if not parameters:
+        return  # nothing decided needs writing (every command a duplicate, say)
+    moved = await session.scalar(_write(tuple(p for p in _PARTS if p in parameters)),
+                                 parameters)
     if moved != len(writes.seqs):
         raise StaleSchedule(f"of doctors {sorted(d for d, *_ in writes.seqs)}, only {moved} "
                             "were as this batch found them")
 
 
 def _columns(rows: Sequence[tuple], *names: str) -> dict[str, list]:
-    return {name: [row[i] for row in rows] for i, name in enumerate(names)}
+    """The arrays of a part with rows; none for a part without (it is left out)."""
+    return {name: [row[i] for row in rows] for i, name in enumerate(names)} if rows else {}

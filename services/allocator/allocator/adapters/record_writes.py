@@ -6,11 +6,21 @@ UPDATE slots, UPDATE tokens and INSERT tokens), and its unit-of-work machinery b
 one booking to a round, writing them here took the round from 2.9 to 2.1 ms of CPU
 (decide_bench; py-spy had put a quarter of the round in the flush, and a third in the sends
 of all its round trips). Here each kind is one `unnest` of array columns inside the write
-statement, whatever the number of rows.
+statement, whatever the number of rows, and a kind with no rows is left out of it
+(batch_io).
 
 The session still tracks the records (its change tracking is what finds them), and is then
-told they are as written (`settle`), as a flush tells it after its statements. Rows are
-written whole: a changed record is its doctor's, and the round holds that doctor's lock.
+told they are as written (`settle`), as a flush tells it after its statements. A changed
+record is its doctor's, and the round holds that doctor's lock: nobody else writes its row.
+New records are written whole. So is a changed one, unless its only changes since it was
+last written are its counts (`_COUNTS`): a slot's (a booking, a cancellation) or a token's
+overtaken count (a newcomer queued ahead of it: domain/fairness.py); then only those are
+written. Nothing is lost by that: the session's change tracking names every attribute set
+since the record was last written (its `committed_state`, what a flush writes from), and a
+record it names with anything else besides is written whole. Whole, a booking's slot was
+ten arrays and each overtaken token 24; with the four sources booked in turn into each slot
+(decide_bench's mixed part) about two tokens are overtaken a booking, and PostgreSQL's CPU
+a booking fell from about 225 to 150 us (with the parts left out, batch_io).
 Records of other kinds (a doctor's own changes) are left to the ORM flush.
 """
 
@@ -20,7 +30,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Enum, String, Table, inspect
+from sqlalchemy import Column, Enum, String, Table, inspect
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstanceState
@@ -31,9 +41,23 @@ from allocator.domain.model import Slot, Token
 __all__ = ["RECORD_CTES", "ChangedRecords", "changed_records"]
 
 _TABLES: dict[type, Table] = {Slot: slots, Token: tokens}
-# A record's row straight from its instance dict, in the table's column order: a changed
-# token is written whole, and a booking changes the overtaken count of many tokens.
-_ROW = {table: itemgetter(*(c.name for c in table.columns)) for table in _TABLES.values()}
+# The columns most changes of a written record are confined to, and then all of its row that
+# is written ("counts"): a slot's counts (a booking, a cancellation), a token's overtaken
+# count (a newcomer queued ahead of it).
+_COUNTS = {slots: ("current_count", "overflow_count", "last_sequence"),
+           tokens: ("overtaken_count",)}
+_COLUMNS = {table: frozenset(table.c.keys()) for table in _COUNTS}
+
+
+@dataclass(frozen=True)
+class _Kind:
+    table: Table
+    kind: str  # "new" (inserted), "changed" (updated whole) or "counts" (only those updated)
+    columns: tuple[Column[Any], ...]
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.table.name}_{self.kind}"
 
 
 def _array_type(table: Table, name: str) -> str:
@@ -45,47 +69,53 @@ def _array_type(table: Table, name: str) -> str:
     return f"{kind.compile(dialect=postgresql.dialect()).lower()}[]"
 
 
-def _unnest(table: Table, prefix: str) -> str:
-    return "unnest(" + ", ".join(f"CAST(:{prefix}_{c.name} AS {_array_type(table, c.name)})"
-                                 for c in table.columns) + ")"
+def _unnest(kind: _Kind) -> str:
+    return "unnest(" + ", ".join(
+        f"CAST(:{kind.prefix}_{c.name} AS {_array_type(kind.table, c.name)})"
+        for c in kind.columns) + ")"
 
 
-def _insert(table: Table, prefix: str) -> str:
-    names = ", ".join(f'"{c.name}"' for c in table.columns)
-    return (f"{prefix} AS (INSERT INTO {table.name} ({names}) SELECT * FROM"
-            f" {_unnest(table, prefix)})")
+def _insert(kind: _Kind) -> str:
+    names = ", ".join(f'"{c.name}"' for c in kind.columns)
+    return (f"{kind.prefix} AS (INSERT INTO {kind.table.name} ({names}) SELECT * FROM"
+            f" {_unnest(kind)})")
 
 
-def _update(table: Table, prefix: str) -> str:
-    names = ", ".join(f'"{c.name}"' for c in table.columns)
-    sets = ", ".join(f'"{c.name}" = u."{c.name}"' for c in table.columns
-                     if not c.primary_key)
-    return (f"{prefix} AS (UPDATE {table.name} SET {sets} FROM {_unnest(table, prefix)}"
-            f" AS u({names}) WHERE {table.name}.id = u.id)")
+def _update(kind: _Kind) -> str:
+    names = ", ".join(f'"{c.name}"' for c in kind.columns)
+    sets = ", ".join(f'"{c.name}" = u."{c.name}"' for c in kind.columns if not c.primary_key)
+    return (f"{kind.prefix} AS (UPDATE {kind.table.name} SET {sets} FROM {_unnest(kind)}"
+            f" AS u({names}) WHERE {kind.table.name}.id = u.id)")
 
 
-# A token may be in a slot inserted by the same statement: foreign keys are checked at the
-# statement's end, whatever the order of its parts.
-_KINDS = [(table, kind, f"{table.name}_{kind}") for table in (slots, tokens)
-          for kind in ("new", "changed")]
-RECORD_CTES = ", ".join((_insert if kind == "new" else _update)(table, prefix)
-                        for table, kind, prefix in _KINDS)
+_KINDS = [kind for table, counts in _COUNTS.items() for kind in (
+    _Kind(table, "new", tuple(table.columns)), _Kind(table, "changed", tuple(table.columns)),
+    _Kind(table, "counts", (table.c.id, *(table.c[name] for name in counts))))]
+_BY_PREFIX = {kind.prefix: kind for kind in _KINDS}
+# A record's row straight from its instance dict, in its kind's column order.
+_ROW = {kind.prefix: itemgetter(*(c.name for c in kind.columns)) for kind in _KINDS}
+# Each kind's part of the write statement, by prefix. A token may be in a slot inserted by
+# the same statement: foreign keys are checked at the statement's end, whatever the order
+# of its parts.
+RECORD_CTES = {kind.prefix: (_update if kind.kind != "new" else _insert)(kind)
+               for kind in _KINDS}
 
 
 @dataclass
 class ChangedRecords:
     rows: dict[str, list[tuple[Any, ...]]] = field(
-        default_factory=lambda: {prefix: [] for *_, prefix in _KINDS})
+        default_factory=lambda: {kind.prefix: [] for kind in _KINDS})
     states: list[InstanceState[Any]] = field(default_factory=list)
 
     def parameters(self) -> dict[str, list[Any]]:
-        """The write statement's arrays: a column of each kind's rows."""
+        """The write statement's arrays, a column of each kind's rows, for the kinds that
+        have rows (the others are left out of the statement)."""
         arrays: dict[str, list[Any]] = {}
-        for table, _, prefix in _KINDS:
-            rows = self.rows[prefix]
-            columns = zip(*rows, strict=True) if rows else ([] for _ in table.columns)
-            arrays.update((f"{prefix}_{c.name}", list(column))
-                          for c, column in zip(table.columns, columns, strict=True))
+        for prefix, rows in self.rows.items():
+            if rows:
+                columns = zip(*rows, strict=True)
+                arrays.update((f"{prefix}_{c.name}", list(column)) for c, column
+                              in zip(_BY_PREFIX[prefix].columns, columns, strict=True))
         return arrays
 
     def settle(self, session: AsyncSession) -> None:
@@ -97,6 +127,16 @@ class ChangedRecords:
             session.sync_session._register_persistent(set(self.states))
 
 
+def _prefix(table: Table, kind: str, state: InstanceState[Any]) -> str:
+    """How a record is written. Its `committed_state` names each attribute set since it was
+    last written, relationships included (a slot's tokens: not a column of its own); one
+    that names none (a record flagged modified) is written whole."""
+    changed = state.committed_state.keys()
+    if kind == "changed" and changed and changed & _COLUMNS[table] <= set(_COUNTS[table]):
+        kind = "counts"
+    return f"{table.name}_{kind}"
+
+
 def changed_records(session: AsyncSession) -> ChangedRecords:
     """The slots and tokens the session holds as new or changed, as rows."""
     changed = ChangedRecords()
@@ -105,6 +145,8 @@ def changed_records(session: AsyncSession) -> ChangedRecords:
             table = _TABLES.get(type(record))
             if table is None:
                 continue  # a doctor: the ORM flush writes it
-            changed.rows[f"{table.name}_{kind}"].append(_ROW[table](vars(record)))
-            changed.states.append(inspect(record))
+            state = inspect(record)
+            prefix = _prefix(table, kind, state)
+            changed.rows[prefix].append(_ROW[prefix](vars(record)))
+            changed.states.append(state)
     return changed

@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Table, and_, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Table, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.rollup_store import apply_delta
@@ -40,7 +39,14 @@ from analytics.rollups import (
 )
 from analytics.tables import Doctor, Slot, Token
 from opd_contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
-from opd_shared.readmodel import newest, replacing, snapshot_columns, snapshot_row, table_of
+from opd_shared.readmodel import (
+    newest,
+    one_of,
+    replacing,
+    snapshot_columns,
+    snapshot_row,
+    table_of,
+)
 
 __all__ = ["State", "load_state", "token_row"]
 
@@ -193,30 +199,28 @@ async def load_state(
     slots = [s for e in events for s in e.slots]
     tokens = [t for e in events for t in e.tokens]
     doctors = [e.doctor for e in events if e.doctor is not None]
-    doctor_rows = Rows.read(await _select(session, DOCTORS, DOCTORS.c.id, "ids",
-                                          {d.id for d in doctors} | {t.doctor_id for t in tokens}))
-    slot_rows = Rows.read(await _select(session, SLOTS, SLOTS.c.id, "ids", (
+    doctor_rows = Rows.read(await _select(session, DOCTORS, DOCTORS.c.id, (
+        {d.id for d in doctors} | {t.doctor_id for t in tokens})))
+    slot_rows = Rows.read(await _select(session, SLOTS, SLOTS.c.id, (
         {s.id for s in slots} | {t.slot_id for t in tokens}
         | {t.moved_from_slot_id for t in tokens if t.moved_from_slot_id is not None})))
     unknown_slots = {s.id for s in slots} - slot_rows.before.keys()
     respecialized = {d.id for d in doctors if d.id not in doctor_rows.before
                      or doctor_rows.before[d.id]["specialization"] != d.specialization}
-    found = await _select(session, TOKENS, TOKENS.c.id, "ids", {t.id for t in tokens})
-    found += await _select(session, TOKENS, TOKENS.c.slot_id, "slots", unknown_slots,
+    found = await _select(session, TOKENS, TOKENS.c.id, {t.id for t in tokens})
+    found += await _select(session, TOKENS, TOKENS.c.slot_id, unknown_slots,
                            TOKENS.c.day.is_(None))
-    found += await _select(session, TOKENS, TOKENS.c.doctor_id, "doctors", respecialized)
+    found += await _select(session, TOKENS, TOKENS.c.doctor_id, respecialized)
     return State(doctor_rows, slot_rows, Rows.read(found), zone)
 
 
-async def _select(session: AsyncSession, table: Table, column: Any, name: str,
-                  ids: Iterable[int], *also: Any) -> list[Mapping[str, Any]]:
-    """The rows whose `column` is one of `ids` (and `also` holds): no statement for no ids.
-    One array parameter, so the statement is prepared once whatever the number of ids (an
-    IN list would be a new statement for every length)."""
-    values = sorted(ids)
+async def _select(session: AsyncSession, table: Table, column: Any, ids: Iterable[int],
+                  *also: Any) -> list[Mapping[str, Any]]:
+    """The rows whose `column` is one of `ids` (and `also` holds): no statement for no ids."""
+    values = set(ids)
     if not values:
         return []
-    where = and_(column == any_(bindparam(name, values, type_=ARRAY(BigInteger))), *also)
+    where = and_(one_of(column, values), *also)
     return [dict(row) for row in (await session.execute(select(table).where(where))).mappings()]
 
 

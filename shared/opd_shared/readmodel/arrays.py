@@ -18,15 +18,16 @@ DO UPDATE must have distinct keys (each caller already keeps one row per key).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Result, Table, TextClause, text
+from sqlalchemy import BigInteger, ColumnElement, Result, Table, TextClause, any_, bindparam, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["ArrayInsert", "adding", "ignoring", "replacing"]
+__all__ = ["ArrayInsert", "adding", "ignoring", "one_of", "replacing"]
 
 _DIALECT = postgresql.dialect()
 _quote = _DIALECT.identifier_preparer.quote
@@ -97,3 +98,11 @@ def ignoring(table: Table, columns: tuple[str, ...] | None = None,
     went in). `columns`: those the rows give (all by default; the rest take their default)."""
     names = columns or tuple(c.name for c in table.columns)
     return ArrayInsert(table, names, "ON CONFLICT DO NOTHING", returning)
+
+
+def one_of(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
+    """`column = ANY(:ids)`: one array parameter, so the statement is prepared once whatever
+    the number of ids. `column.in_(ids)` is rendered anew for every number of ids (in the
+    notifier's apply, 8% of its CPU went to rendering them, and PostgreSQL saw a new
+    statement for each length)."""
+    return column == any_(bindparam(None, sorted(ids), type_=ARRAY(BigInteger)))

@@ -150,7 +150,8 @@ _RESET = text("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database"
 
 
 async def _measure(model: ReadModelUnderTest, sessions: Sessions,
-                   measured: list[list[EventEnvelope]], profile: str | None) -> None:
+                   measured: list[list[EventEnvelope]], profile: str | None,
+                   shown: int) -> None:
     async with sessions() as session:
         await session.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
         await session.commit()
@@ -181,7 +182,7 @@ async def _measure(model: ReadModelUnderTest, sessions: Sessions,
           f" {pg_ms / events * 1e3:.0f} µs statements' time per event"
           f" ({sum(s.calls for s in statements) / len(measured):.1f} statements per batch)"
           f"{'; ' + outcome if outcome else ''}")
-    for s in statements[:8]:
+    for s in statements[:shown]:
         print(f"    {s.total_exec_time:8.1f} ms {s.calls:6d} calls {s.rows:7d} rows"
               f"  {' '.join(s.query.split())[:90]}")
     if profiler:
@@ -189,7 +190,7 @@ async def _measure(model: ReadModelUnderTest, sessions: Sessions,
 
 
 async def run(model: ReadModelUnderTest, doctors: int, filled: int, batches: int, seed: int,
-              profile: str | None) -> None:
+              profile: str | None, shown: int = 8) -> None:
     seeding, measured = plan(doctors, filled, batches, seed)
     await migrate(model.database_url, model.migrations)
     engine = new_engine(model.database_url, Pool(1, 0))  # one backend does all the work
@@ -197,7 +198,7 @@ async def run(model: ReadModelUnderTest, doctors: int, filled: int, batches: int
     try:
         for batch in seeding:
             await model.apply(sessions, batch)
-        await _measure(model, sessions, measured, profile)
+        await _measure(model, sessions, measured, profile, shown)
     finally:
         await engine.dispose()
         await drop_database(model.database_url)
@@ -213,6 +214,8 @@ def main(model: Callable[[str], ReadModelUnderTest]) -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--profile", choices=["tottime", "cumtime"],
                         help="print what cost most in applying (cProfile, which slows it)")
+    parser.add_argument("--statements", type=int, default=8,
+                        help="how many of the costliest statements to show")
     args = parser.parse_args()
     asyncio.run(run(model(f"bench_{uuid.uuid4().hex[:8]}"), args.doctors, args.filled,
-                    args.batches, args.seed, args.profile))
+                    args.batches, args.seed, args.profile, args.statements))

@@ -13,14 +13,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import String, Text, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from analytics.schemas import HistoryEntry
 from analytics.tables import Base, Token
 from opd_contracts import EventEnvelope, EventType
-from opd_shared.readmodel.tables import table_of
+from opd_shared.readmodel import ignoring, table_of
 
 __all__ = ["TokenChange", "audit_rows", "record_changes", "token_history", "token_id_of"]
 
@@ -64,14 +63,11 @@ def audit_rows(event: EventEnvelope) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-# Built once: executed with a list of rows (asyncpg's executemany), one prepared statement.
-_RECORD = insert(table_of(TokenChange)).on_conflict_do_nothing()
-
-
 async def record_changes(session: AsyncSession, events: Iterable[EventEnvelope]) -> None:
+    """One execution for the batch's rows, as arrays (once per row, it was 5,600 runs for
+    5,600 bookings, issue #13)."""
     rows = [row for event in events for row in audit_rows(event)]
-    if rows:
-        await session.execute(_RECORD, rows)
+    await ignoring(table_of(TokenChange)).execute(session, rows)
 
 
 async def token_history(session: AsyncSession, token_id: int, after_seq: int | None = None,

@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from analytics.audit import record_changes
@@ -27,7 +26,7 @@ from analytics.rollups import move_kind
 from analytics.state import State, load_state
 from opd_contracts import EventEnvelope, EventType, TokenRecord
 from opd_contracts.vocabulary import MoveKind
-from opd_shared.readmodel import claim, table_of
+from opd_shared.readmodel import claim, ignoring, table_of
 
 __all__ = ["apply_event", "apply_events"]
 
@@ -49,7 +48,7 @@ _LOCK_DOCTORS = text(
     f"SELECT pg_advisory_xact_lock({_DOCTOR_LOCKS}, k)"
     " FROM unnest(CAST(:keys AS integer[])) AS k"
 )
-_RECORD_MOVES = insert(table_of(TokenMove)).on_conflict_do_nothing()
+_RECORD_MOVES = ignoring(table_of(TokenMove))
 
 
 async def apply_events(
@@ -70,8 +69,7 @@ async def apply_events(
                 state.apply(event)
                 moves += _moves(event, state, zone)  # where slots start as of this event
             await state.write(session)
-            if moves:
-                await session.execute(_RECORD_MOVES, moves)
+            await _RECORD_MOVES.execute(session, moves)
     return claimed.answers
 
 

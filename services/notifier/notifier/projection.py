@@ -33,14 +33,15 @@ from notifier.rules import Thresholds, Told, event_rules, near_places, near_reac
 from notifier.settings import NotifierSettings
 from opd_contracts import EventEnvelope
 from opd_contracts.vocabulary import LIVE, TokenStatus, queue_key
-from opd_shared.readmodel import claim, keep_newest_snapshots, queue_order, table_of
+from opd_shared.readmodel import claim, ignoring, keep_newest_snapshots, queue_order, table_of
 
 __all__ = ["Notifying", "apply_events", "near_in_slots", "queue_heads"]
 
 APPLIED, DOCTORS, SLOTS, TOKENS = (table_of(m) for m in (AppliedEvent, Doctor, Slot, Token))
 NOTIFICATIONS, SENDS = table_of(Notification), table_of(Send)
-_CLAIM = insert(APPLIED).on_conflict_do_nothing(index_elements=["event_id"]).returning(
-    APPLIED.c.event_id)
+# One execution per batch, the ids as arrays (opd_shared.readmodel.arrays): an insert with
+# RETURNING of many rows was a new statement for every number of rows.
+_CLAIM = ignoring(APPLIED, ("event_id", "doctor_id", "seq", "type"), returning=("event_id",))
 _NOTIFY = insert(NOTIFICATIONS).on_conflict_do_nothing(
     index_elements=["token_id", "rule"]).returning(NOTIFICATIONS.c.id, NOTIFICATIONS.c.token_id)
 
@@ -71,7 +72,8 @@ async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope],
 async def _insert_new(session: AsyncSession, events: list[EventEnvelope]) -> set[uuid.UUID]:
     rows = [{"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
              "type": e.type.value} for e in events]
-    return set((await session.scalars(_CLAIM, rows)).all())
+    result = await _CLAIM.execute(session, rows)
+    return set(result.scalars()) if result else set()
 
 
 AnyRow = Row[*tuple[Any, ...]]  # a row of any columns
@@ -83,6 +85,14 @@ _SLOT_TIMES = select(SLOTS.c.id, SLOTS.c.date, SLOTS.c.start_time, SLOTS.c.end_t
 _QUEUE_PLACES = select(TOKENS.c.id, TOKENS.c.slot_id, TOKENS.c.status, TOKENS.c.is_emergency,
                        TOKENS.c.priority_score, TOKENS.c.sequence_number).where(
     TOKENS.c.status.in_(sorted(s.value for s in LIVE)))
+
+
+# The look-ups below keep IN lists, not one array parameter (`opd_shared.readmodel.one_of`),
+# although each list length is a statement rendered anew (~8% of the apply's CPU): as one
+# prepared statement, PostgreSQL froze the generic plan it made while `notifications` was
+# nearly empty, a sequential scan testing each row against an unhashed array of ~500 ids,
+# and the bench's PostgreSQL time per event went from 227 to 601 us (issue #13). Lists of
+# varying lengths are planned with their values.
 
 
 def _starts_at(date: dt.date, start: dt.time, timezone: str) -> dt.datetime:

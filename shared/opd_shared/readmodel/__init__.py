@@ -4,8 +4,9 @@
   naming convention, for each read model's own tables (and `table_of`, a model's table);
 - `dedupe`: the applied-events key columns, and `claim`, which turns a batch into the
   events nobody applied before and the per-event answers its consumer acks by;
-- `upsert`: the newest snapshot per record wins (`newest`), rows from snapshots, and the
-  upsert statement built once per table (guarded by `version`, or replacing whole rows).
+- `upsert`: the newest snapshot per record wins (`newest`), and rows from snapshots;
+- `arrays`: a batch's rows written in one execution per table, as one array per column
+  (`replacing` rows, guarded by `version` or not, `adding` counts, `ignoring` repeats).
 
 What is a read model's own stays with it: its tables, its projections (queue-view's
 per-doctor progress and rebuild, analytics' roll-ups and audit trail). Progress and rebuild
@@ -13,6 +14,7 @@ are queue-view's alone: analytics keeps no per-doctor progress table, and adding
 be a schema change.
 """
 
+from opd_shared.readmodel.arrays import ArrayInsert, adding, ignoring, one_of, replacing
 from opd_shared.readmodel.dedupe import Claimed, EventKeyColumns, claim, first_copies
 from opd_shared.readmodel.tables import (
     TYPES,
@@ -29,12 +31,11 @@ from opd_shared.readmodel.upsert import (
     snapshot_columns,
     snapshot_row,
     upsert_newest,
-    upsert_statement,
 )
 
 __all__ = [
-    "TYPES", "Claimed", "DoctorColumns", "EventKeyColumns", "SlotColumns", "TokenColumns",
-    "claim", "first_copies", "keep_newest_snapshots", "newest", "queue_order",
-    "read_model_metadata",
-    "snapshot_columns", "snapshot_row", "table_of", "upsert_newest", "upsert_statement",
+    "TYPES", "ArrayInsert", "Claimed", "DoctorColumns", "EventKeyColumns", "SlotColumns",
+    "TokenColumns", "adding", "claim", "first_copies", "ignoring", "keep_newest_snapshots",
+    "newest", "one_of", "queue_order", "read_model_metadata", "replacing", "snapshot_columns",
+    "snapshot_row", "table_of", "upsert_newest",
 ]

@@ -1,0 +1,110 @@
+"""The read models' set-based writes (`opd_shared.readmodel.arrays`) against PostgreSQL: a
+batch's rows in one execution, with the meaning the per-row upserts had (issue #13)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, event, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from opd_shared.database import drop_database, ensure_database, new_engine
+from opd_shared.readmodel import adding, ignoring, replacing
+
+metadata = MetaData()
+RECORDS = Table("records", metadata, Column("id", BigInteger, primary_key=True),
+                Column("name", String(16)), Column("version", BigInteger, nullable=False))
+COUNTS = Table("counts", metadata, Column("day", String(10), primary_key=True),
+               Column("source", String(16), primary_key=True),
+               Column("tokens", BigInteger, nullable=False))
+
+
+@pytest.fixture
+async def sessions(infra: Any) -> AsyncIterator[tuple[async_sessionmaker[AsyncSession],
+                                                       list[tuple[str, bool]]]]:
+    """Sessions on a database of its own holding the two tables, and the statements that
+    each execution sends, with whether it was run once per row (executemany)."""
+    url = f"{infra.postgres_url}/{infra.namespace('arrays')}_shared"
+    await ensure_database(url)
+    engine = new_engine(url)
+    sent: list[tuple[str, bool]] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def count(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+              executemany: bool) -> None:
+        sent.append((statement, executemany))
+
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    sent.clear()
+    yield async_sessionmaker(engine), sent
+    await engine.dispose()
+    await drop_database(url)
+
+
+async def _rows(session: AsyncSession, table: Table) -> set[tuple[Any, ...]]:
+    return {tuple(row) for row in (await session.execute(select(table))).all()}
+
+
+async def test_a_batch_of_snapshots_is_one_execution_and_only_newer_versions_replace_rows(
+    sessions: Any,
+) -> None:
+    factory, sent = sessions
+    async with factory.begin() as session:
+        await replacing(RECORDS, newer_only=True).execute(session, [
+            {"id": 1, "name": "a", "version": 5}, {"id": 2, "name": "b", "version": 5}])
+    sent.clear()
+
+    async with factory.begin() as session:
+        await replacing(RECORDS, newer_only=True).execute(session, [
+            {"id": 1, "name": "older", "version": 4}, {"id": 2, "name": "newer", "version": 6},
+            {"id": 3, "name": "new", "version": 1}])
+        found = await _rows(session, RECORDS)
+
+    assert found == {(1, "a", 5), (2, "newer", 6), (3, "new", 1)}
+    assert [many for statement, many in sent if statement.startswith("INSERT")] == [False]
+
+
+async def test_without_the_guard_a_row_is_replaced_at_the_same_version(sessions: Any) -> None:
+    factory, _ = sessions
+    async with factory.begin() as session:
+        await replacing(RECORDS, newer_only=False).execute(
+            session, [{"id": 1, "name": "a", "version": 5}])
+        await replacing(RECORDS, newer_only=False).execute(
+            session, [{"id": 1, "name": "adopted", "version": 5}])
+        found = await _rows(session, RECORDS)
+
+    assert found == {(1, "adopted", 5)}
+
+
+async def test_counts_add_up_to_those_present(sessions: Any) -> None:
+    factory, _ = sessions
+    async with factory.begin() as session:
+        await adding(COUNTS).execute(session, [
+            {"day": "d1", "source": "online", "tokens": 2},
+            {"day": "d1", "source": "walk_in", "tokens": 1}])
+        await adding(COUNTS).execute(session, [
+            {"day": "d1", "source": "online", "tokens": -1},
+            {"day": "d2", "source": "online", "tokens": 3}])
+        found = await _rows(session, COUNTS)
+
+    assert found == {("d1", "online", 1), ("d1", "walk_in", 1), ("d2", "online", 3)}
+
+
+async def test_a_claim_returns_only_the_keys_that_were_new(sessions: Any) -> None:
+    factory, _ = sessions
+    claim = ignoring(RECORDS, ("id", "version"), returning=("id",))
+    async with factory.begin() as session:
+        await claim.execute(session, [{"id": 7, "version": 1}])
+        result = await claim.execute(session, [{"id": 6, "version": 1},
+                                               {"id": 7, "version": 2}])
+        assert result is not None
+        inserted = set(result.scalars())
+        found = await _rows(session, RECORDS)
+        nothing = await claim.execute(session, [])  # no rows: no statement
+
+    assert inserted == {6}
+    assert found == {(6, None, 1), (7, None, 1)}
+    assert nothing is None

@@ -26,7 +26,7 @@ from opd_shared.settings import ServiceSettings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 PARTITIONS = 4  # small, so a test touches every partition; production default is 16
-COMMAND_QUEUES = 2  # two partitions to a queue, as production's 16 in 4 queues
+COMMAND_QUEUES = 2  # several partitions to a queue, as production (16 in 2)
 
 
 @dataclass

@@ -44,7 +44,7 @@ class ServiceSettings(BaseSettings):
         16, ge=1, le=256, description="Command partitions, fixed for a deployment (ids use it)"
     )
     command_queues: int = Field(
-        4, ge=0, le=256, description="Queues that carry the partitions' commands, queue q the "
+        2, ge=0, le=256, description="Queues that carry the partitions' commands, queue q the "
         "partitions p % command_queues == q; 0: one per partition. Fewer queues put more "
         "commands in each message under load (docs/adr/0010); more let more allocator "
         "processes work at once. At most `partitions`; changing it: docs/OPERATIONS.md"

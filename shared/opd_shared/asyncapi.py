@@ -26,8 +26,11 @@ def _documented_broker(topology: Topology) -> RabbitBroker:
         topology.partition_queue(0), commands, routing_key="pNN", schema=CommandBatch,
         title="commands", persist=True,
         description="Gateway -> allocator, contract version 2: 1-100 commands for one "
-                    "partition queue. Routing key p{crc32(doctor_id) % N:02d} (slot and "
-                    "token ids carry the partition: id % N). Persistent, confirmed, mandatory;"
+                    "command queue, of any of its partitions. A command's partition is "
+                    "crc32(doctor_id) % N (slot and token ids carry it: id % N); queue q of Q "
+                    "carries the partitions p % Q == q and is bound to each one's routing key "
+                    "p{p:02d}; a batch goes with the key of the queue's first, p{q:02d}. "
+                    "Persistent, confirmed, mandatory;"
                     " message_id = the first command's command_id; reply_to = the gateway's "
                     "reply queue. Consumers also read a version-1 message (one "
                     "CommandEnvelope, correlation_id = command_id).")

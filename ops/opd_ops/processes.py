@@ -42,28 +42,52 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def listening_socket(port: int = 0) -> socket.socket:
+    """A listening socket on 127.0.0.1 (`port` 0: a free one), for a service to inherit."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(2048)  # uvicorn's own backlog
+    listener.set_inheritable(True)
+    return listener
+
+
 @dataclass
 class Service:
+    """A service process on its own port. The port is held from the moment the Service is
+    made and handed to uvicorn as an open socket (`--fd`): with a port number alone, another
+    process could take it meanwhile, and this one's /readyz would ask that process instead
+    (seen once in the suite: a test talked to another test's service)."""
+
     name: str
     env: dict[str, str]
-    port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     quiet: bool = False
     log: Path | None = None  # where its output goes, when not inherited or silenced
+    listener: socket.socket | None = field(default_factory=listening_socket, repr=False)
+    port: int = 0  # the listener's
+
+    def __post_init__(self) -> None:
+        if self.listener is not None:
+            self.port = self.listener.getsockname()[1]
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        """Run it on its socket; a restart binds the same port again."""
+        listener, self.listener = self.listener or listening_socket(self.port), None
         command = [sys.executable, "-m", "uvicorn", APPS[self.name], "--factory",
-                   "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
+                   "--fd", str(listener.fileno()), "--no-access-log"]
         output: int | IO[bytes] | None = subprocess.DEVNULL if self.quiet else None
         with contextlib.ExitStack() as files:
+            files.callback(listener.close)  # the child holds its own copy
             if self.log:  # closed here once started: the child holds its own copy
                 output = files.enter_context(self.log.open("ab"))
             self.process = subprocess.Popen(command, env={**os.environ, **self.env},
                                             stdout=output, stderr=output,
+                                            pass_fds=(listener.fileno(),),
                                             preexec_fn=_die_with_parent)
 
     def wait_ready(self, seconds: float = 120) -> None:

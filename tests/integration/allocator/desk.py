@@ -91,6 +91,8 @@ class Desk:
 
     async def doctor(self, partition: int, specialization: str = "General Medicine") -> int:
         """A new doctor whom `partition` decides for."""
+        if not 0 <= partition < self.settings.partitions:  # no doctor would ever match
+            raise ValueError(f"partition {partition} of {self.settings.partitions}")
         while True:
             made = await self.decide(RegisterDoctor(name="Dr. Desk", specialization=specialization))
             if partition_of_doctor(made.result["id"], self.settings.partitions) == partition:

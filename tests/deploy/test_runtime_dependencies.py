@@ -14,7 +14,7 @@ from .dockerfile_replay import Replayed
 
 # What only `make bench` and `make simulate` use (ops/pyproject.toml, extra `bench`), with
 # the largest of what they bring along.
-BENCH_ONLY = {"matplotlib", "numpy", "pillow", "aiohttp", "psutil", "rich"}
+BENCH_ONLY = {"matplotlib", "numpy", "pillow", "psutil", "rich"}
 IMAGE_TOOLS = ["opd_ops.reconcile", "opd_ops.purge", "booking_gateway.main", "allocator.main",
                "queue_view.main", "analytics.main"]
 

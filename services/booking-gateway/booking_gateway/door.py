@@ -49,8 +49,9 @@ async def _refuse(retry_after: int, scope: dict, receive: Any, send: Any) -> Non
     key = (retry_after, scope["path"])
     answer = _answers.get(key)
     if answer is None:
-        body = problem(503, ErrorCode.UNAVAILABLE, str(Overloaded(retry_after)), scope["path"])
-        made = JSONResponse(body, status_code=503, media_type=PROBLEM_JSON,
+        refusal = problem(503, ErrorCode.UNAVAILABLE, str(Overloaded(retry_after)),
+                          scope["path"])
+        made = JSONResponse(refusal, status_code=503, media_type=PROBLEM_JSON,
                             headers={"Retry-After": str(retry_after)})
         answer = (made.raw_headers, bytes(made.body))
         if len(_answers) < ANSWERS_KEPT:

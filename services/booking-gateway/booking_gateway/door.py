@@ -36,7 +36,26 @@ class Door:
         await self.app(scope, receive, send)
 
 
+ANSWERS_KEPT = 256  # refusals kept encoded, by Retry-After and path (paths are the client's)
+_answers: dict[tuple[int, str], tuple[list[tuple[bytes, bytes]], bytes]] = {}
+
+
 async def _refuse(retry_after: int, scope: dict, receive: Any, send: Any) -> None:
-    body = problem(503, ErrorCode.UNAVAILABLE, str(Overloaded(retry_after)), scope["path"])
-    await JSONResponse(body, status_code=503, media_type=PROBLEM_JSON,
-                       headers={"Retry-After": str(retry_after)})(scope, receive, send)
+    """The refusal, encoded once per Retry-After and path and sent as it was made: making
+    and encoding it was a third of what the app spent on a refusal. Measured through
+    uvicorn with bench/door_cost.py (20,000 refusals, medians of 3 runs alternated with
+    the build before, load average 3.4-4.7): 75 -> 62 us of the gateway's CPU each, of
+    which the app's own layers 24 -> 16 us (the rest is uvicorn's)."""
+    key = (retry_after, scope["path"])
+    answer = _answers.get(key)
+    if answer is None:
+        refusal = problem(503, ErrorCode.UNAVAILABLE, str(Overloaded(retry_after)),
+                          scope["path"])
+        made = JSONResponse(refusal, status_code=503, media_type=PROBLEM_JSON,
+                            headers={"Retry-After": str(retry_after)})
+        answer = (made.raw_headers, bytes(made.body))
+        if len(_answers) < ANSWERS_KEPT:
+            _answers[key] = answer
+    headers, body = answer
+    await send({"type": "http.response.start", "status": 503, "headers": list(headers)})
+    await send({"type": "http.response.body", "body": body})

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -32,6 +33,7 @@ __all__ = ["FastJSON", "submit"]
 
 log = logging.getLogger(__name__)
 _IDEMPOTENCY = uuid.UUID("6f1d8a52-7a4e-4c1e-9f51-0b6c3f2f9a11")
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9/_.~-]*")  # nothing a URL would escape or split on
 STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.SLOT_FULL: 409,
@@ -59,7 +61,7 @@ def _identity(request: Request, caller: Caller, command: Any) -> tuple[str, uuid
     Keys are per caller, so two apps that pick the same key never meet. Without a key one
     is made up, and a 202 hands it back so the client can ask again."""
     body = json.dumps(command.model_dump(mode="json"), sort_keys=True)
-    fingerprint = hashlib.sha256(f"{request.url.path}\n{body}".encode()).hexdigest()
+    fingerprint = hashlib.sha256(f"{_path_of(request)}\n{body}".encode()).hexdigest()
     key = request.headers.get("Idempotency-Key") or uuid.uuid4().hex
     if len(key) > bounds.IDEMPOTENCY_KEY_MAX:
         raise ApiError(422, ErrorCode.VALIDATION_ERROR,
@@ -67,10 +69,21 @@ def _identity(request: Request, caller: Caller, command: Any) -> tuple[str, uuid
     return key, uuid.uuid5(_IDEMPOTENCY, f"{caller.actor}\n{key}"), fingerprint
 
 
+def _path_of(request: Request) -> str:
+    """`request.url.path`, which the fingerprint has always hashed, without building the
+    URL (6 us of a booking's CPU): for a path of plain characters, every path the
+    gateway's routes match, the URL's path is the request's own; others take the long way."""
+    path: str = request.scope["path"]
+    if _PLAIN_PATH.fullmatch(path) and not path.startswith("//"):
+        return path
+    return request.url.path
+
+
 async def submit(bus: CommandBus, request: Request, caller: Caller, command: Any,
                  settings: GatewaySettings, created: bool = False) -> JSONResponse:
     key, command_id, fingerprint = _identity(request, caller, command)
-    correlation_id.set(str(command_id))
+    request_id = str(command_id)
+    correlation_id.set(request_id)
     # Every value here is ours or was validated at the door: assembled, not validated again.
     envelope = CommandEnvelope.model_construct(
         command_id=command_id, issued_at=dt.datetime.now(dt.UTC), fingerprint=fingerprint,
@@ -92,7 +105,7 @@ async def submit(bus: CommandBus, request: Request, caller: Caller, command: Any
             status_code=202, headers={"Idempotency-Key": key},
         )
     answer = _answer(reply, created, settings.timezone)
-    answer.headers["X-Request-ID"] = str(command_id)
+    answer.headers["X-Request-ID"] = request_id
     log.debug("%s decided: %d", command.type, answer.status_code)
     return answer
 

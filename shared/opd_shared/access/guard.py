@@ -23,7 +23,7 @@ from opd_shared.access.store import KeyRecord, KeyStore, KeyStoreUnavailable
 from opd_shared.http import ApiError
 from opd_shared.settings import ServiceSettings
 
-__all__ = ["AccessPolicy", "Caller", "Guard", "key_store", "open_guard", "requires"]
+__all__ = ["AccessPolicy", "Caller", "Guard", "Requirement", "key_store", "open_guard", "requires"]
 
 # With OPD_OPEN_READS, what a caller without a key may read (never names or phones).
 _ANONYMOUS_READS = frozenset({Permission.READ_QUEUE, Permission.READ_TOKENS,
@@ -160,7 +160,7 @@ BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="API ke
                                 "opd_shared.access create`, or OPD_ADMIN_KEY")
 
 
-class _Requirement(SecurityBase):
+class Requirement(SecurityBase):
     """The key check as one dependency that is also the bearer scheme FastAPI documents:
     a scheme nested under the check instead made FastAPI solve two dependencies on every
     guarded request, the scheme's only to be thrown away (the same OpenAPI documents)."""
@@ -181,4 +181,4 @@ class _Requirement(SecurityBase):
 
 def requires(permission: Permission | None = None) -> Any:
     """A dependency that answers 401/403/429, or yields the caller."""
-    return Security(_Requirement(permission))
+    return Security(Requirement(permission))

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from booking_gateway.answers import BookedOut, answers
 from booking_gateway.deps import IDEMPOTENCY_KEY, AnyCaller, Bus, Canceller, Reallocator, Settings
+from booking_gateway.hot_route import HotRoute
 from booking_gateway.schemas import ReallocateIn, StatusIn, TokenIn
 from booking_gateway.submit import submit
 from opd_contracts import (
@@ -35,8 +36,6 @@ STATUS_PERMISSION = {
 }
 
 
-@router.post("", status_code=201, summary="Book a token (emergency=true always gets in)",
-             response_model=None, responses=answers(201, BookedOut))
 async def book(body: TokenIn, request: Request, caller: AnyCaller,
                emergency: bool = False) -> JSONResponse:
     """An online app books `online` only; emergencies are for the desk and staff."""
@@ -52,6 +51,14 @@ async def book(body: TokenIn, request: Request, caller: AnyCaller,
     command = BookToken.model_construct(**dict(body), emergency=emergency,
                                         channel=caller.channel)
     return await submit(runtime.bus, request, caller, command, runtime.settings, created=True)
+
+
+# Declared as any route, answered by HotRoute: the same answers for about a third less of
+# the gateway's CPU (booking_gateway.hot_route).
+router.add_api_route("", book, methods=["POST"], status_code=201,
+                     summary="Book a token (emergency=true always gets in)",
+                     response_model=None, responses=answers(201, BookedOut),
+                     route_class_override=HotRoute)
 
 
 @router.post("/{token_id}/cancel", summary="Cancel a token; its place is freed once",

@@ -1,0 +1,30 @@
+"""A request's fingerprint hashes the path as `request.url.path` gives it, however the path
+is found: a retried request must meet the fingerprint its first try left in the allocator's
+inbox, or the same Idempotency-Key would be refused as reused after an upgrade."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.requests import Request
+
+from booking_gateway.submit import _path_of
+
+PATHS = ["/api/v1/tokens", "/api/v1/tokens/5/cancel", "/api/v1/doctors/12/delay",
+         "/api/v1/slots/3", "/", "//api/v1/tokens", "/api/v1/tokens?x", "/a#b", "/a\\b",
+         "/a b", "/naïve", "/a\tb", "/a/./b/../c", "/prefix/api/v1/tokens"]
+HOSTS = [b"gateway", b"gateway:8000", b"[::1]:8000", b"bad host/with?junk", None]
+
+
+def _request(path: str, host: bytes | None) -> Request:
+    headers = [(b"host", host)] if host is not None else []
+    return Request({"type": "http", "method": "POST", "path": path, "root_path": "",
+                    "query_string": b"emergency=true", "scheme": "http",
+                    "server": ("10.0.0.1", 8000), "headers": headers})
+
+
+@pytest.mark.parametrize("host", HOSTS)
+@pytest.mark.parametrize("path", PATHS)
+def test_the_fingerprinted_path_is_the_urls_path(path, host):
+    request = _request(path, host)
+
+    assert _path_of(request) == request.url.path

@@ -17,25 +17,24 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifier.heads import AnyRow, heads_not_told
 from notifier.models import AppliedEvent, Doctor, Notification, OptOut, Send, Slot, Token
 from notifier.quiet import held_until
-from notifier.rules import Thresholds, Told, event_rules, near_places, near_reach
+from notifier.rules import Thresholds, Told, event_rules, near_reach, near_wait
 from notifier.settings import NotifierSettings
 from opd_contracts import EventEnvelope
-from opd_contracts.vocabulary import LIVE, TokenStatus, queue_key
-from opd_shared.readmodel import claim, ignoring, keep_newest_snapshots, queue_order, table_of
+from opd_shared.readmodel import claim, ignoring, keep_newest_snapshots, table_of
 
-__all__ = ["Notifying", "apply_events", "near_in_slots", "queue_heads"]
+__all__ = ["Notifying", "apply_events", "near_in_slots"]
 
 APPLIED, DOCTORS, SLOTS, TOKENS = (table_of(m) for m in (AppliedEvent, Doctor, Slot, Token))
 NOTIFICATIONS, SENDS = table_of(Notification), table_of(Send)
@@ -76,15 +75,10 @@ async def _insert_new(session: AsyncSession, events: list[EventEnvelope]) -> set
     return set(result.scalars()) if result else set()
 
 
-AnyRow = Row[*tuple[Any, ...]]  # a row of any columns
-
-# What `near` reads of a slot and of its live tokens: plain rows, not entities (building
-# an entity per live token was most of the notifier's CPU, issue #13).
+# What `near` reads of a slot: a plain row, not an entity (building an entity per live
+# token was most of the notifier's CPU, issue #13).
 _SLOT_TIMES = select(SLOTS.c.id, SLOTS.c.date, SLOTS.c.start_time, SLOTS.c.end_time,
                     SLOTS.c.max_capacity)
-_QUEUE_PLACES = select(TOKENS.c.id, TOKENS.c.slot_id, TOKENS.c.status, TOKENS.c.is_emergency,
-                       TOKENS.c.priority_score, TOKENS.c.sequence_number).where(
-    TOKENS.c.status.in_(sorted(s.value for s in LIVE)))
 
 
 # The look-ups below keep IN lists, not one array parameter (`opd_shared.readmodel.one_of`),
@@ -92,22 +86,19 @@ _QUEUE_PLACES = select(TOKENS.c.id, TOKENS.c.slot_id, TOKENS.c.status, TOKENS.c.
 # prepared statement, PostgreSQL froze the generic plan it made while `notifications` was
 # nearly empty, a sequential scan testing each row against an unhashed array of ~500 ids,
 # and the bench's PostgreSQL time per event went from 227 to 601 us (issue #13). Lists of
-# varying lengths are planned with their values.
+# varying lengths are planned with their values. (`notifier.heads` takes arrays: its plan
+# is tested on stale statistics.)
 
 
 def _starts_at(date: dt.date, start: dt.time, timezone: str) -> dt.datetime:
     return dt.datetime.combine(date, start, ZoneInfo(timezone))
 
 
-def _in_queue_order(token: AnyRow) -> tuple[bool, bool, int, int]:
-    return queue_key(TokenStatus(token.status), token.is_emergency, token.priority_score,
-                     token.sequence_number)
-
-
 async def _near(session: AsyncSession, slot_ids: list[int], notifying: Notifying,
                 now: dt.datetime) -> list[Told]:
-    """Who is near in these slots. Only slots that start soon enough for any token to be
-    near are read, and of their queues only as many places as any of them can reach."""
+    """Who is newly near in these slots. Only slots that start soon enough for any token to
+    be near are read, and of their queues only as many places as can be near; PostgreSQL
+    leaves out the tokens told already (`notifier.heads`)."""
     settings = notifying.settings
     limits = Thresholds(settings.notify_ahead, settings.notify_minutes)
     if not slot_ids:
@@ -115,44 +106,30 @@ async def _near(session: AsyncSession, slot_ids: list[int], notifying: Notifying
     slots = (await session.execute(_SLOT_TIMES.where(SLOTS.c.id.in_(slot_ids)))).all()
     reach = {s.id: near_reach(s.start_time, s.end_time, s.max_capacity, _starts_at(
         s.date, s.start_time, settings.timezone), now, limits) for s in slots}
-    reaching = sorted(slot_id for slot_id, places in reach.items() if places != 0)
+    reaching = {slot_id: places for slot_id, places in reach.items() if places != 0}
     if not reaching:
         return []
-    places = None if None in reach.values() else max(p or 0 for p in reach.values())
-    live = await queue_heads(session, reaching, places)
-    return near_in_slots(slots, live, settings.timezone, now, limits)
+    heads = await heads_not_told(session, reaching)
+    return near_in_slots(slots, heads, settings.timezone, now, limits)
 
 
-async def queue_heads(session: AsyncSession, slot_ids: list[int], places: int | None
-                      ) -> Sequence[AnyRow]:
-    """The live tokens (`_QUEUE_PLACES`) of these slots, only the first `places` of each
-    queue when given (in `opd_shared.readmodel.queue_order`, queue_key's SQL)."""
-    query = _QUEUE_PLACES.where(TOKENS.c.slot_id.in_(slot_ids))
-    if places is not None:
-        ranked = query.add_columns(func.row_number().over(
-            partition_by=TOKENS.c.slot_id, order_by=queue_order(TOKENS)).label("place")
-        ).subquery()
-        query = select(*(ranked.c[c.name] for c in _QUEUE_PLACES.selected_columns)).where(
-            ranked.c.place <= places)
-    return (await session.execute(query)).all()
-
-
-def near_in_slots(slots: Iterable[AnyRow], live: Iterable[AnyRow], timezone: str,
+def near_in_slots(slots: Iterable[AnyRow], heads: Iterable[AnyRow], timezone: str,
                   now: dt.datetime, limits: Thresholds) -> list[Told]:
     """Every waiting token that is near its turn, from its slots' times (`_SLOT_TIMES`) and
-    their live tokens (`_QUEUE_PLACES`), grouped by slot in one pass; each queue is walked
-    from its head only as far as a token can be near (`rules.near_places`)."""
+    the waiting tokens at their queues' heads with their places (`heads.heads_not_told`:
+    id, slot_id, ahead), in the heads' order. Whether a token is near depends only on its
+    place (`rules.near_wait`)."""
     starts = {s.id: (s, _starts_at(s.date, s.start_time, timezone)) for s in slots}
-    queues: dict[int, list[AnyRow]] = defaultdict(list)
-    for token in live:
-        queues[token.slot_id].append(token)
     told = []
-    for slot_id in sorted(queues.keys() & starts.keys()):
-        slot, starts_at = starts[slot_id]
-        queue = sorted(queues[slot_id], key=_in_queue_order)
-        for ahead, wait in near_places((TokenStatus(t.status) for t in queue), slot.start_time,
-                                       slot.end_time, slot.max_capacity, starts_at, now, limits):
-            told.append(Told(queue[ahead].id, "near", f"near:{slot_id}", slot_id, ahead, wait))
+    for token in heads:
+        if token.slot_id not in starts:
+            continue
+        slot, starts_at = starts[token.slot_id]
+        wait = near_wait(token.ahead, slot.start_time, slot.end_time, slot.max_capacity,
+                         starts_at, now, limits)
+        if wait is not None:
+            told.append(Told(token.id, "near", f"near:{token.slot_id}", token.slot_id,
+                             token.ahead, wait))
     return told
 
 
@@ -219,9 +196,10 @@ async def _record(session: AsyncSession, told: list[Told], notifying: Notifying,
 
 
 async def _not_told_before(session: AsyncSession, told: list[Told]) -> list[Told]:
-    """The rules not yet told: every batch offers each near token of a touched slot again,
-    and reading what is told (two short columns) is cheaper than preparing each repeat
-    for an insert that skips it. (The insert still skips one told meanwhile.)"""
+    """The rules not yet told: a replay or a rebuild offers every event's rules again, and
+    reading what is told (two short columns) is cheaper than preparing each repeat for an
+    insert that skips it. (`near` rules come already sifted, `notifier.heads`; the insert
+    still skips one told meanwhile.)"""
     if not told:
         return told
     ids = sorted({t.token_id for t in told})

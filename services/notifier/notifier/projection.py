@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.heads import AnyRow, heads_not_told
@@ -37,7 +37,7 @@ from opd_shared.readmodel import ArrayInsert, claim, ignoring, keep_newest_snaps
 __all__ = ["Notifying", "apply_events", "near_in_slots"]
 
 APPLIED, DOCTORS, SLOTS, TOKENS = (table_of(m) for m in (AppliedEvent, Doctor, Slot, Token))
-NOTIFICATIONS, SENDS = table_of(Notification), table_of(Send)
+NOTIFICATIONS, OPT_OUTS, SENDS = table_of(Notification), table_of(OptOut), table_of(Send)
 # One execution per batch, the rows as arrays (opd_shared.readmodel.arrays): an insert with
 # RETURNING of many rows was a new statement for every number of rows, and the sends, an
 # executemany, one execution per send (2,032 in the bench's 300 batches).
@@ -146,8 +146,7 @@ def near_in_slots(slots: Iterable[AnyRow], heads: Iterable[AnyRow], timezone: st
     return told
 
 
-def _words(kind: str, token: Token, slot: Slot | None, doctor: Doctor | None,
-           details: dict[str, Any]) -> str:
+def _words(kind: str, token: AnyRow, details: dict[str, Any]) -> str:
     number, room = details["number"], details["room"] or "-"
     if kind == "near":
         text = (f"Token {number}: your turn is near ({details['ahead']} ahead, about "
@@ -155,7 +154,7 @@ def _words(kind: str, token: Token, slot: Slot | None, doctor: Doctor | None,
     elif kind == "called":
         text = f"Token {number}: please go to room {room} now."
     elif kind == "moved":
-        who = f" with {doctor.name}" if doctor else ""
+        who = f" with {token.doctor_name}" if token.doctor_name is not None else ""
         text = (f"Token {number} moved: now {details['date']} at {details['time']}{who}, "
                 f"room {room}.")
     else:
@@ -163,75 +162,74 @@ def _words(kind: str, token: Token, slot: Slot | None, doctor: Doctor | None,
     return text + (f" {details['link']}" if details.get("link") else "")
 
 
+# What telling a token needs, in one statement (it was five: what was told, the tokens, the
+# opt-outs, the slots and the doctors, each as entities, about a third of the apply's CPU):
+# where to send and what to say, its doctor (none: NULLs; a doctor always has a name), and
+# the rules told it already (a replay or a rebuild offers every event's rules again, and
+# reading them is cheaper than preparing each repeat for an insert that skips it; `near`
+# rules come already sifted, `notifier.heads`, and the insert still skips one told
+# meanwhile).
+_TELLING = select(
+    TOKENS.c.id, TOKENS.c.token_number, TOKENS.c.doctor_id, TOKENS.c.slot_id,
+    TOKENS.c.patient_phone, TOKENS.c.channel, TOKENS.c.ticket,
+    DOCTORS.c.name.label("doctor_name"), DOCTORS.c.room,
+    OPT_OUTS.c.token_id.is_not(None).label("opted_out"),
+    select(func.array_agg(NOTIFICATIONS.c.rule)).where(
+        NOTIFICATIONS.c.token_id == TOKENS.c.id).scalar_subquery().label("told"),
+).outerjoin(DOCTORS, DOCTORS.c.id == TOKENS.c.doctor_id).outerjoin(
+    OPT_OUTS, OPT_OUTS.c.token_id == TOKENS.c.id)
+
+
 async def _record(session: AsyncSession, told: list[Told], notifying: Notifying,
                   now: dt.datetime) -> None:
-    told = await _not_told_before(session, told)
+    if not told:
+        return
+    tokens = {t.id: t for t in (await session.execute(_TELLING.where(
+        TOKENS.c.id.in_(sorted({t.token_id for t in told}))))).all()}
+    told = [rule for rule in told if rule.token_id in tokens
+            and rule.rule not in (tokens[rule.token_id].told or ())]
     if not told:
         return
     settings = notifying.settings
-    ids = sorted({t.token_id for t in told})
-    found = await session.scalars(select(Token).where(Token.id.in_(ids)))
-    tokens = {t.id: t for t in found.all()}
-    opted = set((await session.scalars(
-        select(OptOut.token_id).where(OptOut.token_id.in_(ids)))).all())
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     due = held_until(now, settings.quiet_start, settings.quiet_end, settings.timezone) or now
-    their_slots = {rule.slot_id or tokens[rule.token_id].slot_id for rule in told
-                   if rule.token_id in tokens}
-    slots = {s.id: s for s in (await session.scalars(
-        select(Slot).where(Slot.id.in_(sorted(their_slots))))).all()}
-    doctors = {d.id: d for d in (await session.scalars(select(Doctor).where(
-        Doctor.id.in_(sorted({t.doctor_id for t in tokens.values()}))))).all()}
+    their_slots = {rule.slot_id or tokens[rule.token_id].slot_id for rule in told}
+    slots = {s.id: s for s in (await session.execute(
+        _SLOT_TIMES.where(SLOTS.c.id.in_(sorted(their_slots))))).all()}
     rows, seen = [], set()
     for rule in told:
-        token = tokens.get(rule.token_id)
-        slot = slots.get(rule.slot_id or token.slot_id) if token else None
-        if token is None or (slot is not None and slot.date < today) or (
-                (token.id, rule.rule) in seen):
+        token = tokens[rule.token_id]
+        slot = slots.get(rule.slot_id or token.slot_id)
+        if (slot is not None and slot.date < today) or (token.id, rule.rule) in seen:
             continue  # the same rule twice in one batch: the first is the one told
         seen.add((token.id, rule.rule))
-        doctor = doctors.get(token.doctor_id)
-        details = _details(rule, token, slot, doctor, settings)
+        details = _details(rule, token, slot, settings)
         rows.append({"token_id": token.id, "kind": rule.kind, "rule": rule.rule,
                      "token_number": token.token_number, "details": json.dumps(details),
-                     "text": _words(rule.kind, token, slot, doctor, details)})
+                     "text": _words(rule.kind, token, details)})
     result = await _NOTIFY.execute(session, rows)
     if result is None:
         return
-    inserted = sorted(result.all())
+    inserted = sorted((row.id, row.token_id) for row in result)
     sends = [{"notification_id": notification_id, "channel": name,
-              "status": "skipped" if token_id in opted else "pending",
-              "last_error": "the patient opted out" if token_id in opted else None,
+              "status": "skipped" if tokens[token_id].opted_out else "pending",
+              "last_error": "the patient opted out" if tokens[token_id].opted_out else None,
               "due_at": due} for notification_id, token_id in inserted
              for name in _channels(tokens[token_id], notifying)]
     await _SENDS.execute(session, sends)
 
 
-async def _not_told_before(session: AsyncSession, told: list[Told]) -> list[Told]:
-    """The rules not yet told: a replay or a rebuild offers every event's rules again, and
-    reading what is told (two short columns) is cheaper than preparing each repeat for an
-    insert that skips it. (`near` rules come already sifted, `notifier.heads`; the insert
-    still skips one told meanwhile.)"""
-    if not told:
-        return told
-    ids = sorted({t.token_id for t in told})
-    before = {(token_id, rule) for token_id, rule in (await session.execute(
-        select(NOTIFICATIONS.c.token_id, NOTIFICATIONS.c.rule).where(
-            NOTIFICATIONS.c.token_id.in_(ids)))).all()}
-    return [t for t in told if (t.token_id, t.rule) not in before]
-
-
-def _channels(token: Token, notifying: Notifying) -> list[str]:
+def _channels(token: AnyRow, notifying: Notifying) -> list[str]:
     return [name for name, reaches in (
         ("webhook", token.channel in notifying.webhook_apps),
         ("sms", notifying.sms and bool(token.patient_phone))) if reaches]
 
 
-def _details(rule: Told, token: Token, slot: Slot | None, doctor: Doctor | None,
-             settings: NotifierSettings) -> dict[str, Any]:
+def _details(rule: Told, token: AnyRow, slot: AnyRow | None, settings: NotifierSettings
+             ) -> dict[str, Any]:
     return {
-        "number": token.token_number.rsplit("-", 1)[-1], "room": doctor.room if doctor else None,
-        "doctor": doctor.name if doctor else None,
+        "number": token.token_number.rsplit("-", 1)[-1], "room": token.room,
+        "doctor": token.doctor_name,
         "date": slot.date.isoformat() if slot else None,
         "time": slot.start_time.strftime("%H:%M") if slot else None,
         "ahead": rule.ahead, "wait_minutes": rule.wait_minutes,

@@ -66,10 +66,11 @@ async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope],
     if fresh:
         await keep_newest_snapshots(session, fresh, DOCTORS, SLOTS, TOKENS)
         told = [rule for e in fresh for _, rule in event_rules(e)]
-        slots = {t.slot_id for e in fresh for t in e.tokens} | {
+        touched = {t.slot_id for e in fresh for t in e.tokens} | {
             s.id for e in fresh for s in e.slots}
-        told += await _near(session, sorted(slots), notifying, now)
-        await _record(session, told, notifying, now)
+        slots = await _slot_times(session, touched)  # every slot the event rules name
+        told += await _near(session, list(slots.values()), notifying, now)
+        await _record(session, told, slots, notifying, now)
     return claimed.answers
 
 
@@ -99,16 +100,21 @@ def _starts_at(date: dt.date, start: dt.time, timezone: str) -> dt.datetime:
     return dt.datetime.combine(date, start, ZoneInfo(timezone))
 
 
-async def _near(session: AsyncSession, slot_ids: list[int], notifying: Notifying,
+async def _slot_times(session: AsyncSession, slot_ids: Iterable[int]) -> dict[int, AnyRow]:
+    """The slots' times (`_SLOT_TIMES`) by id, read once for deciding and for the words."""
+    if not slot_ids:
+        return {}
+    return {s.id: s for s in (await session.execute(
+        _SLOT_TIMES.where(SLOTS.c.id.in_(sorted(slot_ids))))).all()}
+
+
+async def _near(session: AsyncSession, slots: list[AnyRow], notifying: Notifying,
                 now: dt.datetime) -> list[Told]:
     """Who is newly near in these slots. Only slots that start soon enough for any token to
     be near are read, and of their queues only as many places as can be near; PostgreSQL
     leaves out the tokens told already (`notifier.heads`)."""
     settings = notifying.settings
     limits = Thresholds(settings.notify_ahead, settings.notify_minutes)
-    if not slot_ids:
-        return []
-    slots = (await session.execute(_SLOT_TIMES.where(SLOTS.c.id.in_(slot_ids)))).all()
     # Slots of the same hours reach as far: asked once (asking each slot, place by place,
     # was a sixth of the apply's CPU in the bench, whose slots all keep the same hours).
     reaches: dict[tuple[Any, ...], int | None] = {}
@@ -180,8 +186,10 @@ _TELLING = select(
     OPT_OUTS, OPT_OUTS.c.token_id == TOKENS.c.id)
 
 
-async def _record(session: AsyncSession, told: list[Told], notifying: Notifying,
-                  now: dt.datetime) -> None:
+async def _record(session: AsyncSession, told: list[Told], slots: dict[int, AnyRow],
+                  notifying: Notifying, now: dt.datetime) -> None:
+    """Insert the notifications not told before and their sends. `slots`: the times of the
+    slots the batch touched, which the rules name (another is read)."""
     if not told:
         return
     tokens = {t.id: t for t in (await session.execute(_TELLING.where(
@@ -194,8 +202,7 @@ async def _record(session: AsyncSession, told: list[Told], notifying: Notifying,
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     due = held_until(now, settings.quiet_start, settings.quiet_end, settings.timezone) or now
     their_slots = {rule.slot_id or tokens[rule.token_id].slot_id for rule in told}
-    slots = {s.id: s for s in (await session.execute(
-        _SLOT_TIMES.where(SLOTS.c.id.in_(sorted(their_slots))))).all()}
+    slots = {**slots, **await _slot_times(session, their_slots - slots.keys())}
     rows, seen = [], set()
     for rule in told:
         token = tokens[rule.token_id]

@@ -50,6 +50,9 @@ class Token(readmodel.TokenColumns, Base):
               postgresql_where=text("status IN ('allocated', 'checked_in', 'consulting')")),
     )
 
+    # Not indexed alone: tokens are read by slot only through ix_tokens_queue_place, and
+    # each index is one more write of every booking and call (migration 0002).
+    slot_id: Mapped[int] = mapped_column()
     token_number: Mapped[str] = mapped_column(String(40))
     doctor_id: Mapped[int]
     sequence_number: Mapped[int]

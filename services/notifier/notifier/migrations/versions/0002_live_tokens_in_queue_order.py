@@ -7,6 +7,9 @@ of one index range. The order is `opd_shared.readmodel.queue_order`'s, and its '
 and the live statuses are literals, as in the statement, or the index would not match it
 (`tests/test_notifier_queue_heads.py` checks that the statement reads through it).
 
+The index of every token by slot goes: nothing else reads tokens by slot, and each index is
+one more write of every booking and call.
+
 Revision ID: 0002
 Revises: 0001
 """
@@ -28,7 +31,9 @@ def upgrade() -> None:
         ["slot_id", sa.text("(status = 'consulting') DESC"), sa.text("is_emergency DESC"),
          sa.text("priority_score DESC"), "sequence_number", "id"],
         postgresql_where=sa.text("status IN ('allocated', 'checked_in', 'consulting')"))
+    op.drop_index("ix_tokens_slot_id", table_name="tokens")
 
 
 def downgrade() -> None:
+    op.create_index("ix_tokens_slot_id", "tokens", ["slot_id"])
     op.drop_index("ix_tokens_queue_place", table_name="tokens")

@@ -14,6 +14,7 @@ from sqlalchemy import delete, insert, text
 
 from notifier.heads import _HEADS, INDEX, heads_not_told
 from notifier.models import Notification, Token
+from notifier.projection import _TELLING
 from opd_contracts.vocabulary import LIVE, WAITING, TokenStatus, queue_key
 
 from .conftest import at
@@ -83,15 +84,17 @@ async def test_the_heads_are_the_first_places_in_queue_key_order_less_those_told
 
 
 STALE, GROWN = 100, 6000  # tokens when the statistics were taken, and since
+_SCANS = text("SELECT relname, seq_scan FROM pg_stat_xact_user_tables"
+              " WHERE relname IN ('tokens', 'notifications')")
 
 
-async def test_the_heads_are_read_through_the_queue_index_on_a_generic_plan_from_stale_statistics(
+async def test_the_heads_and_what_telling_needs_are_read_by_index_on_stale_generic_plans(
     notifier
 ) -> None:
-    """The plan PostgreSQL may cache for the prepared statement after its fifth run, made
+    """The plans PostgreSQL may cache for prepared statements after their fifth run, made
     here on statistics taken when the tables held a hundred tokens and ten notifications,
     and the day's tokens added since: no table is scanned whole, no queue is sorted.
-    (Written as an anti-join, the told look-up was a hash of all `notifications`.)"""
+    (Written as an anti-join, the heads' told look-up was a hash of all `notifications`.)"""
     rng = random.Random(7)
     slot_ids = [rng.randrange(10**8, 10**9) for _ in range(40)]
     tokens = _tokens(rng, slot_ids, per_slot=(STALE + GROWN) // 40)
@@ -117,6 +120,10 @@ async def test_the_heads_are_read_through_the_queue_index_on_a_generic_plan_from
             plan = await session.scalar(text(
                 f"EXPLAIN (FORMAT JSON) EXECUTE heads ('{arrays[0]}', '{arrays[1]}')"))
             await session.execute(text("DEALLOCATE heads"))
+            before = dict((await session.execute(_SCANS)).all())
+            told = (await session.execute(_TELLING.where(Token.id.in_(
+                [t["id"] for t in tokens[STALE::500]])))).all()
+            after = dict((await session.execute(_SCANS)).all())
     finally:
         async with sessions.begin() as session:
             await session.execute(delete(Token).where(Token.slot_id.in_(slot_ids)))
@@ -129,6 +136,9 @@ async def test_the_heads_are_read_through_the_queue_index_on_a_generic_plan_from
     assert not [n for n in nodes if n["Node Type"] == "Seq Scan"], shown
     assert not [n for n in nodes[1:] if n["Node Type"] == "Sort"], shown
     assert INDEX in {n.get("Index Name") for n in nodes}
+    # What telling needs (`projection._TELLING`): the tokens and the rules told them.
+    assert len(told) == len(tokens[STALE::500]) and any(row.told for row in told)
+    assert after == before, (before, after)
 
 
 def _nodes(plan: dict):

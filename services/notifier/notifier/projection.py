@@ -10,7 +10,7 @@ event, a replay or a rebuild tells nobody anything twice; the sends go out after
 commit (`notifier.sender`).
 
 A batch costs about nine statements whatever its size (claim, snapshots, slots' times,
-queue heads, what telling needs, notifications, sends): in the bench, ~125-160 us of this
+queue heads, what telling needs, notifications, sends): in the bench, ~120-160 us of this
 process's CPU and ~110-130 us of PostgreSQL's per event, where the window over every live
 token and the entities it built cost ~450-560 and ~310-360 (BENCHMARKS.md, issue #13).
 

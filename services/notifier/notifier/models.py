@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -42,7 +42,17 @@ class Token(readmodel.TokenColumns, Base):
     """A token's latest snapshot: the phone (SMS) and channel (webhook) say where to tell."""
 
     __tablename__ = "tokens"
+    __table_args__ = (
+        # The live tokens by slot in queue order: a slot's first places are the first
+        # entries of one range (`notifier.heads`, migration 0002).
+        Index("ix_tokens_queue_place", "slot_id", text("(status = 'consulting') DESC"),
+              text("is_emergency DESC"), text("priority_score DESC"), "sequence_number", "id",
+              postgresql_where=text("status IN ('allocated', 'checked_in', 'consulting')")),
+    )
 
+    # Not indexed alone: tokens are read by slot only through ix_tokens_queue_place, and
+    # each index is one more write of every booking and call (migration 0002).
+    slot_id: Mapped[int] = mapped_column()
     token_number: Mapped[str] = mapped_column(String(40))
     doctor_id: Mapped[int]
     sequence_number: Mapped[int]

@@ -9,6 +9,11 @@ only if its (token, rule) is new, and its sends are written with it, so a redeli
 event, a replay or a rebuild tells nobody anything twice; the sends go out after the
 commit (`notifier.sender`).
 
+A batch costs about nine statements whatever its size (claim, snapshots, slots' times,
+queue heads, what telling needs, notifications, sends): in the bench, ~120-160 us of this
+process's CPU and ~110-130 us of PostgreSQL's per event, where the window over every live
+token and the entities it built cost ~450-560 and ~310-360 (BENCHMARKS.md, issue #13).
+
 Tokens whose slot's day is over in the hospital's time zone are told nothing (a replayed
 history must not wake anyone).
 """
@@ -16,34 +21,38 @@ history must not wake anyone).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifier.heads import AnyRow, heads_not_told
 from notifier.models import AppliedEvent, Doctor, Notification, OptOut, Send, Slot, Token
 from notifier.quiet import held_until
-from notifier.rules import Thresholds, Told, event_rules, near_places, near_reach
+from notifier.rules import Thresholds, Told, event_rules, near_reach, near_wait
 from notifier.settings import NotifierSettings
 from opd_contracts import EventEnvelope
-from opd_contracts.vocabulary import LIVE, TokenStatus, queue_key
-from opd_shared.readmodel import claim, ignoring, keep_newest_snapshots, queue_order, table_of
+from opd_shared.readmodel import ArrayInsert, claim, ignoring, keep_newest_snapshots, table_of
 
-__all__ = ["Notifying", "apply_events", "near_in_slots", "queue_heads"]
+__all__ = ["Notifying", "apply_events", "near_in_slots"]
 
 APPLIED, DOCTORS, SLOTS, TOKENS = (table_of(m) for m in (AppliedEvent, Doctor, Slot, Token))
-NOTIFICATIONS, SENDS = table_of(Notification), table_of(Send)
-# One execution per batch, the ids as arrays (opd_shared.readmodel.arrays): an insert with
-# RETURNING of many rows was a new statement for every number of rows.
+NOTIFICATIONS, OPT_OUTS, SENDS = table_of(Notification), table_of(OptOut), table_of(Send)
+# One execution per batch, the rows as arrays (opd_shared.readmodel.arrays): an insert with
+# RETURNING of many rows was a new statement for every number of rows, and the sends, an
+# executemany, one execution per send (2,032 in the bench's 300 batches).
 _CLAIM = ignoring(APPLIED, ("event_id", "doctor_id", "seq", "type"), returning=("event_id",))
-_NOTIFY = insert(NOTIFICATIONS).on_conflict_do_nothing(
-    index_elements=["token_id", "rule"]).returning(NOTIFICATIONS.c.id, NOTIFICATIONS.c.token_id)
+# A rule told before (the same token and rule: the only unique key the rows can meet, the
+# id being new) returns no row.
+_NOTIFY = ignoring(NOTIFICATIONS, ("token_id", "kind", "rule", "token_number", "text",
+                                   "details"), returning=("id", "token_id"))
+_SENDS = ArrayInsert(SENDS, ("notification_id", "channel", "status", "last_error", "due_at"),
+                     conflict="")
 
 
 @dataclass(frozen=True)
@@ -62,10 +71,11 @@ async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope],
     if fresh:
         await keep_newest_snapshots(session, fresh, DOCTORS, SLOTS, TOKENS)
         told = [rule for e in fresh for _, rule in event_rules(e)]
-        slots = {t.slot_id for e in fresh for t in e.tokens} | {
+        touched = {t.slot_id for e in fresh for t in e.tokens} | {
             s.id for e in fresh for s in e.slots}
-        told += await _near(session, sorted(slots), notifying, now)
-        await _record(session, told, notifying, now)
+        slots = await _slot_times(session, touched)  # every slot the event rules name
+        told += await _near(session, list(slots.values()), notifying, now)
+        await _record(session, told, slots, notifying, now)
     return claimed.answers
 
 
@@ -76,15 +86,10 @@ async def _insert_new(session: AsyncSession, events: list[EventEnvelope]) -> set
     return set(result.scalars()) if result else set()
 
 
-AnyRow = Row[*tuple[Any, ...]]  # a row of any columns
-
-# What `near` reads of a slot and of its live tokens: plain rows, not entities (building
-# an entity per live token was most of the notifier's CPU, issue #13).
+# What `near` reads of a slot: a plain row, not an entity (building an entity per live
+# token was most of the notifier's CPU, issue #13).
 _SLOT_TIMES = select(SLOTS.c.id, SLOTS.c.date, SLOTS.c.start_time, SLOTS.c.end_time,
                     SLOTS.c.max_capacity)
-_QUEUE_PLACES = select(TOKENS.c.id, TOKENS.c.slot_id, TOKENS.c.status, TOKENS.c.is_emergency,
-                       TOKENS.c.priority_score, TOKENS.c.sequence_number).where(
-    TOKENS.c.status.in_(sorted(s.value for s in LIVE)))
 
 
 # The look-ups below keep IN lists, not one array parameter (`opd_shared.readmodel.one_of`),
@@ -92,72 +97,67 @@ _QUEUE_PLACES = select(TOKENS.c.id, TOKENS.c.slot_id, TOKENS.c.status, TOKENS.c.
 # prepared statement, PostgreSQL froze the generic plan it made while `notifications` was
 # nearly empty, a sequential scan testing each row against an unhashed array of ~500 ids,
 # and the bench's PostgreSQL time per event went from 227 to 601 us (issue #13). Lists of
-# varying lengths are planned with their values.
+# varying lengths are planned with their values. (`notifier.heads` takes arrays: its plan
+# is tested on stale statistics.)
 
 
 def _starts_at(date: dt.date, start: dt.time, timezone: str) -> dt.datetime:
     return dt.datetime.combine(date, start, ZoneInfo(timezone))
 
 
-def _in_queue_order(token: AnyRow) -> tuple[bool, bool, int, int]:
-    return queue_key(TokenStatus(token.status), token.is_emergency, token.priority_score,
-                     token.sequence_number)
+async def _slot_times(session: AsyncSession, slot_ids: Iterable[int]) -> dict[int, AnyRow]:
+    """The slots' times (`_SLOT_TIMES`) by id, read once for deciding and for the words."""
+    if not slot_ids:
+        return {}
+    return {s.id: s for s in (await session.execute(
+        _SLOT_TIMES.where(SLOTS.c.id.in_(sorted(slot_ids))))).all()}
 
 
-async def _near(session: AsyncSession, slot_ids: list[int], notifying: Notifying,
+async def _near(session: AsyncSession, slots: list[AnyRow], notifying: Notifying,
                 now: dt.datetime) -> list[Told]:
-    """Who is near in these slots. Only slots that start soon enough for any token to be
-    near are read, and of their queues only as many places as any of them can reach."""
+    """Who is newly near in these slots. Only slots that start soon enough for any token to
+    be near are read, and of their queues only as many places as can be near; PostgreSQL
+    leaves out the tokens told already (`notifier.heads`)."""
     settings = notifying.settings
     limits = Thresholds(settings.notify_ahead, settings.notify_minutes)
-    if not slot_ids:
-        return []
-    slots = (await session.execute(_SLOT_TIMES.where(SLOTS.c.id.in_(slot_ids)))).all()
-    reach = {s.id: near_reach(s.start_time, s.end_time, s.max_capacity, _starts_at(
-        s.date, s.start_time, settings.timezone), now, limits) for s in slots}
-    reaching = sorted(slot_id for slot_id, places in reach.items() if places != 0)
+    # Slots of the same hours reach as far: asked once (asking each slot, place by place,
+    # was a sixth of the apply's CPU in the bench, whose slots all keep the same hours).
+    reaches: dict[tuple[Any, ...], int | None] = {}
+    reaching = {}
+    for s in slots:
+        hours = (s.start_time, s.end_time, s.max_capacity,
+                 _starts_at(s.date, s.start_time, settings.timezone))
+        if hours not in reaches:
+            reaches[hours] = near_reach(*hours, now, limits)
+        if reaches[hours] != 0:
+            reaching[s.id] = reaches[hours]
     if not reaching:
         return []
-    places = None if None in reach.values() else max(p or 0 for p in reach.values())
-    live = await queue_heads(session, reaching, places)
-    return near_in_slots(slots, live, settings.timezone, now, limits)
+    heads = await heads_not_told(session, reaching)
+    return near_in_slots(slots, heads, settings.timezone, now, limits)
 
 
-async def queue_heads(session: AsyncSession, slot_ids: list[int], places: int | None
-                      ) -> Sequence[AnyRow]:
-    """The live tokens (`_QUEUE_PLACES`) of these slots, only the first `places` of each
-    queue when given (in `opd_shared.readmodel.queue_order`, queue_key's SQL)."""
-    query = _QUEUE_PLACES.where(TOKENS.c.slot_id.in_(slot_ids))
-    if places is not None:
-        ranked = query.add_columns(func.row_number().over(
-            partition_by=TOKENS.c.slot_id, order_by=queue_order(TOKENS)).label("place")
-        ).subquery()
-        query = select(*(ranked.c[c.name] for c in _QUEUE_PLACES.selected_columns)).where(
-            ranked.c.place <= places)
-    return (await session.execute(query)).all()
-
-
-def near_in_slots(slots: Iterable[AnyRow], live: Iterable[AnyRow], timezone: str,
+def near_in_slots(slots: Iterable[AnyRow], heads: Iterable[AnyRow], timezone: str,
                   now: dt.datetime, limits: Thresholds) -> list[Told]:
     """Every waiting token that is near its turn, from its slots' times (`_SLOT_TIMES`) and
-    their live tokens (`_QUEUE_PLACES`), grouped by slot in one pass; each queue is walked
-    from its head only as far as a token can be near (`rules.near_places`)."""
+    the waiting tokens at their queues' heads with their places (`heads.heads_not_told`:
+    id, slot_id, ahead), in the heads' order. Whether a token is near depends only on its
+    place (`rules.near_wait`)."""
     starts = {s.id: (s, _starts_at(s.date, s.start_time, timezone)) for s in slots}
-    queues: dict[int, list[AnyRow]] = defaultdict(list)
-    for token in live:
-        queues[token.slot_id].append(token)
     told = []
-    for slot_id in sorted(queues.keys() & starts.keys()):
-        slot, starts_at = starts[slot_id]
-        queue = sorted(queues[slot_id], key=_in_queue_order)
-        for ahead, wait in near_places((TokenStatus(t.status) for t in queue), slot.start_time,
-                                       slot.end_time, slot.max_capacity, starts_at, now, limits):
-            told.append(Told(queue[ahead].id, "near", f"near:{slot_id}", slot_id, ahead, wait))
+    for token in heads:
+        if token.slot_id not in starts:
+            continue
+        slot, starts_at = starts[token.slot_id]
+        wait = near_wait(token.ahead, slot.start_time, slot.end_time, slot.max_capacity,
+                         starts_at, now, limits)
+        if wait is not None:
+            told.append(Told(token.id, "near", f"near:{token.slot_id}", token.slot_id,
+                             token.ahead, wait))
     return told
 
 
-def _words(kind: str, token: Token, slot: Slot | None, doctor: Doctor | None,
-           details: dict[str, Any]) -> str:
+def _words(kind: str, token: AnyRow, details: dict[str, Any]) -> str:
     number, room = details["number"], details["room"] or "-"
     if kind == "near":
         text = (f"Token {number}: your turn is near ({details['ahead']} ahead, about "
@@ -165,7 +165,7 @@ def _words(kind: str, token: Token, slot: Slot | None, doctor: Doctor | None,
     elif kind == "called":
         text = f"Token {number}: please go to room {room} now."
     elif kind == "moved":
-        who = f" with {doctor.name}" if doctor else ""
+        who = f" with {token.doctor_name}" if token.doctor_name is not None else ""
         text = (f"Token {number} moved: now {details['date']} at {details['time']}{who}, "
                 f"room {room}.")
     else:
@@ -173,75 +173,75 @@ def _words(kind: str, token: Token, slot: Slot | None, doctor: Doctor | None,
     return text + (f" {details['link']}" if details.get("link") else "")
 
 
-async def _record(session: AsyncSession, told: list[Told], notifying: Notifying,
-                  now: dt.datetime) -> None:
-    told = await _not_told_before(session, told)
+# What telling a token needs, in one statement (it was five: what was told, the tokens, the
+# opt-outs, the slots and the doctors, each as entities, about a third of the apply's CPU):
+# where to send and what to say, its doctor (none: NULLs; a doctor always has a name), and
+# the rules told it already (a replay or a rebuild offers every event's rules again, and
+# reading them is cheaper than preparing each repeat for an insert that skips it; `near`
+# rules come already sifted, `notifier.heads`, and the insert still skips one told
+# meanwhile).
+_TELLING = select(
+    TOKENS.c.id, TOKENS.c.token_number, TOKENS.c.doctor_id, TOKENS.c.slot_id,
+    TOKENS.c.patient_phone, TOKENS.c.channel, TOKENS.c.ticket,
+    DOCTORS.c.name.label("doctor_name"), DOCTORS.c.room,
+    OPT_OUTS.c.token_id.is_not(None).label("opted_out"),
+    select(func.array_agg(NOTIFICATIONS.c.rule)).where(
+        NOTIFICATIONS.c.token_id == TOKENS.c.id).scalar_subquery().label("told"),
+).outerjoin(DOCTORS, DOCTORS.c.id == TOKENS.c.doctor_id).outerjoin(
+    OPT_OUTS, OPT_OUTS.c.token_id == TOKENS.c.id)
+
+
+async def _record(session: AsyncSession, told: list[Told], slots: dict[int, AnyRow],
+                  notifying: Notifying, now: dt.datetime) -> None:
+    """Insert the notifications not told before and their sends. `slots`: the times of the
+    slots the batch touched, which the rules name (another is read)."""
+    if not told:
+        return
+    tokens = {t.id: t for t in (await session.execute(_TELLING.where(
+        TOKENS.c.id.in_(sorted({t.token_id for t in told}))))).all()}
+    told = [rule for rule in told if rule.token_id in tokens
+            and rule.rule not in (tokens[rule.token_id].told or ())]
     if not told:
         return
     settings = notifying.settings
-    ids = sorted({t.token_id for t in told})
-    found = await session.scalars(select(Token).where(Token.id.in_(ids)))
-    tokens = {t.id: t for t in found.all()}
-    opted = set((await session.scalars(
-        select(OptOut.token_id).where(OptOut.token_id.in_(ids)))).all())
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     due = held_until(now, settings.quiet_start, settings.quiet_end, settings.timezone) or now
-    their_slots = {rule.slot_id or tokens[rule.token_id].slot_id for rule in told
-                   if rule.token_id in tokens}
-    slots = {s.id: s for s in (await session.scalars(
-        select(Slot).where(Slot.id.in_(sorted(their_slots))))).all()}
-    doctors = {d.id: d for d in (await session.scalars(select(Doctor).where(
-        Doctor.id.in_(sorted({t.doctor_id for t in tokens.values()}))))).all()}
+    their_slots = {rule.slot_id or tokens[rule.token_id].slot_id for rule in told}
+    slots = {**slots, **await _slot_times(session, their_slots - slots.keys())}
     rows, seen = [], set()
     for rule in told:
-        token = tokens.get(rule.token_id)
-        slot = slots.get(rule.slot_id or token.slot_id) if token else None
-        if token is None or (slot is not None and slot.date < today) or (
-                (token.id, rule.rule) in seen):
+        token = tokens[rule.token_id]
+        slot = slots.get(rule.slot_id or token.slot_id)
+        if (slot is not None and slot.date < today) or (token.id, rule.rule) in seen:
             continue  # the same rule twice in one batch: the first is the one told
         seen.add((token.id, rule.rule))
-        doctor = doctors.get(token.doctor_id)
-        details = _details(rule, token, slot, doctor, settings)
+        details = _details(rule, token, slot, settings)
         rows.append({"token_id": token.id, "kind": rule.kind, "rule": rule.rule,
-                     "token_number": token.token_number, "details": details,
-                     "text": _words(rule.kind, token, slot, doctor, details)})
-    if not rows:
+                     "token_number": token.token_number, "details": json.dumps(details),
+                     "text": _words(rule.kind, token, details)})
+    result = await _NOTIFY.execute(session, rows)
+    if result is None:
         return
-    # One insert for all; a rule told before (the same token and rule) returns no row.
-    inserted = sorted((await session.execute(_NOTIFY, rows)).all())
+    inserted = sorted((row.id, row.token_id) for row in result)
     sends = [{"notification_id": notification_id, "channel": name,
-              "status": "skipped" if token_id in opted else "pending",
-              "last_error": "the patient opted out" if token_id in opted else None,
+              "status": "skipped" if tokens[token_id].opted_out else "pending",
+              "last_error": "the patient opted out" if tokens[token_id].opted_out else None,
               "due_at": due} for notification_id, token_id in inserted
              for name in _channels(tokens[token_id], notifying)]
-    if sends:
-        await session.execute(insert(SENDS), sends)
+    await _SENDS.execute(session, sends)
 
 
-async def _not_told_before(session: AsyncSession, told: list[Told]) -> list[Told]:
-    """The rules not yet told: every batch offers each near token of a touched slot again,
-    and reading what is told (two short columns) is cheaper than preparing each repeat
-    for an insert that skips it. (The insert still skips one told meanwhile.)"""
-    if not told:
-        return told
-    ids = sorted({t.token_id for t in told})
-    before = {(token_id, rule) for token_id, rule in (await session.execute(
-        select(NOTIFICATIONS.c.token_id, NOTIFICATIONS.c.rule).where(
-            NOTIFICATIONS.c.token_id.in_(ids)))).all()}
-    return [t for t in told if (t.token_id, t.rule) not in before]
-
-
-def _channels(token: Token, notifying: Notifying) -> list[str]:
+def _channels(token: AnyRow, notifying: Notifying) -> list[str]:
     return [name for name, reaches in (
         ("webhook", token.channel in notifying.webhook_apps),
         ("sms", notifying.sms and bool(token.patient_phone))) if reaches]
 
 
-def _details(rule: Told, token: Token, slot: Slot | None, doctor: Doctor | None,
-             settings: NotifierSettings) -> dict[str, Any]:
+def _details(rule: Told, token: AnyRow, slot: AnyRow | None, settings: NotifierSettings
+             ) -> dict[str, Any]:
     return {
-        "number": token.token_number.rsplit("-", 1)[-1], "room": doctor.room if doctor else None,
-        "doctor": doctor.name if doctor else None,
+        "number": token.token_number.rsplit("-", 1)[-1], "room": token.room,
+        "doctor": token.doctor_name,
         "date": slot.date.isoformat() if slot else None,
         "time": slot.start_time.strftime("%H:%M") if slot else None,
         "ahead": rule.ahead, "wait_minutes": rule.wait_minutes,

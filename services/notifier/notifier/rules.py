@@ -16,13 +16,12 @@ notifier keeps no consultation history, and a message errs early by design.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from opd_contracts import EventEnvelope, EventType, TokenRecord
-from opd_contracts.vocabulary import WAITING, MoveKind, TokenStatus
+from opd_contracts.vocabulary import MoveKind, TokenStatus
 
-__all__ = ["Thresholds", "Told", "event_rules", "is_near", "near_places", "near_reach",
+__all__ = ["Thresholds", "Told", "event_rules", "is_near", "near_reach", "near_wait",
            "planned_wait", "too_early"]
 
 
@@ -62,35 +61,23 @@ def is_near(ahead: int, wait_minutes: int, starts_at: dt.datetime, now: dt.datet
     return ahead <= limits.ahead or remaining <= limits.minutes
 
 
-def near_places(queue: Iterable[TokenStatus], start: dt.time, end: dt.time, capacity: int,
-                starts_at: dt.datetime, now: dt.datetime, limits: Thresholds
-                ) -> list[tuple[int, int]]:
-    """Where in a slot's queue (its live tokens' statuses, in queue order) a waiting token
-    is near its turn: (place, planned wait) pairs, the place being its `ahead`.
-
-    The walk stops at the first place that is not near: the one behind has one more ahead
-    and a planned wait no shorter, and `is_near` grows no truer with either. That holds
-    unless the slot ends before it starts (a negative length makes the wait shrink as the
-    queue grows), so such a slot is walked to its end."""
-    waits_grow = end >= start
-    found = []
-    for ahead, status in enumerate(queue):
-        wait = planned_wait(ahead, start, end, capacity)
-        if not is_near(ahead, wait, starts_at, now, limits):
-            if waits_grow:
-                break
-            continue
-        if status in WAITING:
-            found.append((ahead, wait))
-    return found
+def near_wait(ahead: int, start: dt.time, end: dt.time, capacity: int,
+              starts_at: dt.datetime, now: dt.datetime, limits: Thresholds) -> int | None:
+    """The planned wait of a waiting token with `ahead` live tokens before it in a slot's
+    queue, if it is near its turn; None if not. Whether it is near depends on its place
+    only, not on who holds the others: the places are read from the database, numbered
+    there (`notifier.heads`)."""
+    wait = planned_wait(ahead, start, end, capacity)
+    return wait if is_near(ahead, wait, starts_at, now, limits) else None
 
 
 def near_reach(start: dt.time, end: dt.time, capacity: int, starts_at: dt.datetime,
                now: dt.datetime, limits: Thresholds, most: int = 1000) -> int | None:
-    """How many places from a queue's head `near_places` can reach before it stops (the
-    first place that is not near, whoever holds it): the tokens behind need not be read.
-    None when its walk may not stop (a slot whose planned wait does not grow) or would go
-    beyond `most` places."""
+    """How many places from a queue's head can be near: the first place that is not, and
+    every place behind it, which has one more ahead and a planned wait no shorter (`is_near`
+    grows no truer with either), so the tokens there need not be read. None when the slot's
+    planned wait does not grow with the place (it ends before it starts, so every place must
+    be asked) or the near places go beyond `most`."""
     if end <= start:
         return None
     places = 0

@@ -78,6 +78,26 @@ async def test_a_move_tells_the_patient_again_each_time_with_the_new_time(notifi
     moves = [n["text"] for n in found if n["kind"] == "moved"]
     assert "at 11:00" in moves[0] and "at 16:00" in moves[1]
     assert all("https://opd.example.org/t/" + tokens[1].ticket in text for text in moves)
+    assert all(f"with Dr {hall.doctor_id}, room 12." in text for text in moves)
+
+
+async def test_a_token_whose_doctor_is_not_known_yet_is_told_without_a_name_or_room(
+    notifier, hall
+) -> None:
+    """A doctor's events may come in any order: the token and its slot before the doctor."""
+    slot = hall.slot()
+    token = hall.token(slot)
+    await notifier.publish(hall.event(EventType.TOKEN_ALLOCATED, slots=[slot], tokens=[token]))
+    later = hall.slot("11:00", "12:00")
+    moved = token.model_copy(update={"slot_id": later.id, "moved_from_slot_id": slot.id})
+    await notifier.publish(hall.event(EventType.TOKEN_MOVED, tokens=[moved],
+                                      slots=[slot, later], move_kind=MoveKind.DELAY))
+
+    found = await notifier.settled(token.id, lambda n: "moved" in _kinds(n))
+
+    move = next(n for n in found if n["kind"] == "moved")
+    assert move["text"].startswith(f"Token {token.token_number.rsplit('-', 1)[-1]} moved: "
+                                   "now 2030-01-15 at 11:00, room -.")
 
 
 async def test_a_cancellation_is_told_once_and_a_transfer_is_told_as_a_move(notifier, hall

@@ -55,9 +55,9 @@ def listening_socket(port: int = 0) -> socket.socket:
 @dataclass
 class Service:
     """A service process on its own port. The port is held from the moment the Service is
-    made and handed to uvicorn as an open socket (`--fd`): with a port number alone, another
-    process could take it meanwhile, and this one's /readyz would ask that process instead
-    (seen once in the suite: a test talked to another test's service)."""
+    made and handed to the process as an open socket (`opd_ops.serve`): with a port number
+    alone, another process could take it meanwhile, and this one's /readyz would ask that
+    process instead (seen once in the suite: a test talked to another test's service)."""
 
     name: str
     env: dict[str, str]
@@ -78,8 +78,8 @@ class Service:
     def start(self) -> None:
         """Run it on its socket; a restart binds the same port again."""
         listener, self.listener = self.listener or listening_socket(self.port), None
-        command = [sys.executable, "-m", "uvicorn", APPS[self.name], "--factory",
-                   "--fd", str(listener.fileno()), "--no-access-log"]
+        command = [sys.executable, "-m", "opd_ops.serve", APPS[self.name],
+                   str(listener.fileno())]
         output: int | IO[bytes] | None = subprocess.DEVNULL if self.quiet else None
         with contextlib.ExitStack() as files:
             files.callback(listener.close)  # the child holds its own copy

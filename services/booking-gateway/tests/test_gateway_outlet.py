@@ -1,6 +1,7 @@
-"""The gateway's outlet per partition queue: a command goes out at once when nothing is in
-flight; commands arriving while a publish awaits its confirm leave together after it, at
-most `items_max` to a message; each learns the fate of the message that carried it.
+"""The gateway's outlet per command queue: a command goes out at once when nothing is in
+flight, or beside a lone command in flight; commands arriving while a publish awaits its
+confirm leave together after it, at most `items_max` to a message; each learns the fate of
+the message that carried it.
 (Pure logic over a recording publisher; the broker's side: tests/integration.)"""
 
 from __future__ import annotations
@@ -48,18 +49,36 @@ async def test_a_lone_command_leaves_at_once_as_a_batch_of_one():
 async def test_commands_gathered_while_a_confirm_is_awaited_leave_together_at_most_the_max():
     broker = Broker()
     outlet = Outlet(broker.publish, items_max=3)
-    commands = [_command() for _ in range(6)]
+    commands = [_command() for _ in range(7)]
     sent = [asyncio.create_task(outlet.send(commands[0]))]
-    await asyncio.sleep(0.01)  # the first is in flight
-    sent += [asyncio.create_task(outlet.send(command)) for command in commands[1:]]
-    await asyncio.sleep(0.01)  # the others gather behind it
+    await asyncio.sleep(0.01)  # the first is in flight, alone
+    sent.append(asyncio.create_task(outlet.send(commands[1])))
+    await asyncio.sleep(0.01)  # the second left beside it: no load to batch with
+    sent += [asyncio.create_task(outlet.send(command)) for command in commands[2:]]
+    await asyncio.sleep(0.01)  # the others gather behind both
 
-    assert broker.messages == [[commands[0].command_id]]
+    ids = [c.command_id for c in commands]
+    assert broker.messages == [ids[:1], ids[1:2]]
     broker.confirm.set()
     await asyncio.wait_for(asyncio.gather(*sent), 1)
 
+    assert broker.messages == [ids[:1], ids[1:2], ids[2:5], ids[5:]]
+
+
+async def test_under_load_nothing_leaves_beside_a_message_of_several():
+    broker = Broker()
+    outlet = Outlet(broker.publish)
+    commands = [_command() for _ in range(6)]
+    first = [asyncio.create_task(outlet.send(c)) for c in commands[:3]]  # one turn: gathered
+    await asyncio.sleep(0.01)
+    later = [asyncio.create_task(outlet.send(c)) for c in commands[3:]]
+    await asyncio.sleep(0.01)
+
     ids = [c.command_id for c in commands]
-    assert broker.messages == [ids[:1], ids[1:4], ids[4:]]
+    assert broker.messages == [ids[:3]]  # the later ones wait: there is a load to batch
+    broker.confirm.set()
+    await asyncio.wait_for(asyncio.gather(*first, *later), 1)
+    assert broker.messages == [ids[:3], ids[3:]]
 
 
 async def test_every_command_of_a_message_the_broker_refused_learns_it():

@@ -3,6 +3,7 @@ its handler answered, poison isolated, outages waited out, undecodable bodies pa
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import pytest
@@ -118,3 +119,33 @@ async def test_a_handler_that_does_not_answer_each_delivery_gets_them_retried(an
 
     copies = consumer.channel.copies()
     assert {name: copy[2][ATTEMPT_HEADER] for name, copy in copies.items()} == {"a": 2, "b": 2}
+
+
+class Held(Scripted):
+    """Holds every batch in `handle` until released; notes which batches are in hand."""
+
+    def __init__(self, in_flight: int) -> None:
+        super().__init__(lambda names: [ACK] * len(names))
+        self.batching = Batching(batch_max=1, window_s=0, max_pause=0.001, in_flight=in_flight)
+        self.release, self.in_hand = asyncio.Event(), []
+
+    async def handle(self, deliveries: Sequence[Delivery[Order]]) -> Sequence[Outcome]:
+        self.in_hand.append(deliveries[0].item.name)
+        await self.release.wait()
+        return await super().handle(deliveries)
+
+
+@pytest.mark.parametrize(("in_flight", "in_hand"),
+                         [(1, ["a"]), (2, ["a", "b"]), (3, ["a", "b", "c"])])
+async def test_up_to_in_flight_batches_are_handled_at_once(in_flight, in_hand):
+    consumer = Held(in_flight)
+    for message in _messages("a", "b", "c"):
+        consumer.subscription.deliveries.put_nowait(message)  # type: ignore[arg-type]
+    consumer.subscription.deliveries.put_nowait(None)
+    running = asyncio.create_task(consumer._run())
+    await asyncio.sleep(0.05)
+
+    assert consumer.in_hand == in_hand  # the others wait for a batch to be settled
+    consumer.release.set()
+    await asyncio.wait_for(running, 1)
+    assert sorted(consumer.in_hand) == ["a", "b", "c"]

@@ -9,7 +9,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -74,9 +74,12 @@ def _consumers(settings: AllocatorSettings, topology: Topology,
     allocator's own queues (q % K == i) spread their partitions over all its lanes."""
     claim = partial(ownership.claim, sessions)
     lane = [lanes[(p // settings.allocator_count) % len(lanes)] for p in range(settings.partitions)]
+    # A queue carries several partitions, spread over the lanes: its next batch need not
+    # wait for the last one's round (a consumer per partition never did).
+    batching = replace(Batching.of(settings), in_flight=len(lanes))
     return [CommandQueueConsumer(
                 q, topology, [BatchDecider(p, claim, lane[p]) for p in topology.partitions_of(q)],
-                relay, Batching.of(settings))
+                relay, batching)
             for q in range(topology.command_queues)]
 
 

@@ -88,18 +88,37 @@ class BatchConsumer(ABC, Generic[T]):
         await self.subscription.close()
 
     async def _run(self) -> None:
-        while True:
-            batch = await next_batch(self.subscription.deliveries, self.batching.batch_max,
-                                     self.batching.window_s)
-            messages = [message for message in batch if message is not None]
-            try:
+        """Gather a batch whenever one of `in_flight` may be handled, and hand it over. With
+        one, a batch is gathered only once the last is settled, so what arrived meanwhile
+        makes it bigger; with more, a batch does not wait for another's transaction."""
+        free = asyncio.Semaphore(self.batching.in_flight)
+        handling: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                await free.acquire()
+                batch = await next_batch(self.subscription.deliveries,
+                                         self.batching.batch_max, self.batching.window_s)
+                messages = [message for message in batch if message is not None]
                 if messages:
-                    await self._handle(messages)
-            except Exception:
-                # Unacked deliveries come back when the channel recovers; keep serving.
-                log.exception("%s: batch of %d failed", self.queue_name, len(messages))
-            if batch[-1] is None:
-                return
+                    task = asyncio.create_task(self._handle_freeing(messages, free))
+                    handling.add(task)
+                    task.add_done_callback(handling.discard)
+                else:
+                    free.release()
+                if batch[-1] is None:
+                    return
+        finally:
+            await asyncio.gather(*handling)  # cancelled with this task, they are too
+
+    async def _handle_freeing(self, messages: list[AbstractIncomingMessage],
+                              free: asyncio.Semaphore) -> None:
+        try:
+            await self._handle(messages)
+        except Exception:
+            # Unacked deliveries come back when the channel recovers; keep serving.
+            log.exception("%s: batch of %d failed", self.queue_name, len(messages))
+        finally:
+            free.release()
 
     async def _handle(self, messages: list[AbstractIncomingMessage]) -> None:
         deliveries = [Delivery(message, item) for message in messages

@@ -32,6 +32,7 @@ class Batching:
     batch_max: int  # deliveries in one batch; twice as many are prefetched
     window_s: float  # how long after a batch's first delivery others may join it
     max_pause: float  # longest pause between tries while the database is unavailable
+    in_flight: int = 1  # batches handled at once (a batch is gathered only when one may go)
 
     @classmethod
     def of(cls, settings: BatchConsumerSettings) -> Batching:

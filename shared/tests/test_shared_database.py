@@ -50,3 +50,15 @@ async def test_after_the_database_cut_every_connection_only_the_first_use_fails(
                 assert await conn.scalar(text("SELECT 1")) == 1
     finally:
         await engine.dispose()
+
+
+async def test_every_statement_is_planned_for_its_own_parameters(infra):
+    """No generic plan kept from when a table was empty (opd_shared.database)."""
+    url = f"{infra.postgres_url}/{infra.namespace('db')}_plans"
+    await ensure_database(url)
+    engine = new_engine(url, Pool(1, 0))
+    try:
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    finally:
+        await engine.dispose()

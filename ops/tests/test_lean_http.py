@@ -97,3 +97,19 @@ async def test_an_answer_that_never_comes_is_a_timeout():
     finally:
         client.close()
         server.close()
+
+
+async def test_a_connection_idle_longer_than_the_servers_keep_alive_is_not_reused(monkeypatch):
+    monkeypatch.setattr("opd_ops.bench.lean_http.IDLE_MAX_S", 0.05)
+    handler = _Server(201, b"{}")
+    server, url = await _serving(handler)
+    client = LeanClient(url, {}, connections=2)
+    try:
+        await client.post("/", {}, {})
+        await client.post("/", {}, {})  # at once: the same connection
+        await asyncio.sleep(0.1)
+        await client.post("/", {}, {})  # after the idle limit: a new one
+    finally:
+        client.close()
+        server.close()
+    assert (handler.connections, handler.requests) == (2, 3)

@@ -13,6 +13,7 @@ import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from alembic import command, context
@@ -88,7 +89,12 @@ def new_engine(url: str, pool: Pool | None = None, **options: object) -> AsyncEn
     (PostgreSQL's own DETAIL, which can show the failing row, is the log formatter's job.)"""
     if pool is not None:
         options = {"pool_size": pool.size, "max_overflow": pool.overflow, **options}
-    options.setdefault("connect_args", {"server_settings": CONNECTION_SETTINGS})
+    # Merged into the caller's own connection arguments (the key store passes timeouts).
+    given = options.pop("connect_args", None)
+    connect_args: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
+    connect_args["server_settings"] = {**CONNECTION_SETTINGS,
+                                       **connect_args.get("server_settings", {})}
+    options["connect_args"] = connect_args
     # Looked up now, not at import: tracing, once on, wraps it (opd_shared.tracing).
     return sa_asyncio.create_async_engine(url, hide_parameters=True, **options)
 

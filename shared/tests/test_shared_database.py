@@ -52,11 +52,14 @@ async def test_after_the_database_cut_every_connection_only_the_first_use_fails(
         await engine.dispose()
 
 
-async def test_every_statement_is_planned_for_its_own_parameters(infra):
-    """No generic plan kept from when a table was empty (opd_shared.database)."""
+@pytest.mark.parametrize("connect_args", [None, {"timeout": 5, "command_timeout": 5}])
+async def test_every_statement_is_planned_for_its_own_parameters(infra, connect_args):
+    """No generic plan kept from when a table was empty (opd_shared.database), also on an
+    engine with connection arguments of its own (the key store's timeouts)."""
     url = f"{infra.postgres_url}/{infra.namespace('db')}_plans"
     await ensure_database(url)
-    engine = new_engine(url, Pool(1, 0))
+    options = {} if connect_args is None else {"connect_args": connect_args}
+    engine = new_engine(url, Pool(1, 0), **options)
     try:
         async with engine.connect() as conn:
             assert await conn.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"

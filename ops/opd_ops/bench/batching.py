@@ -41,7 +41,8 @@ def items_per_message(before: Sent, after: Sent) -> dict[str, float]:
     """The mean items per message of each hop between two readings."""
     means = {}
     for hop in HOPS:
-        messages = after.get(hop, (0.0, 0.0))[0] - before.get(hop, (0.0, 0.0))[0]
-        items = after.get(hop, (0.0, 0.0))[1] - before.get(hop, (0.0, 0.0))[1]
-        means[hop] = items / messages if messages else float("nan")
+        (messages_then, items_then), (messages_now, items_now) = (
+            reading.get(hop, (0.0, 0.0)) for reading in (before, after))
+        messages = messages_now - messages_then
+        means[hop] = (items_now - items_then) / messages if messages else float("nan")
     return means

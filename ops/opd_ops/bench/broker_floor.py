@@ -22,6 +22,7 @@ import asyncio
 import math
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aio_pika
@@ -40,13 +41,15 @@ BODY = b"x" * 600  # about the size of a command, a reply and an event
 
 
 class _Counter:
-    def __init__(self, expected: int) -> None:
-        self.left = expected
+    """What is still to arrive, per kind (replies, and each read model's events)."""
+
+    def __init__(self, expected: dict[str, int]) -> None:
+        self.left = dict(expected)
         self.done = asyncio.Event()
 
-    def one(self) -> None:
-        self.left -= 1
-        if self.left == 0:
+    def one(self, kind: str) -> None:
+        self.left[kind] -= 1
+        if not any(self.left.values()):
             self.done.set()
 
 
@@ -82,23 +85,32 @@ async def _allocator_stand_in(topology: Topology, connection: aio_pika.abc.Abstr
     await channel.set_qos(prefetch_count=100)
     waiting = {"replies": 0, "events": 0}
 
+    def full_batches(hop: str, size: int, items: int) -> int:
+        """How many messages of `size` items the hop can send once `items` more arrived.
+        Counted before any await: callbacks run concurrently, and a counter read after one
+        had yielded skipped past its batch size (under load, events stopped leaving)."""
+        waiting[hop] += items
+        full, waiting[hop] = divmod(waiting[hop], size)
+        return full
+
     async def decide(message: AbstractIncomingMessage) -> None:
-        for _ in range(_items(message)):
-            waiting["replies"] += 1
-            waiting["events"] += events is not None
-            if waiting["replies"] == batching.replies:
-                waiting["replies"] = 0
-                await channel.default_exchange.publish(
-                    _message(batching.replies, False, correlation_id=message.correlation_id),
-                    routing_key=message.reply_to or "")
-            if events is not None and waiting["events"] == batching.events:
-                waiting["events"] = 0
+        items = _items(message)
+        replies = full_batches("replies", batching.replies, items)
+        event_messages = full_batches("events", batching.events, items) if events else 0
+        for _ in range(replies):
+            await channel.default_exchange.publish(
+                _message(batching.replies, False, correlation_id=message.correlation_id),
+                routing_key=message.reply_to or "")
+        if events is not None:
+            for _ in range(event_messages):
                 await events.publish(_message(batching.events, True),
                                      routing_key="token.allocated")
         await message.ack()
 
-    for partition in range(topology.partitions):
-        queue = await channel.get_queue(topology.partition_queue(partition))
+    # One consumer per queue: a queue carries several partitions (ADR 0010), and a second
+    # consumer of a single-active-consumer queue would only wait.
+    for number in range(topology.command_queues):
+        queue = await channel.get_queue(topology.partition_queue(number))
         await queue.consume(decide)
 
 
@@ -113,17 +125,20 @@ async def _readers(topology: Topology, connection: aio_pika.abc.AbstractConnecti
     channel = await connection.channel()
     await channel.set_qos(prefetch_count=200)
 
-    async def applied(message: AbstractIncomingMessage) -> None:
-        await message.ack()
-        for _ in range(_items(message)):
-            finished.one()
+    def applied_by(consumer: str) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
+        async def applied(message: AbstractIncomingMessage) -> None:
+            await message.ack()
+            for _ in range(_items(message)):
+                finished.one(consumer)
+        return applied
 
     async def answered(message: AbstractIncomingMessage) -> None:
         for _ in range(_items(message)):
-            finished.one()
+            finished.one("replies")
 
     for consumer in READ_MODELS if with_events else ():
-        await (await channel.get_queue(topology.consumer_queue(consumer))).consume(applied)
+        queue = await channel.get_queue(topology.consumer_queue(consumer))
+        await queue.consume(applied_by(consumer))
     replies = await channel.declare_queue(exclusive=True)
     await replies.consume(answered, no_ack=True)
     return replies.name
@@ -156,7 +171,7 @@ async def measure(settings: ServiceSettings, rate: float, seconds: float,
     if beam is None:
         raise SystemExit("RabbitMQ's process (beam.smp) is not on this machine, and the floor "
                          "is its CPU: run this where the broker runs")
-    finished = _Counter(total * (1 + (len(READ_MODELS) if with_events else 0)))
+    finished = _Counter({"replies": total} | {m: total for m in READ_MODELS if with_events})
     async with await aio_pika.connect(settings.amqp_url) as connection:
         setup = await connection.channel()
         await topology.declare_commands(setup)
@@ -171,7 +186,11 @@ async def measure(settings: ServiceSettings, rate: float, seconds: float,
 
         before, started, ours = beam.cpu_times(), time.monotonic(), time.process_time()
         await _offer(commands, topology, rate, total, reply_to, batching.commands)
-        await asyncio.wait_for(finished.done.wait(), timeout=seconds + 90)  # else one was lost
+        try:
+            await asyncio.wait_for(finished.done.wait(), timeout=seconds + 90)
+        except TimeoutError:
+            raise TimeoutError(f"of {total} bookings, still missing after {seconds + 90:.0f} s: "
+                               f"{finished.left}") from None
         elapsed, after = time.monotonic() - started, beam.cpu_times()
         ours = time.process_time() - ours
     broker_s = (after.user - before.user) + (after.system - before.system)

@@ -86,6 +86,17 @@ class Retries:
         self.queue = queue
         self.dead_letter_exchange = dead_letter_exchange
         self.limit = limit
+        # Set when the channel's close begins. A frame sent after the close (an ack of a
+        # batch that finished meanwhile) reaches RabbitMQ after the channel is gone, and it
+        # answers with a connection error (504 "expected 'channel.open'") that closes every
+        # channel of the connection; unsettled, the delivery simply comes back.
+        self.closing = False
+
+    def may_settle(self, message: AbstractIncomingMessage) -> bool:
+        if self.closing:
+            log.info("%s: %s left unsettled: its channel is closing; the broker redelivers it",
+                     self.queue, message.message_id)
+        return not self.closing
 
     async def failed(self, message: AbstractIncomingMessage, error: BaseException) -> None:
         """The message failed on this try: queue it once more, or park it past the limit."""
@@ -112,11 +123,15 @@ class Retries:
                          exchange: aio_pika.abc.AbstractExchange, routing_key: str) -> None:
         """Ack the original only once the broker confirmed its copy; if it did not, give
         the original back (the broker's own delivery limit is then the backstop)."""
+        if not self.may_settle(message):
+            return
         try:
             confirmed = await exchange.publish(copy, routing_key=routing_key)
         except Exception:
             confirmed = None
             log.exception("%s: could not republish %s", self.queue, message.message_id)
+        if not self.may_settle(message):  # the copy stays: the original comes back a repeat
+            return
         if isinstance(confirmed, Basic.Ack):
             try:
                 await message.ack()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aio_pika
+from aiormq.exceptions import ChannelInvalidStateError
 from pamqp.commands import Basic
 
 
@@ -25,6 +26,13 @@ class FakeMessage:
     app_id: str | None = None
     priority: int | None = None
     settled: list[str] = field(default_factory=list)  # "ack", "nack"
+    channel_closed: bool = False  # the channel it came on
+
+    @property
+    def channel(self) -> object:
+        if self.channel_closed:
+            raise ChannelInvalidStateError  # as aio-pika's message does
+        return object()
 
     async def ack(self) -> None:
         self.settled.append("ack")

@@ -11,7 +11,16 @@ from asyncpg.exceptions import SerializationError
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 
-from opd_shared.messaging import ACK, BatchConsumer, Batching, DeadLetter, Delivery, Outcome, Retry
+from opd_shared.messaging import (
+    ACK,
+    BatchConsumer,
+    Batching,
+    DeadLetter,
+    Delivery,
+    HandBack,
+    Outcome,
+    Retry,
+)
 from opd_shared.retries import ATTEMPT_HEADER, REASON_HEADER, Retries
 
 from .broker_fakes import FakeChannel, FakeMessage
@@ -149,3 +158,42 @@ async def test_up_to_in_flight_batches_are_handled_at_once(in_flight, in_hand):
     consumer.release.set()
     await asyncio.wait_for(running, 1)
     assert sorted(consumer.in_hand) == ["a", "b", "c"]
+
+
+async def test_nothing_is_settled_on_a_channel_whose_close_began():
+    """RabbitMQ answers a frame that reaches it after its channel closed with a connection
+    error (504), which closes every channel of the connection; unsettled, each comes back."""
+    consumer = Scripted(lambda names: [ACK, Retry(ValueError("x")), DeadLetter("never")])
+    messages = _messages("done", "failed", "hopeless")
+    consumer.subscription.retries.closing = True
+
+    await consumer._handle(messages)  # type: ignore[arg-type]
+
+    assert [m.settled for m in messages] == [[], [], []]
+    assert consumer.channel.copies() == {}
+
+
+class HandingBack(Scripted):
+    def __init__(self) -> None:
+        super().__init__(lambda names: [])
+        self.renewals = 0
+
+        async def renew() -> None:
+            self.renewals += 1
+        self.subscription.renew = renew  # type: ignore[method-assign]
+
+    async def handle(self, deliveries: Sequence[Delivery[Order]]) -> Sequence[Outcome]:
+        raise HandBack("partition 1 is owned by another process now")
+
+
+async def test_a_hand_back_gives_the_queue_back_once_not_again_for_each_batch_in_hand():
+    """The first batch to hand back closes the channel; a batch that came on it and hands
+    back later must not close the next one, or each generation of batches fenced the next."""
+    consumer = HandingBack()
+    first, later = _messages("first"), _messages("later")
+
+    await consumer._handle(first)  # type: ignore[arg-type]
+    later[0].channel_closed = True  # as the first hand-back left it
+    await consumer._handle(later)  # type: ignore[arg-type]
+
+    assert consumer.renewals == 1

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from typing import ClassVar, Generic, TypeVar
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aiormq.exceptions import ChannelInvalidStateError
 from pydantic import ValidationError
 
 from opd_shared.database import is_transient
@@ -128,6 +129,12 @@ class BatchConsumer(ABC, Generic[T]):
         try:
             await self._settle(deliveries)
         except HandBack as why:
+            if _given_back_already(messages[0]):
+                # Another batch handed the queue back since these came (or the channel
+                # fell): renewing again would give back the new channel's batches too,
+                # and with several batches in hand each generation fenced the next.
+                log.info("%s: %s; given back already", self.queue_name, why)
+                return
             log.warning("%s: %s; its deliveries go back to the broker", self.queue_name, why)
             await self.subscription.renew()
 
@@ -164,3 +171,12 @@ class BatchConsumer(ABC, Generic[T]):
                         message.message_id, message.routing_key, self.queue_name, reason)
             await self.subscription.retries.dead_letter(message, reason)
             return None
+
+
+def _given_back_already(message: AbstractIncomingMessage) -> bool:
+    """Whether the channel `message` came on is closed: its deliveries are the broker's."""
+    try:
+        message.channel  # noqa: B018 (raises once the channel is closed)
+    except ChannelInvalidStateError:
+        return True
+    return False

@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 
 async def settle(message: AbstractIncomingMessage, outcome: Outcome, retries: Retries) -> None:
+    if not retries.may_settle(message):
+        return
     if isinstance(outcome, Ack):
         await _ack(message)
     elif isinstance(outcome, Retry):

@@ -53,6 +53,7 @@ class Subscription:
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):  # a channel already gone gave its deliveries back
+            self.retries.closing = True  # nothing is settled on it from now on
             await self.channel.close()
 
     async def renew(self) -> None:

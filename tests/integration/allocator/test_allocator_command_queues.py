@@ -4,6 +4,8 @@ its own claim, and its ids stay its own."""
 
 from __future__ import annotations
 
+import asyncio
+
 import aio_pika
 import pytest
 from aio_pika.exceptions import ChannelNotFoundEntity
@@ -138,6 +140,34 @@ async def test_a_queue_with_a_partition_claimed_elsewhere_is_handed_back_and_cla
     assert after[2][0] == before[2][0] + 2  # the usurper's epoch, then ours again
     assert after[0][0] == before[0][0] + 1  # its queue-mate was claimed anew with it
     assert after[0][1] == after[2][1]
+
+
+async def test_batches_in_hand_when_a_queue_comes_back_claim_its_partitions_once(infra):
+    """One delivery a batch, four in hand at once: after a takeover every batch then in hand
+    is fenced and the queue comes back with many deliveries. Each partition is claimed once;
+    a claim by each batch fenced the batches already deciding, and they the next (a
+    livelock seen when a killed allocator's deliveries came back)."""
+    async with running(infra, batch_max=1) as client:
+        api = Api(client)
+        settings = client.allocator_settings
+        doctors = await _doctors_on_every_partition(api, settings.partitions)
+        slots = {p: await api.slot(doctors[p]["id"], capacity=40) for p in (0, 2)}
+        assert (await api.book(slots[0])).status_code == 201  # queue 0 is owned and flowing
+        engine = new_engine(settings.database_url)
+        try:
+            before = await _owners(engine)
+            await claim(async_sessionmaker(engine), 2, "another-process")
+            envelopes = [_booking(doctors[p], slots[p], f"Burst {n}")
+                         for n in range(20) for p in (0, 2)]
+            async with asking(settings) as asker:
+                await asyncio.gather(*(asker.batch([envelope]) for envelope in envelopes))
+                replies = await asker.answered({e.command_id for e in envelopes})
+            after = await _owners(engine)
+        finally:
+            await engine.dispose()
+    assert [r for r in replies.values() if not r.ok] == []  # all booked: room for each
+    assert after[2][0] == before[2][0] + 2  # the usurper's epoch, then ours once
+    assert after[0][0] == before[0][0] + 1
 
 
 async def _owners(engine) -> dict[int, tuple[int, str]]:

@@ -72,6 +72,9 @@ class CommandQueueConsumer(BatchConsumer[Commands]):
                          batching)
         self.queue, self.partitions, self.relay = queue, topology.partitions, relay
         self.deciders = {decider.partition: decider for decider in deciders}
+        # Several batches may be in hand (`Batching.in_flight`): one claims, the rest wait
+        # for its epochs. Claimed by each, every claim fenced the batches already deciding.
+        self._claiming = asyncio.Lock()
 
     async def start(self, connection: AbstractRobustConnection,
                     replies: ReplyBatcher) -> None:
@@ -90,15 +93,14 @@ class CommandQueueConsumer(BatchConsumer[Commands]):
 
     async def handle(self, deliveries: Sequence[Delivery[Commands]]) -> list[Outcome]:
         started = time.monotonic()
-        for decider in self.deciders.values():  # deliveries come to us: we are active
-            if decider.epoch is None:
-                await decider.claim(OWNER)
+        epochs = await self._claimed()
         commands = [command for delivery in deliveries for command in delivery.item.readable()]
         try:
             results, decided = await self._decide(commands)
         except Fenced as stale:
-            for decider in self.deciders.values():
-                decider.epoch = None
+            for partition, decider in self.deciders.items():
+                if decider.epoch == epochs[partition]:  # not claimed again since
+                    decider.epoch = None
             raise HandBack(f"queue {self.queue}: {stale}; standing by") from stale
         BATCH_SIZE.observe(len(commands))
         DECISION_SECONDS.observe(time.monotonic() - started)
@@ -111,6 +113,15 @@ class CommandQueueConsumer(BatchConsumer[Commands]):
             COMMANDS_CONSUMED.labels(str(partition)).inc(count)
             self.relay.kick(partition)
         return outcomes
+
+    async def _claimed(self) -> dict[int, int | None]:
+        """Each partition's epoch, claimed now where it has none: deliveries come to us, so
+        the broker made us the queue's active consumer."""
+        async with self._claiming:
+            for decider in self.deciders.values():
+                if decider.epoch is None:
+                    await decider.claim(OWNER)
+            return {partition: d.epoch for partition, d in self.deciders.items()}
 
     async def _decide(self, commands: list[CommandEnvelope]
                       ) -> tuple[list[Result], dict[int, int]]:

@@ -22,7 +22,7 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractExchange
-from sqlalchemy import Text, cast, select, update
+from sqlalchemy import Select, Text, cast, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.orm import any_of, outbox
@@ -30,16 +30,25 @@ from opd_contracts.batches import BATCH_ITEMS_MAX
 from opd_shared.metrics import MESSAGE_ITEMS, OUTBOX_LAG_SECONDS
 from opd_shared.tracing import message_headers, relayed
 
-__all__ = ["OutboxRelay", "event_message", "event_messages", "relay_outbox", "sweep_outbox"]
+__all__ = ["PLAIN_INDEX_SCANS", "OutboxRelay", "event_message", "event_messages", "relay_outbox",
+           "sweep_outbox", "unpublished"]
 
 log = logging.getLogger(__name__)
 Row = Any  # a row of the relay's query: routing_key, body (JSON text), event_id
 
 
-async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: AbstractExchange,
-                       partitions: Collection[int] | None = None,
-                       older_than: dt.timedelta | None = None, limit: int = 500) -> int:
-    """Publish up to `limit` unpublished events (of some partitions, or stray ones)."""
+# Each published event leaves a dead entry in the index of unpublished rows until vacuum
+# comes. A plain index scan marks the dead entries it meets, so the next scan skips them; a
+# bitmap scan, the planner's choice once the table has grown, visits every one of them every
+# time. Measured at 1,000 bookings/s offered: ~3,300 buffers and 6.9 ms a call for ~22 rows,
+# a third of PostgreSQL's time in statements.
+PLAIN_INDEX_SCANS = text("SET LOCAL enable_bitmapscan = off")
+
+
+def unpublished(partitions: Collection[int] | None = None,
+                older_than: dt.timedelta | None = None, limit: int = 500) -> Select[Any]:
+    """Up to `limit` unpublished events in order (of some partitions, or stray ones),
+    locked for this transaction; rows another relay holds are skipped."""
     # The event as the database's JSON text, sent as it is: decoding it only to encode it
     # again cost the relay a tenth of its time.
     query = select(outbox.c.id, outbox.c.routing_key, cast(outbox.c.event, Text).label("body"),
@@ -49,9 +58,16 @@ async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: Abs
         query = query.where(outbox.c.partition == any_of("partitions", partitions))
     if older_than is not None:
         query = query.where(outbox.c.created_at < dt.datetime.now(dt.UTC) - older_than)
-    query = query.order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True)
+    return query.order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True)
+
+
+async def relay_outbox(sessions: async_sessionmaker[AsyncSession], exchange: AbstractExchange,
+                       partitions: Collection[int] | None = None,
+                       older_than: dt.timedelta | None = None, limit: int = 500) -> int:
+    """Publish up to `limit` unpublished events (of some partitions, or stray ones)."""
     async with sessions() as session, session.begin():
-        rows = (await session.execute(query)).all()
+        await session.execute(PLAIN_INDEX_SCANS)
+        rows = (await session.execute(unpublished(partitions, older_than, limit))).all()
         if not rows:
             return 0
         # Publish in order on one channel; the confirms are awaited together.

@@ -10,13 +10,16 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from allocator.main import MIGRATIONS
 from allocator.main import create_app as create_allocator
 from allocator.service_layer.decided import Handlers
 from allocator.service_layer.handlers import HANDLERS
 from allocator.settings import AllocatorSettings
 from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
+from opd_shared.database import migrate
 from opd_shared.testing import serving
 
 from .desk import Desk
@@ -95,6 +98,16 @@ class Api:
 @pytest.fixture
 def api(gateway: httpx.AsyncClient) -> Api:
     return Api(gateway)
+
+
+@pytest.fixture
+async def sessions(infra) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a migrated allocator database of its own, with no allocator running."""
+    settings = infra.settings(AllocatorSettings, infra.namespace("relay"))
+    await migrate(settings.database_url, MIGRATIONS)
+    engine = create_async_engine(settings.database_url)
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    await engine.dispose()
 
 
 @pytest.fixture(scope="module")

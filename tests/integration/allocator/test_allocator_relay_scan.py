@@ -5,17 +5,12 @@ the look-up must be a scan that marks such entries, not one that visits them all
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from allocator.adapters.relay import PLAIN_INDEX_SCANS, relay_outbox, unpublished
-from allocator.main import MIGRATIONS
-from allocator.settings import AllocatorSettings
-from opd_shared.database import migrate
 
 ROUNDS, PER_ROUND, PARTITIONS = 600, 22, 16  # about 40 s of a 1,000/s rush, unvacuumed
 
@@ -31,15 +26,6 @@ BEGIN
     UPDATE outbox SET published_at = now() WHERE published_at IS NULL;
   END LOOP;
 END $$"""
-
-
-@pytest.fixture
-async def sessions(infra) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    settings = infra.settings(AllocatorSettings, infra.namespace("relayscan"))
-    await migrate(settings.database_url, MIGRATIONS)
-    engine = create_async_engine(settings.database_url)
-    yield async_sessionmaker(engine, expire_on_commit=False)
-    await engine.dispose()
 
 
 async def _plan(session: AsyncSession, query: Any) -> dict:

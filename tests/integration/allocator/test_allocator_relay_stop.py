@@ -6,18 +6,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
 
 import aio_pika
-import pytest
 from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.orm import outbox
 from allocator.adapters.relay import OutboxRelay
-from allocator.main import MIGRATIONS
-from allocator.settings import AllocatorSettings
-from opd_shared.database import migrate
 
 
 class SlowBroker:
@@ -33,15 +28,6 @@ class SlowBroker:
         await self.confirm.wait()
         self.published.append(message.message_id)
         self.bodies.append(message.body)
-
-
-@pytest.fixture
-async def sessions(infra) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    settings = infra.settings(AllocatorSettings, infra.namespace("relay"))
-    await migrate(settings.database_url, MIGRATIONS)
-    engine = create_async_engine(settings.database_url)
-    yield async_sessionmaker(engine, expire_on_commit=False)
-    await engine.dispose()
 
 
 async def _commit_event(sessions: async_sessionmaker[AsyncSession], partition: int,

@@ -7,25 +7,30 @@ holder of the lock committed (a colleague's transfer, another process's batch). 
 one call of the database function `start_round` (migration 0009), one round trip. Its
 statements are planned on every call (see `opd_shared.database`: plans kept across calls
 went stale as the tables grew from empty; a call took 3.7-4.9 ms where it takes 0.2).
+
+Both statements go to the driver as they are (`exec_driver_sql`, positional parameters),
+not as `text()` through the session: they are fixed strings with untyped parameters, so
+SQLAlchemy's compilation had nothing to do for them but its per-call work (a cache key, the
+compiled statement's parameters rebuilt by name, the ORM session's execute path).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from allocator.adapters.record_writes import RECORD_CTES, ChangedRecords
 
 __all__ = ["Facts", "StaleSchedule", "Writes", "start_round", "write_all"]
 
-_START = text("SELECT * FROM start_round(CAST(:partitions AS bigint[]),"
-               " CAST(:commands AS uuid[]), CAST(:doctors AS bigint[]), CAST(:ids AS integer))")
+_START = ("SELECT * FROM start_round(CAST($1 AS bigint[]), CAST($2 AS uuid[]),"
+          " CAST($3 AS bigint[]), CAST($4 AS integer))")
 # The write statement's parts, by the name of their first array. Doctors' seqs move by
 # compare-and-set: a batch that decided on an outdated schedule cannot commit.
 _PARTS = {
@@ -49,8 +54,18 @@ _PARTS = {
 }
 
 
+# A named parameter as SQLAlchemy's `text()` finds one (not a `::` cast).
+_NAMED = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str  # with positional parameters, $1, $2 ...
+    names: tuple[str, ...]  # the parameter of each position
+
+
 @lru_cache(maxsize=64)
-def _write(parts: tuple[str, ...]) -> TextClause:
+def _write(parts: tuple[str, ...]) -> _Statement:
     """The write statement of the parts that have rows. Why not every part, empty or not:
     each part is a table the executor opens with its indexes on every execution, rows or
     none (perf on the allocator's backend: 14% of its CPU in starting the executor), and an
@@ -64,7 +79,20 @@ def _write(parts: tuple[str, ...]) -> TextClause:
     set of parts is a statement of its own, prepared once per connection (a handful in use:
     which record kinds a round has). Data-modifying CTEs all run, referenced or not."""
     select = "SELECT count(*) FROM moved" if "s_doctor" in parts else "SELECT 0"
-    return text(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}")
+    return _positional(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}")
+
+
+def _positional(named: str) -> _Statement:
+    """`named`, its `:name` parameters numbered in order (each name appears once)."""
+    names: list[str] = []
+
+    def number(found: re.Match[str]) -> str:
+        names.append(found.group(1))
+        return f"${len(names)}"
+
+    sql = _NAMED.sub(number, named)
+    assert len(set(names)) == len(names), names
+    return _Statement(sql, tuple(names))
 
 
 class StaleSchedule(Exception):
@@ -94,9 +122,9 @@ async def start_round(session: AsyncSession, partitions: Collection[int],
     """Lock the partitions (returning their epochs now), then read which commands were
     decided already, the doctors' committed event seqs, and `ids` fresh record ids."""
     epochs, facts = {}, Facts()
-    rows = await session.execute(_START, {"partitions": sorted(partitions),
-                                          "commands": list(commands),
-                                          "doctors": list(doctors), "ids": ids})
+    connection = await session.connection()
+    rows = await connection.exec_driver_sql(
+        _START, (sorted(partitions), list(commands), list(doctors), ids))
     for kind, key, fingerprint, value in rows:
         if kind == "epoch":
             epochs[int(key)] = int(value)
@@ -119,8 +147,10 @@ async def write_all(session: AsyncSession, writes: Writes) -> None:
     }
     if not parameters:
         return  # nothing decided needs writing (every command a duplicate, say)
-    moved = await session.scalar(_write(tuple(p for p in _PARTS if p in parameters)),
-                                 parameters)
+    statement = _write(tuple(p for p in _PARTS if p in parameters))
+    connection = await session.connection()
+    moved = (await connection.exec_driver_sql(
+        statement.sql, tuple(parameters[name] for name in statement.names))).scalar()
     if moved != len(writes.seqs):
         raise StaleSchedule(f"of doctors {sorted(d for d, *_ in writes.seqs)}, only {moved} "
                             "were as this batch found them")

@@ -8,33 +8,30 @@ one call of the database function `start_round` (migration 0009), one round trip
 statements are planned on every call (see `opd_shared.database`: plans kept across calls
 went stale as the tables grew from empty; a call took 3.7-4.9 ms where it takes 0.2).
 
-Both statements go to the driver as they are (`exec_driver_sql`, positional parameters),
-not as `text()` through the session: they are fixed strings with untyped parameters, so
-SQLAlchemy's compilation had nothing to do for them but its per-call work (a cache key, the
-compiled statement's parameters rebuilt by name, the ORM session's execute path). That was
-worth little: about 10-35 us of this process's CPU a call, where a call costs 250-350 us
-(start_round, 14 alternated pairs of 300 calls on a loaded machine), and a bare `SELECT 1`
-through asyncpg 190 us. A round's cost is its round trips (BEGIN, start_round, the write,
-COMMIT), each mostly its sends and wake-ups, not the work around them.
+Both go through the session as `text()`. Handing them to the driver as they are
+(`exec_driver_sql`, positional parameters) was tried and saved nothing measurable: a call
+of start_round costs this process about 350 us of CPU either way, where asyncpg alone takes
+about 145 and a bare `SELECT 1` about 100 (bench/statement_costs.py). What SQLAlchemy adds
+is its async execution path (greenlet, cursor adapter, result), not the compilation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from allocator.adapters.record_writes import RECORD_CTES, ChangedRecords
 
 __all__ = ["Facts", "StaleSchedule", "Writes", "start_round", "write_all"]
 
-_START = ("SELECT * FROM start_round(CAST($1 AS bigint[]), CAST($2 AS uuid[]),"
-          " CAST($3 AS bigint[]), CAST($4 AS integer))")
+_START = text("SELECT * FROM start_round(CAST(:partitions AS bigint[]),"
+               " CAST(:commands AS uuid[]), CAST(:doctors AS bigint[]), CAST(:ids AS integer))")
 # The write statement's parts, by the name of their first array. Doctors' seqs move by
 # compare-and-set: a batch that decided on an outdated schedule cannot commit.
 _PARTS = {
@@ -58,18 +55,8 @@ _PARTS = {
 }
 
 
-# A named parameter as SQLAlchemy's `text()` finds one (not a `::` cast).
-_NAMED = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
-
-
-@dataclass(frozen=True)
-class _Statement:
-    sql: str  # with positional parameters, $1, $2 ...
-    names: tuple[str, ...]  # the parameter of each position
-
-
 @lru_cache(maxsize=64)
-def _write(parts: tuple[str, ...]) -> _Statement:
+def _write(parts: tuple[str, ...]) -> TextClause:
     """The write statement of the parts that have rows. Why not every part, empty or not:
     each part is a table the executor opens with its indexes on every execution, rows or
     none (perf on the allocator's backend: 14% of its CPU in starting the executor), and an
@@ -83,20 +70,7 @@ def _write(parts: tuple[str, ...]) -> _Statement:
     set of parts is a statement of its own, prepared once per connection (a handful in use:
     which record kinds a round has). Data-modifying CTEs all run, referenced or not."""
     select = "SELECT count(*) FROM moved" if "s_doctor" in parts else "SELECT 0"
-    return _positional(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}")
-
-
-def _positional(named: str) -> _Statement:
-    """`named`, its `:name` parameters numbered in order (each name appears once)."""
-    names: list[str] = []
-
-    def number(found: re.Match[str]) -> str:
-        names.append(found.group(1))
-        return f"${len(names)}"
-
-    sql = _NAMED.sub(number, named)
-    assert len(set(names)) == len(names), names
-    return _Statement(sql, tuple(names))
+    return text(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}")
 
 
 class StaleSchedule(Exception):
@@ -126,9 +100,9 @@ async def start_round(session: AsyncSession, partitions: Collection[int],
     """Lock the partitions (returning their epochs now), then read which commands were
     decided already, the doctors' committed event seqs, and `ids` fresh record ids."""
     epochs, facts = {}, Facts()
-    connection = await session.connection()
-    rows = await connection.exec_driver_sql(
-        _START, (sorted(partitions), list(commands), list(doctors), ids))
+    rows = await session.execute(_START, {"partitions": sorted(partitions),
+                                          "commands": list(commands),
+                                          "doctors": list(doctors), "ids": ids})
     for kind, key, fingerprint, value in rows:
         if kind == "epoch":
             epochs[int(key)] = int(value)
@@ -151,10 +125,8 @@ async def write_all(session: AsyncSession, writes: Writes) -> None:
     }
     if not parameters:
         return  # nothing decided needs writing (every command a duplicate, say)
-    statement = _write(tuple(p for p in _PARTS if p in parameters))
-    connection = await session.connection()
-    moved = (await connection.exec_driver_sql(
-        statement.sql, tuple(parameters[name] for name in statement.names))).scalar()
+    moved = await session.scalar(_write(tuple(p for p in _PARTS if p in parameters)),
+                                 parameters)
     if moved != len(writes.seqs):
         raise StaleSchedule(f"of doctors {sorted(d for d, *_ in writes.seqs)}, only {moved} "
                             "were as this batch found them")

@@ -147,6 +147,12 @@ class Slot:
         self.tokens.remove(token)
 
 
+# Each kind's field names, found once: `fields()` builds them anew on every call, and every
+# change of every booking snapshots its token and slot.
+_SNAPSHOT_FIELDS: dict[type, tuple[str, ...]] = {
+    kind: tuple(f.name for f in fields(kind) if f.name != "tokens") for kind in (Token, Slot)}
+
+
 def snapshot(record: Token | Slot) -> dict[str, object]:
     """The record's fields as they are now (a slot without its tokens): what an event shows."""
-    return {f.name: getattr(record, f.name) for f in fields(record) if f.name != "tokens"}
+    return {name: getattr(record, name) for name in _SNAPSHOT_FIELDS[type(record)]}

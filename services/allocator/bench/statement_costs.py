@@ -1,0 +1,128 @@
+"""What a round's statements cost apart from their rows: this process's CPU a call, and
+PostgreSQL's planning of the write statement by its parts.
+
+`uv run python services/allocator/bench/statement_costs.py [--calls 300 --pairs 8]`
+
+Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL), prints the figures,
+and drops it.
+- CPU a call (medians of `--pairs` alternated runs of `--calls` calls, in one transaction):
+  a bare `SELECT 1` through asyncpg (the floor: a round trip's sends and wake-ups), and
+  start_round() straight through asyncpg, as `text()` through the session (as
+  adapters/batch_io calls it), and as the driver's SQL through the session
+  (`exec_driver_sql`: no compilation, the same async execution path).
+- Planning: every statement is planned for its own parameters (`force_custom_plan`, see
+  opd_shared.database), so each call of the write statement pays for planning its parts;
+  EXPLAIN's planning time of a round of one booking's statement, and without each part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+
+from allocator.adapters import batch_io
+from allocator.adapters.orm import map_domain
+from allocator.settings import AllocatorSettings
+from opd_shared.database import drop_database, migrate, new_engine
+
+MIGRATIONS = Path(__file__).parents[1] / "allocator" / "migrations"
+NAMED_START = text("SELECT * FROM start_round(CAST(:partitions AS bigint[]),"
+                   " CAST(:commands AS uuid[]), CAST(:doctors AS bigint[]),"
+                   " CAST(:ids AS integer))")
+POSITIONAL_START = ("SELECT * FROM start_round(CAST($1 AS bigint[]), CAST($2 AS uuid[]),"
+                    " CAST($3 AS bigint[]), CAST($4 AS integer))")
+# A round of one booking: its slot's counts, the new token, the counter, the doctor's seq,
+# the event and the reply.
+ROUND_OF_ONE = ("slots_counts_id", "tokens_new_id", "c_doctor", "s_doctor", "o_partition",
+                "i_command")
+_CAST = re.compile(r"CAST\(:\w+ AS ([^)]+)\)")  # a named array parameter, and its type
+
+
+async def cpu_a_call(session: AsyncSession, calls: int, pairs: int) -> str:
+    commands = [uuid.uuid4() for _ in range(4)]
+    raw = (await (await session.connection()).get_raw_connection()).driver_connection
+
+    async def select_one() -> None:
+        await raw.fetch("SELECT 1")
+
+    async def start_round_raw() -> None:
+        await raw.fetch(POSITIONAL_START, [1], commands, [1, 2], 0)
+
+    async def named() -> None:
+        list(await session.execute(NAMED_START, {"partitions": [1], "commands": commands,
+                                                 "doctors": [1, 2], "ids": 0}))
+
+    async def driver() -> None:
+        connection = await session.connection()
+        list(await connection.exec_driver_sql(POSITIONAL_START, ([1], commands, [1, 2], 0)))
+
+    kinds: dict[str, Callable[[], Awaitable[None]]] = {
+        "SELECT 1 (asyncpg)": select_one, "start_round (asyncpg)": start_round_raw,
+        "start_round as text()": named,
+        "start_round as the driver's SQL": driver}
+    spent: dict[str, list[float]] = {name: [] for name in kinds}
+    for _ in range(pairs):
+        for name, call in kinds.items():
+            await call()  # prepared before it is timed
+            cpu = time.process_time()
+            for _ in range(calls):
+                await call()
+            spent[name].append((time.process_time() - cpu) * 1e6 / calls)
+    await session.commit()
+    return "\n".join(f"{name}: {statistics.median(us):.0f} us CPU a call"
+                     f" ({min(us):.0f}-{max(us):.0f})" for name, us in spent.items())
+
+
+async def planning(connection: AsyncConnection, repeats: int = 40) -> str:
+    raw = (await connection.get_raw_connection()).driver_connection
+    await raw.execute("SET plan_cache_mode = force_custom_plan")
+    variants = {"round of one booking": ROUND_OF_ONE} | {
+        f"  without {part}": tuple(p for p in ROUND_OF_ONE if p != part) for part in ROUND_OF_ONE}
+    lines = []
+    for name, parts in variants.items():
+        # Each array one NULL of its type, as in a round of one booking (EXPLAIN plans the
+        # statement, it does not run it).
+        sql = _CAST.sub(lambda m: f"CAST('{{NULL}}' AS {m.group(1)})",
+                        batch_io._write(parts).text)
+        took = []
+        for _ in range(repeats):
+            plan = [r[0] for r in await raw.fetch(f"EXPLAIN (SUMMARY ON) {sql}")]
+            took.append(float(next(p for p in plan if p.startswith("Planning Time"))
+                              .split(":")[1].split()[0]))
+        lines.append(f"{name}: planning {statistics.median(took[5:]) * 1000:.0f} us")
+    return "\n".join(lines)
+
+
+async def main(args: argparse.Namespace) -> None:
+    settings = AllocatorSettings(namespace=f"bench_{uuid.uuid4().hex[:8]}")
+    map_domain()
+    await migrate(settings.database_url, MIGRATIONS)
+    engine = new_engine(settings.database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(
+                "INSERT INTO partition_owners VALUES (1, 1, 'bench', now())"))
+        async with async_sessionmaker(engine)() as session:
+            print(await cpu_a_call(session, args.calls, args.pairs), flush=True)
+        async with engine.connect() as connection:
+            print(await planning(connection), flush=True)
+    finally:
+        await engine.dispose()
+        await drop_database(settings.database_url)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--pairs", type=int, default=8)
+    asyncio.run(main(parser.parse_args()))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import String, Text, select
@@ -19,9 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from analytics.schemas import HistoryEntry
 from analytics.tables import Base, Token
 from opd_contracts import EventEnvelope, EventType
-from opd_shared.readmodel import ignoring, table_of
 
-__all__ = ["TokenChange", "audit_rows", "record_changes", "token_history", "token_id_of"]
+__all__ = ["TokenChange", "audit_rows", "token_history", "token_id_of"]
 
 
 class TokenChange(Base):
@@ -52,7 +50,9 @@ def _from_status(event: EventEnvelope, status: str) -> str | None:
 
 
 def audit_rows(event: EventEnvelope) -> list[dict[str, Any]]:
-    """The event's rows, one per token it carries (the same token twice: once)."""
+    """The event's rows, one per token it carries (the same token twice: once); written with
+    its fact, in one statement (`projections`: once per row, it was 5,600 runs for 5,600
+    bookings, issue #13)."""
     rows = {token.id: {
         "token_id": token.id, "event_id": event.event_id, "seq": event.seq,
         "doctor_id": event.doctor_id, "type": event.type.value, "occurred_at": event.occurred_at,
@@ -61,13 +61,6 @@ def audit_rows(event: EventEnvelope) -> list[dict[str, Any]]:
         "to_status": token.status.value, "slot_id": token.slot_id,
     } for token in event.tokens}
     return list(rows.values())
-
-
-async def record_changes(session: AsyncSession, events: Iterable[EventEnvelope]) -> None:
-    """One execution for the batch's rows, as arrays (once per row, it was 5,600 runs for
-    5,600 bookings, issue #13)."""
-    rows = [row for event in events for row in audit_rows(event)]
-    await ignoring(table_of(TokenChange)).execute(session, rows)
 
 
 async def token_history(session: AsyncSession, token_id: int, after_seq: int | None = None,

@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from analytics.audit import record_changes
-from analytics.rollup_tables import TokenMove
+from analytics.audit import TokenChange, audit_rows
 from analytics.rollups import move_kind
 from analytics.state import State, load_state
+from analytics.together import unnest_of
 from opd_contracts import EventEnvelope, EventType, TokenRecord
 from opd_contracts.vocabulary import MoveKind
-from opd_shared.readmodel import claim, ignoring, table_of
+from opd_shared.readmodel import claim, table_of
 
 __all__ = ["apply_event", "apply_events"]
 
@@ -35,20 +35,25 @@ __all__ = ["apply_event", "apply_events"]
 _PERSONAL = {"patient_name", "patient_phone", "notes", "abha_number", "ticket"}
 _DOCTOR_LOCKS = 7301  # the advisory-lock class of "one doctor's events"
 
-# One statement for the whole batch, whatever its size: arrays, not a VALUES list.
+_HISTORY = tuple(c.name for c in table_of(TokenChange).columns)
+# One statement for the whole batch, whatever its size: arrays, not a VALUES list. The facts
+# that went in are the events nobody applied before, and only theirs get audit rows.
 _RECORD_FACTS = text(
-    "INSERT INTO event_facts (event_id, type, doctor_id, seq, occurred_at, payload)"
-    " SELECT i, t, d, s, o, p::jsonb FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]),"
-    " CAST(:doctors AS bigint[]), CAST(:seqs AS bigint[]), CAST(:times AS timestamptz[]),"
-    " CAST(:payloads AS text[])) AS f(i, t, d, s, o, p)"
-    " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+    "WITH fresh AS (INSERT INTO event_facts (event_id, type, doctor_id, seq, occurred_at,"
+    " payload) SELECT i, t, d, s, o, p::jsonb FROM unnest(CAST(:ids AS uuid[]),"
+    " CAST(:types AS text[]), CAST(:doctors AS bigint[]), CAST(:seqs AS bigint[]),"
+    " CAST(:times AS timestamptz[]), CAST(:payloads AS text[])) AS f(i, t, d, s, o, p)"
+    " ON CONFLICT (event_id) DO NOTHING RETURNING event_id),"
+    f" history AS (INSERT INTO token_history ({', '.join(_HISTORY)}) SELECT * FROM"
+    f" {unnest_of('history', table_of(TokenChange), _HISTORY)} AS h({', '.join(_HISTORY)})"
+    " WHERE h.event_id IN (SELECT event_id FROM fresh) ON CONFLICT DO NOTHING)"
+    " SELECT event_id FROM fresh"
 )
 # unnest() yields the keys in the array's order, and the caller sorts them.
 _LOCK_DOCTORS = text(
     f"SELECT pg_advisory_xact_lock({_DOCTOR_LOCKS}, k)"
     " FROM unnest(CAST(:keys AS integer[])) AS k"
 )
-_RECORD_MOVES = ignoring(table_of(TokenMove))
 
 
 async def apply_events(
@@ -61,15 +66,13 @@ async def apply_events(
     async with sessions.begin() as session:
         claimed = await claim(events, lambda batch: _record_facts(session, batch))
         if applied := claimed.fresh:
-            await record_changes(session, applied)
             await _lock_doctors(session, {event.doctor_id for event in applied})
             state = await load_state(session, applied, zone)
             moves = []
             for event in applied:
                 state.apply(event)
                 moves += _moves(event, state, zone)  # where slots start as of this event
-            await state.write(session)
-            await _RECORD_MOVES.execute(session, moves)
+            await state.write(session, moves)
     return claimed.answers
 
 
@@ -82,8 +85,11 @@ async def apply_event(
 
 async def _record_facts(session: AsyncSession, events: list[EventEnvelope]) -> set[uuid.UUID]:
     """The events' ids that were not in the fact table yet (`claim` gives them in id order:
-    two replicas whose batches share events wait for each other in one order)."""
+    two replicas whose batches share events wait for each other in one order), and their
+    audit rows."""
+    history = [row for event in events for row in audit_rows(event)]
     rows = await session.execute(_RECORD_FACTS, {
+        **{f"history_{column}": [row[column] for row in history] for column in _HISTORY},
         "ids": [e.event_id for e in events],
         "types": [e.type.value for e in events],
         "doctors": [e.doctor_id for e in events],

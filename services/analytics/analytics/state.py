@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from analytics.rollup_store import apply_delta
+from analytics.rollup_store import ADDING, rollup_records
+from analytics.rollup_tables import TokenMove
 from analytics.rollups import (
     WAIT_METRICS,
     Delta,
@@ -38,8 +39,10 @@ from analytics.rollups import (
     wait_minutes,
 )
 from analytics.tables import Doctor, Slot, Token
+from analytics.together import Together
 from opd_contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
 from opd_shared.readmodel import (
+    ignoring,
     newest,
     one_of,
     replacing,
@@ -52,6 +55,14 @@ __all__ = ["State", "load_state", "token_row"]
 
 DOCTORS, SLOTS, TOKENS = table_of(Doctor), table_of(Slot), table_of(Token)
 _SNAPSHOT = snapshot_columns(TOKENS, "day", "specialization", *WAIT_METRICS)
+# A batch's writes, in this order: the rows as `State` left them (whole rows, inserted or
+# replaced: `State` already let only newer snapshots in, and a row may change at one version,
+# a day or specialization adopted), the roll-ups' deltas added, the moves recorded.
+_WRITE = Together((
+    *((table.name, replacing(table, newer_only=False)) for table in (DOCTORS, SLOTS, TOKENS)),
+    *ADDING,
+    ("token_moves", ignoring(table_of(TokenMove))),
+))
 
 Row = dict[str, Any]
 
@@ -118,11 +129,12 @@ class State:
         row = self.slots.now.get(slot_id)
         return dt.datetime.combine(row["date"], row["start_time"]) if row else None
 
-    async def write(self, session: AsyncSession) -> None:
-        """The rows that changed, then the summed roll-up deltas."""
-        for table, rows in ((DOCTORS, self.doctors), (SLOTS, self.slots), (TOKENS, self.tokens)):
-            await _replace_rows(session, table, rows.changed())
-        await apply_delta(session, self.changes)
+    async def write(self, session: AsyncSession, moves: list[Row]) -> None:
+        """The rows that changed, the summed roll-up deltas and the `moves`: one statement."""
+        await _WRITE.execute(session, {
+            "doctors": self.doctors.changed(), "slots": self.slots.changed(),
+            "tokens": self.tokens.changed(), **rollup_records(self.changes),
+            "token_moves": moves})
 
     def _doctor(self, doctor: DoctorRecord, version: int) -> None:
         if not self.doctors.replaced_by(doctor.id, version):
@@ -223,9 +235,3 @@ async def _select(session: AsyncSession, table: Table, column: Any, ids: Iterabl
     where = and_(one_of(column, values), *also)
     return [dict(row) for row in (await session.execute(select(table).where(where))).mappings()]
 
-
-async def _replace_rows(session: AsyncSession, table: Table, rows: list[Row]) -> None:
-    """Insert or replace whole rows, as `State` left them: `State` already let only newer
-    snapshots in, and a row may change at one version (a day or specialization adopted).
-    One execution for all of them (`opd_shared.readmodel.arrays`)."""
-    await replacing(table, newer_only=False).execute(session, rows)

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opd_shared.readmodel import ArrayInsert
 
-__all__ = ["Together", "unnest_of"]
+__all__ = ["Together"]
 
 _DIALECT = postgresql.dialect()
 _quote = _DIALECT.identifier_preparer.quote
@@ -63,7 +63,7 @@ class Together:
         return await session.execute(self.statement, self.parameters(rows))
 
 
-def unnest_of(name: str, table: Table, columns: Sequence[str]) -> str:
+def _unnest_of(name: str, table: Table, columns: Sequence[str]) -> str:
     """`unnest(...)` of one array parameter per column, named `<name>_<column>`."""
     return "unnest({})".format(", ".join(
         f"CAST(:{name}_{column} AS {table.c[column].type.compile(dialect=_DIALECT)}[])"
@@ -76,5 +76,5 @@ def _insert(name: str, insert: ArrayInsert) -> str:
                  if insert.returning else "")
     return (f"INSERT INTO {_quote(insert.table.name)}"
             f" ({', '.join(map(_quote, insert.columns))})"
-            f" SELECT * FROM {unnest_of(name, insert.table, insert.columns)}"
+            f" SELECT * FROM {_unnest_of(name, insert.table, insert.columns)}"
             f" {insert.conflict}{returning}")

@@ -37,9 +37,10 @@ _DOCTOR_LOCKS = 7301  # the advisory-lock class of "one doctor's events"
 # One statement for the whole batch, whatever its size: the payloads as one array, not a
 # VALUES list. The facts that went in are the events nobody applied before, and only theirs
 # get audit rows: one per token (the same token twice: its last snapshot), read from the
-# fact's payload as `audit.audit_rows` reads the event, and as migration 0003 did. The key
-# columns come from the payload too, so the batch sends one array instead of eighteen
-# (asyncpg encodes every element of every array, issue #13).
+# fact's payload as migration 0003 did (tests/test_analytics_audit_rows.py holds the rule in
+# Python). The key columns come from the payload too (its times carry their offset), so the
+# batch sends one array instead of eighteen (asyncpg encodes every element of every array,
+# issue #13).
 _RECORD_FACTS = text("""
 WITH fresh AS (
     INSERT INTO event_facts (event_id, type, doctor_id, seq, occurred_at, payload)

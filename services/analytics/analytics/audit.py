@@ -3,14 +3,14 @@
 The allocator's events already say all of it; the fact table keeps them whole, and this side
 table keeps one row per (event, token) keyed by the token, so a token's history is one index
 range. It holds no patient names or phones (the events' snapshots do; these rows do not).
+The rows are written with the facts, read from their payloads (`projections`), as
+migration 0003 wrote those of the facts before it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,10 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from analytics.schemas import HistoryEntry
 from analytics.tables import Base, Token
-from opd_contracts import EventEnvelope, EventType
-from opd_shared.readmodel import ignoring, table_of
 
-__all__ = ["TokenChange", "audit_rows", "record_changes", "token_history", "token_id_of"]
+__all__ = ["TokenChange", "token_history", "token_id_of"]
 
 
 class TokenChange(Base):
@@ -42,32 +40,6 @@ class TokenChange(Base):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     slot_id: Mapped[int]
-
-
-def _from_status(event: EventEnvelope, status: str) -> str | None:
-    """A move keeps the token's status; an allocation has none before it."""
-    if event.previous_status is not None:
-        return event.previous_status.value
-    return status if event.type is EventType.TOKEN_MOVED else None
-
-
-def audit_rows(event: EventEnvelope) -> list[dict[str, Any]]:
-    """The event's rows, one per token it carries (the same token twice: once)."""
-    rows = {token.id: {
-        "token_id": token.id, "event_id": event.event_id, "seq": event.seq,
-        "doctor_id": event.doctor_id, "type": event.type.value, "occurred_at": event.occurred_at,
-        "actor": event.actor, "command_id": event.command_id, "reason": event.reason,
-        "from_status": _from_status(event, token.status.value),
-        "to_status": token.status.value, "slot_id": token.slot_id,
-    } for token in event.tokens}
-    return list(rows.values())
-
-
-async def record_changes(session: AsyncSession, events: Iterable[EventEnvelope]) -> None:
-    """One execution for the batch's rows, as arrays (once per row, it was 5,600 runs for
-    5,600 bookings, issue #13)."""
-    rows = [row for event in events for row in audit_rows(event)]
-    await ignoring(table_of(TokenChange)).execute(session, rows)
 
 
 async def token_history(session: AsyncSession, token_id: int, after_seq: int | None = None,

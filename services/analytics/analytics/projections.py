@@ -20,35 +20,56 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from analytics.audit import record_changes
-from analytics.rollup_tables import TokenMove
 from analytics.rollups import move_kind
 from analytics.state import State, load_state
 from opd_contracts import EventEnvelope, EventType, TokenRecord
 from opd_contracts.vocabulary import MoveKind
-from opd_shared.readmodel import claim, ignoring, table_of
+from opd_shared.readmodel import claim
 
 __all__ = ["apply_event", "apply_events"]
 
 # Management figures need no patient identities, so the fact table never stores them (notes
 # are free text that may name the patient; the ticket opens the patient's live page).
 _PERSONAL = {"patient_name", "patient_phone", "notes", "abha_number", "ticket"}
+_WITHOUT_PATIENTS = {"tokens": {"__all__": _PERSONAL}}
 _DOCTOR_LOCKS = 7301  # the advisory-lock class of "one doctor's events"
 
-# One statement for the whole batch, whatever its size: arrays, not a VALUES list.
-_RECORD_FACTS = text(
-    "INSERT INTO event_facts (event_id, type, doctor_id, seq, occurred_at, payload)"
-    " SELECT i, t, d, s, o, p::jsonb FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]),"
-    " CAST(:doctors AS bigint[]), CAST(:seqs AS bigint[]), CAST(:times AS timestamptz[]),"
-    " CAST(:payloads AS text[])) AS f(i, t, d, s, o, p)"
-    " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+# One statement for the whole batch, whatever its size: the payloads as one array, not a
+# VALUES list. The facts that went in are the events nobody applied before, and only theirs
+# get audit rows: one per token (the same token twice: its last snapshot), read from the
+# fact's payload as migration 0003 did (tests/test_analytics_audit_rows.py holds the rule in
+# Python). The key columns come from the payload too (its times carry their offset), so the
+# batch sends one array instead of eighteen (asyncpg encodes every element of every array,
+# issue #13).
+_RECORD_FACTS = text("""
+WITH fresh AS (
+    INSERT INTO event_facts (event_id, type, doctor_id, seq, occurred_at, payload)
+    SELECT (p->>'event_id')::uuid, p->>'type', (p->>'doctor_id')::bigint, (p->>'seq')::bigint,
+           (p->>'occurred_at')::timestamptz, p
+    FROM unnest(CAST(:payloads AS jsonb[])) AS f(p)
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING event_id, type, doctor_id, seq, occurred_at, payload
+), history AS (
+    INSERT INTO token_history (token_id, event_id, seq, doctor_id, type, occurred_at, actor,
+                               command_id, reason, from_status, to_status, slot_id)
+    SELECT DISTINCT ON (f.event_id, (t->>'id')::bigint)
+           (t->>'id')::bigint, f.event_id, f.seq, f.doctor_id, f.type, f.occurred_at,
+           f.payload->>'actor', (f.payload->>'command_id')::uuid, f.payload->>'reason',
+           COALESCE(f.payload->>'previous_status',
+                    CASE WHEN f.type = 'token.moved' THEN t->>'status' END),
+           t->>'status', (t->>'slot_id')::bigint
+    FROM fresh AS f
+    CROSS JOIN LATERAL jsonb_array_elements(f.payload->'tokens') WITH ORDINALITY AS e(t, n)
+    ORDER BY f.event_id, (t->>'id')::bigint, n DESC
+    ON CONFLICT DO NOTHING
 )
+SELECT event_id FROM fresh
+""")
 # unnest() yields the keys in the array's order, and the caller sorts them.
 _LOCK_DOCTORS = text(
     f"SELECT pg_advisory_xact_lock({_DOCTOR_LOCKS}, k)"
     " FROM unnest(CAST(:keys AS integer[])) AS k"
 )
-_RECORD_MOVES = ignoring(table_of(TokenMove))
 
 
 async def apply_events(
@@ -61,15 +82,13 @@ async def apply_events(
     async with sessions.begin() as session:
         claimed = await claim(events, lambda batch: _record_facts(session, batch))
         if applied := claimed.fresh:
-            await record_changes(session, applied)
             await _lock_doctors(session, {event.doctor_id for event in applied})
             state = await load_state(session, applied, zone)
             moves = []
             for event in applied:
                 state.apply(event)
                 moves += _moves(event, state, zone)  # where slots start as of this event
-            await state.write(session)
-            await _RECORD_MOVES.execute(session, moves)
+            await state.write(session, moves)
     return claimed.answers
 
 
@@ -82,16 +101,10 @@ async def apply_event(
 
 async def _record_facts(session: AsyncSession, events: list[EventEnvelope]) -> set[uuid.UUID]:
     """The events' ids that were not in the fact table yet (`claim` gives them in id order:
-    two replicas whose batches share events wait for each other in one order)."""
-    rows = await session.execute(_RECORD_FACTS, {
-        "ids": [e.event_id for e in events],
-        "types": [e.type.value for e in events],
-        "doctors": [e.doctor_id for e in events],
-        "seqs": [e.seq for e in events],
-        "times": [e.occurred_at for e in events],
-        "payloads": [e.model_dump_json(exclude={"tokens": {"__all__": _PERSONAL}})
-                     for e in events],
-    })
+    two replicas whose batches share events wait for each other in one order), and their
+    audit rows."""
+    rows = await session.execute(_RECORD_FACTS, {"payloads": [
+        event.model_dump_json(exclude=_WITHOUT_PATIENTS) for event in events]})
     return {event_id for (event_id,) in rows}
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "STATUSES",
     "WAIT_METRICS",
     "Delta",
+    "add_delta",
     "delta",
     "move_kind",
     "rollups_of",
@@ -69,53 +70,64 @@ def token_contributions(row: Row, zone: ZoneInfo) -> Delta:
     """Arrivals count by booking time; everything else on the slot's day, once it is known.
 
     Counts go twice: per doctor (for filters) and for the whole hospital (few rows to read).
+    Every key below is set once (no two of them are equal), so each is assigned, not added
+    to: reading a missing key of a Counter costs a call of `__missing__` (issue #13).
     """
     counts: Delta = Counter()
     doctor, source, booked = row["doctor_id"], row["source"], row["allocated_at"].astimezone(zone)
-    counts["hourly_arrivals", (doctor, booked.date(), booked.hour), source] += 1
-    counts["hospital_arrivals", (booked.date(), booked.hour), source] += 1
+    counts["hourly_arrivals", (doctor, booked.date(), booked.hour), source] = 1
+    counts["hospital_arrivals", (booked.date(), booked.hour), source] = 1
     day = row["day"]
     if day is None:
         return counts
     for table, key in (("daily_tokens", (doctor, day, source)), ("hospital_tokens", (day, source))):
-        counts[table, key, row["status"]] += 1
-        counts[table, key, "emergencies"] += int(row["is_emergency"])
-        counts[table, key, "overflows"] += int(row["is_overflow"])
+        counts[table, key, row["status"]] = 1
+        counts[table, key, "emergencies"] = int(row["is_emergency"])
+        counts[table, key, "overflows"] = int(row["is_overflow"])
     if row["status"] in HOLDS_PLACE:
-        counts["daily_capacity", (doctor, day), "held"] += 1
-    counts.update(_wait_contributions(row, day))
+        counts["daily_capacity", (doctor, day), "held"] = 1
+    _wait_contributions(counts, row, day)
     return counts
 
 
-def _wait_contributions(row: Row, day: dt.date) -> Delta:
+def _wait_contributions(counts: Delta, row: Row, day: dt.date) -> None:
     """Hospital-wide, and per specialization once the token's doctor is known."""
-    counts: Delta = Counter()
     source, specialization = row["source"], row["specialization"]
     for metric in WAIT_METRICS:
         minutes = row[metric]
         if minutes is None:
             continue
-        counts["daily_waits", (day, source, metric, minutes), "tokens"] += 1
+        counts["daily_waits", (day, source, metric, minutes), "tokens"] = 1
         if specialization is not None:
             counts["specialty_waits", (specialization, day, source, metric, minutes),
-                   "tokens"] += 1
-    return counts
+                   "tokens"] = 1
 
 
 def slot_contributions(row: Row) -> Delta:
     counts: Delta = Counter()
     if row["is_active"]:
         key = (row["doctor_id"], row["date"])
-        counts["daily_capacity", key, "slots"] += 1
-        counts["daily_capacity", key, "capacity"] += row["max_capacity"]
+        counts["daily_capacity", key, "slots"] = 1
+        counts["daily_capacity", key, "capacity"] = row["max_capacity"]
     return counts
 
 
 def delta(new: Delta, old: Delta) -> Delta:
     """new minus old, keeping negatives (Counter's `-` would drop them) and dropping zeros."""
-    change = Counter(new)
-    change.subtract(old)
-    return Counter({key: n for key, n in change.items() if n})
+    change: Delta = Counter()
+    add_delta(change, new, old)
+    return change
+
+
+def add_delta(total: Delta, new: Mapping[Any, int], old: Mapping[Any, int]) -> None:
+    """`total.update(delta(new, old))` without building the delta: each key whose count
+    changed gets the change (a key that ends at zero stays, as `update` leaves it)."""
+    for key, n in new.items():
+        if change := n - old.get(key, 0):
+            total[key] = total.get(key, 0) + change
+    for key, n in old.items():
+        if n and key not in new:
+            total[key] = total.get(key, 0) - n
 
 
 def rollups_of(tokens: Iterable[Row], slots: Iterable[Row], zone: ZoneInfo) -> Delta:

@@ -20,28 +20,31 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, select
+from sqlalchemy import BigInteger, Select, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from analytics.rollup_store import apply_delta
+from analytics.rollup_store import ADDING, rollup_records
+from analytics.rollup_tables import TokenMove
 from analytics.rollups import (
     WAIT_METRICS,
     Delta,
-    delta,
+    add_delta,
     slot_contributions,
     token_contributions,
     wait_minutes,
 )
 from analytics.tables import Doctor, Slot, Token
+from analytics.together import Together
 from opd_contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
 from opd_shared.readmodel import (
+    ignoring,
     newest,
-    one_of,
     replacing,
     snapshot_columns,
     snapshot_row,
@@ -52,6 +55,24 @@ __all__ = ["State", "load_state", "token_row"]
 
 DOCTORS, SLOTS, TOKENS = table_of(Doctor), table_of(Slot), table_of(Token)
 _SNAPSHOT = snapshot_columns(TOKENS, "day", "specialization", *WAIT_METRICS)
+# What `load_state` reads, each statement built once: `column = ANY(:ids)`, one array
+# parameter whatever the number of ids (`opd_shared.readmodel.one_of` says why), and no
+# expression to build and key for SQLAlchemy's cache at every batch.
+_IDS = bindparam("ids", type_=ARRAY(BigInteger))
+_DOCTORS_BY_ID = select(DOCTORS).where(DOCTORS.c.id == any_(_IDS))
+_SLOTS_BY_ID = select(SLOTS).where(SLOTS.c.id == any_(_IDS))
+_TOKENS_BY_ID = select(TOKENS).where(TOKENS.c.id == any_(_IDS))
+_TOKENS_WAITING_BY_SLOT = select(TOKENS).where(TOKENS.c.slot_id == any_(_IDS),
+                                               TOKENS.c.day.is_(None))
+_TOKENS_BY_DOCTOR = select(TOKENS).where(TOKENS.c.doctor_id == any_(_IDS))
+# A batch's writes, in this order: the rows as `State` left them (whole rows, inserted or
+# replaced: `State` already let only newer snapshots in, and a row may change at one version,
+# a day or specialization adopted), the roll-ups' deltas added, the moves recorded.
+_WRITE = Together((
+    *((table.name, replacing(table, newer_only=False)) for table in (DOCTORS, SLOTS, TOKENS)),
+    *ADDING,
+    ("token_moves", ignoring(table_of(TokenMove))),
+))
 
 Row = dict[str, Any]
 
@@ -78,8 +99,9 @@ class Rows:
     now: dict[int, Row]
 
     @classmethod
-    def read(cls, found: Iterable[Mapping[str, Any]]) -> Rows:
-        before = {row["id"]: dict(row) for row in found}
+    def read(cls, found: Iterable[Row]) -> Rows:
+        """Rows as read, each a dict of its own (`_select`'s)."""
+        before = {row["id"]: row for row in found}
         return cls(before, dict(before))
 
     def replaced_by(self, record_id: int, version: int) -> bool:
@@ -118,11 +140,12 @@ class State:
         row = self.slots.now.get(slot_id)
         return dt.datetime.combine(row["date"], row["start_time"]) if row else None
 
-    async def write(self, session: AsyncSession) -> None:
-        """The rows that changed, then the summed roll-up deltas."""
-        for table, rows in ((DOCTORS, self.doctors), (SLOTS, self.slots), (TOKENS, self.tokens)):
-            await _replace_rows(session, table, rows.changed())
-        await apply_delta(session, self.changes)
+    async def write(self, session: AsyncSession, moves: list[Row]) -> None:
+        """The rows that changed, the summed roll-up deltas and the `moves`: one statement."""
+        await _WRITE.execute(session, {
+            "doctors": self.doctors.changed(), "slots": self.slots.changed(),
+            "tokens": self.tokens.changed(), **rollup_records(self.changes),
+            "token_moves": moves})
 
     def _doctor(self, doctor: DoctorRecord, version: int) -> None:
         if not self.doctors.replaced_by(doctor.id, version):
@@ -174,8 +197,8 @@ class State:
                     token_contributions(old, self.zone) if old else Counter())
 
     def _count(self, new: Delta, old: Delta) -> None:
-        # update(), not +: a key whose steps cancel out still writes its (zero) row
-        self.changes.update(delta(new, old))
+        # added, not +: a key whose steps cancel out still writes its (zero) row
+        add_delta(self.changes, new, old)
 
 
 async def load_state(
@@ -199,33 +222,25 @@ async def load_state(
     slots = [s for e in events for s in e.slots]
     tokens = [t for e in events for t in e.tokens]
     doctors = [e.doctor for e in events if e.doctor is not None]
-    doctor_rows = Rows.read(await _select(session, DOCTORS, DOCTORS.c.id, (
+    doctor_rows = Rows.read(await _select(session, _DOCTORS_BY_ID, (
         {d.id for d in doctors} | {t.doctor_id for t in tokens})))
-    slot_rows = Rows.read(await _select(session, SLOTS, SLOTS.c.id, (
+    slot_rows = Rows.read(await _select(session, _SLOTS_BY_ID, (
         {s.id for s in slots} | {t.slot_id for t in tokens}
         | {t.moved_from_slot_id for t in tokens if t.moved_from_slot_id is not None})))
     unknown_slots = {s.id for s in slots} - slot_rows.before.keys()
     respecialized = {d.id for d in doctors if d.id not in doctor_rows.before
                      or doctor_rows.before[d.id]["specialization"] != d.specialization}
-    found = await _select(session, TOKENS, TOKENS.c.id, {t.id for t in tokens})
-    found += await _select(session, TOKENS, TOKENS.c.slot_id, unknown_slots,
-                           TOKENS.c.day.is_(None))
-    found += await _select(session, TOKENS, TOKENS.c.doctor_id, respecialized)
+    found = await _select(session, _TOKENS_BY_ID, {t.id for t in tokens})
+    found += await _select(session, _TOKENS_WAITING_BY_SLOT, unknown_slots)
+    found += await _select(session, _TOKENS_BY_DOCTOR, respecialized)
     return State(doctor_rows, slot_rows, Rows.read(found), zone)
 
 
-async def _select(session: AsyncSession, table: Table, column: Any, ids: Iterable[int],
-                  *also: Any) -> list[Mapping[str, Any]]:
-    """The rows whose `column` is one of `ids` (and `also` holds): no statement for no ids."""
-    values = set(ids)
+async def _select(session: AsyncSession, lookup: Select[Any], ids: Iterable[int]) -> list[Row]:
+    """The rows `lookup` finds for `ids` (in ascending order): no statement for no ids."""
+    values = sorted(set(ids))
     if not values:
         return []
-    where = and_(one_of(column, values), *also)
-    return [dict(row) for row in (await session.execute(select(table).where(where))).mappings()]
-
-
-async def _replace_rows(session: AsyncSession, table: Table, rows: list[Row]) -> None:
-    """Insert or replace whole rows, as `State` left them: `State` already let only newer
-    snapshots in, and a row may change at one version (a day or specialization adopted).
-    One execution for all of them (`opd_shared.readmodel.arrays`)."""
-    await replacing(table, newer_only=False).execute(session, rows)
+    result = await session.execute(lookup, {"ids": values})
+    columns = tuple(result.keys())
+    return [dict(zip(columns, row, strict=True)) for row in result]

@@ -15,7 +15,7 @@ branch_labels = None
 depends_on = None
 
 # Events applied before this revision: their rows, read from the facts' payloads, as
-# `audit.audit_rows` would have written them (the migration test compares the two).
+# the projection writes them (`projections`; the migration test compares the two).
 BACKFILL = """
 INSERT INTO token_history (token_id, event_id, seq, doctor_id, type, occurred_at, actor,
                            command_id, reason, from_status, to_status, slot_id)

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Response
 from fastapi.telemetry._api import _unconfigured
 from opentelemetry import _logs, metrics, trace
+from starlette.routing import Match
 
 from booking_gateway import bootstrap
 from booking_gateway.door import Door
@@ -37,6 +38,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # (behind doctors and slots, each booking was tried against each of their routes first).
     for module in (tokens, doctors, slots):
         app.include_router(module.router)
+    _match_bookings_first(app)
 
     if settings.api_docs:  # the broker's inventory, documented and switched off with /docs
 
@@ -47,6 +49,24 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             return Response(asyncapi_json(settings.topology), media_type="application/json")
 
     return app
+
+
+BOOKING = {"type": "http", "method": "POST", "path": "/api/v1/tokens", "root_path": "",
+           "headers": [], "query_string": b""}
+
+
+def _match_bookings_first(app: FastAPI) -> None:
+    """The routes are tried in order, and the documentation's and the probes' came first:
+    a booking was matched against /openapi.json, /docs, /docs/oauth2-redirect, /redoc,
+    /metrics, /healthz and /readyz before its own (about 20 us of its CPU). The route that
+    answers it goes first. No other route matches a path under /api/v1/tokens, so every
+    request is routed as before; the OpenAPI document lists the same paths, the tokens'
+    now before /healthz and /readyz."""
+    routes = app.router.routes
+    (booking,) = [route for route in routes
+                  if route.matches({**BOOKING, "app": app})[0] is Match.FULL]
+    routes.remove(booking)
+    routes.insert(0, booking)
 
 
 OFF = {"tracing": False, "metrics": False, "logs": False}

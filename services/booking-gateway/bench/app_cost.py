@@ -5,15 +5,17 @@ the process's CPU: no client, no transport, no server.
 [--requests 20000] [--block 1000]`
 
 Why another bench: path_profile.py drives the app through httpx, whose client and ASGI
-transport cost more than the app (~600 of ~1,000 us a booking on this machine), so a change
-of a few tens of microseconds in the app drowns in the client's noise on a shared machine;
+transport cost nearly as much as the app (about 400 of 850 us a booking, 2026-12-06), so a
+change of a few tens of microseconds in the app drowns in the client's noise on a shared
+machine;
 door_cost.py adds uvicorn and a client process beside it. Here the app is called as an ASGI
 server calls it (the request's scope, its body in one message, the answer's two messages
 dropped), so the figure is the app's layers, routing, key check, validation, identity and
 answer: the part the gateway's own code decides. The app's lifespan runs as in
-path_profile.py (its key guard on OPD_POSTGRES_URL, with an admin key made for the run, its rate
-unbounded, and its bus on OPD_AMQP_URL, in a namespace of its own, removed afterwards); the bus's `send` answers at once as there
-(`admit`), or admission refuses every write (`refuse`, the door's 503). The figure is the
+path_profile.py (its key guard on OPD_POSTGRES_URL, with an admin key made for the run and
+its rate unbounded, and its bus on OPD_AMQP_URL, in a namespace of its own, removed
+afterwards); the bus's `send` answers at once as there (`admit`), or admission refuses
+every write (`refuse`, the door's 503). The figure is the
 median of the per-request CPU of blocks of `--block` requests (time.process_time), after
 a warm-up block; the spread of the blocks is printed beside it.
 """
@@ -35,9 +37,6 @@ from booking_gateway.settings import GatewaySettings
 from opd_ops.namespaces import remove_namespaces
 from opd_shared.access import Role
 from opd_shared.testing import serving
-
-sys.path.insert(0, os.path.dirname(__file__))
-from path_profile import answered_at_once  # noqa: E402
 
 BOOKING = json.dumps({"patient_name": "Patient", "patient_phone": "+91 98450 00000",
                       "doctor_id": 1, "slot_id": 4096, "source": "online"}).encode()
@@ -72,6 +71,9 @@ async def _book(app: Any, key: str, number: int, expected: int) -> None:
 
 
 async def measure(mode: str, requests: int, block: int) -> None:
+    sys.path.insert(0, os.path.dirname(__file__))
+    from path_profile import answered_at_once
+
     namespace = f"bench_{secrets.token_hex(4)}"
     settings = GatewaySettings(namespace=namespace, admin_key=secrets.token_urlsafe(24),
                                log_level="WARNING")

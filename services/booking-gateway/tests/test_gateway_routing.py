@@ -1,9 +1,11 @@
 """POST /api/v1/tokens is matched before any other route (booking_gateway.main), and every
 request still reaches the route it reached with the routes in the order they were declared:
-no route the booking's went ahead of matches a path of its."""
+no route the booking's went ahead of matches a path of its. The OpenAPI document is the one
+the routes in their declared order make, member for member and in the same order."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -77,3 +79,12 @@ def test_every_request_reaches_the_route_it_reached_in_the_declared_order(monkey
                       for method in METHODS for path in paths}
     outcome, templates = routed["POST", "/api/v1/tokens"]
     assert outcome == "full" and "/api/v1/tokens" in templates
+
+
+def test_the_openapi_document_is_the_declared_routes_own(monkeypatch):
+    served, declared = _apps(monkeypatch)
+
+    document = served.openapi()
+
+    assert list(document["paths"])[:2] == ["/healthz", "/readyz"]
+    assert json.dumps(document) == json.dumps(declared.openapi())  # the order too

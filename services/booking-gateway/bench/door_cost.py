@@ -13,7 +13,8 @@ lifespan (the key guard on OPD_POSTGRES_URL and the bus on OPD_AMQP_URL, in a na
 its own, removed afterwards); once started, its admission is made to refuse everything
 (`refuse`), or its command bus answers at once as path_profile.py's does (`admit`). The
 figure is the server process's CPU (user and system) per request over the timed requests,
-after a warm-up; the client (aiohttp, keep-alive connections) is measured apart.
+after a warm-up; the client (the load generator's lean keep-alive client,
+`opd_ops.bench.lean_http`) is measured apart.
 Admitted requests count against the bench's admin key, 6,000 a minute: `admit` takes at
 most 4,000 (and a warm-up of 2,000).
 """
@@ -79,18 +80,17 @@ def _cpu_s(pid: int) -> float:
 
 
 async def _ready(base: str, child: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
-    import aiohttp
+    import httpx
 
     deadline = time.monotonic() + timeout_s
-    async with aiohttp.ClientSession() as session:
+    async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
             if child.poll() is not None:
                 raise RuntimeError("the server exited before it was ready")
             try:
-                async with session.get(f"{base}/readyz") as answer:
-                    if answer.status == 200:
-                        return
-            except aiohttp.ClientError:
+                if (await client.get(f"{base}/readyz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.2)
     raise TimeoutError("the server did not become ready")
@@ -100,24 +100,21 @@ async def drive(base: str, key: str, requests: int, connections: int,
                 expected: int) -> tuple[int, float]:
     """Fires `requests` bookings over `connections` keep-alive connections; the count of
     answers with the expected status, and the client's own CPU."""
-    import aiohttp
+    from opd_ops.bench.lean_http import LeanClient
 
-    headers = {"Authorization": f"Bearer {key}"}
-    connector = aiohttp.TCPConnector(limit=connections)
+    client = LeanClient(base, {"Authorization": f"Bearer {key}"}, connections)
     matched = 0
     cpu = time.process_time()
-    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
-        queue = iter(range(requests))
+    queue = iter(range(requests))
 
-        async def worker() -> None:
-            nonlocal matched
-            for _ in queue:
-                async with session.post(f"{base}/api/v1/tokens", json=BOOKING, headers={
-                        "Idempotency-Key": uuid.uuid4().hex}) as answer:
-                    await answer.read()
-                    matched += answer.status == expected
+    async def worker() -> None:
+        nonlocal matched
+        for _ in queue:
+            answer = await client.post("/api/v1/tokens", BOOKING,
+                                       {"Idempotency-Key": uuid.uuid4().hex})
+            matched += answer.status == expected
 
-        await asyncio.gather(*(worker() for _ in range(connections)))
+    await asyncio.gather(*(worker() for _ in range(connections)))
     return matched, time.process_time() - cpu
 
 

@@ -27,24 +27,20 @@ import statistics
 import time
 import uuid
 from functools import partial
-from pathlib import Path
 
 from round_meter import RoundMeter
+from scratch import scratch_database
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from allocator.adapters.orm import map_domain
 from allocator.adapters.ownership import claim
 from allocator.adapters.unit_of_work import SqlTransactions
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
 from allocator.service_layer.batches import BatchDecider
 from allocator.service_layer.group_commit import GroupCommit
-from allocator.settings import AllocatorSettings
 from opd_contracts import BookToken, CommandEnvelope, OpenSlot, RegisterDoctor, Reply
 from opd_contracts.topology import partition_of_doctor
-from opd_shared.database import drop_database, migrate, new_engine
 
-MIGRATIONS = Path(__file__).parents[1] / "allocator" / "migrations"
 TOMORROW = dt.date.today() + dt.timedelta(days=2)
 PARTITIONS = 16
 
@@ -162,12 +158,7 @@ async def run(args: argparse.Namespace, bench: Bench) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    settings = AllocatorSettings(namespace=f"bench_{uuid.uuid4().hex[:8]}",
-                                 partitions=PARTITIONS)
-    map_domain()
-    await migrate(settings.database_url, MIGRATIONS)
-    engine = new_engine(settings.database_url, pool_size=10)
-    try:
+    async with scratch_database({"pool_size": 10}, partitions=PARTITIONS) as (settings, engine):
         meter = RoundMeter(engine)
         await meter.install()
         sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -179,9 +170,6 @@ async def main(args: argparse.Namespace) -> None:
             await decider.claim("bench")
         await run(args, Bench(deciders, meter))
         await lane.forget()  # the lane keeps a connection between batches: give it back
-    finally:
-        await engine.dispose()
-        await drop_database(settings.database_url)
 
 
 if __name__ == "__main__":

@@ -24,17 +24,13 @@ import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
+from scratch import scratch_database
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from allocator.adapters import batch_io
-from allocator.adapters.orm import map_domain
-from allocator.settings import AllocatorSettings
-from opd_shared.database import drop_database, migrate, new_engine
 
-MIGRATIONS = Path(__file__).parents[1] / "allocator" / "migrations"
 NAMED_START = text("SELECT * FROM start_round(CAST(:partitions AS bigint[]),"
                    " CAST(:commands AS uuid[]), CAST(:doctors AS bigint[]),"
                    " CAST(:ids AS integer))")
@@ -103,11 +99,7 @@ async def planning(connection: AsyncConnection, repeats: int = 40) -> str:
 
 
 async def main(args: argparse.Namespace) -> None:
-    settings = AllocatorSettings(namespace=f"bench_{uuid.uuid4().hex[:8]}")
-    map_domain()
-    await migrate(settings.database_url, MIGRATIONS)
-    engine = new_engine(settings.database_url)
-    try:
+    async with scratch_database() as (_, engine):
         async with engine.begin() as connection:
             await connection.execute(text(
                 "INSERT INTO partition_owners VALUES (1, 1, 'bench', now())"))
@@ -115,9 +107,6 @@ async def main(args: argparse.Namespace) -> None:
             print(await cpu_a_call(session, args.calls, args.pairs), flush=True)
         async with engine.connect() as connection:
             print(await planning(connection), flush=True)
-    finally:
-        await engine.dispose()
-        await drop_database(settings.database_url)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def _client(app, headers: dict[str, str]) -> httpx.AsyncClient:
 
 async def test_a_command_queued_without_an_allocator_is_decided_once_it_comes(infra):
     namespace = infra.namespace("gw202")
-    gateway = create_gateway(infra.settings(GatewaySettings, namespace, reply_timeout_seconds=0.5))
+    gateway = create_gateway(infra.settings(GatewaySettings, namespace, reply_timeout_seconds=3))
     allocator = create_allocator(infra.settings(AllocatorSettings, namespace))
     body = {"name": "Dr. Later", "specialization": "Cardiology"}
 

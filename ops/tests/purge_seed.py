@@ -19,6 +19,8 @@ from opd_shared.settings import ServiceSettings
 from queue_view.bootstrap import MIGRATIONS_DIR as QUEUE_VIEW
 
 TODAY = dt.date(2026, 3, 31)  # with 30 days kept, visits before 1 March are purged
+DECIDED_LONG_AGO = dt.datetime(2026, 2, 20, 10, tzinfo=dt.UTC)
+DECIDED_LATELY = dt.datetime(2026, 3, 30, 10, tzinfo=dt.UTC)
 OLD = TokenRecord(id=11, token_number="D1-0228-1", patient_name="Old Olga", patient_phone=
                   "9800000011", doctor_id=1, slot_id=1, source="online", status="completed",
                   priority_score=1, sequence_number=1, notes="Olga's knee",
@@ -65,11 +67,13 @@ async def seed(settings: ServiceSettings) -> None:
         try:
             await _seed_tables(conn, service)
             if service == "allocator":
-                for token in (OLD, RECENT):
+                # Decided before the cutoff (forgotten whole), and lately (kept, redacted).
+                for token, decided in ((OLD, DECIDED_LONG_AGO), (OLD, DECIDED_LATELY),
+                                       (RECENT, DECIDED_LATELY)):
                     reply = Reply(command_id=uuid.uuid4(), ok=True, result=token.model_dump(
                         mode="json"))
-                    await conn.execute("INSERT INTO inbox VALUES ($1, 'f', $2::jsonb, now())",
-                                       reply.command_id, reply.model_dump_json())
+                    await conn.execute("INSERT INTO inbox VALUES ($1, 'f', $2::jsonb, $3)",
+                                       reply.command_id, reply.model_dump_json(), decided)
                 await conn.execute("INSERT INTO outbox (partition, routing_key, event, "
                                    "created_at) VALUES (0, 'token.allocated', $1::jsonb, now())",
                                    EVENT.model_dump_json())

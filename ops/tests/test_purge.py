@@ -1,6 +1,6 @@
 """`python -m opd_ops.purge`: names, phones, notes and ABHA numbers of visits past the
-retention are gone from every store, recent ones are untouched, and running it again
-changes nothing."""
+retention are gone from every store, recent ones are untouched, commands decided before the
+retention are forgotten, and running it again changes nothing."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ async def test_old_visits_are_purged_everywhere_and_recent_ones_kept(purged_twic
                  "patient_phone": None, "notes": None, "abha_number": None}
     recent = RECENT.model_dump(mode="json")
 
-    assert first == {"allocator.tokens": 1, "allocator.inbox.reply": 1,
+    assert first == {"allocator.tokens": 1, "allocator.inbox": 1, "allocator.inbox.reply": 1,
                      "allocator.outbox.event": 1, "queue_view.tokens": 1,
                      "analytics.event_facts.payload": 1, "dead_letters": 2}
     for service in ("allocator", "queue_view"):

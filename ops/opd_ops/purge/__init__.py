@@ -4,7 +4,8 @@ For every token whose slot's date is more than OPD_RETENTION_DAYS before today (
 hospital's day), the patient's name becomes "(purged)" and the phone and notes become null,
 wherever they are kept: the allocator's tokens, inbox replies and outbox events, queue-view's
 tokens, analytics' fact snapshots, and dead letters (see `dead_letters`); the ABHA number too,
-and interop's Scan & Share records of those days are deleted. The rest stays:
+and interop's Scan & Share records of those days are deleted, as are the commands the
+allocator decided before the cutoff (its inbox: nothing repeats a command that old). The rest stays:
 counts, times and statuses are what reports need, and they name no one.
 
 Safe to run at any time and again: each statement redacts one batch and commits it, a second

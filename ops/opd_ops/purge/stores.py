@@ -129,7 +129,12 @@ class Dated:
 
 # Analytics' tokens table never held names or phones; its facts' snapshots may (older rows).
 DATABASES: dict[str, tuple[Columns | Document | Dated, ...]] = {
-    "allocator": (Columns(), Document("inbox", "command_id", "uuid", "reply", "result", False),
+    # The inbox answers a repeated command with its first reply; no client repeats one
+    # after the retention, so a command decided before the cutoff is forgotten whole (else
+    # the table grows by a row a booking for ever) and the rest are redacted token by token.
+    "allocator": (Columns(), Dated("inbox", "command_id", "uuid",
+                                   "(decided_at AT TIME ZONE 'UTC')::date"),
+                  Document("inbox", "command_id", "uuid", "reply", "result", False),
                   Document("outbox", "id", "bigint", "event", "tokens")),
     "queue_view": (Columns(),),
     "analytics": (Document("event_facts", "event_id", "uuid", "payload", "tokens"),),

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
+from opd_shared.heap import settle_heap
 from opd_shared.http import install_error_handlers, problem_media_types
 from opd_shared.logging import configure_logging
 from opd_shared.metrics import instrument
@@ -41,9 +42,11 @@ Start = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 def process_settings(cls: type[SettingsT]) -> SettingsT:
     """The settings of a process uvicorn starts: read from the environment, and the log
-    format set here, once. Tests pass settings of their own and keep pytest's log capture."""
+    format and the garbage collector set here, once. Tests pass settings of their own and
+    keep pytest's log capture and collector."""
     settings = cls()
     configure_logging(settings.service, settings.log_level, settings.log_json)
+    settle_heap(settings.gc_young_threshold)  # the modules are imported by now
     return settings
 
 

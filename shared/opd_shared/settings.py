@@ -100,6 +100,11 @@ class ServiceSettings(BaseSettings):
                                      "keeps to its own database; unset: opd_shared.database.POOLS")
     readiness_timeout_seconds: float = Field(2.0, gt=0, le=30, description="Per check of /readyz")
     retry_after_seconds: int = Field(5, ge=1, le=300, description="Retry-After of a 503 /readyz")
+    gc_young_threshold: int = Field(
+        50_000, ge=100, le=10_000_000, description="Net new objects between two young "
+        "garbage collections of a service process (CPython's default: 700); see "
+        "opd_shared.heap for the measurements"
+    )
 
     service: ClassVar[str] = "opd"  # each service names itself; its database is named after it
 

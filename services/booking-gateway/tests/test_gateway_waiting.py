@@ -18,6 +18,7 @@ from booking_gateway.admission import Admission
 from booking_gateway.bus import CommandBus, command_properties
 from booking_gateway.settings import GatewaySettings
 from opd_contracts import BookToken, CommandEnvelope, Reply, ReplyBatch
+from opd_contracts.vocabulary import Source
 
 
 def _bus() -> CommandBus:
@@ -35,7 +36,7 @@ def _envelope() -> CommandEnvelope:
     return CommandEnvelope(
         command_id=uuid.uuid4(), issued_at=dt.datetime.now(dt.UTC), fingerprint="0" * 64,
         actor="test", command=BookToken(patient_name="Asha", doctor_id=1, slot_id=17,
-                                        source="walk_in", channel="desk"))
+                                        source=Source.WALK_IN, channel="desk"))
 
 
 async def _reply_to(bus: CommandBus, envelope: CommandEnvelope) -> Reply:

@@ -1,7 +1,8 @@
 """The door's refusals are kept encoded (booking_gateway.door): each is still the problem
 its own request would have been answered with, its own path as the instance, past the
-number of answers kept too. The door is the app's outermost layer, its refusals dressed as the app's layers would have
-dressed them. (The door in a running gateway: test_gateway_shedding.py.)"""
+number of answers kept too. The door is the app's outermost layer, its refusals dressed as
+the app's layers would have dressed them. (The door in a running gateway:
+test_gateway_shedding.py.)"""
 
 from __future__ import annotations
 

@@ -16,13 +16,16 @@ overload the system sweep sees at 1,000/s (371 decided, the rest refused by admi
 The figure is the gateway process's CPU (user and system, /proc) over the timed seconds,
 per answer, with the answers counted by status; `--profile FILE` records the gateway with
 py-spy meanwhile (raw, for flame graphs), which adds the sampler's cost to the machine, not
-to the figure.
+to the figure. With LOAD_COST_NO_BROKER=1 in the environment the gateway's bus answers
+every booking at once without the broker (door_cost.py's `admit`), so that the same load
+with and without the broker tells the bus's share apart.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import secrets
 import subprocess
@@ -39,7 +42,7 @@ import orjson
 
 sys.path.insert(0, os.path.dirname(__file__))
 from door_cost import BOOKING, _cpu_s, _free_port, _ready
-from path_profile import RESULT
+from path_profile import RESULT, answered_at_once
 
 PY_SPY = Path.home() / ".local/bin/py-spy"  # `uv tool install py-spy`
 EXTRA = os.environ.get("PY_SPY_ARGS", "--nonblocking").split()  # py-spy's options
@@ -129,7 +132,8 @@ async def measure(child: subprocess.Popen[bytes], port: int, key_file: Path, rat
 
 
 async def _items_per_message(base: str) -> float:
-    """The mean of the gateway's `opd_message_items{hop="command"}`, warm-up included."""
+    """The mean of the gateway's `opd_message_items{hop="command"}`, warm-up included (nan:
+    nothing was published)."""
     import httpx
 
     async with httpx.AsyncClient() as client:
@@ -137,8 +141,8 @@ async def _items_per_message(base: str) -> float:
     found = {name: float(value) for name, value in
              (line.rsplit(" ", 1) for line in text.splitlines()
               if line.startswith('opd_message_items_') and 'hop="command"' in line)}
-    return found['opd_message_items_sum{hop="command"}'] / found[
-        'opd_message_items_count{hop="command"}']
+    count = found.get('opd_message_items_count{hop="command"}')
+    return found['opd_message_items_sum{hop="command"}'] / count if count else math.nan
 
 
 def serve(namespace: str, port: int, key_file: str) -> None:
@@ -160,6 +164,8 @@ def serve(namespace: str, port: int, key_file: str) -> None:
         async with started(app_) as state:
             _, key = await app.state.runtime.guard.store.create(
                 "bench", Role.ADMIN, rate_per_minute=1_000_000_000)
+            if os.environ.get("LOAD_COST_NO_BROKER"):  # the bus answers at once, as in
+                app.state.runtime.bus.send = answered_at_once  # door_cost.py's `admit`
             Path(key_file).write_text(key)  # noqa: ASYNC240 - once, at startup
             yield state
 

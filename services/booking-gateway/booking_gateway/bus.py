@@ -14,10 +14,12 @@ import contextlib
 import logging
 import uuid
 from functools import partial
+from typing import Any
 
-import aio_pika
+from aio_pika import DeliveryMode
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
-from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
+from aio_pika.exceptions import AMQPError, ChannelInvalidStateError, DeliveryError, PublishError
+from aiormq import spec
 
 from booking_gateway.admission import Admission
 from booking_gateway.outlet import Outlet
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 # hundred milliseconds: one immediate retry was nacked too, and a booking got 503 with a
 # quorum up. So tries go on, a moment apart, until FAILOVER_WAIT_SECONDS have passed.
 FAILOVER_WAIT_SECONDS = 5.0
+PERSISTENT = int(DeliveryMode.PERSISTENT)
 RETRY_PAUSE_SECONDS = 0.25  # between tries after a nack: a leader election's moment
 
 
@@ -55,7 +58,7 @@ class CommandBus:
         self.amqp_url = amqp_url
         self.topology = topology
         self.admission = admission
-        self.waiting: dict[str, asyncio.Future[Reply]] = {}
+        self.waiting: dict[str, list[asyncio.Future[Reply | None]]] = {}  # by command id
         self.traceparents: dict[str, str | None] = {}  # of commands waiting to be published
         self._channel_generation = 0  # how many times the channel was made fresh
         self._refreshing = asyncio.Lock()
@@ -87,17 +90,30 @@ class CommandBus:
         return reply
 
     async def _send(self, envelope: CommandEnvelope, wait_s: float) -> Reply | None:
+        """Each request waits on a future of its own, woken by its reply or by a timer
+        (None): `asyncio.wait_for(asyncio.shield(...))` made three futures and a timer for
+        the same, 9 us of a booking's CPU against 3. Of its own so that a request that
+        goes away (cancelled) cancels only its own wait, and a repeat of a command that
+        still waits (the same Idempotency-Key, at once) is answered by the same reply."""
         key = str(envelope.command_id)
-        future = self.waiting.setdefault(key, asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        mine: asyncio.Future[Reply | None] = loop.create_future()
+        self.waiting.setdefault(key, []).append(mine)
         try:
             await self._queue(envelope)
-            return await asyncio.wait_for(asyncio.shield(future), wait_s)
-        except TimeoutError:
-            REPLY_TIMEOUTS.inc()
-            return None
+            expiry = loop.call_later(wait_s, _expire, mine)
+            try:
+                reply = await mine
+            finally:
+                expiry.cancel()
         finally:
-            if self.waiting.get(key) is future:
+            waiters = self.waiting[key]
+            waiters.remove(mine)
+            if not waiters:
                 del self.waiting[key]
+        if reply is None:
+            REPLY_TIMEOUTS.inc()
+        return reply
 
     async def _queue(self, envelope: CommandEnvelope) -> None:
         """Returns once the broker confirmed the command (in whichever batch it went)."""
@@ -153,15 +169,17 @@ class CommandBus:
         if self.connection.is_closed:
             raise BrokerUnavailable("the message broker is not connected")
         ids = [str(envelope.command_id) for envelope in envelopes]
-        message = aio_pika.Message(
-            CommandBatch(commands=envelopes).model_dump_json().encode(),
-            content_type="application/json", message_id=ids[0],
-            reply_to=self.reply_queue, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            headers=message_headers({key: self.traceparents.get(key) for key in ids}),
-        )
+        body = CommandBatch(commands=envelopes).model_dump_json().encode()
+        properties = command_properties(
+            ids[0], self.reply_queue,
+            message_headers({key: self.traceparents.get(key) for key in ids}))
         try:
-            await self.exchange.publish(message, routing_key=routing_key, mandatory=True,
-                                        timeout=5)
+            if self.channel.is_closed:  # as aio-pika's Exchange.publish checks first
+                raise ChannelInvalidStateError(f"{self.channel!r} closed")
+            channel = await self.channel.get_underlay_channel()
+            await channel.basic_publish(body, exchange=self.exchange.name,
+                                        routing_key=routing_key, properties=properties,
+                                        mandatory=True, timeout=5)
         except (AMQPError, DeliveryError, PublishError, ConnectionError, TimeoutError,
                 RuntimeError) as error:
             log.warning("%d commands (%s first) not queued: %r", len(envelopes),
@@ -170,9 +188,30 @@ class CommandBus:
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         for correlation_id, reply in _replies(message):
-            future = self.waiting.get(correlation_id)
-            if future is not None and not future.done():
-                future.set_result(reply)
+            for waiter in self.waiting.get(correlation_id, ()):
+                if not waiter.done():
+                    waiter.set_result(reply)
+
+
+def _expire(waiter: asyncio.Future[Reply | None]) -> None:
+    """A request's wait is over without a reply."""
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def command_properties(message_id: str, reply_to: str,
+                       headers: dict[str, Any] | None) -> spec.Basic.Properties:
+    """A command message's properties, as `aio_pika.Message(content_type="application/json",
+    message_id=..., reply_to=..., delivery_mode=PERSISTENT, headers=...).properties` has
+    them (priority 0 and empty headers are aio-pika's defaults), built without the Message:
+    published through the channel's own aiormq channel, as `Exchange.publish` does, a
+    command message costs less of the gateway's CPU (the Message sets and checks its
+    attributes one by one): `_publish_once` with aiormq's publish stubbed, 19.9 -> 8.5 us
+    a message of one command; a loop of 3,000 confirmed publishes to the broker, 180 ->
+    145 us each."""
+    return spec.Basic.Properties(content_type="application/json", delivery_mode=PERSISTENT,
+                                 headers=headers or {}, message_id=message_id, priority=0,
+                                 reply_to=reply_to)
 
 
 def _replies(message: AbstractIncomingMessage) -> list[tuple[str, Reply]]:

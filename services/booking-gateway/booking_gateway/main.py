@@ -15,7 +15,7 @@ from opentelemetry import _logs, metrics, trace
 from starlette.routing import Match
 
 from booking_gateway import bootstrap
-from booking_gateway.door import Door
+from booking_gateway.door import outermost
 from booking_gateway.routes import doctors, slots, tokens
 from booking_gateway.settings import GatewaySettings
 from opd_shared.app import process_settings, service_app
@@ -29,10 +29,11 @@ __all__ = ["create_app"]
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or process_settings(GatewaySettings)
     configure_tracing(settings.service)  # as service_app would, a moment earlier: see below
-    app = service_app(settings, bootstrap.start, door=Door, telemetry=native_telemetry(),
+    app = service_app(settings, bootstrap.start, telemetry=native_telemetry(),
                       title="OPD booking gateway", version="1.0",
                       description="Bookings, cancellations, emergencies and the token "
                                   "lifecycle.")
+    outermost(app)  # admission's refusals, before any layer (booking_gateway.door)
     add_health_routes(app)
     # Tokens first: routes are matched in order, and POST /api/v1/tokens is the hot path
     # (behind doctors and slots, each booking was tried against each of their routes first).

@@ -1,6 +1,8 @@
 """The door's refusals are kept encoded (booking_gateway.door): each is still the problem
 its own request would have been answered with, its own path as the instance, past the
-number of answers kept too. (The door in a running gateway: test_gateway_shedding.py.)"""
+number of answers kept too. The door is the app's outermost layer, its refusals dressed as
+the app's layers would have dressed them. (The door in a running gateway:
+test_gateway_shedding.py.)"""
 
 from __future__ import annotations
 
@@ -8,9 +10,13 @@ import json
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
+
 from booking_gateway import door
 from booking_gateway.admission import Admission, Overloaded
 from booking_gateway.door import Door
+from booking_gateway.main import create_app
+from booking_gateway.settings import GatewaySettings
 from opd_contracts.vocabulary import ErrorCode
 from opd_shared.problems import PROBLEM_JSON, problem
 
@@ -66,3 +72,30 @@ async def test_past_the_answers_kept_refusals_are_made_afresh_and_still_right(mo
 
     assert [body for _, _, body in answers] == [_expected(3, path) for path in paths]
     assert len(door._answers) == 2
+
+
+async def test_the_door_is_the_apps_outermost_layer_and_its_refusal_wears_the_security_headers(
+        monkeypatch):
+    """Refused before any of FastAPI's layers and the service's, answered as they would
+    have answered: the problem, Retry-After and the security headers every answer wears."""
+    monkeypatch.setattr(door, "_answers", {})
+    app = create_app(GatewaySettings(namespace="unit"))
+    _, refusing = _refusing_door(wait_budget_s=0.25)
+    app.state.runtime = refusing.state.runtime  # as the lifespan leaves it, refusing
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://gw") as client:
+        refused = [await client.post("/api/v1/tokens", content=b"{not json") for _ in range(2)]
+        read = await client.get("/api/v1/nothing-here")
+
+    assert isinstance(app.middleware_stack, Door)
+    for answer in refused:
+        assert (answer.status_code, answer.json()) == (503, _expected(1, "/api/v1/tokens"))
+        assert {name: answer.headers[name] for name in (
+            "retry-after", "content-type", "x-content-type-options", "referrer-policy",
+            "x-frame-options")} == {
+            "retry-after": "1", "content-type": PROBLEM_JSON, "x-content-type-options": "nosniff",
+            "referrer-policy": "no-referrer", "x-frame-options": "DENY"}
+        assert answer.headers["content-security-policy"].startswith("default-src 'self'")
+    assert refused[0].headers.raw == refused[1].headers.raw  # made once, kept
+    assert read.status_code == 404  # reads pass the door
+    assert read.headers["x-frame-options"] == "DENY"

@@ -1,12 +1,14 @@
 """The api_keys table and its look-ups (cached briefly: a revocation bites within seconds).
 
 The cache is bounded, and remembers unknown keys too, kept apart from the known ones: a
-flood of made-up keys costs one look-up each at most and cannot push real keys out. A
-database that is down or silent costs a look-up `timeout_s`, then `KeyStoreUnavailable`.
+flood of made-up keys costs one look-up each at most and cannot push real keys out; the
+requests that miss one key at the same moment share one look-up. A database that is down or
+silent costs a look-up `timeout_s`, then `KeyStoreUnavailable`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hmac
 from dataclasses import dataclass
@@ -77,6 +79,7 @@ class KeyStore:
         # The same time for unknown keys: one becomes known only by being created, and
         # nobody presents a key before it exists but someone guessing 256 random bits.
         self.unknown: TTLCache[str, bool] = TTLCache(cache_entries, ttl_s)
+        self._pending: dict[str, asyncio.Future[KeyRecord | None]] = {}
 
     async def prepare(self) -> None:
         await migrate(self.url, MIGRATIONS)
@@ -92,6 +95,24 @@ class KeyStore:
             return known
         if digest in self.unknown:
             return None
+        # Shielded: a request that goes away does not cancel the look-up others wait on.
+        return await asyncio.shield(self._looking_up(digest))
+
+    def _looking_up(self, digest: str) -> asyncio.Future[KeyRecord | None]:
+        """The one look-up of a key under way. When a busy key's cache time runs out, every
+        request in that moment misses it together: each made a look-up of its own, queued
+        for the pool's few connections, and past the pool's timeout answered 503."""
+        if (pending := self._pending.get(digest)) is None:
+            pending = self._pending[digest] = asyncio.ensure_future(self._remember(digest))
+            pending.add_done_callback(lambda done: self._forget_pending(digest, done))
+        return pending
+
+    def _forget_pending(self, digest: str, done: asyncio.Future[KeyRecord | None]) -> None:
+        del self._pending[digest]
+        if not done.cancelled():
+            done.exception()  # retrieved: every waiter may have gone; each one still gets it
+
+    async def _remember(self, digest: str) -> KeyRecord | None:
         record = await self._look_up(digest)
         if record is None:
             self.unknown[digest] = True

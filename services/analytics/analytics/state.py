@@ -219,14 +219,15 @@ async def load_state(
 
     The doctors, slots and tokens the events name come in one statement (`_BY_ID`); the
     tokens waiting for a slot and a doctor's tokens in a select each, only when there is
-    something to look for: each on an index of its own. One select with the three conditions OR-ed took 0.71 ms a
-    call for no row found on 6,000 tokens (issue #13): a prepared statement's generic plan,
-    chosen after five runs, estimates `doctor_id = ANY($3)` from statistics taken when the
-    table held a few doctors' rows, and scans the whole table (0.8 ms at 6,000 tokens,
-    growing with the day's tokens) even when that array is empty. Alone, `id = ANY($1)` is a
-    primary-key look-up whatever the statistics, and the tokens waiting for a slot have an
-    index of their own holding only them (migration 0005). A doctor's tokens are read only
-    at the doctor's first event or a change of specialization: all of them are needed then.
+    something to look for: each on an index of its own. One select of tokens with the three
+    conditions OR-ed took 0.71 ms a call for no row found on 6,000 tokens (issue #13): a
+    prepared statement's generic plan, chosen after five runs, estimates `doctor_id =
+    ANY($3)` from statistics taken when the table held a few doctors' rows, and scans the
+    whole table (0.8 ms at 6,000 tokens, growing with the day's tokens) even when that array
+    is empty. Alone, `id = ANY($1)` is a primary-key look-up whatever the statistics, and
+    the tokens waiting for a slot have an index of their own holding only them (migration
+    0005). A doctor's tokens are read only at the doctor's first event or a change of
+    specialization: all of them are needed then.
     """
     slots = [s for e in events for s in e.slots]
     tokens = [t for e in events for t in e.tokens]

@@ -29,12 +29,13 @@ import pstats
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -181,7 +182,7 @@ async def _measure(model: ReadModelUnderTest, sessions: Sessions,
             profiler.disable()
     took, cpu = time.perf_counter() - start, time.process_time() - cpu
     backend_after = _backend_cpu(backend)
-    statements = []
+    statements: Sequence[Row[Any]] = ()
     if counted:
         async with sessions() as session:
             statements = (await session.execute(_STATEMENTS)).all()

@@ -61,8 +61,9 @@ _SNAPSHOT = snapshot_columns(TOKENS, "day", "specialization", *WAIT_METRICS)
 _IDS = bindparam("ids", type_=ARRAY(BigInteger))
 # The doctors, slots and tokens named by the batch, in one statement: each by its primary
 # key (an index scan whatever the statistics), each row a record of its table's type in a
-# column of its own. As three statements they cost this process ~25 µs an event of
-# SQLAlchemy's and asyncpg's work (`apply_cost.py`, issue #13).
+# column of its own. They were three executions, each a round of SQLAlchemy's and asyncpg's
+# work: with building the rows, 25-35 µs of this process's CPU an event (`apply_cost.py`,
+# issue #13).
 _BY_ID = text(
     "SELECT d, NULL::slots, NULL::tokens FROM doctors AS d"
     " WHERE d.id = ANY(CAST(:doctors AS bigint[]))"

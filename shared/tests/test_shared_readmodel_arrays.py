@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, event, select
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opd_shared.database import drop_database, ensure_database, new_engine
@@ -19,6 +19,9 @@ RECORDS = Table("records", metadata, Column("id", BigInteger, primary_key=True),
 COUNTS = Table("counts", metadata, Column("day", String(10), primary_key=True),
                Column("source", String(16), primary_key=True),
                Column("tokens", BigInteger, nullable=False))
+# Created by the test, its columns in another order than these (not by `metadata`).
+REORDERED = Table("reordered", MetaData(), Column("id", BigInteger, primary_key=True),
+                  Column("name", String(16)), Column("version", BigInteger, nullable=False))
 
 
 @pytest.fixture
@@ -108,3 +111,25 @@ async def test_a_claim_returns_only_the_keys_that_were_new(sessions: Any) -> Non
     assert inserted == {6}
     assert found == {(6, None, 1), (7, None, 1)}
     assert nothing is None
+
+
+async def test_rows_as_records_land_in_their_columns_whatever_the_tables_order(
+    sessions: Any,
+) -> None:
+    """`records_sql` takes the rows by column name: a table whose columns were created in
+    another order than its `Table` lists them (a migration added one) gets every value in
+    its place, and the conflict clause works as with arrays."""
+    factory, _ = sessions
+    async with factory.begin() as session:
+        await session.execute(text(
+            "CREATE TABLE reordered (version bigint NOT NULL, name varchar(16),"
+            " id bigint PRIMARY KEY)"))
+        insert = replacing(REORDERED, newer_only=True)
+        statement = text(insert.records_sql("rows"))
+        await session.execute(statement, {"rows": [{"id": 1, "name": "a", "version": 5}]})
+        await session.execute(statement, {"rows": [
+            {"version": 4, "id": 1, "name": "older"}, {"id": 2, "name": "b", "version": 6}]})
+        found = {tuple(row) for row in await session.execute(
+            text("SELECT id, name, version FROM reordered"))}
+
+    assert found == {(1, "a", 5), (2, "b", 6)}

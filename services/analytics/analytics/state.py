@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Select, any_, bindparam, select
+from sqlalchemy import BigInteger, Select, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,9 +59,18 @@ _SNAPSHOT = snapshot_columns(TOKENS, "day", "specialization", *WAIT_METRICS)
 # parameter whatever the number of ids (`opd_shared.readmodel.one_of` says why), and no
 # expression to build and key for SQLAlchemy's cache at every batch.
 _IDS = bindparam("ids", type_=ARRAY(BigInteger))
-_DOCTORS_BY_ID = select(DOCTORS).where(DOCTORS.c.id == any_(_IDS))
-_SLOTS_BY_ID = select(SLOTS).where(SLOTS.c.id == any_(_IDS))
-_TOKENS_BY_ID = select(TOKENS).where(TOKENS.c.id == any_(_IDS))
+# The doctors, slots and tokens named by the batch, in one statement: each by its primary
+# key (an index scan whatever the statistics), each row a record of its table's type in a
+# column of its own. They were three executions, each a round of SQLAlchemy's and asyncpg's
+# work: with building the rows, 25-35 µs of this process's CPU an event (`apply_cost.py`,
+# issue #13).
+_BY_ID = text(
+    "SELECT d, NULL::slots, NULL::tokens FROM doctors AS d"
+    " WHERE d.id = ANY(CAST(:doctors AS bigint[]))"
+    " UNION ALL SELECT NULL::doctors, s, NULL::tokens FROM slots AS s"
+    " WHERE s.id = ANY(CAST(:slots AS bigint[]))"
+    " UNION ALL SELECT NULL::doctors, NULL::slots, t FROM tokens AS t"
+    " WHERE t.id = ANY(CAST(:tokens AS bigint[]))")
 _TOKENS_WAITING_BY_SLOT = select(TOKENS).where(TOKENS.c.slot_id == any_(_IDS),
                                                TOKENS.c.day.is_(None))
 _TOKENS_BY_DOCTOR = select(TOKENS).where(TOKENS.c.doctor_id == any_(_IDS))
@@ -209,31 +218,46 @@ async def load_state(
     they bring for the first time, and all tokens of a doctor whose specialization they may
     change.
 
-    The tokens come in up to three selects, each on an index of its own, and only those
-    with something to look for. One select with the three conditions OR-ed took 0.71 ms a
-    call for no row found on 6,000 tokens (issue #13): a prepared statement's generic plan,
-    chosen after five runs, estimates `doctor_id = ANY($3)` from statistics taken when the
-    table held a few doctors' rows, and scans the whole table (0.8 ms at 6,000 tokens,
-    growing with the day's tokens) even when that array is empty. Alone, `id = ANY($1)` is a
-    primary-key look-up whatever the statistics, and the tokens waiting for a slot have an
-    index of their own holding only them (migration 0005). A doctor's tokens are read only
-    at the doctor's first event or a change of specialization: all of them are needed then.
+    The doctors, slots and tokens the events name come in one statement (`_BY_ID`); the
+    tokens waiting for a slot and a doctor's tokens in a select each, only when there is
+    something to look for: each on an index of its own. One select of tokens with the three
+    conditions OR-ed took 0.71 ms a call for no row found on 6,000 tokens (issue #13): a
+    prepared statement's generic plan, chosen after five runs, estimates `doctor_id =
+    ANY($3)` from statistics taken when the table held a few doctors' rows, and scans the
+    whole table (0.8 ms at 6,000 tokens, growing with the day's tokens) even when that array
+    is empty. Alone, `id = ANY($1)` is a primary-key look-up whatever the statistics, and
+    the tokens waiting for a slot have an index of their own holding only them (migration
+    0005). A doctor's tokens are read only at the doctor's first event or a change of
+    specialization: all of them are needed then.
     """
     slots = [s for e in events for s in e.slots]
     tokens = [t for e in events for t in e.tokens]
     doctors = [e.doctor for e in events if e.doctor is not None]
-    doctor_rows = Rows.read(await _select(session, _DOCTORS_BY_ID, (
-        {d.id for d in doctors} | {t.doctor_id for t in tokens})))
-    slot_rows = Rows.read(await _select(session, _SLOTS_BY_ID, (
-        {s.id for s in slots} | {t.slot_id for t in tokens}
-        | {t.moved_from_slot_id for t in tokens if t.moved_from_slot_id is not None})))
+    doctor_rows, slot_rows, found = await _by_id(session, {
+        "doctors": {d.id for d in doctors} | {t.doctor_id for t in tokens},
+        "slots": ({s.id for s in slots} | {t.slot_id for t in tokens}
+                  | {t.moved_from_slot_id for t in tokens if t.moved_from_slot_id is not None}),
+        "tokens": {t.id for t in tokens}})
     unknown_slots = {s.id for s in slots} - slot_rows.before.keys()
     respecialized = {d.id for d in doctors if d.id not in doctor_rows.before
                      or doctor_rows.before[d.id]["specialization"] != d.specialization}
-    found = await _select(session, _TOKENS_BY_ID, {t.id for t in tokens})
     found += await _select(session, _TOKENS_WAITING_BY_SLOT, unknown_slots)
     found += await _select(session, _TOKENS_BY_DOCTOR, respecialized)
     return State(doctor_rows, slot_rows, Rows.read(found), zone)
+
+
+async def _by_id(session: AsyncSession, ids: dict[str, set[int]]
+                 ) -> tuple[Rows, Rows, list[Row]]:
+    """The doctors and slots of those ids, and the tokens' rows (`_BY_ID`)."""
+    result = await session.execute(_BY_ID, {name: sorted(found) for name, found in ids.items()})
+    doctors: list[Row] = []
+    slots: list[Row] = []
+    tokens: list[Row] = []
+    for record in result:
+        for rows, value in zip((doctors, slots, tokens), record, strict=True):
+            if value is not None:
+                rows.append(dict(value.items()))
+    return Rows.read(doctors), Rows.read(slots), tokens
 
 
 async def _select(session: AsyncSession, lookup: Select[Any], ids: Iterable[int]) -> list[Row]:

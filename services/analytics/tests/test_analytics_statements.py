@@ -5,6 +5,7 @@ carries no index beyond its key (nothing reads the facts otherwise)."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -56,6 +57,30 @@ async def test_a_batch_writes_in_two_statements_whatever_it_holds(sessions, hist
     assert all(applied)
     assert written == [18, 3, 3]  # audit rows of 15 bookings and 3 moves; 3 doctors' day
     assert len([s for s in sent if "INSERT INTO" in s]) == 2
+
+
+async def test_a_batch_on_known_doctors_and_slots_is_three_statements(sessions, history):
+    """Its facts (with their audit rows and their doctors' locks), one read of the doctors,
+    slots and tokens it names, and its write: each execution costs this process SQLAlchemy's
+    and asyncpg's round of work (issue #13). BEGIN and COMMIT are not counted."""
+    morning = a_busy_morning(history)
+    await apply_events(sessions, morning, ZONE)
+    known = [e for e in morning if e.type is EventType.TOKEN_ALLOCATED]
+    sent: list[str] = []
+    engine = sessions.kw["bind"].sync_engine
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        applied = await apply_events(sessions, [e.model_copy(update={
+            "event_id": uuid.uuid4(), "seq": e.seq + 100}) for e in known], ZONE)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert all(applied)
+    assert len(sent) == 3, sent
 
 
 async def test_the_fact_table_is_indexed_by_its_key_alone(sessions):

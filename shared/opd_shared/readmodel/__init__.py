@@ -5,8 +5,9 @@
 - `dedupe`: the applied-events key columns, and `claim`, which turns a batch into the
   events nobody applied before and the per-event answers its consumer acks by;
 - `upsert`: the newest snapshot per record wins (`newest`), and rows from snapshots;
-- `arrays`: a batch's rows written in one execution per table, as one array per column
-  (`replacing` rows, guarded by `version` or not, `adding` counts, `ignoring` repeats).
+- `arrays`: a batch's rows written in one execution per table, as one array per column or
+  one array of the table's records (`replacing` rows, guarded by `version` or not, `adding`
+  counts, `ignoring` repeats).
 
 What is a read model's own stays with it: its tables, its projections (queue-view's
 per-doctor progress and rebuild, analytics' roll-ups and audit trail). Progress and rebuild

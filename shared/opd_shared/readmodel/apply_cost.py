@@ -29,12 +29,14 @@ import pstats
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opd_contracts import DoctorRecord, EventEnvelope, EventType, TokenRecord
@@ -149,15 +151,25 @@ _RESET = text("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database"
               " WHERE datname = current_database()), 0)")
 
 
+async def _count_statements(session: AsyncSession) -> bool:
+    """Start pg_stat_statements' count for this database afresh; False where the server
+    does not load it (`shared_preload_libraries`): the CPU figures stand without it."""
+    try:
+        await session.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+        await session.execute(_RESET)
+    except DBAPIError:
+        await session.rollback()
+        return False
+    await session.commit()
+    return True
+
+
 async def _measure(model: ReadModelUnderTest, sessions: Sessions,
                    measured: list[list[EventEnvelope]], profile: str | None,
                    shown: int) -> None:
     async with sessions() as session:
-        await session.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
-        await session.commit()
         backend = int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
-        await session.execute(_RESET)
-        await session.commit()
+        counted = await _count_statements(session)
     events = sum(len(b) for b in measured)
     backend_cpu = _backend_cpu(backend)
     start, cpu = time.perf_counter(), time.process_time()
@@ -170,18 +182,21 @@ async def _measure(model: ReadModelUnderTest, sessions: Sessions,
             profiler.disable()
     took, cpu = time.perf_counter() - start, time.process_time() - cpu
     backend_after = _backend_cpu(backend)
-    async with sessions() as session:
-        statements = (await session.execute(_STATEMENTS)).all()
+    statements: Sequence[Row[Any]] = ()
+    if counted:
+        async with sessions() as session:
+            statements = (await session.execute(_STATEMENTS)).all()
     outcome = await model.outcome(sessions) if model.outcome else ""
     pg_ms = sum(s.total_exec_time + s.total_plan_time for s in statements)
+    pg_time = (f"{pg_ms / events * 1e3:.0f} µs statements' time per event"
+               f" ({sum(s.calls for s in statements) / len(measured):.1f} statements per batch)"
+               if counted else "statements' time n/a (pg_stat_statements not loaded)")
     pg_cpu = (f"{(backend_after - backend_cpu) / events * 1e6:.0f} µs"
               if backend_cpu is not None and backend_after is not None else "n/a")
     print(f"{model.name}: {events} events in {len(measured)} batches of 20-50")
     print(f"  {cpu / events * 1e6:.0f} µs CPU per event (this process),"
           f" {took / events * 1e6:.0f} µs wall per event; PostgreSQL: {pg_cpu} backend CPU,"
-          f" {pg_ms / events * 1e3:.0f} µs statements' time per event"
-          f" ({sum(s.calls for s in statements) / len(measured):.1f} statements per batch)"
-          f"{'; ' + outcome if outcome else ''}")
+          f" {pg_time}{'; ' + outcome if outcome else ''}")
     for s in statements[:shown]:
         print(f"    {s.total_exec_time:8.1f} ms {s.calls:6d} calls {s.rows:7d} rows"
               f"  {' '.join(s.query.split())[:90]}")

@@ -37,8 +37,10 @@ def a_busy_morning(history: Any) -> list[EventEnvelope]:
     return events
 
 
-async def test_a_batch_writes_in_two_statements_whatever_it_holds(sessions, history):
-    events = a_busy_morning(history)
+async def applied_with_statements(sessions: Any, events: list[EventEnvelope],
+                                  ) -> tuple[list[bool], list[str]]:
+    """`apply_events` of the events, and every statement it sent (BEGIN and COMMIT are not
+    statements to SQLAlchemy's cursor)."""
     sent: list[str] = []
     engine = sessions.kw["bind"].sync_engine
 
@@ -47,9 +49,13 @@ async def test_a_batch_writes_in_two_statements_whatever_it_holds(sessions, hist
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        applied = await apply_events(sessions, events, ZONE)
+        return await apply_events(sessions, events, ZONE), sent
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+async def test_a_batch_writes_in_two_statements_whatever_it_holds(sessions, history):
+    applied, sent = await applied_with_statements(sessions, a_busy_morning(history))
 
     async with sessions() as session:
         written = [await session.scalar(select(func.count()).select_from(model))
@@ -66,18 +72,8 @@ async def test_a_batch_on_known_doctors_and_slots_is_three_statements(sessions, 
     morning = a_busy_morning(history)
     await apply_events(sessions, morning, ZONE)
     known = [e for e in morning if e.type is EventType.TOKEN_ALLOCATED]
-    sent: list[str] = []
-    engine = sessions.kw["bind"].sync_engine
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        applied = await apply_events(sessions, [e.model_copy(update={
-            "event_id": uuid.uuid4(), "seq": e.seq + 100}) for e in known], ZONE)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    applied, sent = await applied_with_statements(sessions, [e.model_copy(update={
+        "event_id": uuid.uuid4(), "seq": e.seq + 100}) for e in known])
 
     assert all(applied)
     assert len(sent) == 3, sent

@@ -60,12 +60,10 @@ def _lifespan(settings: ServiceSettings, start: Start) -> Callable[[FastAPI], An
     return lifespan
 
 
-def service_app(settings: ServiceSettings, start: Start | None = None, door: Any = None,
+def service_app(settings: ServiceSettings, start: Start | None = None,
                 **fastapi: Any) -> FastAPI:
     """A FastAPI app (`fastapi` are its title, ...) with the shared layers, whose lifespan
-    runs `start` (or the `lifespan` given among `fastapi`). `door` is an ASGI layer that may
-    answer before any other work is done (the gateway's admission), just inside the
-    security headers."""
+    runs `start` (or the `lifespan` given among `fastapi`)."""
     if start is not None:
         fastapi["lifespan"] = _lifespan(settings, start)
     docs = settings.api_docs  # off: no route at all, so the paths answer 404 like any other
@@ -77,8 +75,6 @@ def service_app(settings: ServiceSettings, start: Start | None = None, door: Any
     _serve_problem_media_types(app)
     instrument(app, settings.metrics_key)
     instrument_app(app, settings.service)  # traces, when OTEL_TRACES_EXPORTER asks
-    if door is not None:
-        app.add_middleware(door)
     docs_pages = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
     # Added last, so it is the outermost layer: the 413 and 503 the guards answer carry it too.
     app.add_middleware(SecurityHeaders, docs_paths=frozenset(p for p in docs_pages if p))

@@ -9,10 +9,11 @@ only if its (token, rule) is new, and its sends are written with it, so a redeli
 event, a replay or a rebuild tells nobody anything twice; the sends go out after the
 commit (`notifier.sender`).
 
-A batch costs about nine statements whatever its size (claim, snapshots, slots' times,
-queue heads, what telling needs, notifications, sends): in the bench, ~120-160 us of this
-process's CPU and ~110-130 us of PostgreSQL's per event, where the window over every live
-token and the entities it built cost ~450-560 and ~310-360 (BENCHMARKS.md, issue #13).
+A batch costs about six statements whatever its size (the claim and the snapshots as one,
+slots' times, queue heads, what telling needs, notifications, sends): in the bench, ~120-160
+us of this process's CPU and ~110-130 us of PostgreSQL's per event with the claim and the
+snapshots still four statements, where the window over every live token and the entities it
+built cost ~450-560 and ~310-360 (BENCHMARKS.md, issue #13).
 
 Tokens whose slot's day is over in the hospital's time zone are told nothing (a replayed
 history must not wake anyone).
@@ -28,16 +29,26 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.heads import AnyRow, heads_not_told
 from notifier.models import AppliedEvent, Doctor, Notification, OptOut, Send, Slot, Token
+from notifier.one_statement import array_insert_sql, parameters_of
 from notifier.quiet import held_until
 from notifier.rules import Thresholds, Told, event_rules, near_reach, near_wait
 from notifier.settings import NotifierSettings
 from opd_contracts import EventEnvelope
-from opd_shared.readmodel import ArrayInsert, claim, ignoring, keep_newest_snapshots, table_of
+from opd_shared.readmodel import (
+    ArrayInsert,
+    claim,
+    ignoring,
+    newest,
+    replacing,
+    snapshot_columns,
+    snapshot_row,
+    table_of,
+)
 
 __all__ = ["Notifying", "apply_events", "near_in_slots"]
 
@@ -46,7 +57,18 @@ NOTIFICATIONS, OPT_OUTS, SENDS = table_of(Notification), table_of(OptOut), table
 # One execution per batch, the rows as arrays (opd_shared.readmodel.arrays): an insert with
 # RETURNING of many rows was a new statement for every number of rows, and the sends, an
 # executemany, one execution per send (2,032 in the bench's 300 batches).
-_CLAIM = ignoring(APPLIED, ("event_id", "doctor_id", "seq", "type"), returning=("event_id",))
+_CLAIM = ignoring(APPLIED, ("event_id", "doctor_id", "seq", "type"))
+_SNAPSHOTS = {"doctors": replacing(DOCTORS, newer_only=True),
+              "slots": replacing(SLOTS, newer_only=True),
+              "tokens": replacing(TOKENS, newer_only=True)}
+# The claim and the newest snapshots, one statement (`notifier.one_statement`: it was four).
+# Every event's snapshots are written, a repeat's too: the seq guard makes a repeat's change
+# nothing (its event was applied, so each of its rows holds that seq or a newer one), and
+# only the events the claim inserted are decided on.
+_CLAIM_AND_KEEP = text("WITH claimed AS ({}), {} SELECT event_id FROM claimed".format(
+    array_insert_sql("claim", _CLAIM, returning=("event_id",)),
+    ", ".join(f"write_{name} AS ({array_insert_sql(name, insert)})"
+              for name, insert in _SNAPSHOTS.items())))
 # A rule told before (the same token and rule: the only unique key the rows can meet, the
 # id being new) returns no row.
 _NOTIFY = ignoring(NOTIFICATIONS, ("token_id", "kind", "rule", "token_number", "text",
@@ -66,10 +88,9 @@ class Notifying:
 
 async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope],
                        notifying: Notifying, now: dt.datetime) -> list[bool]:
-    claimed = await claim(events, lambda batch: _insert_new(session, batch))
+    claimed = await claim(events, lambda batch: _claim_and_keep(session, batch))
     fresh = claimed.fresh
     if fresh:
-        await keep_newest_snapshots(session, fresh, DOCTORS, SLOTS, TOKENS)
         told = [rule for e in fresh for _, rule in event_rules(e)]
         touched = {t.slot_id for e in fresh for t in e.tokens} | {
             s.id for e in fresh for s in e.slots}
@@ -79,11 +100,23 @@ async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope],
     return claimed.answers
 
 
-async def _insert_new(session: AsyncSession, events: list[EventEnvelope]) -> set[uuid.UUID]:
-    rows = [{"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
-             "type": e.type.value} for e in events]
-    result = await _CLAIM.execute(session, rows)
-    return set(result.scalars()) if result else set()
+async def _claim_and_keep(session: AsyncSession, events: list[EventEnvelope]
+                          ) -> set[uuid.UUID]:
+    """Claim `events` (in the ascending id order given) and write the newest snapshot of
+    each record they carry (in ascending id order); the ids claimed now."""
+    claims = [{"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
+               "type": e.type.value} for e in events]
+    snapshots: dict[str, list[tuple[Any, int]]] = {
+        "doctors": [(e.doctor, e.seq) for e in events if e.doctor],
+        "slots": [(slot, e.seq) for e in events for slot in e.slots],
+        "tokens": [(t, e.seq) for e in events for t in e.tokens]}
+    arrays = parameters_of("claim", _CLAIM, claims)
+    for name, insert in _SNAPSHOTS.items():
+        columns = snapshot_columns(insert.table)
+        arrays |= parameters_of(name, insert, [
+            snapshot_row(record, columns, version) for record, version in newest(
+                snapshots[name])])
+    return set((await session.execute(_CLAIM_AND_KEEP, arrays)).scalars())
 
 
 # What `near` reads of a slot: a plain row, not an entity (building an entity per live

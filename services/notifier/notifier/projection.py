@@ -34,13 +34,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.heads import AnyRow, heads_not_told
 from notifier.models import AppliedEvent, Doctor, Notification, OptOut, Send, Slot, Token
-from notifier.one_statement import array_insert_sql, parameters_of
+from notifier.one_statement import array_insert_sql, parameters_of, unnest_of
 from notifier.quiet import held_until
 from notifier.rules import Thresholds, Told, event_rules, near_reach, near_wait
 from notifier.settings import NotifierSettings
 from opd_contracts import EventEnvelope
 from opd_shared.readmodel import (
-    ArrayInsert,
     claim,
     ignoring,
     newest,
@@ -69,12 +68,21 @@ _CLAIM_AND_KEEP = text("WITH claimed AS ({}), {} SELECT event_id FROM claimed".f
     array_insert_sql("claim", _CLAIM, returning=("event_id",)),
     ", ".join(f"write_{name} AS ({array_insert_sql(name, insert)})"
               for name, insert in _SNAPSHOTS.items())))
-# A rule told before (the same token and rule: the only unique key the rows can meet, the
-# id being new) returns no row.
+# The notifications not told before (the same token and rule: the only unique key the rows
+# can meet, the id being new) and a send of each through each of its token's channels, in
+# one statement (they were two): the sends in notification order, each token's channels in
+# the order given, one due time for all.
 _NOTIFY = ignoring(NOTIFICATIONS, ("token_id", "kind", "rule", "token_number", "text",
-                                   "details"), returning=("id", "token_id"))
-_SENDS = ArrayInsert(SENDS, ("notification_id", "channel", "status", "last_error", "due_at"),
-                     conflict="")
+                                   "details"))
+_REACH = (NOTIFICATIONS.c.token_id, SENDS.c.channel, SENDS.c.status, SENDS.c.last_error)
+_NOTIFY_AND_SEND = text(
+    "WITH told AS ({}) INSERT INTO sends (notification_id, channel, status, last_error, due_at)"
+    " SELECT told.id, reach.channel, reach.status, reach.last_error,"
+    " CAST(:due_at AS TIMESTAMP WITH TIME ZONE) FROM told JOIN unnest({}) WITH ORDINALITY"
+    " AS reach(token_id, channel, status, last_error, place) ON reach.token_id = told.token_id"
+    " ORDER BY told.id, reach.place".format(
+        array_insert_sql("notify", _NOTIFY, returning=("id", "token_id")),
+        unnest_of("reach", _REACH)))
 
 
 @dataclass(frozen=True)
@@ -110,10 +118,10 @@ async def _claim_and_keep(session: AsyncSession, events: list[EventEnvelope]
         "doctors": [(e.doctor, e.seq) for e in events if e.doctor],
         "slots": [(slot, e.seq) for e in events for slot in e.slots],
         "tokens": [(t, e.seq) for e in events for t in e.tokens]}
-    arrays = parameters_of("claim", _CLAIM, claims)
+    arrays = parameters_of("claim", _CLAIM.columns, claims)
     for name, insert in _SNAPSHOTS.items():
         columns = snapshot_columns(insert.table)
-        arrays |= parameters_of(name, insert, [
+        arrays |= parameters_of(name, insert.columns, [
             snapshot_row(record, columns, version) for record, version in newest(
                 snapshots[name])])
     return set((await session.execute(_CLAIM_AND_KEEP, arrays)).scalars())
@@ -252,16 +260,18 @@ async def _record(session: AsyncSession, told: list[Told], slots: dict[int, AnyR
         rows.append({"token_id": token.id, "kind": rule.kind, "rule": rule.rule,
                      "token_number": token.token_number, "details": json.dumps(details),
                      "text": _words(rule.kind, token, details)})
-    result = await _NOTIFY.execute(session, rows)
-    if result is None:
+    if not rows:
         return
-    inserted = sorted((row.id, row.token_id) for row in result)
-    sends = [{"notification_id": notification_id, "channel": name,
+    # Each token's channels, whichever of its notifications the insert keeps.
+    reach = [{"token_id": token_id, "channel": name,
               "status": "skipped" if tokens[token_id].opted_out else "pending",
-              "last_error": "the patient opted out" if tokens[token_id].opted_out else None,
-              "due_at": due} for notification_id, token_id in inserted
+              "last_error": "the patient opted out" if tokens[token_id].opted_out else None}
+             for token_id in sorted({row["token_id"] for row in rows})
              for name in _channels(tokens[token_id], notifying)]
-    await _SENDS.execute(session, sends)
+    await session.execute(_NOTIFY_AND_SEND, {
+        **parameters_of("notify", _NOTIFY.columns, rows),
+        **parameters_of("reach", (c.name for c in _REACH), reach),
+        "due_at": due})
 
 
 def _channels(token: AnyRow, notifying: Notifying) -> list[str]:

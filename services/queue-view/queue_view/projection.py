@@ -89,9 +89,9 @@ def _parameters(events: list[EventEnvelope]) -> dict[str, list[Any]]:
         "doctors": [(e.doctor, e.seq) for e in events if e.doctor],
         "slots": [(slot, e.seq) for e in events for slot in e.slots],
         "tokens": [(t, e.seq) for e in events for t in e.tokens]}
-    found = parameters_of("claim", _CLAIM, claims)
+    found = parameters_of("claim", _CLAIM.columns, claims)
     for name, insert in _SNAPSHOTS.items():
-        found |= parameters_of(name, insert, _rows(insert.table, snapshots[name]))
+        found |= parameters_of(name, insert.columns, _rows(insert.table, snapshots[name]))
     return found
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import BindParameter, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.heads import AnyRow, heads_not_told
@@ -128,18 +128,21 @@ async def _claim_and_keep(session: AsyncSession, events: list[EventEnvelope]
 
 
 # What `near` reads of a slot: a plain row, not an entity (building an entity per live
-# token was most of the notifier's CPU, issue #13).
+# token was most of the notifier's CPU, issue #13). Of the slots whose ids are given
+# (`_IDS`, see below).
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _SLOT_TIMES = select(SLOTS.c.id, SLOTS.c.date, SLOTS.c.start_time, SLOTS.c.end_time,
-                    SLOTS.c.max_capacity)
+                    SLOTS.c.max_capacity).where(SLOTS.c.id.in_(_IDS))
 
 
-# The look-ups below keep IN lists, not one array parameter (`opd_shared.readmodel.one_of`),
+# The look-ups here keep IN lists, not one array parameter (`opd_shared.readmodel.one_of`),
 # although each list length is a statement rendered anew (~8% of the apply's CPU): as one
 # prepared statement, PostgreSQL froze the generic plan it made while `notifications` was
 # nearly empty, a sequential scan testing each row against an unhashed array of ~500 ids,
 # and the bench's PostgreSQL time per event went from 227 to 601 us (issue #13). Lists of
 # varying lengths are planned with their values. (`notifier.heads` takes arrays: its plan
-# is tested on stale statistics.)
+# is tested on stale statistics.) The lists are one expanding parameter, `_IDS`, in
+# statements built once: building `column.in_(ids)` anew each batch was ~5% of the apply.
 
 
 def _starts_at(date: dt.date, start: dt.time, timezone: str) -> dt.datetime:
@@ -151,7 +154,7 @@ async def _slot_times(session: AsyncSession, slot_ids: Iterable[int]) -> dict[in
     if not slot_ids:
         return {}
     return {s.id: s for s in (await session.execute(
-        _SLOT_TIMES.where(SLOTS.c.id.in_(sorted(slot_ids))))).all()}
+        _SLOT_TIMES, {"ids": sorted(slot_ids)})).all()}
 
 
 async def _near(session: AsyncSession, slots: list[AnyRow], notifying: Notifying,
@@ -229,7 +232,7 @@ _TELLING = select(
     select(func.array_agg(NOTIFICATIONS.c.rule)).where(
         NOTIFICATIONS.c.token_id == TOKENS.c.id).scalar_subquery().label("told"),
 ).outerjoin(DOCTORS, DOCTORS.c.id == TOKENS.c.doctor_id).outerjoin(
-    OPT_OUTS, OPT_OUTS.c.token_id == TOKENS.c.id)
+    OPT_OUTS, OPT_OUTS.c.token_id == TOKENS.c.id).where(TOKENS.c.id.in_(_IDS))
 
 
 async def _record(session: AsyncSession, told: list[Told], slots: dict[int, AnyRow],
@@ -238,8 +241,8 @@ async def _record(session: AsyncSession, told: list[Told], slots: dict[int, AnyR
     slots the batch touched, which the rules name (another is read)."""
     if not told:
         return
-    tokens = {t.id: t for t in (await session.execute(_TELLING.where(
-        TOKENS.c.id.in_(sorted({t.token_id for t in told}))))).all()}
+    tokens = {t.id: t for t in (await session.execute(
+        _TELLING, {"ids": sorted({t.token_id for t in told})})).all()}
     told = [rule for rule in told if rule.token_id in tokens
             and rule.rule not in (tokens[rule.token_id].told or ())]
     if not told:

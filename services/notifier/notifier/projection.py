@@ -38,7 +38,7 @@ from notifier.one_statement import array_insert_sql, parameters_of, unnest_of
 from notifier.quiet import held_until
 from notifier.rules import Thresholds, Told, event_rules, near_reach, near_wait
 from notifier.settings import NotifierSettings
-from opd_contracts import EventEnvelope
+from opd_contracts import EventEnvelope, SlotRecord
 from opd_shared.readmodel import (
     claim,
     ignoring,
@@ -63,11 +63,18 @@ _SNAPSHOTS = {"doctors": replacing(DOCTORS, newer_only=True),
 # The claim and the newest snapshots, one statement (`notifier.one_statement`: it was four).
 # Every event's snapshots are written, a repeat's too: the seq guard makes a repeat's change
 # nothing (its event was applied, so each of its rows holds that seq or a newer one), and
-# only the events the claim inserted are decided on.
-_CLAIM_AND_KEEP = text("WITH claimed AS ({}), {} SELECT event_id FROM claimed".format(
-    array_insert_sql("claim", _CLAIM, returning=("event_id",)),
-    ", ".join(f"write_{name} AS ({array_insert_sql(name, insert)})"
-              for name, insert in _SNAPSHOTS.items())))
+# only the events the claim inserted are decided on. It answers the ids claimed and the ids
+# of the slots it wrote, whose times deciding then takes from their snapshots rather than
+# read them back (a statement per batch; a booking's event carries its slot).
+_CLAIM_AND_KEEP = text(
+    "WITH claimed AS ({}), {} SELECT event_id, NULL AS slot_id FROM claimed"
+    " UNION ALL SELECT NULL, id FROM write_slots".format(
+        array_insert_sql("claim", _CLAIM, returning=("event_id",)),
+        ", ".join(f"write_{name} AS ({array_insert_sql(name, insert, returning)})"
+                  for name, insert, returning in (
+                      ("doctors", _SNAPSHOTS["doctors"], ()),
+                      ("slots", _SNAPSHOTS["slots"], ("id",)),
+                      ("tokens", _SNAPSHOTS["tokens"], ())))))
 # The notifications not told before (the same token and rule: the only unique key the rows
 # can meet, the id being new) and a send of each through each of its token's channels, in
 # one statement (they were two): the sends in notification order, each token's channels in
@@ -96,22 +103,26 @@ class Notifying:
 
 async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope],
                        notifying: Notifying, now: dt.datetime) -> list[bool]:
-    claimed = await claim(events, lambda batch: _claim_and_keep(session, batch))
+    written: dict[int, SlotRecord] = {}
+    claimed = await claim(events, lambda batch: _claim_and_keep(session, batch, written))
     fresh = claimed.fresh
     if fresh:
         told = [rule for e in fresh for _, rule in event_rules(e)]
         touched = {t.slot_id for e in fresh for t in e.tokens} | {
             s.id for e in fresh for s in e.slots}
-        slots = await _slot_times(session, touched)  # every slot the event rules name
-        told += await _near(session, list(slots.values()), notifying, now)
+        # Every slot the event rules name: as written now, or as the table holds it.
+        slots: dict[int, Any] = {key: written[key] for key in touched & written.keys()}
+        slots |= await _slot_times(session, touched - written.keys())
+        told += await _near(session, [slots[key] for key in sorted(slots)], notifying, now)
         await _record(session, told, slots, notifying, now)
     return claimed.answers
 
 
-async def _claim_and_keep(session: AsyncSession, events: list[EventEnvelope]
-                          ) -> set[uuid.UUID]:
+async def _claim_and_keep(session: AsyncSession, events: list[EventEnvelope],
+                          written: dict[int, SlotRecord]) -> set[uuid.UUID]:
     """Claim `events` (in the ascending id order given) and write the newest snapshot of
-    each record they carry (in ascending id order); the ids claimed now."""
+    each record they carry (in ascending id order); the ids claimed now. The slots whose
+    rows are now their snapshots go into `written`."""
     claims = [{"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
                "type": e.type.value} for e in events]
     snapshots: dict[str, list[tuple[Any, int]]] = {
@@ -119,12 +130,18 @@ async def _claim_and_keep(session: AsyncSession, events: list[EventEnvelope]
         "slots": [(slot, e.seq) for e in events for slot in e.slots],
         "tokens": [(t, e.seq) for e in events for t in e.tokens]}
     arrays = parameters_of("claim", _CLAIM.columns, claims)
+    newest_slots = {}
     for name, insert in _SNAPSHOTS.items():
         columns = snapshot_columns(insert.table)
+        chosen = newest(snapshots[name])
+        if name == "slots":
+            newest_slots = {record.id: record for record, _ in chosen}
         arrays |= parameters_of(name, insert.columns, [
-            snapshot_row(record, columns, version) for record, version in newest(
-                snapshots[name])])
-    return set((await session.execute(_CLAIM_AND_KEEP, arrays)).scalars())
+            snapshot_row(record, columns, version) for record, version in chosen])
+    rows = (await session.execute(_CLAIM_AND_KEEP, arrays)).all()
+    written.update((row.slot_id, newest_slots[row.slot_id]) for row in rows
+                   if row.slot_id is not None)
+    return {row.event_id for row in rows if row.event_id is not None}
 
 
 # What `near` reads of a slot: a plain row, not an entity (building an entity per live

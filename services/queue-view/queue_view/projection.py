@@ -8,8 +8,11 @@ A batch of events is one statement, however many events it holds (`_APPLY`): the
 the events' ids, the newest snapshot of each doctor, slot and token, and the per-doctor
 progress of the events claimed now, each a WITH query of one array per column
 (`opd_shared.readmodel.arrays`; executed once per row, PostgreSQL ran 5,600 token upserts
-for 5,600 bookings). It was five statements, one per table: one is ~40% less of this
-process's CPU per event in `bench/apply_cost.py` (issue #13).
+for 5,600 bookings). It was five statements, one per table, in a transaction: as one
+statement, its own transaction (`queue_view.consumer`), `bench/apply_cost.py` went from 84
+to 59 us of this process's CPU per event and PostgreSQL's backend from 68 to 60, and the
+service consuming 371 events/s in messages of 23 from 248 to 176 and 113 to 84 (issue #13;
+medians of three, alternated with the five statements, on a 2-core machine at load 5-9).
 
 The snapshots of every event in the batch are written, a repeat's too: the seq guard makes
 a repeat's snapshots change nothing (its event was applied, so each of its rows holds that

@@ -9,11 +9,13 @@ only if its (token, rule) is new, and its sends are written with it, so a redeli
 event, a replay or a rebuild tells nobody anything twice; the sends go out after the
 commit (`notifier.sender`).
 
-A batch costs about six statements whatever its size (the claim and the snapshots as one,
-slots' times, queue heads, what telling needs, notifications, sends): in the bench, ~120-160
-us of this process's CPU and ~110-130 us of PostgreSQL's per event with the claim and the
-snapshots still four statements, where the window over every live token and the entities it
-built cost ~450-560 and ~310-360 (BENCHMARKS.md, issue #13).
+A batch costs about four statements whatever its size (the claim and the snapshots as one,
+queue heads, what telling needs, the notifications with their sends as one; the slots' times
+only for a slot the batch did not write): `bench/apply_cost.py` went from 172 to 111 us of
+this process's CPU per event and PostgreSQL's backend from 131 to 120, and the service
+consuming 371 events/s in messages of 23 from 311 to 248 and 160 to 151, against nine
+statements (medians of four, alternated, on a 2-core machine at load 4-9; issue #13). The
+window over every live token and the entities it built had cost ~450-560 and ~310-360.
 
 Tokens whose slot's day is over in the hospital's time zone are told nothing (a replayed
 history must not wake anyone).

@@ -9,10 +9,13 @@ only if its (token, rule) is new, and its sends are written with it, so a redeli
 event, a replay or a rebuild tells nobody anything twice; the sends go out after the
 commit (`notifier.sender`).
 
-A batch costs about nine statements whatever its size (claim, snapshots, slots' times,
-queue heads, what telling needs, notifications, sends): in the bench, ~120-160 us of this
-process's CPU and ~110-130 us of PostgreSQL's per event, where the window over every live
-token and the entities it built cost ~450-560 and ~310-360 (BENCHMARKS.md, issue #13).
+A batch costs about four statements whatever its size (the claim and the snapshots as one,
+queue heads, what telling needs, the notifications with their sends as one; the slots' times
+only for a slot the batch did not write): `bench/apply_cost.py` went from 172 to 111 us of
+this process's CPU per event and PostgreSQL's backend from 131 to 120, and the service
+consuming 371 events/s in messages of 23 from 311 to 248 and 160 to 151, against nine
+statements (medians of four, alternated, on a 2-core machine at load 4-9; issue #13). The
+window over every live token and the entities it built had cost ~450-560 and ~310-360.
 
 Tokens whose slot's day is over in the hospital's time zone are told nothing (a replayed
 history must not wake anyone).
@@ -28,16 +31,25 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.heads import AnyRow, heads_not_told
 from notifier.models import AppliedEvent, Doctor, Notification, OptOut, Send, Slot, Token
+from notifier.one_statement import array_insert_sql, parameters_of, unnest_of
 from notifier.quiet import held_until
 from notifier.rules import Thresholds, Told, event_rules, near_reach, near_wait
 from notifier.settings import NotifierSettings
-from opd_contracts import EventEnvelope
-from opd_shared.readmodel import ArrayInsert, claim, ignoring, keep_newest_snapshots, table_of
+from opd_contracts import EventEnvelope, SlotRecord
+from opd_shared.readmodel import (
+    claim,
+    ignoring,
+    newest,
+    replacing,
+    snapshot_columns,
+    snapshot_row,
+    table_of,
+)
 
 __all__ = ["Notifying", "apply_events", "near_in_slots"]
 
@@ -46,13 +58,40 @@ NOTIFICATIONS, OPT_OUTS, SENDS = table_of(Notification), table_of(OptOut), table
 # One execution per batch, the rows as arrays (opd_shared.readmodel.arrays): an insert with
 # RETURNING of many rows was a new statement for every number of rows, and the sends, an
 # executemany, one execution per send (2,032 in the bench's 300 batches).
-_CLAIM = ignoring(APPLIED, ("event_id", "doctor_id", "seq", "type"), returning=("event_id",))
-# A rule told before (the same token and rule: the only unique key the rows can meet, the
-# id being new) returns no row.
+_CLAIM = ignoring(APPLIED, ("event_id", "doctor_id", "seq", "type"))
+_SNAPSHOTS = {"doctors": replacing(DOCTORS, newer_only=True),
+              "slots": replacing(SLOTS, newer_only=True),
+              "tokens": replacing(TOKENS, newer_only=True)}
+# The claim and the newest snapshots, one statement (`notifier.one_statement`: it was four).
+# Every event's snapshots are written, a repeat's too: the seq guard makes a repeat's change
+# nothing (its event was applied, so each of its rows holds that seq or a newer one), and
+# only the events the claim inserted are decided on. It answers the ids claimed and the ids
+# of the slots it wrote, whose times deciding then takes from their snapshots rather than
+# read them back (a statement per batch; a booking's event carries its slot).
+_CLAIM_AND_KEEP = text(
+    "WITH claimed AS ({}), {} SELECT event_id, NULL AS slot_id FROM claimed"
+    " UNION ALL SELECT NULL, id FROM write_slots".format(
+        array_insert_sql("claim", _CLAIM, returning=("event_id",)),
+        ", ".join(f"write_{name} AS ({array_insert_sql(name, insert, returning)})"
+                  for name, insert, returning in (
+                      ("doctors", _SNAPSHOTS["doctors"], ()),
+                      ("slots", _SNAPSHOTS["slots"], ("id",)),
+                      ("tokens", _SNAPSHOTS["tokens"], ())))))
+# The notifications not told before (the same token and rule: the only unique key the rows
+# can meet, the id being new) and a send of each through each of its token's channels, in
+# one statement (they were two): the sends in notification order, each token's channels in
+# the order given, one due time for all.
 _NOTIFY = ignoring(NOTIFICATIONS, ("token_id", "kind", "rule", "token_number", "text",
-                                   "details"), returning=("id", "token_id"))
-_SENDS = ArrayInsert(SENDS, ("notification_id", "channel", "status", "last_error", "due_at"),
-                     conflict="")
+                                   "details"))
+_REACH = (NOTIFICATIONS.c.token_id, SENDS.c.channel, SENDS.c.status, SENDS.c.last_error)
+_NOTIFY_AND_SEND = text(
+    "WITH told AS ({}) INSERT INTO sends (notification_id, channel, status, last_error, due_at)"
+    " SELECT told.id, reach.channel, reach.status, reach.last_error,"
+    " CAST(:due_at AS TIMESTAMP WITH TIME ZONE) FROM told JOIN unnest({}) WITH ORDINALITY"
+    " AS reach(token_id, channel, status, last_error, place) ON reach.token_id = told.token_id"
+    " ORDER BY told.id, reach.place".format(
+        array_insert_sql("notify", _NOTIFY, returning=("id", "token_id")),
+        unnest_of("reach", _REACH)))
 
 
 @dataclass(frozen=True)
@@ -66,39 +105,63 @@ class Notifying:
 
 async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope],
                        notifying: Notifying, now: dt.datetime) -> list[bool]:
-    claimed = await claim(events, lambda batch: _insert_new(session, batch))
+    written: dict[int, SlotRecord] = {}
+    claimed = await claim(events, lambda batch: _claim_and_keep(session, batch, written))
     fresh = claimed.fresh
     if fresh:
-        await keep_newest_snapshots(session, fresh, DOCTORS, SLOTS, TOKENS)
         told = [rule for e in fresh for _, rule in event_rules(e)]
         touched = {t.slot_id for e in fresh for t in e.tokens} | {
             s.id for e in fresh for s in e.slots}
-        slots = await _slot_times(session, touched)  # every slot the event rules name
-        told += await _near(session, list(slots.values()), notifying, now)
+        # Every slot the event rules name: as written now, or as the table holds it.
+        slots: dict[int, Any] = {key: written[key] for key in touched & written.keys()}
+        slots |= await _slot_times(session, touched - written.keys())
+        told += await _near(session, [slots[key] for key in sorted(slots)], notifying, now)
         await _record(session, told, slots, notifying, now)
     return claimed.answers
 
 
-async def _insert_new(session: AsyncSession, events: list[EventEnvelope]) -> set[uuid.UUID]:
-    rows = [{"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
-             "type": e.type.value} for e in events]
-    result = await _CLAIM.execute(session, rows)
-    return set(result.scalars()) if result else set()
+async def _claim_and_keep(session: AsyncSession, events: list[EventEnvelope],
+                          written: dict[int, SlotRecord]) -> set[uuid.UUID]:
+    """Claim `events` (in the ascending id order given) and write the newest snapshot of
+    each record they carry (in ascending id order); the ids claimed now. The slots whose
+    rows are now their snapshots go into `written`."""
+    claims = [{"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
+               "type": e.type.value} for e in events]
+    snapshots: dict[str, list[tuple[Any, int]]] = {
+        "doctors": [(e.doctor, e.seq) for e in events if e.doctor],
+        "slots": [(slot, e.seq) for e in events for slot in e.slots],
+        "tokens": [(t, e.seq) for e in events for t in e.tokens]}
+    arrays = parameters_of("claim", _CLAIM.columns, claims)
+    newest_slots = {}
+    for name, insert in _SNAPSHOTS.items():
+        columns = snapshot_columns(insert.table)
+        chosen = newest(snapshots[name])
+        if name == "slots":
+            newest_slots = {record.id: record for record, _ in chosen}
+        arrays |= parameters_of(name, insert.columns, [
+            snapshot_row(record, columns, version) for record, version in chosen])
+    rows = (await session.execute(_CLAIM_AND_KEEP, arrays)).all()
+    written.update((row.slot_id, newest_slots[row.slot_id]) for row in rows
+                   if row.slot_id is not None)
+    return {row.event_id for row in rows if row.event_id is not None}
 
 
 # What `near` reads of a slot: a plain row, not an entity (building an entity per live
-# token was most of the notifier's CPU, issue #13).
+# token was most of the notifier's CPU, issue #13). Of the slots whose ids are given
+# (`_IDS`, see below).
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _SLOT_TIMES = select(SLOTS.c.id, SLOTS.c.date, SLOTS.c.start_time, SLOTS.c.end_time,
-                    SLOTS.c.max_capacity)
+                    SLOTS.c.max_capacity).where(SLOTS.c.id.in_(_IDS))
 
 
-# The look-ups below keep IN lists, not one array parameter (`opd_shared.readmodel.one_of`),
+# The look-ups here keep IN lists, not one array parameter (`opd_shared.readmodel.one_of`),
 # although each list length is a statement rendered anew (~8% of the apply's CPU): as one
 # prepared statement, PostgreSQL froze the generic plan it made while `notifications` was
 # nearly empty, a sequential scan testing each row against an unhashed array of ~500 ids,
 # and the bench's PostgreSQL time per event went from 227 to 601 us (issue #13). Lists of
 # varying lengths are planned with their values. (`notifier.heads` takes arrays: its plan
-# is tested on stale statistics.)
+# is tested on stale statistics.) The lists are one expanding parameter, `_IDS`, in
+# statements built once: building `column.in_(ids)` anew each batch was ~5% of the apply.
 
 
 def _starts_at(date: dt.date, start: dt.time, timezone: str) -> dt.datetime:
@@ -110,7 +173,7 @@ async def _slot_times(session: AsyncSession, slot_ids: Iterable[int]) -> dict[in
     if not slot_ids:
         return {}
     return {s.id: s for s in (await session.execute(
-        _SLOT_TIMES.where(SLOTS.c.id.in_(sorted(slot_ids))))).all()}
+        _SLOT_TIMES, {"ids": sorted(slot_ids)})).all()}
 
 
 async def _near(session: AsyncSession, slots: list[AnyRow], notifying: Notifying,
@@ -188,7 +251,7 @@ _TELLING = select(
     select(func.array_agg(NOTIFICATIONS.c.rule)).where(
         NOTIFICATIONS.c.token_id == TOKENS.c.id).scalar_subquery().label("told"),
 ).outerjoin(DOCTORS, DOCTORS.c.id == TOKENS.c.doctor_id).outerjoin(
-    OPT_OUTS, OPT_OUTS.c.token_id == TOKENS.c.id)
+    OPT_OUTS, OPT_OUTS.c.token_id == TOKENS.c.id).where(TOKENS.c.id.in_(_IDS))
 
 
 async def _record(session: AsyncSession, told: list[Told], slots: dict[int, AnyRow],
@@ -197,8 +260,8 @@ async def _record(session: AsyncSession, told: list[Told], slots: dict[int, AnyR
     slots the batch touched, which the rules name (another is read)."""
     if not told:
         return
-    tokens = {t.id: t for t in (await session.execute(_TELLING.where(
-        TOKENS.c.id.in_(sorted({t.token_id for t in told}))))).all()}
+    tokens = {t.id: t for t in (await session.execute(
+        _TELLING, {"ids": sorted({t.token_id for t in told})})).all()}
     told = [rule for rule in told if rule.token_id in tokens
             and rule.rule not in (tokens[rule.token_id].told or ())]
     if not told:
@@ -219,16 +282,18 @@ async def _record(session: AsyncSession, told: list[Told], slots: dict[int, AnyR
         rows.append({"token_id": token.id, "kind": rule.kind, "rule": rule.rule,
                      "token_number": token.token_number, "details": json.dumps(details),
                      "text": _words(rule.kind, token, details)})
-    result = await _NOTIFY.execute(session, rows)
-    if result is None:
+    if not rows:
         return
-    inserted = sorted((row.id, row.token_id) for row in result)
-    sends = [{"notification_id": notification_id, "channel": name,
+    # Each token's channels, whichever of its notifications the insert keeps.
+    reach = [{"token_id": token_id, "channel": name,
               "status": "skipped" if tokens[token_id].opted_out else "pending",
-              "last_error": "the patient opted out" if tokens[token_id].opted_out else None,
-              "due_at": due} for notification_id, token_id in inserted
+              "last_error": "the patient opted out" if tokens[token_id].opted_out else None}
+             for token_id in sorted({row["token_id"] for row in rows})
              for name in _channels(tokens[token_id], notifying)]
-    await _SENDS.execute(session, sends)
+    await session.execute(_NOTIFY_AND_SEND, {
+        **parameters_of("notify", _NOTIFY.columns, rows),
+        **parameters_of("reach", (c.name for c in _REACH), reach),
+        "due_at": due})
 
 
 def _channels(token: AnyRow, notifying: Notifying) -> list[str]:

@@ -121,8 +121,8 @@ async def test_the_heads_and_what_telling_needs_are_read_by_index_on_stale_gener
                 f"EXPLAIN (FORMAT JSON) EXECUTE heads ('{arrays[0]}', '{arrays[1]}')"))
             await session.execute(text("DEALLOCATE heads"))
             before = dict((await session.execute(_SCANS)).all())
-            told = (await session.execute(_TELLING.where(Token.id.in_(
-                [t["id"] for t in tokens[STALE::500]])))).all()
+            told = (await session.execute(_TELLING, {
+                "ids": [t["id"] for t in tokens[STALE::500]]})).all()
             after = dict((await session.execute(_SCANS)).all())
     finally:
         async with sessions.begin() as session:

@@ -10,14 +10,13 @@ from __future__ import annotations
 from opd_contracts import EventEnvelope
 from opd_shared.readmodel.apply_cost import ReadModelUnderTest, Sessions, main
 from queue_view.bootstrap import MIGRATIONS_DIR
-from queue_view.projection import apply_events
+from queue_view.consumer import make_applier
 from queue_view.settings import QueueViewSettings
 
 
 def queue_view(namespace: str) -> ReadModelUnderTest:
     async def apply(sessions: Sessions, batch: list[EventEnvelope]) -> None:
-        async with sessions.begin() as session:
-            await apply_events(session, batch)
+        await make_applier(sessions)(batch)  # as the consumer applies it
 
     settings = QueueViewSettings(namespace=namespace, log_level="WARNING")
     return ReadModelUnderTest("queue-view", settings.database_url, MIGRATIONS_DIR, apply)

@@ -3,37 +3,67 @@
 Every event carries full snapshots of what it changed, so applying it is an upsert of
 each snapshot guarded by the per-doctor `seq`: a row only changes when the incoming event
 is newer than the one that last wrote it. Redelivered events are recognised by their id.
-A batch of events costs five statements, however many events it holds, each executed once
-(the rows as arrays, `opd_shared.readmodel.arrays`: executed once per row, PostgreSQL ran
-5,600 token upserts for 5,600 bookings): the newest snapshot of each row is picked in
-memory, and the database guard does the rest
-(`opd_shared.readmodel` holds that machinery; the per-doctor progress is this model's own).
+
+A batch of events is one statement, however many events it holds (`_APPLY`): the claim of
+the events' ids, the newest snapshot of each doctor, slot and token, and the per-doctor
+progress of the events claimed now, each a WITH query of one array per column
+(`opd_shared.readmodel.arrays`; executed once per row, PostgreSQL ran 5,600 token upserts
+for 5,600 bookings). It was five statements, one per table, in a transaction: as one
+statement, its own transaction (`queue_view.consumer`), `bench/apply_cost.py` went from 84
+to 59 us of this process's CPU per event and PostgreSQL's backend from 68 to 60, and the
+service consuming 371 events/s in messages of 23 from 248 to 176 and 113 to 84 (issue #13;
+medians of three, alternated with the five statements, on a 2-core machine at load 5-9).
+
+The snapshots of every event in the batch are written, a repeat's too: the seq guard makes
+a repeat's snapshots change nothing (its event was applied, so each of its rows holds that
+seq or a newer one), while only the events the claim inserted count as applied.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opd_contracts import EventEnvelope
-from opd_shared.readmodel import ArrayInsert, claim, ignoring, keep_newest_snapshots, table_of
+from opd_shared.readmodel import (
+    claim,
+    ignoring,
+    newest,
+    replacing,
+    snapshot_columns,
+    snapshot_row,
+    table_of,
+)
 from queue_view.models import AppliedEvent, Doctor, DoctorProgress, Slot, Token
+from queue_view.one_statement import array_insert_sql, parameters_of
 
 __all__ = ["apply_event", "apply_events"]
 
 APPLIED, PROGRESS = table_of(AppliedEvent), table_of(DoctorProgress)
 DOCTORS, SLOTS, TOKENS = table_of(Doctor), table_of(Slot), table_of(Token)
 
-
-# Built once, each executed once per batch with one array per column.
-_CLAIM = ignoring(APPLIED, ("event_id", "doctor_id", "seq", "type"), returning=("event_id",))
-_ADVANCE = ArrayInsert(PROGRESS, ("doctor_id", "max_seq", "applied_count"),
-                       "ON CONFLICT (doctor_id) DO UPDATE SET"
-                       " max_seq = greatest(doctor_progress.max_seq, EXCLUDED.max_seq),"
-                       " applied_count = doctor_progress.applied_count + EXCLUDED.applied_count")
+_CLAIM = ignoring(APPLIED, ("event_id", "doctor_id", "seq", "type"))
+_SNAPSHOTS = {"doctors": replacing(DOCTORS, newer_only=True),
+              "slots": replacing(SLOTS, newer_only=True),
+              "tokens": replacing(TOKENS, newer_only=True)}
+# Per doctor, of the events claimed now: the highest seq, and how many (the gaps
+# `queue_view.progress` reports). Doctors in ascending order: the lock order.
+_ADVANCE = ("INSERT INTO doctor_progress (doctor_id, max_seq, applied_count)"
+            " SELECT doctor_id, max(seq), count(*) FROM claimed"
+            " GROUP BY doctor_id ORDER BY doctor_id"
+            " ON CONFLICT (doctor_id) DO UPDATE SET"
+            " max_seq = greatest(doctor_progress.max_seq, EXCLUDED.max_seq),"
+            " applied_count = doctor_progress.applied_count + EXCLUDED.applied_count")
+_APPLY = text(
+    "WITH claimed AS ({}), {}, advanced AS ({}) SELECT event_id FROM claimed".format(
+        array_insert_sql("claim", _CLAIM, returning=("event_id", "doctor_id", "seq")),
+        ", ".join(f"write_{name} AS ({array_insert_sql(name, insert)})"
+                  for name, insert in _SNAPSHOTS.items()),
+        _ADVANCE))
 
 
 async def apply_event(session: AsyncSession, event: EventEnvelope) -> bool:
@@ -45,28 +75,29 @@ async def apply_event(session: AsyncSession, event: EventEnvelope) -> bool:
 async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope]) -> list[bool]:
     """Apply `events` inside the caller's transaction; per event, False when it had been
     applied before (or came twice in this batch)."""
-    claimed = await claim(events, lambda batch: _insert_new(session, batch))
-    fresh = claimed.fresh
-    if fresh:
-        await keep_newest_snapshots(session, fresh, DOCTORS, SLOTS, TOKENS)
-        await _advance_progress(session, fresh)
-    return claimed.answers
+
+    async def apply(firsts: list[EventEnvelope]) -> set[uuid.UUID]:
+        result = await session.execute(_APPLY, _parameters(firsts))
+        return set(result.scalars())
+
+    return (await claim(events, apply)).answers
 
 
-async def _insert_new(session: AsyncSession, events: list[EventEnvelope]) -> set[uuid.UUID]:
-    rows = [{"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
-             "type": e.type.value} for e in events]
-    result = await _CLAIM.execute(session, rows)
-    return set(result.scalars()) if result else set()
+def _parameters(events: list[EventEnvelope]) -> dict[str, list[Any]]:
+    """The arrays of `_APPLY`: the events' keys, in the (ascending id) order given, and the
+    newest snapshot of each record they carry, in ascending id order."""
+    claims = [{"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
+               "type": e.type.value} for e in events]
+    snapshots: dict[str, list[tuple[Any, int]]] = {
+        "doctors": [(e.doctor, e.seq) for e in events if e.doctor],
+        "slots": [(slot, e.seq) for e in events for slot in e.slots],
+        "tokens": [(t, e.seq) for e in events for t in e.tokens]}
+    found = parameters_of("claim", _CLAIM.columns, claims)
+    for name, insert in _SNAPSHOTS.items():
+        found |= parameters_of(name, insert.columns, _rows(insert.table, snapshots[name]))
+    return found
 
 
-async def _advance_progress(session: AsyncSession, events: Sequence[EventEnvelope]) -> None:
-    """Per doctor: the highest seq seen, and how many distinct events were applied (the
-    gaps `queue_view.progress` reports). Doctors in ascending order: the lock order."""
-    newest: dict[int, int] = {}
-    for event in events:
-        newest[event.doctor_id] = max(event.seq, newest.get(event.doctor_id, 0))
-    counts = Counter(event.doctor_id for event in events)
-    await _ADVANCE.execute(session, [
-        {"doctor_id": doctor, "max_seq": newest[doctor], "applied_count": counts[doctor]}
-        for doctor in sorted(newest)])
+def _rows(table: Table, snapshots: list[tuple[Any, int]]) -> list[dict[str, Any]]:
+    columns = snapshot_columns(table)
+    return [snapshot_row(record, columns, version) for record, version in newest(snapshots)]

@@ -29,9 +29,9 @@ class Outage:
         self.lost = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
         self.sessions, self.current, self.tries = sessions, async_sessionmaker(self.lost), 0
 
-    def begin(self):  # what the applier uses
+    def __call__(self):  # what the applier uses
         self.tries += 1
-        return self.current.begin()
+        return self.current()
 
     async def tried_enough(self) -> bool:
         return self.tries > 3 * ATTEMPT_LIMIT  # far more tries than an event is allowed

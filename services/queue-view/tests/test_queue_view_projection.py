@@ -5,10 +5,12 @@ from __future__ import annotations
 import random
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event as engine_events
+from sqlalchemy import func, select
 
 from opd_contracts import EventType
 from opd_contracts.vocabulary import TokenStatus
+from queue_view.consumer import make_applier
 from queue_view.models import AppliedEvent, Doctor, DoctorProgress, Slot, Token
 from queue_view.projection import apply_event, apply_events
 
@@ -154,3 +156,27 @@ async def test_a_batch_reports_its_repeats(sessions, events) -> None:
     assert applied == [False, True, False]
     progress = await _load(sessions, DoctorProgress, events.doctor_id)
     assert (progress.max_seq, progress.applied_count) == (2, 2)
+
+
+async def test_a_batch_is_one_statement_outside_any_transaction(sessions, another_doctor
+                                                                ) -> None:
+    """What keeps a batch cheap (issue #13): one execution whatever the batch holds, and
+    no BEGIN or COMMIT round trips around it (the statement is its own transaction)."""
+    batch = [event for _ in range(3) for event in _history(another_doctor())]
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    engine = sessions.kw["bind"].sync_engine
+    engine_events.listen(engine, "before_cursor_execute", seen)
+    try:
+        applied = await make_applier(sessions)(batch)
+    finally:
+        engine_events.remove(engine, "before_cursor_execute", seen)
+
+    assert sum(applied) == len(batch)
+    assert len(statements) == 1
+    async with sessions() as session:  # committed: another session sees it
+        assert await session.scalar(select(func.count()).select_from(AppliedEvent).where(
+            AppliedEvent.event_id.in_([e.event_id for e in batch]))) == len(batch)

@@ -40,7 +40,7 @@ POSITIONAL_START = ("SELECT * FROM start_round(CAST($1 AS bigint[]), CAST($2 AS 
 # the event and the reply.
 ROUND_OF_ONE = ("slots_counts_id", "tokens_new_id", "c_doctor", "s_doctor", "o_partition",
                 "i_command")
-_CAST = re.compile(r"CAST\(:\w+ AS ([^)]+)\)")  # a named array parameter, and its type
+_CAST = re.compile(r"CAST\(\$\d+ AS ([^)]+)\)")  # an array parameter, and its type
 
 
 async def cpu_a_call(session: AsyncSession, calls: int, pairs: int) -> str:
@@ -88,7 +88,7 @@ async def planning(connection: AsyncConnection, repeats: int = 40) -> str:
         # Each array one NULL of its type, as in a round of one booking (EXPLAIN plans the
         # statement, it does not run it).
         sql = _CAST.sub(lambda m: f"CAST('{{NULL}}' AS {m.group(1)})",
-                        batch_io._write(parts).text)
+                        batch_io._write(parts).sql)
         took = []
         for _ in range(repeats):
             plan = [r[0] for r in await raw.fetch(f"EXPLAIN (SUMMARY ON) {sql}")]

@@ -8,11 +8,14 @@ one call of the database function `start_round` (migration 0009), one round trip
 statements are planned on every call (see `opd_shared.database`: plans kept across calls
 went stale as the tables grew from empty; a call took 3.7-4.9 ms where it takes 0.2).
 
-Both go through the session as `text()`. Handing them to the driver as they are
-(`exec_driver_sql`, positional parameters) was tried and saved nothing measurable: a call
-of start_round costs this process about 350 us of CPU either way, where asyncpg alone takes
-about 145 and a bare `SELECT 1` about 100 (bench/statement_costs.py). What SQLAlchemy adds
-is its async execution path (greenlet, cursor adapter, result), not the compilation.
+Handing a statement to SQLAlchemy's driver layer as it is (`exec_driver_sql`, positional
+parameters) was tried and saved nothing measurable: a call of start_round costs this process
+about 350 us of CPU either way, where asyncpg alone takes about 145 and a bare `SELECT 1`
+about 100 (bench/statement_costs.py). What SQLAlchemy adds is its async execution path
+(greenlet, cursor adapter, result), not the compilation. So the write statement goes
+straight to asyncpg, in the session's transaction on the session's connection, with the
+span and the error the session would have given it (driver_calls.py). start_round stays
+with the session: its first statement is what has the session's connection send BEGIN.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from allocator.adapters.driver_calls import DriverConnection, DriverStatement, driver_statement
 from allocator.adapters.record_writes import RECORD_CTES, ChangedRecords
 
 __all__ = ["Facts", "StaleSchedule", "Writes", "start_round", "write_all"]
@@ -56,7 +60,7 @@ _PARTS = {
 
 
 @lru_cache(maxsize=64)
-def _write(parts: tuple[str, ...]) -> TextClause:
+def _write(parts: tuple[str, ...]) -> DriverStatement:
     """The write statement of the parts that have rows. Why not every part, empty or not:
     each part is a table the executor opens with its indexes on every execution, rows or
     none (perf on the allocator's backend: 14% of its CPU in starting the executor), and an
@@ -70,7 +74,7 @@ def _write(parts: tuple[str, ...]) -> TextClause:
     set of parts is a statement of its own, prepared once per connection (a handful in use:
     which record kinds a round has). Data-modifying CTEs all run, referenced or not."""
     select = "SELECT count(*) FROM moved" if "s_doctor" in parts else "SELECT 0"
-    return text(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}")
+    return driver_statement(text(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}"))
 
 
 class StaleSchedule(Exception):
@@ -115,7 +119,9 @@ async def start_round(session: AsyncSession, partitions: Collection[int],
     return epochs, facts
 
 
-async def write_all(session: AsyncSession, writes: Writes) -> None:
+async def write_all(driver: DriverConnection, writes: Writes) -> None:
+    """The round's one write statement, on the connection of the session the round read
+    with, in its transaction."""
     parameters = {
         **writes.records.parameters(),
         **_columns(writes.counters, "c_doctor", "c_date", "c_last"),
@@ -125,8 +131,8 @@ async def write_all(session: AsyncSession, writes: Writes) -> None:
     }
     if not parameters:
         return  # nothing decided needs writing (every command a duplicate, say)
-    moved = await session.scalar(_write(tuple(p for p in _PARTS if p in parameters)),
-                                 parameters)
+    moved = await driver.fetch_value(_write(tuple(p for p in _PARTS if p in parameters)),
+                                     parameters)
     if moved != len(writes.seqs):
         raise StaleSchedule(f"of doctors {sorted(d for d, *_ in writes.seqs)}, only {moved} "
                             "were as this batch found them")

@@ -40,7 +40,7 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> SqlUnitOfWork:
         try:
             await self.workspace.start_day(self.today)
-            self.session = await self.workspace.open()
+            self.session, self.driver = await self.workspace.open()
             self.fenced = await self._start()
         except BaseException:
             await self._abandon()
@@ -83,7 +83,7 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         await self.schedules.write(self.writes)
-        await write_all(self.session, self.writes)
+        await write_all(self.driver, self.writes)
         await self.session.commit()
         self.schedules.settle()
 

@@ -75,9 +75,10 @@ class DriverConnection:
         self._dialect = sessions_side.dialect
         url = sessions_side.engine.url
         self.database = url.database
-        self.attributes = {"db.system": "postgresql", "db.name": url.database or "",
-                           "db.user": url.username or "", "net.peer.name": url.host or "",
-                           "net.peer.port": url.port or 5432}
+        self.attributes: dict[str, str | int] = {
+            "db.system": "postgresql", "db.name": url.database or "",
+            "db.user": url.username or "", "net.peer.name": url.host or "",
+            "net.peer.port": url.port or 5432}
 
     @classmethod
     async def under(cls, connection: AsyncConnection) -> DriverConnection:

@@ -33,7 +33,7 @@ __all__ = ["RELAY_SETTINGS", "RelayRow", "relay_connections"]
 RELAY_SETTINGS = {**CONNECTION_SETTINGS, "enable_bitmapscan": "off"}
 
 
-class RelayRow(asyncpg.Record):  # type: ignore[misc]  (asyncpg ships no types)
+class RelayRow(asyncpg.Record):
     """A row whose columns read as attributes, as SQLAlchemy's rows do (`event_messages`
     takes either)."""
 

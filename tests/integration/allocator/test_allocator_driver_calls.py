@@ -46,6 +46,31 @@ async def test_a_statement_on_a_connection_that_closed_under_the_round_is_retrie
     await connection.invalidate()
 
 
+async def test_a_round_begun_on_a_connection_that_closed_is_retried(connection):
+    await connection.begin()
+    driver = await _driver(connection)
+    driver.connection.terminate()
+
+    with pytest.raises(DBAPIError) as failed:
+        await driver.begin()
+
+    assert is_transient(failed.value)
+    await connection.invalidate()
+
+
+async def test_begin_starts_the_transaction_the_session_commits(desk, connection):
+    await connection.begin()
+    driver = await _driver(connection)
+    await driver.begin()
+    await driver.fetch(driver_statement(text(
+        "CREATE TABLE begun (n integer)")), {})  # nothing else on this connection since
+
+    await connection.rollback()
+
+    async with desk.engine.connect() as other:
+        assert await other.scalar(text("SELECT to_regclass('begun')")) is None
+
+
 async def test_an_error_of_the_statement_is_raised_as_the_session_raises_it(desk):
     """An over-allocation the CHECK refuses is an IntegrityError either way (the round then
     decides each command alone); the statement's own error is not transient."""

@@ -8,14 +8,13 @@ one call of the database function `start_round` (migration 0009), one round trip
 statements are planned on every call (see `opd_shared.database`: plans kept across calls
 went stale as the tables grew from empty; a call took 3.7-4.9 ms where it takes 0.2).
 
-Handing a statement to SQLAlchemy's driver layer as it is (`exec_driver_sql`, positional
-parameters) was tried and saved nothing measurable: a call of start_round costs this process
-about 350 us of CPU either way, where asyncpg alone takes about 145 and a bare `SELECT 1`
-about 100 (bench/statement_costs.py). What SQLAlchemy adds is its async execution path
-(greenlet, cursor adapter, result), not the compilation. So the write statement goes
-straight to asyncpg, in the session's transaction on the session's connection, with the
-span and the error the session would have given it (driver_calls.py). start_round stays
-with the session: its first statement is what has the session's connection send BEGIN.
+Both go straight to asyncpg, on the session's connection and in its transaction, with the
+span and the error the session would have given them (driver_calls.py): through the
+session's async path a statement cost this process about 340 us of CPU, through asyncpg
+alone about 136, a bare round trip 88 (bench/statement_costs.py). Handing them to
+SQLAlchemy's driver layer as they are (`exec_driver_sql`) had saved nothing measurable:
+what SQLAlchemy adds is its async execution path (greenlet, cursor adapter, result), not
+the compilation. The ORM's reads and flushes between them still go through the session.
 """
 
 from __future__ import annotations
@@ -27,15 +26,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from allocator.adapters.driver_calls import DriverConnection, DriverStatement, driver_statement
 from allocator.adapters.record_writes import RECORD_CTES, ChangedRecords
 
 __all__ = ["Facts", "StaleSchedule", "Writes", "start_round", "write_all"]
 
-_START = text("SELECT * FROM start_round(CAST(:partitions AS bigint[]),"
-               " CAST(:commands AS uuid[]), CAST(:doctors AS bigint[]), CAST(:ids AS integer))")
+_START = driver_statement(text(
+    "SELECT * FROM start_round(CAST(:partitions AS bigint[]), CAST(:commands AS uuid[]),"
+    " CAST(:doctors AS bigint[]), CAST(:ids AS integer))"))
 # The write statement's parts, by the name of their first array. Doctors' seqs move by
 # compare-and-set: a batch that decided on an outdated schedule cannot commit.
 _PARTS = {
@@ -98,15 +97,16 @@ class Writes:
     records: ChangedRecords = field(default_factory=ChangedRecords)  # slots and tokens
 
 
-async def start_round(session: AsyncSession, partitions: Collection[int],
+async def start_round(driver: DriverConnection, partitions: Collection[int],
                       commands: Collection[uuid.UUID], doctors: Collection[int], ids: int
                       ) -> tuple[dict[int, int], Facts]:
-    """Lock the partitions (returning their epochs now), then read which commands were
-    decided already, the doctors' committed event seqs, and `ids` fresh record ids."""
+    """The transaction's first statement: lock the partitions (returning their epochs
+    now), then read which commands were decided already, the doctors' committed event seqs,
+    and `ids` fresh record ids."""
     epochs, facts = {}, Facts()
-    rows = await session.execute(_START, {"partitions": sorted(partitions),
-                                          "commands": list(commands),
-                                          "doctors": list(doctors), "ids": ids})
+    rows = await driver.fetch(_START, {"partitions": sorted(partitions),
+                                       "commands": list(commands),
+                                       "doctors": list(doctors), "ids": ids})
     for kind, key, fingerprint, value in rows:
         if kind == "epoch":
             epochs[int(key)] = int(value)

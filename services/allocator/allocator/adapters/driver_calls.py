@@ -1,11 +1,18 @@
-"""A statement sent straight to asyncpg, on a session's own connection and inside its
-transaction, with the span and the error SQLAlchemy would have given it.
+"""Statements sent straight to asyncpg, on a session's own connection and inside its
+transaction, with the span and the error SQLAlchemy would have given them: a round's first
+statement (start_round) and its write statement (batch_io).
 
 Why: through SQLAlchemy's async session a statement costs this process about 340 us of CPU
 (its async execution path: greenlet, cursor adapter, result), through asyncpg alone about
 136, a bare round trip 88 (bench/statement_costs.py). Sending a round's write statement
-straight to asyncpg saved 280 us a round of one booking (940 -> 662). What the session gave
-besides, given here:
+straight to asyncpg saved 280 us a round of one booking (940 -> 662).
+
+The transaction stays the session's: SQLAlchemy's adapter of the asyncpg connection sends
+BEGIN before the session's first statement, and its commit and rollback end the
+transaction. A round whose first statement is sent here has the adapter send BEGIN first
+(`begin`, its own step, `_start_transaction`), once the session's transaction is begun, so
+that the session's commit commits it. A statement sent here outside a transaction is
+refused: it would commit alone. What the session gave besides, given here:
 - **The span**: `opentelemetry-instrumentation-sqlalchemy` (opd_shared.tracing) makes a
   CLIENT span of each statement it runs, under the current span (the command's decision),
   named after the statement's first word and the database, with the statement's text and
@@ -18,14 +25,17 @@ besides, given here:
   calls it a disconnect. That flag is what makes a statement on a connection already closed
   (asyncpg: `InterfaceError: connection is closed`) transient, retried on a new connection,
   not the commands' failure (`opd_shared.database.is_transient`). Errors not asyncpg's
-  (OSError, TimeoutError) pass as they are, as through the session. The adapter's
-  translation is a private method (its version is pinned by uv.lock;
-  test_allocator_driver_calls and test_allocator_batches fail if its meaning changes).
+  (OSError, TimeoutError) pass as they are, as through the session.
+
+The adapter's translation and its BEGIN are private methods (their version is pinned by
+uv.lock; test_allocator_driver_calls and test_allocator_batches fail if their meaning
+changes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,42 +95,50 @@ class DriverConnection:
         raw = await connection.get_raw_connection()
         return cls(raw.driver_connection, raw.dbapi_connection, connection)
 
-    async def fetch_value(self, statement: DriverStatement,
-                          parameters: Mapping[str, Any]) -> Any:
-        """The first column of the first row, in the transaction the session's connection
-        is in. Refused outside one: the session's connection sends BEGIN with its first
-        statement, not when it is begun, and a statement sent before would commit alone."""
+    async def begin(self) -> None:
+        """BEGIN, sent as SQLAlchemy's adapter sends it before the first statement of the
+        session's transaction (which must be begun): the session's commit or rollback ends
+        it, as ever. Only for statements sent here first."""
+        with self._errors_as_the_session_raises("BEGIN"):
+            await self._adapted._start_transaction()
+
+    async def fetch(self, statement: DriverStatement,
+                    parameters: Mapping[str, Any]) -> list[Any]:
+        """The rows of `statement`, in the transaction the session's connection is in.
+        Refused outside one: a statement sent before BEGIN would commit alone."""
         connection = self.connection
         if not connection.is_closed() and not connection.is_in_transaction():
             raise RuntimeError("a statement of a transaction sent outside of one")
         arguments = [parameters[name] for name in statement.names]
         if not tracing_enabled():
-            return await self._fetch_value(statement, arguments)
+            return await self._fetch(statement.sql, arguments)
         with _tracer.start_as_current_span(
                 f"{statement.operation} {self.database}", kind=SpanKind.CLIENT,
                 attributes={**self.attributes, "db.statement": statement.sql}):
-            return await self._fetch_value(statement, arguments)
+            return await self._fetch(statement.sql, arguments)
 
-    async def _fetch_value(self, statement: DriverStatement, arguments: list[Any]) -> Any:
+    async def fetch_value(self, statement: DriverStatement,
+                          parameters: Mapping[str, Any]) -> Any:
+        """The first column of the first row (all rows are fetched: asyncpg's `fetchval`
+        would stop the statement's portal after one)."""
+        rows = await self.fetch(statement, parameters)
+        return rows[0][0] if rows else None
+
+    async def _fetch(self, sql: str, arguments: list[Any]) -> list[Any]:
+        with self._errors_as_the_session_raises(sql):
+            return await self.connection.fetch(sql, *arguments)
+
+    @contextlib.contextmanager
+    def _errors_as_the_session_raises(self, sql: str) -> Iterator[None]:
         try:
-            return await self.connection.fetchval(statement.sql, *arguments)
+            yield
         except Exception as error:
-            wrapped = self._as_the_session_raises(statement, error)
-            if wrapped is error:
-                raise
-            raise wrapped from error
-
-    def _as_the_session_raises(self, statement: DriverStatement,
-                               error: Exception) -> BaseException:
-        dbapi_error = self._dialect.loaded_dbapi.Error
-        try:
-            self._adapted._handle_exception(error)  # raises its translation, or `error`
-        except dbapi_error as translated:
-            return DBAPIError.instance(
-                statement.sql, None, translated, dbapi_error, hide_parameters=True,
-                connection_invalidated=self._dialect.is_disconnect(translated, self._adapted,
-                                                                   None),
-                dialect=self._dialect)
-        except Exception as untranslated:
-            return untranslated
-        return error  # not reached: the adapter always raises
+            dbapi_error = self._dialect.loaded_dbapi.Error
+            try:
+                self._adapted._handle_exception(error)  # raises its translation, or `error`
+            except dbapi_error as translated:
+                raise DBAPIError.instance(
+                    sql, None, translated, dbapi_error, hide_parameters=True,
+                    connection_invalidated=self._dialect.is_disconnect(
+                        translated, self._adapted, None),
+                    dialect=self._dialect) from error

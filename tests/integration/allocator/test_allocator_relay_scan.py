@@ -5,6 +5,7 @@ the look-up must be a scan that marks such entries, not one that visits them all
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from typing import Any
 
@@ -114,3 +115,18 @@ async def test_the_relay_publishes_in_order_and_marks_sent_only_what_the_broker_
     assert await relay_outbox(relaying, exchange, partitions=[1]) == 3  # type: ignore[arg-type]
     assert exchange.published == ["e1", "e3", "e5"]
     assert await _unsent(sessions) == ["e2", "e4", "e6"]
+
+
+async def test_the_sweeper_publishes_only_events_older_than_its_interval(sessions, relaying):
+    async with sessions.begin() as session:
+        await session.execute(text(
+            "INSERT INTO outbox (partition, routing_key, event, created_at) VALUES"
+            " (3, 'token.allocated', '{\"event_id\": \"stray\"}', now() - interval '5 s'),"
+            " (4, 'token.allocated', '{\"event_id\": \"fresh\"}', now())"))
+    exchange = Exchange()
+
+    swept = await relay_outbox(relaying, exchange,  # type: ignore[arg-type]
+                               older_than=dt.timedelta(seconds=1))
+
+    assert (swept, exchange.published) == (1, ["stray"])
+    assert await _unsent(sessions) == ["fresh"]  # the relay's, once its round kicks it

@@ -4,8 +4,12 @@ statement (start_round) and its write statement (batch_io).
 
 Why: through SQLAlchemy's async session a statement costs this process about 340 us of CPU
 (its async execution path: greenlet, cursor adapter, result), through asyncpg alone about
-136, a bare round trip 88 (bench/statement_costs.py). Sending a round's write statement
-straight to asyncpg saved 280 us a round of one booking (940 -> 662).
+136, a bare round trip 88 (bench/statement_costs.py). With both of a round's statements
+sent here, a round of one booking costs this process about 2,040 us of CPU where it cost
+2,830 (decide_bench's sequential part, alternated with the session's way, medians of 11
+runs at a load of 5-10; 860 -> 480 us inside the write statement's calls alone); PostgreSQL's
+CPU is the same within the noise (1,370 -> 1,270 us). start_round costs 97 us here, 76
+through asyncpg alone, 208 through the session (statement_costs.py, load 5.5).
 
 The transaction stays the session's: SQLAlchemy's adapter of the asyncpg connection sends
 BEGIN before the session's first statement, and its commit and rollback end the

@@ -8,7 +8,10 @@ the mark commits only once the broker confirmed them; a failed publish rolls the
 A crash between publishing and committing publishes a row twice; read models ignore repeats.
 It made five round trips (BEGIN, SET LOCAL, look-up, UPDATE, COMMIT), through SQLAlchemy's
 session; now three (BEGIN, the statement, COMMIT) on its own connections
-(relay_connections.py).
+(relay_connections.py). bench/relay_costs.py, alternated with the old relay, medians of 7
+runs at a load of 5-9: a call of one event cost 3,100 us of this process's CPU and 700 of
+PostgreSQL's, now 540 and 400; a call of 22 events (1,000 bookings/s offered) 3,000 and
+1,030, now 820 and 700.
 
 A page leaves as version-2 messages (`event_messages`): one per event type, up to
 `BATCH_ITEMS_MAX` events each, so the routing key is still the type and a consumer bound

@@ -33,6 +33,7 @@ from scratch import scratch_database
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from allocator.adapters.ownership import claim
+from allocator.bootstrap import collect_garbage_rarely
 from allocator.adapters.unit_of_work import SqlTransactions
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
@@ -158,6 +159,7 @@ async def run(args: argparse.Namespace, bench: Bench) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
+    collect_garbage_rarely()  # as the service does
     async with scratch_database({"pool_size": 10}, partitions=PARTITIONS) as (settings, engine):
         meter = RoundMeter(engine)
         await meter.install()

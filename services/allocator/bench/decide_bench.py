@@ -33,8 +33,8 @@ from scratch import scratch_database
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from allocator.adapters.ownership import claim
-from allocator.bootstrap import collect_garbage_rarely
 from allocator.adapters.unit_of_work import SqlTransactions
+from allocator.bootstrap import collect_garbage_rarely
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
 from allocator.service_layer.batches import BatchDecider

@@ -6,7 +6,6 @@ adapters that implement its ports; a test passes its own `handlers` here, not a 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -37,26 +36,10 @@ from opd_shared.database import own_database
 from opd_shared.messaging import Batching
 from opd_shared.topology import Topology
 
-__all__ = ["GC_YOUNGEST_THRESHOLD", "MIGRATIONS", "Runtime", "collect_garbage_rarely",
-           "new_lanes", "start"]
+__all__ = ["MIGRATIONS", "Runtime", "new_lanes", "start"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger("allocator")
-
-# The schedule cache keeps tens of thousands of ORM objects alive, and a round allocates
-# many short-lived ones (records, events, replies): with Python's default threshold (700)
-# the collector ran a young collection every few rounds and a full one, which walks the
-# whole cache, every few seconds. decide_bench (all parts, 13,450 bookings; the collector's
-# own CPU timed by gc callbacks; one run each, load 8): 644 ms of 10.1 s in the collector,
-# four full collections of about 110 ms each, the event loop stopped meanwhile; with
-# 10,000, 127 ms of 8.6 s and no full one. Concurrent part alone: 258 ms -> 18-23 ms.
-GC_YOUNGEST_THRESHOLD = 10_000
-
-
-def collect_garbage_rarely() -> None:
-    """Fewer, larger collections of young objects; the older generations as before."""
-    _, middle, oldest = gc.get_threshold()
-    gc.set_threshold(GC_YOUNGEST_THRESHOLD, middle, oldest)
 
 
 @dataclass(frozen=True)
@@ -105,7 +88,6 @@ def _consumers(settings: AllocatorSettings, topology: Topology,
 async def start(settings: AllocatorSettings,
                 handlers: Handlers = HANDLERS) -> AsyncIterator[Runtime]:
     """Migrate, declare, connect, consume, relay and sweep; undo it all on exit."""
-    collect_garbage_rarely()
     async with AsyncExitStack() as stack:
         topology = settings.topology
         engine, sessions = await _database(stack, settings)

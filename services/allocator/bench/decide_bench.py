@@ -34,7 +34,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from allocator.adapters.ownership import claim
 from allocator.adapters.unit_of_work import SqlTransactions
-from allocator.bootstrap import collect_garbage_rarely
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
 from allocator.service_layer.batches import BatchDecider
@@ -159,7 +158,6 @@ async def run(args: argparse.Namespace, bench: Bench) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    collect_garbage_rarely()  # as the service does
     async with scratch_database({"pool_size": 10}, partitions=PARTITIONS) as (settings, engine):
         meter = RoundMeter(engine)
         await meter.install()

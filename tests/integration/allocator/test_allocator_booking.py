@@ -3,13 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-
-from allocator.bootstrap import GC_YOUNGEST_THRESHOLD
-
-
-async def test_a_running_allocator_collects_young_garbage_rarely(api):
-    assert gc.get_threshold()[0] == GC_YOUNGEST_THRESHOLD  # a full one walks the cache
 
 
 async def test_a_booking_returns_the_token_with_its_number_score_and_sequence(api):

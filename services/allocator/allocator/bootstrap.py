@@ -20,6 +20,7 @@ from allocator.adapters import ownership
 from allocator.adapters.dead_letters import watch_dead_letters
 from allocator.adapters.orm import map_domain
 from allocator.adapters.relay import OutboxRelay, sweep_outbox
+from allocator.adapters.relay_connections import relay_connections
 from allocator.adapters.replies import ReplyBatcher
 from allocator.adapters.unit_of_work import SqlTransactions
 from allocator.domain.fairness import FairnessPolicy
@@ -94,14 +95,16 @@ async def start(settings: AllocatorSettings,
         lanes = new_lanes(settings, sessions, handlers)
         for lane in lanes:  # each gives its connection back before the pool closes
             stack.push_async_callback(lane.forget)
-        relay = OutboxRelay(sessions, events)
+        relaying = await relay_connections(settings.database_url)
+        stack.push_async_callback(relaying.close)  # after the relay's last call
+        relay = OutboxRelay(relaying, events)
         stack.push_async_callback(relay.stop)
         replies = await _replies(stack, connection)
         consumers = _consumers(settings, topology, sessions, lanes, relay)
         for consumer in consumers:
             stack.push_async_callback(consumer.stop)
         await _subscribe(stack, settings, consumers, connection, replies)
-        for job in (sweep_outbox(sessions, events, settings.sweep_interval_seconds),
+        for job in (sweep_outbox(relaying, events, settings.sweep_interval_seconds),
                     watch_dead_letters(setup, topology.dead_letter_queue)):
             _in_background(stack, job)
         log.info("allocator consuming %d partitions in %d queues of %s; database %s",

@@ -11,7 +11,8 @@ side to the other.
   backend that ends during a part takes its CPU with it: the bench keeps its connections.
 - Statements: pg_stat_statements of the bench database (execution and planning time, which
   is wall time inside the server), the two dearest named with how often they were planned
-  (the bench database tracks planning).
+  (the bench database tracks planning). Left out, and said so, on a server that does not
+  preload the extension (it cannot be loaded for one database).
 - Records: the rows of each kind the round's write statement was handed
   (adapters/record_writes), counted by wrapping `write_all` where the unit of work calls it;
   the wrapper also sums this process's CPU inside those calls (the arrays' encoding, the
@@ -65,16 +66,20 @@ class RoundMeter:
     rows: Counter[str] = field(default_factory=Counter)
     rounds: int = 0
     writing: float = 0.0  # this process's CPU inside the write statement's calls
+    statements: bool = False  # whether the server keeps pg_stat_statements
     _start: _Snapshot | None = None
 
     async def install(self) -> None:
         """Before the bench's first connection: the planning setting holds for connections
         opened after it (of the bench's own database only)."""
         async with self.engine.begin() as conn:
-            await conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
-            name = await conn.scalar(text("SELECT current_database()"))
-            await conn.execute(text(
-                f'ALTER DATABASE "{name}" SET pg_stat_statements.track_planning = on'))
+            preloaded = await conn.scalar(text("SHOW shared_preload_libraries"))
+            self.statements = "pg_stat_statements" in preloaded
+            if self.statements:
+                await conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+                name = await conn.scalar(text("SELECT current_database()"))
+                await conn.execute(text(
+                    f'ALTER DATABASE "{name}" SET pg_stat_statements.track_planning = on'))
         await self.engine.dispose()
         written = unit_of_work.write_all
 
@@ -91,7 +96,7 @@ class RoundMeter:
         async with self.engine.connect() as conn:
             pids = [pid for (pid,) in await conn.execute(_BACKENDS)]
             statements = {row.queryid: (row.query, row.calls, row.plans, row.ms)
-                          for row in await conn.execute(_STATEMENTS)}
+                          for row in await conn.execute(_STATEMENTS)} if self.statements else {}
         return _Snapshot(time.process_time(), {pid: _cpu(pid) for pid in pids}, statements,
                          Counter(self.rows), self.rounds, self.writing)
 
@@ -114,7 +119,8 @@ class RoundMeter:
         rows = ", ".join(f"{kind} {(end.rows[kind] - start.rows[kind]) / bookings:.1f}"
                          for kind in sorted(end.rows) if end.rows[kind] > start.rows[kind])
         dearest = "; ".join(f"{ms * 1000 / bookings:.0f} us in {calls} x '{query}'"
-                            f" ({plans} planned)" for ms, calls, plans, query in spent[:2])
+                            f" ({plans} planned)" for ms, calls, plans, query in spent[:2]
+                            ) if self.statements else "pg_stat_statements not preloaded"
         writing = (end.writing - start.writing) * 1e6 / bookings
         return (f"  allocator {own:.0f} us CPU a booking ({writing:.0f} in the write"
                 f" statement's calls), PostgreSQL {server * 1e6 / bookings:.0f}"

@@ -7,8 +7,9 @@ Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL), prints t
 and drops it.
 - CPU a call (medians of `--pairs` alternated runs of `--calls` calls, in one transaction):
   a bare `SELECT 1` through asyncpg (the floor: a round trip's sends and wake-ups), and
-  start_round() straight through asyncpg, as `text()` through the session (as
-  adapters/batch_io calls it), and as the driver's SQL through the session
+  start_round() straight through asyncpg, through the session's asyncpg connection as
+  adapters/batch_io calls it (`DriverConnection`: its transaction check and error mapping),
+  as `text()` through the session, and as the driver's SQL through the session
   (`exec_driver_sql`: no compilation, the same async execution path).
 - Planning: every statement is planned for its own parameters (`force_custom_plan`, see
   opd_shared.database), so each call of the write statement pays for planning its parts;
@@ -30,6 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from allocator.adapters import batch_io
+from allocator.adapters.driver_calls import DriverConnection
 
 NAMED_START = text("SELECT * FROM start_round(CAST(:partitions AS bigint[]),"
                    " CAST(:commands AS uuid[]), CAST(:doctors AS bigint[]),"
@@ -40,7 +42,7 @@ POSITIONAL_START = ("SELECT * FROM start_round(CAST($1 AS bigint[]), CAST($2 AS 
 # the event and the reply.
 ROUND_OF_ONE = ("slots_counts_id", "tokens_new_id", "c_doctor", "s_doctor", "o_partition",
                 "i_command")
-_CAST = re.compile(r"CAST\(:\w+ AS ([^)]+)\)")  # a named array parameter, and its type
+_CAST = re.compile(r"CAST\(\$\d+ AS ([^)]+)\)")  # an array parameter, and its type
 
 
 async def cpu_a_call(session: AsyncSession, calls: int, pairs: int) -> str:
@@ -53,6 +55,13 @@ async def cpu_a_call(session: AsyncSession, calls: int, pairs: int) -> str:
     async def start_round_raw() -> None:
         await raw.fetch(POSITIONAL_START, [1], commands, [1, 2], 0)
 
+    sessions_driver = await DriverConnection.under(await session.connection())
+    await sessions_driver.begin()  # every kind's calls in one transaction, as said above
+
+    async def driver_call() -> None:
+        await sessions_driver.fetch(batch_io._START, {"partitions": [1], "commands": commands,
+                                             "doctors": [1, 2], "ids": 0})
+
     async def named() -> None:
         list(await session.execute(NAMED_START, {"partitions": [1], "commands": commands,
                                                  "doctors": [1, 2], "ids": 0}))
@@ -63,7 +72,7 @@ async def cpu_a_call(session: AsyncSession, calls: int, pairs: int) -> str:
 
     kinds: dict[str, Callable[[], Awaitable[None]]] = {
         "SELECT 1 (asyncpg)": select_one, "start_round (asyncpg)": start_round_raw,
-        "start_round as text()": named,
+        "start_round (DriverConnection)": driver_call, "start_round as text()": named,
         "start_round as the driver's SQL": driver}
     spent: dict[str, list[float]] = {name: [] for name in kinds}
     for _ in range(pairs):
@@ -88,7 +97,7 @@ async def planning(connection: AsyncConnection, repeats: int = 40) -> str:
         # Each array one NULL of its type, as in a round of one booking (EXPLAIN plans the
         # statement, it does not run it).
         sql = _CAST.sub(lambda m: f"CAST('{{NULL}}' AS {m.group(1)})",
-                        batch_io._write(parts).text)
+                        batch_io._write(parts).sql)
         took = []
         for _ in range(repeats):
             plan = [r[0] for r in await raw.fetch(f"EXPLAIN (SUMMARY ON) {sql}")]

@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 from itertools import count
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from allocator.adapters.relay_connections import relay_connections
 from allocator.main import MIGRATIONS
 from allocator.main import create_app as create_allocator
 from allocator.service_layer.decided import Handlers
@@ -108,6 +110,15 @@ async def sessions(infra) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = create_async_engine(settings.database_url)
     yield async_sessionmaker(engine, expire_on_commit=False)
     await engine.dispose()
+
+
+@pytest.fixture
+async def relaying(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[asyncpg.Pool]:
+    """The outbox relay's own connections, on the database of `sessions`."""
+    url = sessions.kw["bind"].url.render_as_string(hide_password=False)
+    pool = await relay_connections(url)
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,15 @@ the look-up must be a scan that marks such entries, not one that visits them all
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 from typing import Any
 
-from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
+import pytest
+from sqlalchemy import text
 
-from allocator.adapters.relay import PLAIN_INDEX_SCANS, relay_outbox, unpublished
+from allocator.adapters.relay import CLAIM_DUE, relay_outbox
 
 ROUNDS, PER_ROUND, PARTITIONS = 600, 22, 16  # about 40 s of a 1,000/s rush, unvacuumed
 
@@ -28,13 +31,23 @@ BEGIN
 END $$"""
 
 
-async def _plan(session: AsyncSession, query: Any) -> dict:
-    """EXPLAIN (ANALYZE, BUFFERS) of `query` as the relay runs it, in this transaction."""
-    compiled = query.compile(dialect=session.get_bind().dialect)
-    arguments = [compiled.params[name] for name in compiled.positiontup]
-    raw = (await (await session.connection()).get_raw_connection()).driver_connection
-    found = await raw.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {compiled}", *arguments)
-    return found[0]["Plan"]  # the dialect's connection decodes JSON
+async def _plan(relaying: asyncpg.Pool, partitions: list[int]) -> dict:
+    """EXPLAIN (ANALYZE, BUFFERS) of the relay's statement, on one of the relay's own
+    connections (their settings are what is tested), rolled back: it marks rows sent."""
+    async with relaying.acquire() as connection:
+        transaction = connection.transaction()
+        await transaction.start()
+        try:
+            found = await connection.fetchval(
+                f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {CLAIM_DUE}", partitions, 500)
+        finally:
+            await transaction.rollback()
+    return json.loads(found)[0]["Plan"]
+
+
+def _look_up(plan: dict) -> dict:
+    """The part of the statement's plan that finds the rows: the subquery of their ids."""
+    return next(p for p in plan["Plans"] if p.get("Parent Relationship") == "InitPlan")
 
 
 def _nodes(plan: dict) -> list[str]:
@@ -42,7 +55,7 @@ def _nodes(plan: dict) -> list[str]:
 
 
 async def test_the_relay_finds_new_events_among_many_published_ones_without_revisiting_them(
-        sessions):
+        sessions, relaying):
     async with sessions.begin() as session:
         await session.execute(text("ALTER TABLE outbox SET (autovacuum_enabled = false)"))
         await session.execute(text(PUBLISHED_HISTORY))
@@ -51,18 +64,18 @@ async def test_the_relay_finds_new_events_among_many_published_ones_without_revi
             "SELECT g % 16, 'token.allocated', jsonb_build_object('event_id', "
             "gen_random_uuid()), now() FROM generate_series(1, 22) AS g"))
 
-    query = unpublished(partitions=range(0, PARTITIONS, 2))
     costs = []
     # The first look-up meets every dead entry. A plain index scan marks each once no
     # transaction can still see its row (on a busy server, a moment later), and look-ups
     # after that skip them; a bitmap scan visits them all again every time.
     for _ in range(50):
-        async with sessions.begin() as session:
-            await session.execute(PLAIN_INDEX_SCANS)
-            plan = await _plan(session, query)
-        assert "Bitmap Heap Scan" not in _nodes(plan)
+        plan = await _plan(relaying, list(range(0, PARTITIONS, 2)))
+        # Plain index scans only: no bitmap scan finding the rows, and no scan of the whole
+        # table marking them sent.
+        assert {node for node in _nodes(plan) if "Scan" in node} == {"Index Scan"}, plan
         assert plan["Actual Rows"] == 11  # the even partitions' new events, and only those
-        costs.append(plan["Shared Hit Blocks"] + plan.get("Shared Read Blocks", 0))
+        look_up = _look_up(plan)  # the buffers of marking the rows sent are not its cost
+        costs.append(look_up["Shared Hit Blocks"] + look_up.get("Shared Read Blocks", 0))
         if costs[-1] < 200:  # a few dozen buffers, against ~1,200 to ~6,700 while unmarked
             break
         await asyncio.sleep(0.1)
@@ -70,26 +83,50 @@ async def test_the_relay_finds_new_events_among_many_published_ones_without_revi
 
 
 class Exchange:
-    def __init__(self) -> None:
+    def __init__(self, fails: bool = False) -> None:
         self.published: list[str] = []
+        self.fails = fails
 
     async def publish(self, message: Any, routing_key: str) -> None:
-        self.published.append(routing_key)
+        if self.fails:
+            raise ConnectionError("the broker is away")
+        self.published += [e["event_id"] for e in json.loads(message.body)["events"]]
 
 
-async def test_the_relay_looks_up_its_events_with_plain_index_scans(sessions):
-    statements: list[str] = []
-    engine = sessions.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute",
-                 lambda _c, _cursor, statement, *_: statements.append(statement))
+async def _unsent(sessions) -> list[str]:
+    async with sessions() as session:
+        return list(await session.scalars(text(
+            "SELECT event->>'event_id' FROM outbox WHERE published_at IS NULL ORDER BY id")))
+
+
+async def test_the_relay_publishes_in_order_and_marks_sent_only_what_the_broker_confirmed(
+        sessions, relaying):
     async with sessions.begin() as session:
         await session.execute(text(
-            "INSERT INTO outbox (partition, routing_key, event, created_at) VALUES "
-            "(0, 'token.allocated', '{\"event_id\": \"e1\"}', now())"))
+            "INSERT INTO outbox (partition, routing_key, event, created_at) SELECT g % 2,"
+            " 'token.allocated', jsonb_build_object('event_id', 'e' || g), now()"
+            " FROM generate_series(1, 6) AS g"))
+
+    with pytest.raises(ConnectionError):
+        await relay_outbox(relaying, Exchange(fails=True), partitions=[0, 1])  # type: ignore[arg-type]
+    assert await _unsent(sessions) == [f"e{g}" for g in range(1, 7)]  # the mark rolled back
+
+    exchange = Exchange()
+    assert await relay_outbox(relaying, exchange, partitions=[1]) == 3  # type: ignore[arg-type]
+    assert exchange.published == ["e1", "e3", "e5"]
+    assert await _unsent(sessions) == ["e2", "e4", "e6"]
+
+
+async def test_the_sweeper_publishes_only_events_older_than_its_interval(sessions, relaying):
+    async with sessions.begin() as session:
+        await session.execute(text(
+            "INSERT INTO outbox (partition, routing_key, event, created_at) VALUES"
+            " (3, 'token.allocated', '{\"event_id\": \"stray\"}', now() - interval '5 s'),"
+            " (4, 'token.allocated', '{\"event_id\": \"fresh\"}', now())"))
     exchange = Exchange()
 
-    assert await relay_outbox(sessions, exchange, partitions=[0]) == 1  # type: ignore[arg-type]
+    swept = await relay_outbox(relaying, exchange,  # type: ignore[arg-type]
+                               older_than=dt.timedelta(seconds=1))
 
-    look_up = next(i for i, s in enumerate(statements) if "SKIP LOCKED" in s)
-    assert str(PLAIN_INDEX_SCANS) in statements[:look_up]
-    assert exchange.published == ["token.allocated"]
+    assert (swept, exchange.published) == (1, ["stray"])
+    assert await _unsent(sessions) == ["fresh"]  # the relay's, once its round kicks it

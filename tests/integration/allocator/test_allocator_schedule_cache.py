@@ -7,9 +7,11 @@ import datetime as dt
 import logging
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from allocator.adapters.batch_io import StaleSchedule, Writes, write_all
+from allocator.adapters.driver_calls import DriverConnection
 from allocator.adapters.schedule_cache import Cached, ScheduleCache
 from allocator.adapters.workspace import Workspace
 from allocator.domain.model import Doctor
@@ -68,9 +70,10 @@ async def test_a_batch_that_found_an_outdated_event_seq_cannot_commit(desk):
     seq = await desk.sql("SELECT last_event_seq FROM doctors WHERE id = :d", d=doctor)
     stale = Writes(seqs=[(doctor, seq - 1, seq + 1)])  # the last guard behind the cache
 
-    async with AsyncSession(desk.engine) as session, session.begin():
+    async with desk.engine.connect() as connection, connection.begin():
+        await connection.execute(text("SELECT 1"))  # BEGIN goes with a first statement
         with pytest.raises(StaleSchedule):
-            await write_all(session, stale)
+            await write_all(await DriverConnection.under(connection), stale)
 
     assert await desk.sql("SELECT last_event_seq FROM doctors WHERE id = :d", d=doctor) == seq
 

@@ -8,11 +8,13 @@ one call of the database function `start_round` (migration 0009), one round trip
 statements are planned on every call (see `opd_shared.database`: plans kept across calls
 went stale as the tables grew from empty; a call took 3.7-4.9 ms where it takes 0.2).
 
-Both go through the session as `text()`. Handing them to the driver as they are
-(`exec_driver_sql`, positional parameters) was tried and saved nothing measurable: a call
-of start_round costs this process about 350 us of CPU either way, where asyncpg alone takes
-about 145 and a bare `SELECT 1` about 100 (bench/statement_costs.py). What SQLAlchemy adds
-is its async execution path (greenlet, cursor adapter, result), not the compilation.
+Both go straight to asyncpg, on the session's connection and in its transaction, with the
+span and the error the session would have given them (driver_calls.py): through the
+session's async path a statement cost this process about 340 us of CPU, through asyncpg
+alone about 136, a bare round trip 88 (bench/statement_costs.py). Handing them to
+SQLAlchemy's driver layer as they are (`exec_driver_sql`) had saved nothing measurable:
+what SQLAlchemy adds is its async execution path (greenlet, cursor adapter, result), not
+the compilation. The ORM's reads and flushes between them still go through the session.
 """
 
 from __future__ import annotations
@@ -23,15 +25,16 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import TextClause, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
 
+from allocator.adapters.driver_calls import DriverConnection, DriverStatement, driver_statement
 from allocator.adapters.record_writes import RECORD_CTES, ChangedRecords
 
 __all__ = ["Facts", "StaleSchedule", "Writes", "start_round", "write_all"]
 
-_START = text("SELECT * FROM start_round(CAST(:partitions AS bigint[]),"
-               " CAST(:commands AS uuid[]), CAST(:doctors AS bigint[]), CAST(:ids AS integer))")
+_START = driver_statement(text(
+    "SELECT * FROM start_round(CAST(:partitions AS bigint[]), CAST(:commands AS uuid[]),"
+    " CAST(:doctors AS bigint[]), CAST(:ids AS integer))"))
 # The write statement's parts, by the name of their first array. Doctors' seqs move by
 # compare-and-set: a batch that decided on an outdated schedule cannot commit.
 _PARTS = {
@@ -56,7 +59,7 @@ _PARTS = {
 
 
 @lru_cache(maxsize=64)
-def _write(parts: tuple[str, ...]) -> TextClause:
+def _write(parts: tuple[str, ...]) -> DriverStatement:
     """The write statement of the parts that have rows. Why not every part, empty or not:
     each part is a table the executor opens with its indexes on every execution, rows or
     none (perf on the allocator's backend: 14% of its CPU in starting the executor), and an
@@ -70,7 +73,7 @@ def _write(parts: tuple[str, ...]) -> TextClause:
     set of parts is a statement of its own, prepared once per connection (a handful in use:
     which record kinds a round has). Data-modifying CTEs all run, referenced or not."""
     select = "SELECT count(*) FROM moved" if "s_doctor" in parts else "SELECT 0"
-    return text(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}")
+    return driver_statement(text(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}"))
 
 
 class StaleSchedule(Exception):
@@ -94,15 +97,16 @@ class Writes:
     records: ChangedRecords = field(default_factory=ChangedRecords)  # slots and tokens
 
 
-async def start_round(session: AsyncSession, partitions: Collection[int],
+async def start_round(driver: DriverConnection, partitions: Collection[int],
                       commands: Collection[uuid.UUID], doctors: Collection[int], ids: int
                       ) -> tuple[dict[int, int], Facts]:
-    """Lock the partitions (returning their epochs now), then read which commands were
-    decided already, the doctors' committed event seqs, and `ids` fresh record ids."""
+    """The transaction's first statement: lock the partitions (returning their epochs
+    now), then read which commands were decided already, the doctors' committed event seqs,
+    and `ids` fresh record ids."""
     epochs, facts = {}, Facts()
-    rows = await session.execute(_START, {"partitions": sorted(partitions),
-                                          "commands": list(commands),
-                                          "doctors": list(doctors), "ids": ids})
+    rows = await driver.fetch(_START, {"partitions": sorted(partitions),
+                                       "commands": list(commands),
+                                       "doctors": list(doctors), "ids": ids})
     for kind, key, fingerprint, value in rows:
         if kind == "epoch":
             epochs[int(key)] = int(value)
@@ -115,7 +119,9 @@ async def start_round(session: AsyncSession, partitions: Collection[int],
     return epochs, facts
 
 
-async def write_all(session: AsyncSession, writes: Writes) -> None:
+async def write_all(driver: DriverConnection, writes: Writes) -> None:
+    """The round's one write statement, on the connection of the session the round read
+    with, in its transaction."""
     parameters = {
         **writes.records.parameters(),
         **_columns(writes.counters, "c_doctor", "c_date", "c_last"),
@@ -125,8 +131,8 @@ async def write_all(session: AsyncSession, writes: Writes) -> None:
     }
     if not parameters:
         return  # nothing decided needs writing (every command a duplicate, say)
-    moved = await session.scalar(_write(tuple(p for p in _PARTS if p in parameters)),
-                                 parameters)
+    moved = await driver.fetch_value(_write(tuple(p for p in _PARTS if p in parameters)),
+                                     parameters)
     if moved != len(writes.seqs):
         raise StaleSchedule(f"of doctors {sorted(d for d, *_ in writes.seqs)}, only {moved} "
                             "were as this batch found them")

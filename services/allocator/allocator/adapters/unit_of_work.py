@@ -40,7 +40,7 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> SqlUnitOfWork:
         try:
             await self.workspace.start_day(self.today)
-            self.session = await self.workspace.open()
+            self.session, self.driver = await self.workspace.open()
             self.fenced = await self._start()
         except BaseException:
             await self._abandon()
@@ -65,8 +65,10 @@ class SqlUnitOfWork:
         (`start_round`): which commands were decided before, the seqs of the cached
         schedules they name, and ids. Returns the partitions fenced."""
         named = _doctors(self.envelopes)
+        await self.session.connection()  # the session's transaction, which commit ends
+        await self.driver.begin()  # sent now, not with the session's first statement
         epochs, self.facts = await start_round(
-            self.session, self.epochs, [e.command_id for e in self.envelopes],
+            self.driver, self.epochs, [e.command_id for e in self.envelopes],
             [d for d in named if d in self.workspace.cache],
             self.workspace.ids.wanted(len(self.envelopes)))
         return ownership.fenced(self.epochs, epochs)
@@ -83,7 +85,7 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         await self.schedules.write(self.writes)
-        await write_all(self.session, self.writes)
+        await write_all(self.driver, self.writes)
         await self.session.commit()
         self.schedules.settle()
 

@@ -7,7 +7,8 @@ no schedule is rebuilt per command, and none is copied back into a session (`mer
 walk every token of it). The session's identity map is weak: a schedule the cache lets go
 of leaves the session with it. The session keeps its connection too, so a transaction
 starts without a checkout and its ping; a broken connection fails the transaction, which
-is retried on a new one. A pool of record ids lives here as well.
+is retried on a new one. The asyncpg connection under it is kept too, for the round's
+write statement (driver_calls.py). A pool of record ids lives here as well.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from allocator.adapters.driver_calls import DriverConnection
 from allocator.adapters.record_ids import RecordIds
 from allocator.adapters.schedule_cache import ScheduleCache
 
@@ -32,24 +34,27 @@ class Workspace:
         self._sessions = sessions
         self.session: AsyncSession | None = None
         self._connection: AsyncConnection | None = None
+        self.driver: DriverConnection | None = None  # under `_connection`
         self.cache = ScheduleCache(cache_size, cache_tokens)
         self.ids = RecordIds()
         self.day: dt.date | None = None  # the hospital's date the cached schedules start at
 
-    async def open(self) -> AsyncSession:
-        if self.session is None:
+    async def open(self) -> tuple[AsyncSession, DriverConnection]:
+        """The session, and the asyncpg connection under it."""
+        if self.session is None or self.driver is None:
             engine: AsyncEngine = self._sessions.kw["bind"]
             self._connection = await engine.connect()
+            self.driver = await DriverConnection.under(self._connection)
             self.session = self._sessions(bind=self._connection, autoflush=False,
                                           expire_on_commit=False)
-        return self.session
+        return self.session, self.driver
 
     async def forget(self) -> None:
         """Trust nothing loaded so far: after a rollback, a new epoch or a day change. Giving
         the connection back to the pool rolls back whatever transaction it still had open."""
         self.cache.clear()
         session, connection = self.session, self._connection
-        self.session = self._connection = None
+        self.session = self._connection = self.driver = None
         try:
             if session is not None:
                 await session.close()

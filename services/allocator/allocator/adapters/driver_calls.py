@@ -1,0 +1,148 @@
+"""Statements sent straight to asyncpg, on a session's own connection and inside its
+transaction, with the span and the error SQLAlchemy would have given them: a round's first
+statement (start_round) and its write statement (batch_io).
+
+Why: through SQLAlchemy's async session a statement costs this process about 340 us of CPU
+(its async execution path: greenlet, cursor adapter, result), through asyncpg alone about
+136, a bare round trip 88 (bench/statement_costs.py). With both of a round's statements
+sent here, a round of one booking costs this process about 2,040 us of CPU where it cost
+2,830 (decide_bench's sequential part, alternated with the session's way, medians of 11
+runs at a load of 5-10; 860 -> 480 us inside the write statement's calls alone); PostgreSQL's
+CPU is the same within the noise (1,370 -> 1,270 us). start_round costs 97 us here, 76
+through asyncpg alone, 208 through the session (statement_costs.py, load 5.5).
+
+The transaction stays the session's: SQLAlchemy's adapter of the asyncpg connection sends
+BEGIN before the session's first statement, and its commit and rollback end the
+transaction. A round whose first statement is sent here has the adapter send BEGIN first
+(`begin`, its own step, `_start_transaction`), once the session's transaction is begun, so
+that the session's commit commits it. A statement sent here outside a transaction is
+refused: it would commit alone. What the session gave besides, given here:
+- **The span**: `opentelemetry-instrumentation-sqlalchemy` (opd_shared.tracing) makes a
+  CLIENT span of each statement it runs, under the current span (the command's decision),
+  named after the statement's first word and the database, with the statement's text and
+  never its parameters. A statement sent here gets the same, while tracing is on; while it
+  is off, nothing is made.
+- **The error**: as the session raises it. SQLAlchemy's adapter of the asyncpg connection
+  translates asyncpg's error into its DBAPI error (forgetting its transaction when the
+  connection closed), and that is wrapped as SQLAlchemy's error of that kind (a CHECK
+  refusing an over-allocation is an `IntegrityError`), flagged invalidated when the dialect
+  calls it a disconnect. That flag is what makes a statement on a connection already closed
+  (asyncpg: `InterfaceError: connection is closed`) transient, retried on a new connection,
+  not the commands' failure (`opd_shared.database.is_transient`). Errors not asyncpg's
+  (OSError, TimeoutError) pass as they are, as through the session.
+
+The adapter's translation and its BEGIN are private methods (their version is pinned by
+uv.lock; test_allocator_driver_calls and test_allocator_batches fail if their meaning
+changes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from sqlalchemy import TextClause
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from opd_shared.tracing import enabled as tracing_enabled
+
+__all__ = ["DriverConnection", "DriverStatement", "driver_statement"]
+
+_DIALECT = PGDialect_asyncpg()
+_tracer = trace.get_tracer(__name__)
+
+
+@dataclass(frozen=True)
+class DriverStatement:
+    """A `text()` statement as asyncpg takes it: `$n` placeholders, and the names of its
+    parameters in their order."""
+
+    sql: str
+    names: tuple[str, ...]
+
+    @property
+    def operation(self) -> str:
+        return self.sql.split(maxsplit=1)[0]
+
+
+def driver_statement(clause: TextClause) -> DriverStatement:
+    """Compiled by SQLAlchemy's asyncpg dialect, as the session would have sent it."""
+    compiled = clause.compile(dialect=_DIALECT)
+    return DriverStatement(compiled.string, tuple(compiled.positiontup or ()))
+
+
+class DriverConnection:
+    """The asyncpg connection under a SQLAlchemy connection, for statements of its
+    transactions."""
+
+    def __init__(self, connection: asyncpg.Connection, adapted: Any,
+                 sessions_side: AsyncConnection) -> None:
+        self.connection = connection
+        self._adapted = adapted  # SQLAlchemy's adapter of it, the session's DBAPI connection
+        self._dialect = sessions_side.dialect
+        url = sessions_side.engine.url
+        self.database = url.database
+        self.attributes: dict[str, str | int] = {
+            "db.system": "postgresql", "db.name": url.database or "",
+            "db.user": url.username or "", "net.peer.name": url.host or "",
+            "net.peer.port": url.port or 5432}
+
+    @classmethod
+    async def under(cls, connection: AsyncConnection) -> DriverConnection:
+        raw = await connection.get_raw_connection()
+        return cls(raw.driver_connection, raw.dbapi_connection, connection)
+
+    async def begin(self) -> None:
+        """BEGIN, sent as SQLAlchemy's adapter sends it before the first statement of the
+        session's transaction (which must be begun): the session's commit or rollback ends
+        it, as ever. Only for statements sent here first."""
+        with self._errors_as_the_session_raises("BEGIN"):
+            await self._adapted._start_transaction()
+
+    async def fetch(self, statement: DriverStatement,
+                    parameters: Mapping[str, Any]) -> list[Any]:
+        """The rows of `statement`, in the transaction the session's connection is in.
+        Refused outside one: a statement sent before BEGIN would commit alone."""
+        connection = self.connection
+        if not connection.is_closed() and not connection.is_in_transaction():
+            raise RuntimeError("a statement of a transaction sent outside of one")
+        arguments = [parameters[name] for name in statement.names]
+        if not tracing_enabled():
+            return await self._fetch(statement.sql, arguments)
+        with _tracer.start_as_current_span(
+                f"{statement.operation} {self.database}", kind=SpanKind.CLIENT,
+                attributes={**self.attributes, "db.statement": statement.sql}):
+            return await self._fetch(statement.sql, arguments)
+
+    async def fetch_value(self, statement: DriverStatement,
+                          parameters: Mapping[str, Any]) -> Any:
+        """The first column of the first row (all rows are fetched: asyncpg's `fetchval`
+        would stop the statement's portal after one)."""
+        rows = await self.fetch(statement, parameters)
+        return rows[0][0] if rows else None
+
+    async def _fetch(self, sql: str, arguments: list[Any]) -> list[Any]:
+        with self._errors_as_the_session_raises(sql):
+            return await self.connection.fetch(sql, *arguments)
+
+    @contextlib.contextmanager
+    def _errors_as_the_session_raises(self, sql: str) -> Iterator[None]:
+        try:
+            yield
+        except Exception as error:
+            dbapi_error = self._dialect.loaded_dbapi.Error
+            try:
+                self._adapted._handle_exception(error)  # raises its translation, or `error`
+            except dbapi_error as translated:
+                raise DBAPIError.instance(
+                    sql, None, translated, dbapi_error, hide_parameters=True,
+                    connection_invalidated=self._dialect.is_disconnect(
+                        translated, self._adapted, None),
+                    dialect=self._dialect) from error

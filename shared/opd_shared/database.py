@@ -74,7 +74,8 @@ CONNECTION_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 # before, consumers retry it as transient (`apply_patiently`), and a request gets 503 with
 # Retry-After (`opd_shared.middleware`) once.
 POOLS = {
-    "allocator": Pool(10, 10),  # commit lanes, partitions' deciders, relay, sweeper
+    "allocator": Pool(10, 10),  # commit lanes, partitions' deciders (the relay and the
+    # sweeper have a pool of their own, allocator.adapters.relay_connections: 2 more)
     "queue_view": Pool(10, 10),  # the consumer, the display feed and HTTP reads
     "analytics": Pool(5, 4),  # the consumer's one, four for the figures' queries
     "interop": Pool(3, 3),  # ABDM shares and their visits; FHIR reads go to queue-view

@@ -6,7 +6,7 @@ CPU a consumer spends on each item of a version-2 batch message before its handl
   the sizes measured at 1,000 bookings/s offered.
 - consume: the shared `BatchConsumer` against the real broker (AMQP_URL, default the local
   guest broker), with a handler that only acks: messages are published to a queue of the
-  bench's own first, then the consumer's process CPU from its first delivery to its last
+  bench's own first, then the consumer's process CPU from its subscribing to its last
   ack, per item: aio-pika's and aiormq's receiving, the decode, the acks, the consumer's
   own bookkeeping. The broker's CPU is not in it.
 
@@ -99,8 +99,8 @@ def decode_us(kind: str, messages: int = 2000) -> float:
 class _Acking(BatchConsumer[Items[object]]):
     """Decodes as the services do and acks every delivery: the consumer's cost alone."""
 
-    def __init__(self, queue: str, kind: str, expected: int) -> None:
-        super().__init__(queue, "", Batching(batch_max=200, window_s=0.02, max_pause=1))
+    def __init__(self, queue: str, kind: str, expected: int, batch_max: int) -> None:
+        super().__init__(queue, "", Batching(batch_max=batch_max, window_s=0.02, max_pause=1))
         self.decoder, self.expected = KINDS[kind][1], expected
         self.handled, self.done = 0, asyncio.Event()
 
@@ -117,24 +117,20 @@ class _Acking(BatchConsumer[Items[object]]):
         return [ACK] * len(deliveries)
 
 
-async def consume_us(kind: str, url: str, messages: int = 400) -> float:
+async def consume_us(kind: str, url: str, batch_max: int, messages: int = 400) -> float:
     make, _, per_message = KINDS[kind]
     body = make()
     queue = f"bench-batch-items-{uuid.uuid4().hex[:8]}"
     connection = await aio_pika.connect_robust(url)
     try:
-        consumer = _Acking(queue, kind, messages)
+        consumer = _Acking(queue, kind, messages, batch_max)
         publisher = await connection.channel()
         declared = await publisher.declare_queue(queue, arguments=_GONE_WHEN_IDLE)
-        await consumer.subscription.open(connection)  # declared; nothing arrives yet
-        await consumer.subscription.queue.cancel(consumer.subscription.tag)
         for _ in range(messages):
             await publisher.default_exchange.publish(
                 aio_pika.Message(body, message_id=uuid.uuid4().hex), routing_key=queue)
         start = time.process_time()
-        consumer.subscription.tag = await consumer.subscription.queue.consume(
-            consumer.subscription.deliveries.put)
-        consumer.task = asyncio.create_task(consumer._run())
+        await consumer.consume(connection)  # as a service does: a channel of its own, ...
         await consumer.done.wait()
         await asyncio.sleep(0)  # the last settle
         spent = time.process_time() - start
@@ -149,6 +145,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--what", choices=["decode", "consume", "all"], default="all")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--batch-max", type=int, default=200,
+                        help="messages a batch takes (the read models' default: 200)")
     parser.add_argument("--amqp-url", default=os.environ.get(
         "AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"))
     args = parser.parse_args()
@@ -158,7 +156,7 @@ def main() -> None:
             print(f"decode  {kind:8s} {statistics.median(runs):6.2f} us/item "
                   f"(runs {', '.join(f'{r:.2f}' for r in runs)})")
         if args.what in ("consume", "all"):
-            runs = [asyncio.run(consume_us(kind, args.amqp_url)) for _ in range(args.runs)]
+            runs = [asyncio.run(consume_us(kind, args.amqp_url, args.batch_max)) for _ in range(args.runs)]
             print(f"consume {kind:8s} {statistics.median(runs):6.2f} us/item "
                   f"(runs {', '.join(f'{r:.2f}' for r in runs)})")
 

@@ -23,9 +23,12 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from pamqp.common import FieldTable
+from pydantic import BaseModel
 
 from opd_contracts import (
     BookToken,
@@ -36,9 +39,10 @@ from opd_contracts import (
     EventType,
 )
 from opd_contracts.records import SlotRecord, TokenRecord
+from opd_contracts.vocabulary import Source, TokenStatus
 from opd_shared.messaging import ACK, BatchConsumer, Batching, Delivery, Items, Outcome, items_of
 
-_GONE_WHEN_IDLE = {"x-expires": 60_000}  # should a run die before it deletes its queue
+_GONE_WHEN_IDLE: FieldTable = {"x-expires": 60_000}  # should a run die before it deletes its queue
 EVENTS_PER_MESSAGE = 35
 COMMANDS_PER_MESSAGE = 6
 
@@ -50,7 +54,7 @@ def _event(n: int) -> EventEnvelope:
                       current_count=n % 20)
     token = TokenRecord(id=1000 + n, token_number=f"DOC7-20260130-{n:04d}",
                         patient_name="Asha Verma", patient_phone="+919800000000",
-                        doctor_id=7, slot_id=11, source="online", status="allocated",
+                        doctor_id=7, slot_id=11, source=Source.ONLINE, status=TokenStatus.ALLOCATED,
                         priority_score=30, sequence_number=n, allocated_at=now,
                         channel="web", ticket="q3Xv0bq2H1c9kQ2mZr7uJw")
     return EventEnvelope(event_id=uuid.uuid4(), type=EventType.TOKEN_ALLOCATED, doctor_id=7,
@@ -65,7 +69,7 @@ def _command(n: int) -> CommandEnvelope:
                            command=BookToken(doctor_id=7, slot_id=11,
                                              patient_name=f"Patient {n}",
                                              patient_phone="+919800000000",
-                                             source="online", channel="web"))
+                                             source=Source.ONLINE, channel="web"))
 
 
 def event_body() -> bytes:
@@ -78,7 +82,7 @@ def command_body() -> bytes:
     return CommandBatch(commands=commands).model_dump_json().encode()
 
 
-KINDS: dict[str, tuple[Callable[[], bytes], Callable[[bytes], Items[object]], int]] = {
+KINDS: dict[str, tuple[Callable[[], bytes], Callable[[bytes], Items[Any]], int]] = {
     "events": (event_body, lambda body: items_of(body, EventEnvelope, EventBatch, "events"),
                EVENTS_PER_MESSAGE),
     "commands": (command_body,
@@ -96,7 +100,7 @@ def decode_us(kind: str, messages: int = 2000) -> float:
     return (time.process_time() - start) / (messages * per_message) * 1e6
 
 
-class _Acking(BatchConsumer[Items[object]]):
+class _Acking(BatchConsumer[Items[BaseModel]]):
     """Decodes as the services do and acks every delivery: the consumer's cost alone."""
 
     def __init__(self, queue: str, kind: str, expected: int, batch_max: int) -> None:
@@ -107,10 +111,10 @@ class _Acking(BatchConsumer[Items[object]]):
     async def declare(self, channel: AbstractChannel) -> None:
         await channel.declare_queue(self.queue_name, arguments=_GONE_WHEN_IDLE)
 
-    def decode(self, message: AbstractIncomingMessage) -> Items[object]:
+    def decode(self, message: AbstractIncomingMessage) -> Items[BaseModel]:
         return self.decoder(message.body)
 
-    async def handle(self, deliveries: Sequence[Delivery[Items[object]]]) -> list[Outcome]:
+    async def handle(self, deliveries: Sequence[Delivery[Items[BaseModel]]]) -> list[Outcome]:
         self.handled += len(deliveries)
         if self.handled >= self.expected:
             asyncio.get_running_loop().call_soon(self.done.set)  # once these are acked
@@ -156,7 +160,8 @@ def main() -> None:
             print(f"decode  {kind:8s} {statistics.median(runs):6.2f} us/item "
                   f"(runs {', '.join(f'{r:.2f}' for r in runs)})")
         if args.what in ("consume", "all"):
-            runs = [asyncio.run(consume_us(kind, args.amqp_url, args.batch_max)) for _ in range(args.runs)]
+            runs = [asyncio.run(consume_us(kind, args.amqp_url, args.batch_max))
+                    for _ in range(args.runs)]
             print(f"consume {kind:8s} {statistics.median(runs):6.2f} us/item "
                   f"(runs {', '.join(f'{r:.2f}' for r in runs)})")
 

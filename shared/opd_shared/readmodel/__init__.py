@@ -7,7 +7,9 @@
 - `upsert`: the newest snapshot per record wins (`newest`), and rows from snapshots;
 - `arrays`: a batch's rows written in one execution per table, as one array per column or
   one array of the table's records (`replacing` rows, guarded by `version` or not, `adding`
-  counts, `ignoring` repeats).
+  counts, `ignoring` repeats);
+- `together`: several tables' inserts, as records, in one statement (`Together`), with
+  further WITH queries and a query of the caller's reading what they returned.
 
 What is a read model's own stays with it: its tables, its projections (queue-view's
 per-doctor progress and rebuild, analytics' roll-ups and audit trail). Progress and rebuild
@@ -26,6 +28,7 @@ from opd_shared.readmodel.tables import (
     read_model_metadata,
     table_of,
 )
+from opd_shared.readmodel.together import Together
 from opd_shared.readmodel.upsert import (
     keep_newest_snapshots,
     newest,
@@ -36,7 +39,7 @@ from opd_shared.readmodel.upsert import (
 
 __all__ = [
     "TYPES", "ArrayInsert", "Claimed", "DoctorColumns", "EventKeyColumns", "SlotColumns",
-    "TokenColumns", "adding", "claim", "first_copies", "ignoring", "keep_newest_snapshots",
+    "Together", "TokenColumns", "adding", "claim", "first_copies", "ignoring", "keep_newest_snapshots",
     "newest", "one_of", "queue_order", "read_model_metadata", "replacing", "snapshot_columns",
     "snapshot_row", "table_of", "upsert_newest",
 ]

@@ -17,7 +17,14 @@ are queue-view's alone: analytics keeps no per-doctor progress table, and adding
 be a schema change.
 """
 
-from opd_shared.readmodel.arrays import ArrayInsert, adding, ignoring, one_of, replacing
+from opd_shared.readmodel.arrays import (
+    ArrayInsert,
+    adding,
+    column_arrays,
+    ignoring,
+    one_of,
+    replacing,
+)
 from opd_shared.readmodel.dedupe import Claimed, EventKeyColumns, claim, first_copies
 from opd_shared.readmodel.tables import (
     TYPES,
@@ -39,7 +46,8 @@ from opd_shared.readmodel.upsert import (
 
 __all__ = [
     "TYPES", "ArrayInsert", "Claimed", "DoctorColumns", "EventKeyColumns", "SlotColumns",
-    "Together", "TokenColumns", "adding", "claim", "first_copies", "ignoring", "keep_newest_snapshots",
-    "newest", "one_of", "queue_order", "read_model_metadata", "replacing", "snapshot_columns",
-    "snapshot_row", "table_of", "upsert_newest",
+    "Together", "TokenColumns", "adding", "claim", "column_arrays", "first_copies",
+    "ignoring", "keep_newest_snapshots", "newest", "one_of", "queue_order",
+    "read_model_metadata", "replacing", "snapshot_columns", "snapshot_row", "table_of",
+    "upsert_newest",
 ]

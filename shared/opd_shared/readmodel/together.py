@@ -48,11 +48,11 @@ class Together:
 
     @functools.cached_property
     def statement(self) -> TextClause:
-        inserts, answer = self.inserts, self.answer
+        inserts, answer = list(self.inserts), self.answer
         if answer is None:
             if self.then:
                 raise ValueError("WITH queries after the inserts need an answer to read them")
-            (*inserts, (last_name, last)) = inserts
+            last_name, last = inserts.pop()
             answer = last.records_sql(last_name)
         withs = [f"write_{name} AS ({insert.records_sql(name)})" for name, insert in inserts]
         withs += [f"{name} AS ({sql})" for name, sql in self.then]

@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, Column, MetaData, String, Table, event, selec
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opd_shared.database import drop_database, ensure_database, new_engine
-from opd_shared.readmodel import adding, ignoring, replacing
+from opd_shared.readmodel import Together, adding, ignoring, replacing
 
 metadata = MetaData()
 RECORDS = Table("records", metadata, Column("id", BigInteger, primary_key=True),
@@ -133,3 +133,33 @@ async def test_rows_as_records_land_in_their_columns_whatever_the_tables_order(
             text("SELECT id, name, version FROM reordered"))}
 
     assert found == {(1, "a", 5), (2, "b", 6)}
+
+
+async def test_inserts_together_are_one_execution_whose_answer_reads_what_they_returned(
+    sessions: Any,
+) -> None:
+    """`Together` with an answer: every insert a WITH query (`write_<name>`), then the
+    caller's own, all in one execution, whatever the inserts hold (none here for `counts`);
+    the answer sees what each insert returned (only the rows that went in)."""
+    factory, sent = sessions
+    together = Together(
+        (("records", ignoring(RECORDS, returning=("id",))), ("counts", adding(COUNTS))),
+        then=(("kept", "SELECT id FROM write_records WHERE id > :least"),),
+        answer="SELECT id FROM kept ORDER BY id")
+    async with factory.begin() as session:
+        await ignoring(RECORDS).execute(session, [{"id": 1, "name": "a", "version": 1}])
+        sent.clear()
+        kept = (await together.run(session, {"records": [
+            {"id": 1, "name": "again", "version": 2}, {"id": 2, "name": "b", "version": 1},
+            {"id": 3, "name": "c", "version": 1}]}, least=2)).scalars().all()
+        executed = [statement for statement, _ in sent]
+        found = await _rows(session, RECORDS)
+
+    assert kept == [3]
+    assert found == {(1, "a", 1), (2, "b", 1), (3, "c", 1)}
+    assert len(executed) == 1 and executed[0].startswith("WITH write_records AS")
+
+
+def test_queries_after_the_inserts_need_an_answer() -> None:
+    with pytest.raises(ValueError, match="answer"):
+        _ = Together((("records", ignoring(RECORDS)),), then=(("kept", "SELECT 1"),)).statement

@@ -40,9 +40,9 @@ from analytics.rollups import (
     wait_minutes,
 )
 from analytics.tables import Doctor, Slot, Token
-from analytics.together import Together
 from opd_contracts import DoctorRecord, EventEnvelope, SlotRecord, TokenRecord
 from opd_shared.readmodel import (
+    Together,
     ignoring,
     newest,
     replacing,

@@ -27,22 +27,23 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BindParameter, bindparam, func, select, text
+from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.heads import AnyRow, heads_not_told
 from notifier.models import AppliedEvent, Doctor, Notification, OptOut, Send, Slot, Token
-from notifier.one_statement import array_insert_sql, parameters_of, unnest_of
 from notifier.quiet import held_until
 from notifier.rules import Thresholds, Told, event_rules, near_reach, near_wait
 from notifier.settings import NotifierSettings
 from opd_contracts import EventEnvelope, SlotRecord
 from opd_shared.readmodel import (
+    Together,
     claim,
+    column_arrays,
     ignoring,
     newest,
     replacing,
@@ -55,44 +56,38 @@ __all__ = ["Notifying", "apply_events", "near_in_slots"]
 
 APPLIED, DOCTORS, SLOTS, TOKENS = (table_of(m) for m in (AppliedEvent, Doctor, Slot, Token))
 NOTIFICATIONS, OPT_OUTS, SENDS = table_of(Notification), table_of(OptOut), table_of(Send)
-# One execution per batch, the rows as arrays (opd_shared.readmodel.arrays): an insert with
-# RETURNING of many rows was a new statement for every number of rows, and the sends, an
+# One execution per batch, the rows as records (opd_shared.readmodel.together): an insert
+# with RETURNING of many rows was a new statement for every number of rows, and the sends, an
 # executemany, one execution per send (2,032 in the bench's 300 batches).
-_CLAIM = ignoring(APPLIED, ("event_id", "doctor_id", "seq", "type"))
-_SNAPSHOTS = {"doctors": replacing(DOCTORS, newer_only=True),
-              "slots": replacing(SLOTS, newer_only=True),
-              "tokens": replacing(TOKENS, newer_only=True)}
-# The claim and the newest snapshots, one statement (`notifier.one_statement`: it was four).
-# Every event's snapshots are written, a repeat's too: the seq guard makes a repeat's change
-# nothing (its event was applied, so each of its rows holds that seq or a newer one), and
-# only the events the claim inserted are decided on. It answers the ids claimed and the ids
-# of the slots it wrote, whose times deciding then takes from their snapshots rather than
-# read them back (a statement per batch; a booking's event carries its slot).
-_CLAIM_AND_KEEP = text(
-    "WITH claimed AS ({}), {} SELECT event_id, NULL AS slot_id FROM claimed"
-    " UNION ALL SELECT NULL, id FROM write_slots".format(
-        array_insert_sql("claim", _CLAIM, returning=("event_id",)),
-        ", ".join(f"write_{name} AS ({array_insert_sql(name, insert, returning)})"
-                  for name, insert, returning in (
-                      ("doctors", _SNAPSHOTS["doctors"], ()),
-                      ("slots", _SNAPSHOTS["slots"], ("id",)),
-                      ("tokens", _SNAPSHOTS["tokens"], ())))))
+# The claim and the newest snapshots, one statement (it was four). Every event's snapshots
+# are written, a repeat's too: the seq guard makes a repeat's change nothing (its event was
+# applied, so each of its rows holds that seq or a newer one), and only the events the claim
+# inserted are decided on. It answers the ids claimed and the ids of the slots it wrote,
+# whose times deciding then takes from their snapshots rather than read them back (a
+# statement per batch; a booking's event carries its slot).
+_CLAIM_AND_KEEP = Together(
+    (("claim", ignoring(APPLIED, ("event_id", "doctor_id", "seq", "type"),
+                        returning=("event_id",))),
+     ("doctors", replacing(DOCTORS, newer_only=True)),
+     ("slots", replace(replacing(SLOTS, newer_only=True), returning=("id",))),
+     ("tokens", replacing(TOKENS, newer_only=True))),
+    answer="SELECT event_id, NULL AS slot_id FROM write_claim"
+           " UNION ALL SELECT NULL, id FROM write_slots")
 # The notifications not told before (the same token and rule: the only unique key the rows
 # can meet, the id being new) and a send of each through each of its token's channels, in
 # one statement (they were two): the sends in notification order, each token's channels in
-# the order given, one due time for all.
-_NOTIFY = ignoring(NOTIFICATIONS, ("token_id", "kind", "rule", "token_number", "text",
-                                   "details"))
+# the order given, one due time for all. The channels are no table's rows: one array per
+# column (`reach_<column>`).
 _REACH = (NOTIFICATIONS.c.token_id, SENDS.c.channel, SENDS.c.status, SENDS.c.last_error)
-_NOTIFY_AND_SEND = text(
-    "WITH told AS ({}) INSERT INTO sends (notification_id, channel, status, last_error, due_at)"
-    " SELECT told.id, reach.channel, reach.status, reach.last_error,"
-    " CAST(:due_at AS TIMESTAMP WITH TIME ZONE) FROM told JOIN unnest({}) WITH ORDINALITY"
-    " AS reach(token_id, channel, status, last_error, place) ON reach.token_id = told.token_id"
-    " ORDER BY told.id, reach.place".format(
-        array_insert_sql("notify", _NOTIFY, returning=("id", "token_id")),
-        unnest_of("reach", _REACH)))
-
+_NOTIFY_AND_SEND = Together(
+    (("notify", ignoring(NOTIFICATIONS, ("token_id", "kind", "rule", "token_number", "text",
+                                         "details"), returning=("id", "token_id"))),),
+    answer="INSERT INTO sends (notification_id, channel, status, last_error, due_at)"
+    " SELECT write_notify.id, reach.channel, reach.status, reach.last_error,"
+    " CAST(:due_at AS TIMESTAMP WITH TIME ZONE) FROM write_notify JOIN unnest({}) WITH"
+    " ORDINALITY AS reach(token_id, channel, status, last_error, place)"
+    " ON reach.token_id = write_notify.token_id ORDER BY write_notify.id, reach.place".format(
+        column_arrays((f"reach_{c.name}", c) for c in _REACH)))
 
 @dataclass(frozen=True)
 class Notifying:
@@ -125,25 +120,24 @@ async def _claim_and_keep(session: AsyncSession, events: list[EventEnvelope],
     """Claim `events` (in the ascending id order given) and write the newest snapshot of
     each record they carry (in ascending id order); the ids claimed now. The slots whose
     rows are now their snapshots go into `written`."""
-    claims = [{"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
-               "type": e.type.value} for e in events]
     snapshots: dict[str, list[tuple[Any, int]]] = {
         "doctors": [(e.doctor, e.seq) for e in events if e.doctor],
         "slots": [(slot, e.seq) for e in events for slot in e.slots],
         "tokens": [(t, e.seq) for e in events for t in e.tokens]}
-    arrays = parameters_of("claim", _CLAIM.columns, claims)
+    rows = {"claim": [{"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
+                       "type": e.type.value} for e in events]}
     newest_slots = {}
-    for name, insert in _SNAPSHOTS.items():
-        columns = snapshot_columns(insert.table)
-        chosen = newest(snapshots[name])
-        if name == "slots":
+    for table in (DOCTORS, SLOTS, TOKENS):
+        columns = snapshot_columns(table)
+        chosen = newest(snapshots[table.name])
+        if table is SLOTS:
             newest_slots = {record.id: record for record, _ in chosen}
-        arrays |= parameters_of(name, insert.columns, [
-            snapshot_row(record, columns, version) for record, version in chosen])
-    rows = (await session.execute(_CLAIM_AND_KEEP, arrays)).all()
-    written.update((row.slot_id, newest_slots[row.slot_id]) for row in rows
+        rows[table.name] = [snapshot_row(record, columns, version)
+                            for record, version in chosen]
+    answers = (await _CLAIM_AND_KEEP.run(session, rows)).all()
+    written.update((row.slot_id, newest_slots[row.slot_id]) for row in answers
                    if row.slot_id is not None)
-    return {row.event_id for row in rows if row.event_id is not None}
+    return {row.event_id for row in answers if row.event_id is not None}
 
 
 # What `near` reads of a slot: a plain row, not an entity (building an entity per live
@@ -290,10 +284,8 @@ async def _record(session: AsyncSession, told: list[Told], slots: dict[int, AnyR
               "last_error": "the patient opted out" if tokens[token_id].opted_out else None}
              for token_id in sorted({row["token_id"] for row in rows})
              for name in _channels(tokens[token_id], notifying)]
-    await session.execute(_NOTIFY_AND_SEND, {
-        **parameters_of("notify", _NOTIFY.columns, rows),
-        **parameters_of("reach", (c.name for c in _REACH), reach),
-        "due_at": due})
+    await _NOTIFY_AND_SEND.run(session, {"notify": rows}, due_at=due, **{
+        f"reach_{c.name}": [send[c.name] for send in reach] for c in _REACH})
 
 
 def _channels(token: AnyRow, notifying: Notifying) -> list[str]:

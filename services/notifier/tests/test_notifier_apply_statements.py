@@ -55,4 +55,5 @@ async def test_a_batch_is_written_in_two_statements(notifier, hall) -> None:
     assert told == [(n, channel) for n in notifications for channel in ("webhook", "sms")]
     assert len(notifications) == 3
     writes = [s.split(" (")[0] for s in statements if s.startswith(("INSERT", "WITH"))]
-    assert writes == ["WITH claimed AS", "WITH told AS", "WITH claimed AS"]  # none told again
+    assert writes == ["WITH write_claim AS", "WITH write_notify AS",
+                      "WITH write_claim AS"]  # none told again

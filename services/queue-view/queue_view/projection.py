@@ -6,9 +6,9 @@ is newer than the one that last wrote it. Redelivered events are recognised by t
 
 A batch of events is one statement, however many events it holds (`_APPLY`): the claim of
 the events' ids, the newest snapshot of each doctor, slot and token, and the per-doctor
-progress of the events claimed now, each a WITH query of one array per column
-(`opd_shared.readmodel.arrays`; executed once per row, PostgreSQL ran 5,600 token upserts
-for 5,600 bookings). It was five statements, one per table, in a transaction: as one
+progress of the events claimed now, each a WITH query, each table's rows one array of its
+row type (`opd_shared.readmodel.together`; executed once per row, PostgreSQL ran 5,600 token
+upserts for 5,600 bookings). It was five statements, one per table, in a transaction: as one
 statement, its own transaction (`queue_view.consumer`), `bench/apply_cost.py` went from 84
 to 59 us of this process's CPU per event and PostgreSQL's backend from 68 to 60, and the
 service consuming 371 events/s in messages of 23 from 248 to 176 and 113 to 84 (issue #13;
@@ -25,11 +25,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opd_contracts import EventEnvelope
 from opd_shared.readmodel import (
+    Together,
     claim,
     ignoring,
     newest,
@@ -39,31 +39,25 @@ from opd_shared.readmodel import (
     table_of,
 )
 from queue_view.models import AppliedEvent, Doctor, DoctorProgress, Slot, Token
-from queue_view.one_statement import array_insert_sql, parameters_of
 
 __all__ = ["apply_event", "apply_events"]
 
 APPLIED, PROGRESS = table_of(AppliedEvent), table_of(DoctorProgress)
 DOCTORS, SLOTS, TOKENS = table_of(Doctor), table_of(Slot), table_of(Token)
 
-_CLAIM = ignoring(APPLIED, ("event_id", "doctor_id", "seq", "type"))
-_SNAPSHOTS = {"doctors": replacing(DOCTORS, newer_only=True),
-              "slots": replacing(SLOTS, newer_only=True),
-              "tokens": replacing(TOKENS, newer_only=True)}
-# Per doctor, of the events claimed now: the highest seq, and how many (the gaps
-# `queue_view.progress` reports). Doctors in ascending order: the lock order.
-_ADVANCE = ("INSERT INTO doctor_progress (doctor_id, max_seq, applied_count)"
-            " SELECT doctor_id, max(seq), count(*) FROM claimed"
-            " GROUP BY doctor_id ORDER BY doctor_id"
-            " ON CONFLICT (doctor_id) DO UPDATE SET"
-            " max_seq = greatest(doctor_progress.max_seq, EXCLUDED.max_seq),"
-            " applied_count = doctor_progress.applied_count + EXCLUDED.applied_count")
-_APPLY = text(
-    "WITH claimed AS ({}), {}, advanced AS ({}) SELECT event_id FROM claimed".format(
-        array_insert_sql("claim", _CLAIM, returning=("event_id", "doctor_id", "seq")),
-        ", ".join(f"write_{name} AS ({array_insert_sql(name, insert)})"
-                  for name, insert in _SNAPSHOTS.items()),
-        _ADVANCE))
+_APPLY = Together(
+    (("claim", ignoring(APPLIED, ("event_id", "doctor_id", "seq", "type"),
+                        returning=("event_id", "doctor_id", "seq"))),
+     *((table.name, replacing(table, newer_only=True)) for table in (DOCTORS, SLOTS, TOKENS))),
+    # Per doctor, of the events claimed now: the highest seq, and how many (the gaps
+    # `queue_view.progress` reports). Doctors in ascending order: the lock order.
+    then=(("advanced", "INSERT INTO doctor_progress (doctor_id, max_seq, applied_count)"
+           " SELECT doctor_id, max(seq), count(*) FROM write_claim"
+           " GROUP BY doctor_id ORDER BY doctor_id"
+           " ON CONFLICT (doctor_id) DO UPDATE SET"
+           " max_seq = greatest(doctor_progress.max_seq, EXCLUDED.max_seq),"
+           " applied_count = doctor_progress.applied_count + EXCLUDED.applied_count"),),
+    answer="SELECT event_id FROM write_claim")
 
 
 async def apply_event(session: AsyncSession, event: EventEnvelope) -> bool:
@@ -77,27 +71,22 @@ async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope]) -
     applied before (or came twice in this batch)."""
 
     async def apply(firsts: list[EventEnvelope]) -> set[uuid.UUID]:
-        result = await session.execute(_APPLY, _parameters(firsts))
-        return set(result.scalars())
+        return set((await _APPLY.run(session, _rows(firsts))).scalars())
 
     return (await claim(events, apply)).answers
 
 
-def _parameters(events: list[EventEnvelope]) -> dict[str, list[Any]]:
-    """The arrays of `_APPLY`: the events' keys, in the (ascending id) order given, and the
+def _rows(events: list[EventEnvelope]) -> dict[str, list[dict[str, Any]]]:
+    """The rows of `_APPLY`: the events' keys, in the (ascending id) order given, and the
     newest snapshot of each record they carry, in ascending id order."""
-    claims = [{"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
-               "type": e.type.value} for e in events]
     snapshots: dict[str, list[tuple[Any, int]]] = {
         "doctors": [(e.doctor, e.seq) for e in events if e.doctor],
         "slots": [(slot, e.seq) for e in events for slot in e.slots],
         "tokens": [(t, e.seq) for e in events for t in e.tokens]}
-    found = parameters_of("claim", _CLAIM.columns, claims)
-    for name, insert in _SNAPSHOTS.items():
-        found |= parameters_of(name, insert.columns, _rows(insert.table, snapshots[name]))
-    return found
-
-
-def _rows(table: Table, snapshots: list[tuple[Any, int]]) -> list[dict[str, Any]]:
-    columns = snapshot_columns(table)
-    return [snapshot_row(record, columns, version) for record, version in newest(snapshots)]
+    rows = {"claim": [{"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
+                       "type": e.type.value} for e in events]}
+    for table in (DOCTORS, SLOTS, TOKENS):
+        columns = snapshot_columns(table)
+        rows[table.name] = [snapshot_row(record, columns, version)
+                            for record, version in newest(snapshots[table.name])]
+    return rows

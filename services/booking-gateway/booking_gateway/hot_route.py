@@ -145,8 +145,9 @@ def _valid_at_once(model: type[BaseModel], raw: bytes) -> BaseModel | None:
 
     Parsing and validating in one pass in pydantic's core costs 2.6 us where the two steps
     cost 5-13 (timeit, a plain booking, load average 4.5 on 2 cores, 2026-12-06);
-    bench/app_cost.py, medians of 4 alternated with the build before (with the counts'
-    sweep, opd_shared.access.counting): 198 -> 166 us a booking."""
+    bench/app_cost.py, 8 runs alternated with the build before (with the counts' sweep,
+    opd_shared.access.counting), load average 2.6-6: 198 -> 183 us a booking (medians;
+    the best blocks' 179 -> 164)."""
     try:
         return model.model_validate_json(raw)
     except ValidationError:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from fastapi import routing as fastapi_routing
 from fastapi.routing import APIRouter
+from starlette.requests import Request
 
 from booking_gateway.hot_route import HotRoute
 from booking_gateway.main import create_app as create_gateway
@@ -46,6 +47,24 @@ ODD = [  # (query, headers, body), each sent with the key of the case
     ("", {"Content-Type": "application/json; charset=utf-8"}, BOOKING),
     ("", {"Content-Type": "application/x-www-form-urlencoded"}, "patient_name=Asha"),
     ("", {}, b"[" + b" " * 70_000 + b"]"),  # streamed, no length given: over the limit
+    # Where a JSON parser may differ from `json.loads`: each answered as FastAPI answers it.
+    ("", {}, '{"slot_id": 1, "patient_name": "Asha", "doctor_id": 1, "source": "online", '
+             '"slot_id": 4096}'),  # a name twice: the last one counts
+    ("", {}, '{"patient_name": "Asha", "doctor_id": NaN, "slot_id": 4096, "source": "online"}'),
+    ("", {}, '{"patient_name": "Asha", "doctor_id": 1e400, "slot_id": 4096, '
+             '"source": "online"}'),
+    ("", {}, '{"patient_name": "Asha", "doctor_id": "1", "slot_id": 4096.0, '
+             '"source": "online", "notes": null, "patient_phone": null}'),
+    ("", {}, '{"patient_name": "Asha", "doctor_id": 1e0, "slot_id": 4096, "source": "online"}'),
+    ("", {}, '{"patient_name": "A\\ud800sha", "doctor_id": 1, "slot_id": 4096, '
+             '"source": "online"}'),  # a lone surrogate
+    ("", {}, '{"patient_name": "A\tsha", "doctor_id": 1, "slot_id": 4096, '
+             '"source": "online"}'),  # a raw tab in a string
+    ("", {}, '{"patient_name": "A\\u0073ha", "doctor_id": 1, "slot_id": 4096, '
+             '"source": "ONLINE"}'),
+    ("", {}, json.dumps(BOOKING) + " x"),
+    ("", {}, " " + json.dumps(BOOKING) + "\n"),
+    ("", {}, {**BOOKING, "doctor_id": True}),
 ]
 # Whose key the cases are sent with, and the answers they get: an online key may not book
 # walk-ins or emergencies; without a good key, only a body that is not JSON comes first,
@@ -134,6 +153,24 @@ async def test_a_plain_booking_is_answered_without_fastapis_dependency_solver(ga
 
     assert [plain[0], emergency[0], as_text[0]] == [201, 201, 422]
     assert solved == ["/api/v1/tokens"]  # the text body only
+
+
+async def test_a_valid_booking_is_validated_from_its_json_in_one_pass(gateway, monkeypatch):
+    """Not parsed by `json.loads` and then validated (booking_gateway.hot_route)."""
+    app, _, keys = gateway
+    parsed = []
+    as_json = Request.json
+
+    async def counted(request: Request) -> Any:
+        parsed.append(request.url.path)
+        return await as_json(request)
+
+    monkeypatch.setattr(Request, "json", counted)
+    plain = await _answer(app, keys["online"], ("", {}, BOOKING), 0)
+    invalid = await _answer(app, keys["online"], ("", {}, {**BOOKING, "slot_id": -1}), 1)
+
+    assert [plain[0], invalid[0]] == [201, 422]
+    assert parsed == ["/api/v1/tokens"]  # the invalid one only
 
 
 def test_a_route_of_another_shape_is_refused_when_it_is_built():

@@ -20,12 +20,47 @@ from opd_contracts.vocabulary import ErrorCode
 from opd_shared.clock import seconds_until_local_midnight
 from opd_shared.http import ApiError
 
-__all__ = ["Counters"]
+__all__ = ["Counters", "swept_seldom"]
+
+
+_SCHEDULE_SWEEP = "_MemoryStorage__schedule_expiry"  # MemoryStorage.__schedule_expiry
+
+
+def swept_seldom(storage: MemoryStorage, sweep_s: float = 1.0) -> MemoryStorage:
+    """`limits`' memory storage, its expired counters swept at most once a `sweep_s`.
+
+    Why: the storage starts a task to sweep expired counters on every count once the last
+    sweep has finished, that is on every request of a server whose event loop turns between
+    requests (uvicorn's): a task made, scheduled and run, over every key, on each request.
+    A key's count with the loop turning between counts, medians of 3 alternated, load
+    average 4.5 on 2 cores (2026-12-06): 14.3 us before, 9.9 after.
+    The sweep only frees memory: every read of a counter drops it first if it has expired
+    (`get`, which `incr` and the windows' reads call), so what is counted and refused is the
+    same. Counters of keys no longer used stay at most `sweep_s` longer.
+
+    The storage's private hook is replaced on the instance, by its mangled name: a subclass
+    would have every storage method wrapped a second time by `limits` (its
+    `__init_subclass__` wraps them for error translation), about 4 us more a count.
+    shared/tests/test_shared_access_counting.py fails should a release rename the hook.
+    """
+    schedule = getattr(storage, _SCHEDULE_SWEEP)
+    next_sweep = -math.inf  # time.monotonic() from which a sweep may start
+
+    async def seldom() -> None:
+        nonlocal next_sweep
+        now = time.monotonic()
+        if now < next_sweep:
+            return
+        next_sweep = now + sweep_s
+        await schedule()
+
+    setattr(storage, _SCHEDULE_SWEEP, seldom)
+    return storage
 
 
 class Counters:
     def __init__(self, failures_per_minute: int, timezone: str) -> None:
-        storage = MemoryStorage()
+        storage = swept_seldom(MemoryStorage())
         # Two counters per key, not one entry per request as a moving window keeps: a
         # busy key (a booking channel at 1,000/s) would otherwise cost memory and CPU.
         self.sliding = SlidingWindowCounterRateLimiter(storage)

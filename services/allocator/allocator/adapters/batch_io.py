@@ -35,10 +35,10 @@ __all__ = ["Facts", "StaleSchedule", "Writes", "start_round", "write_all"]
 _START = driver_statement(text(
     "SELECT * FROM start_round(CAST(:partitions AS bigint[]), CAST(:commands AS uuid[]),"
     " CAST(:doctors AS bigint[]), CAST(:ids AS integer))"))
-# The write statement's parts, by the name of their first array. Doctors' seqs move by
+# The write statement's parts, by the name of their first parameter. Doctors' seqs move by
 # compare-and-set: a batch that decided on an outdated schedule cannot commit.
 _PARTS = {
-    **{f"{prefix}_id": cte for prefix, cte in RECORD_CTES.items()},
+    **RECORD_CTES,  # each kind's records, one array of its table's row type
     "c_doctor": "counters AS (INSERT INTO token_counters (doctor_id, date, last_number)"
     " SELECT * FROM unnest(CAST(:c_doctor AS bigint[]), CAST(:c_date AS date[]),"
     " CAST(:c_last AS integer[]))"

@@ -27,11 +27,9 @@ Records of other kinds (a doctor's own changes) are left to the ORM flush.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Enum, String, Table, inspect
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Column, Table, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstanceState
 
@@ -60,40 +58,31 @@ class _Kind:
         return f"{self.table.name}_{self.kind}"
 
 
-def _array_type(table: Table, name: str) -> str:
-    """Strings are cast to text, not to their varchar(n): a cast truncates a value that is
-    too long, where the column, like the flush, refuses it."""
-    kind = table.c[name].type
-    if isinstance(kind, String | Enum):
-        return "text[]"
-    return f"{kind.compile(dialect=postgresql.dialect()).lower()}[]"
-
-
-def _unnest(kind: _Kind) -> str:
-    return "unnest(" + ", ".join(
-        f"CAST(:{kind.prefix}_{c.name} AS {_array_type(kind.table, c.name)})"
-        for c in kind.columns) + ")"
+def _records(kind: _Kind) -> str:
+    """A kind's rows as one array of its table's row type (`opd_shared.readmodel.arrays`'
+    `records_sql`): a string too long for its varchar(n) field is refused as the column
+    refuses it (a record's fields are read with their column's length)."""
+    return f"unnest(CAST(:{kind.prefix} AS {kind.table.name}[]))"
 
 
 def _insert(kind: _Kind) -> str:
     names = ", ".join(f'"{c.name}"' for c in kind.columns)
-    return (f"{kind.prefix} AS (INSERT INTO {kind.table.name} ({names}) SELECT * FROM"
-            f" {_unnest(kind)})")
+    return (f"{kind.prefix} AS (INSERT INTO {kind.table.name} ({names}) SELECT {names} FROM"
+            f" {_records(kind)})")
 
 
 def _update(kind: _Kind) -> str:
-    names = ", ".join(f'"{c.name}"' for c in kind.columns)
     sets = ", ".join(f'"{c.name}" = u."{c.name}"' for c in kind.columns if not c.primary_key)
-    return (f"{kind.prefix} AS (UPDATE {kind.table.name} SET {sets} FROM {_unnest(kind)}"
-            f" AS u({names}) WHERE {kind.table.name}.id = u.id)")
+    return (f"{kind.prefix} AS (UPDATE {kind.table.name} SET {sets} FROM {_records(kind)}"
+            f" AS u WHERE {kind.table.name}.id = u.id)")
 
 
 _KINDS = [kind for table, counts in _COUNTS.items() for kind in (
     _Kind(table, "new", tuple(table.columns)), _Kind(table, "changed", tuple(table.columns)),
     _Kind(table, "counts", (table.c.id, *(table.c[name] for name in counts))))]
-_BY_PREFIX = {kind.prefix: kind for kind in _KINDS}
-# A record's row straight from its instance dict, in its kind's column order.
-_ROW = {kind.prefix: itemgetter(*(c.name for c in kind.columns)) for kind in _KINDS}
+# A record's row straight from its instance dict: its kind's columns, by name (a field its
+# kind leaves out, a count update's, is NULL in the record and not written).
+_NAMES = {kind.prefix: tuple(c.name for c in kind.columns) for kind in _KINDS}
 # Each kind's part of the write statement, by prefix. A token may be in a slot inserted by
 # the same statement: foreign keys are checked at the statement's end, whatever the order
 # of its parts.
@@ -103,20 +92,14 @@ RECORD_CTES = {kind.prefix: (_update if kind.kind != "new" else _insert)(kind)
 
 @dataclass
 class ChangedRecords:
-    rows: dict[str, list[tuple[Any, ...]]] = field(
+    rows: dict[str, list[dict[str, Any]]] = field(
         default_factory=lambda: {kind.prefix: [] for kind in _KINDS})
     states: list[InstanceState[Any]] = field(default_factory=list)
 
-    def parameters(self) -> dict[str, list[Any]]:
-        """The write statement's arrays, a column of each kind's rows, for the kinds that
-        have rows (the others are left out of the statement)."""
-        arrays: dict[str, list[Any]] = {}
-        for prefix, rows in self.rows.items():
-            if rows:
-                columns = zip(*rows, strict=True)
-                arrays.update((f"{prefix}_{c.name}", list(column)) for c, column
-                              in zip(_BY_PREFIX[prefix].columns, columns, strict=True))
-        return arrays
+    def parameters(self) -> dict[str, list[dict[str, Any]]]:
+        """The write statement's arrays of records, one for each kind that has rows (the
+        others are left out of the statement)."""
+        return {prefix: rows for prefix, rows in self.rows.items() if rows}
 
     def settle(self, session: AsyncSession) -> None:
         """Tell the session the records are as written: pending ones become persistent, and
@@ -147,6 +130,7 @@ def changed_records(session: AsyncSession) -> ChangedRecords:
                 continue  # a doctor: the ORM flush writes it
             state = inspect(record)
             prefix = _prefix(table, kind, state)
-            changed.rows[prefix].append(_ROW[prefix](vars(record)))
+            values = vars(record)
+            changed.rows[prefix].append({name: values[name] for name in _NAMES[prefix]})
             changed.states.append(state)
     return changed

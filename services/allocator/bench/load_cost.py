@@ -2,16 +2,19 @@
 against the real broker: commands consumed and decoded, rounds, replies published, the
 relay's events, metrics, which decide_bench leaves out (it drives the deciders directly).
 
-`uv run python services/allocator/bench/load_cost.py [--rate 400] [--duration 20]
-[--doctors 64] [--profile FILE]`
+`uv run python services/allocator/bench/load_cost.py [--rate 600] [--duration 15]
+[--doctors 64] [--messages 3] [--commands 1] [--profile FILE]`
 
 Two processes: the allocator as `bootstrap.start` runs it in production (its broker
 objects in a namespace of their own and its own database, both removed afterwards), and
 this one, which registers `--doctors` doctors with four slots each through the command
 queues, then offers bookings open-loop at `--rate` a second over those slots (one source a
-slot, as in the system bench: nobody overtakes anybody), gathered as the gateway gathers
-them: each partition queue's commands of a 2 ms tick in one version-2 message, its reply
-queue consuming the batched replies. The figures are the allocator process's CPU and its
+slot, as in the system bench: nobody overtakes anybody), in ticks of `--messages`
+version-2 messages of `--commands` bookings each, each message to the next command queue,
+as the gateway's outlets send what a tick gathered for each queue; its reply queue
+consumes the batched replies. Fixed counts, not the gateway's gathering over a timed tick:
+on this shared machine a timed tick gathered 2.4 to 3.6 commands a message from run to
+run, and the allocator's cost per booking followed it (530 to 770 us). The figures are the allocator process's CPU and its
 database's backends' CPU (user and system, /proc: the server runs on this machine) over the
 timed seconds, per booking decided; `--profile FILE` records the allocator with py-spy
 meanwhile (raw, for flame graphs).
@@ -37,8 +40,9 @@ import orjson
 import psutil
 from aio_pika import DeliveryMode
 
+from opd_contracts.topology import partition_of_doctor
+
 PY_SPY = Path.home() / ".local/bin/py-spy"  # `uv tool install py-spy`
-TICK_S = 0.002  # the gateway's outlets gather a queue's commands about this long
 DAY = dt.date.today() + dt.timedelta(days=2)
 
 
@@ -61,7 +65,7 @@ async def serve(namespace: str, ready: str) -> None:
 
 
 class Client:
-    """The gateway's side: commands out per partition queue in ticks, replies matched."""
+    """The gateway's side: commands out as version-2 messages, replies matched."""
 
     def __init__(self, namespace: str) -> None:
         from allocator.settings import AllocatorSettings
@@ -69,9 +73,7 @@ class Client:
         self.settings = AllocatorSettings(namespace=namespace)
         self.topology = self.settings.topology
         self.waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self.pending: dict[int, list[Any]] = {}
         self.statuses: Counter[str] = Counter()
-        self.messages = 0
 
     async def connect(self) -> None:
         import aio_pika
@@ -81,7 +83,7 @@ class Client:
         replies = await self.channel.declare_queue(exclusive=True, auto_delete=True)
         self.reply_queue = replies.name
         await replies.consume(self._on_reply, no_ack=True)
-        self.ticker = asyncio.create_task(self._tick())
+        self.exchange = await self.channel.get_exchange(self.topology.commands_exchange)
 
     async def _on_reply(self, message: Any) -> None:
         for reply in orjson.loads(message.body)["replies"]:
@@ -89,73 +91,78 @@ class Client:
             if waiter is not None and not waiter.done():
                 waiter.set_result(reply)
 
-    async def decide(self, command: Any) -> dict[str, Any]:
-        from opd_contracts import CommandEnvelope
-
-        envelope = CommandEnvelope(command_id=uuid.uuid4(), issued_at=dt.datetime.now(dt.UTC),
-                                   fingerprint=secrets.token_hex(8), command=command)
-        waiter = asyncio.get_running_loop().create_future()
-        self.waiting[str(envelope.command_id)] = waiter
-        queue = self.topology.queue_of(command.partition(self.topology.partitions))
-        self.pending.setdefault(queue, []).append(envelope)
-        reply = await asyncio.wait_for(waiter, 30)
-        self.statuses["ok" if reply["ok"] else reply.get("error", {}).get("code", "no")] += 1
-        return reply
-
-    async def _tick(self) -> None:
+    async def decide(self, commands: list[Any]) -> list[dict[str, Any]]:
+        """One message of `commands` (of one command queue), their replies."""
         from aio_pika import Message
 
-        from opd_contracts import CommandBatch
+        from opd_contracts import CommandBatch, CommandEnvelope
 
-        exchange = await self.channel.get_exchange(self.topology.commands_exchange)
-        while True:
-            await asyncio.sleep(TICK_S)
-            pending, self.pending = self.pending, {}
-            for queue, waiting in pending.items():
-                for first in range(0, len(waiting), 100):  # a message carries 100 at most
-                    await self._publish(exchange, Message, CommandBatch, queue,
-                                        waiting[first:first + 100])
-
-    async def _publish(self, exchange: Any, Message: Any, CommandBatch: Any, queue: int,  # noqa: N803
-                       envelopes: list[Any]) -> None:
-        self.messages += 1
-        await exchange.publish(Message(
+        envelopes = [CommandEnvelope(command_id=uuid.uuid4(), issued_at=dt.datetime.now(dt.UTC),
+                                     fingerprint=secrets.token_hex(8), command=command)
+                     for command in commands]
+        loop = asyncio.get_running_loop()
+        waiters = [self.waiting.setdefault(str(e.command_id), loop.create_future())
+                   for e in envelopes]
+        queue = self.topology.queue_of(commands[0].partition(self.topology.partitions))
+        await self.exchange.publish(Message(
             CommandBatch(commands=envelopes).model_dump_json().encode(),
             content_type="application/json", delivery_mode=DeliveryMode.PERSISTENT,
             message_id=str(envelopes[0].command_id), reply_to=self.reply_queue),
             routing_key=self.topology.routing_key(queue))
+        try:
+            replies = await asyncio.wait_for(asyncio.gather(*waiters), 30)
+        except TimeoutError:
+            self.statuses["timeout"] += len(commands)
+            return []
+        for reply in replies:
+            self.statuses["ok" if reply["ok"] else str(reply.get("error"))[:60]] += 1
+        return replies
 
 
-async def slots_of(client: Client, doctors: int) -> list[dict[str, Any]]:
+async def slots_of(client: Client, doctors: int) -> dict[int, list[dict[str, Any]]]:
+    """Each command queue's slots, four of each of `doctors` doctors."""
     from opd_contracts import OpenSlot, RegisterDoctor
 
-    made = await asyncio.gather(*(client.decide(RegisterDoctor(
-        name=f"Dr. L {n}", specialization="Bench")) for n in range(doctors)))
-    return [reply["result"] for reply in await asyncio.gather(*(client.decide(OpenSlot(
-        doctor_id=doctor["result"]["id"], date=DAY, start_time=dt.time(8 + h),
-        end_time=dt.time(9 + h), max_capacity=500)) for doctor in made for h in range(4)))]
+    made = await asyncio.gather(*(client.decide([RegisterDoctor(
+        name=f"Dr. L {n}", specialization="Bench")]) for n in range(doctors)))
+    opened = await asyncio.gather(*(client.decide([OpenSlot(
+        doctor_id=doctor[0]["result"]["id"], date=DAY, start_time=dt.time(8 + h),
+        end_time=dt.time(9 + h), max_capacity=500)]) for doctor in made for h in range(4)))
+    by_queue: dict[int, list[dict[str, Any]]] = {}
+    topology = client.topology
+    for (reply,) in opened:
+        slot = reply["result"]
+        queue = topology.queue_of(partition_of_doctor(slot["doctor_id"], topology.partitions))
+        by_queue.setdefault(queue, []).append(slot)
+    return by_queue
 
 
-async def offer(client: Client, slots: list[dict[str, Any]], rate: float, seconds: float,
-                first: int) -> int:
-    """Open loop: booking n leaves at n / rate seconds; how many were offered."""
+async def offer(client: Client, slots: dict[int, list[dict[str, Any]]], rate: float,
+                seconds: float, shape: tuple[int, int], first: int) -> int:
+    """Open loop, in ticks: each tick sends `messages` messages of `commands` bookings, each
+    to the next command queue, tick t leaving at t * messages * commands / rate seconds; how
+    many bookings were offered."""
     from opd_contracts import BookToken
 
-    async def book(n: int) -> None:
-        slot = slots[n % len(slots)]
-        try:
-            await client.decide(BookToken(doctor_id=slot["doctor_id"], slot_id=slot["id"],
-                                          patient_name=f"P {n}", source="online"))
-        except TimeoutError:
-            client.statuses["timeout"] += 1
+    messages, commands = shape
+    queues, per_tick = sorted(slots), messages * commands
 
-    tasks, start, count = [], time.monotonic(), int(rate * seconds)
-    for n in range(count):
-        if (wait := start + n / rate - time.monotonic()) > 0.002:
+    def booking(n: int, queue: int) -> BookToken:
+        slot = slots[queue][n // len(queues) % len(slots[queue])]
+        return BookToken(doctor_id=slot["doctor_id"], slot_id=slot["id"],
+                         patient_name=f"P {n}", source="online")
+
+    tasks, start, ticks = [], time.monotonic(), int(rate * seconds) // per_tick
+    for t in range(ticks):
+        if (wait := start + t * per_tick / rate - time.monotonic()) > 0.001:
             await asyncio.sleep(wait)
-        tasks.append(asyncio.create_task(book(first + n)))
+        for m in range(messages):
+            n = first + (t * messages + m) * commands
+            queue = queues[(t * messages + m) % len(queues)]
+            tasks.append(asyncio.create_task(client.decide(
+                [booking(n + i, queue) for i in range(commands)])))
     await asyncio.gather(*tasks)
-    return count
+    return ticks * per_tick
 
 
 async def _backends(database: str) -> list[int]:
@@ -173,11 +180,11 @@ async def _backends(database: str) -> list[int]:
 
 
 async def measure(namespace: str, child: subprocess.Popen[bytes], rate: float, seconds: float,
-                  doctors: int, profile: str | None) -> None:
+                  doctors: int, shape: tuple[int, int], profile: str | None) -> None:
     client = Client(namespace)
     await client.connect()
     slots = await slots_of(client, doctors)
-    offered = await offer(client, slots, rate, 3, 0)  # warm up: connections, caches
+    offered = await offer(client, slots, rate, 3, shape, 0)  # warm up: caches
     database = client.settings.database_url.rsplit("/", 1)[-1]
     spy = None
     if profile:
@@ -185,26 +192,25 @@ async def measure(namespace: str, child: subprocess.Popen[bytes], rate: float, s
             [str(PY_SPY), "record", "-p", str(child.pid), "-d", str(int(seconds)), "-r", "50",
              "-f", "raw", "-o", profile, "--nonblocking"], stdout=subprocess.DEVNULL)
     client.statuses.clear()
-    messages = client.messages
     pids = await _backends(database)
     backends = {pid: _cpu_s(pid) for pid in pids}
     cpu, wall = _cpu_s(child.pid), time.perf_counter()
-    await offer(client, slots, rate, seconds, offered)
+    await offer(client, slots, rate, seconds, shape, offered)
     cpu, wall = _cpu_s(child.pid) - cpu, time.perf_counter() - wall
     server = sum(_cpu_s(pid) - backends.get(pid, 0.0) for pid in await _backends(database))
     if spy:
         spy.wait()
     decided = client.statuses["ok"]
     print(f"offered {rate:.0f}/s for {seconds:.0f} s: {dict(client.statuses)}, "
-          f"{decided / max(1, client.messages - messages):.1f} commands a message; allocator "
+          f"ticks of {shape[0]} messages of {shape[1]} commands; allocator "
           f"CPU {100 * cpu / wall:.0f}% of a core, {1e6 * cpu / max(1, decided):.0f} us per "
           f"booking; its PostgreSQL backends {1e6 * server / max(1, decided):.0f} us per "
           f"booking; load average {os.getloadavg()[0]:.1f}", flush=True)
-    client.ticker.cancel()
     await client.connection.close()
 
 
-def run(rate: float, seconds: float, doctors: int, profile: str | None) -> None:
+def run(rate: float, seconds: float, doctors: int, shape: tuple[int, int],
+        profile: str | None) -> None:
     import uvloop
 
     from allocator.settings import AllocatorSettings
@@ -220,7 +226,7 @@ def run(rate: float, seconds: float, doctors: int, profile: str | None) -> None:
                 if Path(ready.name).read_text():
                     break
                 time.sleep(0.2)
-            uvloop.run(measure(namespace, child, rate, seconds, doctors, profile))
+            uvloop.run(measure(namespace, child, rate, seconds, doctors, shape, profile))
         finally:
             child.terminate()
             child.wait(30)
@@ -230,9 +236,11 @@ def run(rate: float, seconds: float, doctors: int, profile: str | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rate", type=float, default=400)
-    parser.add_argument("--duration", type=float, default=20)
+    parser.add_argument("--rate", type=float, default=600)
+    parser.add_argument("--duration", type=float, default=15)
     parser.add_argument("--doctors", type=int, default=64)
+    parser.add_argument("--messages", type=int, default=3, help="messages a tick")
+    parser.add_argument("--commands", type=int, default=1, help="commands a message")
     parser.add_argument("--profile", metavar="FILE")
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -241,7 +249,7 @@ def main() -> None:
 
         uvloop.run(serve(*args.serve))
     else:
-        run(args.rate, args.duration, args.doctors, args.profile)
+        run(args.rate, args.duration, args.doctors, (args.messages, args.commands), args.profile)
 
 
 if __name__ == "__main__":

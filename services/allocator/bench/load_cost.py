@@ -55,11 +55,15 @@ def _cpu_s(pid: int) -> float:
 
 
 async def serve(namespace: str, ready: str) -> None:
-    """The allocator, as its app's lifespan starts it, until terminated."""
+    """The allocator, as its app's lifespan starts it (the collector set as
+    `process_settings` sets it), until terminated."""
     from allocator import bootstrap
     from allocator.settings import AllocatorSettings
+    from opd_shared.heap import settle_heap
 
-    async with bootstrap.start(AllocatorSettings(namespace=namespace, log_level="WARNING")):
+    settings = AllocatorSettings(namespace=namespace, log_level="WARNING")
+    settle_heap(settings.gc_young_threshold)
+    async with bootstrap.start(settings):
         Path(ready).write_text("ready")  # noqa: ASYNC240 - once, at startup
         await asyncio.Future()
 

@@ -14,10 +14,13 @@ version-2 messages of `--commands` bookings each, each message to the next comma
 as the gateway's outlets send what a tick gathered for each queue; its reply queue
 consumes the batched replies. Fixed counts, not the gateway's gathering over a timed tick:
 on this shared machine a timed tick gathered 2.4 to 3.6 commands a message from run to
-run, and the allocator's cost per booking followed it (530 to 770 us). The figures are the allocator process's CPU and its
-database's backends' CPU (user and system, /proc: the server runs on this machine) over the
-timed seconds, per booking decided; `--profile FILE` records the allocator with py-spy
-meanwhile (raw, for flame graphs).
+run, and the allocator's cost per booking followed it (530 to 770 us).
+
+The figures are the allocator process's CPU and its database's backends' CPU (user and
+system, /proc: the server runs on this machine) over the timed seconds, per booking decided;
+they mean something only while the allocator keeps up with the rate offered (its CPU share
+times the timed seconds: a backlog makes bigger rounds, cheaper ones); `--profile FILE`
+records the allocator with py-spy meanwhile (raw, for flame graphs).
 """
 
 from __future__ import annotations

@@ -172,7 +172,9 @@ async def offer(client: Client, slots: dict[int, list[dict[str, Any]]], rate: fl
     return ticks * per_tick
 
 
-async def _backends(database: str) -> list[int]:
+async def _backends(database: str) -> tuple[list[int], int]:
+    """The database's backends, and how many transactions it committed (the rounds, and the
+    relay's statements: the figures per booking follow the rounds' size)."""
     import asyncpg
 
     from opd_shared.settings import ServiceSettings
@@ -180,8 +182,12 @@ async def _backends(database: str) -> list[int]:
     dsn = ServiceSettings().postgres_url.replace("postgresql+asyncpg", "postgresql")
     connection = await asyncpg.connect(dsn)
     try:
-        return [row[0] for row in await connection.fetch(
+        pids = [row[0] for row in await connection.fetch(
             "SELECT pid FROM pg_stat_activity WHERE datname = $1", database)]
+        await connection.execute("SELECT pg_stat_clear_snapshot()")
+        commits = await connection.fetchval(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = $1", database)
+        return pids, int(commits)
     finally:
         await connection.close()
 
@@ -199,12 +205,13 @@ async def measure(namespace: str, child: subprocess.Popen[bytes], rate: float, s
             [str(PY_SPY), "record", "-p", str(child.pid), "-d", str(int(seconds)), "-r", "50",
              "-f", "raw", "-o", profile, "--nonblocking"], stdout=subprocess.DEVNULL)
     client.statuses.clear()
-    pids = await _backends(database)
+    pids, commits = await _backends(database)
     backends = {pid: _cpu_s(pid) for pid in pids}
     cpu, wall = _cpu_s(child.pid), time.perf_counter()
     await offer(client, slots, rate, seconds, shape, offered)
     cpu, wall = _cpu_s(child.pid) - cpu, time.perf_counter() - wall
-    server = sum(_cpu_s(pid) - backends.get(pid, 0.0) for pid in await _backends(database))
+    pids, commits_after = await _backends(database)
+    server = sum(_cpu_s(pid) - backends.get(pid, 0.0) for pid in pids)
     if spy:
         spy.wait()
     decided = client.statuses["ok"]
@@ -212,7 +219,8 @@ async def measure(namespace: str, child: subprocess.Popen[bytes], rate: float, s
           f"ticks of {shape[0]} messages of {shape[1]} commands; allocator "
           f"CPU {100 * cpu / wall:.0f}% of a core, {1e6 * cpu / max(1, decided):.0f} us per "
           f"booking; its PostgreSQL backends {1e6 * server / max(1, decided):.0f} us per "
-          f"booking; load average {os.getloadavg()[0]:.1f}", flush=True)
+          f"booking; {(commits_after - commits) / max(1, decided):.2f} commits a booking; load "
+          f"average {os.getloadavg()[0]:.1f}", flush=True)
     await client.connection.close()
 
 

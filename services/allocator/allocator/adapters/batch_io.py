@@ -67,8 +67,9 @@ def _write(parts: tuple[str, ...]) -> DriverStatement:
     takes about 260 us a call where it took 300 (decide_bench, pg_stat_statements, medians
     of 6 runs on a loaded machine; in the system bench it had cost 0.68 ms a call, the
     dearest statement of the system's PostgreSQL); the allocator's own CPU inside the call
-    fell from about 800 to 600 us (medians of 3, most of it the round trip's sends). Each
-    set of parts is a statement of its own, prepared once per connection (a handful in use:
+    fell from about 800 to 600 us (medians of 3, most of it the round trip's sends). Since
+    then each part's rows are one array of records (record_writes): such a round hands it 8
+    parameters. Each set of parts is a statement of its own, prepared once per connection (a handful in use:
     which record kinds a round has). Data-modifying CTEs all run, referenced or not."""
     select = "SELECT count(*) FROM moved" if "s_doctor" in parts else "SELECT 0"
     return driver_statement(text(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}"))

@@ -5,9 +5,19 @@ Why: a flush is a statement, so a round trip, per table and kind (a booking alon
 UPDATE slots, UPDATE tokens and INSERT tokens), and its unit-of-work machinery besides. With
 one booking to a round, writing them here took the round from 2.9 to 2.1 ms of CPU
 (decide_bench; py-spy had put a quarter of the round in the flush, and a third in the sends
-of all its round trips). Here each kind is one `unnest` of array columns inside the write
-statement, whatever the number of rows, and a kind with no rows is left out of it
-(batch_io).
+of all its round trips). Here each kind is one `unnest` of one array of its table's row
+type inside the write statement, whatever the number of rows, and a kind with no rows is
+left out of it (batch_io).
+
+Why records, not an array a column: asyncpg checks every element of an array parameter
+before encoding it, and a record's fields it encodes without that check; PostgreSQL reads
+one array of records for less too (`opd_shared.readmodel.arrays`). With the write
+statement's other parts as records too (batch_io), this process's CPU inside the write
+statement's calls fell, per booking, from 288 to 212 us in rounds of one booking, 46 to 32
+in rounds of 28, 90 to 42 in rounds of 26 with two overtaken tokens a booking; PostgreSQL's
+CPU a booking from 1,267 to 1,067 us in rounds of one, 160 to 135 in rounds of 28
+(decide_bench's sequential, concurrent and mixed parts, alternated with the column arrays,
+medians of 3 at a load of 4-5).
 
 The session still tracks the records (its change tracking is what finds them), and is then
 told they are as written (`settle`), as a flush tells it after its statements. A changed

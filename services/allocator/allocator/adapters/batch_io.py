@@ -69,8 +69,9 @@ def _write(parts: tuple[str, ...]) -> DriverStatement:
     dearest statement of the system's PostgreSQL); the allocator's own CPU inside the call
     fell from about 800 to 600 us (medians of 3, most of it the round trip's sends). Since
     then each part's rows are one array of records (record_writes): such a round hands it 8
-    parameters. Each set of parts is a statement of its own, prepared once per connection (a handful in use:
-    which record kinds a round has). Data-modifying CTEs all run, referenced or not."""
+    parameters. Each set of parts is a statement of its own, prepared once per connection
+    (a handful in use: which record kinds a round has). Data-modifying CTEs all run,
+    referenced or not."""
     select = "SELECT count(*) FROM moved" if "s_doctor" in parts else "SELECT 0"
     return driver_statement(text(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}"))
 

@@ -94,8 +94,9 @@ async def test_a_booking_writes_the_slot_s_counts_and_the_overtaken_tokens_count
 
     # The online patient was queued ahead of the walk-in: that token changed in its count only.
     assert set(written[-1]) == {"slots_counts", "tokens_new", "tokens_counts"}, written[-1]
-    assert written[-1]["tokens_counts"] == [(walk_in.result["id"], 1)]
-    assert written[-1]["slots_counts"] == [(slot["id"], 2, 0, 2)]
+    assert written[-1]["tokens_counts"] == [{"id": walk_in.result["id"], "overtaken_count": 1}]
+    assert written[-1]["slots_counts"] == [{"id": slot["id"], "current_count": 2,
+                                            "overflow_count": 0, "last_sequence": 2}]
     await _records_match(desk, _in_memory(desk, 1, doctor))
 
 

@@ -35,26 +35,24 @@ __all__ = ["Facts", "StaleSchedule", "Writes", "start_round", "write_all"]
 _START = driver_statement(text(
     "SELECT * FROM start_round(CAST(:partitions AS bigint[]), CAST(:commands AS uuid[]),"
     " CAST(:doctors AS bigint[]), CAST(:ids AS integer))"))
-# The write statement's parts, by the name of their first array. Doctors' seqs move by
+# The write statement's parts, by the name of their first parameter. Rows go as one array of
+# their table's row type (`opd_shared.readmodel.arrays`' `records_sql`), except the doctors'
+# seqs, which carry a column no table has (the seq found). Doctors' seqs move by
 # compare-and-set: a batch that decided on an outdated schedule cannot commit.
 _PARTS = {
-    **{f"{prefix}_id": cte for prefix, cte in RECORD_CTES.items()},
-    "c_doctor": "counters AS (INSERT INTO token_counters (doctor_id, date, last_number)"
-    " SELECT * FROM unnest(CAST(:c_doctor AS bigint[]), CAST(:c_date AS date[]),"
-    " CAST(:c_last AS integer[]))"
+    **RECORD_CTES,  # each kind's records, one array of its table's row type
+    "counters": "counters AS (INSERT INTO token_counters (doctor_id, date, last_number)"
+    " SELECT doctor_id, date, last_number FROM unnest(CAST(:counters AS token_counters[]))"
     " ON CONFLICT (doctor_id, date) DO UPDATE SET last_number = excluded.last_number)",
     "s_doctor": "moved AS (UPDATE doctors SET last_event_seq = m.last FROM unnest("
     "CAST(:s_doctor AS bigint[]), CAST(:s_found AS bigint[]), CAST(:s_last AS bigint[]))"
     " AS m(id, found, last) WHERE doctors.id = m.id AND doctors.last_event_seq = m.found"
     " RETURNING doctors.id)",
-    "o_partition": "events AS (INSERT INTO outbox (partition, routing_key, event, created_at,"
-    " traceparent) SELECT p, k, e::jsonb, t, tp FROM unnest(CAST(:o_partition AS integer[]),"
-    " CAST(:o_key AS text[]), CAST(:o_event AS text[]), CAST(:o_at AS timestamptz[]),"
-    " CAST(:o_trace AS text[])) AS o(p, k, e, t, tp))",
-    "i_command": "replies AS (INSERT INTO inbox (command_id, fingerprint, reply, decided_at)"
-    " SELECT c, f, r::jsonb, t FROM unnest(CAST(:i_command AS uuid[]),"
-    " CAST(:i_fingerprint AS text[]), CAST(:i_reply AS text[]), CAST(:i_at AS timestamptz[]))"
-    " AS i(c, f, r, t))",
+    "events": "events AS (INSERT INTO outbox (partition, routing_key, event, created_at,"
+    " traceparent) SELECT partition, routing_key, event, created_at, traceparent"
+    " FROM unnest(CAST(:events AS outbox[])))",
+    "replies": "replies AS (INSERT INTO inbox (command_id, fingerprint, reply, decided_at)"
+    " SELECT command_id, fingerprint, reply, decided_at FROM unnest(CAST(:replies AS inbox[])))",
 }
 
 
@@ -69,9 +67,11 @@ def _write(parts: tuple[str, ...]) -> DriverStatement:
     takes about 260 us a call where it took 300 (decide_bench, pg_stat_statements, medians
     of 6 runs on a loaded machine; in the system bench it had cost 0.68 ms a call, the
     dearest statement of the system's PostgreSQL); the allocator's own CPU inside the call
-    fell from about 800 to 600 us (medians of 3, most of it the round trip's sends). Each
-    set of parts is a statement of its own, prepared once per connection (a handful in use:
-    which record kinds a round has). Data-modifying CTEs all run, referenced or not."""
+    fell from about 800 to 600 us (medians of 3, most of it the round trip's sends). Since
+    then each part's rows are one array of records (record_writes): such a round hands it 8
+    parameters. Each set of parts is a statement of its own, prepared once per connection
+    (a handful in use: which record kinds a round has). Data-modifying CTEs all run,
+    referenced or not."""
     select = "SELECT count(*) FROM moved" if "s_doctor" in parts else "SELECT 0"
     return driver_statement(text(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}"))
 
@@ -124,10 +124,12 @@ async def write_all(driver: DriverConnection, writes: Writes) -> None:
     with, in its transaction."""
     parameters = {
         **writes.records.parameters(),
-        **_columns(writes.counters, "c_doctor", "c_date", "c_last"),
+        **_records(writes.counters, "counters", "doctor_id", "date", "last_number"),
         **_columns(writes.seqs, "s_doctor", "s_found", "s_last"),
-        **_columns(writes.events, "o_partition", "o_key", "o_event", "o_at", "o_trace"),
-        **_columns(writes.replies, "i_command", "i_fingerprint", "i_reply", "i_at"),
+        **_records(writes.events, "events", "partition", "routing_key", "event", "created_at",
+                   "traceparent"),
+        **_records(writes.replies, "replies", "command_id", "fingerprint", "reply",
+                   "decided_at"),
     }
     if not parameters:
         return  # nothing decided needs writing (every command a duplicate, say)
@@ -136,6 +138,12 @@ async def write_all(driver: DriverConnection, writes: Writes) -> None:
     if moved != len(writes.seqs):
         raise StaleSchedule(f"of doctors {sorted(d for d, *_ in writes.seqs)}, only {moved} "
                             "were as this batch found them")
+
+
+def _records(rows: Sequence[tuple], parameter: str, *names: str) -> dict[str, list]:
+    """A part's rows as records of its table's row type, by field name; none for a part
+    without rows (it is left out)."""
+    return {parameter: [dict(zip(names, row, strict=True)) for row in rows]} if rows else {}
 
 
 def _columns(rows: Sequence[tuple], *names: str) -> dict[str, list]:

@@ -5,9 +5,19 @@ Why: a flush is a statement, so a round trip, per table and kind (a booking alon
 UPDATE slots, UPDATE tokens and INSERT tokens), and its unit-of-work machinery besides. With
 one booking to a round, writing them here took the round from 2.9 to 2.1 ms of CPU
 (decide_bench; py-spy had put a quarter of the round in the flush, and a third in the sends
-of all its round trips). Here each kind is one `unnest` of array columns inside the write
-statement, whatever the number of rows, and a kind with no rows is left out of it
-(batch_io).
+of all its round trips). Here each kind is one `unnest` of one array of its table's row
+type inside the write statement, whatever the number of rows, and a kind with no rows is
+left out of it (batch_io).
+
+Why records, not an array a column: asyncpg checks every element of an array parameter
+before encoding it, and a record's fields it encodes without that check; PostgreSQL reads
+one array of records for less too (`opd_shared.readmodel.arrays`). With the write
+statement's other parts as records too (batch_io), this process's CPU inside the write
+statement's calls fell, per booking, from 288 to 212 us in rounds of one booking, 46 to 32
+in rounds of 28, 90 to 42 in rounds of 26 with two overtaken tokens a booking; PostgreSQL's
+CPU a booking from 1,267 to 1,067 us in rounds of one, 160 to 135 in rounds of 28
+(decide_bench's sequential, concurrent and mixed parts, alternated with the column arrays,
+medians of 3 at a load of 4-5).
 
 The session still tracks the records (its change tracking is what finds them), and is then
 told they are as written (`settle`), as a flush tells it after its statements. A changed
@@ -27,11 +37,9 @@ Records of other kinds (a doctor's own changes) are left to the ORM flush.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Enum, String, Table, inspect
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Column, Table, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstanceState
 
@@ -60,40 +68,31 @@ class _Kind:
         return f"{self.table.name}_{self.kind}"
 
 
-def _array_type(table: Table, name: str) -> str:
-    """Strings are cast to text, not to their varchar(n): a cast truncates a value that is
-    too long, where the column, like the flush, refuses it."""
-    kind = table.c[name].type
-    if isinstance(kind, String | Enum):
-        return "text[]"
-    return f"{kind.compile(dialect=postgresql.dialect()).lower()}[]"
-
-
-def _unnest(kind: _Kind) -> str:
-    return "unnest(" + ", ".join(
-        f"CAST(:{kind.prefix}_{c.name} AS {_array_type(kind.table, c.name)})"
-        for c in kind.columns) + ")"
+def _records(kind: _Kind) -> str:
+    """A kind's rows as one array of its table's row type (`opd_shared.readmodel.arrays`'
+    `records_sql`): a string too long for its varchar(n) field is refused as the column
+    refuses it (a record's fields are read with their column's length)."""
+    return f"unnest(CAST(:{kind.prefix} AS {kind.table.name}[]))"
 
 
 def _insert(kind: _Kind) -> str:
     names = ", ".join(f'"{c.name}"' for c in kind.columns)
-    return (f"{kind.prefix} AS (INSERT INTO {kind.table.name} ({names}) SELECT * FROM"
-            f" {_unnest(kind)})")
+    return (f"{kind.prefix} AS (INSERT INTO {kind.table.name} ({names}) SELECT {names} FROM"
+            f" {_records(kind)})")
 
 
 def _update(kind: _Kind) -> str:
-    names = ", ".join(f'"{c.name}"' for c in kind.columns)
     sets = ", ".join(f'"{c.name}" = u."{c.name}"' for c in kind.columns if not c.primary_key)
-    return (f"{kind.prefix} AS (UPDATE {kind.table.name} SET {sets} FROM {_unnest(kind)}"
-            f" AS u({names}) WHERE {kind.table.name}.id = u.id)")
+    return (f"{kind.prefix} AS (UPDATE {kind.table.name} SET {sets} FROM {_records(kind)}"
+            f" AS u WHERE {kind.table.name}.id = u.id)")
 
 
 _KINDS = [kind for table, counts in _COUNTS.items() for kind in (
     _Kind(table, "new", tuple(table.columns)), _Kind(table, "changed", tuple(table.columns)),
     _Kind(table, "counts", (table.c.id, *(table.c[name] for name in counts))))]
-_BY_PREFIX = {kind.prefix: kind for kind in _KINDS}
-# A record's row straight from its instance dict, in its kind's column order.
-_ROW = {kind.prefix: itemgetter(*(c.name for c in kind.columns)) for kind in _KINDS}
+# A record's row straight from its instance dict: its kind's columns, by name (a field its
+# kind leaves out, a count update's, is NULL in the record and not written).
+_NAMES = {kind.prefix: tuple(c.name for c in kind.columns) for kind in _KINDS}
 # Each kind's part of the write statement, by prefix. A token may be in a slot inserted by
 # the same statement: foreign keys are checked at the statement's end, whatever the order
 # of its parts.
@@ -103,20 +102,14 @@ RECORD_CTES = {kind.prefix: (_update if kind.kind != "new" else _insert)(kind)
 
 @dataclass
 class ChangedRecords:
-    rows: dict[str, list[tuple[Any, ...]]] = field(
+    rows: dict[str, list[dict[str, Any]]] = field(
         default_factory=lambda: {kind.prefix: [] for kind in _KINDS})
     states: list[InstanceState[Any]] = field(default_factory=list)
 
-    def parameters(self) -> dict[str, list[Any]]:
-        """The write statement's arrays, a column of each kind's rows, for the kinds that
-        have rows (the others are left out of the statement)."""
-        arrays: dict[str, list[Any]] = {}
-        for prefix, rows in self.rows.items():
-            if rows:
-                columns = zip(*rows, strict=True)
-                arrays.update((f"{prefix}_{c.name}", list(column)) for c, column
-                              in zip(_BY_PREFIX[prefix].columns, columns, strict=True))
-        return arrays
+    def parameters(self) -> dict[str, list[dict[str, Any]]]:
+        """The write statement's arrays of records, one for each kind that has rows (the
+        others are left out of the statement)."""
+        return {prefix: rows for prefix, rows in self.rows.items() if rows}
 
     def settle(self, session: AsyncSession) -> None:
         """Tell the session the records are as written: pending ones become persistent, and
@@ -147,6 +140,7 @@ def changed_records(session: AsyncSession) -> ChangedRecords:
                 continue  # a doctor: the ORM flush writes it
             state = inspect(record)
             prefix = _prefix(table, kind, state)
-            changed.rows[prefix].append(_ROW[prefix](vars(record)))
+            values = vars(record)
+            changed.rows[prefix].append({name: values[name] for name in _NAMES[prefix]})
             changed.states.append(state)
     return changed

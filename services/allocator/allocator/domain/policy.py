@@ -33,7 +33,8 @@ class Policy:
         # Every booking reads every token of the doctor from today on, so the cheap test
         # comes first: the phone's digits (each token's remembered), then, for the few of
         # this phone, the day. In the other order a doctor's 190 tokens cost each booking
-        # 387 us of CPU (converting every booking time, digits found anew); now 37.
+        # 286 us of CPU (converting every booking time, digits found anew); now 21
+        # (bench/quota_cost.py).
         # Booking times come back from the database in UTC: each is read on the hospital's
         # clock (`now`'s zone), or early-morning bookings would count for the day before.
         booked = sum(1 for slot in slots for token in slot.tokens

@@ -39,7 +39,7 @@ changes).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +86,7 @@ class DriverConnection:
                  sessions_side: AsyncConnection) -> None:
         self.connection = connection
         self._adapted = adapted  # SQLAlchemy's adapter of it, the session's DBAPI connection
+        self._sessions_side = sessions_side
         self._dialect = sessions_side.dialect
         url = sessions_side.engine.url
         self.database = url.database
@@ -103,7 +104,7 @@ class DriverConnection:
         """BEGIN, sent as SQLAlchemy's adapter sends it before the first statement of the
         session's transaction (which must be begun): the session's commit or rollback ends
         it, as ever. Only for statements sent here first."""
-        with self._errors_as_the_session_raises("BEGIN"):
+        async with self._errors_as_the_session_raises("BEGIN"):
             await self._adapted._start_transaction()
 
     async def fetch(self, statement: DriverStatement,
@@ -129,11 +130,11 @@ class DriverConnection:
         return rows[0][0] if rows else None
 
     async def _fetch(self, sql: str, arguments: list[Any]) -> list[Any]:
-        with self._errors_as_the_session_raises(sql):
+        async with self._errors_as_the_session_raises(sql):
             return await self.connection.fetch(sql, *arguments)
 
-    @contextlib.contextmanager
-    def _errors_as_the_session_raises(self, sql: str) -> Iterator[None]:
+    @contextlib.asynccontextmanager
+    async def _errors_as_the_session_raises(self, sql: str) -> AsyncIterator[None]:
         try:
             yield
         except Exception as error:
@@ -141,8 +142,9 @@ class DriverConnection:
             try:
                 self._adapted._handle_exception(error)  # raises its translation, or `error`
             except dbapi_error as translated:
+                gone = self._dialect.is_disconnect(translated, self._adapted, None)
+                if gone:  # as the session does: the pool must never hand it out again
+                    await self._sessions_side.invalidate(translated)
                 raise DBAPIError.instance(
                     sql, None, translated, dbapi_error, hide_parameters=True,
-                    connection_invalidated=self._dialect.is_disconnect(
-                        translated, self._adapted, None),
-                    dialect=self._dialect) from error
+                    connection_invalidated=gone, dialect=self._dialect) from error

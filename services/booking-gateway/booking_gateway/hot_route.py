@@ -98,12 +98,11 @@ class HotRoute(APIRoute):
                     return await general(request)
                 if data is None:  # empty, or `null`: FastAPI's own error for each
                     return await general(request)
-                values[caller_name] = await who(request)  # 401, 403, 429: raised
+            values[caller_name] = await who(request)  # 401, 403, 429: raised, before any 422
+            if body is None:
                 body, errors = body_field.validate(data, {}, loc=("body",))
                 if errors:
                     raise RequestValidationError(errors, body=data)
-            else:
-                values[caller_name] = await who(request)  # 401, 403, 429: raised
             values[body_field.name], values[request_name] = body, request
             response = await endpoint(**values)
             if not isinstance(response, Response):  # FastAPI would serialize it; not built here

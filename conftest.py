@@ -14,9 +14,11 @@ import contextlib
 import itertools
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import TypeVar
 
 import pytest
@@ -133,6 +135,27 @@ async def _servers_work(amqp_url: str, postgres_url: str) -> None:
         await conn.fetchval("SELECT 1", timeout=10)
     finally:
         await conn.close()
+
+
+@pytest.fixture
+def counts_in_one_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rate limiter's clock, shifted so the test begins 5 s into one of its minutes.
+
+    Why: `limits` aligns its windows to the wall clock's minutes and weighs the previous
+    minute's count by what is left of the current one, so a test whose counts straddle a
+    minute's end sees fewer than it made (two hits at :59.9 weigh 1.997 at :00.1) and its
+    429 does not come: one CI run in a few saw that. Retry-After is worked out on the same
+    clock. Only the limiter's clock moves; the counts and the rules are the real ones.
+    """
+    import limits.aio.storage.memory as limiter_storage
+    import limits.aio.strategies as limiter_strategies
+
+    from opd_shared.access import counting
+
+    shift = time.time() % 60 - 5
+    clock = SimpleNamespace(time=lambda: time.time() - shift, monotonic=time.monotonic)
+    for module in (limiter_storage, limiter_strategies, counting):
+        monkeypatch.setattr(module, "time", clock)
 
 
 @pytest.fixture(scope="session")

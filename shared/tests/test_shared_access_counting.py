@@ -86,6 +86,7 @@ async def test_an_expired_counter_counts_from_zero_without_a_sweep() -> None:
     assert await storage.incr("key", expiry=60) == 1
 
 
+@pytest.mark.usefixtures("counts_in_one_minute")
 async def test_a_key_past_its_rate_is_still_refused() -> None:
     counters = Counters(failures_per_minute=10, timezone="Asia/Kolkata")
     for _ in range(3):

@@ -15,6 +15,7 @@ def _bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+@pytest.mark.usefixtures("counts_in_one_minute")
 async def test_an_address_past_its_failures_gets_429_even_with_a_good_key_and_no_look_up(
         key_store, client_from, look_ups):
     store = await key_store()
@@ -32,6 +33,7 @@ async def test_an_address_past_its_failures_gets_429_even_with_a_good_key_and_no
     assert seen == []
 
 
+@pytest.mark.usefixtures("counts_in_one_minute")
 async def test_malformed_authorization_headers_count_as_failures(key_store, client_from):
     store = await key_store()
     _, good = await store.create("kiosk", Role.DESK)
@@ -68,6 +70,7 @@ async def test_requests_with_a_good_key_are_not_failures(key_store, client_from)
     assert {a.status_code for a in answers} == {200}
 
 
+@pytest.mark.usefixtures("counts_in_one_minute")
 async def test_an_ipv6_machine_cannot_dodge_the_count_with_fresh_addresses(key_store,
                                                                             client_from):
     store = await key_store()

@@ -78,6 +78,7 @@ async def test_the_desk_books_emergencies_and_checks_in_but_staff_start_consulta
     assert staff_start.status_code == 200 and staff_start.json()["status"] == "consulting"
 
 
+@pytest.mark.usefixtures("counts_in_one_minute")
 async def test_a_key_over_its_rate_gets_429_with_retry_after(setup):
     client, keys, slot = setup
     _, key = await keys.create("slow partner", Role.PARTNER, rate_per_minute=2)

@@ -119,6 +119,7 @@ async def test_admin_endpoints_are_403_for_every_role_but_admin(service, role) -
     assert allowed.status_code == 200
 
 
+@pytest.mark.usefixtures("counts_in_one_minute")
 async def test_a_key_over_its_rate_is_429_with_retry_after_and_each_request_counts_once(
     service, events
 ) -> None:

@@ -81,6 +81,28 @@ async def test_a_move_tells_the_patient_again_each_time_with_the_new_time(notifi
     assert all(f"with Dr {hall.doctor_id}, room 12." in text for text in moves)
 
 
+async def test_a_late_event_s_move_is_told_with_the_slot_s_time_as_stored_not_its_older_copy(
+        notifier, hall) -> None:
+    # A replayed event (`--fill-gaps`) carries its slot as it was then; the slot was moved
+    # since (seq 3, applied first), so the table's row is newer than the event's copy, and
+    # the row is what the patient is told.
+    slot, tokens, _ = await _open_hall(notifier, hall, 3)  # seq 1
+    later = hall.slot("11:00", "12:00")
+    moved_since = later.model_copy(update={"start_time": dt.time(14), "end_time": dt.time(15)})
+    into_later = [t.model_copy(update={"slot_id": later.id, "moved_from_slot_id": slot.id})
+                  for t in tokens]
+    await notifier.publish(hall.event(EventType.TOKEN_MOVED, tokens=[into_later[2]],
+                                      slots=[slot, moved_since], move_kind=MoveKind.DELAY, seq=3))
+    await notifier.settled(tokens[2].id, lambda n: "moved" in _kinds(n))  # seq 3 applied
+    await notifier.publish(hall.event(EventType.TOKEN_MOVED, tokens=[into_later[1]],
+                                      slots=[slot, later], move_kind=MoveKind.DELAY, seq=2))
+
+    found = await notifier.settled(tokens[1].id, lambda n: "moved" in _kinds(n))
+
+    moves = [n["text"] for n in found if n["kind"] == "moved"]
+    assert len(moves) == 1 and "at 14:00" in moves[0], moves
+
+
 async def test_a_token_whose_doctor_is_not_known_yet_is_told_without_a_name_or_room(
     notifier, hall
 ) -> None:

@@ -1,5 +1,6 @@
 """One queue, consumed on a channel of its own into a local buffer of deliveries, with the
-channel's `Retries` for the outcomes; given back to the broker whole when asked."""
+channel's `Retries` for the outcomes and its `Acks`; given back to the broker whole when
+asked."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 
+from opd_shared.messaging.acks import Acks
 from opd_shared.retries import Retries
 
 __all__ = ["Subscription"]
@@ -34,6 +36,7 @@ class Subscription:
         self.prefetch, self.declare = prefetch, declare
         # What the broker delivered and nobody took yet; None: stop after what came before.
         self.deliveries: asyncio.Queue[AbstractIncomingMessage | None] = asyncio.Queue()
+        self.acks = Acks()  # every delivery noted as it comes, in its channel's tag order
 
     async def open(self, connection: AbstractRobustConnection) -> None:
         """A channel of its own: closing it gives back exactly this queue's deliveries."""
@@ -43,7 +46,17 @@ class Subscription:
         await self.declare(self.channel)
         self.retries = Retries(self.channel, self.queue_name, self.dead_letter_exchange)
         self.queue = await self.channel.get_queue(self.queue_name)
-        self.tag = await self.queue.consume(self.deliveries.put)
+        self.tag = await self.queue.consume(self._delivered)
+
+    async def _delivered(self, message: AbstractIncomingMessage) -> None:
+        self.acks.delivered(message)
+        self.deliveries.put_nowait(message)
+
+    async def flush(self) -> None:
+        """Send the acks noted since the last flush; none once the channel's close began
+        (see `Retries.closing`)."""
+        if not self.retries.closing:
+            await self.acks.flush()
 
     async def take_no_more(self) -> None:
         """The broker sends no more; what it sent already is still taken, then None."""
@@ -60,6 +73,7 @@ class Subscription:
         """Give every delivery back (closing the channel does), forget them, and subscribe
         again; unless a stop is under way."""
         await self.close()
+        self.acks = Acks()  # what was noted was the closed channel's
         stopping = False
         while not self.deliveries.empty():
             stopping = self.deliveries.get_nowait() is None or stopping

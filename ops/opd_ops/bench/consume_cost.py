@@ -25,10 +25,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import aio_pika
-import opd_shared
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from pamqp.common import FieldTable
 
+import opd_shared
 from opd_contracts import CommandBatch, CommandEnvelope
 from opd_ops.bench.batch_items import _command
 from opd_shared.heap import settle_heap
@@ -112,7 +112,8 @@ def main() -> None:
             for _ in range(args.runs)]
     print(f"consume decode={args.decode} batch_max={args.batch_max} in_flight={args.in_flight}"
           f" {statistics.median(runs):7.2f} us/message (runs "
-          f"{', '.join(f'{r:.1f}' for r in runs)}) opd_shared={os.path.dirname(opd_shared.__file__)}")
+          f"{', '.join(f'{r:.1f}' for r in runs)}) "
+          f"opd_shared={os.path.dirname(opd_shared.__file__)}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ channel starts again at 1).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import deque
 from typing import Any
@@ -107,10 +108,8 @@ class Acks:
 
     def settled_elsewhere(self, message: AbstractIncomingMessage) -> None:
         """`message` was acked or nacked on its own (a retry, a dead letter)."""
-        try:
+        with contextlib.suppress(ChannelInvalidStateError):  # gone, and its notes with it
             self.of(message).settled.add(message.delivery_tag or 0)
-        except ChannelInvalidStateError:
-            pass  # its channel is gone, and every note of it with the channel
 
     def abandoned(self, messages: list[AbstractIncomingMessage]) -> None:
         """These deliveries' batch failed before each was settled: the broker keeps any left

@@ -17,6 +17,7 @@ from aio_pika.abc import (
 )
 
 from opd_shared.messaging.acks import Acks
+from opd_shared.messaging.delivered import take_over
 from opd_shared.retries import Retries
 
 __all__ = ["Subscription"]
@@ -47,6 +48,22 @@ class Subscription:
         self.retries = Retries(self.channel, self.queue_name, self.dead_letter_exchange)
         self.queue = await self.channel.get_queue(self.queue_name)
         self.tag = await self.queue.consume(self._delivered)
+        await self._take_over()
+        reopened = getattr(self.channel, "reopen_callbacks", None)  # a robust channel's
+        if reopened is not None:
+            reopened.add(self._reopened)
+
+    async def _take_over(self) -> None:
+        """Deliveries as `Delivered` from now on, not as aio-pika's messages."""
+        underlay = await self.channel.get_underlay_channel()
+        if not await take_over(underlay, self.tag, self._delivered):
+            log.info("%s: consumer %s not found on its channel; deliveries come as aio-pika's "
+                     "messages", self.queue_name, self.tag)
+
+    async def _reopened(self, channel: object) -> None:
+        """After a reconnect aio-pika consumed again, with its own messages."""
+        with contextlib.suppress(Exception):  # then they keep coming as aio-pika's
+            await self._take_over()
 
     async def _delivered(self, message: AbstractIncomingMessage) -> None:
         self.acks.delivered(message)

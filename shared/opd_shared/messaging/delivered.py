@@ -7,9 +7,10 @@ hands it to the callback in a task of its own, on top of the task aiormq already
 delivery in. Here a delivery's properties are only referred to, and the callback runs in
 aiormq's task. The subscription still consumes through aio-pika (`Queue.consume`), so a
 robust channel restores the consumer after a reconnect as before; it then takes the
-consumer's place in aiormq's table of consumers (`take_over`). Should that fail to happen
-(a consumer restored by a path that does not reopen the channel), deliveries simply keep
-coming as aio-pika's messages: both kinds read the same.
+consumer's place in aiormq's table of consumers (`take_over`). What arrives before that
+(up to a prefetch's worth, when a queue already holds messages as the consumer subscribes
+or is restored), and everything after a restore by a path that does not reopen the
+channel, comes as aio-pika's messages: both kinds read the same, and are acked the same.
 """
 
 from __future__ import annotations

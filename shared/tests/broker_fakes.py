@@ -11,6 +11,35 @@ from aiormq.exceptions import ChannelInvalidStateError
 from pamqp.commands import Basic
 
 
+class FakeAmqpChannel:
+    """The aiormq channel deliveries came on: acks as the broker takes them, a multiple-ack
+    settling every unsettled delivery up to its tag; an ack of a settled or unknown tag
+    fails, as the broker's PRECONDITION_FAILED closes the channel."""
+
+    def __init__(self) -> None:
+        self.messages: dict[int, FakeMessage] = {}
+        self.frames: list[tuple[int, bool]] = []  # (tag, multiple) of each basic.ack
+        self.is_closed = False
+
+    def deliver(self, message: FakeMessage) -> FakeMessage:
+        message.delivery_tag = len(self.messages) + 1
+        message.amqp_channel = self
+        self.messages[message.delivery_tag] = message
+        return message
+
+    async def basic_ack(self, delivery_tag: int, multiple: bool = False,
+                        wait: bool = True) -> None:
+        self.frames.append((delivery_tag, multiple))
+        target = self.messages.get(delivery_tag)
+        if target is None or target.settled:
+            raise AssertionError(f"PRECONDITION_FAILED - unknown delivery tag {delivery_tag}")
+        covered = [m for tag, m in self.messages.items()
+                   if (tag <= delivery_tag if multiple else tag == delivery_tag)]
+        for message in covered:
+            if not message.settled:
+                message.settled.append("ack")
+
+
 @dataclass
 class FakeMessage:
     body: bytes
@@ -27,12 +56,21 @@ class FakeMessage:
     priority: int | None = None
     settled: list[str] = field(default_factory=list)  # "ack", "nack"
     channel_closed: bool = False  # the channel it came on
+    delivery_tag: int = 1
+    amqp_channel: FakeAmqpChannel = field(default_factory=FakeAmqpChannel)
+
+    def __post_init__(self) -> None:
+        self.amqp_channel.messages.setdefault(self.delivery_tag, self)
 
     @property
-    def channel(self) -> object:
+    def channel(self) -> FakeAmqpChannel:
         if self.channel_closed:
             raise ChannelInvalidStateError  # as aio-pika's message does
-        return object()
+        return self.amqp_channel
+
+    @property
+    def processed(self) -> bool:
+        return bool(self.settled)
 
     async def ack(self) -> None:
         self.settled.append("ack")

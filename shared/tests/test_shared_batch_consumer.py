@@ -23,7 +23,7 @@ from opd_shared.messaging import (
 )
 from opd_shared.retries import ATTEMPT_HEADER, REASON_HEADER, Retries
 
-from .broker_fakes import FakeChannel, FakeMessage
+from .broker_fakes import FakeAmqpChannel, FakeChannel, FakeMessage
 
 QUEUE, DEAD = "orders", "dead-letters"
 
@@ -50,13 +50,22 @@ class Scripted(BatchConsumer[Order]):
         return self.answer(names)
 
 
-def _messages(*names: str) -> list[FakeMessage]:
-    return [FakeMessage(f'{{"name": "{name}"}}'.encode(), message_id=name) for name in names]
+def _messages(*names: str, consumer: Scripted | None = None,
+              channel: FakeAmqpChannel | None = None) -> list[FakeMessage]:
+    """Delivered in this order on one channel, and noted by `consumer`'s subscription as
+    the broker's deliveries are."""
+    channel = channel or FakeAmqpChannel()
+    messages = [channel.deliver(FakeMessage(f'{{"name": "{name}"}}'.encode(), message_id=name))
+                for name in names]
+    for message in messages:
+        if consumer is not None:
+            consumer.subscription.acks.delivered(message)  # type: ignore[arg-type]
+    return messages
 
 
 async def test_each_delivery_is_settled_as_its_handler_answered():
     consumer = Scripted(lambda names: [ACK, Retry(ValueError("x")), DeadLetter("never")])
-    messages = _messages("done", "failed", "hopeless")
+    messages = _messages("done", "failed", "hopeless", consumer=consumer)
 
     await consumer._handle(messages)  # type: ignore[arg-type]
 
@@ -76,7 +85,7 @@ async def test_a_batch_whose_handler_raises_is_handed_over_one_delivery_at_a_tim
         return [ACK] * len(names)
 
     consumer = Scripted(refuse_poison)
-    messages = _messages("a", "poison", "b")
+    messages = _messages("a", "poison", "b", consumer=consumer)
 
     await consumer._handle(messages)  # type: ignore[arg-type]
 
@@ -95,7 +104,7 @@ async def test_a_transient_failure_is_waited_out_and_spends_no_attempt(monkeypat
         return [ACK] * len(names)
 
     consumer = Scripted(flaky)
-    messages = _messages("a", "b")
+    messages = _messages("a", "b", consumer=consumer)
 
     await consumer._handle(messages)  # type: ignore[arg-type]
 
@@ -106,7 +115,7 @@ async def test_a_transient_failure_is_waited_out_and_spends_no_attempt(monkeypat
 
 async def test_an_undecodable_body_is_parked_at_once_and_never_reaches_the_handler():
     consumer = Scripted(lambda names: [ACK] * len(names))
-    good = _messages("good")[0]
+    good = _messages("good", consumer=consumer)[0]
     bad = FakeMessage(b'{"nome": "x"}', message_id="bad")
 
     await consumer._handle([bad, good])  # type: ignore[list-item]
@@ -122,7 +131,7 @@ async def test_an_undecodable_body_is_parked_at_once_and_never_reaches_the_handl
                          ids=["too few answers", "answers that are not outcomes"])
 async def test_a_handler_that_does_not_answer_each_delivery_gets_them_retried(answer):
     consumer = Scripted(answer)
-    messages = _messages("a", "b")
+    messages = _messages("a", "b", consumer=consumer)
 
     await consumer._handle(messages)  # type: ignore[arg-type]
 
@@ -148,7 +157,7 @@ class Held(Scripted):
                          [(1, ["a"]), (2, ["a", "b"]), (3, ["a", "b", "c"])])
 async def test_up_to_in_flight_batches_are_handled_at_once(in_flight, in_hand):
     consumer = Held(in_flight)
-    for message in _messages("a", "b", "c"):
+    for message in _messages("a", "b", "c", consumer=consumer):
         consumer.subscription.deliveries.put_nowait(message)  # type: ignore[arg-type]
     consumer.subscription.deliveries.put_nowait(None)
     running = asyncio.create_task(consumer._run())
@@ -164,7 +173,7 @@ async def test_nothing_is_settled_on_a_channel_whose_close_began():
     """RabbitMQ answers a frame that reaches it after its channel closed with a connection
     error (504), which closes every channel of the connection; unsettled, each comes back."""
     consumer = Scripted(lambda names: [ACK, Retry(ValueError("x")), DeadLetter("never")])
-    messages = _messages("done", "failed", "hopeless")
+    messages = _messages("done", "failed", "hopeless", consumer=consumer)
     consumer.subscription.retries.closing = True
 
     await consumer._handle(messages)  # type: ignore[arg-type]
@@ -197,3 +206,90 @@ async def test_a_hand_back_gives_the_queue_back_once_not_again_for_each_batch_in
     await consumer._handle(later)  # type: ignore[arg-type]
 
     assert consumer.renewals == 1
+
+
+async def test_a_batch_s_acks_leave_as_one_multiple_ack():
+    consumer = Scripted(lambda names: [ACK] * len(names))
+    channel = FakeAmqpChannel()
+    messages = _messages("a", "b", "c", consumer=consumer, channel=channel)
+
+    await consumer._handle(messages)  # type: ignore[arg-type]
+
+    assert channel.frames == [(3, True)]
+    assert [m.settled for m in messages] == [["ack"], ["ack"], ["ack"]]
+
+
+class Unconfirmed(FakeChannel):
+    """The broker does not confirm a republished copy."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.default_exchange.publish = self._refuse  # type: ignore[method-assign]
+
+    async def _refuse(self, message, routing_key):  # type: ignore[no-untyped-def]
+        raise ConnectionError("the copy was not confirmed")
+
+
+async def test_a_multiple_ack_passes_a_failed_delivery_only_once_it_was_given_back():
+    consumer = Scripted(lambda names: [ACK, Retry(ValueError("x")), ACK])
+    consumer.subscription.retries = Retries(Unconfirmed(), QUEUE, DEAD)  # type: ignore[arg-type]
+    channel = FakeAmqpChannel()
+    messages = _messages("a", "failed", "b", consumer=consumer, channel=channel)
+
+    await consumer._handle(messages)  # type: ignore[arg-type]
+
+    assert [m.settled for m in messages] == [["ack"], ["nack"], ["ack"]]  # back to the queue
+    assert channel.frames == [(3, True)]  # the nack went first; the broker skips it
+
+
+class HeldWhile(Scripted):
+    """Holds each batch holding `held` in `handle` until released; in flight: two."""
+
+    def __init__(self, held: str) -> None:
+        super().__init__(lambda names: [ACK] * len(names))
+        self.batching = Batching(batch_max=2, window_s=0, max_pause=0.001, in_flight=2)
+        self.held, self.release, self.entered = held, asyncio.Event(), asyncio.Event()
+
+    async def handle(self, deliveries: Sequence[Delivery[Order]]) -> Sequence[Outcome]:
+        if any(delivery.item.name == self.held for delivery in deliveries):
+            self.entered.set()
+            await self.release.wait()
+        return await super().handle(deliveries)
+
+
+async def test_acks_above_a_delivery_still_in_hand_go_alone_and_never_pass_it():
+    consumer = HeldWhile("a")
+    channel = FakeAmqpChannel()
+    messages = _messages("a", "b", "c", "d", consumer=consumer, channel=channel)
+    for message in messages:
+        consumer.subscription.deliveries.put_nowait(message)  # type: ignore[arg-type]
+    consumer.subscription.deliveries.put_nowait(None)
+    running = asyncio.create_task(consumer._run())
+    await consumer.entered.wait()
+    for _ in range(20):  # the second batch is handled and settled meanwhile
+        await asyncio.sleep(0.005)
+
+    assert channel.frames == [(3, False), (4, False)]
+    assert [m.settled for m in messages] == [[], [], ["ack"], ["ack"]]
+    consumer.release.set()
+    await asyncio.wait_for(running, 1)
+    assert channel.frames[2:] == [(2, True)]
+    assert [m.settled for m in messages] == [["ack"]] * 4
+
+
+async def test_after_a_batch_failed_unsettled_every_later_ack_goes_alone():
+    """Its deliveries stay the broker's until the channel closes: no multiple-ack may
+    pass them, now or later."""
+    consumer = Scripted(lambda names: [ACK] * len(names))
+    channel = FakeAmqpChannel()
+    bad, a, b = _messages("x", "a", "b", consumer=consumer, channel=channel)
+    bad.body = b'{"nome": "x"}'
+
+    async def no_exchange(name: str, ensure: bool = True) -> None:
+        raise ConnectionError("the dead-letter exchange cannot be reached")
+    consumer.channel.get_exchange = no_exchange  # type: ignore[method-assign]
+    await consumer._handle_freeing([bad], asyncio.Semaphore(0))  # type: ignore[list-item]
+    await consumer._handle([a, b])  # type: ignore[list-item]
+
+    assert bad.settled == []
+    assert channel.frames == [(2, False), (3, False)]

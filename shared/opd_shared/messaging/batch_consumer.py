@@ -11,8 +11,10 @@ FastStream's Rabbit subscriber hands over one message at a time, so this uses ai
 - A batch whose `handle` raises anything else is handed over again one delivery at a time,
   so one poison delivery cannot fail its neighbours; a lone one that raises is `Retry`.
 - `handle` answers after its transaction committed, so every ack follows the commit. A
-  crash or a lost channel leaves every unacked delivery in the queue; the broker hands it
-  out again and the handler knows it as a repeat (the inbox, an event's id).
+  batch's acks leave together once all its outcomes are applied, as one frame where no
+  unsettled delivery lies below them (`acks`). A crash or a lost channel leaves every
+  unacked delivery in the queue; the broker hands it out again and the handler knows it as
+  a repeat (the inbox, an event's id).
 - `HandBack` from `handle` closes the channel, which gives every unacked delivery back to
   the broker, and subscribes again: as a standby, on a single-active-consumer queue.
 """
@@ -32,7 +34,7 @@ from pydantic import ValidationError
 from opd_shared.database import is_transient
 from opd_shared.messaging.gathering import Batching, next_batch
 from opd_shared.messaging.outcomes import Delivery, HandBack, Outcome, Retry, answering
-from opd_shared.messaging.settle import settle
+from opd_shared.messaging.settle import park, settle
 from opd_shared.messaging.subscription import Subscription
 from opd_shared.patience import apply_patiently
 from opd_shared.retries import reason_for
@@ -118,10 +120,17 @@ class BatchConsumer(ABC, Generic[T]):
         except Exception:
             # Unacked deliveries come back when the channel recovers; keep serving.
             log.exception("%s: batch of %d failed", self.queue_name, len(messages))
+            self.subscription.acks.abandoned(messages)
         finally:
             free.release()
 
     async def _handle(self, messages: list[AbstractIncomingMessage]) -> None:
+        try:
+            await self._decode_and_settle(messages)
+        finally:
+            await self.subscription.flush()  # every ack noted since, in as few frames as safe
+
+    async def _decode_and_settle(self, messages: list[AbstractIncomingMessage]) -> None:
         deliveries = [Delivery(message, item) for message in messages
                       if (item := await self._decode_or_park(message)) is not None]
         if not deliveries:
@@ -156,7 +165,8 @@ class BatchConsumer(ABC, Generic[T]):
                         exc_info=error)
             outcomes = [Retry(error)]
         for delivery, outcome in zip(deliveries, outcomes, strict=True):
-            await settle(delivery.message, outcome, self.subscription.retries)
+            await settle(delivery.message, outcome, self.subscription.retries,
+                         self.subscription.acks)
 
     async def _outcomes(self, deliveries: list[Delivery[T]]) -> list[Outcome]:
         with handling(self.queue_name, deliveries, self.trace_items):
@@ -169,7 +179,7 @@ class BatchConsumer(ABC, Generic[T]):
             reason = f"{self.undecodable}: {reason_for(error)}"
             log.warning("rejected message %s (routing key %r, queue %s): %s",
                         message.message_id, message.routing_key, self.queue_name, reason)
-            await self.subscription.retries.dead_letter(message, reason)
+            await park(message, reason, self.subscription.retries, self.subscription.acks)
             return None
 
 

@@ -17,6 +17,7 @@ from allocator.domain.errors import (
     SlotFull,
     SlotOverlap,
 )
+from allocator.domain.fairness import SlotBounds
 from allocator.domain.model import Doctor, Slot, Token, new_ticket
 from allocator.domain.policy import Policy
 from allocator.domain.priority import priority_score, queue_order
@@ -32,6 +33,10 @@ class Schedule:
     counters: dict[dt.date, int] = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
     changes: list[Change] = field(default_factory=list)
+    # Fairness's bounds of the slots booked into since this schedule was loaded, by slot id
+    # (domain/fairness.py): every token joins a slot through `_admit`, which keeps them.
+    _bounds: dict[int, SlotBounds] = field(default_factory=dict, init=False, repr=False,
+                                           compare=False)
 
     def slot(self, slot_id: int) -> Slot:
         slot = self.slots.get(slot_id)
@@ -175,10 +180,14 @@ class Schedule:
         """Score the token for `slot` (fairness may cap it), then give it the slot's next
         sequence. Returns why the score was capped, if it was."""
         natural, fairness = priority_score(token.source), self.policy.fairness
-        token.priority_score = fairness.score_for(slot, natural, token.is_emergency)
+        bounds = self._bounds.get(slot.id)
+        if bounds is None:
+            bounds = self._bounds[slot.id] = SlotBounds.of(slot)
+        token.priority_score = fairness.score_for(slot, natural, token.is_emergency, bounds)
         token.overtaken_count = 0
         slot.admit(token, overflow=overflow)
-        fairness.count_overtakes(slot, token)
+        bounds.admitted(token)
+        fairness.count_overtakes(slot, token, bounds)
         if token.priority_score < natural:
             return (f"fairness: queued behind patients overtaken {fairness.max_overtakes}"
                     f" times (score {token.priority_score} instead of {natural})")

@@ -19,7 +19,7 @@ from allocator.domain.errors import (
 )
 from allocator.domain.fairness import SlotBounds
 from allocator.domain.model import Doctor, Slot, Token, new_ticket
-from allocator.domain.policy import Policy
+from allocator.domain.policy import Policy, phone_digits
 from allocator.domain.priority import priority_score, queue_order
 from opd_contracts.vocabulary import MoveKind, TokenStatus
 
@@ -37,6 +37,12 @@ class Schedule:
     # (domain/fairness.py): every token joins a slot through `_admit`, which keeps them.
     _bounds: dict[int, SlotBounds] = field(default_factory=dict, init=False, repr=False,
                                            compare=False)
+    # The digits of every phone of this schedule's tokens, for the phone quota (policy.py),
+    # and how many slots and tokens it held when they were found: `book` adds its token's;
+    # anything else that changed those counts (slots a repository added) has them found anew.
+    _phones: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    _phones_counted: tuple[int, int] = field(default=(-1, -1), init=False, repr=False,
+                                             compare=False)
 
     def slot(self, slot_id: int) -> Slot:
         slot = self.slots.get(slot_id)
@@ -90,7 +96,8 @@ class Schedule:
         """A place if the slot has room; an emergency always gets in (bumping or overflowing)."""
         slot = self._open(self.slot(booking.slot_id), now)
         if not booking.emergency:
-            self.policy.check_phone_quota(list(self.slots.values()), booking.patient_phone, now)
+            self.policy.check_phone_quota(list(self.slots.values()), booking.patient_phone, now,
+                                          self._known_phones())
         overflow = False
         if not slot.has_room:
             if not booking.emergency:
@@ -107,7 +114,12 @@ class Schedule:
             channel=booking.channel, abha_number=booking.abha_number,
             ticket=booking.ticket or new_ticket(),
         )
+        known = self._known_phones()
         reason = self._admit(token, slot, overflow=overflow)
+        if token.patient_phone:
+            known.add(phone_digits(token.patient_phone))
+        slots, tokens = self._phones_counted
+        self._phones_counted = (slots, tokens + 1)
         self.changes.append(Change.of("token.allocated", [token], [slot], reason=reason,
                                       move_kind=MoveKind.FAIRNESS if reason else None))
         return token
@@ -192,6 +204,15 @@ class Schedule:
             return (f"fairness: queued behind patients overtaken {fairness.max_overtakes}"
                     f" times (score {token.priority_score} instead of {natural})")
         return None
+
+    def _known_phones(self) -> set[str]:
+        """`_phones`, found anew if slots or tokens came in other than by `book`."""
+        counted = (len(self.slots), sum(len(s.tokens) for s in self.slots.values()))
+        if counted != self._phones_counted:
+            self._phones = {phone_digits(t.patient_phone) for s in self.slots.values()
+                            for t in s.tokens if t.patient_phone}
+            self._phones_counted = counted
+        return self._phones
 
     def _open(self, slot: Slot, now: dt.datetime) -> Slot:
         if not slot.is_active or slot.is_over(_local(now)):

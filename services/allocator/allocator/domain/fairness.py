@@ -12,7 +12,11 @@ cost a booking 59 us of CPU mapped (6.6 as plain dataclasses). Most bookings nee
 look: when nobody in the slot was overtaken `max_overtakes` times nobody is protected, and
 when nobody in it has a lower score than the newcomer nobody is overtaken. `SlotBounds`
 keeps those two facts for a slot, as bounds that stay true without reading the tokens, so
-a booking reads them only when one of the rules might apply (bench/book_cost.py).
+a booking reads them only when one of the rules might apply. With the phone quota's known
+phones (policy.py), `Schedule.book` over a doctor's day of 4 slots of 60 mapped tokens fell
+from 193 to 91 us a booking (one source a slot), 360 to 138 (the four sources in turn), and
+over 4 slots of 200 from 634 to 157 (bench/book_cost.py, medians of 3 alternated runs at a
+load of 2-3).
 """
 
 from __future__ import annotations

@@ -95,9 +95,10 @@ class Schedule:
     def book(self, booking: Booking, now: dt.datetime) -> Token:
         """A place if the slot has room; an emergency always gets in (bumping or overflowing)."""
         slot = self._open(self.slot(booking.slot_id), now)
+        known = self._known_phones()  # a bump below moves a token: it counts the same
         if not booking.emergency:
             self.policy.check_phone_quota(list(self.slots.values()), booking.patient_phone, now,
-                                          self._known_phones())
+                                          known)
         overflow = False
         if not slot.has_room:
             if not booking.emergency:
@@ -114,7 +115,6 @@ class Schedule:
             channel=booking.channel, abha_number=booking.abha_number,
             ticket=booking.ticket or new_ticket(),
         )
-        known = self._known_phones()
         reason = self._admit(token, slot, overflow=overflow)
         if token.patient_phone:
             known.add(phone_digits(token.patient_phone))

@@ -12,6 +12,12 @@ gathered leaves anyway, so a busy allocator never holds replies back.
 Replies need no confirm: they leave only after the commit, and a lost one costs the client
 a 202 and a repeat that the inbox answers. Waiting for confirms would hold the partitions'
 next batches back.
+
+A reply message is published through the channel's own aiormq channel with its properties
+built directly (`opd_shared.messaging.properties`), as `Exchange.publish` does with an
+`aio_pika.Message`'s, which sets and checks its attributes one by one, and as the gateway
+publishes its commands: the same bytes on the wire, and 15.1 -> 1.7 us of CPU a message
+before aiormq sends it (bench/reply_cost.py, medians of 5 alternated runs, load 2.2).
 """
 
 from __future__ import annotations
@@ -20,10 +26,11 @@ import asyncio
 import logging
 from collections import defaultdict
 
-import aio_pika
 from aio_pika.abc import AbstractChannel
+from aiormq.exceptions import ChannelInvalidStateError
 
 from opd_contracts import Reply, ReplyBatch
+from opd_shared.messaging.properties import reply_properties
 from opd_shared.metrics import MESSAGE_ITEMS
 
 __all__ = ["ReplyBatcher"]
@@ -82,7 +89,10 @@ class ReplyBatcher:
                         exc_info=True)
 
     async def _publish(self, reply_to: str, body: str, correlation_id: str | None) -> None:
-        await self.channel.default_exchange.publish(
-            aio_pika.Message(body.encode(), correlation_id=correlation_id,
-                             content_type="application/json"),
-            routing_key=reply_to)
+        """To the default exchange, mandatory, as `default_exchange.publish` sent it."""
+        if self.channel.is_closed:  # as aio-pika's Exchange.publish checks first
+            raise ChannelInvalidStateError(f"{self.channel!r} closed")
+        channel = await self.channel.get_underlay_channel()
+        await channel.basic_publish(body.encode(), exchange="", routing_key=reply_to,
+                                    properties=reply_properties(correlation_id),
+                                    mandatory=True)

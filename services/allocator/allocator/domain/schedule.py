@@ -17,8 +17,9 @@ from allocator.domain.errors import (
     SlotFull,
     SlotOverlap,
 )
+from allocator.domain.fairness import SlotBounds
 from allocator.domain.model import Doctor, Slot, Token, new_ticket
-from allocator.domain.policy import Policy
+from allocator.domain.policy import Policy, phone_digits
 from allocator.domain.priority import priority_score, queue_order
 from opd_contracts.vocabulary import MoveKind, TokenStatus
 
@@ -32,6 +33,16 @@ class Schedule:
     counters: dict[dt.date, int] = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
     changes: list[Change] = field(default_factory=list)
+    # Fairness's bounds of the slots booked into since this schedule was loaded, by slot id
+    # (domain/fairness.py): every token joins a slot through `_admit`, which keeps them.
+    _bounds: dict[int, SlotBounds] = field(default_factory=dict, init=False, repr=False,
+                                           compare=False)
+    # The digits of every phone of this schedule's tokens, for the phone quota (policy.py),
+    # and how many slots and tokens it held when they were found: `book` adds its token's;
+    # anything else that changed those counts (slots a repository added) has them found anew.
+    _phones: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    _phones_counted: tuple[int, int] = field(default=(-1, -1), init=False, repr=False,
+                                             compare=False)
 
     def slot(self, slot_id: int) -> Slot:
         slot = self.slots.get(slot_id)
@@ -84,8 +95,10 @@ class Schedule:
     def book(self, booking: Booking, now: dt.datetime) -> Token:
         """A place if the slot has room; an emergency always gets in (bumping or overflowing)."""
         slot = self._open(self.slot(booking.slot_id), now)
+        known = self._known_phones()  # a bump below moves a token: it counts the same
         if not booking.emergency:
-            self.policy.check_phone_quota(list(self.slots.values()), booking.patient_phone, now)
+            self.policy.check_phone_quota(list(self.slots.values()), booking.patient_phone, now,
+                                          known)
         overflow = False
         if not slot.has_room:
             if not booking.emergency:
@@ -103,6 +116,10 @@ class Schedule:
             ticket=booking.ticket or new_ticket(),
         )
         reason = self._admit(token, slot, overflow=overflow)
+        if token.patient_phone:
+            known.add(phone_digits(token.patient_phone))
+        slots, tokens = self._phones_counted
+        self._phones_counted = (slots, tokens + 1)
         self.changes.append(Change.of("token.allocated", [token], [slot], reason=reason,
                                       move_kind=MoveKind.FAIRNESS if reason else None))
         return token
@@ -175,14 +192,27 @@ class Schedule:
         """Score the token for `slot` (fairness may cap it), then give it the slot's next
         sequence. Returns why the score was capped, if it was."""
         natural, fairness = priority_score(token.source), self.policy.fairness
-        token.priority_score = fairness.score_for(slot, natural, token.is_emergency)
+        bounds = self._bounds.get(slot.id)
+        if bounds is None:
+            bounds = self._bounds[slot.id] = SlotBounds.of(slot)
+        token.priority_score = fairness.score_for(slot, natural, token.is_emergency, bounds)
         token.overtaken_count = 0
         slot.admit(token, overflow=overflow)
-        fairness.count_overtakes(slot, token)
+        bounds.admitted(token)
+        fairness.count_overtakes(slot, token, bounds)
         if token.priority_score < natural:
             return (f"fairness: queued behind patients overtaken {fairness.max_overtakes}"
                     f" times (score {token.priority_score} instead of {natural})")
         return None
+
+    def _known_phones(self) -> set[str]:
+        """`_phones`, found anew if slots or tokens came in other than by `book`."""
+        counted = (len(self.slots), sum(len(s.tokens) for s in self.slots.values()))
+        if counted != self._phones_counted:
+            self._phones = {phone_digits(t.patient_phone) for s in self.slots.values()
+                            for t in s.tokens if t.patient_phone}
+            self._phones_counted = counted
+        return self._phones
 
     def _open(self, slot: Slot, now: dt.datetime) -> Slot:
         if not slot.is_active or slot.is_over(_local(now)):

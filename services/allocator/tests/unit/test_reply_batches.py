@@ -8,21 +8,34 @@ import asyncio
 import json
 import uuid
 
+import aio_pika
+from pamqp.header import ContentHeader
+
 from allocator.adapters.replies import TURNS_MAX, ReplyBatcher
 from opd_contracts import Reply
 
 
-class Exchange:
+class Underlay:
+    """aiormq's channel under aio-pika's: what `basic_publish` was handed."""
+
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict, str | None]] = []
+        self.calls: list[dict] = []
 
-    async def publish(self, message, routing_key: str) -> None:
-        self.sent.append((routing_key, json.loads(message.body), message.correlation_id))
+    async def basic_publish(self, body: bytes, **arguments) -> None:
+        self.calls.append({"body": body, **arguments})
+        self.sent.append((arguments["routing_key"], json.loads(body),
+                          arguments["properties"].correlation_id))
 
 
 class Channel:
+    is_closed = False
+
     def __init__(self) -> None:
-        self.default_exchange = Exchange()
+        self.default_exchange = Underlay()  # named as before: what reached the broker
+
+    async def get_underlay_channel(self) -> Underlay:
+        return self.default_exchange
 
 
 def _reply() -> Reply:
@@ -85,3 +98,34 @@ async def test_replies_added_in_every_turn_still_leave_after_a_few_turns():
     await replies.drain()
 
     assert len(channel.default_exchange.sent) >= 2  # sent while replies kept coming
+
+
+async def test_a_reply_message_goes_out_as_aio_pikas_message_to_the_default_exchange_did():
+    """The same properties on the wire (content type, not persistent, the correlation id
+    of a version-1 reply), to the default exchange, mandatory."""
+    channel = Channel()
+    replies = ReplyBatcher(channel)  # type: ignore[arg-type]
+
+    replies.send("gw-new", _reply(), version=2)
+    replies.send("gw-old", _reply(), version=1, correlation_id="c-1")
+    await replies.drain()
+
+    by_queue = {call["routing_key"]: call for call in channel.default_exchange.calls}
+    for queue, correlation_id in (("gw-new", None), ("gw-old", "c-1")):
+        call = by_queue[queue]
+        expected = aio_pika.Message(call["body"], correlation_id=correlation_id,
+                                    content_type="application/json").properties
+        assert (call["exchange"], call["mandatory"]) == ("", True)
+        assert ContentHeader(0, len(call["body"]), call["properties"]).marshal() == \
+            ContentHeader(0, len(call["body"]), expected).marshal()
+
+
+async def test_replies_to_a_closed_channel_are_not_sent_and_nothing_is_raised():
+    channel = Channel()
+    channel.is_closed = True
+    replies = ReplyBatcher(channel)  # type: ignore[arg-type]
+
+    replies.send("gw", _reply(), version=2)
+    await replies.drain()
+
+    assert channel.default_exchange.sent == []

@@ -1,0 +1,41 @@
+"""A message's AMQP properties built directly as aiormq's `Basic.Properties`, for messages
+published through a channel's own aiormq channel, as aio-pika's `Exchange.publish` does
+with a `Message`'s: the `Message` sets and checks its attributes one by one, and that is
+most of what a publish costs the publishing process. Each builder gives the properties
+`aio_pika.Message(...).properties` has for the same arguments (priority 0 and empty
+headers are aio-pika's defaults), byte for byte on the wire (the services' tests check it).
+
+Measured: the gateway's commands, `_publish_once` with aiormq's publish stubbed, 19.9 ->
+8.5 us a message of one command; a loop of 3,000 confirmed publishes to the broker, 180 ->
+145 us each. The allocator's replies (its bench/reply_cost.py), 15.1 -> 1.7 us a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aio_pika import DeliveryMode
+from aiormq import spec
+
+__all__ = ["command_properties", "reply_properties"]
+
+JSON = "application/json"
+PERSISTENT = int(DeliveryMode.PERSISTENT)
+NOT_PERSISTENT = int(DeliveryMode.NOT_PERSISTENT)
+
+
+def command_properties(message_id: str, reply_to: str,
+                       headers: dict[str, Any] | None) -> spec.Basic.Properties:
+    """A command message's: `aio_pika.Message(content_type="application/json",
+    message_id=..., reply_to=..., delivery_mode=PERSISTENT, headers=...).properties`."""
+    return spec.Basic.Properties(content_type=JSON, delivery_mode=PERSISTENT,
+                                 headers=headers or {}, message_id=message_id, priority=0,
+                                 reply_to=reply_to)
+
+
+def reply_properties(correlation_id: str | None) -> spec.Basic.Properties:
+    """A reply message's: `aio_pika.Message(content_type="application/json",
+    correlation_id=...).properties` (not persistent: a lost reply is answered by the
+    client's repeat, from the allocator's inbox)."""
+    return spec.Basic.Properties(content_type=JSON, delivery_mode=NOT_PERSISTENT, headers={},
+                                 priority=0, correlation_id=correlation_id)

@@ -15,7 +15,6 @@ import logging
 import uuid
 from functools import partial
 
-from aio_pika import DeliveryMode
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.exceptions import AMQPError, ChannelInvalidStateError, DeliveryError, PublishError
 
@@ -44,7 +43,6 @@ log = logging.getLogger(__name__)
 # hundred milliseconds: one immediate retry was nacked too, and a booking got 503 with a
 # quorum up. So tries go on, a moment apart, until FAILOVER_WAIT_SECONDS have passed.
 FAILOVER_WAIT_SECONDS = 5.0
-PERSISTENT = int(DeliveryMode.PERSISTENT)
 RETRY_PAUSE_SECONDS = 0.25  # between tries after a nack: a leader election's moment
 
 

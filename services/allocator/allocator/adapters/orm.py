@@ -196,6 +196,7 @@ def _construct_plainly(manager: ClassManager) -> None:
         raise ValueError(f"{manager.class_.__name__} has relationships: it needs the ORM's "
                          "instrumented __init__")
     original = manager.original_init
+    assert original is not None  # a mapped dataclass has its own __init__
     new_state = manager._new_state_if_none
     on_init, on_failure = manager.dispatch.init, manager.dispatch.init_failure
 

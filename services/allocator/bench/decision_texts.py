@@ -6,12 +6,12 @@ changes, a call, a move, a delay, a resize) with ids, tickets and the clock fixe
 `uv run python services/allocator/bench/decision_texts.py > a.txt` on two revisions, then
 `cmp`: a change meant to leave the contracts' JSON alone must print the same bytes.
 """
-# ruff: noqa: E501, E401, E402, E701, F405, F403, I001, ANN, UP031, RUF059
+# ruff: noqa: E501, E401, E402, E701, F405, F403, I001, ANN
 import asyncio, datetime as dt, random, secrets, uuid
 from zoneinfo import ZoneInfo
 rng = random.Random(7)
 uuid.uuid4 = lambda: uuid.UUID(int=rng.getrandbits(128), version=4)
-secrets.token_urlsafe = lambda n=16: "%022x" % rng.getrandbits(88)
+secrets.token_urlsafe = lambda n=16: f"{rng.getrandbits(88):022x}"
 from scratch import scratch_database
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from allocator.adapters.ownership import claim
@@ -32,7 +32,7 @@ D1, D2 = dt.date(2030, 3, 4), dt.date(2030, 3, 5)
 
 async def main():
     out = []
-    async with scratch_database({"pool_size": 4}, partitions=P) as (settings, engine):
+    async with scratch_database({"pool_size": 4}, partitions=P) as (_settings, engine):
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         epochs = {p: await claim(sessions, p, "proof") for p in range(P)}
         tx = SqlTransactions(sessions, P, Policy(FairnessPolicy(1), bookings_per_phone_per_day=2), 100)

@@ -183,15 +183,21 @@ def _construct_plainly(manager: ClassManager) -> None:
     into its `__dict__`, and not one instrumented attribute write at a time.
 
     Why: mapping instruments the dataclass's `__init__`, and each of its writes (a token has
-    24 fields) went through the attribute's event machinery; a booking's new token cost
-    about 40 us that way (py-spy put 14% of a round of bookings in the constructor). What
-    those writes recorded is nothing a new record needs: it is pending (it joins the
+    24 fields) went through the attribute's event machinery: py-spy put 14% of a round of
+    28 bookings in the constructor (decide_bench's concurrent part). With snapshots read
+    from the `__dict__` too (domain/model.py), `Schedule.book` over mapped records took 67
+    us a booking where it took 161 (bench/book_cost.py, medians of 3 alternated runs of 7,
+    load 6.9).
+
+    What those writes recorded is nothing a new record needs: it is pending (it joins the
     session when appended to its slot's tokens, still an instrumented collection), is
     written whole from its `__dict__` (record_writes) or by a flush's INSERT, which reads
     the `__dict__` too, and its changes are tracked from then on, as a loaded record's.
     Only for classes without relationships (a token): a relationship's collection must be
     the ORM's own, which only the instrumented write makes. The instance's state and the
-    mapper's init event come first, as before."""
+    mapper's init event come first, as before, through the manager's private
+    `_new_state_if_none` (its version is pinned by uv.lock;
+    test_allocator_mapped_records fails if its meaning changes)."""
     if manager.mapper.relationships:
         raise ValueError(f"{manager.class_.__name__} has relationships: it needs the ORM's "
                          "instrumented __init__")

@@ -22,10 +22,6 @@ from allocator.service_layer.batch import decide_batch
 from allocator.service_layer.handlers import HANDLERS
 from opd_contracts import *
 from opd_contracts import ReplyBatch, ResizeSlot
-try:
-    from allocator.adapters.reply_texts import batch_text
-except ImportError:
-    batch_text = None
 P = 16
 NOW = dt.datetime(2030, 3, 4, 8, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
 D1, D2 = dt.date(2030, 3, 4), dt.date(2030, 3, 5)
@@ -45,7 +41,7 @@ async def main():
                 replies = await decide_batch(uow, items, NOW, handlers=HANDLERS, is_transient=tx.is_transient)
             for e in uow.writes.events: out.append(f"event {e[0]} {e[1]} {e[2]}")
             for r in uow.writes.replies: out.append(f"inbox {r[1]} {r[2]}")
-            out.append("batch " + (batch_text(replies) if batch_text else ReplyBatch(replies=replies).model_dump_json()))
+            out.append("batch " + ReplyBatch(replies=replies).model_dump_json())
             return replies, envs
         (a, b), _ = await run(RegisterDoctor(name="Dr A", specialization="Gen", room="1"), RegisterDoctor(name="Dr B", specialization="Gen"))
         da, db = a.result["id"], b.result["id"]

@@ -1,10 +1,15 @@
 """The counts' storage sweeps expired counters seldom, and counts as `limits` counts."""
 
 import asyncio
+import datetime as dt
 import time
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
+from limits import RateLimitItemPerDay, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import FixedWindowRateLimiter
 
 from opd_shared.access import counting
 from opd_shared.access.counting import Counters, swept_seldom
@@ -36,8 +41,8 @@ def test_the_counts_storage_is_limits_own_class_whose_methods_are_wrapped_once()
     """A subclass of it would have `limits` wrap every storage method again."""
     counters = Counters(failures_per_minute=10, timezone="Asia/Kolkata")
 
-    assert type(counters.sliding.storage) is MemoryStorage
-    assert counters.daily.storage is counters.sliding.storage
+    assert type(counters.storage) is MemoryStorage
+    assert counters.sliding.storage is counters.storage
 
 
 async def test_requests_served_one_loop_turn_apart_start_one_sweep_not_one_each(
@@ -97,3 +102,48 @@ async def test_a_key_past_its_rate_is_still_refused() -> None:
 
     assert refused.value.status == 429 and refused.value.code == "rate_limited"
     assert 1 <= int(refused.value.headers["Retry-After"]) <= 60
+
+
+@pytest.mark.usefixtures("counts_in_one_minute")
+async def test_a_keys_requests_are_counted_where_limits_sliding_window_reads_them() -> None:
+    counters = Counters(failures_per_minute=10, timezone="Asia/Kolkata")
+    for _ in range(3):
+        await counters.request(key_id=7, per_minute=5)
+
+    stats = await counters.sliding.get_window_stats(RateLimitItemPerMinute(5), "7")
+    assert stats.remaining == 2
+
+
+def _clock_at(monkeypatch: pytest.MonkeyPatch, local: str) -> list[float]:
+    """counting's clock, set to a time in Kolkata; moved by changing the list's one item."""
+    now = [dt.datetime.fromisoformat(local).replace(tzinfo=ZoneInfo("Asia/Kolkata"))
+           .timestamp()]
+    monkeypatch.setattr(counting, "time", SimpleNamespace(time=lambda: now[0],
+                                                          monotonic=time.monotonic))
+    return now
+
+
+async def test_bookings_are_counted_where_limits_fixed_window_reads_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _clock_at(monkeypatch, "2026-12-06T10:00:00")
+    counters = Counters(failures_per_minute=10, timezone="Asia/Kolkata")
+    for _ in range(2):
+        await counters.booking(key_id=3, per_day=5)
+
+    stats = await FixedWindowRateLimiter(counters.storage).get_window_stats(
+        RateLimitItemPerDay(5), "bookings", "3", "2026-12-06")
+    assert stats.remaining == 3
+
+
+async def test_a_keys_bookings_count_anew_once_the_hospitals_day_changes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    now = _clock_at(monkeypatch, "2026-12-06T23:59:58")
+    counters = Counters(failures_per_minute=10, timezone="Asia/Kolkata")
+    await counters.booking(key_id=3, per_day=1)
+    with pytest.raises(ApiError) as refused:
+        await counters.booking(key_id=3, per_day=1)
+    now[0] += 3  # 00:00:01, the next day
+    await counters.booking(key_id=3, per_day=1)
+
+    assert refused.value.code == "quota_exceeded"
+    assert refused.value.headers["Retry-After"] == "2"

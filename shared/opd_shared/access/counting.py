@@ -14,13 +14,15 @@ from zoneinfo import ZoneInfo
 
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from opd_contracts.vocabulary import ErrorCode
 from opd_shared.clock import seconds_until_local_midnight
 from opd_shared.http import ApiError
 
 __all__ = ["Counters", "swept_seldom"]
+
+_DAY_S = RateLimitItemPerDay(1).get_expiry()  # how long a day's counter is kept
 
 
 _SCHEDULE_SWEEP = "_MemoryStorage__schedule_expiry"  # MemoryStorage.__schedule_expiry
@@ -60,12 +62,10 @@ def swept_seldom(storage: MemoryStorage, sweep_s: float = 1.0) -> MemoryStorage:
 
 class Counters:
     def __init__(self, failures_per_minute: int, timezone: str) -> None:
-        storage = swept_seldom(MemoryStorage())
+        self.storage = storage = swept_seldom(MemoryStorage())
         # Two counters per key, not one entry per request as a moving window keeps: a
         # busy key (a booking channel at 1,000/s) would otherwise cost memory and CPU.
         self.sliding = SlidingWindowCounterRateLimiter(storage)
-        # A day is a calendar day: its counter is named after the local date.
-        self.daily = FixedWindowRateLimiter(storage)
         self.failures = RateLimitItemPerMinute(failures_per_minute)
         self.zone = ZoneInfo(timezone)
         # A failure weighs on the sliding window for two windows at most (its own, then as
@@ -74,14 +74,27 @@ class Counters:
         # the limiter reads the wall clock).
         self._failures_weigh_s = 2 * self.failures.get_expiry() + 1
         self._last_failure = -math.inf  # time.monotonic() of the latest, from any address
-        self._rates: dict[int, RateLimitItem] = {}
+        # Each key's rate and its counter's name in the storage, worked out once: a key
+        # never changes its rate, and the keys a process sees are few (the store's keys).
+        self._rates: dict[int, tuple[int, RateLimitItem, str]] = {}
+        # The hospital's date, worked out once a day: [starts, ends) in time.time().
+        self._date, self._day_starts, self._day_ends = "", math.inf, -math.inf
+        self._quotas: dict[tuple[int, int], str] = {}  # (key, quota): today's counter's name
 
     async def request(self, key_id: int, per_minute: int) -> None:
-        """One request of a key; 429 `rate_limited` past its rate."""
-        limit = self._rates.get(per_minute)
-        if limit is None:
-            limit = self._rates[per_minute] = RateLimitItemPerMinute(per_minute)
-        if not await self.sliding.hit(limit, str(key_id)):
+        """One request of a key; 429 `rate_limited` past its rate.
+
+        Why straight to the storage, with the counter's name kept: `self.sliding.hit` makes
+        the same call (`acquire_sliding_window_entry`) after naming the counter afresh
+        (`key_for`, 1.3 us), so what is counted and refused is the same.
+        """
+        rate = self._rates.get(key_id)
+        if rate is None or rate[0] != per_minute:
+            limit = RateLimitItemPerMinute(per_minute)
+            rate = self._rates[key_id] = (per_minute, limit, limit.key_for(str(key_id)))
+        _, limit, name = rate
+        if not await self.storage.acquire_sliding_window_entry(name, per_minute,
+                                                               limit.get_expiry(), 1):
             raise ApiError(429, ErrorCode.RATE_LIMITED,
                            f"over {per_minute} requests a minute; slow down",
                            headers={"Retry-After": await self._wait(limit, str(key_id))})
@@ -102,15 +115,36 @@ class Counters:
         await self.sliding.hit(self.failures, "failures", address)
 
     async def booking(self, key_id: int, per_day: int) -> None:
-        """One booking of a key; 429 `quota_exceeded` past its quota, until local midnight."""
-        now = dt.datetime.now(self.zone)
-        if not await self.daily.hit(RateLimitItemPerDay(per_day), "bookings", str(key_id),
-                                    now.date().isoformat()):
+        """One booking of a key; 429 `quota_exceeded` past its quota, until local midnight.
+
+        A day is a calendar day: its counter is named after the local date, worked out once
+        a day, not once a booking (1 us). The count is `limits`' fixed window's:
+        `FixedWindowRateLimiter.hit` makes this same `incr` of the same name.
+        """
+        now = time.time()
+        if not self._day_starts <= now < self._day_ends:
+            self._new_day(now)
+        name = self._quotas.get((key_id, per_day))
+        if name is None:
+            name = self._quotas[key_id, per_day] = RateLimitItemPerDay(per_day).key_for(
+                "bookings", str(key_id), self._date)
+        if await self.storage.incr(name, _DAY_S) > per_day:
             raise ApiError(429, ErrorCode.QUOTA_EXCEEDED,
                            f"over this key's {per_day} bookings today; the count restarts "
                            "at midnight, hospital time",
-                           headers={"Retry-After": str(
-                               seconds_until_local_midnight(self.zone.key, now))})
+                           headers={"Retry-After": str(seconds_until_local_midnight(
+                               self.zone.key, dt.datetime.fromtimestamp(now, self.zone)))})
+
+    def _new_day(self, now: float) -> None:
+        """The local date at `now`, and the instants it starts and ends (a zone's midnight
+        that a clock change skips starts the day at the change)."""
+        here = dt.datetime.fromtimestamp(now, self.zone)
+        day = here.date()
+        self._date = day.isoformat()
+        self._day_starts = dt.datetime.combine(day, dt.time(), tzinfo=self.zone).timestamp()
+        self._day_ends = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(),
+                                             tzinfo=self.zone).timestamp()
+        self._quotas.clear()
 
     async def _wait(self, limit: RateLimitItem, *identifiers: str) -> str:
         stats = await self.sliding.get_window_stats(limit, *identifiers)

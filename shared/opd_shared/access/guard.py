@@ -139,7 +139,10 @@ async def open_guard(settings: ServiceSettings) -> Guard:
 def _client_of(request: Request) -> str:
     """Who failed: the peer's address, or for IPv6 its /64, which one machine commonly holds
     whole (and could otherwise take a fresh address for every few guesses)."""
-    host = request.client.host if request.client else "unknown"
+    # The scope's pair, not `request.client`: that builds an Address each time it is read,
+    # twice here (1.9 us, not 0.15; timeit, 2026-12-06).
+    peer = request.scope.get("client")
+    host = peer[0] if peer else "unknown"
     if ":" not in host:  # IPv4 (or no address at all): no parsing needed
         return host
     with contextlib.suppress(ValueError):

@@ -90,8 +90,8 @@ class Counters:
         """
         rate = self._rates.get(key_id)
         if rate is None or rate[0] != per_minute:
-            limit = RateLimitItemPerMinute(per_minute)
-            rate = self._rates[key_id] = (per_minute, limit, limit.key_for(str(key_id)))
+            per_key: RateLimitItem = RateLimitItemPerMinute(per_minute)
+            rate = self._rates[key_id] = (per_minute, per_key, per_key.key_for(str(key_id)))
         _, limit, name = rate
         if not await self.storage.acquire_sliding_window_entry(name, per_minute,
                                                                limit.get_expiry(), 1):

@@ -144,8 +144,9 @@ def counts_in_one_minute(monkeypatch: pytest.MonkeyPatch) -> None:
     Why: `limits` aligns its windows to the wall clock's minutes and weighs the previous
     minute's count by what is left of the current one, so a test whose counts straddle a
     minute's end sees fewer than it made (two hits at :59.9 weigh 1.997 at :00.1) and its
-    429 does not come: one CI run in a few saw that. Retry-After is worked out on the same
-    clock. Only the limiter's clock moves; the counts and the rules are the real ones.
+    429 does not come: one CI run in a few saw that. Retry-After and the daily quota's date
+    are worked out on the same clock (`counting.time`). Only the clock moves; the counts
+    and the rules are the real ones.
     """
     import limits.aio.storage.memory as limiter_storage
     import limits.aio.strategies as limiter_strategies

@@ -16,13 +16,13 @@ import uuid
 from functools import partial
 
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
-from aio_pika.exceptions import AMQPError, ChannelInvalidStateError, DeliveryError, PublishError
+from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
 
 from booking_gateway.admission import Admission
 from booking_gateway.outlet import Outlet
 from opd_contracts import CommandBatch, CommandEnvelope, Reply, ReplyBatch
 from opd_shared.broker_nodes import connect_robust, node_urls
-from opd_shared.messaging.properties import command_properties
+from opd_shared.messaging.properties import command_properties, publish_directly
 from opd_shared.metrics import MESSAGE_ITEMS, REPLY_TIMEOUTS
 from opd_shared.topology import Topology
 from opd_shared.tracing import current_traceparent, message_headers
@@ -171,12 +171,8 @@ class CommandBus:
             ids[0], self.reply_queue,
             message_headers({key: self.traceparents.get(key) for key in ids}))
         try:
-            if self.channel.is_closed:  # as aio-pika's Exchange.publish checks first
-                raise ChannelInvalidStateError(f"{self.channel!r} closed")
-            channel = await self.channel.get_underlay_channel()
-            await channel.basic_publish(body, exchange=self.exchange.name,
-                                        routing_key=routing_key, properties=properties,
-                                        mandatory=True, timeout=5)
+            await publish_directly(self.channel, body, self.exchange.name, routing_key,
+                                   properties, confirm_timeout=5)
         except (AMQPError, DeliveryError, PublishError, ConnectionError, TimeoutError,
                 RuntimeError) as error:
             log.warning("%d commands (%s first) not queued: %r", len(envelopes),

@@ -15,9 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from aio_pika import DeliveryMode
+from aio_pika.abc import AbstractChannel
 from aiormq import spec
+from aiormq.exceptions import ChannelInvalidStateError
 
-__all__ = ["command_properties", "reply_properties"]
+__all__ = ["command_properties", "publish_directly", "reply_properties"]
 
 JSON = "application/json"
 PERSISTENT = int(DeliveryMode.PERSISTENT)
@@ -39,3 +41,16 @@ def reply_properties(correlation_id: str | None) -> spec.Basic.Properties:
     client's repeat, from the allocator's inbox)."""
     return spec.Basic.Properties(content_type=JSON, delivery_mode=NOT_PERSISTENT, headers={},
                                  priority=0, correlation_id=correlation_id)
+
+
+async def publish_directly(channel: AbstractChannel, body: bytes, exchange: str,
+                           routing_key: str, properties: spec.Basic.Properties,
+                           confirm_timeout: float | None = None) -> None:
+    """Publish `body` mandatory through `channel`'s own aiormq channel, after the check
+    aio-pika's `Exchange.publish` makes first (ChannelInvalidStateError when closed)."""
+    if channel.is_closed:
+        raise ChannelInvalidStateError(f"{channel!r} closed")
+    underlay = await channel.get_underlay_channel()
+    await underlay.basic_publish(body, exchange=exchange, routing_key=routing_key,
+                                 properties=properties, mandatory=True,
+                                 timeout=confirm_timeout)

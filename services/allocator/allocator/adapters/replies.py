@@ -27,10 +27,9 @@ import logging
 from collections import defaultdict
 
 from aio_pika.abc import AbstractChannel
-from aiormq.exceptions import ChannelInvalidStateError
 
 from opd_contracts import Reply, ReplyBatch
-from opd_shared.messaging.properties import reply_properties
+from opd_shared.messaging.properties import publish_directly, reply_properties
 from opd_shared.metrics import MESSAGE_ITEMS
 
 __all__ = ["ReplyBatcher"]
@@ -90,9 +89,5 @@ class ReplyBatcher:
 
     async def _publish(self, reply_to: str, body: str, correlation_id: str | None) -> None:
         """To the default exchange, mandatory, as `default_exchange.publish` sent it."""
-        if self.channel.is_closed:  # as aio-pika's Exchange.publish checks first
-            raise ChannelInvalidStateError(f"{self.channel!r} closed")
-        channel = await self.channel.get_underlay_channel()
-        await channel.basic_publish(body.encode(), exchange="", routing_key=reply_to,
-                                    properties=reply_properties(correlation_id),
-                                    mandatory=True)
+        await publish_directly(self.channel, body.encode(), "", reply_to,
+                               reply_properties(correlation_id))

@@ -17,7 +17,9 @@ on this shared machine a timed tick gathered 2.4 to 3.6 commands a message from 
 run, and the allocator's cost per booking followed it (530 to 770 us).
 
 The figures are the allocator process's CPU and its database's backends' CPU (user and
-system, /proc: the server runs on this machine) over the timed seconds, per booking decided;
+system, /proc: the server runs on this machine) over the timed seconds, per booking decided,
+and each message's time from its publish to its replies (p50, p99: the load generator's
+event loop shares this machine too, so a figure, not the gateway's latency);
 they mean something only while the allocator keeps up with the rate offered (its CPU share
 times the timed seconds: a backlog makes bigger rounds, cheaper ones); `--profile FILE`
 records the allocator with py-spy meanwhile (raw, for flame graphs).
@@ -81,6 +83,7 @@ class Client:
         self.topology = self.settings.topology
         self.waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.statuses: Counter[str] = Counter()
+        self.latencies: list[float] = []  # seconds from a message's publish to its replies
 
     async def connect(self) -> None:
         import aio_pika
@@ -111,6 +114,7 @@ class Client:
         waiters = [self.waiting.setdefault(str(e.command_id), loop.create_future())
                    for e in envelopes]
         queue = self.topology.queue_of(commands[0].partition(self.topology.partitions))
+        sent = time.perf_counter()
         await self.exchange.publish(Message(
             CommandBatch(commands=envelopes).model_dump_json().encode(),
             content_type="application/json", delivery_mode=DeliveryMode.PERSISTENT,
@@ -121,6 +125,7 @@ class Client:
         except TimeoutError:
             self.statuses["timeout"] += len(commands)
             return []
+        self.latencies.append(time.perf_counter() - sent)
         for reply in replies:
             self.statuses["ok" if reply["ok"] else str(reply.get("error"))[:60]] += 1
         return replies
@@ -205,6 +210,7 @@ async def measure(namespace: str, child: subprocess.Popen[bytes], rate: float, s
             [str(PY_SPY), "record", "-p", str(child.pid), "-d", str(int(seconds)), "-r", "50",
              "-f", "raw", "-o", profile, "--nonblocking"], stdout=subprocess.DEVNULL)
     client.statuses.clear()
+    client.latencies.clear()
     pids, commits = await _backends(database)
     backends = {pid: _cpu_s(pid) for pid in pids}
     cpu, wall = _cpu_s(child.pid), time.perf_counter()
@@ -215,11 +221,14 @@ async def measure(namespace: str, child: subprocess.Popen[bytes], rate: float, s
     if spy:
         spy.wait()
     decided = client.statuses["ok"]
+    latencies = sorted(client.latencies) or [0.0]
+    p50, p99 = (1e3 * latencies[int(q * (len(latencies) - 1))] for q in (0.5, 0.99))
     print(f"offered {rate:.0f}/s for {seconds:.0f} s: {dict(client.statuses)}, "
           f"ticks of {shape[0]} messages of {shape[1]} commands; allocator "
           f"CPU {100 * cpu / wall:.0f}% of a core, {1e6 * cpu / max(1, decided):.0f} us per "
           f"booking; its PostgreSQL backends {1e6 * server / max(1, decided):.0f} us per "
-          f"booking; {(commits_after - commits) / max(1, decided):.2f} commits a booking; load "
+          f"booking; {(commits_after - commits) / max(1, decided):.2f} commits a booking; "
+          f"replies p50 {p50:.1f} ms, p99 {p99:.1f} ms; load "
           f"average {os.getloadavg()[0]:.1f}", flush=True)
     await client.connection.close()
 

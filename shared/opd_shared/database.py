@@ -27,8 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opd_shared.settings import ServiceSettings
 
-__all__ = ["POOLS", "Pool", "drop_database", "ensure_database", "is_transient", "is_unreachable",
-           "migrate", "new_engine", "own_database", "run_migrations_from_env", "service_engine"]
+__all__ = ["PLANNED_ONCE", "POOLS", "Pool", "drop_database", "ensure_database", "is_transient",
+           "is_unreachable", "migrate", "new_engine", "own_database", "planned_once",
+           "run_migrations_from_env", "service_engine"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,14 @@ class Pool:
 # statement; a scan of a growing table costs milliseconds and grows.
 CONNECTION_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
+# Except on connections kept for statements whose plan cannot depend on the tables'
+# statistics: inserts from arrays, each row found by its ON CONFLICT key's unique index, and
+# nothing else read from a table (queue-view applies a batch in one such statement). Their
+# generic plan is the custom plan without the planning: PostgreSQL plans them once per
+# connection. On connections of their own (`planned_once`), so that no other statement
+# gets a generic plan. Named, so that each backend says whose it is (pg_stat_activity).
+PLANNED_ONCE = {"plan_cache_mode": "force_generic_plan", "application_name": "planned once"}
+
 # Every service's pool, decided here. Connections are not checked before use (pre-ping):
 # asyncpg's ping is three round trips (BEGIN, ";", ROLLBACK), measured at 127 us of the
 # service's CPU and 66 us of PostgreSQL's per checkout (about a quarter of a short
@@ -98,6 +107,18 @@ def new_engine(url: str, pool: Pool | None = None, **options: object) -> AsyncEn
     options["connect_args"] = connect_args
     # Looked up now, not at import: tracing, once on, wraps it (opd_shared.tracing).
     return sa_asyncio.create_async_engine(url, hide_parameters=True, **options)
+
+
+def planned_once(stack: AsyncExitStack, settings: ServiceSettings, pool: Pool = Pool(1, 1)
+                 ) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the service's database, on connections of their own, whose statements
+    are planned once per connection (`PLANNED_ONCE`): only for statements that read no table
+    but through their ON CONFLICT keys (a test holds each such statement to it). One
+    connection by default: a read model's consumer applies one batch at a time."""
+    engine = new_engine(settings.database_url, pool,
+                        connect_args={"server_settings": PLANNED_ONCE})
+    stack.push_async_callback(engine.dispose)
+    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 def service_engine(settings: ServiceSettings) -> AsyncEngine:

@@ -84,7 +84,7 @@ class Notification(Base):
     __table_args__ = (UniqueConstraint("token_id", "rule"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    token_id: Mapped[int] = mapped_column(index=True)
+    token_id: Mapped[int] = mapped_column()  # read through the unique (token_id, rule)
     kind: Mapped[str] = mapped_column(String(16))  # near, called, moved, cancelled
     rule: Mapped[str] = mapped_column(String(64))
     token_number: Mapped[str] = mapped_column(String(40))

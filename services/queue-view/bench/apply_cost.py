@@ -19,7 +19,8 @@ def queue_view(namespace: str) -> ReadModelUnderTest:
         await make_applier(sessions)(batch)  # as the consumer applies it
 
     settings = QueueViewSettings(namespace=namespace, log_level="WARNING")
-    return ReadModelUnderTest("queue-view", settings.database_url, MIGRATIONS_DIR, apply)
+    return ReadModelUnderTest("queue-view", settings.database_url, MIGRATIONS_DIR, apply,
+                              planned_once=True)  # as bootstrap applies
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opd_shared.access import Guard, open_guard
-from opd_shared.database import own_database
+from opd_shared.database import own_database, planned_once
 from opd_shared.event_batches import EventBatchConsumer
 from queue_view.consumer import build_consumer, make_applier
 from queue_view.display.feed import ChangeFeed
@@ -75,7 +75,8 @@ async def start(settings: QueueViewSettings) -> AsyncIterator[Runtime]:
         stack.push_async_callback(guard.close)
         engine, sessions = await own_database(stack, settings, MIGRATIONS_DIR)
         feed = await _start_feed(stack, sessions, settings.stream_poll_seconds)
-        consumer = build_consumer(settings, make_applier(sessions))
+        # Its one statement reads no table but through ON CONFLICT keys: planned once.
+        consumer = build_consumer(settings, make_applier(planned_once(stack, settings)))
         await consumer.start()
         stack.push_async_callback(consumer.stop)  # runs first: delivered events finish
         amqp, database = _redacted(settings.amqp_url, settings.database_url)

@@ -115,10 +115,9 @@ tokens = Table(
     Column("channel", String(bounds.CHANNEL_MAX)),
     Column("abha_number", String(bounds.ABHA_NUMBER_MAX)),
     Column("ticket", String(bounds.TICKET_MAX)),
+    # Also what reads a slot's tokens (migration 0010: no index of slot_id alone, none of
+    # the ticket: the allocator never looks a token up by it).
     UniqueConstraint("slot_id", "sequence_number", name="uq_tokens_slot_sequence"),
-    Index("ix_tokens_slot", "slot_id"),
-    # Not unique: a transferred patient's old (cancelled) and new token share it.
-    Index("ix_tokens_ticket", "ticket"),
 )
 
 token_counters = Table(

@@ -1,5 +1,6 @@
 """The outbox relay's and the sweeper's own connections: a small asyncpg pool whose
-connections look up unpublished events with plain index scans, set once when they open.
+connections look up unpublished events with plain index scans and commit their marks
+without waiting for the disk, set once when they open.
 
 Why a pool of its own, and asyncpg without SQLAlchemy:
 - Each published event leaves a dead entry in the index of unpublished rows until vacuum
@@ -14,6 +15,14 @@ Why a pool of its own, and asyncpg without SQLAlchemy:
   nothing to gain from the session: no ORM, no error a caller classifies (a failed call is
   logged and left to the next kick or the sweeper), and no trace (they run outside any
   traced operation, so the SQL instrumentation's spans were strays the sampler dropped).
+- Their commits do not wait for the WAL to reach the disk (`synchronous_commit = off`):
+  what they commit is only the mark that events were published, and the broker confirmed
+  those events before it. A crash that loses such a mark (at most the WAL writer's last
+  200 ms) leaves the events unmarked, and the sweeper publishes them again: the same repeat
+  as a crash between publishing and committing, which read models ignore by event id. The
+  events themselves were committed, and flushed, by their round (whose connections keep
+  `synchronous_commit = on`). Each relay call that published was a flush (fdatasync) of
+  its own besides its round's; now the WAL writer, or the next round's commit, flushes it.
 - Nothing is reset when a connection is given back (asyncpg's reset is a round trip of
   its own: `RESET ALL`, `UNLISTEN *`, ...): the relay sets nothing and listens to nothing,
   and a transaction left open is still rolled back by the pool.
@@ -30,7 +39,7 @@ from opd_shared.database import CONNECTION_SETTINGS
 
 __all__ = ["RELAY_SETTINGS", "RelayRow", "relay_connections"]
 
-RELAY_SETTINGS = {**CONNECTION_SETTINGS, "enable_bitmapscan": "off"}
+RELAY_SETTINGS = {**CONNECTION_SETTINGS, "enable_bitmapscan": "off", "synchronous_commit": "off"}
 
 
 class RelayRow(asyncpg.Record):

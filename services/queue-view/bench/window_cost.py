@@ -8,7 +8,7 @@ how many messages arrive within the consumer's window (`OPD_BATCH_WINDOW_SECONDS
 while the last transaction ran. `apply_cost.py` hands over batches of a fixed size and
 cannot show it.
 
-`uv run --no-sync python services/queue-view/bench/window_cost.py [--window 0.02]
+`uv run --no-sync python services/queue-view/bench/window_cost.py [--window 0.1]
 [--rate 450 --per-message 21 --seconds 20]`
 
 Messages of `--per-message` events (the allocator's relay sent 21 a message at 1,000
@@ -122,7 +122,8 @@ async def _delete(settings: QueueViewSettings) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--window", type=float, default=0.020)
+    parser.add_argument("--window", type=float, default=QueueViewSettings.model_construct()
+                        .batch_window_seconds, help="the service's default")
     parser.add_argument("--rate", type=float, default=450, help="events a second")
     parser.add_argument("--per-message", type=int, default=21)
     parser.add_argument("--seconds", type=float, default=20)

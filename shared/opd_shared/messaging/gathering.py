@@ -6,8 +6,11 @@ The window is the only wait, and only while the batch can still grow: a full bat
 delivery waits one window, as the allocator's did before the consumers were one (it slept
 its window, then took what was waiting): measured through the gateway at idle, a booking
 waited 2.2 ms in the consumer before and after, of a 13-30 ms round trip. The read models'
-20 ms is nothing to a waiting-hall screen, and a transaction costs about the same for
-fifty events as for one. Under load what was prefetched while the last batch
+100 ms is nothing to a waiting-hall screen (whose display polls every 250 ms), and a
+transaction costs about the same for fifty events as for one: ~900 µs of queue-view's CPU
+(`services/queue-view/bench/window_cost.py`, 450 events/s in messages of 21 as the relay
+sent them at 1,000 bookings/s: a 20 ms window made a transaction of each message, 150 µs of
+CPU an event; 100 ms, of about three, 83 µs). Under load what was prefetched while the last batch
 committed is already waiting: it is taken at once, and the window only tops it up.
 """
 

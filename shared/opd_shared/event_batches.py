@@ -1,9 +1,10 @@
 """A read model's event consumer: the shared batch consumer (`opd_shared.messaging`) on the
 read model's own durable queue, many events per transaction, acked only after it commits.
 
-A batch is what arrives within the window of its first event, up to `batch_max`: a few
-milliseconds more before an event shows is nothing to a waiting hall, and a transaction
-costs about the same for one event as for fifty, so busy queues take far less CPU. A body
+A batch is what arrives within the window of its first event (100 ms), up to `batch_max`:
+a tenth of a second more before an event shows is nothing to a waiting hall, and a
+transaction costs about the same for one event as for fifty, so busy queues take far less
+CPU (`opd_shared.messaging.gathering` has the figures). A body
 that is not an event is dead-lettered at once; an outage is waited out, unacknowledged; an
 event that fails is tried again alone, at the back of the queue, and dead-lettered with the
 reason after its last try (`opd_shared.messaging.batch_consumer` tells how). Order does not

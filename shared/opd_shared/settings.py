@@ -171,11 +171,14 @@ class BatchConsumerSettings(ServiceSettings):
     """A service that consumes its queue in batches (`opd_shared.messaging`)."""
 
     batch_max: int = batch_max_field(200)
-    batch_window_seconds: float = batch_window_field(0.020)
+    # A read model's transaction costs ~900 µs of CPU however few events it carries:
+    # 20 ms made one of each relay message at 1,000 bookings/s, 100 ms takes about three
+    # (queue-view's bench/window_cost.py: 150 -> 83 µs an event; issue #13).
+    batch_window_seconds: float = batch_window_field(0.100)
     db_retry_max_seconds: float = Field(
         10.0, gt=0, le=300, description="Longest pause between tries of a batch while the "
         "database is unavailable (the batch waits unacknowledged meanwhile)")
 
 
 class ReadModelSettings(BatchConsumerSettings):
-    """A read model (queue-view, analytics): 20 ms later on screen, far less CPU."""
+    """A read model (queue-view, analytics, notifier): 100 ms later on screen, far less CPU."""

@@ -6,9 +6,18 @@ The window is the only wait, and only while the batch can still grow: a full bat
 delivery waits one window, as the allocator's did before the consumers were one (it slept
 its window, then took what was waiting): measured through the gateway at idle, a booking
 waited 2.2 ms in the consumer before and after, of a 13-30 ms round trip. The read models'
-20 ms is nothing to a waiting-hall screen, and a transaction costs about the same for
-fifty events as for one. Under load what was prefetched while the last batch
+100 ms is nothing to a waiting-hall screen (whose display polls every 250 ms), and a
+transaction costs about the same for fifty events as for one: ~900 µs of queue-view's CPU
+(`services/queue-view/bench/window_cost.py`, 450 events/s in messages of 21 as the relay
+sent them at 1,000 bookings/s: a 20 ms window made a transaction of each message, 150 µs of
+CPU an event; 100 ms, of about three, 83 µs). Under load what was prefetched while the last batch
 committed is already waiting: it is taken at once, and the window only tops it up.
+
+One timer covers the window (`asyncio.timeout`), not a `wait_for` for each delivery that
+joins during it, which wrapped each wait in a task of its own and a timer: deliveries
+trickled in 1 ms apart into 30 ms windows cost ~130 µs of CPU each with `wait_for`, ~100
+with the one timer (a scratch loop over `next_batch`, alternated, three runs each). A wait
+cut short leaves its delivery in the queue, for the next batch, as before.
 """
 
 from __future__ import annotations
@@ -43,18 +52,11 @@ class Batching:
 async def next_batch(deliveries: asyncio.Queue[T | None], batch_max: int,
                      window_s: float) -> list[T | None]:
     """The next batch; it ends early at a None (stop after this batch), which it includes."""
-    loop = asyncio.get_running_loop()
     batch = [await deliveries.get()]
-    deadline = loop.time() + window_s
-    while len(batch) < batch_max and batch[-1] is not None:
-        if not deliveries.empty():
-            batch.append(deliveries.get_nowait())
-            continue
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            break
-        try:
-            batch.append(await asyncio.wait_for(deliveries.get(), remaining))
-        except TimeoutError:
-            break
+    try:
+        async with asyncio.timeout(window_s):  # one timer for the batch, not one a delivery
+            while len(batch) < batch_max and batch[-1] is not None:
+                batch.append(await deliveries.get())  # what is waiting: without a pause
+    except TimeoutError:
+        pass
     return batch

@@ -45,7 +45,7 @@ FROM generate_series(CAST(:first AS bigint), CAST(:first AS bigint) + :rows - 1)
 
 
 def _backend_cpu_s(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:  # noqa: PTH123 - a bench, once a run
+    with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / 100  # utime, stime: clock ticks
 

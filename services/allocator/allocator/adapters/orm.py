@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -87,6 +88,8 @@ slots = Table(
     CheckConstraint("current_count >= 0 AND overflow_count >= 0", name="counts"),
     CheckConstraint("start_time < end_time", name="times"),
     Index("ix_slots_doctor_date", "doctor_id", "date"),
+    # What tokens' one foreign key refers to (migration 0011).
+    UniqueConstraint("id", "doctor_id", name="uq_slots_id_doctor_id"),
 )
 
 tokens = Table(
@@ -95,8 +98,8 @@ tokens = Table(
     Column("token_number", String(40), nullable=False, unique=True),
     Column("patient_name", String(bounds.NAME_MAX), nullable=False),
     Column("patient_phone", String(bounds.PHONE_MAX)),
-    Column("doctor_id", BigInteger, ForeignKey("doctors.id"), nullable=False),
-    Column("slot_id", BigInteger, ForeignKey("slots.id"), nullable=False),
+    Column("doctor_id", BigInteger, nullable=False),
+    Column("slot_id", BigInteger, nullable=False),
     Column("source", _enum(Source), nullable=False),
     Column("status", _enum(TokenStatus), nullable=False),
     Column("priority_score", Integer, nullable=False),
@@ -118,6 +121,10 @@ tokens = Table(
     # Also what reads a slot's tokens (migration 0010: no index of slot_id alone, none of
     # the ticket: the allocator never looks a token up by it).
     UniqueConstraint("slot_id", "sequence_number", name="uq_tokens_slot_sequence"),
+    # One foreign key, so one check a new token, and a token's doctor is its slot's
+    # (migration 0011); the doctor is one through slots' own foreign key.
+    ForeignKeyConstraint(["slot_id", "doctor_id"], ["slots.id", "slots.doctor_id"],
+                         name="fk_tokens_slot_id_slots"),
 )
 
 token_counters = Table(
@@ -168,7 +175,12 @@ def map_domain() -> None:
     _mapper_registry.map_imperatively(Token, tokens)
     _mapper_registry.map_imperatively(
         Slot, slots,
-        properties={"tokens": relationship(Token, lazy="raise", order_by=tokens.c.sequence_number)},
+        # A slot's tokens are those of its id: the join stays on slot_id alone (the slot's
+        # key), though the foreign key also holds the doctor, so loading a slot's tokens
+        # reads `slot_id IN (...)` through uq_tokens_slot_sequence as before.
+        properties={"tokens": relationship(
+            Token, lazy="raise", order_by=tokens.c.sequence_number,
+            primaryjoin=slots.c.id == tokens.c.slot_id, foreign_keys=[tokens.c.slot_id])},
     )
     _construct_plainly(manager_of_class(Token))
 

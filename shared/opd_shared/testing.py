@@ -1,4 +1,5 @@
-"""What the services' tests share: one doctor's numbered events, a publisher, and a wait.
+"""What the services' tests share: one doctor's numbered events, a publisher, a wait, and
+which indexes another index makes redundant.
 
 It lives in the package, not in a conftest: pytest's `--import-mode=importlib` imports each
 conftest on its own, so one service's tests cannot import another's, while every test can
@@ -17,14 +18,34 @@ from urllib.parse import urlsplit, urlunsplit
 import aio_pika
 import httpx
 from asgi_lifespan import LifespanManager
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from opd_contracts import EventEnvelope, EventType, SlotRecord, TokenRecord
 from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
 
-__all__ = ["DoctorEvents", "EventPublisher", "NodeProxy", "asgi_client", "eventually", "posted",
-           "serving", "via_port"]
+__all__ = ["DoctorEvents", "EventPublisher", "NodeProxy", "asgi_client", "covered_indexes",
+           "eventually", "posted", "serving", "via_port"]
 
 T = TypeVar("T")
+
+# Pairs of a non-unique index whose columns begin another index of the same table: each is
+# one more entry every insert writes, for reads the longer index serves as well.
+_COVERED_INDEXES = """
+SELECT a.indexrelid::regclass::text, b.indexrelid::regclass::text
+FROM pg_index AS a JOIN pg_index AS b
+  ON a.indrelid = b.indrelid AND a.indexrelid <> b.indexrelid
+WHERE NOT a.indisunique AND a.indpred IS NULL AND b.indpred IS NULL
+  AND a.indexprs IS NULL AND b.indexprs IS NULL
+  AND (b.indkey::text || ' ') LIKE (a.indkey::text || ' %')
+  AND a.indrelid::regclass::text NOT LIKE 'pg_%'
+"""
+
+
+async def covered_indexes(session: AsyncSession) -> list[tuple[str, str]]:
+    """(redundant index, the index it begins) for every such pair in the session's database."""
+    rows = (await session.execute(text(_COVERED_INDEXES))).all()
+    return [(covered, by) for covered, by in rows]
 
 
 async def eventually(

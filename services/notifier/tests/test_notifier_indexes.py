@@ -6,21 +6,12 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-# Pairs of a non-unique index whose columns begin another index of the same table.
-COVERED = """
-SELECT a.indexrelid::regclass::text, b.indexrelid::regclass::text
-FROM pg_index AS a JOIN pg_index AS b
-  ON a.indrelid = b.indrelid AND a.indexrelid <> b.indexrelid
-WHERE NOT a.indisunique AND a.indpred IS NULL AND b.indpred IS NULL
-  AND a.indexprs IS NULL AND b.indexprs IS NULL
-  AND (b.indkey::text || ' ') LIKE (a.indkey::text || ' %')
-  AND a.indrelid::regclass::text NOT LIKE 'pg_%'
-"""
+from opd_shared.testing import covered_indexes
 
 
 async def test_no_index_is_the_leading_part_of_another(notifier) -> None:
     async with notifier.app.state.runtime.sessions() as session:
-        covered = (await session.execute(text(COVERED))).all()
+        covered = await covered_indexes(session)
 
     assert covered == []
 

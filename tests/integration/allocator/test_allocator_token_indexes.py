@@ -6,20 +6,11 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from opd_shared.testing import covered_indexes
+
 # What each of tokens' indexes is for: its id, one sequence number a slot (and the reads of
 # a slot's tokens), one token number.
 TOKENS_INDEXES = {"pk_tokens", "uq_tokens_slot_sequence", "uq_tokens_token_number"}
-
-# Pairs of a non-unique index whose columns begin another index of the same table.
-COVERED = """
-SELECT a.indexrelid::regclass::text, b.indexrelid::regclass::text
-FROM pg_index AS a JOIN pg_index AS b
-  ON a.indrelid = b.indrelid AND a.indexrelid <> b.indexrelid
-WHERE NOT a.indisunique AND a.indpred IS NULL AND b.indpred IS NULL
-  AND a.indexprs IS NULL AND b.indexprs IS NULL
-  AND (b.indkey::text || ' ') LIKE (a.indkey::text || ' %')
-  AND a.indrelid::regclass::text NOT LIKE 'pg_%'
-"""
 
 
 async def test_tokens_keep_only_the_indexes_the_allocator_needs(sessions):
@@ -32,7 +23,7 @@ async def test_tokens_keep_only_the_indexes_the_allocator_needs(sessions):
 
 async def test_no_index_is_the_leading_part_of_another(sessions):
     async with sessions() as session:
-        covered = (await session.execute(text(COVERED))).all()
+        covered = await covered_indexes(session)
 
     assert covered == []
 

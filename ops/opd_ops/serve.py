@@ -19,7 +19,6 @@ backlog at net.core.somaxconn (4,096 on kernels since 5.4).
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
 
@@ -28,24 +27,9 @@ import uvicorn
 BACKLOG = 4096
 
 
-def _granian(app: str, listener: socket.socket) -> None:
-    """Experiment (OPD_HTTP_SERVER=granian): Granian takes no inherited socket, so it binds
-    the same port again once this one is closed."""
-    from granian.constants import Interfaces, Loops
-    from granian.server import Server
-
-    host, port = listener.getsockname()[:2]
-    listener.close()
-    Server(app, address=host, port=port, interface=Interfaces.ASGI, loop=Loops.uvloop,
-           workers=1, backlog=BACKLOG, factory=True, log_access=False).serve()
-
-
 def main() -> None:
     app, fd = sys.argv[1], int(sys.argv[2])
     listener = socket.socket(fileno=fd)  # family, type and protocol read from the socket
-    if os.environ.get("OPD_HTTP_SERVER") == "granian" and app.startswith("booking_gateway"):
-        _granian(app, listener)
-        return
     config = uvicorn.Config(app, factory=True, access_log=False, backlog=BACKLOG)
     uvicorn.Server(config).run(sockets=[listener])
 

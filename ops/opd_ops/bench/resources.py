@@ -27,12 +27,7 @@ class Sampler:
 
     def __enter__(self) -> Sampler:
         self._processes = {name: psutil.Process(pid) for name, pid in self.pids.items()}
-        # A server that runs its app in a child process (Granian's worker) counts with it.
-        self._children = {name: process.children(recursive=True)
-                          for name, process in self._processes.items()}
-        every = [*self._processes.values(),
-                 *(child for children in self._children.values() for child in children)]
-        for process in every:
+        for process in self._processes.values():
             process.cpu_percent(None)  # the first reading only starts the clock
         self._servers()
         self._stop = threading.Event()
@@ -47,11 +42,7 @@ class Sampler:
     def _sample(self) -> None:
         while not self._stop.wait(1.0):
             for name, process in self._processes.items():
-                percent = process.cpu_percent(None)
-                for child in self._children[name]:
-                    with contextlib.suppress(psutil.NoSuchProcess):
-                        percent += child.cpu_percent(None)
-                self.cpu_percent.setdefault(name, []).append(percent)
+                self.cpu_percent.setdefault(name, []).append(process.cpu_percent(None))
                 self.rss_mb.setdefault(name, []).append(process.memory_info().rss / 2**20)
             for server, percent in self._servers().items():
                 self.cpu_percent.setdefault(server, []).append(percent)

@@ -3,7 +3,7 @@ server: refused at the door (503, the common answer at 2,000 bookings/s offered,
 most of the gateway's CPU goes to refusing), or admitted and decided at once.
 
 `uv run python services/booking-gateway/bench/door_cost.py [--mode refuse|admit]
-[--requests 20000] [--connections 16] [--server uvicorn|granian]`
+[--requests 20000] [--connections 16]`
 
 Why a real server: the path profile (path_profile.py) drives the app through httpx's ASGI
 transport, which leaves out what uvicorn itself spends (the socket, httptools' parsing,
@@ -38,19 +38,17 @@ BOOKING = {"patient_name": "Patient", "patient_phone": "+91 98450 00000", "docto
            "slot_id": 4096, "source": "online"}
 
 
-def rigged_app() -> Any:
-    """The gateway's app, rigged once its lifespan has started (namespace, key and mode in
-    the environment: Granian's worker builds the app from this name)."""
+def serve(namespace: str, key: str, port: int, mode: str) -> None:
+    """The child: the gateway under uvicorn, rigged once its lifespan has started."""
+    import uvicorn
+
     from booking_gateway.main import create_app
     from booking_gateway.settings import GatewaySettings
 
     sys.path.insert(0, os.path.dirname(__file__))
     from path_profile import answered_at_once
 
-    mode = os.environ["DOOR_COST_MODE"]
-    app = create_app(GatewaySettings(namespace=os.environ["DOOR_COST_NAMESPACE"],
-                                     admin_key=os.environ["OPD_ADMIN_KEY"],
-                                     log_level="WARNING"))
+    app = create_app(GatewaySettings(namespace=namespace, admin_key=key, log_level="WARNING"))
     started = app.router.lifespan_context
 
     @asynccontextmanager
@@ -64,23 +62,7 @@ def rigged_app() -> Any:
             yield state
 
     app.router.lifespan_context = rigged
-    return app
-
-
-def serve(port: int, server: str) -> None:
-    """The child: the rigged gateway under uvicorn or Granian."""
-    if server == "granian":
-        from granian.constants import Interfaces, Loops
-        from granian.server import Server
-
-        sys.path.insert(0, os.path.dirname(__file__))
-        Server("door_cost:rigged_app", address="127.0.0.1", port=port,
-               interface=Interfaces.ASGI, loop=Loops.uvloop, workers=1, factory=True,
-               log_access=False).serve()
-        return
-    import uvicorn
-
-    uvicorn.run(rigged_app(), host="127.0.0.1", port=port, loop="uvloop", http="httptools",
+    uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools",
                 access_log=False, log_level="warning")
 
 
@@ -91,13 +73,10 @@ def _free_port() -> int:
 
 
 def _cpu_s(pid: int) -> float:
-    """A process's user and system CPU so far, in seconds, with its children's (Granian
-    serves from a worker process of its own)."""
-    import psutil
-
-    parent = psutil.Process(pid)
-    return sum(p.cpu_times().user + p.cpu_times().system
-               for p in [parent, *parent.children(recursive=True)])
+    """A process's user and system CPU so far, in seconds (/proc, Linux)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _ready(base: str, child: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
@@ -157,17 +136,15 @@ async def measure(child: subprocess.Popen[bytes], port: int, key: str, mode: str
           f"load average {os.getloadavg()[0]:.1f}")
 
 
-def run(mode: str, requests: int, connections: int, server: str) -> None:
+def run(mode: str, requests: int, connections: int) -> None:
     """Starts the server, measures, stops it and removes its namespace."""
     from booking_gateway.settings import GatewaySettings
     from opd_ops.namespaces import remove_namespaces
 
     namespace, key, port = f"bench_{secrets.token_hex(4)}", secrets.token_urlsafe(24), _free_port()
     settings = GatewaySettings(namespace=namespace, admin_key=key)
-    child = subprocess.Popen([sys.executable, __file__, "--serve", str(port),
-                              "--server", server],
-                             env={**os.environ, "OPD_ADMIN_KEY": key,
-                                  "DOOR_COST_NAMESPACE": namespace, "DOOR_COST_MODE": mode})
+    child = subprocess.Popen([sys.executable, __file__, "--serve", namespace, str(port),
+                              "--mode", mode], env={**os.environ, "OPD_ADMIN_KEY": key})
     try:
         asyncio.run(measure(child, port, key, mode, requests, connections))
     finally:
@@ -182,16 +159,16 @@ def main() -> None:
     parser.add_argument("--mode", choices=("refuse", "admit"), default="refuse")
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
-    parser.add_argument("--serve", type=int, metavar="PORT",
-                        help=argparse.SUPPRESS)  # the child; the rest in its environment
+    parser.add_argument("--serve", nargs=2, metavar=("NAMESPACE", "PORT"),
+                        help=argparse.SUPPRESS)  # the child; its key in OPD_ADMIN_KEY
     args = parser.parse_args()
     if args.mode == "admit" and args.requests > 4000 and not args.serve:
         parser.error("admit: at most 4,000 requests a run (the admin key's rate)")
     if args.serve:
-        serve(args.serve, args.server)
+        namespace, port = args.serve
+        serve(namespace, os.environ["OPD_ADMIN_KEY"], int(port), args.mode)
     else:
-        run(args.mode, args.requests, args.connections, args.server)
+        run(args.mode, args.requests, args.connections)
 
 
 if __name__ == "__main__":

@@ -26,12 +26,24 @@ async def open_schedule(client: httpx.AsyncClient, doctors: int, capacity: int) 
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     slots = []
     for n in range(doctors):
-        doctor = (await client.post("/api/v1/doctors", json={
-            "name": f"Dr. Fault {n}", "specialization": "Fault testing"})).json()
-        slots.append((await client.post("/api/v1/slots", json={
+        doctor = await _created(client, "/api/v1/doctors", {
+            "name": f"Dr. Fault {n}", "specialization": "Fault testing"})
+        slots.append(await _created(client, "/api/v1/slots", {
             "doctor_id": doctor["id"], "date": tomorrow, "start_time": "09:00",
-            "end_time": "12:00", "max_capacity": capacity})).json())
+            "end_time": "12:00", "max_capacity": capacity}))
     return slots
+
+
+async def _created(client: httpx.AsyncClient, path: str, body: dict) -> dict:
+    """What `path` created; a 503 (the broker not yet usable again, say after the previous
+    fault test restarted it) is retried as a client would, for up to 10 s."""
+    for _ in range(50):
+        answer = await client.post(path, json=body)
+        if answer.status_code != 503:
+            break
+        await asyncio.sleep(0.2)
+    assert answer.status_code == 201, f"{path}: {answer.status_code} {answer.text}"
+    return answer.json()
 
 
 async def book(client: httpx.AsyncClient, ledger: Ledger, slot: dict, key: str) -> None:

@@ -15,7 +15,7 @@ import os
 import time
 import uuid
 
-from opd_client import Booked, OpdClient, Pending, SlotFull
+from opd_client import Booked, OpdClient, Pending, Problem, SlotFull
 
 
 def pending(answer: Pending) -> None:
@@ -64,7 +64,12 @@ def main() -> None:
 
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # queue-view follows within a second or so
-            queue = list(opd.queue(token.slot_id))
+            try:
+                queue = list(opd.queue(token.slot_id))
+            except Problem as problem:
+                if problem.status != 404:  # 404: queue-view has not seen the slot yet
+                    raise
+                queue = []
             place = next((e for e in queue if e.id == token.id), None)
             if place is not None:
                 print(f"in the queue of slot {token.slot_id}: position {place.position}, "

@@ -4,6 +4,7 @@ or events in one message), and how a batch is gathered from the deliveries waiti
 from __future__ import annotations
 
 import asyncio
+import time
 
 from opd_shared.messaging import ACK, DeadLetter, Retry, of_items
 from opd_shared.messaging.gathering import Batching, next_batch
@@ -106,3 +107,24 @@ async def test_a_read_models_batch_takes_the_messages_of_the_next_tenth_of_a_sec
     await relaying
 
     assert batch == ["first", "second", "third"]
+
+
+async def test_a_delivery_arriving_as_the_window_closes_is_in_the_batch_or_still_queued():
+    """The window's one timer may cut a wait short in the very turn of the loop in which a
+    delivery came: it must then be in the batch or stay queued for the next, never vanish
+    (nothing acknowledged is lost). The delivery comes just before the deadline and its
+    callback holds the loop past it, so the wake-up and the timeout meet."""
+    loop = asyncio.get_running_loop()
+    window_s = 0.01
+
+    def arrive(queue: asyncio.Queue, item: str) -> None:
+        queue.put_nowait(item)
+        time.sleep(window_s)  # the loop is busy until the deadline has passed
+
+    for trial in range(5):
+        queue = _waiting("first")
+        loop.call_later(window_s * 0.8, arrive, queue, f"late-{trial}")
+        batch = await next_batch(queue, batch_max=10, window_s=window_s)
+        left = [queue.get_nowait() for _ in range(queue.qsize())]
+
+        assert batch[0] == "first" and sorted(batch[1:] + left) == [f"late-{trial}"]

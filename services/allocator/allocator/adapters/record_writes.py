@@ -39,9 +39,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, Table, inspect
+from sqlalchemy import Column, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstanceState
+from sqlalchemy.orm.attributes import instance_state
 
 from allocator.adapters.orm import slots, tokens
 from allocator.domain.model import Slot, Token
@@ -55,6 +56,8 @@ _TABLES: dict[type, Table] = {Slot: slots, Token: tokens}
 _COUNTS = {slots: ("current_count", "overflow_count", "last_sequence"),
            tokens: ("overtaken_count",)}
 _COLUMNS = {table: frozenset(table.c.keys()) for table in _COUNTS}
+# A changed record's columns outside its counts: one of them changed, and it is written whole.
+_BEYOND_COUNTS = {table: columns - set(_COUNTS[table]) for table, columns in _COLUMNS.items()}
 
 
 @dataclass(frozen=True)
@@ -124,8 +127,8 @@ def _prefix(table: Table, kind: str, state: InstanceState[Any]) -> str:
     """How a record is written. Its `committed_state` names each attribute set since it was
     last written, relationships included (a slot's tokens: not a column of its own); one
     that names none (a record flagged modified) is written whole."""
-    changed = state.committed_state.keys()
-    if kind == "changed" and changed and changed & _COLUMNS[table] <= set(_COUNTS[table]):
+    changed = state.committed_state
+    if kind == "changed" and changed and _BEYOND_COUNTS[table].isdisjoint(changed):
         kind = "counts"
     return f"{table.name}_{kind}"
 
@@ -138,7 +141,7 @@ def changed_records(session: AsyncSession) -> ChangedRecords:
             table = _TABLES.get(type(record))
             if table is None:
                 continue  # a doctor: the ORM flush writes it
-            state = inspect(record)
+            state = instance_state(record)
             prefix = _prefix(table, kind, state)
             values = vars(record)
             changed.rows[prefix].append({name: values[name] for name in _NAMES[prefix]})

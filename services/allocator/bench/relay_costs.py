@@ -7,7 +7,9 @@ Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL), writes `
 partitions' worth of unpublished events (`--events` each, as many rounds' events as a call
 finds: 1 below saturation, about 22 at 1,000 bookings/s offered), then relays each
 partition in a call of its own, as the relay does after a round, and prints the figures
-(round_meter.py: this process, the database's backends, the statements), medians of `--runs`.
+(round_meter.py: this process, the database's backends, the statements), medians of `--runs`,
+for calls on one connection held throughout (as the relay's) and on one taken from the pool
+each call (as the sweeper's), alternated.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from round_meter import RoundMeter
 from scratch import scratch_database
 from sqlalchemy import text
 
-from allocator.adapters.relay import relay_outbox
+from allocator.adapters.relay import relay_on, relay_outbox
 from allocator.adapters.relay_connections import relay_connections
 
 EVENTS = text(
@@ -42,14 +44,21 @@ class Exchange:
 
 
 async def run(calls: int, events: int, first: int, engine: Any, meter: RoundMeter,
-              relaying: Any) -> dict[str, float]:
+              relaying: Any, held: bool) -> dict[str, float]:
+    """`held`: on one connection held throughout, as the relay calls (`relay_on`); else on
+    one taken from the pool for each call, as the sweeper calls (`relay_outbox`)."""
     async with engine.begin() as connection:
         await connection.execute(EVENTS, {"first": first, "last": first + calls - 1,
                                           "events": events})
     exchange = Exchange()
     await meter.start()
-    for partition in range(first, first + calls):
-        assert await relay_outbox(relaying, exchange, [partition]) == events  # type: ignore[arg-type]
+    if held:
+        async with relaying.acquire() as connection:
+            for partition in range(first, first + calls):
+                assert await relay_on(connection, exchange, [partition]) == events  # type: ignore[arg-type]
+    else:
+        for partition in range(first, first + calls):
+            assert await relay_outbox(relaying, exchange, [partition]) == events  # type: ignore[arg-type]
     figures = await meter.stop(calls)
     return {side: float(us) for side, us in _FIGURE.findall(figures)}
 
@@ -62,16 +71,22 @@ async def main(args: argparse.Namespace) -> None:
         try:
             first = 0
             for events in args.events:
-                spent: dict[str, list[float]] = {"allocator": [], "PostgreSQL": []}
+                spent: dict[tuple[bool, str], list[float]] = {
+                    (held, side): [] for held in (True, False)
+                    for side in ("allocator", "PostgreSQL")}
                 for _ in range(args.runs):
-                    for side, us in (await run(args.calls, events, first, engine, meter,
-                                               relaying)).items():
-                        spent[side].append(us)
-                    first += args.calls
-                print(f"{events} events a call: " + "; ".join(
-                    f"{side} {statistics.median(us):.0f} us CPU a call"
-                    f" ({min(us):.0f}-{max(us):.0f}), {statistics.median(us) / events:.0f}"
-                    " an event" for side, us in spent.items()), flush=True)
+                    for held in (True, False):  # alternated
+                        for side, us in (await run(args.calls, events, first, engine, meter,
+                                                   relaying, held)).items():
+                            spent[held, side].append(us)
+                        first += args.calls
+                for held in (True, False):
+                    print(f"{events} events a call, {'a held' if held else 'a pooled'}"
+                          " connection: " + "; ".join(
+                              f"{side} {statistics.median(us):.0f} us CPU a call"
+                              f" ({min(us):.0f}-{max(us):.0f}),"
+                              f" {statistics.median(us) / events:.0f} an event"
+                              for (h, side), us in spent.items() if h == held), flush=True)
         finally:
             await relaying.close()
 

@@ -40,8 +40,7 @@ POSITIONAL_START = ("SELECT * FROM start_round(CAST($1 AS bigint[]), CAST($2 AS 
                     " CAST($3 AS bigint[]), CAST($4 AS integer))")
 # A round of one booking: its slot's counts, the new token, the counter, the doctor's seq,
 # the event and the reply.
-ROUND_OF_ONE = ("slots_counts_id", "tokens_new_id", "c_doctor", "s_doctor", "o_partition",
-                "i_command")
+ROUND_OF_ONE = ("slots_counts", "tokens_new", "counters", "s_doctor", "events", "replies")
 _CAST = re.compile(r"CAST\(\$\d+ AS ([^)]+)\)")  # an array parameter, and its type
 
 

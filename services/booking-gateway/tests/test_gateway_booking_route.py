@@ -2,8 +2,9 @@
 the tokens router, so the app's router reaches it without passing through the included
 router (booking_gateway.routes.tokens). Nothing a client sees may differ from the gateway
 whose booking route was the first of the tokens router's: the same OpenAPI document, and
-the same answer (status, body, headers) to good and bad bookings, to other methods on the
-path, and to the paths beside it."""
+the same answer (status, body, headers) to good and bad bookings, to every decision the
+bus can bring (201, 409, 202, 503), to other methods on the path, and to the paths beside
+it."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ import pytest
 from fastapi import APIRouter
 
 from booking_gateway import main
+from booking_gateway.admission import Overloaded
 from booking_gateway.hot_route import HotRoute
 from booking_gateway.routes import tokens
 from booking_gateway.settings import GatewaySettings
-from opd_contracts import CommandEnvelope, Reply
+from opd_contracts import CommandEnvelope, ErrorCode, Reply
 from opd_shared.access import Role
 from opd_shared.testing import serving
 
@@ -28,6 +30,9 @@ BOOKING = {"patient_name": "Asha", "patient_phone": "+91 98450 00000", "doctor_i
 REQUESTS = [  # (method, path, extra headers, body); the body None: none sent
     ("POST", "/api/v1/tokens", {}, BOOKING),
     ("POST", "/api/v1/tokens?emergency=true", {}, BOOKING),
+    ("POST", "/api/v1/tokens", {}, {**BOOKING, "patient_name": "full"}),
+    ("POST", "/api/v1/tokens", {}, {**BOOKING, "patient_name": "late"}),
+    ("POST", "/api/v1/tokens", {}, {**BOOKING, "patient_name": "shed"}),
     ("POST", "/api/v1/tokens", {}, {**BOOKING, "slot_id": -1}),
     ("POST", "/api/v1/tokens", {}, "not json"),
     ("POST", "/api/v1/tokens", {"Authorization": "Bearer opd_not-a-real-key"}, BOOKING),
@@ -88,7 +93,17 @@ async def gateways(infra, monkeypatch) -> AsyncIterator[tuple[Any, Any, str]]:
         yield first.app, second.app, key
 
 
-async def _answered_at_once(envelope: CommandEnvelope, wait_s: float) -> Reply:
+async def _answered_at_once(envelope: CommandEnvelope, wait_s: float) -> Reply | None:
+    """The bus's outcome the patient's name asks for: the slot full (409), no decision in
+    time (202), admission at capacity (503), else booked."""
+    name = getattr(envelope.command, "patient_name", None)
+    if name == "full":
+        return Reply(command_id=envelope.command_id, ok=False, code=ErrorCode.SLOT_FULL,
+                     detail="slot 4096 is full")
+    if name == "late":
+        return None
+    if name == "shed":
+        raise Overloaded(3)
     return Reply(command_id=envelope.command_id, ok=True,
                  result={"id": 1, "fingerprint": envelope.fingerprint})
 
@@ -113,4 +128,4 @@ async def test_every_request_is_answered_as_with_the_route_on_the_tokens_router(
     assert answers == [await _answer(before, key, n, *request)
                        for n, request in enumerate(REQUESTS)]
     assert [status for status, _, _ in answers] == [
-        201, 201, 422, 422, 401, 422, 405, 405, 405, 307, 404, 200, 404]
+        201, 201, 409, 202, 503, 422, 422, 401, 422, 405, 405, 405, 307, 404, 200, 404]

@@ -37,6 +37,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     add_health_routes(app)
     # Tokens first: routes are matched in order, and POST /api/v1/tokens is the hot path
     # (behind doctors and slots, each booking was tried against each of their routes first).
+    tokens.add_booking_route(app)  # the first of the tokens router's, on the app itself
     for module in (tokens, doctors, slots):
         app.include_router(module.router)
     _match_bookings_first(app)

@@ -3,9 +3,9 @@
 No `from __future__ import annotations` here: the lifecycle routes are made in a loop, and
 FastAPI must see each one's permission, a closure variable, when the function is defined.
 """
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from booking_gateway.answers import BookedOut, answers
@@ -57,10 +57,29 @@ async def book(body: TokenIn, request: Request, caller: AnyCaller,
 
 # Declared as any route, answered by HotRoute: the same answers for about a third less of
 # the gateway's CPU (booking_gateway.hot_route).
-router.add_api_route("", book, methods=["POST"], status_code=201,
-                     summary="Book a token (emergency=true always gets in)",
-                     response_model=None, responses=answers(201, BookedOut),
-                     route_class_override=HotRoute)
+BOOKING: dict[str, Any] = {
+    "endpoint": book, "methods": ["POST"], "status_code": 201,
+    "summary": "Book a token (emergency=true always gets in)", "response_model": None,
+    "responses": answers(201, BookedOut), "route_class_override": HotRoute}
+
+
+def add_booking_route(app: FastAPI) -> None:
+    """The booking route, declared on the app itself as `router` would declare it (its
+    prefix, tags and `Idempotency-Key` dependency), so the app's router reaches it at once.
+
+    Why: FastAPI routes a request for an included router's route through the router
+    (`_IncludedRouter`): the app's router matches it, the included router matches it again
+    among its routes, setting and restoring its scope keys each time, before the route
+    runs. Declared on the app, the route is matched once, as any Starlette route. The
+    OpenAPI document and every answer are the same (tests/test_gateway_booking_route.py).
+    Measured in one process, both apps called as uvicorn calls them (a bus that answers at
+    once), blocks of 1,000 bookings alternated between the two, load average 3.3-4.2:
+    146 -> 134 and 135 -> 125 us of the app's CPU a booking (medians of 11 blocks each);
+    through uvicorn (bench/door_cost.py --mode admit, six runs each alternated, load
+    2.8-5.0) 316 -> 271 us of the server's CPU at the median, with a wide spread
+    (BENCHMARKS.md, ninth session)."""
+    app.router.add_api_route(router.prefix, **BOOKING, tags=router.tags,
+                             dependencies=router.dependencies)
 
 
 @router.post("/{token_id}/cancel", summary="Cancel a token; its place is freed once",

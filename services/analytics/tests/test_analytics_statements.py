@@ -39,19 +39,28 @@ def a_busy_morning(history: Any) -> list[EventEnvelope]:
 
 async def applied_with_statements(sessions: Any, events: list[EventEnvelope],
                                   ) -> tuple[list[bool], list[str]]:
-    """`apply_events` of the events, and every statement it sent (BEGIN and COMMIT are not
-    statements to SQLAlchemy's cursor)."""
+    """`apply_events` of the events, and every statement it sent to asyncpg (which runs
+    them: `opd_shared.readmodel.driver`), but BEGIN and COMMIT."""
     sent: list[str] = []
     engine = sessions.kw["bind"].sync_engine
 
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        sent.append(statement)
+    def count(query: Any) -> None:
+        if query.query not in ("BEGIN;", "COMMIT;"):
+            sent.append(query.query)
 
-    event.listen(engine, "before_cursor_execute", count)
+    def listen(dbapi_connection: Any, *args: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(count)
+
+    def stop(dbapi_connection: Any, *args: Any) -> None:
+        dbapi_connection.driver_connection.remove_query_logger(count)
+
+    event.listen(engine, "checkout", listen)
+    event.listen(engine, "checkin", stop)
     try:
         return await apply_events(sessions, events, ZONE), sent
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        event.remove(engine, "checkout", listen)
+        event.remove(engine, "checkin", stop)
 
 
 async def test_a_batch_writes_in_two_statements_whatever_it_holds(sessions, history):

@@ -26,6 +26,8 @@ transaction on it: asyncpg's own `transaction()` did, and ended it).
 
 from __future__ import annotations
 
+import functools
+from collections import namedtuple
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -68,9 +70,24 @@ class Statement:
                     ) -> list[Record]:
         return await connection.fetch(self.sql, *self.arguments(parameters))
 
+    async def rows(self, connection: Connection, parameters: Mapping[str, Any]
+                   ) -> list[Any]:
+        """`fetch`, each row a named tuple of the statement's columns (by attribute, as
+        SQLAlchemy's rows), for code that reads rows both from here and elsewhere."""
+        found = await self.fetch(connection, parameters)
+        if not found:
+            return []
+        shape = _shape(tuple(found[0].keys()))
+        return [shape._make(record.values()) for record in found]
+
     async def execute(self, connection: Connection, parameters: Mapping[str, Any]) -> None:
         """Run it for its effect: no rows are built."""
         await connection.execute(self.sql, *self.arguments(parameters))
+
+
+@functools.cache
+def _shape(columns: tuple[str, ...]) -> type[Any]:
+    return namedtuple("Row", columns)
 
 
 @asynccontextmanager

@@ -42,7 +42,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from opd_shared.database import is_unreachable
 
-__all__ = ["Statement", "batch_transaction"]
+__all__ = ["Statement", "batch_transaction", "driver_connection"]
 
 _DIALECT = asyncpg_dialect.dialect()
 
@@ -95,12 +95,20 @@ async def batch_transaction(sessions: async_sessionmaker[AsyncSession]
                             ) -> AsyncIterator[Connection]:
     """One transaction on a pooled connection's asyncpg connection: committed when the block
     ends, rolled back when it raises."""
+    async with driver_connection(sessions) as driver, driver.transaction():
+        yield driver
+
+
+@asynccontextmanager
+async def driver_connection(sessions: async_sessionmaker[AsyncSession]
+                            ) -> AsyncIterator[Connection]:
+    """A pooled connection's asyncpg connection, outside any transaction: each statement is
+    a transaction of its own (queue-view's one statement a batch)."""
     async with sessions() as session:
         connection = await session.connection()
         driver: Connection = (await connection.get_raw_connection()).driver_connection
         try:
-            async with driver.transaction():
-                yield driver
+            yield driver
         except (PostgresError, InterfaceError, OSError, TimeoutError) as error:
             # A connection that died mid-transaction says so when the transaction ends
             # (asyncpg's InterfaceError "the underlying connection is closed"), not always

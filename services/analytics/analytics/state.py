@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Select, any_, bindparam, select, text
+from asyncpg import Connection
+from sqlalchemy import BigInteger, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.rollup_store import ADDING, rollup_records
 from analytics.rollup_tables import TokenMove
@@ -50,6 +50,7 @@ from opd_shared.readmodel import (
     snapshot_row,
     table_of,
 )
+from opd_shared.readmodel.driver import Statement
 
 __all__ = ["State", "load_state", "token_row"]
 
@@ -64,16 +65,16 @@ _IDS = bindparam("ids", type_=ARRAY(BigInteger))
 # column of its own. They were three executions, each a round of SQLAlchemy's and asyncpg's
 # work: with building the rows, 25-35 µs of this process's CPU an event (`apply_cost.py`,
 # issue #13).
-_BY_ID = text(
+_BY_ID = Statement.of(text(
     "SELECT d, NULL::slots, NULL::tokens FROM doctors AS d"
     " WHERE d.id = ANY(CAST(:doctors AS bigint[]))"
     " UNION ALL SELECT NULL::doctors, s, NULL::tokens FROM slots AS s"
     " WHERE s.id = ANY(CAST(:slots AS bigint[]))"
     " UNION ALL SELECT NULL::doctors, NULL::slots, t FROM tokens AS t"
-    " WHERE t.id = ANY(CAST(:tokens AS bigint[]))")
-_TOKENS_WAITING_BY_SLOT = select(TOKENS).where(TOKENS.c.slot_id == any_(_IDS),
-                                               TOKENS.c.day.is_(None))
-_TOKENS_BY_DOCTOR = select(TOKENS).where(TOKENS.c.doctor_id == any_(_IDS))
+    " WHERE t.id = ANY(CAST(:tokens AS bigint[]))"))
+_TOKENS_WAITING_BY_SLOT = Statement.of(select(TOKENS).where(TOKENS.c.slot_id == any_(_IDS),
+                                                            TOKENS.c.day.is_(None)))
+_TOKENS_BY_DOCTOR = Statement.of(select(TOKENS).where(TOKENS.c.doctor_id == any_(_IDS)))
 # A batch's writes, in this order: the rows as `State` left them (whole rows, inserted or
 # replaced: `State` already let only newer snapshots in, and a row may change at one version,
 # a day or specialization adopted), the roll-ups' deltas added, the moves recorded.
@@ -149,9 +150,9 @@ class State:
         row = self.slots.now.get(slot_id)
         return dt.datetime.combine(row["date"], row["start_time"]) if row else None
 
-    async def write(self, session: AsyncSession, moves: list[Row]) -> None:
+    async def write(self, connection: Connection, moves: list[Row]) -> None:
         """The rows that changed, the summed roll-up deltas and the `moves`: one statement."""
-        await _WRITE.execute(session, {
+        await _WRITE.write(connection, {
             "doctors": self.doctors.changed(), "slots": self.slots.changed(),
             "tokens": self.tokens.changed(), **rollup_records(self.changes),
             "token_moves": moves})
@@ -211,7 +212,7 @@ class State:
 
 
 async def load_state(
-    session: AsyncSession, events: Sequence[EventEnvelope], zone: ZoneInfo
+    connection: Connection, events: Sequence[EventEnvelope], zone: ZoneInfo
 ) -> State:
     """Every row the events may read or change, as committed (the caller holds the locks of
     the events' doctors): their doctors, slots and tokens, the tokens waiting for a slot
@@ -233,7 +234,7 @@ async def load_state(
     slots = [s for e in events for s in e.slots]
     tokens = [t for e in events for t in e.tokens]
     doctors = [e.doctor for e in events if e.doctor is not None]
-    doctor_rows, slot_rows, found = await _by_id(session, {
+    doctor_rows, slot_rows, found = await _by_id(connection, {
         "doctors": {d.id for d in doctors} | {t.doctor_id for t in tokens},
         "slots": ({s.id for s in slots} | {t.slot_id for t in tokens}
                   | {t.moved_from_slot_id for t in tokens if t.moved_from_slot_id is not None}),
@@ -241,15 +242,15 @@ async def load_state(
     unknown_slots = {s.id for s in slots} - slot_rows.before.keys()
     respecialized = {d.id for d in doctors if d.id not in doctor_rows.before
                      or doctor_rows.before[d.id]["specialization"] != d.specialization}
-    found += await _select(session, _TOKENS_WAITING_BY_SLOT, unknown_slots)
-    found += await _select(session, _TOKENS_BY_DOCTOR, respecialized)
+    found += await _select(connection, _TOKENS_WAITING_BY_SLOT, unknown_slots)
+    found += await _select(connection, _TOKENS_BY_DOCTOR, respecialized)
     return State(doctor_rows, slot_rows, Rows.read(found), zone)
 
 
-async def _by_id(session: AsyncSession, ids: dict[str, set[int]]
+async def _by_id(connection: Connection, ids: dict[str, set[int]]
                  ) -> tuple[Rows, Rows, list[Row]]:
     """The doctors and slots of those ids, and the tokens' rows (`_BY_ID`)."""
-    result = await session.execute(_BY_ID, {name: sorted(found) for name, found in ids.items()})
+    result = await _BY_ID.fetch(connection, {name: sorted(found) for name, found in ids.items()})
     doctors: list[Row] = []
     slots: list[Row] = []
     tokens: list[Row] = []
@@ -260,11 +261,9 @@ async def _by_id(session: AsyncSession, ids: dict[str, set[int]]
     return Rows.read(doctors), Rows.read(slots), tokens
 
 
-async def _select(session: AsyncSession, lookup: Select[Any], ids: Iterable[int]) -> list[Row]:
+async def _select(connection: Connection, lookup: Statement, ids: Iterable[int]) -> list[Row]:
     """The rows `lookup` finds for `ids` (in ascending order): no statement for no ids."""
     values = sorted(set(ids))
     if not values:
         return []
-    result = await session.execute(lookup, {"ids": values})
-    columns = tuple(result.keys())
-    return [dict(zip(columns, row, strict=True)) for row in result]
+    return [dict(row.items()) for row in await lookup.fetch(connection, {"ids": values})]

@@ -52,7 +52,8 @@ async def _scans_while_loading(sessions: Any, events: list[Any]) -> tuple[int, i
     async with sessions.begin() as session:
         await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
         before = (await session.execute(_SCANS)).one()
-        state = await load_state(session, events, ZONE)
+        driver = (await (await session.connection()).get_raw_connection()).driver_connection
+        state = await load_state(driver, events, ZONE)  # in the session's transaction
         after = (await session.execute(_SCANS)).one()
     return after.seq_scan - before.seq_scan, after.idx_scan - before.idx_scan, state
 

@@ -17,6 +17,7 @@ from notifier.projection import Notifying, apply_events
 from notifier.settings import NotifierSettings
 from opd_contracts import EventEnvelope
 from opd_shared.readmodel.apply_cost import NOW, ReadModelUnderTest, Sessions, main
+from opd_shared.readmodel.driver import batch_transaction
 
 
 def notifier(namespace: str) -> ReadModelUnderTest:
@@ -25,8 +26,8 @@ def notifier(namespace: str) -> ReadModelUnderTest:
     notifying = Notifying(settings, frozenset({"web-app"}), sms=True)
 
     async def apply(sessions: Sessions, batch: list[EventEnvelope]) -> None:
-        async with sessions.begin() as session:
-            await apply_events(session, batch, notifying, NOW)
+        async with batch_transaction(sessions) as connection:
+            await apply_events(connection, batch, notifying, NOW)
 
     async def told(sessions: Sessions) -> str:
         async with sessions() as session:

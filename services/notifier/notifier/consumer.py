@@ -13,6 +13,7 @@ from notifier.projection import Notifying, apply_events
 from notifier.settings import NotifierSettings
 from opd_contracts import EventEnvelope
 from opd_shared.event_batches import ApplyBatch, EventBatchConsumer
+from opd_shared.readmodel.driver import batch_transaction
 
 __all__ = ["CONSUMER", "build_consumer", "make_applier"]
 
@@ -22,8 +23,9 @@ CONSUMER = "notifier"
 def make_applier(sessions: async_sessionmaker[AsyncSession], notifying: Notifying,
                  clock: Callable[[], dt.datetime]) -> ApplyBatch:
     async def apply(events: Sequence[EventEnvelope]) -> list[bool]:
-        async with sessions.begin() as session:  # commits before the batch is acked
-            return await apply_events(session, events, notifying, clock())
+        # commits before the batch is acked
+        async with batch_transaction(sessions) as connection:
+            return await apply_events(connection, events, notifying, clock())
 
     return apply
 

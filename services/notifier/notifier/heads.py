@@ -25,13 +25,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Row, text
+from asyncpg import Connection
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.models import Token
 from opd_contracts.vocabulary import LIVE, WAITING
 from opd_shared.readmodel import queue_order, table_of
+from opd_shared.readmodel.driver import Statement
 
 __all__ = ["INDEX", "heads_not_told"]
 
@@ -47,7 +48,7 @@ _ORDER = ", ".join(str(e.compile(dialect=postgresql.dialect(),
                                  compile_kwargs={"literal_binds": True}))
                    for e in queue_order(table_of(Token)))
 
-_HEADS = text(f"""
+_HEADS = Statement.of(text(f"""
 SELECT head.id, head.slot_id, head.ahead
 FROM unnest(CAST(:slot_ids AS bigint[]), CAST(:places AS integer[])) AS reach(slot_id, places)
 CROSS JOIN LATERAL (
@@ -61,15 +62,15 @@ WHERE head.status IN ({_literals(WAITING)}) AND NOT EXISTS (
     SELECT FROM notifications
     WHERE notifications.token_id = head.id AND notifications.rule = 'near:' || head.slot_id
     OFFSET 0)
-ORDER BY head.slot_id, head.ahead""")
+ORDER BY head.slot_id, head.ahead"""))
 
-AnyRow = Row[*tuple[Any, ...]]  # a row of any columns
+AnyRow = Any  # a row read by attribute: a named tuple (`Statement.rows`) or a record
 
 
-async def heads_not_told(session: AsyncSession, places: Mapping[int, int | None]
+async def heads_not_told(connection: Connection, places: Mapping[int, int | None]
                          ) -> Sequence[AnyRow]:
     """Per slot (its id to how many places from the head to read, None for all), the
     waiting tokens in those places not yet told `near` there, as (id, slot_id, ahead)."""
     slot_ids = sorted(places)
-    return (await session.execute(_HEADS, {
-        "slot_ids": slot_ids, "places": [places[s] for s in slot_ids]})).all()
+    return await _HEADS.rows(connection, {
+        "slot_ids": slot_ids, "places": [places[s] for s in slot_ids]})

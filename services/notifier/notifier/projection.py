@@ -31,8 +31,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BindParameter, bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from asyncpg import Connection
+from sqlalchemy import BigInteger, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from notifier.heads import AnyRow, heads_not_told
 from notifier.models import AppliedEvent, Doctor, Notification, OptOut, Send, Slot, Token
@@ -51,6 +52,7 @@ from opd_shared.readmodel import (
     snapshot_row,
     table_of,
 )
+from opd_shared.readmodel.driver import Statement
 
 __all__ = ["Notifying", "apply_events", "near_in_slots"]
 
@@ -98,10 +100,13 @@ class Notifying:
     sms: bool
 
 
-async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope],
+async def apply_events(connection: Connection, events: Sequence[EventEnvelope],
                        notifying: Notifying, now: dt.datetime) -> list[bool]:
+    """Apply the events in the caller's transaction, on its asyncpg connection
+    (`opd_shared.readmodel.driver.batch_transaction`: SQLAlchemy's layers around each of a
+    batch's statements cost more CPU than the statements' own client work)."""
     written: dict[int, SlotRecord] = {}
-    claimed = await claim(events, lambda batch: _claim_and_keep(session, batch, written))
+    claimed = await claim(events, lambda batch: _claim_and_keep(connection, batch, written))
     fresh = claimed.fresh
     if fresh:
         told = [rule for e in fresh for _, rule in event_rules(e)]
@@ -109,13 +114,13 @@ async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope],
             s.id for e in fresh for s in e.slots}
         # Every slot the event rules name: as written now, or as the table holds it.
         slots: dict[int, Any] = {key: written[key] for key in touched & written.keys()}
-        slots |= await _slot_times(session, touched - written.keys())
-        told += await _near(session, [slots[key] for key in sorted(slots)], notifying, now)
-        await _record(session, told, slots, notifying, now)
+        slots |= await _slot_times(connection, touched - written.keys())
+        told += await _near(connection, [slots[key] for key in sorted(slots)], notifying, now)
+        await _record(connection, told, slots, notifying, now)
     return claimed.answers
 
 
-async def _claim_and_keep(session: AsyncSession, events: list[EventEnvelope],
+async def _claim_and_keep(connection: Connection, events: list[EventEnvelope],
                           written: dict[int, SlotRecord]) -> set[uuid.UUID]:
     """Claim `events` (in the ascending id order given) and write the newest snapshot of
     each record they carry (in ascending id order); the ids claimed now. The slots whose
@@ -134,43 +139,44 @@ async def _claim_and_keep(session: AsyncSession, events: list[EventEnvelope],
             newest_slots = {record.id: record for record, _ in chosen}
         rows[table.name] = [snapshot_row(record, columns, version)
                             for record, version in chosen]
-    answers = (await _CLAIM_AND_KEEP.run(session, rows)).all()
-    written.update((row.slot_id, newest_slots[row.slot_id]) for row in answers
-                   if row.slot_id is not None)
-    return {row.event_id for row in answers if row.event_id is not None}
+    answers = await _CLAIM_AND_KEEP.fetch(connection, rows)
+    written.update((row["slot_id"], newest_slots[row["slot_id"]]) for row in answers
+                   if row["slot_id"] is not None)
+    return {row["event_id"] for row in answers if row["event_id"] is not None}
 
 
 # What `near` reads of a slot: a plain row, not an entity (building an entity per live
 # token was most of the notifier's CPU, issue #13). Of the slots whose ids are given
 # (`_IDS`, see below).
-_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
-_SLOT_TIMES = select(SLOTS.c.id, SLOTS.c.date, SLOTS.c.start_time, SLOTS.c.end_time,
-                    SLOTS.c.max_capacity).where(SLOTS.c.id.in_(_IDS))
+_IDS = bindparam("ids", type_=ARRAY(BigInteger))
+_SLOT_TIMES = Statement.of(select(
+    SLOTS.c.id, SLOTS.c.date, SLOTS.c.start_time, SLOTS.c.end_time,
+    SLOTS.c.max_capacity).where(SLOTS.c.id == any_(_IDS)))
 
 
-# The look-ups here keep IN lists, not one array parameter (`opd_shared.readmodel.one_of`),
-# although each list length is a statement rendered anew (~8% of the apply's CPU): as one
-# prepared statement, PostgreSQL froze the generic plan it made while `notifications` was
-# nearly empty, a sequential scan testing each row against an unhashed array of ~500 ids,
-# and the bench's PostgreSQL time per event went from 227 to 601 us (issue #13). Lists of
-# varying lengths are planned with their values. (`notifier.heads` takes arrays: its plan
-# is tested on stale statistics.) The lists are one expanding parameter, `_IDS`, in
-# statements built once: building `column.in_(ids)` anew each batch was ~5% of the apply.
+# The look-ups here take their ids as one array parameter (`= ANY(:ids)`), each one
+# prepared statement. They were IN lists, a statement rendered anew for each length: as one
+# prepared statement, PostgreSQL had frozen the generic plan it made while `notifications`
+# was nearly empty, a sequential scan testing each row against ~500 ids (the bench's
+# PostgreSQL time per event 227 -> 601 us, issue #13). Every connection now plans every
+# statement for its parameters (`opd_shared.database.CONNECTION_SETTINGS`,
+# force_custom_plan), so an array is planned with its values as a list was; a test reads
+# _TELLING's generic plan on stale statistics (test_notifier_queue_heads.py).
 
 
 def _starts_at(date: dt.date, start: dt.time, timezone: str) -> dt.datetime:
     return dt.datetime.combine(date, start, ZoneInfo(timezone))
 
 
-async def _slot_times(session: AsyncSession, slot_ids: Iterable[int]) -> dict[int, AnyRow]:
+async def _slot_times(connection: Connection, slot_ids: Iterable[int]
+                      ) -> dict[int, AnyRow]:
     """The slots' times (`_SLOT_TIMES`) by id, read once for deciding and for the words."""
     if not slot_ids:
         return {}
-    return {s.id: s for s in (await session.execute(
-        _SLOT_TIMES, {"ids": sorted(slot_ids)})).all()}
+    return {s.id: s for s in await _SLOT_TIMES.rows(connection, {"ids": sorted(slot_ids)})}
 
 
-async def _near(session: AsyncSession, slots: list[AnyRow], notifying: Notifying,
+async def _near(connection: Connection, slots: list[AnyRow], notifying: Notifying,
                 now: dt.datetime) -> list[Told]:
     """Who is newly near in these slots. Only slots that start soon enough for any token to
     be near are read, and of their queues only as many places as can be near; PostgreSQL
@@ -190,7 +196,7 @@ async def _near(session: AsyncSession, slots: list[AnyRow], notifying: Notifying
             reaching[s.id] = reaches[hours]
     if not reaching:
         return []
-    heads = await heads_not_told(session, reaching)
+    heads = await heads_not_told(connection, reaching)
     return near_in_slots(slots, heads, settings.timezone, now, limits)
 
 
@@ -237,7 +243,7 @@ def _words(kind: str, token: AnyRow, details: dict[str, Any]) -> str:
 # reading them is cheaper than preparing each repeat for an insert that skips it; `near`
 # rules come already sifted, `notifier.heads`, and the insert still skips one told
 # meanwhile).
-_TELLING = select(
+_TELLING = Statement.of(select(
     TOKENS.c.id, TOKENS.c.token_number, TOKENS.c.doctor_id, TOKENS.c.slot_id,
     TOKENS.c.patient_phone, TOKENS.c.channel, TOKENS.c.ticket,
     DOCTORS.c.name.label("doctor_name"), DOCTORS.c.room,
@@ -245,17 +251,17 @@ _TELLING = select(
     select(func.array_agg(NOTIFICATIONS.c.rule)).where(
         NOTIFICATIONS.c.token_id == TOKENS.c.id).scalar_subquery().label("told"),
 ).outerjoin(DOCTORS, DOCTORS.c.id == TOKENS.c.doctor_id).outerjoin(
-    OPT_OUTS, OPT_OUTS.c.token_id == TOKENS.c.id).where(TOKENS.c.id.in_(_IDS))
+    OPT_OUTS, OPT_OUTS.c.token_id == TOKENS.c.id).where(TOKENS.c.id == any_(_IDS)))
 
 
-async def _record(session: AsyncSession, told: list[Told], slots: dict[int, AnyRow],
+async def _record(connection: Connection, told: list[Told], slots: dict[int, AnyRow],
                   notifying: Notifying, now: dt.datetime) -> None:
     """Insert the notifications not told before and their sends. `slots`: the times of the
     slots the batch touched, which the rules name (another is read)."""
     if not told:
         return
-    tokens = {t.id: t for t in (await session.execute(
-        _TELLING, {"ids": sorted({t.token_id for t in told})})).all()}
+    tokens = {t.id: t for t in await _TELLING.rows(
+        connection, {"ids": sorted({t.token_id for t in told})})}
     told = [rule for rule in told if rule.token_id in tokens
             and rule.rule not in (tokens[rule.token_id].told or ())]
     if not told:
@@ -264,7 +270,7 @@ async def _record(session: AsyncSession, told: list[Told], slots: dict[int, AnyR
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     due = held_until(now, settings.quiet_start, settings.quiet_end, settings.timezone) or now
     their_slots = {rule.slot_id or tokens[rule.token_id].slot_id for rule in told}
-    slots = {**slots, **await _slot_times(session, their_slots - slots.keys())}
+    slots = {**slots, **await _slot_times(connection, their_slots - slots.keys())}
     rows, seen = [], set()
     for rule in told:
         token = tokens[rule.token_id]
@@ -284,7 +290,7 @@ async def _record(session: AsyncSession, told: list[Told], slots: dict[int, AnyR
               "last_error": "the patient opted out" if tokens[token_id].opted_out else None}
              for token_id in sorted({row["token_id"] for row in rows})
              for name in _channels(tokens[token_id], notifying)]
-    await _NOTIFY_AND_SEND.run(session, {"notify": rows}, due_at=due, **{
+    await _NOTIFY_AND_SEND.fetch(connection, {"notify": rows}, due_at=due, **{
         f"reach_{c.name}": [send[c.name] for send in reach] for c in _REACH})
 
 

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from asyncpg import Connection
 
 from opd_contracts import EventEnvelope
 from opd_shared.readmodel import (
@@ -60,18 +60,20 @@ _APPLY = Together(
     answer="SELECT event_id FROM write_claim")
 
 
-async def apply_event(session: AsyncSession, event: EventEnvelope) -> bool:
-    """Apply `event` inside the caller's transaction; False when it was applied before."""
-    [applied] = await apply_events(session, [event])
+async def apply_event(connection: Connection, event: EventEnvelope) -> bool:
+    """Apply `event` on the caller's asyncpg connection (in its transaction, if any); False
+    when it was applied before."""
+    [applied] = await apply_events(connection, [event])
     return applied
 
 
-async def apply_events(session: AsyncSession, events: Sequence[EventEnvelope]) -> list[bool]:
-    """Apply `events` inside the caller's transaction; per event, False when it had been
-    applied before (or came twice in this batch)."""
+async def apply_events(connection: Connection, events: Sequence[EventEnvelope]) -> list[bool]:
+    """Apply `events` on the caller's asyncpg connection (`opd_shared.readmodel.driver`), in
+    its transaction if any; per event, False when it had been applied before (or came twice
+    in this batch)."""
 
     async def apply(firsts: list[EventEnvelope]) -> set[uuid.UUID]:
-        return set((await _APPLY.run(session, _rows(firsts))).scalars())
+        return {row["event_id"] for row in await _APPLY.fetch(connection, _rows(firsts))}
 
     return (await claim(events, apply)).answers
 

@@ -10,6 +10,9 @@
   counts, `ignoring` repeats);
 - `together`: several tables' inserts, as records, in one statement (`Together`), with
   further WITH queries and a query of the caller's reading what they returned.
+- `driver`: a batch's transaction and statements on the pooled connection's asyncpg
+  connection (`batch_transaction`, `driver_connection`, `Statement`), without SQLAlchemy's
+  session and result layers, which cost a transaction more CPU than its statements' work.
 
 What is a read model's own stays with it: its tables, its projections (queue-view's
 per-doctor progress and rebuild, analytics' roll-ups and audit trail). Progress and rebuild

@@ -25,10 +25,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from asyncpg import Connection, Record
 from sqlalchemy import Result, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opd_shared.readmodel.arrays import ArrayInsert
+from opd_shared.readmodel.driver import Statement
 
 __all__ = ["Together"]
 
@@ -58,6 +60,11 @@ class Together:
         withs += [f"{name} AS ({sql})" for name, sql in self.then]
         return text(f"WITH {', '.join(withs)} {answer}" if withs else answer)
 
+    @functools.cached_property
+    def on_driver(self) -> Statement:
+        """The statement for an asyncpg connection (`opd_shared.readmodel.driver`)."""
+        return Statement.of(self.statement)
+
     def parameters(self, rows: Mapping[str, Rows]) -> dict[str, list[Any]]:
         """Every insert's rows (none for a name `rows` lacks)."""
         return {name: list(rows.get(name, ())) for name, _ in self.inserts}
@@ -74,3 +81,13 @@ class Together:
         """One execution for all of them, whatever they hold, with `more` parameters (those
         `then` and `answer` take)."""
         return await session.execute(self.statement, self.parameters(rows) | more)
+
+    async def fetch(self, connection: Connection, rows: Mapping[str, Rows], **more: Any
+                    ) -> list[Record]:
+        """`run`, on an asyncpg connection (`opd_shared.readmodel.driver`): its rows."""
+        return await self.on_driver.fetch(connection, self.parameters(rows) | more)
+
+    async def write(self, connection: Connection, rows: Mapping[str, Rows]) -> None:
+        """`execute`, on an asyncpg connection: nothing when no insert has a row."""
+        if any(rows.get(name) for name, _ in self.inserts):
+            await self.on_driver.execute(connection, self.parameters(rows))

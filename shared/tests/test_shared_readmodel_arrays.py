@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opd_shared.database import drop_database, ensure_database, new_engine
 from opd_shared.readmodel import Together, adding, ignoring, replacing
+from opd_shared.readmodel.driver import batch_transaction
 
 metadata = MetaData()
 RECORDS = Table("records", metadata, Column("id", BigInteger, primary_key=True),
@@ -141,23 +142,27 @@ async def test_inserts_together_are_one_execution_whose_answer_reads_what_they_r
     """`Together` with an answer: every insert a WITH query (`write_<name>`), then the
     caller's own, all in one execution, whatever the inserts hold (none here for `counts`);
     the answer sees what each insert returned (only the rows that went in)."""
-    factory, sent = sessions
+    factory, _ = sessions
     together = Together(
         (("records", ignoring(RECORDS, returning=("id",))), ("counts", adding(COUNTS))),
         then=(("kept", "SELECT id FROM write_records WHERE id > :least"),),
         answer="SELECT id FROM kept ORDER BY id")
     async with factory.begin() as session:
         await ignoring(RECORDS).execute(session, [{"id": 1, "name": "a", "version": 1}])
-        sent.clear()
-        kept = (await together.run(session, {"records": [
+    executed: list[str] = []
+    async with batch_transaction(factory) as connection:
+        connection.add_query_logger(lambda record: executed.append(record.query))
+        kept = [row["id"] for row in await together.fetch(connection, {"records": [
             {"id": 1, "name": "again", "version": 2}, {"id": 2, "name": "b", "version": 1},
-            {"id": 3, "name": "c", "version": 1}]}, least=2)).scalars().all()
-        executed = [statement for statement, _ in sent]
+            {"id": 3, "name": "c", "version": 1}]}, least=2)]
+    async with factory() as session:
         found = await _rows(session, RECORDS)
 
     assert kept == [3]
     assert found == {(1, "a", 1), (2, "b", 1), (3, "c", 1)}
-    assert len(executed) == 1 and executed[0].startswith("WITH write_records AS")
+    ours = [q for q in executed if "write_" in q]  # not asyncpg's own type look-ups
+    assert len(ours) == 1 and ours[0].startswith("WITH write_records AS")
+    assert "write_counts AS" in ours[0]  # one execution for both inserts and the answer
 
 
 def test_queries_after_the_inserts_need_an_answer() -> None:

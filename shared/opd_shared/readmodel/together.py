@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asyncpg import Connection, Record
-from sqlalchemy import Result, TextClause, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import TextClause, text
 
 from opd_shared.readmodel.arrays import ArrayInsert
 from opd_shared.readmodel.driver import Statement
@@ -69,25 +68,15 @@ class Together:
         """Every insert's rows (none for a name `rows` lacks)."""
         return {name: list(rows.get(name, ())) for name, _ in self.inserts}
 
-    async def execute(self, session: AsyncSession, rows: Mapping[str, Rows]
-                      ) -> Result[Any] | None:
-        """One execution for all of them; none when no insert has a row."""
-        if not any(rows.get(name) for name, _ in self.inserts):
-            return None
-        return await self.run(session, rows)
-
-    async def run(self, session: AsyncSession, rows: Mapping[str, Rows], **more: Any
-                  ) -> Result[Any]:
-        """One execution for all of them, whatever they hold, with `more` parameters (those
-        `then` and `answer` take)."""
-        return await session.execute(self.statement, self.parameters(rows) | more)
-
     async def fetch(self, connection: Connection, rows: Mapping[str, Rows], **more: Any
                     ) -> list[Record]:
-        """`run`, on an asyncpg connection (`opd_shared.readmodel.driver`): its rows."""
+        """One execution for all of them, whatever they hold, with `more` parameters (those
+        `then` and `answer` take), on an asyncpg connection (`opd_shared.readmodel.driver`):
+        its rows."""
         return await self.on_driver.fetch(connection, self.parameters(rows) | more)
 
     async def write(self, connection: Connection, rows: Mapping[str, Rows]) -> None:
-        """`execute`, on an asyncpg connection: nothing when no insert has a row."""
+        """One execution for all of them, on an asyncpg connection; none when no insert has a
+        row."""
         if any(rows.get(name) for name, _ in self.inserts):
             await self.on_driver.execute(connection, self.parameters(rows))

@@ -48,7 +48,9 @@ How the context crosses each hop:
   analytics continue the booking's trace, whichever relay or sweeper sends it.
 - **PostgreSQL**: `opentelemetry-instrumentation-sqlalchemy` on every engine made after
   tracing started (`opd_shared.database.new_engine` asks for `create_async_engine` at
-  call time for that reason). A statement outside any traced operation (the sweeper's
+  call time for that reason); the statements sent straight to asyncpg (the allocator's
+  round, the read models' batches) get the same span from `opd_shared.driver_statement`.
+  A statement outside any traced operation (the sweeper's
   every-second look, the ownership claims) would start a trace of its own per statement;
   the default sampler drops those.
 - **No patient data**: statements are recorded without their parameters, no HTTP header

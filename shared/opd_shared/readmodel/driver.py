@@ -27,48 +27,29 @@ transaction on it: asyncpg's own `transaction()` did, and ended it).
 from __future__ import annotations
 
 import functools
+import weakref
 from collections import namedtuple
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from asyncpg import Connection, InterfaceError, PostgresError, Record
-from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.sql import ClauseElement
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from opd_shared.database import is_unreachable
+from opd_shared.driver_statement import DriverStatement, database_attributes
 
 __all__ = ["Statement", "batch_transaction", "driver_connection"]
 
-_DIALECT = asyncpg_dialect.dialect()
 
+class Statement(DriverStatement):
+    """A read model's statement (`DriverStatement`) on the connection `driver_connection`
+    gave, its span naming that connection's database."""
 
-@dataclass(frozen=True)
-class Statement:
-    """A SQLAlchemy statement compiled once for asyncpg: its SQL with `$n` placeholders and
-    the names of its parameters in that order."""
-
-    sql: str
-    names: tuple[str, ...]
-
-    @classmethod
-    def of(cls, clause: ClauseElement) -> Statement:
-        compiled = clause.compile(dialect=_DIALECT)
-        assert isinstance(compiled, SQLCompiler)
-        if compiled.literal_execute_params or compiled.post_compile_params:
-            raise ValueError("an expanding parameter is rendered per call: use = ANY(array)")
-        return cls(str(compiled), tuple(compiled.positiontup or ()))
-
-    def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
-        return [parameters[name] for name in self.names]
-
-    async def fetch(self, connection: Connection, parameters: Mapping[str, Any]
-                    ) -> list[Record]:
-        return await connection.fetch(self.sql, *self.arguments(parameters))
+    async def fetch(self, connection: Connection,  # type: ignore[override]
+                    parameters: Mapping[str, Any]) -> list[Record]:
+        return await super().fetch(connection, parameters, _databases.get(connection, {}))
 
     async def rows(self, connection: Connection, parameters: Mapping[str, Any]
                    ) -> list[Any]:
@@ -80,9 +61,15 @@ class Statement:
         shape = _shape(tuple(found[0].keys()))
         return [shape._make(record.values()) for record in found]
 
-    async def execute(self, connection: Connection, parameters: Mapping[str, Any]) -> None:
+    async def execute(self, connection: Connection,  # type: ignore[override]
+                      parameters: Mapping[str, Any]) -> None:
         """Run it for its effect: no rows are built."""
-        await connection.execute(self.sql, *self.arguments(parameters))
+        await super().execute(connection, parameters, _databases.get(connection, {}))
+
+
+# Each connection's database, for its statements' spans (weakly: the pool may drop it).
+_databases: weakref.WeakKeyDictionary[Connection, dict[str, str | int]] = (
+    weakref.WeakKeyDictionary())
 
 
 @functools.cache
@@ -107,6 +94,10 @@ async def driver_connection(sessions: async_sessionmaker[AsyncSession]
     async with sessions() as session:
         connection = await session.connection()
         driver: Connection = (await connection.get_raw_connection()).driver_connection
+        if driver not in _databases:
+            url = connection.engine.url
+            _databases[driver] = database_attributes(url.database, url.username, url.host,
+                                                     url.port)
         try:
             yield driver
         except (PostgresError, InterfaceError, OSError, TimeoutError) as error:

@@ -15,12 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from allocator.adapters import driver_calls
-from allocator.adapters.driver_calls import DriverConnection, driver_statement
+from allocator.adapters.driver_calls import DriverConnection
+from opd_shared import driver_statement
 from opd_shared.database import is_transient
+from opd_shared.driver_statement import DriverStatement
 
-ECHO = driver_statement(text("SELECT CAST(:name AS text)"))
-DIVIDE = driver_statement(text("SELECT 1 / CAST(:zero AS integer)"))
+ECHO = DriverStatement.of(text("SELECT CAST(:name AS text)"))
+DIVIDE = DriverStatement.of(text("SELECT 1 / CAST(:zero AS integer)"))
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ async def test_begin_starts_the_transaction_the_session_commits(desk, connection
     await connection.begin()
     driver = await _driver(connection)
     await driver.begin()
-    await driver.fetch(driver_statement(text(
+    await driver.fetch(DriverStatement.of(text(
         "CREATE TABLE begun (n integer)")), {})  # nothing else on this connection since
 
     await connection.rollback()
@@ -86,7 +87,7 @@ async def test_an_error_of_the_statement_is_raised_as_the_session_raises_it(desk
                     await connection.execute(text(over))
                 else:
                     await (await _driver(connection)).fetch_value(
-                        driver_statement(text(over)), {})
+                        DriverStatement.of(text(over)), {})
             raised[way] = failed.value
     assert type(raised["driver"]) is type(raised["session"]) is IntegrityError
     assert type(raised["driver"].orig) is type(raised["session"].orig)
@@ -106,8 +107,8 @@ async def test_the_statement_is_a_span_of_the_current_trace_without_its_paramete
     spans = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(spans))
-    monkeypatch.setattr(driver_calls, "_tracer", provider.get_tracer("test"))
-    monkeypatch.setattr(driver_calls, "tracing_enabled", lambda: True)
+    monkeypatch.setattr(driver_statement, "_tracer", provider.get_tracer("test"))
+    monkeypatch.setattr(driver_statement, "tracing_enabled", lambda: True)
     await connection.begin()
     await connection.execute(text("SELECT 1"))
     driver = await _driver(connection)

@@ -27,12 +27,13 @@ from functools import lru_cache
 
 from sqlalchemy import text
 
-from allocator.adapters.driver_calls import DriverConnection, DriverStatement, driver_statement
+from allocator.adapters.driver_calls import DriverConnection
 from allocator.adapters.record_writes import RECORD_CTES, ChangedRecords
+from opd_shared.driver_statement import DriverStatement
 
 __all__ = ["Facts", "StaleSchedule", "Writes", "start_round", "write_all"]
 
-_START = driver_statement(text(
+_START = DriverStatement.of(text(
     "SELECT * FROM start_round(CAST(:partitions AS bigint[]), CAST(:commands AS uuid[]),"
     " CAST(:doctors AS bigint[]), CAST(:ids AS integer))"))
 # The write statement's parts, by the name of their first parameter. Rows go as one array of
@@ -73,7 +74,7 @@ def _write(parts: tuple[str, ...]) -> DriverStatement:
     (a handful in use: which record kinds a round has). Data-modifying CTEs all run,
     referenced or not."""
     select = "SELECT count(*) FROM moved" if "s_doctor" in parts else "SELECT 0"
-    return driver_statement(text(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}"))
+    return DriverStatement.of(text(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}"))
 
 
 class StaleSchedule(Exception):

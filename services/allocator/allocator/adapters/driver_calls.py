@@ -17,11 +17,9 @@ transaction. A round whose first statement is sent here has the adapter send BEG
 (`begin`, its own step, `_start_transaction`), once the session's transaction is begun, so
 that the session's commit commits it. A statement sent here outside a transaction is
 refused: it would commit alone. What the session gave besides, given here:
-- **The span**: `opentelemetry-instrumentation-sqlalchemy` (opd_shared.tracing) makes a
-  CLIENT span of each statement it runs, under the current span (the command's decision),
-  named after the statement's first word and the database, with the statement's text and
-  never its parameters. A statement sent here gets the same, while tracing is on; while it
-  is off, nothing is made.
+- **The span**: as the SQLAlchemy instrumentation's, under the current span (the command's
+  decision), while tracing is on (`opd_shared.driver_statement`, shared with the read
+  models' batches).
 - **The error**: as the session raises it. SQLAlchemy's adapter of the asyncpg connection
   translates asyncpg's error into its DBAPI error (forgetting its transaction when the
   connection closed), and that is wrapped as SQLAlchemy's error of that kind (a CHECK
@@ -40,42 +38,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind
-from sqlalchemy import TextClause
-from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from opd_shared.tracing import enabled as tracing_enabled
+from opd_shared.driver_statement import DriverStatement, database_attributes
 
-__all__ = ["DriverConnection", "DriverStatement", "driver_statement"]
-
-_DIALECT = PGDialect_asyncpg()
-_tracer = trace.get_tracer(__name__)
-
-
-@dataclass(frozen=True)
-class DriverStatement:
-    """A `text()` statement as asyncpg takes it: `$n` placeholders, and the names of its
-    parameters in their order."""
-
-    sql: str
-    names: tuple[str, ...]
-
-    @property
-    def operation(self) -> str:
-        return self.sql.split(maxsplit=1)[0]
-
-
-def driver_statement(clause: TextClause) -> DriverStatement:
-    """Compiled by SQLAlchemy's asyncpg dialect, as the session would have sent it."""
-    compiled = clause.compile(dialect=_DIALECT)
-    return DriverStatement(compiled.string, tuple(compiled.positiontup or ()))
+__all__ = ["DriverConnection"]
 
 
 class DriverConnection:
@@ -89,11 +60,7 @@ class DriverConnection:
         self._sessions_side = sessions_side
         self._dialect = sessions_side.dialect
         url = sessions_side.engine.url
-        self.database = url.database
-        self.attributes: dict[str, str | int] = {
-            "db.system": "postgresql", "db.name": url.database or "",
-            "db.user": url.username or "", "net.peer.name": url.host or "",
-            "net.peer.port": url.port or 5432}
+        self.attributes = database_attributes(url.database, url.username, url.host, url.port)
 
     @classmethod
     async def under(cls, connection: AsyncConnection) -> DriverConnection:
@@ -114,13 +81,8 @@ class DriverConnection:
         connection = self.connection
         if not connection.is_closed() and not connection.is_in_transaction():
             raise RuntimeError("a statement of a transaction sent outside of one")
-        arguments = [parameters[name] for name in statement.names]
-        if not tracing_enabled():
-            return await self._fetch(statement.sql, arguments)
-        with _tracer.start_as_current_span(
-                f"{statement.operation} {self.database}", kind=SpanKind.CLIENT,
-                attributes={**self.attributes, "db.statement": statement.sql}):
-            return await self._fetch(statement.sql, arguments)
+        async with self._errors_as_the_session_raises(statement.sql):
+            return await statement.fetch(connection, parameters, self.attributes)
 
     async def fetch_value(self, statement: DriverStatement,
                           parameters: Mapping[str, Any]) -> Any:
@@ -128,10 +90,6 @@ class DriverConnection:
         would stop the statement's portal after one)."""
         rows = await self.fetch(statement, parameters)
         return rows[0][0] if rows else None
-
-    async def _fetch(self, sql: str, arguments: list[Any]) -> list[Any]:
-        async with self._errors_as_the_session_raises(sql):
-            return await self.connection.fetch(sql, *arguments)
 
     @contextlib.asynccontextmanager
     async def _errors_as_the_session_raises(self, sql: str) -> AsyncIterator[None]:

@@ -8,10 +8,11 @@ asyncpg's execution of the round's statements. They are its array and composite 
 checks (`_is_array_iterable`: Iterable, Sized and Mapping for each array parameter and for
 each of its elements, one (Iterable) for a scalar element; `encode_composite`: Mapping for
 each record, a tuple's too); this bench counts them for one call of each statement, and
-measures what the encoding costs as a whole (`--parts`: each parameter's share).
+measures what the encoding costs as a whole (`--parts`: each parameter's share;
+`--checks`: the same calls with those checks made against concrete types, what they cost).
 
 `uv run python services/allocator/bench/write_parameters_cost.py [--calls 2000 --runs 5
---parts]`
+--parts --checks]`
 
 Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL), books each of 480
 doctors once (schedules cached, each day's counter made), then decides a round of one
@@ -36,6 +37,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+import asyncpg.protocol.protocol as asyncpg_protocol
 from decide_bench import PARTITIONS, Bench, booking
 from round_meter import RoundMeter
 from scratch import scratch_database
@@ -105,7 +107,21 @@ def as_tuples(sql: str, arguments: list, orders: dict[str, tuple[str, ...]]) -> 
     return out
 
 
-async def instancechecks(call: Callable[[], Awaitable[Any]]) -> int:
+# `--checks`: asyncpg's codecs' ABCs (module globals of its protocol, private names: for this
+# measurement only) swapped for the concrete types a round hands over, whose isinstance is
+# not a Python call.
+_CONCRETE = {"MappingABC": (dict,), "IterableABC": (list, tuple, dict, str),
+             "SizedABC": (list, tuple, dict, str)}
+_ABCS = {name: getattr(asyncpg_protocol, name) for name in _CONCRETE}
+CONCRETE_CHECKS = "as handed over, concrete checks"
+
+
+def _checks(concrete: bool) -> None:
+    for name, types in _CONCRETE.items():
+        setattr(asyncpg_protocol, name, types if concrete else _ABCS[name])
+
+
+async def instancechecks(call: Callable[[], Awaitable[Any]], concrete: bool) -> int:
     """How many `ABCMeta.__instancecheck__` calls awaiting `call()` makes (nothing else runs
     in this bench meanwhile)."""
     count = 0
@@ -115,11 +131,13 @@ async def instancechecks(call: Callable[[], Awaitable[Any]]) -> int:
         if event == "call" and frame.f_code is abc.ABCMeta.__instancecheck__.__code__:
             count += 1
 
+    _checks(concrete)
     sys.setprofile(profile)
     try:
         await call()
     finally:
         sys.setprofile(None)
+        _checks(False)
     return count
 
 
@@ -134,10 +152,12 @@ async def measure(connection: Any, sql: str, ways: dict[str, list], calls: int,
         spent = dict.fromkeys(ways, 0)
         for n in range(calls + 50):
             for way, arguments in ways.items():
+                _checks(way == CONCRETE_CHECKS)
                 start = clock()
                 await statement.fetch(*arguments)
                 if n >= 50:  # the first calls warm up
                     spent[way] += clock() - start
+        _checks(False)
         for way, ns in spent.items():
             figures[way].append(ns / calls / 1000)
     return figures
@@ -164,6 +184,7 @@ async def main(args: argparse.Namespace) -> None:
             orders = await row_orders(connection)
             for name, (sql, arguments) in captured.items():
                 ways = {"as handed over": arguments,
+                        **({CONCRETE_CHECKS: arguments} if args.checks else {}),
                         "records as tuples": as_tuples(sql, arguments, orders),
                         "all NULL": [None] * len(arguments)}
                 types = [t for _, t in _CAST.findall(sql)]
@@ -172,7 +193,8 @@ async def main(args: argparse.Namespace) -> None:
                                  [b if m == n else None for m, b in enumerate(arguments)]
                                  for n, a in enumerate(arguments)})
                 statement = await connection.prepare(probe(sql))
-                checks = {way: await instancechecks(partial(statement.fetch, *a))
+                checks = {way: await instancechecks(partial(statement.fetch, *a),
+                                                    concrete=way == CONCRETE_CHECKS)
                           for way, a in ways.items()}
                 figures = await measure(connection, probe(sql), ways, args.calls, args.runs)
                 print(f"{name} ({len(arguments)} parameters): " + "; ".join(
@@ -186,6 +208,8 @@ if __name__ == "__main__":
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--checks", action="store_true",
+                        help="as handed over with asyncpg's ABC checks made concrete too")
     parser.add_argument("--parts", action="store_true",
                         help="each parameter alone too (its rows' share of the encoding)")
     asyncio.run(main(parser.parse_args()))

@@ -32,7 +32,10 @@ class Runtime:
         return self.guard.store.engine
 
     def broker_connected(self) -> bool:
-        return not self.bus.connection.is_closed
+        """Its connection and the channel that publishes commands: after a broker restart
+        the connection is back a moment before the channel is restored, and a gateway ready
+        then answered its first bookings 503 (seen in the fault tests)."""
+        return not (self.bus.connection.is_closed or self.bus.channel.is_closed)
 
 
 @asynccontextmanager

@@ -33,3 +33,21 @@ async def test_the_gateway_answers_503_with_retry_after_when_the_broker_is_gone(
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert response.json()["code"] == "unavailable"
+
+
+async def test_the_gateway_is_not_ready_while_its_channel_is_closed_on_an_open_connection(infra):
+    """After the broker restarts, the connection is back before the channel that publishes
+    commands is restored; ready then, the gateway answered its first booking 503."""
+    gateway = create_gateway(infra.settings(GatewaySettings, infra.namespace("gwchan")))
+
+    async with serving(gateway) as started, \
+            _client(started.app, infra.admin_headers) as client:
+        bus = gateway.state.runtime.bus
+        ready_before = (await client.get("/readyz")).status_code
+        await bus.channel.close()
+        assert not bus.connection.is_closed  # only the channel went
+        not_ready = await client.get("/readyz")
+
+    assert ready_before == 200
+    assert not_ready.status_code == 503
+    assert not_ready.json()["checks"]["broker"] is False

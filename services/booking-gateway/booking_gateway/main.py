@@ -6,12 +6,9 @@ time; the lifespan runs `bootstrap.start` (opd_shared.app).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from fastapi import FastAPI, Response
-from fastapi.telemetry._api import _unconfigured
-from opentelemetry import _logs, metrics, trace
 from starlette.routing import Match
 
 from booking_gateway import bootstrap
@@ -21,15 +18,13 @@ from booking_gateway.settings import GatewaySettings
 from opd_shared.app import process_settings, service_app
 from opd_shared.asyncapi import asyncapi_json
 from opd_shared.health import add_health_routes
-from opd_shared.tracing import configure as configure_tracing
 
 __all__ = ["create_app"]
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or process_settings(GatewaySettings)
-    configure_tracing(settings.service)  # as service_app would, a moment earlier: see below
-    app = service_app(settings, bootstrap.start, telemetry=native_telemetry(),
+    app = service_app(settings, bootstrap.start,
                       title="OPD booking gateway", version="1.0",
                       description="Bookings, cancellations, emergencies and the token "
                                   "lifecycle.")
@@ -80,24 +75,3 @@ def _match_bookings_first(app: FastAPI) -> None:
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-OFF = {"tracing": False, "metrics": False, "logs": False}
-
-
-def native_telemetry() -> dict[str, Any] | None:
-    """FastAPI's own OpenTelemetry, as FastAPI would have it (None: its default), asked once.
-
-    By default FastAPI turns it on for any request that arrives while a global OpenTelemetry
-    provider (tracer, meter or logger) is set, and so looks the three up on every request:
-    each look-up reads `os.environ`, 6 us of every request's CPU, refusals included (a
-    tenth of a refusal's). Here they are looked up once, when the app is made, after this
-    process's tracing was configured (`opd_shared.tracing`, the only place the product
-    sets a provider): with none set, and FastAPI not asked to set them up itself at
-    startup (FASTAPI_OTEL_AUTO_CONFIGURE), it is off for good; otherwise it is left to
-    FastAPI, unchanged. Only a provider set after the app was made would now go unnoticed."""
-    if os.environ.get("FASTAPI_OTEL_AUTO_CONFIGURE", "").lower() == "true":
-        return None
-    providers = (trace.get_tracer_provider(), metrics.get_meter_provider(),
-                 _logs.get_logger_provider())
-    return OFF if all(_unconfigured(provider) for provider in providers) else None

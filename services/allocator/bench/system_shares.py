@@ -53,6 +53,9 @@ PARTS = [
     ("aiormq: frames read", ("Connection.__reader", "Channel._reader"), ()),
     ("aiormq: frames written", ("Connection.__writer",), ()),
     ("SQLAlchemy in a greenlet (the round's)", ("greenlet",), ()),
+    ("asyncpg: results read (the round's, the relay's)", ("CoreProtocol", "record_dealloc"), ()),
+    ("the consumer: the rest", ("BatchConsumer.",), ()),
+    ("uvicorn's main loop (its ticks)", ("Server.main_loop",), ()),
     ("uvloop: socket reads and callbacks", ("uv__stream_io", "Loop__on_idle"), ()),
 ]
 PREEMPTED = ("write", "epoll_pwait")  # leaves a preempted process is usually caught in

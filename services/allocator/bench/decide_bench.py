@@ -30,7 +30,7 @@ from functools import partial
 
 from round_meter import RoundMeter
 from scratch import scratch_database
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.ownership import claim
 from allocator.adapters.unit_of_work import SqlTransactions
@@ -38,6 +38,7 @@ from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
 from allocator.service_layer.batches import BatchDecider
 from allocator.service_layer.group_commit import GroupCommit
+from allocator.settings import AllocatorSettings
 from opd_contracts import BookToken, CommandEnvelope, OpenSlot, RegisterDoctor, Reply
 from opd_contracts.topology import partition_of_doctor
 
@@ -157,15 +158,21 @@ async def run(args: argparse.Namespace, bench: Bench) -> None:
         print(await hot(bench, args.batch), flush=True)
 
 
+def one_lane_deciders(sessions: async_sessionmaker[AsyncSession],
+                      settings: AllocatorSettings) -> tuple[GroupCommit, list[BatchDecider]]:
+    """One lane, and a decider for every partition on it, as in an allocator with
+    `commit_lanes` 1."""
+    lane = GroupCommit(SqlTransactions(sessions, PARTITIONS, Policy(FairnessPolicy(10)),
+                                       settings.schedule_cache_doctors), settings.timezone)
+    return lane, [BatchDecider(p, partial(claim, sessions), lane) for p in range(PARTITIONS)]
+
+
 async def main(args: argparse.Namespace) -> None:
     async with scratch_database({"pool_size": 10}, partitions=PARTITIONS) as (settings, engine):
         meter = RoundMeter(engine)
         await meter.install()
         sessions = async_sessionmaker(engine, expire_on_commit=False)
-        # One lane for every partition, as in an allocator with `commit_lanes` 1.
-        lane = GroupCommit(SqlTransactions(sessions, PARTITIONS, Policy(FairnessPolicy(10)),
-                                           settings.schedule_cache_doctors), settings.timezone)
-        deciders = [BatchDecider(p, partial(claim, sessions), lane) for p in range(PARTITIONS)]
+        lane, deciders = one_lane_deciders(sessions, settings)
         for decider in deciders:
             await decider.claim("bench")
         await run(args, Bench(deciders, meter))

@@ -21,22 +21,15 @@ import argparse
 import asyncio
 import re
 import statistics
-from functools import partial
 from typing import Any
 
-from decide_bench import PARTITIONS, Bench, booking
+from decide_bench import PARTITIONS, Bench, booking, one_lane_deciders
 from round_meter import RoundMeter
 from scratch import scratch_database
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from allocator.adapters.ownership import claim
 from allocator.adapters.relay import relay_outbox
 from allocator.adapters.relay_connections import relay_connections
-from allocator.adapters.unit_of_work import SqlTransactions
-from allocator.domain.fairness import FairnessPolicy
-from allocator.domain.policy import Policy
-from allocator.service_layer.batches import BatchDecider
-from allocator.service_layer.group_commit import GroupCommit
 from opd_contracts.topology import partition_of_doctor
 from opd_shared.heap import settle_heap
 
@@ -68,9 +61,7 @@ async def main(args: argparse.Namespace) -> None:
         meter = RoundMeter(engine)
         await meter.install()
         sessions = async_sessionmaker(engine, expire_on_commit=False)
-        lane = GroupCommit(SqlTransactions(sessions, PARTITIONS, Policy(FairnessPolicy(10)),
-                                           settings.schedule_cache_doctors), settings.timezone)
-        deciders = [BatchDecider(p, partial(claim, sessions), lane) for p in range(PARTITIONS)]
+        lane, deciders = one_lane_deciders(sessions, settings)
         relaying = await relay_connections(settings.database_url) if args.relay else None
         try:
             for decider in deciders:

@@ -52,13 +52,14 @@ _HEADS = Statement.of(text(f"""
 SELECT head.id, head.slot_id, head.ahead
 FROM unnest(CAST(:slot_ids AS bigint[]), CAST(:places AS integer[])) AS reach(slot_id, places)
 CROSS JOIN LATERAL (
-    SELECT tokens.id, tokens.slot_id, tokens.status,
+    SELECT tokens.id, tokens.slot_id, tokens.status, tokens.near_told_slot,
            row_number() OVER (ORDER BY {_ORDER}) - 1 AS ahead
     FROM tokens
     WHERE tokens.slot_id = reach.slot_id AND tokens.status IN ({_literals(LIVE)})
     ORDER BY {_ORDER}
     LIMIT reach.places) AS head
-WHERE head.status IN ({_literals(WAITING)}) AND NOT EXISTS (
+WHERE head.status IN ({_literals(WAITING)})
+  AND head.near_told_slot IS DISTINCT FROM head.slot_id AND NOT EXISTS (
     SELECT FROM notifications
     WHERE notifications.token_id = head.id AND notifications.rule = 'near:' || head.slot_id
     OFFSET 0)

@@ -59,6 +59,9 @@ class Token(readmodel.TokenColumns, Base):
     patient_phone: Mapped[str | None] = mapped_column(String(bounds.PHONE_MAX))
     channel: Mapped[str | None] = mapped_column(String(bounds.CHANNEL_MAX))
     ticket: Mapped[str | None] = mapped_column(String(bounds.TICKET_MAX), index=True)
+    # Not a snapshot's: the slot the token was last told `near` in, set with that
+    # notification and left alone by the snapshot upserts (`notifier.heads`, migration 0004).
+    near_told_slot: Mapped[int | None]
 
 
 class AppliedEvent(readmodel.EventKeyColumns, Base):

@@ -32,7 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from asyncpg import Connection
-from sqlalchemy import BigInteger, any_, bindparam, func, select
+from sqlalchemy import BigInteger, Column, MetaData, Table, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from notifier.heads import AnyRow, heads_not_told
@@ -58,6 +58,11 @@ __all__ = ["Notifying", "apply_events", "near_in_slots"]
 
 APPLIED, DOCTORS, SLOTS, TOKENS = (table_of(m) for m in (AppliedEvent, Doctor, Slot, Token))
 NOTIFICATIONS, OPT_OUTS, SENDS = table_of(Notification), table_of(OptOut), table_of(Send)
+# What a token's snapshot writes: every column but the slot it was told `near` in, which
+# only telling writes (`notifier.heads`, migration 0004), so that an upsert keeps it.
+TOKEN_SNAPSHOTS = Table(TOKENS.name, MetaData(), *(
+    Column(c.name, c.type, primary_key=c.primary_key) for c in TOKENS.columns
+    if c.name != "near_told_slot"))
 # One execution per batch, the rows as records (opd_shared.readmodel.together): an insert
 # with RETURNING of many rows was a new statement for every number of rows, and the sends, an
 # executemany, one execution per send (2,032 in the bench's 300 batches).
@@ -72,18 +77,25 @@ _CLAIM_AND_KEEP = Together(
                         returning=("event_id",))),
      ("doctors", replacing(DOCTORS, newer_only=True)),
      ("slots", replace(replacing(SLOTS, newer_only=True), returning=("id",))),
-     ("tokens", replacing(TOKENS, newer_only=True))),
+     ("tokens", replacing(TOKEN_SNAPSHOTS, newer_only=True))),
     answer="SELECT event_id, NULL AS slot_id FROM write_claim"
            " UNION ALL SELECT NULL, id FROM write_slots")
 # The notifications not told before (the same token and rule: the only unique key the rows
 # can meet, the id being new) and a send of each through each of its token's channels, in
 # one statement (they were two): the sends in notification order, each token's channels in
 # the order given, one due time for all. The channels are no table's rows: one array per
-# column (`reach_<column>`).
+# column (`reach_<column>`). And each token told `near` says in which slot
+# (`near_told_slot`, see `notifier.heads`), in token order: after the insert, which skips
+# only a (token, rule) present, every `near` offered is in `notifications`, so the column
+# never says told where it is not.
 _REACH = (NOTIFICATIONS.c.token_id, SENDS.c.channel, SENDS.c.status, SENDS.c.last_error)
+_NEAR = (TOKENS.c.id, TOKENS.c.slot_id)
 _NOTIFY_AND_SEND = Together(
     (("notify", ignoring(NOTIFICATIONS, ("token_id", "kind", "rule", "token_number", "text",
                                          "details"), returning=("id", "token_id"))),),
+    then=(("marked", "UPDATE tokens SET near_told_slot = near.slot_id FROM unnest({})"
+                     " AS near(id, slot_id) WHERE tokens.id = near.id".format(
+                         column_arrays((f"near_{c.name}", c) for c in _NEAR))),),
     answer="INSERT INTO sends (notification_id, channel, status, last_error, due_at)"
     " SELECT write_notify.id, reach.channel, reach.status, reach.last_error,"
     " CAST(:due_at AS TIMESTAMP WITH TIME ZONE) FROM write_notify JOIN unnest({}) WITH"
@@ -132,7 +144,7 @@ async def _claim_and_keep(connection: Connection, events: list[EventEnvelope],
     rows = {"claim": [{"event_id": e.event_id, "doctor_id": e.doctor_id, "seq": e.seq,
                        "type": e.type.value} for e in events]}
     newest_slots = {}
-    for table in (DOCTORS, SLOTS, TOKENS):
+    for table in (DOCTORS, SLOTS, TOKEN_SNAPSHOTS):
         columns = snapshot_columns(table)
         chosen = newest(snapshots[table.name])
         if table is SLOTS:
@@ -271,13 +283,14 @@ async def _record(connection: Connection, told: list[Told], slots: dict[int, Any
     due = held_until(now, settings.quiet_start, settings.quiet_end, settings.timezone) or now
     their_slots = {rule.slot_id or tokens[rule.token_id].slot_id for rule in told}
     slots = {**slots, **await _slot_times(connection, their_slots - slots.keys())}
-    rows, seen = [], set()
+    rows, seen, told_now = [], set(), []
     for rule in told:
         token = tokens[rule.token_id]
         slot = slots.get(rule.slot_id or token.slot_id)
         if (slot is not None and slot.date < today) or (token.id, rule.rule) in seen:
             continue  # the same rule twice in one batch: the first is the one told
         seen.add((token.id, rule.rule))
+        told_now.append(rule)
         details = _details(rule, token, slot, settings)
         rows.append({"token_id": token.id, "kind": rule.kind, "rule": rule.rule,
                      "token_number": token.token_number, "details": json.dumps(details),
@@ -290,8 +303,11 @@ async def _record(connection: Connection, told: list[Told], slots: dict[int, Any
               "last_error": "the patient opted out" if tokens[token_id].opted_out else None}
              for token_id in sorted({row["token_id"] for row in rows})
              for name in _channels(tokens[token_id], notifying)]
-    await _NOTIFY_AND_SEND.fetch(connection, {"notify": rows}, due_at=due, **{
-        f"reach_{c.name}": [send[c.name] for send in reach] for c in _REACH})
+    near = sorted((rule.token_id, rule.slot_id) for rule in told_now if rule.kind == "near")
+    await _NOTIFY_AND_SEND.fetch(
+        connection, {"notify": rows}, due_at=due,
+        near_id=[token_id for token_id, _ in near], near_slot_id=[slot for _, slot in near],
+        **{f"reach_{c.name}": [send[c.name] for send in reach] for c in _REACH})
 
 
 def _channels(token: AnyRow, notifying: Notifying) -> list[str]:

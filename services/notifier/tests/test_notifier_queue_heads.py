@@ -68,18 +68,28 @@ async def test_the_heads_are_the_first_places_in_queue_key_order_less_those_told
         await session.execute(insert(Notification), [_told(*t) for t in sorted(told)])
     asked = [dict.fromkeys(slot_ids, 1), dict.fromkeys(slot_ids, 7),
              dict.fromkeys(slot_ids, None), dict(zip(slot_ids, (2, None, 40), strict=True))]
+    # Then as telling marks them (migration 0004): half of those told near here marked with
+    # this slot, the other half not (a rebuild emptied `tokens`), and those told near in
+    # another slot marked with that one: the same answers.
+    marked = [(token_id, int(rule.split(":")[1])) for token_id, rule in sorted(near_here)][::2]
+    marked += [(token_id, int(rule.split(":")[1])) for token_id, rule in sorted(elsewhere)
+               if rule.startswith("near:")]
     try:
         async with notifier.app.state.runtime.sessions() as session:
             driver = (await (await session.connection()).get_raw_connection()).driver_connection
             heads = [await heads_not_told(driver, places) for places in asked]
+            await driver.executemany("UPDATE tokens SET near_told_slot = $2 WHERE id = $1",
+                                     marked)
+            heads_marked = [await heads_not_told(driver, places) for places in asked]
     finally:
         async with notifier.app.state.runtime.sessions.begin() as session:
             await session.execute(delete(Token).where(Token.slot_id.in_(slot_ids)))
             await session.execute(delete(Notification).where(
                 Notification.token_id.in_({token_id for token_id, _ in told})))
 
-    for places, rows in zip(asked, heads, strict=True):
+    for places, rows, rows_marked in zip(asked, heads, heads_marked, strict=True):
         assert [tuple(r) for r in rows] == _expected(tokens, places, near_here), places
+        assert [tuple(r) for r in rows_marked] == [tuple(r) for r in rows], places
     offered = {token_id for token_id, _, _ in _expected(tokens, asked[2], near_here)}
     assert offered & {token_id for token_id, _ in elsewhere}  # told else, still offered
 

@@ -15,8 +15,11 @@ class AllocatorSettings(BatchConsumerSettings):
     # Commands: a booking's round trip waits for its batch, so the window is short.
     batch_max: int = batch_max_field(100)
     batch_window_seconds: float = batch_window_field(0.002)
+    # 2, not 4: on the 2-core box at 1,000 bookings/s offered, p99 117-160 ms against
+    # 207-267 with 4 (3 alternated 20 s probes each, quiet machine), 50/s the same, 2,000/s
+    # deciding more (BENCHMARKS.md, ninth session). Fewer lanes make larger rounds.
     commit_lanes: int = Field(
-        4, ge=1, le=256,
+        2, ge=1, le=256,
         description="Transactions in flight at once; each lane decides the batches waiting "
                     "in its share of this allocator's partitions in one transaction at a time",
     )

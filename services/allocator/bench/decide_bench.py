@@ -26,11 +26,13 @@ import datetime as dt
 import statistics
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 
 from round_meter import RoundMeter
 from scratch import scratch_database
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from allocator.adapters.ownership import claim
 from allocator.adapters.unit_of_work import SqlTransactions
@@ -158,25 +160,29 @@ async def run(args: argparse.Namespace, bench: Bench) -> None:
         print(await hot(bench, args.batch), flush=True)
 
 
-def one_lane_deciders(sessions: async_sessionmaker[AsyncSession],
-                      settings: AllocatorSettings) -> tuple[GroupCommit, list[BatchDecider]]:
-    """One lane, and a decider for every partition on it, as in an allocator with
-    `commit_lanes` 1."""
-    lane = GroupCommit(SqlTransactions(sessions, PARTITIONS, Policy(FairnessPolicy(10)),
-                                       settings.schedule_cache_doctors), settings.timezone)
-    return lane, [BatchDecider(p, partial(claim, sessions), lane) for p in range(PARTITIONS)]
-
-
-async def main(args: argparse.Namespace) -> None:
+@asynccontextmanager
+async def one_lane_bench() -> AsyncIterator[tuple[Bench, AllocatorSettings]]:
+    """A metered scratch database and a claimed decider for every partition, all on one
+    lane, as in an allocator with `commit_lanes` 1; the lane's connection (kept between
+    batches) given back at the end."""
     async with scratch_database({"pool_size": 10}, partitions=PARTITIONS) as (settings, engine):
         meter = RoundMeter(engine)
         await meter.install()
         sessions = async_sessionmaker(engine, expire_on_commit=False)
-        lane, deciders = one_lane_deciders(sessions, settings)
+        lane = GroupCommit(SqlTransactions(sessions, PARTITIONS, Policy(FairnessPolicy(10)),
+                                           settings.schedule_cache_doctors), settings.timezone)
+        deciders = [BatchDecider(p, partial(claim, sessions), lane) for p in range(PARTITIONS)]
         for decider in deciders:
             await decider.claim("bench")
-        await run(args, Bench(deciders, meter))
-        await lane.forget()  # the lane keeps a connection between batches: give it back
+        try:
+            yield Bench(deciders, meter), settings
+        finally:
+            await lane.forget()
+
+
+async def main(args: argparse.Namespace) -> None:
+    async with one_lane_bench() as (bench, _):
+        await run(args, bench)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,7 @@ import re
 import statistics
 from typing import Any
 
-from decide_bench import PARTITIONS, Bench, booking, one_lane_deciders
-from round_meter import RoundMeter
-from scratch import scratch_database
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from decide_bench import PARTITIONS, Bench, booking, one_lane_bench
 
 from allocator.adapters.relay import relay_outbox
 from allocator.adapters.relay_connections import relay_connections
@@ -57,16 +54,9 @@ async def rounds(bench: Bench, slots: list[dict], count: int, first: int,
 
 
 async def main(args: argparse.Namespace) -> None:
-    async with scratch_database({"pool_size": 10}, partitions=PARTITIONS) as (settings, engine):
-        meter = RoundMeter(engine)
-        await meter.install()
-        sessions = async_sessionmaker(engine, expire_on_commit=False)
-        lane, deciders = one_lane_deciders(sessions, settings)
+    async with one_lane_bench() as (bench, settings):
         relaying = await relay_connections(settings.database_url) if args.relay else None
         try:
-            for decider in deciders:
-                await decider.claim("bench")
-            bench = Bench(deciders, meter)
             slots = await bench.doctors(200, 1, 500)
             await rounds(bench, slots, len(slots), 0, relaying)  # every schedule cached
             settle_heap(50_000)
@@ -84,7 +74,6 @@ async def main(args: argparse.Namespace) -> None:
         finally:
             if relaying is not None:
                 await relaying.close()
-            await lane.forget()
 
 
 if __name__ == "__main__":

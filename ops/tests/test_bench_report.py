@@ -4,7 +4,9 @@ one (a shed 503 is cheap and decides nothing), set against its budget."""
 from __future__ import annotations
 
 import math
+import time
 
+from opd_ops.bench import gauge
 from opd_ops.bench.batching import items_per_message
 from opd_ops.bench.report import BUDGET_US, budget_chart, budget_lines
 
@@ -43,3 +45,22 @@ def test_items_per_message_are_read_between_two_readings_and_nan_without_message
     assert means["command"] == 4.0  # 40 commands in 10 messages during the run
     assert means["event"] == 4.5  # none before the run
     assert math.isnan(means["reply"])  # no reply message during the run: no mean
+
+
+def test_the_machine_gauge_counts_cpu_not_waiting(monkeypatch):
+    """A run's gauge must not rise because the gauge waited (a busy machine's other
+    processes): it reads how much CPU the same work takes, which is the machine's speed."""
+    monkeypatch.setattr(gauge, "ROUNDS_A_BLOCK", 2)
+    monkeypatch.setattr(gauge, "_work", lambda: time.sleep(0.01))  # waits, spends ~nothing
+
+    assert gauge.machine_gauge_us() < 2_000  # wall time would say 10,000 us a unit
+
+
+def test_the_machine_gauge_grows_with_the_cpu_the_work_takes(monkeypatch):
+    monkeypatch.setattr(gauge, "BLOCKS", 3)
+    monkeypatch.setattr(gauge, "ROUNDS_A_BLOCK", 5)
+    one = gauge.machine_gauge_us()
+    work = gauge._work
+    monkeypatch.setattr(gauge, "_work", lambda: [work() for _ in range(4)])
+
+    assert gauge.machine_gauge_us() > 2 * one  # four times the work, by CPU time

@@ -37,7 +37,8 @@ COLUMNS = [("offered/s", "offered_rate", "{:.0f}"), ("answered/s", "achieved_rat
            ("commands / message", "command_items_per_message", "{:.1f}"),
            ("replies / message", "reply_items_per_message", "{:.1f}"),
            ("events / message", "event_items_per_message", "{:.1f}"),
-           ("load generator CPU %", "generator_cpu_percent", "{:.0f}")]
+           ("load generator CPU %", "generator_cpu_percent", "{:.0f}"),
+           ("machine gauge us", "machine_gauge_us", "{:.0f}")]
 
 
 def median_of(runs: list[dict]) -> dict:
@@ -101,7 +102,11 @@ def markdown(results: list[dict], hot: dict | None, floor: dict | None, command:
             "load stopped until both read models had applied every event the allocator "
             "committed; the next run waits for that. Commands, replies and events per "
             "message: the mean items in each message the gateway and the allocator sent "
-            "(`opd_message_items`); the broker's cost is per message.", "",
+            "(`opd_message_items`); the broker's cost is per message. Machine gauge: the "
+            "CPU a fixed piece of Python took just before each run (`opd_ops.bench.gauge`); "
+            "this machine's speed moves by half within an hour, and every process's CPU "
+            "per booking moves with it, so compare sweeps' CPU figures only beside their "
+            "gauges.", "",
             "![latency against offered rate](docs/images/bench-latency.png)", "",
             "CPU per booking, by process (its CPU over the decided rate): the dashed line is "
             "what 1,000 bookings/s would leave each booking on this machine.", "",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from opd_ops.bench import batching
+from opd_ops.bench.gauge import machine_gauge_us
 from opd_ops.bench.resources import Sampler
 from opd_ops.bench.setup import doctors_with_slots
 from opd_ops.bench.visibility import lags_ms, unapplied_events
@@ -75,6 +76,7 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
             "analytics": system["analytics"].url, "key": key, "rate": scenario.rate,
             "duration_s": scenario.duration_s, "slots": slots}
     pids = {name: s.process.pid for name, s in system.services.items() if s.process}
+    gauge_us = machine_gauge_us()  # the system idles: the previous run has drained
     sent_before = await batching.sent(system)
     with Sampler(pids) as sampler:
         generator = await asyncio.create_subprocess_exec(
@@ -105,6 +107,7 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
         "analytics_lag_p99_ms": _percentile(seen["analytics"], 0.99),
         "drained_s": drained_s,
         **{f"{hop}_items_per_message": mean for hop, mean in per_message.items()},
+        "machine_gauge_us": gauge_us,
         "generator_cpu_percent": 100 * result["cpu_s"] / max(result["elapsed_s"], 1e-9),
         "services": sampler.summary(),
         "checks": {**await _checks(system, result["booked"]),

@@ -11,13 +11,15 @@ in a namespace of its own (removed afterwards); a stand-in allocator in a proces
 (load_cost.py's) answers every command at once with a version-2 reply batch. `--concurrency`
 bookings wait at a time, as many requests in flight at a gateway under load (at 1,000/s
 offered about a hundred wait for their decision), so commands leave in batches as there.
-The figure is this process's CPU per command over the timed commands, after a warm-up;
-`--profile` prints where it went (cProfile). As in the gateway's process, the start-up heap
-is frozen and the young generation collected every `gc_young_threshold` objects
-(`opd_shared.heap`), and the commands' envelopes are made before the clock starts (the
-request path makes them, and door_cost.py counts that). Before, with CPython's collector
-defaults and the envelopes made inside the timed part, the figure (119 us a command) held
-about 15 us of collections (62 in the timed part) and 7 of making envelopes (BENCHMARKS.md).
+The figure is this process's CPU per command over the timed commands, after a warm-up, with
+the mean commands a message (`opd_message_items`): most of the bus's CPU is per message, not
+per command; `--profile` prints where it went (cProfile). As in the gateway's process, the
+start-up heap is frozen and the young generation collected every `gc_young_threshold`
+objects (`opd_shared.heap`), and the commands' envelopes are made before the clock starts
+(the request path makes them, and door_cost.py counts that). Before, with CPython's
+collector defaults and the envelopes made inside the timed part, the figure (119 us a
+command) held about 15 us of collections (62 in the timed part) and 7 of making envelopes
+(BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import time
 import uuid
 
 import uvloop
+from prometheus_client import REGISTRY
 
 from booking_gateway.admission import Admission
 from booking_gateway.bus import CommandBus
@@ -65,6 +68,11 @@ async def _drive(bus: CommandBus, envelopes: list[CommandEnvelope], concurrency:
     await asyncio.gather(*(waiter() for _ in range(concurrency)))
 
 
+def _command_messages() -> float:
+    """How many command messages the bus has published so far."""
+    return REGISTRY.get_sample_value("opd_message_items_count", {"hop": "command"}) or 0.0
+
+
 async def measure(commands: int, concurrency: int, profile: bool) -> None:
     namespace = f"bench_{secrets.token_hex(4)}"
     settings = GatewaySettings(namespace=namespace, log_level="WARNING")
@@ -78,6 +86,7 @@ async def measure(commands: int, concurrency: int, profile: bool) -> None:
         await _drive(bus, [_envelope(n) for n in range(min(commands, 2000))], concurrency)
         envelopes = [_envelope(n) for n in range(commands)]
         profiler = cProfile.Profile(time.process_time) if profile else None
+        messages = _command_messages()
         cpu = time.process_time()
         if profiler:
             profiler.enable()
@@ -85,6 +94,7 @@ async def measure(commands: int, concurrency: int, profile: bool) -> None:
         if profiler:
             profiler.disable()
         cpu = time.process_time() - cpu
+        messages = _command_messages() - messages
         await bus.close()
     finally:
         if allocator is not None:
@@ -93,7 +103,8 @@ async def measure(commands: int, concurrency: int, profile: bool) -> None:
         await remove_namespaces(settings.amqp_url, settings.postgres_url, [namespace],
                                 settings.partitions, f"{namespace}_%")
     print(f"{commands} commands, {concurrency} waiting at a time: {1e6 * cpu / commands:.0f} "
-          f"us of the bus's CPU each; load average {os.getloadavg()[0]:.1f}")
+          f"us of the bus's CPU each, {commands / messages:.1f} a message; load average "
+          f"{os.getloadavg()[0]:.1f}")
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
 

@@ -1,10 +1,12 @@
 """Commands out, replies in: many requests in flight at once, none waiting on another.
 
 Each gateway process has its own exclusive reply queue; a reply finds its waiting request
-by its command id. Publishing is confirmed, persistent and mandatory: a 2xx or 202 is only
-given for a command the broker has safely queued. Commands leave in version-2 batches, one
-`Outlet` per command queue; replies come back as version-2 batches (or, from an
-allocator not yet upgraded, one to a message, matched by correlation id).
+by its command id (the `uuid.UUID` itself: the reply's is parsed as one anyway, and keying
+by its text made four `str()` of it a command). Publishing is confirmed, persistent and
+mandatory: a 2xx or 202 is only given for a command the broker has safely queued. Commands
+leave in version-2 batches, one `Outlet` per command queue; replies come back as version-2
+batches (or, from an allocator not yet upgraded, one to a message, matched by correlation
+id).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from opd_shared.tracing import current_traceparent, message_headers
 __all__ = ["BrokerUnavailable", "CommandBus"]
 
 log = logging.getLogger(__name__)
+COMMAND_ITEMS = MESSAGE_ITEMS.labels("command")  # looked up once, not once a message
 
 # With several broker nodes, a publish that failed because this gateway's node went away is
 # tried again on the node it reconnects to (about a second later), so a node's loss is
@@ -55,14 +58,16 @@ class CommandBus:
         self.amqp_url = amqp_url
         self.topology = topology
         self.admission = admission
-        self.waiting: dict[str, list[asyncio.Future[Reply | None]]] = {}  # by command id
-        self.traceparents: dict[str, str | None] = {}  # of commands waiting to be published
+        self.waiting: dict[uuid.UUID, list[asyncio.Future[Reply | None]]] = {}  # by command id
+        # The trace of each command waiting to be published, while tracing is on.
+        self.traceparents: dict[str, str] = {}
         self._channel_generation = 0  # how many times the channel was made fresh
         self._refreshing = asyncio.Lock()
         self.reply_queue = f"{topology.prefix}.gateway.replies.{uuid.uuid4().hex[:12]}"
-        # One outlet per command queue, addressed by the key of the queue's own partition.
-        self.outlets = {key: Outlet(partial(self._publish, key))
-                        for key in map(topology.routing_key, range(topology.command_queues))}
+        # One outlet per command queue, by its number; it publishes with the routing key of
+        # the queue's own partition.
+        self.outlets = [Outlet(partial(self._publish, topology.routing_key(queue)))
+                        for queue in range(topology.command_queues)]
 
     async def connect(self) -> None:
         self.connection: AbstractRobustConnection = await connect_robust(self.amqp_url)
@@ -92,10 +97,11 @@ class CommandBus:
         the same, 9 us of a booking's CPU against 3. Of its own so that a request that
         goes away (cancelled) cancels only its own wait, and a repeat of a command that
         still waits (the same Idempotency-Key, at once) is answered by the same reply."""
-        key = str(envelope.command_id)
+        key = envelope.command_id
         loop = asyncio.get_running_loop()
         mine: asyncio.Future[Reply | None] = loop.create_future()
-        self.waiting.setdefault(key, []).append(mine)
+        waiters = self.waiting.setdefault(key, [])  # in the map until its last one leaves
+        waiters.append(mine)
         try:
             await self._queue(envelope)
             expiry = loop.call_later(wait_s, _expire, mine)
@@ -104,7 +110,6 @@ class CommandBus:
             finally:
                 expiry.cancel()
         finally:
-            waiters = self.waiting[key]
             waiters.remove(mine)
             if not waiters:
                 del self.waiting[key]
@@ -114,16 +119,21 @@ class CommandBus:
 
     async def _queue(self, envelope: CommandEnvelope) -> None:
         """Returns once the broker confirmed the command (in whichever batch it went)."""
+        outlet = self.outlets[
+            self.topology.queue_of(envelope.command.partition(self.topology.partitions))]
+        traceparent = current_traceparent()  # this request's trace, when tracing is on
+        if traceparent is None:
+            await outlet.send(envelope)
+            return
         key = str(envelope.command_id)
-        self.traceparents[key] = current_traceparent()  # this request's trace, when on
+        self.traceparents[key] = traceparent
         try:
-            queue = self.topology.queue_of(envelope.command.partition(self.topology.partitions))
-            await self.outlets[self.topology.routing_key(queue)].send(envelope)
+            await outlet.send(envelope)
         finally:
             self.traceparents.pop(key, None)
 
     async def _publish(self, routing_key: str, envelopes: list[CommandEnvelope]) -> None:
-        MESSAGE_ITEMS.labels("command").observe(len(envelopes))
+        COMMAND_ITEMS.observe(len(envelopes))
         deadline = asyncio.get_running_loop().time() + FAILOVER_WAIT_SECONDS
         while True:
             generation = self._channel_generation
@@ -162,14 +172,17 @@ class CommandBus:
         return False
 
     async def _publish_once(self, routing_key: str, envelopes: list[CommandEnvelope]) -> None:
-        """One version-2 message; its message id is its first command's."""
+        """One version-2 message; its message id is its first command's. Its trace headers
+        name every command's trace, or none while no request has one (tracing off)."""
         if self.connection.is_closed:
             raise BrokerUnavailable("the message broker is not connected")
-        ids = [str(envelope.command_id) for envelope in envelopes]
         body = CommandBatch(commands=envelopes).model_dump_json().encode()
-        properties = command_properties(
-            ids[0], self.reply_queue,
-            message_headers({key: self.traceparents.get(key) for key in ids}))
+        headers = None
+        if self.traceparents:
+            headers = message_headers({key: self.traceparents.get(key) for key in
+                                       (str(envelope.command_id) for envelope in envelopes)})
+        properties = command_properties(str(envelopes[0].command_id), self.reply_queue,
+                                        headers)
         try:
             await publish_directly(self.channel, body, self.exchange.name, routing_key,
                                    properties, confirm_timeout=5)
@@ -180,8 +193,8 @@ class CommandBus:
             raise BrokerUnavailable("the message broker did not accept the command") from error
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
-        for correlation_id, reply in _replies(message):
-            for waiter in self.waiting.get(correlation_id, ()):
+        for command_id, reply in _replies(message):
+            for waiter in self.waiting.get(command_id, ()):
                 if not waiter.done():
                     waiter.set_result(reply)
 
@@ -192,10 +205,15 @@ def _expire(waiter: asyncio.Future[Reply | None]) -> None:
         waiter.set_result(None)
 
 
-def _replies(message: AbstractIncomingMessage) -> list[tuple[str, Reply]]:
+def _replies(message: AbstractIncomingMessage) -> list[tuple[uuid.UUID, Reply]]:
     """A reply message's replies by the command id each answers: a version-2 batch, or a
-    version-1 single matched by its correlation id."""
+    version-1 single matched by its correlation id (one that is no command id matches
+    nothing)."""
     if message.correlation_id is None:
-        return [(str(reply.command_id), reply)
+        return [(reply.command_id, reply)
                 for reply in ReplyBatch.model_validate_json(message.body).replies]
-    return [(message.correlation_id, Reply.model_validate_json(message.body))]
+    reply = Reply.model_validate_json(message.body)
+    try:
+        return [(uuid.UUID(message.correlation_id), reply)]
+    except ValueError:
+        return []

@@ -99,3 +99,30 @@ def test_a_command_message_has_the_properties_aio_pikas_message_gave_it():
 
         assert ContentHeader(0, 2, made).marshal() == \
             ContentHeader(0, 2, message.properties).marshal()
+
+
+async def test_a_version_1_reply_finds_its_request_by_its_correlation_id():
+    bus, envelope = _bus(), _envelope()
+    waiting = asyncio.create_task(bus.send(envelope, 5))
+    await _waiting(bus, 1)
+    reply = Reply(command_id=envelope.command_id, ok=True, result={"id": 1})
+
+    await bus._on_reply(SimpleNamespace(  # type: ignore[arg-type]
+        correlation_id=str(envelope.command_id), body=reply.model_dump_json().encode()))
+
+    assert await asyncio.wait_for(waiting, 1) == reply
+    assert bus.waiting == {}
+
+
+async def test_a_version_1_reply_whose_correlation_id_is_no_command_id_wakes_nothing():
+    bus, envelope = _bus(), _envelope()
+    waiting = asyncio.create_task(bus.send(envelope, 0.2))
+    await _waiting(bus, 1)
+    reply = Reply(command_id=envelope.command_id, ok=True, result={"id": 1})
+
+    for stray in ("not-a-command-id", str(uuid.uuid4())):
+        await bus._on_reply(SimpleNamespace(  # type: ignore[arg-type]
+            correlation_id=stray, body=reply.model_dump_json().encode()))
+
+    assert await asyncio.wait_for(waiting, 1) is None  # its wait ended without a reply
+    assert bus.waiting == {}

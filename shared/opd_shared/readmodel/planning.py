@@ -5,8 +5,9 @@ Why: every connection plans each statement for its parameters
 (`opd_shared.database.CONNECTION_SETTINGS`), so every batch planned all of its statements
 anew: in analytics' PostgreSQL backend, planning and copying the statements for it were
 ~16% of its CPU (perf, 1,770 samples of `apply_cost.py`; issue #13, tenth session).
-Planned once, both settings batch by batch in one process, the backend's CPU an event:
-analytics 114-126 -> 101-112 us, the notifier 88-106 -> 71-85 us.
+Planned once, the backend's CPU an event is ~13% less in analytics (107-181 -> 94-158 us)
+and ~20% less in the notifier (93-134 -> 74-107), the rows the same (`settings_cost.py`,
+both settings batch by batch in one process, three runs each).
 
 queue-view's one statement is planned once already (`opd_shared.database.planned_once`): it
 reads no table. Analytics' and the notifier's batches also read rows, by key

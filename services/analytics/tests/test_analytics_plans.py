@@ -74,7 +74,7 @@ async def test_a_batchs_plans_read_every_table_through_an_index_when_made_on_emp
         explained, history):
     sessions, notices = explained
     batches = []
-    for d in (history(), history()):  # the second doctor's batches run on plans made
+    for d in (history(), history()):  # the second run on the plans the first made
         slot = d.slot(DAY, capacity=10)
         token = d.token(slot, Source.WALK_IN)
         # A new doctor (their tokens are read) and a new slot (the tokens waiting for it).

@@ -78,7 +78,7 @@ async def test_a_batchs_plans_read_every_table_through_an_index_when_made_on_emp
         explained):
     sessions, settings, notices = explained
     notifying = Notifying(settings, frozenset({"web-app"}), sms=False)
-    for hall in (Hall(), Hall()):  # the second doctor's batches run on plans made
+    for hall in (Hall(), Hall()):  # the second run on the plans the first made
         slot = hall.slot()
         booked = [hall.token(slot) for _ in range(4)]
         booked[0] = booked[0].model_copy(update={"status": TokenStatus.CONSULTING})
@@ -105,6 +105,10 @@ async def test_a_batchs_plans_read_every_table_through_an_index_when_made_on_emp
     assert {read.split()[-1] for read in reads} == {
         "pk_slots", "ix_tokens_queue_place", "uq_notifications_token_id", "pk_tokens",
         "pk_doctors", "pk_opt_outs"}, reads
+    # Planned once: no condition holds one batch's ids (a custom plan's '{...}' array).
+    conditions = [n["Index Cond"] for found in ours.values() for p in found
+                  for n in _nodes(p["Plan"]) if "Index Cond" in n]
+    assert conditions and not any("'{" in c for c in conditions), conditions
 
 
 async def test_batches_are_applied_on_connections_planned_once_by_index(notifier, hall):

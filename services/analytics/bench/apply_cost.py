@@ -12,6 +12,7 @@ from analytics.projections import apply_events
 from analytics.settings import AnalyticsSettings
 from opd_contracts import EventEnvelope
 from opd_shared.readmodel.apply_cost import IST, ReadModelUnderTest, Sessions, main
+from opd_shared.readmodel.planning import PLANNED_ONCE_BY_INDEX
 
 
 def analytics(namespace: str) -> ReadModelUnderTest:
@@ -19,7 +20,8 @@ def analytics(namespace: str) -> ReadModelUnderTest:
         await apply_events(sessions, batch, IST)
 
     settings = AnalyticsSettings(namespace=namespace, log_level="WARNING")
-    return ReadModelUnderTest("analytics", settings.database_url, MIGRATIONS_DIR, apply)
+    return ReadModelUnderTest("analytics", settings.database_url, MIGRATIONS_DIR, apply,
+                              server_settings=PLANNED_ONCE_BY_INDEX)  # as bootstrap applies
 
 
 if __name__ == "__main__":

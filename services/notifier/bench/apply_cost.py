@@ -18,6 +18,7 @@ from notifier.settings import NotifierSettings
 from opd_contracts import EventEnvelope
 from opd_shared.readmodel.apply_cost import NOW, ReadModelUnderTest, Sessions, main
 from opd_shared.readmodel.driver import batch_transaction
+from opd_shared.readmodel.planning import PLANNED_ONCE_BY_INDEX
 
 
 def notifier(namespace: str) -> ReadModelUnderTest:
@@ -34,7 +35,8 @@ def notifier(namespace: str) -> ReadModelUnderTest:
             count = await session.scalar(select(func.count()).select_from(Notification))
         return f"{count} notifications in all"
 
-    return ReadModelUnderTest("notifier", settings.database_url, MIGRATIONS_DIR, apply, told)
+    return ReadModelUnderTest("notifier", settings.database_url, MIGRATIONS_DIR, apply, told,
+                              server_settings=PLANNED_ONCE_BY_INDEX)  # as bootstrap applies
 
 
 if __name__ == "__main__":

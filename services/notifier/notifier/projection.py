@@ -170,10 +170,11 @@ _SLOT_TIMES = Statement.of(select(
 # prepared statement. They were IN lists, a statement rendered anew for each length: as one
 # prepared statement, PostgreSQL had frozen the generic plan it made while `notifications`
 # was nearly empty, a sequential scan testing each row against ~500 ids (the bench's
-# PostgreSQL time per event 227 -> 601 us, issue #13). Every connection now plans every
-# statement for its parameters (`opd_shared.database.CONNECTION_SETTINGS`,
-# force_custom_plan), so an array is planned with its values as a list was; a test reads
-# _TELLING's generic plan on stale statistics (test_notifier_queue_heads.py).
+# PostgreSQL time per event 227 -> 601 us, issue #13). The consumer's connection plans each
+# statement once with sequential scans off (`opd_shared.readmodel.planning`), so that such a
+# plan reads through the index whatever the statistics: test_notifier_plans.py holds the
+# plans made on empty tables to the indexes, test_notifier_queue_heads.py reads _TELLING's
+# generic plan on stale statistics.
 
 
 def _starts_at(date: dt.date, start: dt.time, timezone: str) -> dt.datetime:

@@ -8,6 +8,7 @@ shared ones (`opd_shared.readmodel.apply_cost`); this file only says how queue-v
 from __future__ import annotations
 
 from opd_contracts import EventEnvelope
+from opd_shared.database import PLANNED_ONCE
 from opd_shared.readmodel.apply_cost import ReadModelUnderTest, Sessions, main
 from queue_view.bootstrap import MIGRATIONS_DIR
 from queue_view.consumer import make_applier
@@ -20,7 +21,7 @@ def queue_view(namespace: str) -> ReadModelUnderTest:
 
     settings = QueueViewSettings(namespace=namespace, log_level="WARNING")
     return ReadModelUnderTest("queue-view", settings.database_url, MIGRATIONS_DIR, apply,
-                              planned_once=True)  # as bootstrap applies
+                              server_settings=PLANNED_ONCE)  # as bootstrap applies
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@
 - `driver`: a batch's transaction and statements on the pooled connection's asyncpg
   connection (`batch_transaction`, `driver_connection`, `Statement`), without SQLAlchemy's
   session and result layers, which cost a transaction more CPU than its statements' work.
+- `planning`: the connections a consumer applies on when each of its batch's statements
+  reads tables only through an index (`applying_sessions`): planned once, sequential scans
+  off (analytics, the notifier).
 
 What is a read model's own stays with it: its tables, its projections (queue-view's
 per-doctor progress and rebuild, analytics' roll-ups and audit trail). Progress and rebuild

@@ -29,7 +29,7 @@ import pstats
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opd_contracts import DoctorRecord, EventEnvelope, EventType, TokenRecord
 from opd_contracts.vocabulary import Source, TokenStatus, queue_key
-from opd_shared.database import PLANNED_ONCE, Pool, drop_database, migrate, new_engine
+from opd_shared.database import Pool, drop_database, migrate, new_engine
 from opd_shared.testing import DoctorEvents
 
 __all__ = ["IST", "NOW", "ReadModelUnderTest", "Sessions", "main", "plan"]
@@ -66,7 +66,14 @@ class ReadModelUnderTest:
     migrations: Path
     apply: Callable[[Sessions, list[EventEnvelope]], Awaitable[object]]
     outcome: Callable[[Sessions], Awaitable[str]] | None = None
-    planned_once: bool = False  # applies on connections as `opd_shared.database.planned_once`
+    # The applying connection's settings, as the service's bootstrap gives them (none: the
+    # service's own engine; `opd_shared.database.PLANNED_ONCE`, `readmodel.planning`).
+    server_settings: Mapping[str, str] | None = None
+
+    @property
+    def connect_args(self) -> dict[str, Any]:
+        """`new_engine`'s connection arguments for the applying connections."""
+        return {"server_settings": dict(self.server_settings)} if self.server_settings else {}
 
 
 class Ward(DoctorEvents):
@@ -209,9 +216,8 @@ async def run(model: ReadModelUnderTest, doctors: int, filled: int, batches: int
               profile: str | None, shown: int = 8) -> None:
     seeding, measured = plan(doctors, filled, batches, seed)
     await migrate(model.database_url, model.migrations)
-    settings = {"server_settings": PLANNED_ONCE} if model.planned_once else {}
     engine = new_engine(model.database_url, Pool(1, 0),  # one backend does all the work
-                        connect_args=settings)
+                        connect_args=model.connect_args)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     try:
         for batch in seeding:

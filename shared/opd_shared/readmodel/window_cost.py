@@ -71,7 +71,7 @@ async def measure(model_of: Callable[[str], ReadModelUnderTest], window: float, 
     flat = [event for batch in measured for event in batch][:events]
     messages = [flat[i:i + per_message] for i in range(0, len(flat), per_message)]
     await migrate(model.database_url, model.migrations)
-    engine = new_engine(model.database_url, Pool(2, 0))
+    engine = new_engine(model.database_url, Pool(2, 0), connect_args=model.connect_args)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     sizes: list[int] = []
     committed: dict[uuid.UUID, float] = {}

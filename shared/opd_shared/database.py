@@ -109,14 +109,16 @@ def new_engine(url: str, pool: Pool | None = None, **options: object) -> AsyncEn
     return sa_asyncio.create_async_engine(url, hide_parameters=True, **options)
 
 
-def planned_once(stack: AsyncExitStack, settings: ServiceSettings, pool: Pool = Pool(1, 1)
+def planned_once(stack: AsyncExitStack, settings: ServiceSettings, pool: Pool = Pool(1, 1),
+                 server_settings: dict[str, str] = PLANNED_ONCE
                  ) -> async_sessionmaker[AsyncSession]:
     """Sessions on the service's database, on connections of their own, whose statements
     are planned once per connection (`PLANNED_ONCE`): only for statements that read no table
-    but through their ON CONFLICT keys (a test holds each such statement to it). One
+    but through their ON CONFLICT keys (a test holds each such statement to it), or, with
+    other `server_settings`, what they make safe (`opd_shared.readmodel.planning`). One
     connection by default: a read model's consumer applies one batch at a time."""
     engine = new_engine(settings.database_url, pool,
-                        connect_args={"server_settings": PLANNED_ONCE})
+                        connect_args={"server_settings": server_settings})
     stack.push_async_callback(engine.dispose)
     return async_sessionmaker(engine, expire_on_commit=False)
 

@@ -33,7 +33,7 @@ from contextlib import AsyncExitStack
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from opd_shared.database import Pool, new_engine
+from opd_shared.database import Pool, planned_once
 from opd_shared.settings import ServiceSettings
 
 __all__ = ["PLANNED_ONCE_BY_INDEX", "applying_sessions"]
@@ -48,7 +48,4 @@ def applying_sessions(stack: AsyncExitStack, settings: ServiceSettings,
     """Sessions on the service's database, on connections of their own
     (`PLANNED_ONCE_BY_INDEX`), disposed of when `stack` closes. One connection by default:
     a read model's consumer applies one batch at a time."""
-    engine = new_engine(settings.database_url, pool or Pool(1, 1),
-                        connect_args={"server_settings": PLANNED_ONCE_BY_INDEX})
-    stack.push_async_callback(engine.dispose)
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return planned_once(stack, settings, pool or Pool(1, 1), PLANNED_ONCE_BY_INDEX)

@@ -134,14 +134,14 @@ class OutboxRelay:
     the next's): a kick sooner waits for the rest of it, and every partition kicked
     meanwhile joins that call. A kick after a quiet spell is relayed at once, as before;
     under load the calls carry several rounds' events. Why: a call's cost is mostly fixed
-    (three round trips, a message a type, their confirms), and the relay had made one for
-    most rounds: at 600 bookings/s offered (bench/load_cost.py, 7 runs alternated with
-    the unpaced relay, load 3.8-5.6) 0.042-0.098 calls a booking, now 0.025-0.031, and the
-    allocator's CPU a booking fell from a median of 596 us to 557, its PostgreSQL's from
-    240 to 232; the broker and both read models take a message a call. No client waits for
-    an event, and the read models gather 100 ms of them anyway: what it costs is up to 50 ms
-    more between an event's commit and its publication (`opd_outbox_lag_seconds`). A stop
-    cuts the wait short."""
+    (three round trips, a message a type, their confirms: bench/relay_costs.py, on uvloop,
+    229 us of this process's CPU and 167 of PostgreSQL's for a call of one event, 422 and
+    533 for 35), and the relay had made one for most rounds: at 600 bookings/s offered
+    (bench/load_cost.py) 0.04-0.13 calls a booking, paced 0.024-0.033; at 300/s 0.09-0.20,
+    paced 0.05-0.07. The broker and both read models take a message a call too. No client
+    waits for an event, and the read models gather 100 ms of them anyway: what it costs is
+    up to 50 ms more between an event's commit and its publication
+    (`opd_outbox_lag_seconds`). A stop cuts the wait short."""
 
     def __init__(self, connections: asyncpg.Pool, exchange: AbstractExchange,
                  interval: float = INTERVAL) -> None:

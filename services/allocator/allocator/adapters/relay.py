@@ -148,8 +148,7 @@ class OutboxRelay:
         self.connections, self.exchange, self.interval = connections, exchange, interval
         self._due: set[int] = set()
         self._kicked = asyncio.Event()
-        self._stopping = False
-        self._stop = asyncio.Event()  # cuts a pause short
+        self._stopping = asyncio.Event()  # also cuts a pause short
         self.task = asyncio.create_task(self._run(), name="outbox-relay")
 
     def kick(self, partition: int) -> None:
@@ -158,9 +157,8 @@ class OutboxRelay:
 
     async def stop(self, seconds: float = 5.0) -> None:
         """Publish what is committed already, if the broker lets us in time."""
-        self._stopping = True
+        self._stopping.set()
         self._kicked.set()
-        self._stop.set()
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(self.task, seconds)
 
@@ -178,12 +176,12 @@ class OutboxRelay:
                 if (pause := started + self.interval - loop.time()) > 0:
                     with contextlib.suppress(TimeoutError):  # kicks meanwhile join this call
                         async with asyncio.timeout(pause):
-                            await self._stop.wait()
+                            await self._stopping.wait()
                 started = loop.time()
                 self._kicked.clear()
                 # Read before taking the due set: a stop that came while the last round was
                 # publishing still gets one more round for the partitions kicked meanwhile.
-                stopping = self._stopping
+                stopping = self._stopping.is_set()
                 due, self._due = self._due, set()
                 try:
                     connection = connection or await self.connections.acquire()

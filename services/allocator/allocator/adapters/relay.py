@@ -1,6 +1,6 @@
 """The outbox relay: publishes committed events, in order, and marks them sent.
 
-Rows are claimed with SKIP LOCKED, so the relay (after the commits, for the partitions
+Rows are claimed with SKIP LOCKED, so the relay (right after each commit, for the partitions
 that committed) and the periodic sweeper (for rows a crash left behind) never publish the
 same row at once. A call is one statement in one transaction: the rows are claimed and
 marked sent at once (`CLAIM_DUE`, `CLAIM_STRAY`), published while their locks are held, and
@@ -40,7 +40,6 @@ __all__ = ["CLAIM_DUE", "CLAIM_STRAY", "OutboxRelay", "event_message", "event_me
            "relay_on", "relay_outbox", "sweep_outbox"]
 
 log = logging.getLogger(__name__)
-INTERVAL = 0.05  # seconds from the start of one call to the start of the next, at least
 Row = Any  # a row of the relay's statement: routing_key, body (JSON text), event_id, ...
 
 
@@ -128,27 +127,13 @@ def _trace_headers(rows: Sequence[Row]) -> dict[str, Any] | None:
 
 class OutboxRelay:
     """Publishes the events of the partitions whose transaction just committed, beside the
-    consumers: deciding the next batch does not wait for the broker's confirms.
+    consumers: deciding the next batch does not wait for the broker's confirms."""
 
-    A call starts at most every `interval` seconds (`INTERVAL`, from one call's start to
-    the next's): a kick sooner waits for the rest of it, and every partition kicked
-    meanwhile joins that call. A kick after a quiet spell is relayed at once, as before;
-    under load the calls carry several rounds' events. Why: a call's cost is mostly fixed
-    (three round trips, a message a type, their confirms: bench/relay_costs.py, on uvloop,
-    229 us of this process's CPU and 167 of PostgreSQL's for a call of one event, 422 and
-    533 for 35), and the relay had made one for most rounds: at 600 bookings/s offered
-    (bench/load_cost.py) 0.04-0.13 calls a booking, paced 0.024-0.033; at 300/s 0.09-0.20,
-    paced 0.05-0.07. The broker and both read models take a message a call too. No client
-    waits for an event, and the read models gather 100 ms of them anyway: what it costs is
-    up to 50 ms more between an event's commit and its publication
-    (`opd_outbox_lag_seconds`). A stop cuts the wait short."""
-
-    def __init__(self, connections: asyncpg.Pool, exchange: AbstractExchange,
-                 interval: float = INTERVAL) -> None:
-        self.connections, self.exchange, self.interval = connections, exchange, interval
+    def __init__(self, connections: asyncpg.Pool, exchange: AbstractExchange) -> None:
+        self.connections, self.exchange = connections, exchange
         self._due: set[int] = set()
         self._kicked = asyncio.Event()
-        self._stopping = asyncio.Event()  # also cuts a pause short
+        self._stopping = False
         self.task = asyncio.create_task(self._run(), name="outbox-relay")
 
     def kick(self, partition: int) -> None:
@@ -157,7 +142,7 @@ class OutboxRelay:
 
     async def stop(self, seconds: float = 5.0) -> None:
         """Publish what is committed already, if the broker lets us in time."""
-        self._stopping.set()
+        self._stopping = True
         self._kicked.set()
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(self.task, seconds)
@@ -168,20 +153,13 @@ class OutboxRelay:
         (bench/relay_costs.py). One that failed is given back (the pool closes a broken
         one), and the next call takes another."""
         connection: asyncpg.Connection | None = None
-        loop = asyncio.get_running_loop()
-        started = float("-inf")  # when the last call started
         try:
             while True:
                 await self._kicked.wait()
-                if (pause := started + self.interval - loop.time()) > 0:
-                    with contextlib.suppress(TimeoutError):  # kicks meanwhile join this call
-                        async with asyncio.timeout(pause):
-                            await self._stopping.wait()
-                started = loop.time()
                 self._kicked.clear()
                 # Read before taking the due set: a stop that came while the last round was
                 # publishing still gets one more round for the partitions kicked meanwhile.
-                stopping = self._stopping.is_set()
+                stopping = self._stopping
                 due, self._due = self._due, set()
                 try:
                     connection = connection or await self.connections.acquire()

@@ -12,9 +12,11 @@ queues, then offers bookings open-loop at `--rate` a second over those slots (on
 slot, as in the system bench: nobody overtakes anybody), in ticks of `--messages`
 version-2 messages of `--commands` bookings each, each message to the next command queue,
 as the gateway's outlets send what a tick gathered for each queue; its reply queue
-consumes the batched replies. Fixed counts, not the gateway's gathering over a timed tick:
-on this shared machine a timed tick gathered 2.4 to 3.6 commands a message from run to
-run, and the allocator's cost per booking followed it (530 to 770 us).
+consumes the batched replies, and a queue of its own counts the relay's messages on the
+events exchange (the broker's and the read models' cost is per message). Fixed counts,
+not the gateway's gathering over a timed tick: on this shared machine a timed tick
+gathered 2.4 to 3.6 commands a message from run to run, and the allocator's cost per
+booking followed it (530 to 770 us).
 
 The figures are the allocator process's CPU and its database's backends' CPU (user and
 system, /proc: the server runs on this machine) over the timed seconds, per booking decided,
@@ -84,6 +86,7 @@ class Client:
         self.waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.statuses: Counter[str] = Counter()
         self.latencies: list[float] = []  # seconds from a message's publish to its replies
+        self.event_messages = 0  # the relay's messages seen on the events exchange
 
     async def connect(self) -> None:
         import aio_pika
@@ -94,6 +97,12 @@ class Client:
         self.reply_queue = replies.name
         await replies.consume(self._on_reply, no_ack=True)
         self.exchange = await self.channel.get_exchange(self.topology.commands_exchange)
+        events = await self.channel.declare_queue(exclusive=True, auto_delete=True)
+        await events.bind(self.topology.events_exchange, "#")
+        await events.consume(self._on_event, no_ack=True)
+
+    async def _on_event(self, message: Any) -> None:
+        self.event_messages += 1
 
     async def _on_reply(self, message: Any) -> None:
         for reply in orjson.loads(message.body)["replies"]:
@@ -211,6 +220,7 @@ async def measure(namespace: str, child: subprocess.Popen[bytes], rate: float, s
              "-f", "raw", "-o", profile, "--nonblocking"], stdout=subprocess.DEVNULL)
     client.statuses.clear()
     client.latencies.clear()
+    client.event_messages = 0
     pids, commits = await _backends(database)
     backends = {pid: _cpu_s(pid) for pid in pids}
     cpu, wall = _cpu_s(child.pid), time.perf_counter()
@@ -227,7 +237,8 @@ async def measure(namespace: str, child: subprocess.Popen[bytes], rate: float, s
           f"ticks of {shape[0]} messages of {shape[1]} commands; allocator "
           f"CPU {100 * cpu / wall:.0f}% of a core, {1e6 * cpu / max(1, decided):.0f} us per "
           f"booking; its PostgreSQL backends {1e6 * server / max(1, decided):.0f} us per "
-          f"booking; {(commits_after - commits) / max(1, decided):.2f} commits a booking; "
+          f"booking; {(commits_after - commits) / max(1, decided):.2f} commits and "
+          f"{client.event_messages / max(1, decided):.3f} event messages a booking; "
           f"replies p50 {p50:.1f} ms, p99 {p99:.1f} ms; load "
           f"average {os.getloadavg()[0]:.1f}", flush=True)
     await client.connection.close()

@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from allocator.adapters.driver_calls import DriverConnection
 from allocator.adapters.record_writes import RECORD_CTES, ChangedRecords
 from opd_shared.driver_statement import DriverStatement
 
-__all__ = ["Facts", "StaleSchedule", "Writes", "start_round", "write_all"]
+__all__ = ["Facts", "PartitionClaimed", "RoundRaced", "StaleSchedule", "Writes", "start_round",
+           "write_all"]
 
 _START = DriverStatement.of(text(
     "SELECT * FROM start_round(CAST(:partitions AS bigint[]), CAST(:commands AS uuid[]),"
@@ -57,6 +59,21 @@ _PARTS = {
 }
 
 
+# Every write statement first locks the round's partitions and checks their epochs, then
+# that each doctor's seq moved from what the round found (migration 0013's round_checked
+# raises otherwise, so the statement fails whole): a round that is not a transaction of its
+# own (unit_of_work) is fenced here, not by start_round's lock.
+_OWNERS = ("owners AS (SELECT o.partition, o.epoch FROM partition_owners AS o"
+           " WHERE o.partition = ANY(CAST(:o_partitions AS bigint[])) ORDER BY o.partition"
+           " FOR UPDATE)")
+_EPOCHS_HELD = ("(SELECT count(*) FROM owners JOIN unnest(CAST(:o_partitions AS bigint[]),"
+                " CAST(:o_epochs AS bigint[])) AS e(partition, epoch)"
+                " ON owners.partition = e.partition AND owners.epoch = e.epoch)"
+                " = cardinality(CAST(:o_partitions AS bigint[]))")
+_SEQS_HELD = "(SELECT count(*) FROM moved) = cardinality(CAST(:s_doctor AS bigint[]))"
+_FENCED, _STALE = "OPDFN", "OPDST"  # round_checked's SQLSTATEs
+
+
 @lru_cache(maxsize=64)
 def _write(parts: tuple[str, ...]) -> DriverStatement:
     """The write statement of the parts that have rows. Why not every part, empty or not:
@@ -72,13 +89,25 @@ def _write(parts: tuple[str, ...]) -> DriverStatement:
     then each part's rows are one array of records (record_writes): such a round hands it 8
     parameters. Each set of parts is a statement of its own, prepared once per connection
     (a handful in use: which record kinds a round has). Data-modifying CTEs all run,
-    referenced or not."""
-    select = "SELECT count(*) FROM moved" if "s_doctor" in parts else "SELECT 0"
-    return DriverStatement.of(text(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}"))
+    referenced or not, and the checks' error undoes them all."""
+    seqs = _SEQS_HELD if "s_doctor" in parts else "true"
+    return DriverStatement.of(text(
+        f"WITH {', '.join([_OWNERS, *(_PARTS[p] for p in parts)])}"
+        f" SELECT round_checked({_EPOCHS_HELD}, {seqs})"))
 
 
-class StaleSchedule(Exception):
+class RoundRaced(Exception):
+    """Another writer got in between a round's reads and its write: the round is decided
+    again from fresh reads (a transient failure, `SqlTransactions.is_transient`)."""
+
+
+class StaleSchedule(RoundRaced):
     """A doctor's records changed under a batch that believed it was their only writer."""
+
+
+class PartitionClaimed(RoundRaced):
+    """A partition of the round changed hands after the round read its epoch: decided again,
+    the round finds it fenced."""
 
 
 @dataclass
@@ -90,6 +119,7 @@ class Facts:
 
 @dataclass
 class Writes:
+    epochs: dict[int, int] = field(default_factory=dict)  # the round's partitions, unfenced
     counters: list[tuple[int, dt.date, int]] = field(default_factory=list)
     seqs: list[tuple[int, int, int]] = field(default_factory=list)  # doctor, found, last
     events: list[tuple[int, str, str, dt.datetime, str | None]] = field(  # traceparent last
@@ -99,15 +129,18 @@ class Writes:
 
 
 async def start_round(driver: DriverConnection, partitions: Collection[int],
-                      commands: Collection[uuid.UUID], doctors: Collection[int], ids: int
-                      ) -> tuple[dict[int, int], Facts]:
-    """The transaction's first statement: lock the partitions (returning their epochs
-    now), then read which commands were decided already, the doctors' committed event seqs,
-    and `ids` fresh record ids."""
+                      commands: Collection[uuid.UUID], doctors: Collection[int], ids: int,
+                      alone: bool = False) -> tuple[dict[int, int], Facts]:
+    """The round's first statement: lock the partitions (returning their epochs now), then
+    read which commands were decided already, the doctors' committed event seqs, and `ids`
+    fresh record ids. In the round's transaction, or `alone`, a transaction of its own: its
+    locks are then given back at its end, and its reads still come after whatever a holder
+    of them committed meanwhile."""
     epochs, facts = {}, Facts()
-    rows = await driver.fetch(_START, {"partitions": sorted(partitions),
-                                       "commands": list(commands),
-                                       "doctors": list(doctors), "ids": ids})
+    arguments = {"partitions": sorted(partitions), "commands": list(commands),
+                 "doctors": list(doctors), "ids": ids}
+    rows = await (driver.fetch_alone(_START, arguments) if alone
+                  else driver.fetch(_START, arguments))
     for kind, key, fingerprint, value in rows:
         if kind == "epoch":
             epochs[int(key)] = int(value)
@@ -120,9 +153,11 @@ async def start_round(driver: DriverConnection, partitions: Collection[int],
     return epochs, facts
 
 
-async def write_all(driver: DriverConnection, writes: Writes) -> None:
+async def write_all(driver: DriverConnection, writes: Writes, alone: bool = False) -> None:
     """The round's one write statement, on the connection of the session the round read
-    with, in its transaction."""
+    with: in its transaction, or `alone`, a transaction of its own. Raises PartitionClaimed
+    when a partition's epoch is no longer `writes.epochs`', StaleSchedule when a doctor's
+    seq is no longer the one found; then nothing of it is written."""
     parameters = {
         **writes.records.parameters(),
         **_records(writes.counters, "counters", "doctor_id", "date", "last_number"),
@@ -134,11 +169,21 @@ async def write_all(driver: DriverConnection, writes: Writes) -> None:
     }
     if not parameters:
         return  # nothing decided needs writing (every command a duplicate, say)
-    moved = await driver.fetch_value(_write(tuple(p for p in _PARTS if p in parameters)),
-                                     parameters)
-    if moved != len(writes.seqs):
-        raise StaleSchedule(f"of doctors {sorted(d for d, *_ in writes.seqs)}, only {moved} "
-                            "were as this batch found them")
+    statement = _write(tuple(p for p in _PARTS if p in parameters))
+    parameters["o_partitions"] = list(writes.epochs)
+    parameters["o_epochs"] = list(writes.epochs.values())
+    try:
+        await (driver.fetch_alone(statement, parameters) if alone
+               else driver.fetch(statement, parameters))
+    except DBAPIError as error:
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        if sqlstate == _STALE:
+            raise StaleSchedule(f"of doctors {sorted(d for d, *_ in writes.seqs)}, some were"
+                                " not as this batch found them") from error
+        if sqlstate == _FENCED:
+            raise PartitionClaimed(f"of partitions {sorted(writes.epochs)}, some have a new"
+                                   " owner") from error
+        raise
 
 
 def _records(rows: Sequence[tuple], parameter: str, *names: str) -> dict[str, list]:

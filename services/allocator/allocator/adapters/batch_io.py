@@ -35,9 +35,10 @@ from opd_shared.driver_statement import DriverStatement
 __all__ = ["Facts", "PartitionClaimed", "RoundRaced", "StaleSchedule", "Writes", "start_round",
            "write_all"]
 
-_START = DriverStatement.of(text(
-    "SELECT * FROM start_round(CAST(:partitions AS bigint[]), CAST(:commands AS uuid[]),"
+_START, _READ = (DriverStatement.of(text(
+    f"SELECT * FROM {function}(CAST(:partitions AS bigint[]), CAST(:commands AS uuid[]),"
     " CAST(:doctors AS bigint[]), CAST(:ids AS integer))"))
+    for function in ("start_round", "read_round"))  # read_round: the same reads, no lock
 # The write statement's parts, by the name of their first parameter. Rows go as one array of
 # their table's row type (`opd_shared.readmodel.arrays`' `records_sql`), except the doctors'
 # seqs, which carry a column no table has (the seq found). Doctors' seqs move by
@@ -133,13 +134,13 @@ async def start_round(driver: DriverConnection, partitions: Collection[int],
                       alone: bool = False) -> tuple[dict[int, int], Facts]:
     """The round's first statement: lock the partitions (returning their epochs now), then
     read which commands were decided already, the doctors' committed event seqs, and `ids`
-    fresh record ids. In the round's transaction, or `alone`, a transaction of its own: its
-    locks are then given back at its end, and its reads still come after whatever a holder
-    of them committed meanwhile."""
+    fresh record ids. Or, for a round `alone` (unit_of_work), the same reads as a
+    transaction of their own and without the lock (`read_round`, migration 0013): its
+    write statement takes the lock and checks what these reads found."""
     epochs, facts = {}, Facts()
     arguments = {"partitions": sorted(partitions), "commands": list(commands),
                  "doctors": list(doctors), "ids": ids}
-    rows = await (driver.fetch_alone(_START, arguments) if alone
+    rows = await (driver.fetch_alone(_READ, arguments) if alone
                   else driver.fetch(_START, arguments))
     for kind, key, fingerprint, value in rows:
         if kind == "epoch":

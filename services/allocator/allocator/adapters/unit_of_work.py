@@ -6,11 +6,10 @@ its state machine test checks it). Anything else that goes wrong rolls the whole
 back, and then nothing the workspace holds in memory is trusted any more.
 
 **A round alone**: a round whose every command names a doctor whose cached schedule is still
-the committed one (the steady state: bookings) opens no transaction. Its start_round runs as
-a transaction of its own (it still takes the partitions' locks before its reads, so it
-still sees what a holder of them committed, and gives them back at its end), and its write
-statement as another, which takes the locks again, checks the epochs and moves the doctors'
-seqs by compare-and-set, failing whole when either is not as the round found it
+the committed one (the steady state: bookings) opens no transaction. It reads what start_round reads, as a
+transaction of its own and without the partitions' locks (`read_round`, migration 0013),
+and its write statement is another, which takes the locks, checks the epochs and moves the
+doctors' seqs by compare-and-set, failing whole when either is not as the round found it
 (batch_io: PartitionClaimed, StaleSchedule, both decided again as a round). Two round trips
 where a round made four (BEGIN, start_round, the write, COMMIT): BEGIN and COMMIT cost
 about 95 us of this process's CPU and 70 of PostgreSQL's through asyncpg alone (a probe of
@@ -47,8 +46,10 @@ __all__ = ["SqlTransactions", "SqlUnitOfWork"]
 
 class SqlUnitOfWork:
     def __init__(self, workspace: Workspace, epochs: Mapping[int, int], partitions: int,
-                 policy: Policy, today: dt.date, envelopes: Sequence[CommandEnvelope]) -> None:
+                 policy: Policy, today: dt.date, envelopes: Sequence[CommandEnvelope],
+                 alone: bool = True) -> None:
         self.workspace = workspace
+        self.may_be_alone = alone  # off: every round fenced from its start (benches compare)
         self.epochs = epochs  # the partitions this transaction decides for, at our epochs
         self.envelopes = envelopes  # its commands, all of them (fenced ones too)
         self.facts = Facts()  # what entering read
@@ -84,13 +85,13 @@ class SqlUnitOfWork:
         """Fence, and read what the whole transaction needs to know first, in one round trip
         (`start_round`): which commands were decided before, the seqs of the cached
         schedules they name, and ids. Returns the partitions fenced. A round alone (see
-        above) sends start_round alone; should a cached schedule it names turn out changed,
-        the round begins its transaction after all and sends it again, in it."""
+        above) reads the same alone; should a cached schedule it names turn out changed,
+        the round begins its transaction after all and starts as any other."""
         named = _doctors(self.envelopes)
         cached = [d for d in named if d in self.workspace.cache]
         commands = [e.command_id for e in self.envelopes]
         ids = self.workspace.ids.wanted(len(self.envelopes))
-        self.alone = len(cached) == len(named) and all(
+        self.alone = self.may_be_alone and len(cached) == len(named) and all(
             getattr(e.command, "doctor_id", None) for e in self.envelopes)
         if self.alone:
             epochs, self.facts = await start_round(self.driver, self.epochs, commands, cached,
@@ -137,14 +138,16 @@ class SqlTransactions:
     schedules and a pool of ids, kept from one transaction to the next)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], partitions: int,
-                 policy: Policy, cache_size: int, cache_tokens: int | None = None) -> None:
+                 policy: Policy, cache_size: int, cache_tokens: int | None = None,
+                 alone: bool = True) -> None:
         self.workspace = Workspace(sessions, cache_size, cache_tokens)
         self.partitions, self.policy = partitions, policy
+        self.alone = alone  # whether a round may be alone (see above); benches turn it off
 
     def begin(self, epochs: Mapping[int, int], now: dt.datetime,
               envelopes: Sequence[CommandEnvelope]) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.workspace, epochs, self.partitions, self.policy, now.date(),
-                             envelopes)
+                             envelopes, self.alone)
 
     async def forget(self) -> None:
         await self.workspace.forget()

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from allocator.service_layer.errors import Fenced
 from allocator.service_layer.handlers import HANDLERS
-from opd_contracts import BookToken, ErrorCode
+from opd_contracts import BookToken, ErrorCode, Reply
 
 from .desk import envelope
 
@@ -107,4 +107,23 @@ async def test_a_doctor_changed_between_the_start_and_the_write_is_decided_again
     assert await desk.sql("SELECT last_event_seq FROM doctors WHERE id = :d",
                           d=doctor) == seq + 2
     assert await desk.sql("SELECT count(*) FROM tokens WHERE slot_id = :s", s=slot["id"]) == 2
+    assert _errors(caplog) == []  # a race retried, not a commit failed and split up
+
+
+async def test_a_command_decided_between_the_start_and_the_write_is_answered_so(desk, caplog):
+    doctor = await desk.doctor(partition=0)
+    slot = await desk.slot(doctor, capacity=5)
+    late = envelope(desk.booking(slot, "Twice"))
+    decided = Reply(command_id=late.command_id, ok=False, code=ErrorCode.SLOT_FULL,
+                    detail="decided by another writer")
+    other = _Meanwhile(desk, "INSERT INTO inbox (command_id, fingerprint, reply, decided_at)"
+                       " VALUES (:c, :f, CAST(:r AS jsonb), now())", c=late.command_id,
+                       f=late.fingerprint, r=decided.model_dump_json())
+    [decider] = await desk.sharing(0, handlers=other.handlers)
+    assert (await decider.decide([envelope(desk.booking(slot, "First"))]))[0].ok  # cached now
+
+    other.arm()
+    assert await decider.decide([late]) == [decided]  # answered, not decided again
+
+    assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 1
     assert _errors(caplog) == []  # a race retried, not a commit failed and split up

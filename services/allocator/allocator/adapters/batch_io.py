@@ -32,8 +32,8 @@ from allocator.adapters.driver_calls import DriverConnection
 from allocator.adapters.record_writes import RECORD_CTES, ChangedRecords
 from opd_shared.driver_statement import DriverStatement
 
-__all__ = ["Facts", "PartitionClaimed", "RoundRaced", "StaleSchedule", "Writes", "start_round",
-           "write_all"]
+__all__ = ["AlreadyDecided", "Facts", "PartitionClaimed", "RoundRaced", "StaleSchedule",
+           "Writes", "start_round", "write_all"]
 
 _START, _READ = (DriverStatement.of(text(
     f"SELECT * FROM {function}(CAST(:partitions AS bigint[]), CAST(:commands AS uuid[]),"
@@ -55,15 +55,18 @@ _PARTS = {
     "events": "events AS (INSERT INTO outbox (partition, routing_key, event, created_at,"
     " traceparent) SELECT partition, routing_key, event, created_at, traceparent"
     " FROM unnest(CAST(:events AS outbox[])))",
+    # A command decided meanwhile by another writer is not written over: it fails the
+    # round's checks (the round, decided again, answers with that decision).
     "replies": "replies AS (INSERT INTO inbox (command_id, fingerprint, reply, decided_at)"
-    " SELECT command_id, fingerprint, reply, decided_at FROM unnest(CAST(:replies AS inbox[])))",
+    " SELECT command_id, fingerprint, reply, decided_at FROM unnest(CAST(:replies AS inbox[]))"
+    " ON CONFLICT (command_id) DO NOTHING RETURNING 1)",
 }
 
 
 # Every write statement first locks the round's partitions and checks their epochs, then
-# that each doctor's seq moved from what the round found (migration 0013's round_checked
-# raises otherwise, so the statement fails whole): a round that is not a transaction of its
-# own (unit_of_work) is fenced here, not by start_round's lock.
+# that each doctor's seq moved from what the round found and that each command it decided
+# is still undecided (migration 0013's round_checked raises otherwise, so the statement
+# fails whole): a round alone (unit_of_work) is fenced here, not by start_round's lock.
 _OWNERS = ("owners AS (SELECT o.partition, o.epoch FROM partition_owners AS o"
            " WHERE o.partition = ANY(CAST(:o_partitions AS bigint[])) ORDER BY o.partition"
            " FOR UPDATE)")
@@ -72,7 +75,8 @@ _EPOCHS_HELD = ("(SELECT count(*) FROM owners JOIN unnest(CAST(:o_partitions AS 
                 " ON owners.partition = e.partition AND owners.epoch = e.epoch)"
                 " = cardinality(CAST(:o_partitions AS bigint[]))")
 _SEQS_HELD = "(SELECT count(*) FROM moved) = cardinality(CAST(:s_doctor AS bigint[]))"
-_FENCED, _STALE = "OPDFN", "OPDST"  # round_checked's SQLSTATEs
+_UNDECIDED_HELD = "(SELECT count(*) FROM replies) = cardinality(CAST(:replies AS inbox[]))"
+_FENCED, _STALE, _DECIDED = "OPDFN", "OPDST", "OPDIN"  # round_checked's SQLSTATEs
 
 
 @lru_cache(maxsize=64)
@@ -92,9 +96,10 @@ def _write(parts: tuple[str, ...]) -> DriverStatement:
     (a handful in use: which record kinds a round has). Data-modifying CTEs all run,
     referenced or not, and the checks' error undoes them all."""
     seqs = _SEQS_HELD if "s_doctor" in parts else "true"
+    undecided = _UNDECIDED_HELD if "replies" in parts else "true"
     return DriverStatement.of(text(
         f"WITH {', '.join([_OWNERS, *(_PARTS[p] for p in parts)])}"
-        f" SELECT round_checked({_EPOCHS_HELD}, {seqs})"))
+        f" SELECT round_checked({_EPOCHS_HELD}, {seqs}, {undecided})"))
 
 
 class RoundRaced(Exception):
@@ -104,6 +109,11 @@ class RoundRaced(Exception):
 
 class StaleSchedule(RoundRaced):
     """A doctor's records changed under a batch that believed it was their only writer."""
+
+
+class AlreadyDecided(RoundRaced):
+    """A command of the round was decided by another writer after the round read the inbox:
+    decided again, the round answers with that decision."""
 
 
 class PartitionClaimed(RoundRaced):
@@ -158,7 +168,8 @@ async def write_all(driver: DriverConnection, writes: Writes, alone: bool = Fals
     """The round's one write statement, on the connection of the session the round read
     with: in its transaction, or `alone`, a transaction of its own. Raises PartitionClaimed
     when a partition's epoch is no longer `writes.epochs`', StaleSchedule when a doctor's
-    seq is no longer the one found; then nothing of it is written."""
+    seq is no longer the one found, AlreadyDecided when one of its commands was decided
+    meanwhile; then nothing of it is written."""
     parameters = {
         **writes.records.parameters(),
         **_records(writes.counters, "counters", "doctor_id", "date", "last_number"),
@@ -181,6 +192,8 @@ async def write_all(driver: DriverConnection, writes: Writes, alone: bool = Fals
         if sqlstate == _STALE:
             raise StaleSchedule(f"of doctors {sorted(d for d, *_ in writes.seqs)}, some were"
                                 " not as this batch found them") from error
+        if sqlstate == _DECIDED:
+            raise AlreadyDecided("a command of this round was decided meanwhile") from error
         if sqlstate == _FENCED:
             raise PartitionClaimed(f"of partitions {sorted(writes.epochs)}, some have a new"
                                    " owner") from error

@@ -1,14 +1,14 @@
 """Rounds alone: read_round(), start_round's reads without its lock, and round_checked(),
-with which a round's write statement refuses itself when its partitions changed hands, its
-doctors' seqs moved or one of its commands was decided since the round read them
+with which a round's write statement refuses itself when its partitions changed hands or its
+doctors' seqs moved since the round read them
 
 Why: a round of bookings on cached schedules no longer opens a transaction of its own
 (adapters/unit_of_work.py: BEGIN, start_round, the write, COMMIT became read_round and the
 write, each a transaction alone). Its write statement takes the partitions' locks and checks
-their epochs, the doctors' seqs and that its commands are still undecided itself; when
-they are not what the round found, the statement must fail as a whole, rolling back what its
-other parts wrote, and SQL has no expression that raises. The error's SQLSTATE tells them
-apart (adapters/batch_io.py).
+their epochs and the doctors' seqs itself; when they are not what the round found, the
+statement must fail as a whole, rolling back what its other parts wrote, and SQL has no
+expression that raises. The error's SQLSTATE tells the two apart (adapters/batch_io.py). (A
+command decided meanwhile needs no check: its inbox row's key refuses the statement.)
 
 read_round takes no lock: a lock taken by a statement alone is given back as it ends, and
 taking it made that statement a transaction that writes (a row lock marks the row), whose
@@ -54,8 +54,7 @@ END $$
 """)
     # VOLATILE: evaluated as the statement runs, never folded ahead of it by the planner.
     op.execute("""
-CREATE FUNCTION round_checked(p_epochs_held boolean, p_seqs_held boolean,
-                              p_undecided_held boolean) RETURNS integer
+CREATE FUNCTION round_checked(p_epochs_held boolean, p_seqs_held boolean) RETURNS integer
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
     IF NOT p_epochs_held THEN
@@ -66,15 +65,11 @@ BEGIN
         RAISE EXCEPTION 'a doctor of this round was changed by another writer'
             USING ERRCODE = 'OPDST';
     END IF;
-    IF NOT p_undecided_held THEN
-        RAISE EXCEPTION 'a command of this round was decided by another writer'
-            USING ERRCODE = 'OPDIN';
-    END IF;
     RETURN 0;
 END $$
 """)
 
 
 def downgrade() -> None:
-    op.execute("DROP FUNCTION round_checked(boolean, boolean, boolean)")
+    op.execute("DROP FUNCTION round_checked(boolean, boolean)")
     op.execute("DROP FUNCTION read_round(bigint[], uuid[], bigint[], integer)")

@@ -70,10 +70,12 @@ _PARTS = {
 _OWNERS = ("owners AS (SELECT o.partition, o.epoch FROM partition_owners AS o"
            " WHERE o.partition = ANY(CAST(:o_partitions AS bigint[])) ORDER BY o.partition"
            " FOR UPDATE)")
-_EPOCHS_HELD = ("(SELECT count(*) FROM owners JOIN unnest(CAST(:o_partitions AS bigint[]),"
-                " CAST(:o_epochs AS bigint[])) AS e(partition, epoch)"
-                " ON owners.partition = e.partition AND owners.epoch = e.epoch)"
-                " = cardinality(CAST(:o_partitions AS bigint[]))")
+# The epochs of the locked rows, in partition order, against the round's: a partition
+# whose row is gone or whose epoch moved makes them differ. Compared as arrays: a join of
+# the locked rows with the round's epochs cost the backend ~45 us a call against ~25
+# (16 partitions, 4 alternated runs of 1,000, a one-off probe).
+_EPOCHS_HELD = ("(SELECT coalesce(array_agg(owners.epoch ORDER BY owners.partition), '{}')"
+                " FROM owners) = CAST(:o_epochs AS bigint[])")
 _SEQS_HELD = "(SELECT count(*) FROM moved) = cardinality(CAST(:s_doctor AS bigint[]))"
 _FENCED, _STALE = "OPDFN", "OPDST"  # round_checked's SQLSTATEs
 _DECIDED = ("23505", "pk_inbox")  # a unique violation, of the inbox's key
@@ -181,8 +183,9 @@ async def write_all(driver: DriverConnection, writes: Writes, alone: bool = Fals
     if not parameters:
         return  # nothing decided needs writing (every command a duplicate, say)
     statement = _write(tuple(p for p in _PARTS if p in parameters))
-    parameters["o_partitions"] = list(writes.epochs)
-    parameters["o_epochs"] = list(writes.epochs.values())
+    partitions = sorted(writes.epochs)
+    parameters["o_partitions"] = partitions
+    parameters["o_epochs"] = [writes.epochs[p] for p in partitions]
     try:
         await (driver.fetch_alone(statement, parameters) if alone
                else driver.fetch(statement, parameters))

@@ -7,6 +7,9 @@ holder of the lock committed (a colleague's transfer, another process's batch). 
 one call of the database function `start_round` (migration 0009), one round trip. Its
 statements are planned on every call (see `opd_shared.database`: plans kept across calls
 went stale as the tables grew from empty; a call took 3.7-4.9 ms where it takes 0.2).
+A round alone (unit_of_work) reads the same without the lock (`read_round`), each of its
+two statements a transaction of its own, and its write statement checks what the lock
+would have held (below).
 
 Both go straight to asyncpg, on the session's connection and in its transaction, with the
 span and the error the session would have given them (driver_calls.py): through the

@@ -10,19 +10,21 @@ the committed one (the steady state: bookings) opens no transaction. It reads wh
 start_round reads as a transaction of its own, without the partitions' locks (`read_round`,
 migration 0013), and its write statement is another, which takes the locks, checks the
 epochs and moves the doctors' seqs by compare-and-set, failing whole when either is not as
-the round found it (batch_io: PartitionClaimed, StaleSchedule; both decided again as a
+the round found it; an inbox row another writer committed meanwhile fails it by its key
+(batch_io: PartitionClaimed, StaleSchedule, AlreadyDecided; each decided again as a
 round). Two round trips where a round made four (BEGIN, start_round, the write, COMMIT):
 BEGIN and COMMIT cost about 95 us of this process's CPU and 70 of PostgreSQL's through
-asyncpg alone (5 x 1,000 calls), more through the session and its adapter; a round of one
-booking cost this process about 1,360 us where it cost 1,520-1,820, PostgreSQL 995-1,045
-where 1,035-1,190 (round_cost.py --alone-or-not, two runs of 4 alternated pairs, load 5).
+asyncpg alone (5 x 1,000 calls), more through the session and its adapter. A round of one
+booking: this process 1,404 -> 1,094 us of CPU, PostgreSQL 930 -> 860 (round_cost.py,
+medians of 6 pairs alternated with the code before, load 2.5-6.2); rounds of ~28 move by
+less than the machine's noise (decide_bench's concurrent part).
 
 Nothing it decides rests on a read the locks would have covered and the write does not
 check: its schedules are the cached ones whose seqs the reads found committed (a refusal
 holds as of those reads; a change must still find those seqs at the write), its ids come
-from a sequence, and the inbox cannot gain one of its commands meanwhile (a previous owner
-commits nothing once this process claimed the partition: its write checks its epoch under
-the lock). A round that needs the database meanwhile (a colleague's partition to lock for
+from a sequence, and no owner adds one of its commands to the inbox meanwhile (a previous
+owner commits nothing once this process claimed the partition: its write checks its epoch
+under the lock); any other writer's row is refused by the inbox's key. A round that needs the database meanwhile (a colleague's partition to lock for
 a transfer, colleagues' slots for alternatives, more ids) has the session begin a
 transaction as ever, which the write and the session's commit end. A round whose commands
 name no doctor (a token's), or an uncached or changed one, is fenced from its start as

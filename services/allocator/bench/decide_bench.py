@@ -1,7 +1,9 @@
 """How fast the allocator decides bookings, without the broker or HTTP around it.
 
 `uv run python services/allocator/bench/decide_bench.py [--sequential 300 --batched 3000]`
-(`--sequential 0`, `--batched 0`, `--concurrent 0`, `--no-hot` skip a part)
+(`--sequential 0`, `--batched 0`, `--concurrent 0`, `--no-hot` skip a part;
+`--alone-or-not <n>` runs the concurrent part n times each way, alternated, with rounds that
+may be alone and rounds fenced from their start: adapters/unit_of_work.py)
 
 Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL), drives the
 partitions' BatchDeciders directly (sharing one group commit, as in the service), prints
@@ -152,7 +154,13 @@ async def run(args: argparse.Namespace, bench: Bench) -> None:
     if args.batched:
         print(await batched(bench, args.batched, args.batch, args.doctors), flush=True)
     if args.concurrent:
-        print(await concurrent(bench, args.concurrent, args.small, args.doctors), flush=True)
+        transactions = bench.deciders[0].group.transactions
+        for alone in [True, False] * args.alone_or_not or [transactions.alone]:
+            transactions.alone = alone
+            way = "" if not args.alone_or_not else (
+                "(rounds may be alone) " if alone else "(rounds fenced from the start) ")
+            print(way + await concurrent(bench, args.concurrent, args.small, args.doctors),
+                  flush=True)
     if args.mixed:
         print(await concurrent(bench, args.mixed, args.small, args.doctors, mixed=True),
               flush=True)
@@ -196,4 +204,5 @@ if __name__ == "__main__":
     parser.add_argument("--small", type=int, default=2)
     parser.add_argument("--doctors", type=int, default=200)
     parser.add_argument("--no-hot", action="store_true")
+    parser.add_argument("--alone-or-not", type=int, default=0)
     asyncio.run(main(parser.parse_args()))

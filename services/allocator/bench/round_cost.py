@@ -9,6 +9,10 @@ hundreds of tokens (half its CPU by the end), and its heap is not settled as the
 (`opd_shared.heap`): a tenth of its CPU was garbage collection.
 
 `uv run python services/allocator/bench/round_cost.py [--rounds 1000 --runs 3 --relay]`
+`... round_cost.py --alone-or-not --runs 8`: runs alternate between rounds that may be alone
+(no transaction of their own, adapters/unit_of_work.py) and rounds fenced from their start,
+in one process on one database: a comparison that the machine's swings disturb less than
+alternated processes do.
 
 Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL), books `--rounds`
 bookings one a round over 200 doctors' slots of 500 places (warm: every doctor is booked
@@ -60,17 +64,22 @@ async def main(args: argparse.Namespace) -> None:
             slots = await bench.doctors(200, 1, 500)
             await rounds(bench, slots, len(slots), 0, relaying)  # every schedule cached
             settle_heap(50_000)
-            spent: dict[str, list[float]] = {"allocator": [], "PostgreSQL": []}
+            transactions = bench.deciders[0].group.transactions
+            kinds = ("alone", "fenced from the start") if args.alone_or_not else ("",)
+            spent = {kind: {"allocator": [], "PostgreSQL": []} for kind in kinds}
             for run in range(args.runs):
+                kind = kinds[run % len(kinds)]
+                transactions.alone = kind != kinds[-1] or not args.alone_or_not
                 figures = await rounds(bench, slots, args.rounds, (run + 1) * args.rounds,
                                        relaying)
                 for side, us in figures.items():
-                    spent[side].append(us)
+                    spent[kind][side].append(us)
             relay = " and a relay call" if args.relay else ""
-            print(f"rounds of one booking{relay}: " + "; ".join(
-                f"{side} {statistics.median(us):.0f} us CPU a round"
-                f" ({', '.join(f'{u:.0f}' for u in us)})" for side, us in spent.items()),
-                flush=True)
+            for kind, sides in spent.items():
+                print(f"rounds of one booking{relay}{f' ({kind})' if kind else ''}: "
+                      + "; ".join(f"{side} {statistics.median(us):.0f} us CPU a round"
+                                  f" ({', '.join(f'{u:.0f}' for u in us)})"
+                                  for side, us in sides.items()), flush=True)
         finally:
             if relaying is not None:
                 await relaying.close()
@@ -82,4 +91,5 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--relay", action="store_true")
+    parser.add_argument("--alone-or-not", action="store_true")
     asyncio.run(main(parser.parse_args()))

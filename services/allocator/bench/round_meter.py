@@ -83,11 +83,11 @@ class RoundMeter:
         await self.engine.dispose()
         written = unit_of_work.write_all
 
-        async def counted(session: Any, writes: Any) -> None:
+        async def counted(session: Any, writes: Any, **options: Any) -> None:
             self.rounds += 1
             self.rows.update({kind: len(rows) for kind, rows in writes.records.rows.items()})
             cpu = time.process_time()
-            await written(session, writes)
+            await written(session, writes, **options)
             self.writing += time.process_time() - cpu
 
         unit_of_work.write_all = counted  # type: ignore[assignment]

@@ -102,6 +102,26 @@ async def test_a_statement_outside_a_transaction_is_refused(connection):
         await driver.fetch_value(ECHO, {"name": "x"})
 
 
+async def test_a_statement_meant_to_commit_alone_is_refused_inside_a_transaction(connection):
+    await connection.begin()
+    driver = await _driver(connection)
+    await driver.begin()
+
+    with pytest.raises(RuntimeError):
+        await driver.fetch_alone(ECHO, {"name": "x"})
+
+
+async def test_a_statement_alone_commits_without_the_session(desk, connection):
+    driver = await _driver(connection)
+
+    await driver.fetch_alone(DriverStatement.of(text(
+        "INSERT INTO partition_owners VALUES (CAST(:p AS integer), 1, 'alone', now())")),
+        {"p": 9_001})
+
+    assert not driver.connection.is_in_transaction()
+    assert await desk.sql("SELECT owner FROM partition_owners WHERE partition = 9001") == "alone"
+
+
 async def test_the_statement_is_a_span_of_the_current_trace_without_its_parameters(
         connection, monkeypatch):
     spans = InMemorySpanExporter()

@@ -7,6 +7,9 @@ holder of the lock committed (a colleague's transfer, another process's batch). 
 one call of the database function `start_round` (migration 0009), one round trip. Its
 statements are planned on every call (see `opd_shared.database`: plans kept across calls
 went stale as the tables grew from empty; a call took 3.7-4.9 ms where it takes 0.2).
+A round alone (unit_of_work) reads the same without the lock (`read_round`), each of its
+two statements a transaction of its own, and its write statement checks what the lock
+would have held (below).
 
 Both go straight to asyncpg, on the session's connection and in its transaction, with the
 span and the error the session would have given them (driver_calls.py): through the
@@ -26,16 +29,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from allocator.adapters.driver_calls import DriverConnection
 from allocator.adapters.record_writes import RECORD_CTES, ChangedRecords
 from opd_shared.driver_statement import DriverStatement
 
-__all__ = ["Facts", "StaleSchedule", "Writes", "start_round", "write_all"]
+__all__ = ["AlreadyDecided", "Facts", "PartitionClaimed", "RoundRaced", "StaleSchedule",
+           "Writes", "start_round", "write_all"]
 
-_START = DriverStatement.of(text(
-    "SELECT * FROM start_round(CAST(:partitions AS bigint[]), CAST(:commands AS uuid[]),"
+_START, _READ = (DriverStatement.of(text(
+    f"SELECT * FROM {function}(CAST(:partitions AS bigint[]), CAST(:commands AS uuid[]),"
     " CAST(:doctors AS bigint[]), CAST(:ids AS integer))"))
+    for function in ("start_round", "read_round"))  # read_round: the same reads, no lock
 # The write statement's parts, by the name of their first parameter. Rows go as one array of
 # their table's row type (`opd_shared.readmodel.arrays`' `records_sql`), except the doctors'
 # seqs, which carry a column no table has (the seq found). Doctors' seqs move by
@@ -52,9 +58,30 @@ _PARTS = {
     "events": "events AS (INSERT INTO outbox (partition, routing_key, event, created_at,"
     " traceparent) SELECT partition, routing_key, event, created_at, traceparent"
     " FROM unnest(CAST(:events AS outbox[])))",
+    # A command decided meanwhile by another writer: its row's key refuses the statement
+    # (AlreadyDecided). Not ON CONFLICT DO NOTHING and a count: that cost PostgreSQL about
+    # 80 us more a call of 28 rows (260 -> 340, 5 alternated runs of 500, a one-off probe).
     "replies": "replies AS (INSERT INTO inbox (command_id, fingerprint, reply, decided_at)"
     " SELECT command_id, fingerprint, reply, decided_at FROM unnest(CAST(:replies AS inbox[])))",
 }
+
+
+# Every write statement first locks the round's partitions and checks their epochs, then
+# that each doctor's seq moved from what the round found (migration 0013's round_checked
+# raises otherwise, so the statement fails whole): a round alone (unit_of_work) is fenced
+# here, not by start_round's lock.
+_OWNERS = ("owners AS (SELECT o.partition, o.epoch FROM partition_owners AS o"
+           " WHERE o.partition = ANY(CAST(:o_partitions AS bigint[])) ORDER BY o.partition"
+           " FOR UPDATE)")
+# The epochs of the locked rows, in partition order, against the round's: a partition
+# whose row is gone or whose epoch moved makes them differ. Compared as arrays: a join of
+# the locked rows with the round's epochs cost the backend ~45 us a call against ~25
+# (16 partitions, 4 alternated runs of 1,000, a one-off probe).
+_EPOCHS_HELD = ("(SELECT coalesce(array_agg(owners.epoch ORDER BY owners.partition), '{}')"
+                " FROM owners) = CAST(:o_epochs AS bigint[])")
+_SEQS_HELD = "(SELECT count(*) FROM moved) = cardinality(CAST(:s_doctor AS bigint[]))"
+_FENCED, _STALE = "OPDFN", "OPDST"  # round_checked's SQLSTATEs
+_DECIDED = ("23505", "pk_inbox")  # a unique violation, of the inbox's key
 
 
 @lru_cache(maxsize=64)
@@ -72,13 +99,30 @@ def _write(parts: tuple[str, ...]) -> DriverStatement:
     then each part's rows are one array of records (record_writes): such a round hands it 8
     parameters. Each set of parts is a statement of its own, prepared once per connection
     (a handful in use: which record kinds a round has). Data-modifying CTEs all run,
-    referenced or not."""
-    select = "SELECT count(*) FROM moved" if "s_doctor" in parts else "SELECT 0"
-    return DriverStatement.of(text(f"WITH {', '.join(_PARTS[p] for p in parts)} {select}"))
+    referenced or not, and the checks' error undoes them all."""
+    seqs = _SEQS_HELD if "s_doctor" in parts else "true"
+    return DriverStatement.of(text(
+        f"WITH {', '.join([_OWNERS, *(_PARTS[p] for p in parts)])}"
+        f" SELECT round_checked({_EPOCHS_HELD}, {seqs})"))
 
 
-class StaleSchedule(Exception):
+class RoundRaced(Exception):
+    """Another writer got in between a round's reads and its write: the round is decided
+    again from fresh reads (a transient failure, `SqlTransactions.is_transient`)."""
+
+
+class StaleSchedule(RoundRaced):
     """A doctor's records changed under a batch that believed it was their only writer."""
+
+
+class AlreadyDecided(RoundRaced):
+    """A command of the round was decided by another writer after the round read the inbox:
+    decided again, the round answers with that decision."""
+
+
+class PartitionClaimed(RoundRaced):
+    """A partition of the round changed hands after the round read its epoch: decided again,
+    the round finds it fenced."""
 
 
 @dataclass
@@ -90,6 +134,7 @@ class Facts:
 
 @dataclass
 class Writes:
+    epochs: dict[int, int] = field(default_factory=dict)  # the round's partitions, unfenced
     counters: list[tuple[int, dt.date, int]] = field(default_factory=list)
     seqs: list[tuple[int, int, int]] = field(default_factory=list)  # doctor, found, last
     events: list[tuple[int, str, str, dt.datetime, str | None]] = field(  # traceparent last
@@ -99,15 +144,18 @@ class Writes:
 
 
 async def start_round(driver: DriverConnection, partitions: Collection[int],
-                      commands: Collection[uuid.UUID], doctors: Collection[int], ids: int
-                      ) -> tuple[dict[int, int], Facts]:
-    """The transaction's first statement: lock the partitions (returning their epochs
-    now), then read which commands were decided already, the doctors' committed event seqs,
-    and `ids` fresh record ids."""
+                      commands: Collection[uuid.UUID], doctors: Collection[int], ids: int,
+                      alone: bool = False) -> tuple[dict[int, int], Facts]:
+    """The round's first statement: lock the partitions (returning their epochs now), then
+    read which commands were decided already, the doctors' committed event seqs, and `ids`
+    fresh record ids. Or, for a round `alone` (unit_of_work), the same reads as a
+    transaction of their own and without the lock (`read_round`, migration 0013): its
+    write statement takes the lock and checks what these reads found."""
     epochs, facts = {}, Facts()
-    rows = await driver.fetch(_START, {"partitions": sorted(partitions),
-                                       "commands": list(commands),
-                                       "doctors": list(doctors), "ids": ids})
+    arguments = {"partitions": sorted(partitions), "commands": list(commands),
+                 "doctors": list(doctors), "ids": ids}
+    rows = await (driver.fetch_alone(_READ, arguments) if alone
+                  else driver.fetch(_START, arguments))
     for kind, key, fingerprint, value in rows:
         if kind == "epoch":
             epochs[int(key)] = int(value)
@@ -120,9 +168,12 @@ async def start_round(driver: DriverConnection, partitions: Collection[int],
     return epochs, facts
 
 
-async def write_all(driver: DriverConnection, writes: Writes) -> None:
+async def write_all(driver: DriverConnection, writes: Writes, alone: bool = False) -> None:
     """The round's one write statement, on the connection of the session the round read
-    with, in its transaction."""
+    with: in its transaction, or `alone`, a transaction of its own. Raises PartitionClaimed
+    when a partition's epoch is no longer `writes.epochs`', StaleSchedule when a doctor's
+    seq is no longer the one found, AlreadyDecided when one of its commands was decided
+    meanwhile; then nothing of it is written."""
     parameters = {
         **writes.records.parameters(),
         **_records(writes.counters, "counters", "doctor_id", "date", "last_number"),
@@ -134,11 +185,24 @@ async def write_all(driver: DriverConnection, writes: Writes) -> None:
     }
     if not parameters:
         return  # nothing decided needs writing (every command a duplicate, say)
-    moved = await driver.fetch_value(_write(tuple(p for p in _PARTS if p in parameters)),
-                                     parameters)
-    if moved != len(writes.seqs):
-        raise StaleSchedule(f"of doctors {sorted(d for d, *_ in writes.seqs)}, only {moved} "
-                            "were as this batch found them")
+    statement = _write(tuple(p for p in _PARTS if p in parameters))
+    partitions = sorted(writes.epochs)
+    parameters["o_partitions"] = partitions
+    parameters["o_epochs"] = [writes.epochs[p] for p in partitions]
+    try:
+        await (driver.fetch_alone(statement, parameters) if alone
+               else driver.fetch(statement, parameters))
+    except DBAPIError as error:
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        if sqlstate == _STALE:
+            raise StaleSchedule(f"of doctors {sorted(d for d, *_ in writes.seqs)}, some were"
+                                " not as this batch found them") from error
+        if (sqlstate, getattr(error.__cause__, "constraint_name", None)) == _DECIDED:
+            raise AlreadyDecided("a command of this round was decided meanwhile") from error
+        if sqlstate == _FENCED:
+            raise PartitionClaimed(f"of partitions {sorted(writes.epochs)}, some have a new"
+                                   " owner") from error
+        raise
 
 
 def _records(rows: Sequence[tuple], parameter: str, *names: str) -> dict[str, list]:

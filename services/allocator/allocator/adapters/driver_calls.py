@@ -16,7 +16,9 @@ BEGIN before the session's first statement, and its commit and rollback end the
 transaction. A round whose first statement is sent here has the adapter send BEGIN first
 (`begin`, its own step, `_start_transaction`), once the session's transaction is begun, so
 that the session's commit commits it. A statement sent here outside a transaction is
-refused: it would commit alone. What the session gave besides, given here:
+refused (it would commit alone), unless it is meant to (`fetch_alone`: the statements of a
+round that is no transaction of its own, adapters/unit_of_work.py). What the session gave
+besides, given here:
 - **The span**: as the SQLAlchemy instrumentation's, under the current span (the command's
   decision), while tracing is on (`opd_shared.driver_statement`, shared with the read
   models' batches).
@@ -81,6 +83,16 @@ class DriverConnection:
         connection = self.connection
         if not connection.is_closed() and not connection.is_in_transaction():
             raise RuntimeError("a statement of a transaction sent outside of one")
+        async with self._errors_as_the_session_raises(statement.sql):
+            return await statement.fetch(connection, parameters, self.attributes)
+
+    async def fetch_alone(self, statement: DriverStatement,
+                          parameters: Mapping[str, Any]) -> list[Any]:
+        """The rows of `statement`, run as a transaction of its own (PostgreSQL commits it
+        as it ends). Refused inside a transaction, where it would not commit."""
+        connection = self.connection
+        if connection.is_in_transaction():
+            raise RuntimeError("a statement meant to commit alone sent inside a transaction")
         async with self._errors_as_the_session_raises(statement.sql):
             return await statement.fetch(connection, parameters, self.attributes)
 

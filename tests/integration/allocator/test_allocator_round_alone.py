@@ -1,0 +1,129 @@
+"""A round of bookings on cached schedules is no transaction of its own: start_round and the
+write statement each commit alone, and the write is what fences the round and checks its
+doctors' seqs (adapters/unit_of_work.py). What another writer commits between the two is
+caught there: the round is decided again, and a partition that changed hands meanwhile is
+answered Fenced without a trace."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from sqlalchemy import text
+
+from allocator.service_layer.errors import Fenced
+from allocator.service_layer.handlers import HANDLERS
+from opd_contracts import BookToken, ErrorCode, Reply
+
+from .desk import envelope
+
+
+def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+class _Meanwhile:
+    """Handlers that run `sql` on a connection of their own, once, before deciding the first
+    booking after `arm()`: another writer committing between a round's start and its write.
+    The writer gives up after a second instead of waiting for a lock the round holds."""
+
+    def __init__(self, desk: object, sql: str, **params: object) -> None:
+        self.desk, self.sql, self.params, self.armed = desk, sql, params, False
+        self.handlers = {**HANDLERS, BookToken: self._book}
+
+    def arm(self) -> None:
+        self.armed = True
+
+    async def _book(self, uow, cmd, now):  # type: ignore[no-untyped-def]
+        if self.armed:
+            self.armed = False
+            async with self.desk.engine.begin() as conn:  # type: ignore[attr-defined]
+                await conn.execute(text("SET LOCAL lock_timeout = '1s'"))
+                await conn.execute(text(self.sql), self.params)
+        return await HANDLERS[BookToken](uow, cmd, now)
+
+
+async def test_a_booking_on_a_cached_schedule_is_two_statements_and_no_transaction(desk):
+    doctor = await desk.doctor(partition=1)
+    slot = await desk.slot(doctor, capacity=5)
+    [decider] = await desk.sharing(1)
+    assert (await decider.decide([envelope(desk.booking(slot, "First"))]))[0].ok  # cached now
+    sent: list[str] = []
+
+    def log(logged) -> None:  # type: ignore[no-untyped-def]
+        sent.append(logged.query.split()[0].upper())
+
+    connection = decider.group.transactions.workspace.driver.connection
+    connection.add_query_logger(log)
+    try:
+        [reply] = await decider.decide([envelope(desk.booking(slot, "Second"))])
+        await asyncio.sleep(0.1)  # asyncpg calls its query loggers soon, not at once
+    finally:
+        connection.remove_query_logger(log)
+    assert reply.ok
+    assert sent == ["SELECT", "WITH"]  # start_round, the write; no BEGIN, no COMMIT
+    assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 2
+
+
+async def test_a_partition_claimed_between_the_start_and_the_write_is_fenced(desk, caplog):
+    doctor = await desk.doctor(partition=2)
+    slot = await desk.slot(doctor, capacity=5)
+    usurper = _Meanwhile(desk, "UPDATE partition_owners SET epoch = epoch + 1,"
+                         " owner = 'usurper' WHERE partition = 2")
+    [decider] = await desk.sharing(2, handlers=usurper.handlers)
+    assert (await decider.decide([envelope(desk.booking(slot, "First"))]))[0].ok  # cached now
+    late = envelope(desk.booking(slot, "Late"))
+
+    usurper.arm()
+    with pytest.raises(Fenced):
+        await decider.decide([late])
+
+    assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 1
+    assert await desk.sql("SELECT count(*) FROM inbox WHERE command_id = :c",
+                          c=late.command_id) == 0
+    assert await desk.sql("SELECT count(*) FROM outbox WHERE event->>'command_id' = :c",
+                          c=str(late.command_id)) == 0
+    assert _errors(caplog) == []
+    desk.deciders.pop(2, None)  # the next test to ask claims partition 2 anew
+
+
+async def test_a_doctor_changed_between_the_start_and_the_write_is_decided_again(desk, caplog):
+    doctor = await desk.doctor(partition=3)
+    slot = await desk.slot(doctor, capacity=2)
+    # Another writer (a colleague's transfer into this doctor's slot, say) moves the seq.
+    colleague = _Meanwhile(desk, "UPDATE doctors SET last_event_seq = last_event_seq + 1"
+                           " WHERE id = :d", d=doctor)
+    [decider] = await desk.sharing(3, handlers=colleague.handlers)
+    assert (await decider.decide([envelope(desk.booking(slot, "First"))]))[0].ok  # cached now
+    seq = await desk.sql("SELECT last_event_seq FROM doctors WHERE id = :d", d=doctor)
+
+    colleague.arm()
+    [second] = await decider.decide([envelope(desk.booking(slot, "Second"))])
+    [third] = await decider.decide([envelope(desk.booking(slot, "Third"))])
+
+    assert second.ok and not third.ok and third.code is ErrorCode.SLOT_FULL
+    # Decided again as a round, after the other writer's seq: not written over it.
+    assert await desk.sql("SELECT last_event_seq FROM doctors WHERE id = :d",
+                          d=doctor) == seq + 2
+    assert await desk.sql("SELECT count(*) FROM tokens WHERE slot_id = :s", s=slot["id"]) == 2
+    assert _errors(caplog) == []  # a race retried, not a commit failed and split up
+
+
+async def test_a_command_decided_between_the_start_and_the_write_is_answered_so(desk, caplog):
+    doctor = await desk.doctor(partition=0)
+    slot = await desk.slot(doctor, capacity=5)
+    late = envelope(desk.booking(slot, "Twice"))
+    decided = Reply(command_id=late.command_id, ok=False, code=ErrorCode.SLOT_FULL,
+                    detail="decided by another writer")
+    other = _Meanwhile(desk, "INSERT INTO inbox (command_id, fingerprint, reply, decided_at)"
+                       " VALUES (:c, :f, CAST(:r AS jsonb), now())", c=late.command_id,
+                       f=late.fingerprint, r=decided.model_dump_json())
+    [decider] = await desk.sharing(0, handlers=other.handlers)
+    assert (await decider.decide([envelope(desk.booking(slot, "First"))]))[0].ok  # cached now
+
+    other.arm()
+    assert await decider.decide([late]) == [decided]  # answered, not decided again
+
+    assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 1
+    assert _errors(caplog) == []  # a race retried, not a commit failed and split up

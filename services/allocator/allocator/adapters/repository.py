@@ -44,8 +44,9 @@ class ScheduleRepository:
 
     def prepare(self, named: Iterable[int], facts: Facts) -> None:
         """Keep the cached schedules of the doctors the commands name only where their seq
-        is still the committed one. The transaction holds those doctors' partition locks:
-        nobody else can change them before it ends."""
+        is still the committed one. Nobody else changes them before the round's write: a
+        round fenced from its start holds their partition locks, and the write of a round
+        alone (unit_of_work, ADR 0011) fails whole should one of their seqs have moved."""
         for doctor_id in named:
             entry = self.cache.get(doctor_id)
             if entry is not None and facts.seqs.get(doctor_id) != entry.seq:
@@ -79,7 +80,8 @@ class ScheduleRepository:
 
     async def _trusted(self, doctor_id: int) -> Cached | None:
         """The cached schedule, if the doctor's seq still agrees. Callers hold the doctor's
-        partition lock (the command's own, or one taken for a transfer)."""
+        partition lock (the command's own, or one taken for a transfer), or decide a round
+        alone, whose write checks that seq again (ADR 0011)."""
         entry = self.cache.get(doctor_id)
         if entry is None or doctor_id in self.checked:
             return entry
@@ -122,7 +124,8 @@ class ScheduleRepository:
         return await self.ids.take(self.session, partition, self.partitions)
 
     def next_event_seqs(self, doctor_id: int, count: int) -> range:
-        """Seqs follow on in memory: the batch holds the lock of every doctor it changes."""
+        """Seqs follow on in memory: the write moves each changed doctor's seq by
+        compare-and-set from the one found, under the partitions' locks."""
         entry = self.touched[doctor_id].entry
         entry.seq += count
         return range(entry.seq - count + 1, entry.seq + 1)

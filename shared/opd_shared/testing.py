@@ -1,5 +1,5 @@
-"""What the services' tests share: one doctor's numbered events, a publisher, a wait, and
-which indexes another index makes redundant.
+"""What the services' tests share: one doctor's numbered events, a publisher, a wait,
+which indexes another index makes redundant, and the plans a connection's statements got.
 
 It lives in the package, not in a conftest: pytest's `--import-mode=importlib` imports each
 conftest on its own, so one service's tests cannot import another's, while every test can
@@ -10,22 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
 import httpx
 from asgi_lifespan import LifespanManager
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opd_contracts import EventEnvelope, EventType, SlotRecord, TokenRecord
 from opd_contracts.vocabulary import SOURCE_WEIGHTS, Source, TokenStatus
+from opd_shared.database import Pool, new_engine
 
 __all__ = ["DoctorEvents", "EventPublisher", "NodeProxy", "asgi_client", "covered_indexes",
-           "eventually", "posted", "serving", "via_port"]
+           "eventually", "explaining", "plan_nodes", "posted", "serving", "table_reads",
+           "via_port"]
 
 T = TypeVar("T")
 
@@ -46,6 +51,50 @@ async def covered_indexes(session: AsyncSession) -> list[tuple[str, str]]:
     """(redundant index, the index it begins) for every such pair in the session's database."""
     rows = (await session.execute(text(_COVERED_INDEXES))).all()
     return [(covered, by) for covered, by in rows]
+
+
+# Every statement's plan as a notice (auto_explain, loaded for the connection alone).
+_EXPLAINED = {"session_preload_libraries": "auto_explain", "auto_explain.log_format": "json",
+              "auto_explain.log_min_duration": "0", "auto_explain.log_level": "notice"}
+
+
+@asynccontextmanager
+async def explaining(url: str, server_settings: dict[str, str]
+                     ) -> AsyncIterator[tuple[async_sessionmaker[AsyncSession], list[dict]]]:
+    """Sessions on one connection set with `server_settings` (as a service's), and the
+    plans of the statements it runs (auto_explain's, as JSON: "Query Text" and "Plan"),
+    which arrive as notices with the statements (give the loop a moment before reading)."""
+    engine = new_engine(url, Pool(1, 0), connect_args={
+        "server_settings": {**server_settings, **_EXPLAINED}})
+    plans: list[dict] = []
+
+    def keep(message: Any) -> None:
+        if "plan:" in message.message:
+            plans.append(json.loads(message.message.split("plan:", 1)[1]))
+
+    def listen(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.driver_connection.add_log_listener(lambda _, message: keep(message))
+
+    sqlalchemy_event.listen(engine.sync_engine, "connect", listen)
+    try:
+        yield async_sessionmaker(engine, expire_on_commit=False), plans
+    finally:
+        await engine.dispose()
+
+
+def plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from plan_nodes(child)
+
+
+def table_reads(plan: dict[str, Any]) -> list[str]:
+    """How the plan reads each table it reads: "<node> <index or table>", and "whole" where
+    no condition narrows it."""
+    return [f"{n['Node Type']} {n.get('Index Name', n.get('Relation Name'))}"
+            f"{'' if 'Index Cond' in n else ' whole'}"
+            for n in plan_nodes(plan) if n["Node Type"] in {
+                "Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Index Scan"}]
 
 
 async def eventually(

@@ -15,14 +15,11 @@ class AllocatorSettings(BatchConsumerSettings):
     # Commands: a booking's round trip waits for its batch, so the window is short.
     batch_max: int = batch_max_field(100)
     batch_window_seconds: float = batch_window_field(0.002)
-    # 1: fewer lanes make larger rounds, each round's fixed cost shared by more bookings.
-    # On the 2-core box at 1,000 bookings/s offered, one lane against two, 3 alternated
-    # 20 s probes each: 925-946 decided/s against 809-851, 1,830-1,857 us of CPU a booking
-    # against 2,017-2,123, p99 293-328 ms against 314-378; 50/s the same (p99 20-26 ms
-    # either way) (BENCHMARKS.md, tenth session). 4 -> 2 had measured the same way
-    # (ninth session). Raise it when PostgreSQL, not the CPU, is what a round waits for.
+    # 2, not 4: on the 2-core box at 1,000 bookings/s offered, p99 117-160 ms against
+    # 207-267 with 4 (3 alternated 20 s probes each, quiet machine), 50/s the same, 2,000/s
+    # deciding more (BENCHMARKS.md, ninth session). Fewer lanes make larger rounds.
     commit_lanes: int = Field(
-        1, ge=1, le=256,
+        2, ge=1, le=256,
         description="Transactions in flight at once; each lane decides the batches waiting "
                     "in its share of this allocator's partitions in one transaction at a time",
     )

@@ -10,25 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from analytics.projections import apply_events
 from opd_contracts.vocabulary import Source
-from opd_shared.database import Pool, new_engine
 from opd_shared.readmodel.planning import PLANNED_ONCE_BY_INDEX
+from opd_shared.testing import explaining, plan_nodes, table_reads
 
 DAY = dt.date(2026, 3, 9)
 ZONE = ZoneInfo("Asia/Kolkata")
-# Every statement's plan as a notice (auto_explain, loaded for the connection alone).
-_EXPLAINED = {"session_preload_libraries": "auto_explain", "auto_explain.log_format": "json",
-              "auto_explain.log_min_duration": "0", "auto_explain.log_level": "notice"}
 # A part of each statement a batch may send, as it shows in the plan's query text.
 _STATEMENTS = {
     "facts": "INSERT INTO event_facts", "by id": "SELECT d, NULL::slots, NULL::tokens",
@@ -38,41 +33,17 @@ _STATEMENTS = {
 
 @pytest.fixture
 async def explained(sessions: async_sessionmaker[AsyncSession]
-                    ) -> AsyncIterator[tuple[async_sessionmaker[AsyncSession], list[str]]]:
+                    ) -> AsyncIterator[tuple[async_sessionmaker[AsyncSession], list[dict]]]:
     """Sessions on the test's freshly migrated (empty) tables, on a connection set as the
-    consumer's, and the plans of the statements it runs (auto_explain's notices)."""
+    consumer's, and the plans of the statements it runs."""
     url = sessions.kw["bind"].url.render_as_string(hide_password=False)
-    engine = new_engine(url, Pool(1, 0), connect_args={
-        "server_settings": {**PLANNED_ONCE_BY_INDEX, **_EXPLAINED}})
-    notices: list[str] = []
-
-    def listen(dbapi_connection: Any, _: Any) -> None:
-        dbapi_connection.driver_connection.add_log_listener(
-            lambda _, message: notices.append(message.message))
-
-    event.listen(engine.sync_engine, "connect", listen)
-    yield async_sessionmaker(engine, expire_on_commit=False), notices
-    await engine.dispose()
-
-
-def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", ()):
-        yield from _nodes(child)
-
-
-def _reads(plan: dict[str, Any]) -> list[str]:
-    """How the plan reads each table it reads: "<node> <index or table>", a condition on
-    the index or not ("whole")."""
-    return [f"{n['Node Type']} {n.get('Index Name', n.get('Relation Name'))}"
-            f"{'' if 'Index Cond' in n else ' whole'}"
-            for n in _nodes(plan) if n["Node Type"] in {
-                "Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Index Scan"}]
+    async with explaining(url, PLANNED_ONCE_BY_INDEX) as explained:
+        yield explained
 
 
 async def test_a_batchs_plans_read_every_table_through_an_index_when_made_on_empty_tables(
         explained, history):
-    sessions, notices = explained
+    sessions, plans = explained
     batches = []
     for d in (history(), history()):  # the second run on the plans the first made
         slot = d.slot(DAY, capacity=10)
@@ -83,18 +54,17 @@ async def test_a_batchs_plans_read_every_table_through_an_index_when_made_on_emp
         assert all(await apply_events(sessions, batch, ZONE))
     await asyncio.sleep(0.1)  # notices arrive with the statements, handed over by the loop
 
-    plans = [json.loads(n.split("plan:", 1)[1]) for n in notices if "plan:" in n]
     ours = {name: [p for p in plans if part in p["Query Text"]]
             for name, part in _STATEMENTS.items()}
     assert {name: len(found) for name, found in ours.items()} == {
         "facts": 4, "by id": 4, "waiting for a slot": 2, "a doctor's tokens": 2, "write": 4}
-    reads = {read for found in ours.values() for p in found for read in _reads(p["Plan"])}
+    reads = {read for found in ours.values() for p in found for read in table_reads(p["Plan"])}
     assert {read.split()[-1] for read in reads} == {
         "pk_doctors", "pk_slots", "pk_tokens", "ix_tokens_waiting_slot_id",
         "ix_tokens_doctor_id_day"}, reads
     # Planned once: the conditions name the parameters, not one batch's values.
     conditions = [n["Index Cond"] for found in ours.values() for p in found
-                  for n in _nodes(p["Plan"]) if "Index Cond" in n]
+                  for n in plan_nodes(p["Plan"]) if "Index Cond" in n]
     assert conditions and all("$" in c for c in conditions), conditions
 
 

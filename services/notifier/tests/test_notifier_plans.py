@@ -9,12 +9,11 @@ every token and notification recorded (`notifications` only grows)."""
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifier.bootstrap import MIGRATIONS_DIR
@@ -22,16 +21,13 @@ from notifier.projection import Notifying, apply_events
 from notifier.settings import NotifierSettings
 from opd_contracts import EventType
 from opd_contracts.vocabulary import TokenStatus
-from opd_shared.database import Pool, migrate, new_engine
+from opd_shared.database import migrate
 from opd_shared.readmodel.driver import batch_transaction
 from opd_shared.readmodel.planning import PLANNED_ONCE_BY_INDEX
-from opd_shared.testing import eventually
+from opd_shared.testing import eventually, explaining, plan_nodes, table_reads
 
 from .conftest import Hall, at
 
-# Every statement's plan as a notice (auto_explain, loaded for the connection alone).
-_EXPLAINED = {"session_preload_libraries": "auto_explain", "auto_explain.log_format": "json",
-              "auto_explain.log_min_duration": "0", "auto_explain.log_level": "notice"}
 # A part of each statement a batch may send, as it shows in the plan's query text.
 _STATEMENTS = {"claim and keep": "INSERT INTO applied_events", "slot times": "FROM slots",
                "heads": "CROSS JOIN LATERAL", "telling": "opted_out",
@@ -40,43 +36,19 @@ _STATEMENTS = {"claim and keep": "INSERT INTO applied_events", "slot times": "FR
 
 @pytest.fixture
 async def explained(infra: Any) -> AsyncIterator[tuple[
-        async_sessionmaker[AsyncSession], NotifierSettings, list[str]]]:
+        async_sessionmaker[AsyncSession], NotifierSettings, list[dict]]]:
     """Sessions on freshly migrated (empty) tables, on a connection set as the consumer's,
-    and the plans of the statements it runs (auto_explain's notices)."""
+    and the plans of the statements it runs."""
     settings = infra.settings(NotifierSettings, infra.namespace("nt"), notify_ahead=2,
                               notify_minutes=15)
     await migrate(settings.database_url, MIGRATIONS_DIR)
-    engine = new_engine(settings.database_url, Pool(1, 0), connect_args={
-        "server_settings": {**PLANNED_ONCE_BY_INDEX, **_EXPLAINED}})
-    notices: list[str] = []
-
-    def listen(dbapi_connection: Any, _: Any) -> None:
-        dbapi_connection.driver_connection.add_log_listener(
-            lambda _, message: notices.append(message.message))
-
-    event.listen(engine.sync_engine, "connect", listen)
-    yield async_sessionmaker(engine, expire_on_commit=False), settings, notices
-    await engine.dispose()
-
-
-def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", ()):
-        yield from _nodes(child)
-
-
-def _reads(plan: dict[str, Any]) -> list[str]:
-    """How the plan reads each table it reads: "<node> <index or table>", and "whole" where
-    no condition narrows the index."""
-    return [f"{n['Node Type']} {n.get('Index Name', n.get('Relation Name'))}"
-            f"{'' if 'Index Cond' in n else ' whole'}"
-            for n in _nodes(plan) if n["Node Type"] in {
-                "Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Index Scan"}]
+    async with explaining(settings.database_url, PLANNED_ONCE_BY_INDEX) as (sessions, plans):
+        yield sessions, settings, plans
 
 
 async def test_a_batchs_plans_read_every_table_through_an_index_when_made_on_empty_tables(
         explained):
-    sessions, settings, notices = explained
+    sessions, settings, plans = explained
     notifying = Notifying(settings, frozenset({"web-app"}), sms=False)
     for hall in (Hall(), Hall()):  # the second run on the plans the first made
         slot = hall.slot()
@@ -95,19 +67,18 @@ async def test_a_batchs_plans_read_every_table_through_an_index_when_made_on_emp
         told = (await session.execute(text("SELECT count(*) FROM notifications"))).scalar()
     await asyncio.sleep(0.1)  # notices arrive with the statements, handed over by the loop
 
-    plans = [json.loads(n.split("plan:", 1)[1]) for n in notices if "plan:" in n]
     ours = {name: [p for p in plans if part in p["Query Text"]]
             for name, part in _STATEMENTS.items()}
     assert told == 8  # each hall: two near, then one called and one more near
     assert {name: len(found) for name, found in ours.items()} == {
         "claim and keep": 4, "slot times": 2, "heads": 4, "telling": 4, "notify and send": 4}
-    reads = {read for found in ours.values() for p in found for read in _reads(p["Plan"])}
+    reads = {read for found in ours.values() for p in found for read in table_reads(p["Plan"])}
     assert {read.split()[-1] for read in reads} == {
         "pk_slots", "ix_tokens_queue_place", "uq_notifications_token_id", "pk_tokens",
         "pk_doctors", "pk_opt_outs"}, reads
     # Planned once: no condition holds one batch's ids (a custom plan's '{...}' array).
     conditions = [n["Index Cond"] for found in ours.values() for p in found
-                  for n in _nodes(p["Plan"]) if "Index Cond" in n]
+                  for n in plan_nodes(p["Plan"]) if "Index Cond" in n]
     assert conditions and not any("'{" in c for c in conditions), conditions
 
 

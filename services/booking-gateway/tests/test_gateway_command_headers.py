@@ -5,8 +5,6 @@ the message has no trace header at all. Pure logic over the bus, the broker stub
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import uuid
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -20,9 +18,10 @@ import booking_gateway.bus as bus_module
 from booking_gateway.admission import Admission
 from booking_gateway.bus import CommandBus
 from booking_gateway.settings import GatewaySettings
-from opd_contracts import BookToken, CommandEnvelope
-from opd_contracts.vocabulary import Source
+from opd_contracts import CommandEnvelope
 from opd_shared import tracing
+
+from .conftest import booking_envelope
 
 
 @pytest.fixture
@@ -52,19 +51,12 @@ def _bus(monkeypatch: pytest.MonkeyPatch, sent: list[dict[str, Any]]) -> Command
     return bus
 
 
-def _envelope() -> CommandEnvelope:
-    return CommandEnvelope(
-        command_id=uuid.uuid4(), issued_at=dt.datetime.now(dt.UTC), fingerprint="0" * 64,
-        actor="test", command=BookToken(patient_name="Asha", doctor_id=1, slot_id=17,
-                                        source=Source.WALK_IN, channel="desk"))
-
-
 async def _requests(bus: CommandBus,
                     tracer: Tracer | None) -> tuple[CommandEnvelope, str | None]:
     """Two requests at once (for one command queue), the second in a span of its own when
     there is a tracer, the first in none; both end without a reply (None). The second
     command, and its request's traceparent as tracing gives it (None while off)."""
-    lone, traced = _envelope(), _envelope()
+    lone, traced = booking_envelope(), booking_envelope()
     untraced_wait = asyncio.create_task(bus.send(lone, 0.01))
     traceparent = None
     if tracer is None:

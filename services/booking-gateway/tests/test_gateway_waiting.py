@@ -7,7 +7,6 @@ tests/integration.)"""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import uuid
 from types import SimpleNamespace
 
@@ -17,8 +16,9 @@ from pamqp.header import ContentHeader
 from booking_gateway.admission import Admission
 from booking_gateway.bus import CommandBus, command_properties
 from booking_gateway.settings import GatewaySettings
-from opd_contracts import BookToken, CommandEnvelope, Reply, ReplyBatch
-from opd_contracts.vocabulary import Source
+from opd_contracts import CommandEnvelope, Reply, ReplyBatch
+
+from .conftest import booking_envelope
 
 
 def _bus() -> CommandBus:
@@ -30,13 +30,6 @@ def _bus() -> CommandBus:
 
     bus._queue = queued  # type: ignore[method-assign]
     return bus
-
-
-def _envelope() -> CommandEnvelope:
-    return CommandEnvelope(
-        command_id=uuid.uuid4(), issued_at=dt.datetime.now(dt.UTC), fingerprint="0" * 64,
-        actor="test", command=BookToken(patient_name="Asha", doctor_id=1, slot_id=17,
-                                        source=Source.WALK_IN, channel="desk"))
 
 
 async def _reply_to(bus: CommandBus, envelope: CommandEnvelope) -> Reply:
@@ -54,7 +47,7 @@ async def _waiting(bus: CommandBus, count: int) -> None:
 
 
 async def test_a_repeat_still_gets_the_reply_that_comes_after_the_first_wait_ended():
-    bus, envelope = _bus(), _envelope()
+    bus, envelope = _bus(), booking_envelope()
     first = asyncio.create_task(bus.send(envelope, 0.05))
     repeat = asyncio.create_task(bus.send(envelope, 5))
     await _waiting(bus, 2)
@@ -67,7 +60,7 @@ async def test_a_repeat_still_gets_the_reply_that_comes_after_the_first_wait_end
 
 
 async def test_a_request_that_goes_away_leaves_its_repeat_waiting():
-    bus, envelope = _bus(), _envelope()
+    bus, envelope = _bus(), booking_envelope()
     gone = asyncio.create_task(bus.send(envelope, 5))
     repeat = asyncio.create_task(bus.send(envelope, 5))
     await _waiting(bus, 2)
@@ -83,7 +76,7 @@ async def test_a_request_that_goes_away_leaves_its_repeat_waiting():
 
 
 async def test_a_reply_that_never_comes_is_none_once_the_wait_is_over():
-    bus, envelope = _bus(), _envelope()
+    bus, envelope = _bus(), booking_envelope()
 
     assert await asyncio.wait_for(bus.send(envelope, 0.05), 1) is None
     assert bus.waiting == {}
@@ -102,7 +95,7 @@ def test_a_command_message_has_the_properties_aio_pikas_message_gave_it():
 
 
 async def test_a_version_1_reply_finds_its_request_by_its_correlation_id():
-    bus, envelope = _bus(), _envelope()
+    bus, envelope = _bus(), booking_envelope()
     waiting = asyncio.create_task(bus.send(envelope, 5))
     await _waiting(bus, 1)
     reply = Reply(command_id=envelope.command_id, ok=True, result={"id": 1})
@@ -115,7 +108,7 @@ async def test_a_version_1_reply_finds_its_request_by_its_correlation_id():
 
 
 async def test_a_version_1_reply_whose_correlation_id_is_no_command_id_wakes_nothing():
-    bus, envelope = _bus(), _envelope()
+    bus, envelope = _bus(), booking_envelope()
     waiting = asyncio.create_task(bus.send(envelope, 0.2))
     await _waiting(bus, 1)
     reply = Reply(command_id=envelope.command_id, ok=True, result={"id": 1})

@@ -1,26 +1,54 @@
 """Broker topology: the contracts' names, declared idempotently, with the queues' arguments.
 
 Declaring is safe to repeat from any process: each service declares what it publishes to
-or consumes from when it starts.
+or consumes from when it starts. The command queues are checked first
+(`Topology.check_command_queues`): a layout left by another `OPD_COMMAND_QUEUES` is not
+declared over.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import logging
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractExchange
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
+from aiormq.abc import AbstractChannel as WireChannel
+from aiormq.exceptions import ChannelNotFoundEntity, ChannelPreconditionFailed
 
 from opd_contracts.topology import TopologyNames
 
-__all__ = ["DELIVERY_LIMIT", "Topology"]
+__all__ = ["DELIVERY_LIMIT", "CommandQueuesDisagree", "FoundQueue", "Topology"]
+
+log = logging.getLogger(__name__)
 
 # The broker's backstop (`x-delivery-limit`): a message whose consumer died or let go of it
 # this many times is dead-lettered by the queue itself. Failures a consumer sees are counted
 # by `opd_shared.retries` instead, the same way on every RabbitMQ version. Changing it
 # changes the queues' declared arguments, which existing queues would refuse.
 DELIVERY_LIMIT = 5
+PROCEDURE = "docs/OPERATIONS.md, \"Changing the number of command queues\""
+
+
+class CommandQueuesDisagree(RuntimeError):
+    """The broker holds command queues of another layout than `OPD_COMMAND_QUEUES` makes,
+    with commands in them or services on them: starting would leave commands routed by the
+    old layout where nothing consumes them (a booking accepted and never decided)."""
+
+
+@dataclass(frozen=True)
+class FoundQueue:
+    """A command queue the broker holds, as a passive declare sees it."""
+
+    number: int
+    name: str
+    messages: int
+    consumers: int
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.messages} messages, {self.consumers} consumers)"
 
 
 @dataclass(frozen=True)
@@ -48,6 +76,58 @@ class Topology(TopologyNames):
             self.dead_letter_queue, durable=True, arguments={"x-queue-type": "quorum"}
         )
         await queue.bind(exchange)
+
+    async def check_command_queues(self, connection: AbstractConnection) -> None:
+        """Refuse to start over command queues of another layout; remove them when none
+        holds a command or a consumer.
+
+        A queue stays bound to the keys of the layout that declared it, and declaring
+        another layout adds queues and bindings beside the old ones (AMQP cannot list
+        bindings, nor take one away that nobody names): an old queue would go on getting
+        commands that no allocator of the new layout consumes. So the queues the broker
+        holds must be none (a fresh broker) or exactly this layout's. Which there are is
+        seen by a passive declare of every name a layout can have (one per partition),
+        all at once: ~25 ms for 16 partitions on the shared 2-core machine
+        (BENCHMARKS.md, "Command-queue check"). Queues of another layout that are all
+        empty and unconsumed are deleted (`if-empty`, `if-unused`: the broker refuses
+        if a command or a consumer came meanwhile) with their bindings, as the operator's
+        procedure would; this layout is then declared afresh. Any other: raise
+        `CommandQueuesDisagree`, naming the queues and the procedure."""
+        found = await self._found_command_queues(connection)
+        numbers = {queue.number for queue in found}
+        if not numbers or numbers == set(range(self.command_queues)):
+            return
+        if any(queue.messages or queue.consumers for queue in found):
+            raise CommandQueuesDisagree(self._disagreement(found))
+        for queue in found:
+            if not await _deleted_if_idle(connection, queue.name):
+                raise CommandQueuesDisagree(self._disagreement(found))
+        log.warning("OPD_COMMAND_QUEUES=%d: deleted the empty command queues %s of "
+                    "another layout; declaring %d", self.command_queues,
+                    ", ".join(queue.name for queue in found), self.command_queues)
+
+    async def _found_command_queues(self, connection: AbstractConnection
+                                    ) -> list[FoundQueue]:
+        # A layout of Q queues has those numbered 0 to Q - 1, each named after its first
+        # partition: every name any layout can have is one of one queue per partition.
+        names = [replace(self, queues=0).partition_queue(n) for n in range(self.partitions)]
+        seen = await asyncio.gather(*(_passively(connection, name) for name in names))
+        return [FoundQueue(number, name, *counts)
+                for number, (name, counts) in enumerate(zip(names, seen, strict=True))
+                if counts is not None]
+
+    def _disagreement(self, found: list[FoundQueue]) -> str:
+        numbers = sorted(queue.number for queue in found)
+        old = (f"as OPD_COMMAND_QUEUES={len(numbers)} laid them out"
+               if numbers == list(range(len(numbers))) else "of no complete layout")
+        mine = ", ".join(self.partition_queue(q) for q in range(self.command_queues))
+        return (f"OPD_COMMAND_QUEUES={self.command_queues} (OPD_PARTITIONS={self.partitions}) "
+                f"makes the command queues {mine}, but the broker holds "
+                f"{', '.join(map(str, found))}, {old}. Commands routed by that layout would "
+                f"wait where no allocator of this one consumes them. Either set "
+                f"OPD_COMMAND_QUEUES to the value the running services use, or change it by "
+                f"the procedure ({PROCEDURE}): stop the gateways, let the allocators empty "
+                f"the command queues, stop them, delete the queues, start with the new value.")
 
     async def declare_commands(self, channel: AbstractChannel) -> AbstractExchange:
         """Commands exchange and every command queue, each bound to its partitions' keys;
@@ -79,3 +159,31 @@ class Topology(TopologyNames):
             self.consumer_queue(consumer), durable=True, arguments=self.consumer_queue_arguments()
         )
         await queue.bind(exchange, routing_key="#")
+
+
+async def _wire_channel(connection: AbstractConnection) -> WireChannel:
+    """A bare channel of the connection: an aio-pika channel that the broker closes (a
+    passive declare of a missing queue does) would be reopened by a robust connection."""
+    return await connection.transport.connection.channel()  # type: ignore[union-attr]
+
+
+async def _passively(connection: AbstractConnection, name: str) -> tuple[int, int] | None:
+    """The queue's messages and consumers, or None when there is no such queue."""
+    channel = await _wire_channel(connection)
+    try:
+        declared = await channel.queue_declare(name, passive=True)
+    except ChannelNotFoundEntity:
+        return None  # the broker closed the channel
+    await channel.close()
+    return declared.message_count or 0, declared.consumer_count or 0
+
+
+async def _deleted_if_idle(connection: AbstractConnection, name: str) -> bool:
+    """Deleted, unless a command or a consumer is in it now (or it is gone already)."""
+    channel = await _wire_channel(connection)
+    try:
+        await channel.queue_delete(name, if_unused=True, if_empty=True)
+    except ChannelPreconditionFailed:
+        return False
+    await channel.close()
+    return True

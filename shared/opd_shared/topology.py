@@ -16,7 +16,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 from aiormq.abc import AbstractChannel as WireChannel
-from aiormq.exceptions import ChannelNotFoundEntity, ChannelPreconditionFailed
+from aiormq.exceptions import ChannelNotFoundEntity
 
 from opd_contracts.topology import TopologyNames
 
@@ -33,9 +33,9 @@ PROCEDURE = "docs/OPERATIONS.md, \"Changing the number of command queues\""
 
 
 class CommandQueuesDisagree(RuntimeError):
-    """The broker holds command queues of another layout than `OPD_COMMAND_QUEUES` makes,
-    with commands in them or services on them: starting would leave commands routed by the
-    old layout where nothing consumes them (a booking accepted and never decided)."""
+    """The broker holds command queues of another layout than `OPD_COMMAND_QUEUES` makes:
+    starting would leave commands routed by the old layout where nothing consumes them (a
+    booking accepted and never decided)."""
 
 
 @dataclass(frozen=True)
@@ -78,33 +78,27 @@ class Topology(TopologyNames):
         await queue.bind(exchange)
 
     async def check_command_queues(self, connection: AbstractConnection) -> None:
-        """Refuse to start over command queues of another layout; remove them when none
-        holds a command or a consumer.
+        """Refuse to start over command queues of another layout: raise
+        `CommandQueuesDisagree`, naming the queues and the procedure.
 
         A queue stays bound to the keys of the layout that declared it, and declaring
         another layout adds queues and bindings beside the old ones (AMQP cannot list
-        bindings, nor take one away that nobody names): an old queue would go on getting
-        commands that no allocator of the new layout consumes. So the queues the broker
-        holds must be none (a fresh broker) or exactly this layout's. Which there are is
-        seen by a passive declare of every name a layout can have (one per partition),
-        all at once: ~25 ms for 16 partitions on the shared 2-core machine
-        (BENCHMARKS.md, "Command-queue check"). Queues of another layout that are all
-        empty and unconsumed are deleted (`if-empty`, `if-unused`: the broker refuses
-        if a command or a consumer came meanwhile) with their bindings, as the operator's
-        procedure would; this layout is then declared afresh. Any other: raise
-        `CommandQueuesDisagree`, naming the queues and the procedure."""
+        bindings): an old queue would keep the commands it holds, and go on getting those
+        an old gateway sends, where no allocator of the new layout consumes them. So the
+        queues the broker holds must be none (a fresh broker) or exactly this layout's.
+        Which there are is seen by a passive declare of every name a layout can have
+        (one per partition), all at once: ~25 ms for 16 partitions on the shared 2-core
+        machine (BENCHMARKS.md, "Command-queue check").
+
+        Empty ones refuse too, not deleted here: one still carries the old bindings, so
+        a kept queue would get commands of partitions it does not carry (parked as
+        misrouted), and RabbitMQ cannot delete a quorum queue only if it is empty and
+        unused (`if-empty`, `if-unused`: NOT_IMPLEMENTED, which closes the connection),
+        so a command or a consumer arriving meanwhile would be deleted with it."""
         found = await self._found_command_queues(connection)
         numbers = {queue.number for queue in found}
-        if not numbers or numbers == set(range(self.command_queues)):
-            return
-        if any(queue.messages or queue.consumers for queue in found):
+        if numbers and numbers != set(range(self.command_queues)):
             raise CommandQueuesDisagree(self._disagreement(found))
-        for queue in found:
-            if not await _deleted_if_idle(connection, queue.name):
-                raise CommandQueuesDisagree(self._disagreement(found))
-        log.warning("OPD_COMMAND_QUEUES=%d: deleted the empty command queues %s of "
-                    "another layout; declaring %d", self.command_queues,
-                    ", ".join(queue.name for queue in found), self.command_queues)
 
     async def _found_command_queues(self, connection: AbstractConnection
                                     ) -> list[FoundQueue]:
@@ -121,13 +115,15 @@ class Topology(TopologyNames):
         old = (f"as OPD_COMMAND_QUEUES={len(numbers)} laid them out"
                if numbers == list(range(len(numbers))) else "of no complete layout")
         mine = ", ".join(self.partition_queue(q) for q in range(self.command_queues))
+        deletes = "; ".join(f"rabbitmqctl delete_queue {queue.name}" for queue in found)
         return (f"OPD_COMMAND_QUEUES={self.command_queues} (OPD_PARTITIONS={self.partitions}) "
                 f"makes the command queues {mine}, but the broker holds "
                 f"{', '.join(map(str, found))}, {old}. Commands routed by that layout would "
                 f"wait where no allocator of this one consumes them. Either set "
                 f"OPD_COMMAND_QUEUES to the value the running services use, or change it by "
                 f"the procedure ({PROCEDURE}): stop the gateways, let the allocators empty "
-                f"the command queues, stop them, delete the queues, start with the new value.")
+                f"those queues (0 messages each), stop the allocators, delete the queues "
+                f"({deletes}), start with the new value.")
 
     async def declare_commands(self, channel: AbstractChannel) -> AbstractExchange:
         """Commands exchange and every command queue, each bound to its partitions' keys;
@@ -161,15 +157,11 @@ class Topology(TopologyNames):
         await queue.bind(exchange, routing_key="#")
 
 
-async def _wire_channel(connection: AbstractConnection) -> WireChannel:
-    """A bare channel of the connection: an aio-pika channel that the broker closes (a
-    passive declare of a missing queue does) would be reopened by a robust connection."""
-    return await connection.transport.connection.channel()  # type: ignore[union-attr]
-
-
 async def _passively(connection: AbstractConnection, name: str) -> tuple[int, int] | None:
-    """The queue's messages and consumers, or None when there is no such queue."""
-    channel = await _wire_channel(connection)
+    """The queue's messages and consumers, or None when there is no such queue. On a bare
+    channel of the connection: an aio-pika channel that the broker closes (a passive
+    declare of a missing queue does) would be reopened by a robust connection."""
+    channel: WireChannel = await connection.transport.connection.channel()  # type: ignore[union-attr]
     try:
         declared = await channel.queue_declare(name, passive=True)
     except ChannelNotFoundEntity:
@@ -177,13 +169,3 @@ async def _passively(connection: AbstractConnection, name: str) -> tuple[int, in
     await channel.close()
     return declared.message_count or 0, declared.consumer_count or 0
 
-
-async def _deleted_if_idle(connection: AbstractConnection, name: str) -> bool:
-    """Deleted, unless a command or a consumer is in it now (or it is gone already)."""
-    channel = await _wire_channel(connection)
-    try:
-        await channel.queue_delete(name, if_unused=True, if_empty=True)
-    except ChannelPreconditionFailed:
-        return False
-    await channel.close()
-    return True

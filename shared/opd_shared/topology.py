@@ -9,20 +9,17 @@ declared over.
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
-from aiormq.abc import AbstractChannel as WireChannel
-from aiormq.exceptions import ChannelNotFoundEntity
+from aio_pika.exceptions import ChannelNotFoundEntity
 
 from opd_contracts.topology import TopologyNames
+from opd_shared.broker_nodes import connect
 
 __all__ = ["DELIVERY_LIMIT", "CommandQueuesDisagree", "FoundQueue", "Topology"]
-
-log = logging.getLogger(__name__)
 
 # The broker's backstop (`x-delivery-limit`): a message whose consumer died or let go of it
 # this many times is dead-lettered by the queue itself. Failures a consumer sees are counted
@@ -77,7 +74,7 @@ class Topology(TopologyNames):
         )
         await queue.bind(exchange)
 
-    async def check_command_queues(self, connection: AbstractConnection) -> None:
+    async def check_command_queues(self, amqp_url: str) -> None:
         """Refuse to start over command queues of another layout: raise
         `CommandQueuesDisagree`, naming the queues and the procedure.
 
@@ -87,25 +84,31 @@ class Topology(TopologyNames):
         an old gateway sends, where no allocator of the new layout consumes them. So the
         queues the broker holds must be none (a fresh broker) or exactly this layout's.
         Which there are is seen by a passive declare of every name a layout can have
-        (one per partition), all at once: ~25 ms for 16 partitions on the shared 2-core
-        machine (BENCHMARKS.md, "Command-queue check").
+        (one per partition), all at once, on a connection of its own (below): ~25 ms for
+        16 partitions on the shared 2-core machine (BENCHMARKS.md, "Command-queue check").
 
         Empty ones refuse too, not deleted here: one still carries the old bindings, so
         a kept queue would get commands of partitions it does not carry (parked as
         misrouted), and RabbitMQ cannot delete a quorum queue only if it is empty and
         unused (`if-empty`, `if-unused`: NOT_IMPLEMENTED, which closes the connection),
         so a command or a consumer arriving meanwhile would be deleted with it."""
-        found = await self._found_command_queues(connection)
+        found = await self._found_command_queues(amqp_url)
         numbers = {queue.number for queue in found}
         if numbers and numbers != set(range(self.command_queues)):
             raise CommandQueuesDisagree(self._disagreement(found))
 
-    async def _found_command_queues(self, connection: AbstractConnection
-                                    ) -> list[FoundQueue]:
+    async def _found_command_queues(self, amqp_url: str) -> list[FoundQueue]:
+        """A passive declare of a missing queue closes its channel. On the service's own
+        connection that was seen to kill it (504 "second 'channel.open' seen": aiormq gave
+        a new channel the number of one whose close-ok had not left yet) and a robust
+        channel would be reopened, so the probes have a plain connection of their own,
+        each on a channel number no other probe uses."""
         # A layout of Q queues has those numbered 0 to Q - 1, each named after its first
         # partition: every name any layout can have is one of one queue per partition.
         names = [replace(self, queues=0).partition_queue(n) for n in range(self.partitions)]
-        seen = await asyncio.gather(*(_passively(connection, name) for name in names))
+        async with await connect(amqp_url) as connection:
+            seen = await asyncio.gather(*(_passively(connection, number + 1, name)
+                                          for number, name in enumerate(names)))
         return [FoundQueue(number, name, *counts)
                 for number, (name, counts) in enumerate(zip(names, seen, strict=True))
                 if counts is not None]
@@ -157,15 +160,16 @@ class Topology(TopologyNames):
         await queue.bind(exchange, routing_key="#")
 
 
-async def _passively(connection: AbstractConnection, name: str) -> tuple[int, int] | None:
-    """The queue's messages and consumers, or None when there is no such queue. On a bare
-    channel of the connection: an aio-pika channel that the broker closes (a passive
-    declare of a missing queue does) would be reopened by a robust connection."""
-    channel: WireChannel = await connection.transport.connection.channel()  # type: ignore[union-attr]
+
+async def _passively(connection: AbstractConnection, channel_number: int,
+                     name: str) -> tuple[int, int] | None:
+    """The queue's messages and consumers, or None when there is no such queue."""
+    channel = connection.channel(channel_number, publisher_confirms=False)
+    await channel.initialize()
     try:
-        declared = await channel.queue_declare(name, passive=True)
+        declared = await channel.declare_queue(name, passive=True)
     except ChannelNotFoundEntity:
         return None  # the broker closed the channel
     await channel.close()
-    return declared.message_count or 0, declared.consumer_count or 0
-
+    result = declared.declaration_result
+    return result.message_count or 0, result.consumer_count or 0

@@ -34,17 +34,17 @@ async def test_an_empty_layout_refuses_until_deleted_as_the_procedure_says(infra
         channel = await connection.channel()
         await old.declare_commands(channel)
         with pytest.raises(CommandQueuesDisagree) as refused:
-            await new.check_command_queues(connection)
+            await new.check_command_queues(infra.amqp_url)
         assert f"{old.partition_queue(0)} (0 messages, 0 consumers)" in str(refused.value)
         assert f"rabbitmqctl delete_queue {old.partition_queue(0)}" in str(refused.value)
         await channel.queue_delete(old.partition_queue(0))  # the procedure's step 3
-        await new.check_command_queues(connection)
+        await new.check_command_queues(infra.amqp_url)
         exchange = await new.declare_commands(channel)
         await exchange.publish(aio_pika.Message(b"a command"), new.routing_key(1),
                                mandatory=True)
         assert await _messages(connection, new.partition_queue(1)) == 1
         assert await _messages(connection, new.partition_queue(0)) == 0
-        await new.check_command_queues(connection)  # its own layout, holding a command
+        await new.check_command_queues(infra.amqp_url)  # its own layout, holding a command
 
 
 async def test_another_layout_being_consumed_refuses(infra):
@@ -58,7 +58,7 @@ async def test_another_layout_being_consumed_refuses(infra):
         queue = await channel.get_queue(old.partition_queue(3))
         await queue.consume(_ack)
         with pytest.raises(CommandQueuesDisagree, match=r"alloc\.p03 \(0 messages, 1 consumers"):
-            await new.check_command_queues(connection)
+            await new.check_command_queues(infra.amqp_url)
         assert await _messages(connection, old.partition_queue(2)) == 0  # none deleted
 
 
@@ -74,4 +74,4 @@ async def test_a_queue_of_no_layout_holding_a_command_refuses(infra):
             await channel.queue_delete(old.partition_queue(number))
         await exchange.publish(aio_pika.Message(b"a command"), old.routing_key(3))
         with pytest.raises(CommandQueuesDisagree, match="of no complete layout"):
-            await new.check_command_queues(connection)
+            await new.check_command_queues(infra.amqp_url)

@@ -125,9 +125,9 @@ async def _broker(stack: AsyncExitStack, amqp_url: str, topology: Topology
     """Connected, with the commands' and events' exchanges and queues declared; the setup
     channel stays open for the dead-letter watch. Command queues of another
     `OPD_COMMAND_QUEUES` refuse the start (`Topology.check_command_queues`)."""
+    await topology.check_command_queues(amqp_url)
     connection = await connect_robust(amqp_url)
     stack.push_async_callback(connection.close)
-    await topology.check_command_queues(connection)
     setup = await connection.channel()
     await topology.declare_commands(setup)
     return connection, setup, await topology.declare_events(setup)

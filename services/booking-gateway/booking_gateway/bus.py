@@ -73,12 +73,8 @@ class CommandBus:
         """Connected and declared; command queues of another `OPD_COMMAND_QUEUES` refuse
         the start (`Topology.check_command_queues`): this gateway would route commands
         where the old layout's queues still take them and no allocator of its own does."""
+        await self.topology.check_command_queues(self.amqp_url)
         self.connection: AbstractRobustConnection = await connect_robust(self.amqp_url)
-        try:
-            await self.topology.check_command_queues(self.connection)
-        except BaseException:
-            await self.connection.close()
-            raise
         self.channel = await self.connection.channel(publisher_confirms=True,
                                                      on_return_raises=True)
         self.exchange = await self.topology.declare_commands(self.channel)

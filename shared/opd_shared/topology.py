@@ -160,7 +160,6 @@ class Topology(TopologyNames):
         await queue.bind(exchange, routing_key="#")
 
 
-
 async def _passively(connection: AbstractConnection, channel_number: int,
                      name: str) -> tuple[int, int] | None:
     """The queue's messages and consumers, or None when there is no such queue."""

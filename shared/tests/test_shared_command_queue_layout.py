@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import aio_pika
 import pytest
-from aio_pika.exceptions import ChannelNotFoundEntity
 
 from opd_shared.topology import CommandQueuesDisagree, Topology
 

@@ -16,7 +16,6 @@ from opd_shared.testing import serving
 from opd_shared.topology import CommandQueuesDisagree, Topology
 
 
-
 def _suite(infra, namespace: str) -> Topology:
     """The layout the suite's services make (four partitions in two queues)."""
     return infra.settings(AllocatorSettings, namespace).topology
@@ -77,7 +76,7 @@ async def test_starts_on_its_own_layout_holding_commands_and_consumed(infra):
     """A restart beside a running allocator, commands waiting: the usual rolling update."""
     namespace = infra.namespace("layout")
     await _old_layout_holding_a_command(infra, namespace, _suite(infra, namespace).queues)
-    async with serving(_app(infra, namespace, "allocator")):
-        async with serving(_app(infra, namespace, "gateway")), \
-                serving(_app(infra, namespace, "allocator")):
-            pass
+    async with serving(_app(infra, namespace, "allocator")), \
+            serving(_app(infra, namespace, "gateway")), \
+            serving(_app(infra, namespace, "allocator")):
+        pass

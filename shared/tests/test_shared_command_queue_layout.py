@@ -74,3 +74,20 @@ async def test_a_queue_of_no_layout_holding_a_command_refuses(infra):
         await exchange.publish(aio_pika.Message(b"a command"), old.routing_key(3))
         with pytest.raises(CommandQueuesDisagree, match="of no complete layout"):
             await new.check_command_queues(infra.amqp_url)
+
+
+async def test_the_check_holds_up_at_sixteen_partitions_time_after_time(infra):
+    """The production partitions: sixteen probes at once, most of them closed by the broker
+    (no such queue), again and again, as restarts do; and the layout of two named to a
+    service configured for four."""
+    namespace = infra.namespace("layout")
+    mine = Topology(namespace, 16, 2)
+    for _ in range(5):
+        await mine.check_command_queues(infra.amqp_url)  # a fresh broker
+    connection = await aio_pika.connect_robust(infra.amqp_url)
+    async with connection:
+        await mine.declare_commands(await connection.channel())
+    for _ in range(5):
+        await mine.check_command_queues(infra.amqp_url)  # its own layout
+    with pytest.raises(CommandQueuesDisagree, match="as OPD_COMMAND_QUEUES=2 laid them out"):
+        await Topology(namespace, 16, 4).check_command_queues(infra.amqp_url)

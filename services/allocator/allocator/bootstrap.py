@@ -123,7 +123,9 @@ async def _database(stack: AsyncExitStack, settings: AllocatorSettings
 async def _broker(stack: AsyncExitStack, amqp_url: str, topology: Topology
                   ) -> tuple[AbstractRobustConnection, AbstractChannel, AbstractExchange]:
     """Connected, with the commands' and events' exchanges and queues declared; the setup
-    channel stays open for the dead-letter watch."""
+    channel stays open for the dead-letter watch. Command queues of another
+    `OPD_COMMAND_QUEUES` refuse the start (`Topology.check_command_queues`)."""
+    await topology.check_command_queues(amqp_url)
     connection = await connect_robust(amqp_url)
     stack.push_async_callback(connection.close)
     setup = await connection.channel()

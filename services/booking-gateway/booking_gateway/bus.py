@@ -70,6 +70,10 @@ class CommandBus:
                         for queue in range(topology.command_queues)]
 
     async def connect(self) -> None:
+        """Connected and declared; command queues of another `OPD_COMMAND_QUEUES` refuse
+        the start (`Topology.check_command_queues`): this gateway would route commands
+        where the old layout's queues still take them and no allocator of its own does."""
+        await self.topology.check_command_queues(self.amqp_url)
         self.connection: AbstractRobustConnection = await connect_robust(self.amqp_url)
         self.channel = await self.connection.channel(publisher_confirms=True,
                                                      on_return_raises=True)

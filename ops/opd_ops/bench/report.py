@@ -50,6 +50,10 @@ def median_of(runs: list[dict]) -> dict:
                                                            for run in runs)
                                  for figure in figures}
                           for name, figures in runs[0]["services"].items()}
+    databases = {db for run in runs for db in run.get("postgresql_by_database", {})}
+    merged["postgresql_by_database"] = {
+        db: statistics.median(run.get("postgresql_by_database", {}).get(db, 0.0) for run in runs)
+        for db in sorted(databases)}
     merged["runs"] = len(runs)
     return merged
 
@@ -216,6 +220,19 @@ def budget_chart(results: list[dict], path: Path) -> None:
     plt.close(figure)
 
 
+def _postgres_lines(results: list[dict]) -> list[str]:
+    """PostgreSQL's row split by the database its processes served (`postgresql_by_database`):
+    which service's statements its CPU went to; background is its own work (WAL, checkpoints,
+    vacuum)."""
+    def us(result: dict, database: str) -> str:
+        percent = result.get("postgresql_by_database", {}).get(database, 0.0)
+        return f"{percent * 1e4 / max(result['decided_rate'], 1e-9):,.0f}"
+
+    databases = sorted({db for r in results for db in r.get("postgresql_by_database", {})})
+    return [f"| ... postgresql for {db.replace('_', '-')} | | "
+            + " | ".join(us(r, db) for r in results) + " |" for db in databases]
+
+
 def budget_lines(results: list[dict]) -> list[str]:
     """The budget chart as a table: us of CPU per decided booking, process by process."""
     head = "| process | budget us | " + " | ".join(
@@ -226,6 +243,8 @@ def budget_lines(results: list[dict]) -> list[str]:
             measured = " | ".join(f"{1000 * _cpu_ms_per_booking(r, name):,.0f}"
                                   for r in results)
             lines.append(f"| {name.replace('_', '-')} | {BUDGET_US[name]} | {measured} |")
+        if name == "postgresql":
+            lines += _postgres_lines(results)
     total = " | ".join(f"{sum(1000 * _cpu_ms_per_booking(r, n) for n in r['services']):,.0f}"
                        for r in results)
     return [*lines, f"| all of them | {sum(BUDGET_US.values()):,} | {total} |"]

@@ -1,5 +1,6 @@
 """CPU and memory of each service process, and the CPU of the servers they share (RabbitMQ
-and PostgreSQL, on this machine too), while a run goes on."""
+and PostgreSQL, on this machine too), while a run goes on; PostgreSQL's also by database,
+so that its share of a booking can be laid at the service whose statements spent it."""
 
 from __future__ import annotations
 
@@ -9,11 +10,25 @@ from dataclasses import dataclass, field
 
 import psutil
 
-__all__ = ["SERVERS", "Sampler"]
+__all__ = ["BACKGROUND", "SERVERS", "Sampler", "postgres_database"]
 
 # The servers' process names. PostgreSQL is one process per connection, so its figure is
 # the sum over all of them (connections opened during the run count from their start).
 SERVERS = {"rabbitmq": "beam.smp", "postgresql": "postgres"}
+BACKGROUND = "background"  # PostgreSQL's own processes: the WAL writer, checkpoints, vacuum
+
+
+def postgres_database(title: str, namespace: str) -> str:
+    """Whose a PostgreSQL process's CPU is, from its title: a backend's names its database
+    (`postgres: 15/main: <user> <database> <client> <state>`), the namespace's databases
+    are `<namespace>_<service>`; the server's own processes are BACKGROUND, and a
+    connection to any other database is "other"."""
+    words = title.split()
+    if len(words) < 5 or not words[-2].endswith(")"):  # no client: not a backend
+        return BACKGROUND
+    database = words[-3]
+    prefix = f"{namespace}_"
+    return database.removeprefix(prefix) if database.startswith(prefix) else "other"
 
 
 @dataclass
@@ -21,9 +36,12 @@ class Sampler:
     """Samples every second in a thread of its own."""
 
     pids: dict[str, int]
+    namespace: str = ""
     cpu_percent: dict[str, list[float]] = field(default_factory=dict)
     rss_mb: dict[str, list[float]] = field(default_factory=dict)
+    postgres_percent: dict[str, list[float]] = field(default_factory=dict)
     _seen: dict[int, psutil.Process] = field(default_factory=dict)
+    _databases: dict[int, str] = field(default_factory=dict)
 
     def __enter__(self) -> Sampler:
         self._processes = {name: psutil.Process(pid) for name, pid in self.pids.items()}
@@ -48,8 +66,10 @@ class Sampler:
                 self.cpu_percent.setdefault(server, []).append(percent)
 
     def _servers(self) -> dict[str, float]:
-        """Each server's CPU since the last call, summed over its processes."""
+        """Each server's CPU since the last call, summed over its processes; PostgreSQL's
+        by database too (`postgres_percent`)."""
         percent, live = dict.fromkeys(SERVERS, 0.0), {}
+        by_database: dict[str, float] = {}
         for process in psutil.process_iter(["name"]):
             server = next((s for s, name in SERVERS.items() if process.info["name"] == name),
                           None)
@@ -57,12 +77,33 @@ class Sampler:
                 continue
             live[process.pid] = known = self._seen.get(process.pid, process)  # keeps its clock
             with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                percent[server] += known.cpu_percent(None)
+                used = known.cpu_percent(None)
+                percent[server] += used
+                if server == "postgresql":
+                    database = self._database(known)
+                    by_database[database] = by_database.get(database, 0.0) + used
         self._seen = live  # processes gone since are forgotten
+        self._databases = {pid: db for pid, db in self._databases.items() if pid in live}
+        for database, used in by_database.items():
+            self.postgres_percent.setdefault(database, []).append(used)
         return percent
+
+    def _database(self, process: psutil.Process) -> str:
+        """Read once a process: a backend serves one database for its life."""
+        if process.pid not in self._databases:
+            self._databases[process.pid] = postgres_database(" ".join(process.cmdline()),
+                                                             self.namespace)
+        return self._databases[process.pid]
 
     def summary(self) -> dict[str, dict[str, float]]:
         return {name: {"cpu_percent": sum(values) / max(len(values), 1),
                        "rss_mb_last": self.rss_mb[name][-1] if self.rss_mb.get(name) else 0.0,
                        "rss_mb_first": self.rss_mb[name][0] if self.rss_mb.get(name) else 0.0}
                 for name, values in self.cpu_percent.items()}
+
+    def postgres_summary(self) -> dict[str, float]:
+        """PostgreSQL's CPU (% of one core) by database, averaged as `summary` averages:
+        over the samples taken (a database first seen late counts its absence as idle)."""
+        samples = max(len(self.cpu_percent.get("postgresql", [])), 1)
+        return {database: sum(values) / samples
+                for database, values in sorted(self.postgres_percent.items())}

@@ -78,7 +78,7 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
     pids = {name: s.process.pid for name, s in system.services.items() if s.process}
     gauge_us = machine_gauge_us()  # the system idles: the previous run has drained
     sent_before = await batching.sent(system)
-    with Sampler(pids) as sampler:
+    with Sampler(pids, system.namespace) as sampler:
         generator = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "opd_ops.bench.load", stdin=subprocess.PIPE,
             stdout=subprocess.PIPE)
@@ -110,6 +110,7 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
         "machine_gauge_us": gauge_us,
         "generator_cpu_percent": 100 * result["cpu_s"] / max(result["elapsed_s"], 1e-9),
         "services": sampler.summary(),
+        "postgresql_by_database": sampler.postgres_summary(),
         "checks": {**await _checks(system, result["booked"]),
                    **{f"booked_not_in_{model}": len(lags[model]) - len(seen[model])
                       for model in lags}},

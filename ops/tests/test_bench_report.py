@@ -72,6 +72,10 @@ def test_a_postgres_process_is_laid_at_the_database_its_title_names():
 
     assert postgres_database(title, "bench_1a2b3c4d") == "queue_view"
     assert postgres_database(title, "bench_99999999") == "other"  # another namespace's
+    assert postgres_database(title.replace("idle", "idle in transaction"),
+                             "bench_1a2b3c4d") == "queue_view"
+    assert postgres_database("postgres: 15/main: postgres bench_1a2b3c4d_access [local] "
+                             "SELECT", "bench_1a2b3c4d") == "access"
     assert postgres_database("postgres: 15/main: walwriter ", "bench_1a2b3c4d") == BACKGROUND
     assert postgres_database("postgres: 15/main: autovacuum worker bench_1a2b3c4d_allocator",
                              "bench_1a2b3c4d") == BACKGROUND  # vacuum is the server's own

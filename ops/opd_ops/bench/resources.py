@@ -5,6 +5,7 @@ so that its share of a booking can be laid at the service whose statements spent
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -16,18 +17,21 @@ __all__ = ["BACKGROUND", "SERVERS", "Sampler", "postgres_database"]
 # the sum over all of them (connections opened during the run count from their start).
 SERVERS = {"rabbitmq": "beam.smp", "postgresql": "postgres"}
 BACKGROUND = "background"  # PostgreSQL's own processes: the WAL writer, checkpoints, vacuum
+_CLIENT = re.compile(r"\S+\(\d+\)")  # a backend's client: host(port)
 
 
 def postgres_database(title: str, namespace: str) -> str:
     """Whose a PostgreSQL process's CPU is, from its title: a backend's names its database
-    (`postgres: 15/main: <user> <database> <client> <state>`), the namespace's databases
-    are `<namespace>_<service>`; the server's own processes are BACKGROUND, and a
+    before its client (`postgres: 15/main: <user> <database> <host>(<port>) <state>`, the
+    state words such as "idle in transaction" after it); the namespace's databases are
+    `<namespace>_<service>`. The server's own processes name no client: BACKGROUND; a
     connection to any other database is "other"."""
     words = title.split()
-    if len(words) < 5 or not words[-2].endswith(")"):  # no client: not a backend
+    client = next((i for i, word in enumerate(words)
+                   if i > 1 and (_CLIENT.fullmatch(word) or word == "[local]")), None)
+    if client is None:
         return BACKGROUND
-    database = words[-3]
-    prefix = f"{namespace}_"
+    database, prefix = words[client - 1], f"{namespace}_"
     return database.removeprefix(prefix) if database.startswith(prefix) else "other"
 
 

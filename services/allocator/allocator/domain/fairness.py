@@ -21,7 +21,7 @@ load of 2-3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from allocator.domain.model import Slot, Token
 
@@ -32,26 +32,41 @@ _NO_FLOOR = 1 << 62  # an empty slot's floor: above every score
 
 @dataclass
 class SlotBounds:
-    """No token of the slot has a score below `floor`, and none was overtaken more than
-    `peak` times. Bounds, not the figures: a token leaving the slot, a status change or a
-    cancelled patient only make them looser, never wrong. They stay true as long as every
-    token joins the slot through `admitted` and every overtake is counted by
-    `count_overtakes` with them (the schedule's `_admit` does both); a score or a count
-    changed any other way needs bounds found anew (`of`)."""
+    """No token of the slot has a score below `floor`, and every token of it overtaken
+    `limit` times or more is among `reached` (by token id). A bound and a superset, not the
+    figures: a token leaving the slot, a status change or a cancelled patient only make them
+    looser, never wrong, and `reached` is filtered where it is used. They stay true as long
+    as every token joins the slot through `admitted` (with its count at 0) and every
+    overtake is counted by `count_overtakes` with them (the schedule's `_admit` does both);
+    a score or a count changed any other way needs bounds found anew (`of`)."""
 
     floor: int
-    peak: int
+    limit: int  # the policy's `max_overtakes`; 0 keeps `reached` empty (the policy is off)
+    reached: dict[int, Token] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, slot: Slot) -> SlotBounds:
+    def of(cls, slot: Slot, limit: int) -> SlotBounds:
         tokens = slot.tokens
-        return cls(min((t.priority_score for t in tokens), default=_NO_FLOOR),
-                   max((t.overtaken_count for t in tokens), default=0))
+        return cls(min((t.priority_score for t in tokens), default=_NO_FLOOR), limit,
+                   {t.id: t for t in tokens if limit and t.overtaken_count >= limit})
 
     def admitted(self, token: Token) -> None:
-        """`token` joined the slot, with its score and count."""
+        """`token` joined the slot, with its score (and a count of 0)."""
         self.floor = min(self.floor, token.priority_score)
-        self.peak = max(self.peak, token.overtaken_count)
+
+    def protected(self, slot: Slot) -> list[int]:
+        """The scores of the patients `slot` protects now; those of `reached` that no longer
+        count (gone from the slot, seen, cancelled, or back in it with a count anew) are
+        dropped, and come back only if `count_overtakes` raises their count again."""
+        limit, slot_id, kept, scores = self.limit, slot.id, {}, []
+        for token_id, token in self.reached.items():
+            if (token.overtaken_count >= limit and token.slot_id == slot_id
+                    and token.is_waiting and not token.is_emergency):
+                kept[token_id] = token
+                scores.append(token.priority_score)
+        if len(kept) != len(self.reached):
+            self.reached = kept
+        return scores
 
 
 @dataclass(frozen=True)
@@ -63,9 +78,11 @@ class FairnessPolicy:
         """The newcomer's score in `slot`: its own, unless that would pass a protected patient."""
         if not self.max_overtakes or emergency:
             return natural
-        if bounds is not None and bounds.peak < self.max_overtakes:
-            return natural  # nobody in the slot was overtaken often enough to be protected
-        # The rarest condition first: this runs over the whole slot for every booking.
+        if bounds is not None:
+            if not bounds.reached:
+                return natural  # nobody in the slot was overtaken often enough
+            return min([natural, *bounds.protected(slot)])
+        # The rarest condition first: this runs over the whole slot.
         protected = [t.priority_score for t in slot.tokens
                      if t.overtaken_count >= self.max_overtakes
                      and t.is_waiting and not t.is_emergency]
@@ -79,9 +96,10 @@ class FairnessPolicy:
         score = newcomer.priority_score
         if bounds is not None and bounds.floor >= score:
             return  # nobody in the slot has a lower score
+        limit = bounds.limit if bounds is not None else 0
         for token in slot.tokens:
             if (token.priority_score < score and token is not newcomer and token.is_waiting
                     and not token.is_emergency):
-                token.overtaken_count += 1
-                if bounds is not None:
-                    bounds.peak = max(bounds.peak, token.overtaken_count)
+                token.overtaken_count = count = token.overtaken_count + 1
+                if count == limit:
+                    bounds.reached[token.id] = token  # type: ignore[union-attr]

@@ -194,8 +194,8 @@ class Schedule:
         sequence. Returns why the score was capped, if it was."""
         natural, fairness = priority_score(token.source), self.policy.fairness
         bounds = self._bounds.get(slot.id)
-        if bounds is None:
-            bounds = self._bounds[slot.id] = SlotBounds.of(slot)
+        if bounds is None or bounds.limit != fairness.max_overtakes:
+            bounds = self._bounds[slot.id] = SlotBounds.of(slot, fairness.max_overtakes)
         token.priority_score = fairness.score_for(slot, natural, token.is_emergency, bounds)
         token.overtaken_count = 0
         slot.admit(token, overflow=overflow)

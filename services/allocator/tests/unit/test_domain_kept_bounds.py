@@ -136,11 +136,11 @@ PROTECTED = [("book", 0, Source.WALK_IN, False, None), ("book", 0, Source.ONLINE
 @settings(max_examples=300, database=None, deadline=None)
 @given(steps, st.integers(1, 3), st.integers(0, 3))
 # ... moved to slot 1 and overtaken there too: protected there, no longer in slot 0;
-@example(PROTECTED + [("move", 0, 1), ("book", 1, Source.ONLINE, False, None)], 1, 0)
+@example([*PROTECTED, ("move", 0, 1), ("book", 1, Source.ONLINE, False, None)], 1, 0)
 # ... moved out and back: its count starts anew, so slot 0 protects it no more;
-@example(PROTECTED + [("move", 0, 1), ("move", 0, 0)], 1, 0)
+@example([*PROTECTED, ("move", 0, 1), ("move", 0, 0)], 1, 0)
 # ... and protected still in a schedule loaded anew, which finds its bounds from the tokens.
-@example(PROTECTED + [("reload",), ("book", 0, Source.PRIORITY, False, None)], 1, 0)
+@example([*PROTECTED, ("reload",), ("book", 0, Source.PRIORITY, False, None)], 1, 0)
 def test_a_schedule_keeping_bounds_decides_as_one_reading_every_token(steps, max_overtakes,
                                                                       per_phone):
     bounded = new_clinic()

@@ -43,7 +43,7 @@ class SlotBounds:
     figures: a token leaving the slot, a status change or a cancelled patient only make them
     looser, never wrong, and `reached` is filtered where it is used. They stay true as long
     as every token joins the slot through `admitted` (with its count at 0) and every
-    overtake is counted by `count_overtakes` with them (the schedule's `_admit` does both);
+    overtake is counted by `count_overtakes` with them (the schedule's `_queued` does both);
     a score or a count changed any other way needs bounds found anew (`of`)."""
 
     floor: int

@@ -35,7 +35,8 @@ class Schedule:
     policy: Policy = field(default_factory=Policy)
     changes: list[Change] = field(default_factory=list)
     # Fairness's bounds of the slots booked into since this schedule was loaded, by slot id
-    # (domain/fairness.py): every token joins a slot through `_admit`, which keeps them.
+    # (domain/fairness.py): every token joins a slot through `book` or `_admit`, and both
+    # keep them (`_queued`).
     _bounds: dict[int, SlotBounds] = field(default_factory=dict, init=False, repr=False,
                                            compare=False)
     # The digits of every phone of this schedule's tokens, for the phone quota (policy.py),

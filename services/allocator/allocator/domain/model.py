@@ -127,14 +127,19 @@ class Slot:
         return start < self.end_time and self.start_time < end
 
     def admit(self, token: Token, *, overflow: bool = False) -> None:
+        token.sequence_number = self.take_place(overflow)
+        token.slot_id = self.id
+        token.is_overflow = overflow
+        self.tokens.append(token)
+
+    def take_place(self, overflow: bool = False) -> int:
+        """A place (an overflow one beyond capacity) and its sequence, for a token made with
+        them and then appended to `tokens`; `admit` does both for a token already made."""
         self.last_sequence += 1
         self.current_count += 1
-        token.slot_id = self.id
-        token.sequence_number = self.last_sequence
-        token.is_overflow = overflow
         if overflow:
             self.overflow_count += 1
-        self.tokens.append(token)
+        return self.last_sequence
 
     def release(self, token: Token) -> None:
         """Give back the place `token` held; callers release a token exactly once."""

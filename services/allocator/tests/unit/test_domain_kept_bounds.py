@@ -1,7 +1,10 @@
-"""What a schedule keeps to spare reading its tokens (fairness's slot bounds, the phones the
-quota knows) changes no answer: it decides every booking, refusal, score, overtake count and
-reason exactly as a schedule whose rules read every token each time (as they were written
-before), slots added behind its back (as the repository adds an earlier day's) included."""
+"""What a schedule keeps to spare reading its tokens (fairness's slot bounds and the patients
+they may protect, the phones the quota knows) changes no answer: it decides every booking,
+refusal, score, overtake count and reason exactly as a schedule whose rules read every token
+each time (as they were written before), slots added behind its back (as the repository adds
+an earlier day's) and a schedule loaded anew over tokens already overtaken included; and
+after every step, the kept bounds give every possible newcomer of every slot the score the
+whole slot's look gives."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from hypothesis import given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from allocator.domain.change import Booking
@@ -18,6 +21,8 @@ from allocator.domain.errors import DomainError
 from allocator.domain.fairness import FairnessPolicy, SlotBounds
 from allocator.domain.model import Slot, Token, new_ticket
 from allocator.domain.policy import Policy
+from allocator.domain.priority import priority_score
+from allocator.domain.schedule import Schedule
 from opd_contracts.vocabulary import Source, TokenStatus
 
 from .conftest import new_clinic
@@ -58,6 +63,7 @@ steps = st.lists(st.one_of(
     st.tuples(st.just("move"), st.integers(0, 30), st.integers(0, 2)),
     st.tuples(st.just("call"), st.integers(0, 2)),
     st.tuples(st.just("add slot"), st.sampled_from(PHONES)),
+    st.tuples(st.just("reload")),
 ), min_size=15, max_size=80)  # short days hardly ever reach a protected patient
 
 
@@ -82,6 +88,9 @@ def _apply(clinic, slots: list[Slot], step: tuple, booking: Booking | None) -> o
                 return schedule.call_next(slots[slot].id, now).id
             case ("add slot", phone):  # behind the schedule's back, with a token booked today
                 _add_slot(clinic, phone)
+            case ("reload",):  # as the cache does after a rollback: its bounds found anew
+                old = clinic.schedule
+                clinic.schedule = Schedule(old.doctor, old.slots, old.counters, old.policy)
     except DomainError as refused:
         return type(refused).__name__
     return None
@@ -99,13 +108,39 @@ def _add_slot(clinic, phone: str | None) -> None:
         last_sequence=1, tokens=[token])
 
 
+def _kept_scores_agree(clinic) -> None:
+    """Every newcomer each slot could get, scored from the kept bounds as from the slot."""
+    schedule, naturals = clinic.schedule, sorted({priority_score(s) for s in Source})
+    fairness = FairnessPolicy(schedule.policy.fairness.max_overtakes)
+    for slot in schedule.slots.values():
+        bounds = schedule._bounds.get(slot.id)  # the ones its bookings keep
+        if bounds is None:
+            continue
+        if any(fairness.score_for(slot, n, False) < n for n in naturals):
+            event("a slot protects a patient")
+        for natural in naturals:  # on a copy: its use drops what no longer counts, and that
+            # must happen only where the schedule uses them, or the check hides what it drops
+            assert fairness.score_for(slot, natural, False, copy.copy(bounds)) == \
+                fairness.score_for(slot, natural, False)
+
+
 def _state(clinic) -> list[tuple]:
     return sorted((t.id, t.slot_id, t.status, t.priority_score, t.overtaken_count,
                    t.sequence_number) for s in clinic.schedule.slots.values() for t in s.tokens)
 
 
+# A walk-in overtaken once (the limit): protected in slot 0 (kept when counted), then ...
+PROTECTED = [("book", 0, Source.WALK_IN, False, None), ("book", 0, Source.ONLINE, False, None)]
+
+
 @settings(max_examples=300, database=None, deadline=None)
 @given(steps, st.integers(1, 3), st.integers(0, 3))
+# ... moved to slot 1 and overtaken there too: protected there, no longer in slot 0;
+@example([*PROTECTED, ("move", 0, 1), ("book", 1, Source.ONLINE, False, None)], 1, 0)
+# ... moved out and back: its count starts anew, so slot 0 protects it no more;
+@example([*PROTECTED, ("move", 0, 1), ("move", 0, 0)], 1, 0)
+# ... and protected still in a schedule loaded anew, which finds its bounds from the tokens.
+@example([*PROTECTED, ("reload",), ("book", 0, Source.PRIORITY, False, None)], 1, 0)
 def test_a_schedule_keeping_bounds_decides_as_one_reading_every_token(steps, max_overtakes,
                                                                       per_phone):
     bounded = new_clinic()
@@ -129,3 +164,4 @@ def test_a_schedule_keeping_bounds_decides_as_one_reading_every_token(steps, max
         assert _state(bounded) == _state(scanning)
         assert [c.reason for c in bounded.schedule.changes] == \
             [c.reason for c in scanning.schedule.changes]
+        _kept_scores_agree(bounded)

@@ -37,13 +37,16 @@ of its partitions claimed, and its write statement is its one round trip. Each o
 what the write checks anyway (a command decided before is refused by the inbox's key as one
 decided meanwhile, AlreadyDecided: decided again from fresh reads, answered with the stored
 reply), so nothing is decided on a read unchecked. Why: py-spy had put 19.7% of the
-allocator's samples in the system bench inside asyncpg's `_do_execute`, and `--native` put
-72% of those in the `send` syscall; but a send's own CPU is ~30 us (thread_time around the
-transport's writes, 14,000 writes) against ~370 us of wall time: the rest is this process
+allocator's samples in the system bench inside asyncpg's `_do_execute`, and with
+`--native` on round_cost.py 72% of those were in the `send` syscall (12% encoding); but a
+send's own CPU is ~30 us (thread_time around the transport's writes, 14,000 writes in
+round_cost.py) against ~370 us of wall time: the rest is this process
 waiting for the CPU after waking PostgreSQL's backend (py-spy samples wall time; perf
 counts sends at 3.7% of the process's CPU). What a send costs both sides is a round trip,
-so a round trip fewer: a round of one booking cost this process 738 -> 572 us of CPU and
-PostgreSQL 670 -> 515 (round_cost.py, 4 alternated runs each in one process, load 2.3).
+so a round trip fewer: a round of one booking cost this process 166-208 us of CPU less and
+PostgreSQL 130-185 less (e.g. 738 -> 572 and 670 -> 515; round_cost.py --read-or-not, three
+sessions of 4 alternated runs each in one process, load 2.3-4.5); in rounds of ~28
+(decide_bench's concurrent part) the difference is within the noise.
 A round that raced after deciding unread (another writer is about: a colleague, a previous
 owner of a partition, commands redelivered after a failover) has the lane's next
 `READS_AFTER_A_RACE` rounds read first: each such race fails a whole round and drops the

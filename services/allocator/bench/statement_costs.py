@@ -31,7 +31,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
-
 from scratch import scratch_database
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker

@@ -12,7 +12,9 @@ hundreds of tokens (half its CPU by the end), and its heap is not settled as the
 `... round_cost.py --alone-or-not --runs 8`: runs alternate between rounds that may be alone
 (no transaction of their own, adapters/unit_of_work.py) and rounds fenced from their start,
 in one process on one database: a comparison that the machine's swings disturb less than
-alternated processes do.
+alternated processes do. `... round_cost.py --read-or-not --runs 8`: the same between
+rounds alone that skip their reads (a round unread, adapters/unit_of_work.py) and rounds
+alone that read first.
 
 Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL), books `--rounds`
 bookings one a round over 200 doctors' slots of 500 places (warm: every doctor is booked
@@ -65,11 +67,13 @@ async def main(args: argparse.Namespace) -> None:
             await rounds(bench, slots, len(slots), 0, relaying)  # every schedule cached
             settle_heap(50_000)
             transactions = bench.deciders[0].group.transactions
-            kinds = ("alone", "fenced from the start") if args.alone_or_not else ("",)
+            kinds = (("alone", "fenced from the start") if args.alone_or_not else
+                     ("unread", "reading first") if args.read_or_not else ("",))
             spent = {kind: {"allocator": [], "PostgreSQL": []} for kind in kinds}
             for run in range(args.runs):
                 kind = kinds[run % len(kinds)]
-                transactions.alone = kind != kinds[-1] or not args.alone_or_not
+                transactions.alone = kind != "fenced from the start"
+                transactions.unread = kind != "reading first"
                 figures = await rounds(bench, slots, args.rounds, (run + 1) * args.rounds,
                                        relaying)
                 for side, us in figures.items():
@@ -92,4 +96,5 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--relay", action="store_true")
     parser.add_argument("--alone-or-not", action="store_true")
+    parser.add_argument("--read-or-not", action="store_true")
     asyncio.run(main(parser.parse_args()))

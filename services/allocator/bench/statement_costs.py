@@ -14,18 +14,23 @@ and drops it.
 - Planning: every statement is planned for its own parameters (`force_custom_plan`, see
   opd_shared.database), so each call of the write statement pays for planning its parts;
   EXPLAIN's planning time of a round of one booking's statement, and without each part.
+- `--socket` (PostgreSQL on this machine): a bare round trip over TCP and over PostgreSQL's
+  Unix socket, this process's CPU and its backend's a call (from /proc), alternated: what
+  a round trip's sends cost each side (the allocator connects over TCP, OPD_POSTGRES_URL).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 from scratch import scratch_database
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
@@ -106,6 +111,38 @@ async def planning(connection: AsyncConnection, repeats: int = 40) -> str:
     return "\n".join(lines)
 
 
+def backend_cpu_us(pid: int) -> float:
+    """A local process's CPU so far (user and system), from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") * 1e6
+
+
+async def tcp_or_socket(session: AsyncSession, calls: int, pairs: int) -> str:
+    """A bare round trip over the engine's TCP connection and over the Unix socket."""
+    tcp = (await (await session.connection()).get_raw_connection()).driver_connection
+    directory = (await tcp.fetchval("SHOW unix_socket_directories")).split(",")[0].strip()
+    url = session.bind.url
+    unix = await asyncpg.connect(host=directory, user=url.username, password=url.password,
+                                 database=url.database)
+    try:
+        ways = {"TCP": tcp, "Unix socket": unix}
+        pids = {way: await c.fetchval("SELECT pg_backend_pid()") for way, c in ways.items()}
+        spent: dict[str, tuple[list[float], list[float]]] = {w: ([], []) for w in ways}
+        for _ in range(pairs):
+            for way, connection in ways.items():
+                backend, start = backend_cpu_us(pids[way]), time.process_time()
+                for _ in range(calls):
+                    await connection.fetch("SELECT $1::int", 1)
+                spent[way][0].append((time.process_time() - start) / calls * 1e6)
+                spent[way][1].append((backend_cpu_us(pids[way]) - backend) / calls)
+    finally:
+        await unix.close()
+    return "\n".join(f"SELECT $1 over {way}: this process {statistics.median(mine):.0f} us"
+                     f" CPU a call, its backend {statistics.median(its):.0f}"
+                     for way, (mine, its) in spent.items())
+
+
 async def main(args: argparse.Namespace) -> None:
     async with scratch_database() as (_, engine):
         async with engine.begin() as connection:
@@ -113,6 +150,8 @@ async def main(args: argparse.Namespace) -> None:
                 "INSERT INTO partition_owners VALUES (1, 1, 'bench', now())"))
         async with async_sessionmaker(engine)() as session:
             print(await cpu_a_call(session, args.calls, args.pairs), flush=True)
+            if args.socket:
+                print(await tcp_or_socket(session, args.calls * 10, args.pairs), flush=True)
         async with engine.connect() as connection:
             print(await planning(connection), flush=True)
 
@@ -122,4 +161,5 @@ if __name__ == "__main__":
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--pairs", type=int, default=8)
+    parser.add_argument("--socket", action="store_true")
     asyncio.run(main(parser.parse_args()))

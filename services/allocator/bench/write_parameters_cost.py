@@ -43,7 +43,6 @@ from round_meter import RoundMeter
 from scratch import scratch_database
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from allocator.adapters import driver_calls
 from allocator.adapters.ownership import claim
 from allocator.adapters.unit_of_work import SqlTransactions
 from allocator.domain.fairness import FairnessPolicy
@@ -51,6 +50,7 @@ from allocator.domain.policy import Policy
 from allocator.service_layer.batches import BatchDecider
 from allocator.service_layer.group_commit import GroupCommit
 from opd_contracts.topology import partition_of_doctor
+from opd_shared.driver_statement import DriverStatement
 
 _CAST = re.compile(r"CAST\((\$\d+) AS ([a-z_]+(?:\[\])?)\)")
 
@@ -61,15 +61,19 @@ def probe(sql: str) -> str:
 
 
 async def captured_rounds(bench: Bench, slots: list[dict]) -> dict[str, tuple[str, list]]:
-    """The statements and arguments of a round of one booking and a round of 28."""
+    """The statements and arguments of a round of one booking and a round of 28, each read
+    first (start_round's arrays are among the parameters measured)."""
     seen: list[tuple[str, list]] = []
-    original = driver_calls.DriverConnection._fetch
+    original = DriverStatement.fetch
 
-    async def keeping(self: Any, sql: str, arguments: list[Any]) -> list[Any]:
-        seen.append((sql, list(arguments)))
-        return await original(self, sql, arguments)
+    async def keeping(self: DriverStatement, connection: Any, parameters: Any,
+                      attributes: Any) -> list[Any]:
+        seen.append((self.sql, self.arguments(parameters)))
+        return await original(self, connection, parameters, attributes)
 
-    driver_calls.DriverConnection._fetch = keeping  # type: ignore[method-assign]
+    DriverStatement.fetch = keeping  # type: ignore[method-assign]
+    transactions = bench.deciders[0].group.transactions
+    transactions.unread = False
     try:
         await bench.decide([booking(slots[0], 1)])
         one = list(seen)
@@ -80,7 +84,8 @@ async def captured_rounds(bench: Bench, slots: list[dict]) -> dict[str, tuple[st
         await bench.decide([booking(s, 2 + n) for n, s in enumerate(same)])
         many = list(seen)
     finally:
-        driver_calls.DriverConnection._fetch = original  # type: ignore[method-assign]
+        DriverStatement.fetch = original  # type: ignore[method-assign]
+        transactions.unread = True
     return {"start_round, round of 1": one[0], "write, round of 1": one[1],
             f"write, round of {len(same)}": many[1]}
 

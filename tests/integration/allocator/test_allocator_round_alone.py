@@ -1,8 +1,8 @@
-"""A round of bookings on cached schedules is no transaction of its own: start_round and the
-write statement each commit alone, and the write is what fences the round and checks its
-doctors' seqs (adapters/unit_of_work.py). What another writer commits between the two is
-caught there: the round is decided again, and a partition that changed hands meanwhile is
-answered Fenced without a trace."""
+"""A round of bookings on cached schedules is no transaction of its own: its write statement
+commits alone, after start_round's reads alone or (its ids in the pool) no read at all, and
+the write is what fences the round and checks its doctors' seqs (adapters/unit_of_work.py).
+What another writer commits before it is caught there: the round is decided again, and a
+partition that changed hands meanwhile is answered Fenced without a trace."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import logging
 import pytest
 from sqlalchemy import text
 
+from allocator.adapters import unit_of_work
 from allocator.service_layer.errors import Fenced
 from allocator.service_layer.handlers import HANDLERS
 from opd_contracts import BookToken, ErrorCode, Reply
@@ -44,11 +45,8 @@ class _Meanwhile:
         return await HANDLERS[BookToken](uow, cmd, now)
 
 
-async def test_a_booking_on_a_cached_schedule_is_two_statements_and_no_transaction(desk):
-    doctor = await desk.doctor(partition=1)
-    slot = await desk.slot(doctor, capacity=5)
-    [decider] = await desk.sharing(1)
-    assert (await decider.decide([envelope(desk.booking(slot, "First"))]))[0].ok  # cached now
+async def _statements(decider, *bookings):  # type: ignore[no-untyped-def]
+    """The replies to `bookings`, each a round, and the first word of each statement sent."""
     sent: list[str] = []
 
     def log(logged) -> None:  # type: ignore[no-untyped-def]
@@ -57,13 +55,55 @@ async def test_a_booking_on_a_cached_schedule_is_two_statements_and_no_transacti
     connection = decider.group.transactions.workspace.driver.connection
     connection.add_query_logger(log)
     try:
-        [reply] = await decider.decide([envelope(desk.booking(slot, "Second"))])
+        replies = [(await decider.decide([envelope(b)]))[0] for b in bookings]
         await asyncio.sleep(0.1)  # asyncpg calls its query loggers soon, not at once
     finally:
         connection.remove_query_logger(log)
+    return replies, sent
+
+
+async def test_a_booking_on_a_cached_schedule_is_one_statement_and_no_transaction(desk):
+    doctor = await desk.doctor(partition=1)
+    slot = await desk.slot(doctor, capacity=5)
+    [decider] = await desk.sharing(1)
+    assert (await decider.decide([envelope(desk.booking(slot, "First"))]))[0].ok  # cached now
+
+    [reply], sent = await _statements(decider, desk.booking(slot, "Second"))
+
     assert reply.ok
-    assert sent == ["SELECT", "WITH"]  # start_round, the write; no BEGIN, no COMMIT
+    assert sent == ["WITH"]  # the write alone: no start_round, no BEGIN, no COMMIT
     assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 2
+
+
+async def test_a_command_decided_before_an_unread_round_is_answered_so_and_rounds_read_first(
+        desk, caplog, monkeypatch):
+    """The round does not read the inbox: the write's inbox key refuses the command decided
+    before, the round is decided again from fresh reads, and the lane's next rounds read
+    first, for READS_AFTER_A_RACE rounds."""
+    monkeypatch.setattr(unit_of_work, "READS_AFTER_A_RACE", 3)
+    doctor = await desk.doctor(partition=0)
+    slot = await desk.slot(doctor, capacity=5)
+    [decider] = await desk.sharing(0)
+    assert (await decider.decide([envelope(desk.booking(slot, "First"))]))[0].ok  # cached now
+    late = envelope(desk.booking(slot, "Twice"))
+    decided = Reply(command_id=late.command_id, ok=False, code=ErrorCode.SLOT_FULL,
+                    detail="decided by another writer")
+    await desk.sql("INSERT INTO inbox (command_id, fingerprint, reply, decided_at)"
+                   " VALUES (:c, :f, CAST(:r AS jsonb), now())",
+                   c=late.command_id, f=late.fingerprint, r=decided.model_dump_json())
+
+    assert await decider.decide([late]) == [decided]  # answered, not decided again
+    assert (await decider.decide([envelope(desk.booking(slot, "Cached"))]))[0].ok
+    replies, sent = await _statements(decider, *(desk.booking(slot, n) for n in "ABC"))
+
+    assert all(r.ok for r in replies)
+    # The race's retry (fenced: the rollback dropped the cache), "Cached" and "A" read first,
+    # the rounds owed; "B" and "C" do not.
+    assert sent == ["SELECT", "WITH", "WITH", "WITH"]
+    assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 5
+    assert await desk.sql("SELECT count(*) FROM inbox WHERE command_id = :c",
+                          c=late.command_id) == 1
+    assert _errors(caplog) == []  # a race retried, not a commit failed and split up
 
 
 async def test_a_partition_claimed_between_the_start_and_the_write_is_fenced(desk, caplog):

@@ -9,7 +9,9 @@ statements are planned on every call (see `opd_shared.database`: plans kept acro
 went stale as the tables grew from empty; a call took 3.7-4.9 ms where it takes 0.2).
 A round alone (unit_of_work) reads the same without the lock (`read_round`), each of its
 two statements a transaction of its own, and its write statement checks what the lock
-would have held (below).
+would have held (below); a round unread (unit_of_work: its ids in the pool) skips the read,
+its write statement its one round trip, as what it would have read is what the write
+checks.
 
 Both go straight to asyncpg, on the session's connection and in its transaction, with the
 span and the error the session would have given them (driver_calls.py): through the

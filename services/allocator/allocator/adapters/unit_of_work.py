@@ -30,6 +30,27 @@ for alternatives, more ids) has the session begin a transaction as ever, which t
 the session's commit end. A round whose commands name no doctor (a token's), or an uncached
 or changed one, is fenced from its start as before: it reads schedules mid-round, and only
 the lock keeps those reads whole.
+
+**A round unread**: a round alone whose ids are in the pool does not even read: it decides
+as if read_round had found none of its commands decided, its cached seqs committed and none
+of its partitions claimed, and its write statement is its one round trip. Each of those is
+what the write checks anyway (a command decided before is refused by the inbox's key as one
+decided meanwhile, AlreadyDecided: decided again from fresh reads, answered with the stored
+reply), so nothing is decided on a read unchecked. Why: py-spy had put 19.7% of the
+allocator's samples in the system bench inside asyncpg's `_do_execute`, and with
+`--native` on round_cost.py 72% of those were in the `send` syscall (12% encoding); but a
+send's own CPU is ~30 us (thread_time around the transport's writes, 14,000 writes in
+round_cost.py) against ~370 us of wall time: the rest is this process
+waiting for the CPU after waking PostgreSQL's backend (py-spy samples wall time; perf
+counts sends at 3.7% of the process's CPU). What a send costs both sides is a round trip,
+so a round trip fewer: a round of one booking cost this process 166-208 us of CPU less and
+PostgreSQL 130-185 less (e.g. 738 -> 572 and 670 -> 515; round_cost.py --read-or-not, three
+sessions of 4 alternated runs each in one process, load 2.3-4.5); in rounds of ~28
+(decide_bench's concurrent part) the difference is within the noise.
+A round that raced after deciding unread (another writer is about: a colleague, a previous
+owner of a partition, commands redelivered after a failover) has the lane's next
+`READS_AFTER_A_RACE` rounds read first: each such race fails a whole round and drops the
+lane's cache (its rollback), which reading first avoids.
 """
 
 from __future__ import annotations
@@ -49,15 +70,19 @@ from allocator.domain.policy import Policy
 from opd_contracts import CommandEnvelope
 from opd_shared.database import is_transient
 
-__all__ = ["SqlTransactions", "SqlUnitOfWork"]
+__all__ = ["READS_AFTER_A_RACE", "SqlTransactions", "SqlUnitOfWork"]
+
+READS_AFTER_A_RACE = 1000  # ~1 s of rounds of one booking at 1,000/s, more in larger rounds
 
 
 class SqlUnitOfWork:
     def __init__(self, workspace: Workspace, epochs: Mapping[int, int], partitions: int,
                  policy: Policy, today: dt.date, envelopes: Sequence[CommandEnvelope],
-                 alone: bool = True) -> None:
+                 alone: bool = True, unread: bool = True) -> None:
         self.workspace = workspace
         self.may_be_alone = alone  # off: every round fenced from its start (benches compare)
+        self.may_be_unread = unread  # off: every round alone reads first (benches compare)
+        self.unread = False  # whether the round decides without reading first (see above)
         self.epochs = epochs  # the partitions this transaction decides for, at our epochs
         self.envelopes = envelopes  # its commands, all of them (fenced ones too)
         self.facts = Facts()  # what entering read
@@ -93,14 +118,22 @@ class SqlUnitOfWork:
         """Fence, and read what the whole transaction needs to know first, in one round trip
         (`start_round`): which commands were decided before, the seqs of the cached
         schedules they name, and ids. Returns the partitions fenced. A round alone (see
-        above) reads the same alone; should a cached schedule it names turn out changed,
-        the round begins its transaction after all and starts as any other."""
+        above) reads the same alone, or nothing at all (see above: a round unread); should a
+        cached schedule it names turn out changed, the round begins its transaction after
+        all and starts as any other."""
         named = _doctors(self.envelopes)
         cached = [d for d in named if d in self.workspace.cache]
         commands = [e.command_id for e in self.envelopes]
         ids = self.workspace.ids.wanted(len(self.envelopes))
         self.alone = self.may_be_alone and len(cached) == len(named) and all(
             getattr(e.command, "doctor_id", None) for e in self.envelopes)
+        owed, self.workspace.reads_owed = self.workspace.reads_owed, max(
+            self.workspace.reads_owed - 1, 0)
+        if self.alone and self.may_be_unread and not ids and not owed:
+            self.unread = True  # as if read: nothing decided, the cached seqs, none fenced
+            self.facts = Facts(seqs={d: entry.seq for d in cached
+                                     if (entry := self.workspace.cache.get(d))})
+            return set()
         if self.alone:
             epochs, self.facts = await start_round(self.driver, self.epochs, commands, cached,
                                                    ids, alone=True)
@@ -135,8 +168,13 @@ class SqlUnitOfWork:
         self.writes.epochs = {p: e for p, e in self.epochs.items() if p not in self.fenced}
         # A round alone writes alone, unless the session began a transaction meanwhile; the
         # session's commit then ends it (else there is nothing for it to end).
-        await write_all(self.driver, self.writes,
-                        alone=self.alone and not self.driver.connection.is_in_transaction())
+        try:
+            await write_all(self.driver, self.writes,
+                            alone=self.alone and not self.driver.connection.is_in_transaction())
+        except RoundRaced:
+            if self.unread:  # another writer is about: read first for a while (see above)
+                self.workspace.reads_owed = READS_AFTER_A_RACE
+            raise
         await self.session.commit()
         self.schedules.settle()
 
@@ -147,15 +185,16 @@ class SqlTransactions:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], partitions: int,
                  policy: Policy, cache_size: int, cache_tokens: int | None = None,
-                 alone: bool = True) -> None:
+                 alone: bool = True, unread: bool = True) -> None:
         self.workspace = Workspace(sessions, cache_size, cache_tokens)
         self.partitions, self.policy = partitions, policy
         self.alone = alone  # whether a round may be alone (see above); benches turn it off
+        self.unread = unread  # whether a round alone may skip its reads; benches turn it off
 
     def begin(self, epochs: Mapping[int, int], now: dt.datetime,
               envelopes: Sequence[CommandEnvelope]) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.workspace, epochs, self.partitions, self.policy, now.date(),
-                             envelopes, self.alone)
+                             envelopes, self.alone, self.unread)
 
     async def forget(self) -> None:
         await self.workspace.forget()

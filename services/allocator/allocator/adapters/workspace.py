@@ -8,7 +8,8 @@ walk every token of it). The session's identity map is weak: a schedule the cach
 of leaves the session with it. The session keeps its connection too, so a transaction
 starts without a checkout and its ping; a broken connection fails the transaction, which
 is retried on a new one. The asyncpg connection under it is kept too, for the round's
-write statement (driver_calls.py). A pool of record ids lives here as well.
+write statement (driver_calls.py). A pool of record ids lives here as well, and how many
+rounds must still read before deciding after one that did not raced (unit_of_work.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Workspace:
         self.cache = ScheduleCache(cache_size, cache_tokens)
         self.ids = RecordIds()
         self.day: dt.date | None = None  # the hospital's date the cached schedules start at
+        self.reads_owed = 0  # rounds that read first, however cached (unit_of_work.py)
 
     async def open(self) -> tuple[AsyncSession, DriverConnection]:
         """The session, and the asyncpg connection under it."""

@@ -3,7 +3,9 @@
 `uv run python services/allocator/bench/decide_bench.py [--sequential 300 --batched 3000]`
 (`--sequential 0`, `--batched 0`, `--concurrent 0`, `--no-hot` skip a part;
 `--alone-or-not <n>` runs the concurrent part n times each way, alternated, with rounds that
-may be alone and rounds fenced from their start: adapters/unit_of_work.py)
+may be alone and rounds fenced from their start: adapters/unit_of_work.py; `--relay` runs the
+outbox relay beside the concurrent and mixed parts, its PostgreSQL CPU counted with theirs,
+and prints the WAL written a booking; `--outbox-fillfactor 100` undoes migration 0014 first)
 
 Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL), drives the
 partitions' BatchDeciders directly (sharing one group commit, as in the service), prints
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import statistics
 import time
@@ -32,11 +35,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
+import asyncpg
 from round_meter import RoundMeter
 from scratch import scratch_database
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from allocator.adapters.ownership import claim
+from allocator.adapters.relay import relay_on
+from allocator.adapters.relay_connections import relay_connections
 from allocator.adapters.unit_of_work import SqlTransactions
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
@@ -58,6 +65,7 @@ def envelope(command: object) -> CommandEnvelope:
 class Bench:
     def __init__(self, deciders: list[BatchDecider], meter: RoundMeter) -> None:
         self.deciders, self.meter = deciders, meter
+        self.relaying: asyncpg.Connection | None = None  # the relay's, when it runs beside
 
     async def decide(self, commands: list) -> list[Reply]:
         partition = commands[0].partition(PARTITIONS)
@@ -126,14 +134,55 @@ async def concurrent(bench: Bench, count: int, small: int, doctors: int,
         for first in range(0, len(commands), small):
             await bench.decide(commands[first:first + small])
 
+    wal = await _wal(bench)
     await bench.meter.start()
     start, cpu = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(lane(commands) for commands in lanes.values()))
+    async with _relay_beside(bench):
+        await asyncio.gather(*(lane(commands) for commands in lanes.values()))
     took, cpu = time.perf_counter() - start, (time.process_time() - cpu) * 1000 / count
+    figures = await bench.meter.stop(count)
+    if bench.relaying is not None:
+        figures += f"; WAL {(await _wal(bench) - wal) / count:.0f} bytes a booking"
     return (f"{'mixed' if mixed else 'concurrent'}: {count} bookings over {doctors} doctors,"
             f" {len(lanes)} partitions at once in batches of {small}: {count / took:.0f}"
-            f" bookings/s; {cpu:.2f} ms CPU each\n"
-            + await bench.meter.stop(count))
+            f" bookings/s; {cpu:.2f} ms CPU each\n" + figures)
+
+
+async def _wal(bench: Bench) -> int:
+    """The server's WAL position: of every database, so a figure holds only on a server
+    that nobody else writes to meanwhile."""
+    async with bench.meter.engine.connect() as conn:
+        return int(await conn.scalar(text("SELECT pg_current_wal_lsn() - '0/0'")))
+
+
+class _Published:
+    async def publish(self, message: object, routing_key: str) -> None:
+        pass  # the broker's part is not measured here
+
+
+@asynccontextmanager
+async def _relay_beside(bench: Bench) -> AsyncIterator[None]:
+    """The outbox relay marking what the rounds wrote, every 10 ms, as it follows the
+    rounds' commits in the service; what is left is relayed before the part ends."""
+    if bench.relaying is None:
+        yield
+        return
+    done = asyncio.Event()
+
+    async def relay() -> None:
+        while True:
+            await relay_on(bench.relaying, _Published(), range(PARTITIONS))  # type: ignore[arg-type]
+            if done.is_set():
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), 0.01)
+
+    task = asyncio.create_task(relay())
+    try:
+        yield
+    finally:
+        done.set()
+        await task
 
 
 async def hot(bench: Bench, size: int) -> str:
@@ -189,8 +238,20 @@ async def one_lane_bench() -> AsyncIterator[tuple[Bench, AllocatorSettings]]:
 
 
 async def main(args: argparse.Namespace) -> None:
-    async with one_lane_bench() as (bench, _):
-        await run(args, bench)
+    async with one_lane_bench() as (bench, settings):
+        if args.outbox_fillfactor:
+            async with bench.meter.engine.begin() as conn:
+                await conn.execute(text(
+                    f"ALTER TABLE outbox SET (fillfactor = {args.outbox_fillfactor})"))
+        if not args.relay:
+            await run(args, bench)
+            return
+        connections = await relay_connections(settings.database_url)
+        try:
+            async with connections.acquire() as bench.relaying:
+                await run(args, bench)
+        finally:
+            await connections.close()
 
 
 if __name__ == "__main__":
@@ -205,4 +266,6 @@ if __name__ == "__main__":
     parser.add_argument("--doctors", type=int, default=200)
     parser.add_argument("--no-hot", action="store_true")
     parser.add_argument("--alone-or-not", type=int, default=0)
+    parser.add_argument("--relay", action="store_true")
+    parser.add_argument("--outbox-fillfactor", type=int, default=0)
     asyncio.run(main(parser.parse_args()))

@@ -39,15 +39,20 @@ def test_a_mapped_token_is_constructed_with_every_field_as_given_or_defaulted() 
         "allocated_at": NOW, "notes": "n", "ticket": "t"}
 
 
-def test_a_mapped_token_joins_the_session_through_its_slot_and_its_changes_are_tracked(
-) -> None:
+def test_a_mapped_token_joins_the_session_when_added_and_its_changes_are_tracked() -> None:
+    """A slot's tokens are view-only (orm.map_domain): appending one adds it to no session
+    and copies none of the slot's list for history; the repository adds it (write)."""
     map_domain()
     session = Session()
     slot = Slot(id=2, doctor_id=1, date=NOW.date(), start_time=dt.time(9),
                 end_time=dt.time(10), max_capacity=5)
     session.add(slot)
+    session._register_persistent({inspect(slot)})
     token = _token()
     slot.admit(token)
+    assert token not in session
+    assert set(inspect(slot).committed_state) == {"current_count", "last_sequence"}
+    session.add_all([token])
     assert token in session.new
     session._register_persistent({inspect(slot), inspect(token)})
     assert not session.new and inspect(token).persistent

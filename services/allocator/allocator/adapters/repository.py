@@ -145,7 +145,11 @@ class ScheduleRepository:
 
     async def write(self, writes: Writes) -> None:
         """Records of every schedule the batch changed, their counters and event seqs: all
-        go with the batch's other writes, in its one write statement (record_writes)."""
+        go with the batch's other writes, in its one write statement (record_writes). The
+        tokens its schedules made join the session first, all at once: a slot's tokens add
+        none to it (adapters/orm.py)."""
+        for touched in self.touched.values():
+            self.session.add_all(touched.entry.schedule.take_new_tokens())
         writes.records = changed_records(self.session)
         writes.records.settle(self.session)  # so that a flush leaves them alone
         if self.session.new or self.session.dirty or self.session.deleted:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
 
 from allocator.adapters import repository
 from allocator.adapters.orm import slots, tokens
@@ -145,6 +146,12 @@ async def test_a_token_made_in_a_round_is_written_once_and_kept_in_the_identity_
     be the session's persistent records, tracked like any other, from then on."""
     doctor = await desk.doctor(partition=0)
     full = await desk.slot(doctor, capacity=2)
+    flushes: list[int] = []  # a record the write statement left unsettled: commit flushes it
+
+    def flushing(session: Session, *_: object) -> None:
+        flushes.append(len(session.new) + len(session.dirty))
+
+    event.listen(Session, "before_flush", flushing)
     # One round: a new slot, two bookings and an emergency that moves one of them there.
     replies = await desk.batch(
         envelope(OpenSlot(doctor_id=doctor, date=desk.tomorrow, start_time=full["end_time"],
@@ -176,6 +183,8 @@ async def test_a_token_made_in_a_round_is_written_once_and_kept_in_the_identity_
     assert [row["id"] for row in written[-1]["tokens_changed"]] == moved
     assert sorted(_new_token_ids(written)) == sorted(made)
     await _records_match(desk, _in_memory(desk, 0, doctor))
+    event.remove(Session, "before_flush", flushing)
+    assert flushes == []
 
 
 async def test_a_round_rolled_back_leaves_none_of_its_tokens_to_a_later_round(desk, written):

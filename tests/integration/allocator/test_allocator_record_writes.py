@@ -9,12 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
 
 from allocator.adapters import repository
 from allocator.adapters.orm import slots, tokens
 from allocator.domain.schedule import Schedule
-from opd_contracts import BookToken, CancelToken, ChangeTokenStatus, OpenSlot, ResizeSlot
+from allocator.service_layer.handlers import HANDLERS
+from opd_contracts import (
+    BookToken,
+    CancelToken,
+    ChangeTokenStatus,
+    OpenSlot,
+    Reply,
+    ResizeSlot,
+)
 from opd_contracts.vocabulary import TokenStatus
 
 from .desk import Desk, envelope
@@ -124,3 +133,84 @@ async def test_a_record_changed_beyond_its_counts_in_the_same_round_is_written_w
         capacity = await conn.scalar(select(slots.c.max_capacity).where(
             slots.c.id == slot["id"]))
     assert (row.status, row.overtaken_count, capacity) == (TokenStatus.CHECKED_IN, 1, 6)
+
+
+def _new_token_ids(rounds: list[dict[str, list[tuple[Any, ...]]]]) -> list[int]:
+    return [row["id"] for kinds in rounds for row in kinds.get("tokens_new", [])]
+
+
+async def test_a_token_made_in_a_round_is_written_once_and_kept_in_the_identity_map(
+        desk, written):
+    """A slot's tokens add nothing to the session (adapters/orm.py: view-only): the tokens
+    a round makes join it at the round's write, and must then be written as new once and
+    be the session's persistent records, tracked like any other, from then on."""
+    doctor = await desk.doctor(partition=0)
+    full = await desk.slot(doctor, capacity=2)
+    flushes: list[int] = []  # a record the write statement left unsettled: commit flushes it
+
+    def flushing(session: Session, *_: object) -> None:
+        flushes.append(len(session.new) + len(session.dirty))
+
+    event.listen(Session, "before_flush", flushing)
+    # One round: a new slot, two bookings and an emergency that moves one of them there.
+    replies = await desk.batch(
+        envelope(OpenSlot(doctor_id=doctor, date=desk.tomorrow, start_time=full["end_time"],
+                          end_time="11:00", max_capacity=3)),
+        *(envelope(BookToken(doctor_id=doctor, slot_id=full["id"], patient_name=f"P {n}",
+                             source=source)) for n, source in enumerate(("online", "walk_in"))),
+        envelope(BookToken(doctor_id=doctor, slot_id=full["id"], patient_name="E",
+                           source="priority", emergency=True)))
+    assert all(r.ok for r in replies), replies
+    made = [r.result["id"] for r in replies[1:]]
+    moved = [t for t in made if t != replies[-1].result["id"] and
+             await desk.sql("SELECT slot_id FROM tokens WHERE id = :t", t=t) != full["id"]]
+    assert len(moved) == 1, "the emergency moved a token booked in its own round"
+    assert sorted(_new_token_ids(written)) == sorted(made)  # each once
+
+    session = desk.deciders[0].group.transactions.workspace.session
+    schedule = _in_memory(desk, 0, doctor)
+    kept = [t for s in schedule.slots.values() for t in s.tokens]
+    assert sorted(t.id for t in kept) == sorted(made)
+    assert all(inspect(t).persistent and inspect(t).session_id == session.sync_session.hash_key
+               for t in kept)
+    assert not session.new and not session.dirty
+
+    # The next round changes one of them: tracked, and written as changed, not new again.
+    [checked_in] = await desk.batch(
+        envelope(ChangeTokenStatus(token_id=moved[0], status=TokenStatus.CHECKED_IN)))
+    assert checked_in.ok, checked_in
+    assert "tokens_new" not in written[-1]
+    assert [row["id"] for row in written[-1]["tokens_changed"]] == moved
+    assert sorted(_new_token_ids(written)) == sorted(made)
+    await _records_match(desk, _in_memory(desk, 0, doctor))
+    event.remove(Session, "before_flush", flushing)
+    assert flushes == []
+
+
+async def test_a_round_rolled_back_leaves_none_of_its_tokens_to_a_later_round(desk, written):
+    """A token booked in a round that then fails is in its slot's tokens and among its
+    schedule's new tokens: the rollback must drop them with the cached schedule, or a later
+    round would write a booking nobody was answered for (and number the next after it)."""
+    slot = await desk.slot(await desk.doctor(partition=2), capacity=5)
+
+    async def broken_for_bug(uow, cmd, now):
+        if cmd.patient_name == "Bug":
+            raise RuntimeError("a bug")
+        return await HANDLERS[BookToken](uow, cmd, now)
+
+    [decider] = await desk.sharing(2, handlers={**HANDLERS, BookToken: broken_for_bug})
+    [kept] = await decider.decide([envelope(desk.booking(slot, "Kept"))])
+    # `Bug` fails the round after `Retried` was booked into the cached schedule; `Retried`
+    # is then decided again, in a round of its own.
+    [retried, failed] = await decider.decide([envelope(desk.booking(slot, "Retried")),
+                                              envelope(desk.booking(slot, "Bug"))])
+    [after] = await decider.decide([envelope(desk.booking(slot, "After"))])
+
+    replies = [kept, retried, after]
+    assert all(isinstance(r, Reply) and r.ok for r in replies), replies
+    assert isinstance(failed, RuntimeError)
+    rows = await desk.sql("SELECT string_agg(patient_name || sequence_number, ','"
+                          " ORDER BY sequence_number) FROM tokens WHERE slot_id = :s",
+                          s=slot["id"])
+    assert rows == "Kept1,Retried2,After3"
+    assert _new_token_ids(written) == [r.result["id"] for r in replies]  # type: ignore[union-attr]

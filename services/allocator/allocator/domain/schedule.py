@@ -45,6 +45,16 @@ class Schedule:
     _phones: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
     _phones_counted: tuple[int, int] = field(default=(-1, -1), init=False, repr=False,
                                              compare=False)
+    # The tokens `book` made since a repository last took them (`take_new_tokens`): a mapped
+    # slot's tokens join no session when appended (adapters/orm.py), so the repository adds
+    # these itself. `book` is the one maker of tokens; every other change moves a token made.
+    _new_tokens: list[Token] = field(default_factory=list, init=False, repr=False,
+                                     compare=False)
+
+    def take_new_tokens(self) -> list[Token]:
+        """The tokens made since this was last called (see `_new_tokens`)."""
+        new, self._new_tokens = self._new_tokens, []
+        return new
 
     def slot(self, slot_id: int) -> Slot:
         slot = self.slots.get(slot_id)
@@ -126,6 +136,7 @@ class Schedule:
             ticket=booking.ticket or new_ticket(),
         )
         slot.tokens.append(token)
+        self._new_tokens.append(token)
         reason = self._queued(token, slot, natural, score)
         if booking.patient_phone:  # the token's, read without the ORM's attribute call
             known.add(phone_digits(booking.patient_phone))

@@ -54,6 +54,7 @@ class ScheduleMachine(RuleBasedStateMachine):
         self.ids = itertools.count(100)
         doctor = Doctor(id=DOCTOR, name="Dr. Rao", specialization="ENT", room=None, created_at=NOW)
         self.schedule = Schedule(doctor=doctor, slots={})
+        self.taken: list[int] = []  # the ids of the new tokens taken so far
 
     def _slot(self, day: int, start: dt.time, end: dt.time, capacity: int) -> Slot:
         return Slot(id=next(self.ids), doctor_id=DOCTOR, date=DAY_ONE + dt.timedelta(days=day),
@@ -128,6 +129,13 @@ class ScheduleMachine(RuleBasedStateMachine):
             assert slot.current_count <= slot.max_capacity + slot.overflow_count
             assert len(holders) - len(overflow) <= slot.max_capacity
             assert all(t.slot_id == slot.id for t in slot.tokens)
+
+    @invariant()
+    def every_token_made_is_taken_as_new_once(self):
+        """A repository adds the new tokens to its session from `take_new_tokens` alone (a
+        mapped slot's tokens add none: adapters/orm.py)."""
+        self.taken.extend(t.id for t in self.schedule.take_new_tokens())
+        assert sorted(self.taken) == sorted(t.id for t in self._all_tokens())
 
     @invariant()
     def sequences_are_unique_within_a_slot_and_never_ahead_of_the_counter(self):

@@ -5,8 +5,9 @@ The reads come after the fencing lock and in a statement of their own: under REA
 their snapshot is then taken once the lock is granted, so they see whatever the previous
 holder of the lock committed (a colleague's transfer, another process's batch). Both run in
 one call of the database function `start_round` (migration 0009), one round trip. Its
-statements are planned on every call (see `opd_shared.database`: plans kept across calls
-went stale as the tables grew from empty; a call took 3.7-4.9 ms where it takes 0.2).
+statements are planned once per connection, on the keys (migration 0012; see
+`opd_shared.database`: plans kept across calls went stale as the tables grew from empty, a
+call took 3.7-4.9 ms where it takes 0.2), and so are the write's (write_round, 0015).
 A round alone (unit_of_work) reads the same without the lock (`read_round`), each of its
 two statements a transaction of its own, and its write statement checks what the lock
 would have held (below); a round unread (unit_of_work: its ids in the pool) skips the read,
@@ -61,7 +62,10 @@ _WRITE = DriverStatement.of(text(
     + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _ROW_ARRAYS.items()) + ")"))
 """Why one function, not the statement of CTEs it was: that statement was planned on every
 call (`force_custom_plan`): ~15% of the CPU of PostgreSQL's backends serving the allocator
-(perf, decide_bench's rounds of ~28 with the relay). Why each part is left out when it has no
+(perf, decide_bench's rounds of ~28 with the relay). Planned once, PostgreSQL's CPU fell from
+570 to 390 us a round of one booking (round_cost.py) and from 123 to 109 us a booking in
+rounds of ~28 (decide_bench --relay), the allocator's unchanged (4 alternated runs each,
+BENCHMARKS.md). Why each part is left out when it has no
 rows (NULL, its statement skipped): each part is a table the executor opens with its indexes
 on every execution, rows or none (perf on the allocator's backend: 14% of its CPU in
 starting the executor), and a round of one booking has no new slot and rarely a changed
@@ -151,13 +155,13 @@ async def write_all(driver: DriverConnection, writes: Writes, alone: bool = Fals
     }
     if not parameters:
         return  # nothing decided needs writing (every command a duplicate, say)
-    parameters = {name: parameters.get(name) for name in _ROW_ARRAYS}
     partitions = sorted(writes.epochs)
-    parameters["o_partitions"] = partitions
-    parameters["o_epochs"] = [writes.epochs[p] for p in partitions]
+    arguments = {name: parameters.get(name) for name in _ROW_ARRAYS}  # NULL: no rows
+    arguments["o_partitions"] = partitions
+    arguments["o_epochs"] = [writes.epochs[p] for p in partitions]
     try:
-        await (driver.fetch_alone(_WRITE, parameters) if alone
-               else driver.fetch(_WRITE, parameters))
+        await (driver.fetch_alone(_WRITE, arguments) if alone
+               else driver.fetch(_WRITE, arguments))
     except DBAPIError as error:
         sqlstate = getattr(error.orig, "sqlstate", None)
         if sqlstate == _STALE:

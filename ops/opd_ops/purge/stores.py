@@ -50,7 +50,9 @@ class Columns:
 
 @dataclass(frozen=True)
 class Document:
-    """A JSON column holding token records: a list of them at `path`, or one (`many=False`)."""
+    """A JSON column holding token records: a list of them at `path`, or one (`many=False`).
+    Read and redacted as jsonb, whether the column is jsonb or json (the allocator's outbox
+    and inbox, migration 0016: a json column takes the jsonb written back by assignment)."""
 
     table: str
     key: str
@@ -68,7 +70,7 @@ class Document:
         return -(2**63) if self.key_type == "bigint" else "00000000-0000-0000-0000-000000000000"
 
     def _elements(self, row: str) -> str:
-        found = f"{row}.{self.column} #> '{{{self.path}}}'"
+        found = f"{row}.{self.column}::jsonb #> '{{{self.path}}}'"
         kind, wrapped = ("array", found) if self.many else ("object", f"jsonb_build_array({found})")
         return (f"jsonb_array_elements(CASE WHEN jsonb_typeof({found}) = '{kind}'"
                 f" THEN {wrapped} ELSE '[]'::jsonb END)")
@@ -91,7 +93,7 @@ class Document:
         due = _due("(x.e->>'id')::bigint")
         agg = (f"jsonb_agg(CASE WHEN {due} THEN {blank} ELSE x.e END ORDER BY x.n)"
                + ("" if self.many else "->0"))
-        return (f"UPDATE {self.table} r SET {self.column} = jsonb_set(r.{self.column},"
+        return (f"UPDATE {self.table} r SET {self.column} = jsonb_set(r.{self.column}::jsonb,"
                 f" '{{{self.path}}}', (SELECT {agg} FROM {self._elements('r')}"
                 f" WITH ORDINALITY AS x(e, n)))"
                 f" WHERE r.{self.key} = ANY($2::{self.key_type}[])")

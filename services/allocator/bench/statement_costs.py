@@ -1,5 +1,4 @@
-"""What a round's statements cost apart from their rows: this process's CPU a call, and
-PostgreSQL's planning of the write statement by its parts.
+"""What a round's statements cost apart from their rows: this process's CPU a call.
 
 `uv run python services/allocator/bench/statement_costs.py [--calls 300 --pairs 8]`
 
@@ -11,9 +10,8 @@ and drops it.
   adapters/batch_io calls it (`DriverConnection`: its transaction check and error mapping),
   as `text()` through the session, and as the driver's SQL through the session
   (`exec_driver_sql`: no compilation, the same async execution path).
-- Planning: every statement is planned for its own parameters (`force_custom_plan`, see
-  opd_shared.database), so each call of the write statement pays for planning its parts;
-  EXPLAIN's planning time of a round of one booking's statement, and without each part.
+  (What planning the write statement of CTEs cost, by its parts, this printed until that
+  statement became write_round, planned once per connection: migration 0015.)
 - `--socket` (PostgreSQL on this machine): a bare round trip over TCP and over PostgreSQL's
   Unix socket, this process's CPU and its backend's a call (from /proc), alternated: what
   a round trip's sends cost each side (the allocator connects over TCP, OPD_POSTGRES_URL).
@@ -24,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import statistics
 import time
 import uuid
@@ -33,7 +30,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from scratch import scratch_database
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters import batch_io
 from allocator.adapters.driver_calls import DriverConnection
@@ -43,10 +40,6 @@ NAMED_START = text("SELECT * FROM start_round(CAST(:partitions AS bigint[]),"
                    " CAST(:ids AS integer))")
 POSITIONAL_START = ("SELECT * FROM start_round(CAST($1 AS bigint[]), CAST($2 AS uuid[]),"
                     " CAST($3 AS bigint[]), CAST($4 AS integer))")
-# A round of one booking: its slot's counts, the new token, the counter, the doctor's seq,
-# the event and the reply.
-ROUND_OF_ONE = ("slots_counts", "tokens_new", "counters", "s_doctor", "events", "replies")
-_CAST = re.compile(r"CAST\(\$\d+ AS ([^)]+)\)")  # an array parameter, and its type
 
 
 async def cpu_a_call(session: AsyncSession, calls: int, pairs: int) -> str:
@@ -91,26 +84,6 @@ async def cpu_a_call(session: AsyncSession, calls: int, pairs: int) -> str:
                      f" ({min(us):.0f}-{max(us):.0f})" for name, us in spent.items())
 
 
-async def planning(connection: AsyncConnection, repeats: int = 40) -> str:
-    raw = (await connection.get_raw_connection()).driver_connection
-    await raw.execute("SET plan_cache_mode = force_custom_plan")
-    variants = {"round of one booking": ROUND_OF_ONE} | {
-        f"  without {part}": tuple(p for p in ROUND_OF_ONE if p != part) for part in ROUND_OF_ONE}
-    lines = []
-    for name, parts in variants.items():
-        # Each array one NULL of its type, as in a round of one booking (EXPLAIN plans the
-        # statement, it does not run it).
-        sql = _CAST.sub(lambda m: f"CAST('{{NULL}}' AS {m.group(1)})",
-                        batch_io._write(parts).sql)
-        took = []
-        for _ in range(repeats):
-            plan = [r[0] for r in await raw.fetch(f"EXPLAIN (SUMMARY ON) {sql}")]
-            took.append(float(next(p for p in plan if p.startswith("Planning Time"))
-                              .split(":")[1].split()[0]))
-        lines.append(f"{name}: planning {statistics.median(took[5:]) * 1000:.0f} us")
-    return "\n".join(lines)
-
-
 def backend_cpu_us(pid: int) -> float:
     """A local process's CPU so far (user and system), from /proc."""
     with open(f"/proc/{pid}/stat") as stat:
@@ -152,8 +125,6 @@ async def main(args: argparse.Namespace) -> None:
             print(await cpu_a_call(session, args.calls, args.pairs), flush=True)
             if args.socket:
                 print(await tcp_or_socket(session, args.calls * 10, args.pairs), flush=True)
-        async with engine.connect() as connection:
-            print(await planning(connection), flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 import pytest
 from sqlalchemy import text
@@ -46,11 +47,13 @@ class _Meanwhile:
 
 
 async def _statements(decider, *bookings):  # type: ignore[no-untyped-def]
-    """The replies to `bookings`, each a round, and the first word of each statement sent."""
+    """The replies to `bookings`, each a round, and what each statement sent was: its first
+    word, or the function it calls (the round's reads, its write)."""
     sent: list[str] = []
 
     def log(logged) -> None:  # type: ignore[no-untyped-def]
-        sent.append(logged.query.split()[0].upper())
+        called = re.search(r"(read_round|start_round|write_round)\(", logged.query)
+        sent.append(called.group(1) if called else logged.query.split()[0].upper())
 
     connection = decider.group.transactions.workspace.driver.connection
     connection.add_query_logger(log)
@@ -71,7 +74,7 @@ async def test_a_booking_on_a_cached_schedule_is_one_statement_and_no_transactio
     [reply], sent = await _statements(decider, desk.booking(slot, "Second"))
 
     assert reply.ok
-    assert sent == ["WITH"]  # the write alone: no start_round, no BEGIN, no COMMIT
+    assert sent == ["write_round"]  # the write alone: no start_round, no BEGIN, no COMMIT
     assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 2
 
 
@@ -99,7 +102,7 @@ async def test_a_command_decided_before_an_unread_round_is_answered_so_and_round
     assert all(r.ok for r in replies)
     # The race's retry (fenced: the rollback dropped the cache), "Cached" and "A" read first,
     # the rounds owed; "B" and "C" do not.
-    assert sent == ["SELECT", "WITH", "WITH", "WITH"]
+    assert sent == ["read_round", *["write_round"] * 3]
     assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 5
     assert await desk.sql("SELECT count(*) FROM inbox WHERE command_id = :c",
                           c=late.command_id) == 1

@@ -5,8 +5,9 @@ The reads come after the fencing lock and in a statement of their own: under REA
 their snapshot is then taken once the lock is granted, so they see whatever the previous
 holder of the lock committed (a colleague's transfer, another process's batch). Both run in
 one call of the database function `start_round` (migration 0009), one round trip. Its
-statements are planned on every call (see `opd_shared.database`: plans kept across calls
-went stale as the tables grew from empty; a call took 3.7-4.9 ms where it takes 0.2).
+statements are planned once per connection, on the keys (migration 0012; see
+`opd_shared.database`: plans kept across calls went stale as the tables grew from empty, a
+call took 3.7-4.9 ms where it takes 0.2), and so are the write's (write_round, 0015).
 A round alone (unit_of_work) reads the same without the lock (`read_round`), each of its
 two statements a transaction of its own, and its write statement checks what the lock
 would have held (below); a round unread (unit_of_work: its ids in the pool) skips the read,
@@ -28,13 +29,12 @@ import datetime as dt
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from allocator.adapters.driver_calls import DriverConnection
-from allocator.adapters.record_writes import RECORD_CTES, ChangedRecords
+from allocator.adapters.record_writes import ChangedRecords
 from opd_shared.driver_statement import DriverStatement
 
 __all__ = ["AlreadyDecided", "Facts", "PartitionClaimed", "RoundRaced", "StaleSchedule",
@@ -44,68 +44,36 @@ _START, _READ = (DriverStatement.of(text(
     f"SELECT * FROM {function}(CAST(:partitions AS bigint[]), CAST(:commands AS uuid[]),"
     " CAST(:doctors AS bigint[]), CAST(:ids AS integer))"))
     for function in ("start_round", "read_round"))  # read_round: the same reads, no lock
-# The write statement's parts, by the name of their first parameter. Rows go as one array of
-# their table's row type (`opd_shared.readmodel.arrays`' `records_sql`), except the doctors'
-# seqs, which carry a column no table has (the seq found). Doctors' seqs move by
-# compare-and-set: a batch that decided on an outdated schedule cannot commit.
-_PARTS = {
-    **RECORD_CTES,  # each kind's records, one array of its table's row type
-    "counters": "counters AS (INSERT INTO token_counters (doctor_id, date, last_number)"
-    " SELECT doctor_id, date, last_number FROM unnest(CAST(:counters AS token_counters[]))"
-    " ON CONFLICT (doctor_id, date) DO UPDATE SET last_number = excluded.last_number)",
-    "s_doctor": "moved AS (UPDATE doctors SET last_event_seq = m.last FROM unnest("
-    "CAST(:s_doctor AS bigint[]), CAST(:s_found AS bigint[]), CAST(:s_last AS bigint[]))"
-    " AS m(id, found, last) WHERE doctors.id = m.id AND doctors.last_event_seq = m.found"
-    " RETURNING doctors.id)",
-    "events": "events AS (INSERT INTO outbox (partition, routing_key, event, created_at,"
-    " traceparent) SELECT partition, routing_key, event, created_at, traceparent"
-    " FROM unnest(CAST(:events AS outbox[])))",
-    # A command decided meanwhile by another writer: its row's key refuses the statement
-    # (AlreadyDecided). Not ON CONFLICT DO NOTHING and a count: that cost PostgreSQL about
-    # 80 us more a call of 28 rows (260 -> 340, 5 alternated runs of 500, a one-off probe).
-    "replies": "replies AS (INSERT INTO inbox (command_id, fingerprint, reply, decided_at)"
-    " SELECT command_id, fingerprint, reply, decided_at FROM unnest(CAST(:replies AS inbox[])))",
-}
-
-
-# Every write statement first locks the round's partitions and checks their epochs, then
-# that each doctor's seq moved from what the round found (migration 0013's round_checked
-# raises otherwise, so the statement fails whole): a round alone (unit_of_work) is fenced
-# here, not by start_round's lock.
-_OWNERS = ("owners AS (SELECT o.partition, o.epoch FROM partition_owners AS o"
-           " WHERE o.partition = ANY(CAST(:o_partitions AS bigint[])) ORDER BY o.partition"
-           " FOR UPDATE)")
-# The epochs of the locked rows, in partition order, against the round's: a partition
-# whose row is gone or whose epoch moved makes them differ. Compared as arrays: a join of
-# the locked rows with the round's epochs cost the backend ~45 us a call against ~25
-# (16 partitions, 4 alternated runs of 1,000, a one-off probe).
-_EPOCHS_HELD = ("(SELECT coalesce(array_agg(owners.epoch ORDER BY owners.partition), '{}')"
-                " FROM owners) = CAST(:o_epochs AS bigint[])")
-_SEQS_HELD = "(SELECT count(*) FROM moved) = cardinality(CAST(:s_doctor AS bigint[]))"
+# The write statement: one call of write_round (migration 0015), whose statements are
+# planned once per connection, on the keys (as start_round's, migration 0012). Rows go as one
+# array of their table's row type (`opd_shared.readmodel.arrays`' `records_sql`), except the
+# doctors' seqs, which carry a column no table has (the seq found); a part without rows is
+# NULL, and its statement is not run. Doctors' seqs move by compare-and-set: a batch that
+# decided on an outdated schedule cannot commit. A command decided meanwhile by another
+# writer: its row's key refuses the call (AlreadyDecided). Not ON CONFLICT DO NOTHING and a
+# count: that cost PostgreSQL about 80 us more a call of 28 rows (260 -> 340, 5 alternated
+# runs of 500, a one-off probe).
+_ROW_ARRAYS = {"slots_new": "slots", "slots_changed": "slots", "slots_counts": "slots",
+               "tokens_new": "tokens", "tokens_changed": "tokens", "tokens_counts": "tokens",
+               "counters": "token_counters", "s_doctor": "bigint", "s_found": "bigint",
+               "s_last": "bigint", "events": "outbox", "replies": "inbox"}
+_WRITE = DriverStatement.of(text(
+    "SELECT write_round(CAST(:o_partitions AS bigint[]), CAST(:o_epochs AS bigint[]), "
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _ROW_ARRAYS.items()) + ")"))
+"""Why one function, not the statement of CTEs it was: that statement was planned on every
+call (`force_custom_plan`): ~15% of the CPU of PostgreSQL's backends serving the allocator
+(perf, decide_bench's rounds of ~28 with the relay). Planned once, PostgreSQL's CPU fell from
+570 to 390 us a round of one booking (round_cost.py) and from 123 to 109 us a booking in
+rounds of ~28 (decide_bench --relay), the allocator's unchanged (4 alternated runs each,
+BENCHMARKS.md). Why each part is left out when it has no
+rows (NULL, its statement skipped): each part is a table the executor opens with its indexes
+on every execution, rows or none (perf on the allocator's backend: 14% of its CPU in
+starting the executor), and a round of one booking has no new slot and rarely a changed
+token. The partitions are locked and their epochs checked first, then the doctors' seqs
+(migration 0013's round_checked raises otherwise, so the call fails whole): a round alone
+(unit_of_work) is fenced here, not by start_round's lock."""
 _FENCED, _STALE = "OPDFN", "OPDST"  # round_checked's SQLSTATEs
 _DECIDED = ("23505", "pk_inbox")  # a unique violation, of the inbox's key
-
-
-@lru_cache(maxsize=64)
-def _write(parts: tuple[str, ...]) -> DriverStatement:
-    """The write statement of the parts that have rows. Why not every part, empty or not:
-    each part is a table the executor opens with its indexes on every execution, rows or
-    none (perf on the allocator's backend: 14% of its CPU in starting the executor), and an
-    array parameter for each of its columns that asyncpg encodes. A round of one booking has
-    no new slot and rarely a changed token: with its records' counts written alone
-    (record_writes), it hands the statement 43 arrays where it handed 83, and the statement
-    takes about 260 us a call where it took 300 (decide_bench, pg_stat_statements, medians
-    of 6 runs on a loaded machine; in the system bench it had cost 0.68 ms a call, the
-    dearest statement of the system's PostgreSQL); the allocator's own CPU inside the call
-    fell from about 800 to 600 us (medians of 3, most of it the round trip's sends). Since
-    then each part's rows are one array of records (record_writes): such a round hands it 8
-    parameters. Each set of parts is a statement of its own, prepared once per connection
-    (a handful in use: which record kinds a round has). Data-modifying CTEs all run,
-    referenced or not, and the checks' error undoes them all."""
-    seqs = _SEQS_HELD if "s_doctor" in parts else "true"
-    return DriverStatement.of(text(
-        f"WITH {', '.join([_OWNERS, *(_PARTS[p] for p in parts)])}"
-        f" SELECT round_checked({_EPOCHS_HELD}, {seqs})"))
 
 
 class RoundRaced(Exception):
@@ -187,13 +155,13 @@ async def write_all(driver: DriverConnection, writes: Writes, alone: bool = Fals
     }
     if not parameters:
         return  # nothing decided needs writing (every command a duplicate, say)
-    statement = _write(tuple(p for p in _PARTS if p in parameters))
     partitions = sorted(writes.epochs)
-    parameters["o_partitions"] = partitions
-    parameters["o_epochs"] = [writes.epochs[p] for p in partitions]
+    arguments = {name: parameters.get(name) for name in _ROW_ARRAYS}  # NULL: no rows
+    arguments["o_partitions"] = partitions
+    arguments["o_epochs"] = [writes.epochs[p] for p in partitions]
     try:
-        await (driver.fetch_alone(statement, parameters) if alone
-               else driver.fetch(statement, parameters))
+        await (driver.fetch_alone(_WRITE, arguments) if alone
+               else driver.fetch(_WRITE, arguments))
     except DBAPIError as error:
         sqlstate = getattr(error.orig, "sqlstate", None)
         if sqlstate == _STALE:

@@ -33,7 +33,7 @@ from sqlalchemy import (
     any_,
     bindparam,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import registry, relationship
 from sqlalchemy.orm.instrumentation import ClassManager, manager_of_class
 from sqlalchemy.sql.elements import ColumnElement
@@ -52,7 +52,6 @@ metadata = MetaData(naming_convention={
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 })
-Json = JSON().with_variant(JSONB(), "postgresql")
 
 
 def _enum(cls: type) -> Enum:
@@ -138,7 +137,7 @@ inbox = Table(
     "inbox", metadata,
     Column("command_id", Uuid, primary_key=True),
     Column("fingerprint", String(64), nullable=False),
-    Column("reply", Json, nullable=False),
+    Column("reply", JSON, nullable=False),  # json: stored as written (migration 0016)
     Column("decided_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -147,7 +146,7 @@ outbox = Table(
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("partition", Integer, nullable=False),
     Column("routing_key", String(64), nullable=False),
-    Column("event", Json, nullable=False),
+    Column("event", JSON, nullable=False),  # json: stored as written (migration 0016)
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True)),
     Column("traceparent", String(55)),  # W3C: of the command's trace (opd_shared.tracing)

@@ -18,7 +18,7 @@ __all__ = ["lags_ms", "unapplied_events"]
 
 _ALLOCATING_EVENT = """
     SELECT (t->>'id')::bigint AS token_id, (o.event->>'event_id')::uuid AS event_id
-    FROM outbox o CROSS JOIN LATERAL jsonb_array_elements(o.event->'tokens') AS t
+    FROM outbox o CROSS JOIN LATERAL json_array_elements(o.event->'tokens') AS t
     WHERE o.routing_key = 'token.allocated' AND (t->>'id')::bigint = ANY($1::bigint[])
 """
 _SEEN = {

@@ -5,9 +5,9 @@ Why: a flush is a statement, so a round trip, per table and kind (a booking alon
 UPDATE slots, UPDATE tokens and INSERT tokens), and its unit-of-work machinery besides. With
 one booking to a round, writing them here took the round from 2.9 to 2.1 ms of CPU
 (decide_bench; py-spy had put a quarter of the round in the flush, and a third in the sends
-of all its round trips). Here each kind is one `unnest` of one array of its table's row
-type inside the write statement, whatever the number of rows, and a kind with no rows is
-left out of it (batch_io).
+of all its round trips). Here each kind is one array of its table's row type, a parameter of
+the write statement (`write_round`, migration 0015, which unnests it), whatever the number
+of rows; a kind with no rows is NULL and its statement skipped (batch_io).
 
 Why records, not an array a column: asyncpg checks every element of an array parameter
 before encoding it, and a record's fields it encodes without that check; PostgreSQL reads
@@ -47,7 +47,7 @@ from sqlalchemy.orm.attributes import instance_state
 from allocator.adapters.orm import slots, tokens
 from allocator.domain.model import Slot, Token
 
-__all__ = ["RECORD_CTES", "ChangedRecords", "changed_records"]
+__all__ = ["ChangedRecords", "changed_records"]
 
 _TABLES: dict[type, Table] = {Slot: slots, Token: tokens}
 # The columns most changes of a written record are confined to, and then all of its row that
@@ -71,36 +71,12 @@ class _Kind:
         return f"{self.table.name}_{self.kind}"
 
 
-def _records(kind: _Kind) -> str:
-    """A kind's rows as one array of its table's row type (`opd_shared.readmodel.arrays`'
-    `records_sql`): a string too long for its varchar(n) field is refused as the column
-    refuses it (a record's fields are read with their column's length)."""
-    return f"unnest(CAST(:{kind.prefix} AS {kind.table.name}[]))"
-
-
-def _insert(kind: _Kind) -> str:
-    names = ", ".join(f'"{c.name}"' for c in kind.columns)
-    return (f"{kind.prefix} AS (INSERT INTO {kind.table.name} ({names}) SELECT {names} FROM"
-            f" {_records(kind)})")
-
-
-def _update(kind: _Kind) -> str:
-    sets = ", ".join(f'"{c.name}" = u."{c.name}"' for c in kind.columns if not c.primary_key)
-    return (f"{kind.prefix} AS (UPDATE {kind.table.name} SET {sets} FROM {_records(kind)}"
-            f" AS u WHERE {kind.table.name}.id = u.id)")
-
-
 _KINDS = [kind for table, counts in _COUNTS.items() for kind in (
     _Kind(table, "new", tuple(table.columns)), _Kind(table, "changed", tuple(table.columns)),
     _Kind(table, "counts", (table.c.id, *(table.c[name] for name in counts))))]
 # A record's row straight from its instance dict: its kind's columns, by name (a field its
 # kind leaves out, a count update's, is NULL in the record and not written).
 _NAMES = {kind.prefix: tuple(c.name for c in kind.columns) for kind in _KINDS}
-# Each kind's part of the write statement, by prefix. A token may be in a slot inserted by
-# the same statement: foreign keys are checked at the statement's end, whatever the order
-# of its parts.
-RECORD_CTES = {kind.prefix: (_update if kind.kind != "new" else _insert)(kind)
-               for kind in _KINDS}
 
 
 @dataclass

@@ -28,6 +28,17 @@ from opd_contracts.topology import partition_of_doctor
 from opd_shared.database import migrate, new_engine
 
 
+def handlers_failing_for(patient_name: str) -> Handlers:
+    """The allocator's handlers, with a booking for `patient_name` failing as a bug would:
+    its round is rolled back and the others of it decided again."""
+    async def book(uow, cmd, now):
+        if cmd.patient_name == patient_name:
+            raise RuntimeError("a bug")
+        return await HANDLERS[BookToken](uow, cmd, now)
+
+    return {**HANDLERS, BookToken: book}
+
+
 def envelope(command: object, command_id: uuid.UUID | None = None) -> CommandEnvelope:
     return CommandEnvelope(command_id=command_id or uuid.uuid4(),
                            issued_at=dt.datetime.now(dt.UTC), fingerprint="f", command=command)

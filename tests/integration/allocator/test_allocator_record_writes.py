@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from allocator.adapters import repository
 from allocator.adapters.orm import slots, tokens
 from allocator.domain.schedule import Schedule
-from allocator.service_layer.handlers import HANDLERS
 from opd_contracts import (
     BookToken,
     CancelToken,
@@ -26,7 +25,7 @@ from opd_contracts import (
 )
 from opd_contracts.vocabulary import TokenStatus
 
-from .desk import Desk, envelope
+from .desk import Desk, envelope, handlers_failing_for
 
 
 def _in_memory(desk: Desk, partition: int, doctor_id: int) -> Schedule:
@@ -193,12 +192,7 @@ async def test_a_round_rolled_back_leaves_none_of_its_tokens_to_a_later_round(de
     round would write a booking nobody was answered for (and number the next after it)."""
     slot = await desk.slot(await desk.doctor(partition=2), capacity=5)
 
-    async def broken_for_bug(uow, cmd, now):
-        if cmd.patient_name == "Bug":
-            raise RuntimeError("a bug")
-        return await HANDLERS[BookToken](uow, cmd, now)
-
-    [decider] = await desk.sharing(2, handlers={**HANDLERS, BookToken: broken_for_bug})
+    [decider] = await desk.sharing(2, handlers=handlers_failing_for("Bug"))
     [kept] = await decider.decide([envelope(desk.booking(slot, "Kept"))])
     # `Bug` fails the round after `Retried` was booked into the cached schedule; `Retried`
     # is then decided again, in a round of its own.

@@ -17,10 +17,9 @@ from allocator.adapters.workspace import Workspace
 from allocator.domain.model import Doctor
 from allocator.domain.schedule import Schedule
 from allocator.service_layer.errors import Fenced
-from allocator.service_layer.handlers import HANDLERS
-from opd_contracts import BookToken, CancelToken, ErrorCode, ReallocateToken, Reply
+from opd_contracts import CancelToken, ErrorCode, ReallocateToken, Reply
 
-from .desk import envelope
+from .desk import envelope, handlers_failing_for
 
 
 def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -81,12 +80,7 @@ async def test_a_batch_that_found_an_outdated_event_seq_cannot_commit(desk):
 async def test_nothing_cached_is_trusted_after_a_rollback(desk):
     slot = await desk.slot(await desk.doctor(partition=2), capacity=5)
 
-    async def broken_for_bug(uow, cmd, now):
-        if cmd.patient_name == "Bug":
-            raise RuntimeError("a bug")
-        return await HANDLERS[BookToken](uow, cmd, now)
-
-    [decider] = await desk.sharing(2, handlers={**HANDLERS, BookToken: broken_for_bug})
+    [decider] = await desk.sharing(2, handlers=handlers_failing_for("Bug"))
     [kept] = await decider.decide([envelope(desk.booking(slot))])  # the lane holds the schedule
     # Closed behind the allocator's back (no event seq moves), so only a dropped cache sees it.
     await desk.sql("UPDATE slots SET is_active = false WHERE id = :s", s=slot["id"])

@@ -154,9 +154,12 @@ def serve(namespace: str, port: int, key_file: str) -> None:
     from booking_gateway.main import create_app
     from booking_gateway.settings import GatewaySettings
     from opd_shared.access import Role
+    from opd_shared.heap import settle_heap
 
-    app = create_app(GatewaySettings(namespace=namespace, admin_key=secrets.token_urlsafe(24),
-                                     log_level="WARNING"))
+    settings = GatewaySettings(namespace=namespace, admin_key=secrets.token_urlsafe(24),
+                               log_level="WARNING")
+    settle_heap(settings.gc_young_threshold)  # as `process_settings` does in production
+    app = create_app(settings)
     started = app.router.lifespan_context
 
     @asynccontextmanager

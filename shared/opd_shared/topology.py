@@ -26,6 +26,9 @@ __all__ = ["DELIVERY_LIMIT", "CommandQueuesDisagree", "FoundQueue", "Topology"]
 # by `opd_shared.retries` instead, the same way on every RabbitMQ version. Changing it
 # changes the queues' declared arguments, which existing queues would refuse.
 DELIVERY_LIMIT = 5
+# How long some of this layout's queues alone are taken for another service declaring them
+# (it takes ~10 ms) before they are taken for an older layout of fewer queues.
+DECLARING_SECONDS = 2.0
 PROCEDURE = "docs/OPERATIONS.md, \"Changing the number of command queues\""
 
 
@@ -74,7 +77,8 @@ class Topology(TopologyNames):
         )
         await queue.bind(exchange)
 
-    async def check_command_queues(self, amqp_url: str) -> None:
+    async def check_command_queues(self, amqp_url: str,
+                                   declaring_s: float = DECLARING_SECONDS) -> None:
         """Refuse to start over command queues of another layout: raise
         `CommandQueuesDisagree`, naming the queues and the procedure.
 
@@ -91,11 +95,22 @@ class Topology(TopologyNames):
         a kept queue would get commands of partitions it does not carry (parked as
         misrouted), and RabbitMQ cannot delete a quorum queue only if it is empty and
         unused (`if-empty`, `if-unused`: NOT_IMPLEMENTED, which closes the connection),
-        so a command or a consumer arriving meanwhile would be deleted with it."""
-        found = await self._found_command_queues(amqp_url)
-        numbers = {queue.number for queue in found}
-        if numbers and numbers != set(range(self.command_queues)):
-            raise CommandQueuesDisagree(self._disagreement(found))
+        so a command or a consumer arriving meanwhile would be deleted with it.
+
+        Some of this layout's queues and none other is also what a service starting beside
+        this one leaves while it declares them (the allocator and the gateway start
+        together): that is looked at again for up to `declaring_s` before it refuses, as an
+        older layout of fewer queues (a subset too) stays one."""
+        mine = set(range(self.command_queues))
+        deadline = asyncio.get_running_loop().time() + declaring_s
+        while True:
+            found = await self._found_command_queues(amqp_url)
+            numbers = {queue.number for queue in found}
+            if not numbers or numbers == mine:
+                return
+            if not numbers < mine or asyncio.get_running_loop().time() >= deadline:
+                raise CommandQueuesDisagree(self._disagreement(found))
+            await asyncio.sleep(0.1)
 
     async def _found_command_queues(self, amqp_url: str) -> list[FoundQueue]:
         """A passive declare of a missing queue closes its channel. On the service's own

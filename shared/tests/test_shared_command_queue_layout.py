@@ -5,6 +5,8 @@ holding a command: tests/integration/test_command_queue_layout.py.)"""
 
 from __future__ import annotations
 
+import asyncio
+
 import aio_pika
 import pytest
 
@@ -91,3 +93,26 @@ async def test_the_check_holds_up_at_sixteen_partitions_time_after_time(infra):
         await mine.check_command_queues(infra.amqp_url)  # its own layout
     with pytest.raises(CommandQueuesDisagree, match="as OPD_COMMAND_QUEUES=2 laid them out"):
         await Topology(namespace, 16, 4).check_command_queues(infra.amqp_url)
+
+
+async def test_a_layout_another_service_is_declaring_is_waited_for_not_refused(infra):
+    """The allocator and the gateway start together: one may look while the other has
+    declared only the first of their queues. Some of this layout's queues and none other
+    are looked at again, and pass once the other has declared the rest; an older layout of
+    fewer queues is such a subset too, and still refuses once the wait is over."""
+    namespace = infra.namespace("layout")
+    mine = Topology(namespace, PARTITIONS, 2)
+    connection = await aio_pika.connect_robust(infra.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.declare_queue(mine.partition_queue(0), durable=True,
+                                    arguments=mine.command_queue_arguments())
+        looking = asyncio.create_task(mine.check_command_queues(infra.amqp_url))
+        await asyncio.sleep(0.3)  # the other service, slow, declares the rest
+        assert not looking.done()
+        await mine.declare_commands(channel)
+        await asyncio.wait_for(looking, 2.0)  # passes: no CommandQueuesDisagree
+
+        with pytest.raises(CommandQueuesDisagree, match="as OPD_COMMAND_QUEUES=2 laid them"):
+            await Topology(namespace, PARTITIONS, 4).check_command_queues(infra.amqp_url,
+                                                                           declaring_s=0.3)

@@ -14,7 +14,9 @@ may change the cost, never the rows.
 `--a`, `--b`: "service" (the service engine's own settings, `opd_shared.database`),
 "planned-once" (`opd_shared.database.PLANNED_ONCE`), "by-index"
 (`opd_shared.readmodel.planning.PLANNED_ONCE_BY_INDEX`). `--same`: both sides "service",
-to see what the measurement itself tells apart.
+to see what the measurement itself tells apart. `--a-sql`: statements run on side A's
+database after migrating, before seeding (`;`-separated), to measure a schema change the
+same way: side A as the schema was (an index put back, say), side B as migrated.
 """
 
 from __future__ import annotations
@@ -61,15 +63,24 @@ def _cpu_ns(pid: int) -> int:
     return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
 
 
-async def _open(name: str, model: ReadModelUnderTest, seeding: list[list[EventEnvelope]]
-                ) -> _Side:
+async def _open(name: str, model: ReadModelUnderTest, seeding: list[list[EventEnvelope]],
+                after_migrating: str = "") -> _Side:
     await migrate(model.database_url, model.migrations)
     engine = new_engine(model.database_url, Pool(1, 0), connect_args=model.connect_args)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    for batch in seeding:
-        await model.apply(sessions, batch)
-    async with sessions() as session:
-        backend = int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
+    try:
+        async with sessions() as session:
+            for statement in filter(str.strip, after_migrating.split(";")):
+                await session.execute(text(statement))
+            await session.commit()
+        for batch in seeding:
+            await model.apply(sessions, batch)
+        async with sessions() as session:
+            backend = int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
+    except BaseException:  # not a side yet: `run` would leave its database behind
+        await engine.dispose()
+        await drop_database(model.database_url)
+        raise
     return _Side(name, model, engine, sessions, backend)
 
 
@@ -86,7 +97,7 @@ async def _differing(a: _Side, b: _Side) -> list[str]:
 
 
 async def run(model_of: Callable[[str], ReadModelUnderTest], a: str, b: str, batches: int,
-              seed: int) -> None:
+              seed: int, a_sql: str = "") -> None:
     seeding, measured = plan(200, 250, batches, seed)
     tag = uuid.uuid4().hex[:8]
     sides = []
@@ -94,7 +105,8 @@ async def run(model_of: Callable[[str], ReadModelUnderTest], a: str, b: str, bat
         for suffix, name in (("a", a), ("b", b)):
             model = dataclasses.replace(model_of(f"bench_{tag}{suffix}"),
                                         server_settings=SETTINGS[name])
-            sides.append(await _open(f"{suffix.upper()} {name}", model, seeding))
+            sides.append(await _open(f"{suffix.upper()} {name}", model, seeding,
+                                     a_sql if suffix == "a" else ""))
         for n, batch in enumerate(measured):
             for side in sides if n % 2 == 0 else sides[::-1]:
                 backend, process = _cpu_ns(side.backend), time.thread_time_ns()
@@ -123,6 +135,7 @@ def main(model_of: Callable[[str], ReadModelUnderTest]) -> None:
     parser.add_argument("--same", action="store_true", help="both sides 'service'")
     parser.add_argument("--batches", type=int, default=300)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--a-sql", default="", help="run on side A's database after migrating")
     args = parser.parse_args()
     b = "service" if args.same else args.b
-    asyncio.run(run(model_of, args.a, b, args.batches, args.seed))
+    asyncio.run(run(model_of, args.a, b, args.batches, args.seed, args.a_sql))

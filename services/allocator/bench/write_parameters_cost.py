@@ -100,16 +100,14 @@ async def row_orders(connection: Any) -> dict[str, tuple[str, ...]]:
 
 
 def as_tuples(sql: str, arguments: list, orders: dict[str, tuple[str, ...]]) -> list:
-    """The same records as tuples in their row type's order (those handed over as tuples
-    already, as the rounds hand over most since, are kept)."""
+    """The same records as tuples in their row type's order."""
     types = dict(_CAST.findall(sql))
     out = []
     for n, argument in enumerate(arguments, start=1):
         table = types[f"${n}"].removesuffix("[]")
         if table in orders and isinstance(argument, list):
             names = orders[table]
-            argument = [tuple(r.get(name) for name in names) if isinstance(r, dict) else r
-                        for r in argument]
+            argument = [tuple(r.get(name) for name in names) for r in argument]
         out.append(argument)
     return out
 

@@ -27,8 +27,6 @@ from opd_contracts.vocabulary import TokenStatus
 
 from .desk import Desk, envelope, handlers_failing_for
 
-ID = 0  # a token written whole is a tuple of its columns, in the table's order: id first
-
 
 def _in_memory(desk: Desk, partition: int, doctor_id: int) -> Schedule:
     entry = desk.deciders[partition].group.transactions.workspace.cache.get(doctor_id)
@@ -137,7 +135,7 @@ async def test_a_record_changed_beyond_its_counts_in_the_same_round_is_written_w
 
 
 def _new_token_ids(rounds: list[dict[str, list[tuple[Any, ...]]]]) -> list[int]:
-    return [row[ID] for kinds in rounds for row in kinds.get("tokens_new", [])]
+    return [row["id"] for kinds in rounds for row in kinds.get("tokens_new", [])]
 
 
 async def test_a_token_made_in_a_round_is_written_once_and_kept_in_the_identity_map(
@@ -181,7 +179,7 @@ async def test_a_token_made_in_a_round_is_written_once_and_kept_in_the_identity_
         envelope(ChangeTokenStatus(token_id=moved[0], status=TokenStatus.CHECKED_IN)))
     assert checked_in.ok, checked_in
     assert "tokens_new" not in written[-1]
-    assert [row[ID] for row in written[-1]["tokens_changed"]] == moved
+    assert [row["id"] for row in written[-1]["tokens_changed"]] == moved
     assert sorted(_new_token_ids(written)) == sorted(made)
     await _records_match(desk, _in_memory(desk, 0, doctor))
     event.remove(Session, "before_flush", flushing)

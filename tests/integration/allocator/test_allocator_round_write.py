@@ -17,11 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from allocator.adapters.batch_io import Writes, write_all
 from allocator.adapters.driver_calls import DriverConnection
-from allocator.adapters.orm import inbox, outbox, slots, token_counters, tokens
+from allocator.adapters.orm import slots, tokens
 from opd_shared.database import new_engine
 
 NOW = dt.datetime(2030, 1, 1, 9, tzinfo=dt.UTC)
-TRACE = f"00-{'a' * 32}-{'b' * 16}-01"  # an event's traceparent
 # The keys its statements find rows by: the partitions' lock, the doctors' seqs, the slots'
 # and tokens' updates (a slot's id leads two unique indexes, either will do).
 KEYS = {"partition_owners": ("pk_partition_owners",), "doctors": ("pk_doctors",),
@@ -55,7 +54,7 @@ def _round(seq: int) -> Writes:
     plans are what is looked at), the doctor's seq, the counter, the event and the reply."""
     writes = Writes(epochs={1: 7}, seqs=[(5, seq, seq + 1)],
                     counters=[(5, NOW.date(), seq + 1)],
-                    events=[(1, "token.allocated", '{"n": 1}', NOW, TRACE)],
+                    events=[(1, "token.allocated", '{"n": 1}', NOW, None)],
                     replies=[(uuid.uuid4(), "f" * 64, '{"ok": true}', NOW)])
     rows = writes.records.rows
     rows["slots_counts"].append({"id": 10, "current_count": 1, "overflow_count": 0,
@@ -112,52 +111,3 @@ async def test_a_changed_slot_or_token_is_written_whole(sessions):
         for column in table.columns:
             if not column.primary_key:
                 assert f'"{column.name}" = u."{column.name}"' in source, (table, column)
-
-
-async def test_records_sent_as_tuples_are_in_their_row_types_order(sessions):
-    """A record sent as a tuple (record_writes, batch_io) is read by position: the columns
-    it is laid out by, the tables' as mapped and those `Writes` keeps, must be the row
-    types' own order, or a value would land in another column (or the call fail)."""
-    laid_out = {table.name: [c.name for c in table.columns]
-                for table in (slots, tokens, token_counters, outbox, inbox)}
-    laid_out["writes.counters"] = ["doctor_id", "date", "last_number"]
-    laid_out["writes.replies"] = ["command_id", "fingerprint", "reply", "decided_at"]
-    async with sessions() as session:
-        found = {table: list((await session.execute(text(
-            "SELECT attname FROM pg_attribute WHERE attrelid = CAST(:t AS regclass)"
-            " AND attnum > 0 AND NOT attisdropped ORDER BY attnum"), {"t": table})).scalars())
-            for table in ("slots", "tokens", "token_counters", "outbox", "inbox")}
-    found["writes.counters"], found["writes.replies"] = found["token_counters"], found["inbox"]
-
-    assert laid_out == found
-
-
-async def test_a_rounds_records_are_written_as_decided(connection):
-    """Each part's rows, as tuples or by name, land in the columns they name."""
-    writes = _round(0)
-    token = {c.name: None for c in tokens.columns} | {
-        "id": 21, "token_number": "DOC5-20300101-0001", "patient_name": "P", "doctor_id": 5,
-        "slot_id": 11, "source": "online", "status": "allocated", "priority_score": 30,
-        "sequence_number": 1, "is_emergency": False, "is_overflow": False,
-        "allocated_at": NOW, "overtaken_count": 0, "ticket": "t" * 22}
-    writes.records.rows["tokens_new"].append(tuple(token[c.name] for c in tokens.columns))
-    writes.records.rows["slots_counts"].clear()
-    writes.records.rows["tokens_counts"].clear()
-    async with connection.begin():
-        await connection.execute(text(
-            "INSERT INTO slots (id, doctor_id, date, start_time, end_time, max_capacity,"
-            " current_count, overflow_count, last_sequence, is_active)"
-            " VALUES (11, 5, '2030-01-01', '08:00', '09:00', 3, 0, 0, 0, true)"))
-        await write_all(await DriverConnection.under(connection), writes)
-    rows = {table: (await connection.execute(text(f"SELECT * FROM {table}"))).mappings().all()
-            for table in ("slots", "tokens", "token_counters", "outbox", "inbox")}
-
-    assert dict(rows["slots"][0])["start_time"] == dt.time(9)  # the changed slot, whole
-    assert {k: v for k, v in dict(rows["tokens"][0]).items()} == token
-    assert [tuple(r.values()) for r in rows["token_counters"]] == writes.counters
-    [event] = rows["outbox"]
-    assert (event["partition"], event["routing_key"], event["event"], event["created_at"],
-            event["published_at"], event["traceparent"]) == (
-        1, "token.allocated", {"n": 1}, NOW, None, TRACE)
-    assert [(r["command_id"], r["fingerprint"], r["reply"], r["decided_at"])
-            for r in rows["inbox"]] == [(c, f, {"ok": True}, d) for c, f, _, d in writes.replies]

@@ -105,8 +105,6 @@ class Facts:
 @dataclass
 class Writes:
     epochs: dict[int, int] = field(default_factory=dict)  # the round's partitions, unfenced
-    # Counters and replies are rows of their tables, in their column order (write_all sends
-    # them as they are; test_allocator_round_write checks the order).
     counters: list[tuple[int, dt.date, int]] = field(default_factory=list)
     seqs: list[tuple[int, int, int]] = field(default_factory=list)  # doctor, found, last
     events: list[tuple[int, str, str, dt.datetime, str | None]] = field(  # traceparent last
@@ -148,11 +146,12 @@ async def write_all(driver: DriverConnection, writes: Writes, alone: bool = Fals
     meanwhile; then nothing of it is written."""
     parameters = {
         **writes.records.parameters(),
-        **_records("counters", writes.counters),
+        **_records(writes.counters, "counters", "doctor_id", "date", "last_number"),
         **_columns(writes.seqs, "s_doctor", "s_found", "s_last"),
-        **_records("events", [(None, partition, key, event, created, None, traceparent)
-                              for partition, key, event, created, traceparent in writes.events]),
-        **_records("replies", writes.replies),
+        **_records(writes.events, "events", "partition", "routing_key", "event", "created_at",
+                   "traceparent"),
+        **_records(writes.replies, "replies", "command_id", "fingerprint", "reply",
+                   "decided_at"),
     }
     if not parameters:
         return  # nothing decided needs writing (every command a duplicate, say)
@@ -176,13 +175,10 @@ async def write_all(driver: DriverConnection, writes: Writes, alone: bool = Fals
         raise
 
 
-def _records(parameter: str, rows: list[tuple]) -> dict[str, list]:
-    """A part's rows as records of its table's row type: tuples of its every column in its
-    order (`Writes`' counters and replies are; an event gets its row's NULL id and
-    published_at), which asyncpg encodes as they are, where a dict by field name was
-    checked as a Mapping and laid out anew (record_writes.py); none for a part without rows
-    (it is left out)."""
-    return {parameter: rows} if rows else {}
+def _records(rows: Sequence[tuple], parameter: str, *names: str) -> dict[str, list]:
+    """A part's rows as records of its table's row type, by field name; none for a part
+    without rows (it is left out)."""
+    return {parameter: [dict(zip(names, row, strict=True)) for row in rows]} if rows else {}
 
 
 def _columns(rows: Sequence[tuple], *names: str) -> dict[str, list]:

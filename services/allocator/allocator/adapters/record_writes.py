@@ -36,8 +36,6 @@ Records of other kinds (a doctor's own changes) are left to the ORM flush.
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,11 +60,6 @@ _COLUMNS = {table: frozenset(table.c.keys()) for table in _COUNTS}
 _BEYOND_COUNTS = {table: columns - set(_COUNTS[table]) for table, columns in _COLUMNS.items()}
 
 
-def _fields(*names: str) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    """A row of those fields alone, by name."""
-    return lambda values: {name: values[name] for name in names}
-
-
 @dataclass(frozen=True)
 class _Kind:
     table: Table
@@ -81,28 +74,18 @@ class _Kind:
 _KINDS = [kind for table, counts in _COUNTS.items() for kind in (
     _Kind(table, "new", tuple(table.columns)), _Kind(table, "changed", tuple(table.columns)),
     _Kind(table, "counts", (table.c.id, *(table.c[name] for name in counts))))]
-# A record's row straight from its instance dict. Written whole (new, changed), a tuple of
-# every column in the table's order, which is its row type's (test_allocator_round_write
-# checks it): asyncpg encodes a tuple as the record it is, where a dict is first checked as
-# a Mapping and laid out as one field by field, and `itemgetter` builds it in one C call
-# where a dict comprehension made 24 Python steps. A new token's row 1.1 -> 0.5 us to build
-# (timeit) and ~1 us less to encode (28 rows a call, asyncpg alone); with the write's other
-# records as tuples too (batch_io), this process's CPU a booking in the write statement's
-# calls 31.5 -> 24.5 us, in all 146.5 -> 132 (decide_bench's concurrent part with the
-# relay, medians of 4 alternated pairs; 9 pairs: a median pairwise gain of 5 and 7 us).
-# A count update stays a dict of the columns it writes: those it leaves out are NULL.
-_ROW = {kind.prefix: operator.itemgetter(*(c.name for c in kind.columns))
-        if kind.kind != "counts" else _fields(*(c.name for c in kind.columns))
-        for kind in _KINDS}
+# A record's row straight from its instance dict: its kind's columns, by name (a field its
+# kind leaves out, a count update's, is NULL in the record and not written).
+_NAMES = {kind.prefix: tuple(c.name for c in kind.columns) for kind in _KINDS}
 
 
 @dataclass
 class ChangedRecords:
-    rows: dict[str, list[tuple[Any, ...] | dict[str, Any]]] = field(
+    rows: dict[str, list[dict[str, Any]]] = field(
         default_factory=lambda: {kind.prefix: [] for kind in _KINDS})
     states: list[InstanceState[Any]] = field(default_factory=list)
 
-    def parameters(self) -> dict[str, list[tuple[Any, ...] | dict[str, Any]]]:
+    def parameters(self) -> dict[str, list[dict[str, Any]]]:
         """The write statement's arrays of records, one for each kind that has rows (the
         others are left out of the statement)."""
         return {prefix: rows for prefix, rows in self.rows.items() if rows}
@@ -145,6 +128,7 @@ def changed_records(session: AsyncSession) -> ChangedRecords:
                 continue  # a doctor: the ORM flush writes it
             state = instance_state(record)
             prefix = _prefix(table, kind, state)
-            changed.rows[prefix].append(_ROW[prefix](vars(record)))
+            values = vars(record)
+            changed.rows[prefix].append({name: values[name] for name in _NAMES[prefix]})
             changed.states.append(state)
     return changed

@@ -217,7 +217,8 @@ def _end_unsent(session: AsyncSession) -> None:
     `thread_time` around the commit); a round of one booking 388 -> 366 us of this
     process's CPU (round_cost.py, medians of 8 alternated pairs, load 1.6-2.7), which
     rounds of n bookings share. Should the commit want the database after all, it raises
-    (MissingGreenlet) rather than skip anything."""
+    (MissingGreenlet) rather than skip anything: the round fails after its write committed,
+    and its commands, tried again, are answered from the inbox."""
     session.sync_session.commit()
 
 

@@ -5,7 +5,9 @@
 `--alone-or-not <n>` runs the concurrent part n times each way, alternated, with rounds that
 may be alone and rounds fenced from their start: adapters/unit_of_work.py; `--relay` runs the
 outbox relay beside the concurrent and mixed parts, its PostgreSQL CPU counted with theirs,
-and prints the WAL written a booking; `--outbox-fillfactor 100` undoes migration 0014 first)
+and prints the WAL written a booking; `--outbox-fillfactor 100` undoes migration 0014 first;
+`--settled` settles the heap as the service does, `opd_shared.heap`: unsettled, py-spy put
+~9% of the concurrent part's samples in the collector, which the service does not pay)
 
 Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL), drives the
 partitions' BatchDeciders directly (sharing one group commit, as in the service), prints
@@ -52,6 +54,7 @@ from allocator.service_layer.group_commit import GroupCommit
 from allocator.settings import AllocatorSettings
 from opd_contracts import BookToken, CommandEnvelope, OpenSlot, RegisterDoctor, Reply
 from opd_contracts.topology import partition_of_doctor
+from opd_shared.heap import settle_heap
 
 TOMORROW = dt.date.today() + dt.timedelta(days=2)
 PARTITIONS = 16
@@ -268,4 +271,8 @@ if __name__ == "__main__":
     parser.add_argument("--alone-or-not", type=int, default=0)
     parser.add_argument("--relay", action="store_true")
     parser.add_argument("--outbox-fillfactor", type=int, default=0)
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--settled", action="store_true")
+    arguments = parser.parse_args()
+    if arguments.settled:
+        settle_heap(50_000)  # the service's default young threshold (opd_shared.settings)
+    asyncio.run(main(arguments))

@@ -12,6 +12,7 @@ import re
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from allocator.adapters import unit_of_work
 from allocator.service_layer.errors import Fenced
@@ -76,6 +77,37 @@ async def test_a_booking_on_a_cached_schedule_is_one_statement_and_no_transactio
     assert reply.ok
     assert sent == ["write_round"]  # the write alone: no start_round, no BEGIN, no COMMIT
     assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 2
+
+
+async def test_a_round_that_wrote_alone_ends_its_session_s_transaction_without_a_greenlet(
+        desk, monkeypatch):
+    """Nothing of such a round went through the session, so its commit sends nothing and is
+    called as it is (unit_of_work's `_end_unsent`); a round whose session sent a statement
+    (a full slot's alternatives, read mid-round) commits through `AsyncSession.commit`."""
+    doctor = await desk.doctor(partition=2)
+    slot = await desk.slot(doctor, capacity=2)
+    [decider] = await desk.sharing(2)
+    assert (await decider.decide([envelope(desk.booking(slot, "First"))]))[0].ok  # cached now
+    awaited: list[AsyncSession] = []
+    commit = AsyncSession.commit
+
+    async def counted(session: AsyncSession) -> None:
+        awaited.append(session)
+        await commit(session)
+
+    monkeypatch.setattr(AsyncSession, "commit", counted)
+    session = decider.group.transactions.workspace.session
+
+    [second], sent = await _statements(decider, desk.booking(slot, "Second"))
+    assert second.ok and sent == ["write_round"]
+    assert awaited == [] and not session.in_transaction()
+    assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 2
+
+    [full] = await decider.decide([envelope(desk.booking(slot, "Third"))])
+    assert full.code == ErrorCode.SLOT_FULL
+    assert awaited == [session] and not session.in_transaction()
+    assert await desk.sql("SELECT count(*) FROM inbox WHERE command_id = :c",
+                          c=full.command_id) == 1
 
 
 async def test_a_command_decided_before_an_unread_round_is_answered_so_and_rounds_read_first(

@@ -212,10 +212,11 @@ async def publish_confirmed(channel: AbstractChannel, body: bytes, exchange: str
     confirm (5 s at most), as `opd_shared.messaging.properties.publish_directly` does, but
     without waiting in between for the connection's writer to drain the socket (aiormq's
     `wait=False`). That wait is a future, a `drain()` and a resumption of the publishing
-    task for every message, about 20 us of a confirmed publish of 75 (bench/amqp_cost.py),
-    and it bounds nothing here: the confirm awaited next cannot come before the message is
-    written, and each outlet has at most two messages in flight (its `_send_all` and
-    `_send_beside`), so what waits in the socket's buffer stays small."""
+    task for every message: 16-20 us of a confirmed publish's 65-73 (bench/amqp_cost.py,
+    aiormq 7.2.4), about 20 us of the bus's ~350 a message (bench/bus_cost.py). It bounds
+    nothing here: the confirm awaited next cannot come before the message is written (a
+    connection lost first rejects it), and each outlet has at most two messages in flight
+    (its `_send_all` and `_send_beside`), so what waits in the socket's buffer stays small."""
     if channel.is_closed:  # aio-pika's `Exchange.publish` checks this first
         raise ChannelInvalidStateError(f"{channel!r} closed")
     # aiormq's own Channel, as aio-pika's robust channel casts it: `wait` is not in its ABC

@@ -12,8 +12,9 @@ in a namespace of its own (removed afterwards); a stand-in allocator in a proces
 bookings wait at a time, as many requests in flight at a gateway under load (at 1,000/s
 offered about a hundred wait for their decision), so commands leave in batches as there.
 The figure is this process's CPU per command over the timed commands, after a warm-up, with
-the mean commands a message (`opd_message_items`): most of the bus's CPU is per message, not
-per command; `--profile` prints where it went (cProfile). As in the gateway's process, the
+the mean commands a message (`opd_message_items`) and the CPU per command message: most of
+the bus's CPU is per message, not per command (amqp_cost.py takes a message's paths one at
+a time); `--profile` prints where it went (cProfile). As in the gateway's process, the
 start-up heap is frozen and the young generation collected every `gc_young_threshold`
 objects (`opd_shared.heap`), and the commands' envelopes are made before the clock starts
 (the request path makes them, and door_cost.py counts that). Before, with CPython's
@@ -103,8 +104,8 @@ async def measure(commands: int, concurrency: int, profile: bool) -> None:
         await remove_namespaces(settings.amqp_url, settings.postgres_url, [namespace],
                                 settings.partitions, f"{namespace}_%")
     print(f"{commands} commands, {concurrency} waiting at a time: {1e6 * cpu / commands:.0f} "
-          f"us of the bus's CPU each, {commands / messages:.1f} a message; load average "
-          f"{os.getloadavg()[0]:.1f}")
+          f"us of the bus's CPU each, {commands / messages:.1f} a message, "
+          f"{1e6 * cpu / messages:.0f} us a message; load average {os.getloadavg()[0]:.1f}")
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
 

@@ -16,18 +16,15 @@ import contextlib
 import logging
 import uuid
 from functools import partial
-from typing import cast
 
-import aiormq
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
-from aio_pika.exceptions import AMQPError, ChannelInvalidStateError, DeliveryError, PublishError
-from aiormq import spec
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
 
 from booking_gateway.admission import Admission
 from booking_gateway.outlet import Outlet
 from opd_contracts import CommandBatch, CommandEnvelope, Reply, ReplyBatch
 from opd_shared.broker_nodes import connect_robust, node_urls
-from opd_shared.messaging.properties import command_properties
+from opd_shared.messaging.properties import command_properties, publish_directly
 from opd_shared.metrics import MESSAGE_ITEMS, REPLY_TIMEOUTS
 from opd_shared.topology import Topology
 from opd_shared.tracing import current_traceparent, message_headers
@@ -191,8 +188,9 @@ class CommandBus:
         properties = command_properties(str(envelopes[0].command_id), self.reply_queue,
                                         headers)
         try:
-            await publish_confirmed(self.channel, body, self.exchange.name, routing_key,
-                                    properties)
+            # Each outlet keeps at most two messages in flight: nothing to wait for.
+            await publish_directly(self.channel, body, self.exchange.name, routing_key,
+                                   properties, confirm_timeout=5, wait_for_writer=False)
         except (AMQPError, DeliveryError, PublishError, ConnectionError, TimeoutError,
                 RuntimeError) as error:
             log.warning("%d commands (%s first) not queued: %r", len(envelopes),
@@ -204,26 +202,6 @@ class CommandBus:
             for waiter in self.waiting.get(command_id, ()):
                 if not waiter.done():
                     waiter.set_result(reply)
-
-
-async def publish_confirmed(channel: AbstractChannel, body: bytes, exchange: str,
-                            routing_key: str, properties: spec.Basic.Properties) -> None:
-    """Publish `body` mandatory through `channel`'s own aiormq channel and await its
-    confirm (5 s at most), as `opd_shared.messaging.properties.publish_directly` does, but
-    without waiting in between for the connection's writer to drain the socket (aiormq's
-    `wait=False`). That wait is a future, a `drain()` and a resumption of the publishing
-    task for every message: 16-20 us of a confirmed publish's 65-73 (bench/amqp_cost.py,
-    aiormq 7.2.4), about 20 us of the bus's ~350 a message (bench/bus_cost.py). It bounds
-    nothing here: the confirm awaited next cannot come before the message is written (a
-    connection lost first rejects it), and each outlet has at most two messages in flight
-    (its `_send_all` and `_send_beside`), so what waits in the socket's buffer stays small."""
-    if channel.is_closed:  # aio-pika's `Exchange.publish` checks this first
-        raise ChannelInvalidStateError(f"{channel!r} closed")
-    # aiormq's own Channel, as aio-pika's robust channel casts it: `wait` is not in its ABC
-    underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
-    await underlay.basic_publish(body, exchange=exchange, routing_key=routing_key,
-                                 properties=properties, mandatory=True, timeout=5,
-                                 wait=False)
 
 
 def _expire(waiter: asyncio.Future[Reply | None]) -> None:

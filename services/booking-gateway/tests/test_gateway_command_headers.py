@@ -44,10 +44,10 @@ def _bus(monkeypatch: pytest.MonkeyPatch, sent: list[dict[str, Any]]) -> Command
     bus.exchange = SimpleNamespace(name="commands")  # type: ignore[assignment]
 
     async def confirmed(channel: Any, body: bytes, exchange: str, routing_key: str,
-                        properties: Any) -> None:
+                        properties: Any, **options: Any) -> None:
         sent.append(properties.headers)
 
-    monkeypatch.setattr(bus_module, "publish_confirmed", confirmed)
+    monkeypatch.setattr(bus_module, "publish_directly", confirmed)
     return bus
 
 

@@ -1,8 +1,9 @@
-"""How a command message is handed to aiormq (booking_gateway.bus.publish_confirmed): mandatory,
-confirmed within 5 s, and without waiting for the connection's writer to drain the socket
-first (aiormq's `wait=False`, 16-20 us of a publish's 65-73: bench/amqp_cost.py). The
-broker stubbed at aiormq's channel; that a confirm, a nack or a return still decides each
-command: test_gateway_outlet.py, test_gateway_node_failover.py, test_gateway_unavailable.py.
+"""How a command message is handed to aiormq (`opd_shared.messaging.properties.
+publish_directly`): mandatory, confirmed within 5 s, and without waiting for the
+connection's writer to drain the socket first (aiormq's `wait=False`, 16-20 us of a
+publish's 65-73: bench/amqp_cost.py). The broker stubbed at aiormq's channel; that a
+confirm, a nack or a return still decides each command: test_gateway_outlet.py,
+test_gateway_node_failover.py, test_gateway_unavailable.py.
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ Measured: the gateway's commands, `_publish_once` with aiormq's publish stubbed,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+import aiormq
 from aio_pika import DeliveryMode
 from aio_pika.abc import AbstractChannel
 from aiormq import spec
@@ -45,12 +46,21 @@ def reply_properties(correlation_id: str | None) -> spec.Basic.Properties:
 
 async def publish_directly(channel: AbstractChannel, body: bytes, exchange: str,
                            routing_key: str, properties: spec.Basic.Properties,
-                           confirm_timeout: float | None = None) -> None:
+                           confirm_timeout: float | None = None,
+                           wait_for_writer: bool = True) -> None:
     """Publish `body` mandatory through `channel`'s own aiormq channel, after the check
-    aio-pika's `Exchange.publish` makes first (ChannelInvalidStateError when closed)."""
+    aio-pika's `Exchange.publish` makes first (ChannelInvalidStateError when closed).
+
+    `wait_for_writer=False` does not wait for the connection's writer to drain the socket
+    before the confirm is awaited (aiormq's `wait`, on its own Channel, not its ABC): that
+    wait is a future, a `drain()` and a resumption of the publisher for every message,
+    16-20 us of a confirmed publish's 65-73 (the gateway's bench/amqp_cost.py, aiormq
+    7.2.4). It bounds nothing for a publisher that awaits each message's confirm and keeps
+    few in flight (the gateway's outlets: two each): the confirm cannot come before the
+    message is written, and a connection lost first rejects it."""
     if channel.is_closed:
         raise ChannelInvalidStateError(f"{channel!r} closed")
-    underlay = await channel.get_underlay_channel()
+    underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
     await underlay.basic_publish(body, exchange=exchange, routing_key=routing_key,
                                  properties=properties, mandatory=True,
-                                 timeout=confirm_timeout)
+                                 timeout=confirm_timeout, wait=wait_for_writer)

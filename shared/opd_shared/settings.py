@@ -44,12 +44,12 @@ class ServiceSettings(BaseSettings):
         16, ge=1, le=256, description="Command partitions, fixed for a deployment (ids use it)"
     )
     command_queues: int = Field(
-        2, ge=0, le=256, description="Queues that carry the partitions' commands, queue q the "
+        1, ge=0, le=256, description="Queues that carry the partitions' commands, queue q the "
         "partitions p % command_queues == q; 0: one per partition. Fewer queues put more "
         "commands in each message under load (docs/adr/0010); more let more allocator "
-        "processes work at once. At most `partitions`. The gateway and the allocator refuse "
-        "to start while the broker holds command queues of another value; changing it: "
-        "docs/OPERATIONS.md"
+        "processes work at once (deploy/k8s sets 2). At most `partitions`. The gateway and "
+        "the allocator refuse to start while the broker holds command queues of another "
+        "value; changing it: docs/OPERATIONS.md"
     )
     timezone: str = Field("Asia/Kolkata", description="The hospital's local time zone")
     admin_key: SecretStr | None = Field(

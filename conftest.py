@@ -28,7 +28,9 @@ from opd_shared.settings import ServiceSettings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 PARTITIONS = 4  # small, so a test touches every partition; production default is 16
-COMMAND_QUEUES = 2  # several partitions to a queue, as production (16 in 2)
+# Several partitions to a queue, as deploy/k8s (16 in 2; one machine's default is 1), and
+# several commit lanes (the default is 1): the tests take the layouts with more to go wrong.
+COMMAND_QUEUES, COMMIT_LANES = 2, 2
 
 
 @dataclass
@@ -60,13 +62,14 @@ class Infra:
             "OPD_NAMESPACE": namespace,
             "OPD_PARTITIONS": str(PARTITIONS),
             "OPD_COMMAND_QUEUES": str(COMMAND_QUEUES),
+            "OPD_COMMIT_LANES": str(COMMIT_LANES),
             "OPD_ADMIN_KEY": self.admin_key,
         }
 
     def settings(self, cls: type[SettingsT], namespace: str, **overrides: object) -> SettingsT:
         values = {"amqp_url": self.amqp_url, "postgres_url": self.postgres_url,
                   "namespace": namespace, "partitions": PARTITIONS,
-                  "command_queues": COMMAND_QUEUES,
+                  "command_queues": COMMAND_QUEUES, "commit_lanes": COMMIT_LANES,
                   "admin_key": self.admin_key, **overrides}
         return cls(_env_file=None, **values)  # type: ignore[call-arg]
 

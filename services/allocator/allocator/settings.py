@@ -15,11 +15,15 @@ class AllocatorSettings(BatchConsumerSettings):
     # Commands: a booking's round trip waits for its batch, so the window is short.
     batch_max: int = batch_max_field(100)
     batch_window_seconds: float = batch_window_field(0.002)
-    # 2, not 4: on the 2-core box at 1,000 bookings/s offered, p99 117-160 ms against
-    # 207-267 with 4 (3 alternated 20 s probes each, quiet machine), 50/s the same, 2,000/s
-    # deciding more (BENCHMARKS.md, ninth session). Fewer lanes make larger rounds.
+    # 1: fewer lanes make larger rounds, so fewer transactions, reply and event messages.
+    # 2 against 4 (ninth session): p99 at 1,000/s 117-160 ms against 207-267. 1 against 2
+    # with one command queue (twelfth session, 20 s probes alternated, quiet 2-core box):
+    # 1,000/s 1,589 and 1,487 us of CPU a booking against 1,667 and 1,619 (p99 49 and 81
+    # ms against 55 and 41); 2,000/s 807 and 809 against 824 and 824 (p99 140 and 138
+    # against 123 and 159); 50/s p99 10.4 ms against 14.6 (BENCHMARKS.md). A slow round
+    # then delays every partition: more lanes for many allocator partitions on more cores.
     commit_lanes: int = Field(
-        2, ge=1, le=256,
+        1, ge=1, le=256,
         description="Transactions in flight at once; each lane decides the batches waiting "
                     "in its share of this allocator's partitions in one transaction at a time",
     )

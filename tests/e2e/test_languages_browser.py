@@ -24,6 +24,7 @@ from .test_display_browser import (
     _digits,
     _no_names,
     _open,
+    _shows,
 )
 
 # Per language: a word of the display's card, of the patient's page, and of an announcement.
@@ -73,8 +74,11 @@ def test_the_display_speaks_and_announces_in_the_chosen_language_then_english(
     languages = lang if lang == "en" else f"{lang},en"
     _open(page, f"{system['queue_view'].url}/display?doctors={slot['doctor_id']}&date={DAY}"
                 f"&voice=1&lang={languages}", infra.admin_key)
-    gateway.book(slot, "online")
+    first = gateway.book(slot, "online")["token_number"]
     gateway.book(slot, "walk_in")
+    # A call is announced as a change of what the card showed: one whose first look already
+    # holds the call (the doctor's board came with the call) is shown, not announced.
+    _shows(page, 0, ".next-list", _digits(first))
 
     called = gateway.call_next(slot)
     # The call crosses the allocator, its relay, queue-view and the display's poll: beside

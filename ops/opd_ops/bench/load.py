@@ -12,6 +12,7 @@ Reads a JSON plan on stdin, writes a JSON result on stdout.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 import time
@@ -90,8 +91,21 @@ async def run(plan: dict) -> Result:
     return result
 
 
+def collector_off() -> None:
+    """No garbage collection in the generator while it runs: its pauses are not the
+    system's latency. With the collector on, its full collections (walking the run's
+    growing lists of results) held back every request due meanwhile, at the same seconds of
+    every 60 s run at 1,000/s offered (31, 40 and 55 s: the generator's CPU doubled for a
+    quarter second and the requests due then came 100-170 ms late; a timeline of two runs,
+    BENCHMARKS.md, twelfth session). A run is short and what it keeps it keeps to the end;
+    a request's own objects are freed by their reference counts."""
+    gc.freeze()  # what import built
+    gc.disable()
+
+
 def main() -> None:
     plan = json.load(sys.stdin)
+    collector_off()
     result = uvloop.run(run(plan))
     json.dump(asdict(result), sys.stdout)
 

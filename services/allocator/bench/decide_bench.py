@@ -274,5 +274,5 @@ if __name__ == "__main__":
     parser.add_argument("--settled", action="store_true")
     arguments = parser.parse_args()
     if arguments.settled:
-        settle_heap(50_000)  # the service's default young threshold (opd_shared.settings)
+        settle_heap(AllocatorSettings.model_fields["gc_young_threshold"].default)
     asyncio.run(main(arguments))

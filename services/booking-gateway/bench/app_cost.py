@@ -30,7 +30,11 @@ import secrets
 import statistics
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
+
+from fastapi import FastAPI
 
 from booking_gateway.main import create_app
 from booking_gateway.settings import GatewaySettings
@@ -70,7 +74,12 @@ async def _book(app: Any, key: str, number: int, expected: int) -> None:
         raise SystemExit(f"answered {statuses}, not {expected}")
 
 
-async def measure(mode: str, requests: int, block: int) -> None:
+@asynccontextmanager
+async def answering_gateway() -> AsyncIterator[tuple[FastAPI, Any, str]]:
+    """The gateway's app with its lifespan running (key guard and bus in a namespace of its
+    own, removed afterwards) and its bus's `send` answering at once: the app, the app as a
+    server enters it, and an admin key of the bench's own (the bootstrap key's rate is below
+    the bench's). layer_cost.py uses it too."""
     sys.path.insert(0, os.path.dirname(__file__))
     from path_profile import answered_at_once
 
@@ -78,26 +87,31 @@ async def measure(mode: str, requests: int, block: int) -> None:
     settings = GatewaySettings(namespace=namespace, admin_key=secrets.token_urlsafe(24),
                                log_level="WARNING")
     app = create_app(settings)
-    expected = 201 if mode == "admit" else 503
     try:
         async with serving(app) as started:
             runtime = app.state.runtime
             runtime.bus.send = answered_at_once
-            # A key of the bench's own: the bootstrap key's rate is below the bench's.
             _, key = await runtime.guard.store.create("bench", Role.ADMIN,
                                                       rate_per_minute=1_000_000_000)
-            if mode == "refuse":
-                runtime.bus.admission.in_flight = runtime.bus.admission.max_in_flight
-            per_request = []
-            for start in range(-block, requests, block):  # the first block warms up
-                cpu = time.process_time()
-                for number in range(start, start + block):
-                    await _book(started.app, key, number, expected)
-                if start >= 0:
-                    per_request.append(1e6 * (time.process_time() - cpu) / block)
+            yield app, started.app, key
     finally:
         await remove_namespaces(settings.amqp_url, settings.postgres_url, [namespace],
                                 settings.partitions, f"{namespace}_%")
+
+
+async def measure(mode: str, requests: int, block: int) -> None:
+    expected = 201 if mode == "admit" else 503
+    async with answering_gateway() as (app, entry, key):
+        if mode == "refuse":
+            admission = app.state.runtime.bus.admission
+            admission.in_flight = admission.max_in_flight
+        per_request = []
+        for start in range(-block, requests, block):  # the first block warms up
+            cpu = time.process_time()
+            for number in range(start, start + block):
+                await _book(entry, key, number, expected)
+            if start >= 0:
+                per_request.append(1e6 * (time.process_time() - cpu) / block)
     print(f"{mode}: {requests} requests in blocks of {block}: "
           f"{statistics.median(per_request):.1f} us of the app's CPU each (median of blocks; "
           f"blocks {min(per_request):.1f}-{max(per_request):.1f}), "

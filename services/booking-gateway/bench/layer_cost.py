@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import itertools
 import os
-import secrets
 import statistics
 import sys
 import time
@@ -31,15 +30,8 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.requests import Request
 
-from booking_gateway.main import create_app
-from booking_gateway.settings import GatewaySettings
-from opd_ops.namespaces import remove_namespaces
-from opd_shared.access import Role
-from opd_shared.testing import serving
-
 sys.path.insert(0, os.path.dirname(__file__))
-from app_cost import _receive, _scope
-from path_profile import answered_at_once
+from app_cost import _receive, _scope, answering_gateway
 
 Entry = Callable[[dict, Any, Any], Any]  # an ASGI app
 
@@ -79,30 +71,18 @@ async def _book(app: FastAPI, entry: Entry, key: str, number: int) -> None:
 
 
 async def measure(rounds: int, block: int) -> None:
-    namespace = f"bench_{secrets.token_hex(4)}"
-    settings = GatewaySettings(namespace=namespace, admin_key=secrets.token_urlsafe(24),
-                               log_level="WARNING")
-    app = create_app(settings)
-    try:
-        async with serving(app) as started:
-            runtime = app.state.runtime
-            runtime.bus.send = answered_at_once
-            _, key = await runtime.guard.store.create("bench", Role.ADMIN,
-                                                      rate_per_minute=1_000_000_000)
-            await _book(app, started.app, key, -1)  # builds the middleware stack
-            depths = entries(app, started.app)
-            per_request: dict[str, list[float]] = {name: [] for name in depths}
-            numbers = itertools.count()  # each booking its own Idempotency-Key
-            for turn in range(rounds):
-                for name, entry in depths.items():
-                    cpu = time.process_time()
-                    for _ in range(block):
-                        await _book(app, entry, key, next(numbers))
-                    if turn:  # the first round warms up
-                        per_request[name].append(1e6 * (time.process_time() - cpu) / block)
-    finally:
-        await remove_namespaces(settings.amqp_url, settings.postgres_url, [namespace],
-                                settings.partitions, f"{namespace}_%")
+    async with answering_gateway() as (app, outermost, key):
+        await _book(app, outermost, key, -1)  # builds the middleware stack
+        depths = entries(app, outermost)
+        per_request: dict[str, list[float]] = {name: [] for name in depths}
+        numbers = itertools.count()  # each booking its own Idempotency-Key
+        for turn in range(rounds):
+            for name, entry in depths.items():
+                cpu = time.process_time()
+                for _ in range(block):
+                    await _book(app, entry, key, next(numbers))
+                if turn:  # the first round warms up
+                    per_request[name].append(1e6 * (time.process_time() - cpu) / block)
     _print(per_request)
 
 

@@ -42,11 +42,13 @@ def hospital_today() -> dt.date:
 async def running(infra, handlers: Handlers = HANDLERS,
                   **allocator_settings: object) -> AsyncIterator[httpx.AsyncClient]:
     """An allocator (with these settings, deciding with `handlers`) and a gateway, and an
-    admin client of the gateway."""
+    admin client of the gateway. The gateway takes the allocator's command queues: the two
+    must agree on them, or neither starts."""
     namespace = infra.namespace("alloc")
     settings = infra.settings(AllocatorSettings, namespace, **allocator_settings)
     allocator = create_allocator(settings, handlers)
-    front = create_gateway(infra.settings(GatewaySettings, namespace))
+    front = create_gateway(infra.settings(GatewaySettings, namespace,
+                                          command_queues=settings.command_queues))
     async with serving(allocator), serving(front) as started:
         transport = httpx.ASGITransport(app=started.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway",

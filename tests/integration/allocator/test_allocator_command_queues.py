@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from allocator.adapters.ownership import claim
+from allocator.settings import AllocatorSettings
 from opd_contracts import CommandBatch
 from opd_contracts.topology import partition_of_doctor, partition_of_record
 from opd_shared.database import new_engine
@@ -64,6 +65,26 @@ async def test_every_partition_is_decided_as_its_own_through_a_shared_queue(shar
         # the partition's own ids: its single writer issued them, not the queue's first
         assert partition_of_record(slot["id"], partitions) == partition
         assert partition_of_record(token["id"], partitions) == partition
+
+
+async def test_the_shipped_layout_one_queue_one_lane_decides_every_partition_as_its_own(
+        infra):
+    """The defaults a machine of its own runs (`OPD_COMMAND_QUEUES` 1, `OPD_COMMIT_LANES`
+    1; the suite runs two of each): every partition's commands share one queue and one
+    transaction at a time, yet each is decided by its own claim, with its own ids."""
+    defaults = AllocatorSettings.model_fields
+    async with running(infra, command_queues=defaults["command_queues"].default,
+                       commit_lanes=defaults["commit_lanes"].default) as client:
+        settings = client.allocator_settings
+        assert (settings.command_queues, settings.commit_lanes) == (1, 1)
+        api = Api(client)
+        doctors = await _doctors_on_every_partition(api, settings.partitions)
+        for partition, doctor in doctors.items():
+            slot = await api.slot(doctor["id"], capacity=2)
+            booked = [await api.book(slot) for _ in range(3)]
+            assert [b.status_code for b in booked] == [201, 201, 409]
+            assert partition_of_record(booked[0].json()["id"], settings.partitions) == partition
+            assert partition_of_record(booked[1].json()["id"], settings.partitions) == partition
 
 
 async def test_one_message_of_two_partitions_is_decided_whole(shared_queues):

@@ -37,7 +37,8 @@ def settle_heap(young_threshold: int) -> None:
 
 def freeze_survivors(allowance_bytes: int) -> None:
     """From now on, freeze whatever is alive at the end of each collection, so that no later
-    collection walks it again; until the process's memory has grown by `allowance_bytes`.
+    collection walks it again; until the process's resident memory has grown by
+    `allowance_bytes`.
 
     Why: a process that keeps many objects for long (the allocator's schedule cache holds
     every token of the day, ~9 tracked objects each: the token and its `__dict__`, the ORM's
@@ -53,15 +54,21 @@ def freeze_survivors(allowance_bytes: int) -> None:
     What it gives up: a reference cycle among objects alive at the end of a collection and
     dead later is never found (one that dies young still is: the young collections run as
     before; the allocator's rounds make none: test_allocator_gc_walk). Hence the bound, on
-    memory (the peak resident set, a system call: counting the frozen objects,
-    `gc.get_freeze_count`, walks them all, ~120 ms for 660,000): once it has grown by
+    the resident set (read from /proc, 9 us a collection; counting the frozen objects,
+    `gc.get_freeze_count`, walks them all: ~120 ms for 660,000): once it has grown by
     `allowance_bytes`, more than the objects meant to be kept explain, everything is
     unfrozen and the collector is back to CPython's generations, pauses and all."""
-    gc.callbacks.append(_SurvivorFreezer(_peak_bytes() + allowance_bytes))
+    gc.callbacks.append(_SurvivorFreezer(_resident_bytes() + allowance_bytes))
 
 
-def _peak_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+def _resident_bytes() -> int:
+    """Linux's count (where the services run); elsewhere the peak (in KiB on Linux and the
+    BSDs, bytes on macOS, where the bound is then met early: the collector as CPython's)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 class _SurvivorFreezer:
@@ -71,7 +78,7 @@ class _SurvivorFreezer:
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
         if phase != "stop":
             return
-        if _peak_bytes() <= self.limit_bytes:
+        if _resident_bytes() <= self.limit_bytes:
             gc.freeze()
             return
         gc.callbacks.remove(self)

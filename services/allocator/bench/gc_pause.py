@@ -10,7 +10,7 @@ of the day.
 
 Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL) with `--doctors`
 doctors of one slot each, sets the collector as the service does at its start
-(opd_shared.heap, allocator.main.freeze_cache_survivors; `--unfrozen`: as before, only the start-up heap
+(decide_bench.settle_as_service; `--unfrozen`: as before, only the start-up heap
 frozen), then decides `--bookings` bookings the way the service does, every partition at
 once in rounds of `--small` (decide_bench's concurrent part), so the lane's cache ends up
 holding them all. Prints the objects the collector tracks (and so walks in a full
@@ -30,11 +30,7 @@ import statistics
 import time
 from collections import Counter
 
-from decide_bench import concurrent, one_lane_bench
-
-from allocator.main import freeze_cache_survivors
-from allocator.settings import AllocatorSettings
-from opd_shared.heap import settle_heap
+from decide_bench import concurrent, one_lane_bench, settle_as_service
 
 
 def tracked_kinds() -> Counter[str]:
@@ -78,8 +74,5 @@ if __name__ == "__main__":
     parser.add_argument("--types", type=int, default=12)
     parser.add_argument("--unfrozen", action="store_true")
     arguments = parser.parse_args()
-    settings = AllocatorSettings.model_construct()  # the defaults, as the service has them
-    settle_heap(settings.gc_young_threshold)
-    if not arguments.unfrozen:
-        freeze_cache_survivors(settings)
+    settle_as_service(arguments.unfrozen)
     asyncio.run(main(arguments))

@@ -20,8 +20,8 @@ most (`--types`), and the wall time of the first `gc.collect(2)` after the booki
 the service's next full collection costs) and of `--collections` more (median), then drops
 the database. `--fills 3`: the bookings three times over, each time over doctors of their
 own, the cache keeping `--doctors` schedules (the earlier ones evicted): the memory resident
-after each shows whether what was evicted was freed. Nothing is collected before the first `gc.collect(2)` but what the
-collector's thresholds collect by themselves, as in the service.
+after each shows whether what was evicted was freed. Nothing is collected before the first
+`gc.collect(2)` but what the collector's thresholds collect by themselves, as in the service.
 """
 
 from __future__ import annotations

@@ -43,13 +43,20 @@ def freeze_survivors(allowance_bytes: int) -> None:
     Why: a process that keeps many objects for long (the allocator's schedule cache holds
     every token of the day, ~9 tracked objects each: the token and its `__dict__`, the ORM's
     state with its `__dict__`, `parents` and expired set, identity key, weak reference and
-    its callback) had each older generation's collection walk all of them: 60,000 cached
-    tokens, 550,000 objects, a `gc.collect(2)` of ~300 ms (allocator's bench/gc_pause.py),
-    and in the system bench at 1,000 bookings/s a ~300 ms spell ~51 s into every run, every
-    request late. Frozen, an object costs no collection anything, and a frozen object whose
-    last reference goes is freed by its reference count as ever: an evicted schedule and
-    its tokens are (no cycle among them: test_allocator_gc_walk). `gc.freeze` itself only
-    joins two lists.
+    its callback) had every collection of an older generation walk all of them: the first
+    one of generation 1 comes after 11 young ones, and finds every token cached since the
+    start. 60,000 cached tokens are 550,000 tracked objects and a `gc.collect(2)` of 272-287
+    ms; with survivors frozen, 23,700 tracked objects and 3-5 ms (the allocator's
+    bench/gc_pause.py, 3 alternated runs each, load 2.5-3.9). In the system bench at 1,000
+    bookings/s that walk was a ~300 ms spell ~51 s into every run, every request late.
+    Frozen, an object costs no collection anything, and a frozen object whose last
+    reference goes is freed by its reference count as ever: an evicted schedule and its
+    tokens are (no cycle among them: test_allocator_gc_walk; three fills of 40,000 tokens,
+    each evicting the last: 190, 192, 193 MB resident either way). `gc.freeze` only joins
+    two lists, and a round costs what it did (round_cost.py, decide_bench's concurrent
+    part: within the noise). Why at the end of a collection, not after each round: a freeze
+    also restarts the generations' counts, so with one every round no collection would
+    ever run again, and every reference cycle would be kept.
 
     What it gives up: a reference cycle among objects alive at the end of a collection and
     dead later is never found (one that dies young still is: the young collections run as

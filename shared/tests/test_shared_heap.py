@@ -62,3 +62,23 @@ def test_a_young_threshold_out_of_range_is_refused(threshold, monkeypatch):
 
     with pytest.raises(ValidationError, match="gc_young_threshold"):
         ServiceSettings(_env_file=None)
+
+
+KEEP_AND_COLLECT = ("import gc\nfrom opd_shared.heap import freeze_survivors\n"
+                    "freeze_survivors({allowance})\n"
+                    "kept = [[n] for n in range(20_000)]\n"
+                    "{grow}\n"
+                    "gc.collect(0)\n")
+
+
+def test_objects_alive_after_a_collection_are_frozen_when_survivors_are():
+    collector = _collector_after(KEEP_AND_COLLECT.format(allowance=10**9, grow=""))
+
+    assert collector["frozen"] >= 20_000  # no later collection walks the kept lists
+
+
+def test_past_the_memory_allowance_nothing_stays_frozen():
+    collector = _collector_after(KEEP_AND_COLLECT.format(
+        allowance=10**6, grow="grown = b'x' * 64 * 2**20"))  # written: resident
+
+    assert collector["frozen"] == 0

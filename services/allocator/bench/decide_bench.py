@@ -6,8 +6,9 @@
 may be alone and rounds fenced from their start: adapters/unit_of_work.py; `--relay` runs the
 outbox relay beside the concurrent and mixed parts, its PostgreSQL CPU counted with theirs,
 and prints the WAL written a booking; `--outbox-fillfactor 100` undoes migration 0014 first;
-`--settled` settles the heap as the service does, `opd_shared.heap`: unsettled, py-spy put
-~9% of the concurrent part's samples in the collector, which the service does not pay)
+`--settled` sets the collector as the service does, `settle_as_service`: unsettled, py-spy
+put ~9% of the concurrent part's samples in the collector, which the service does not pay;
+`--unfrozen` with it leaves out the freezing of survivors, as before it: gc_pause.py)
 
 Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL), drives the
 partitions' BatchDeciders directly (sharing one group commit, as in the service), prints
@@ -49,6 +50,7 @@ from allocator.adapters.relay_connections import relay_connections
 from allocator.adapters.unit_of_work import SqlTransactions
 from allocator.domain.fairness import FairnessPolicy
 from allocator.domain.policy import Policy
+from allocator.main import freeze_cache_survivors
 from allocator.service_layer.batches import BatchDecider
 from allocator.service_layer.group_commit import GroupCommit
 from allocator.settings import AllocatorSettings
@@ -58,6 +60,16 @@ from opd_shared.heap import settle_heap
 
 TOMORROW = dt.date.today() + dt.timedelta(days=2)
 PARTITIONS = 16
+
+
+def settle_as_service(unfrozen: bool = False) -> None:
+    """The collector as an allocator process's (opd_shared.app.process_settings and
+    allocator.main), with the settings' defaults; `unfrozen`: survivors of collections are
+    not frozen, as before allocator.main.freeze_cache_survivors."""
+    settings = AllocatorSettings.model_construct()
+    settle_heap(settings.gc_young_threshold)
+    if not unfrozen:
+        freeze_cache_survivors(settings)
 
 
 def envelope(command: object) -> CommandEnvelope:
@@ -272,7 +284,8 @@ if __name__ == "__main__":
     parser.add_argument("--relay", action="store_true")
     parser.add_argument("--outbox-fillfactor", type=int, default=0)
     parser.add_argument("--settled", action="store_true")
+    parser.add_argument("--unfrozen", action="store_true")
     arguments = parser.parse_args()
     if arguments.settled:
-        settle_heap(AllocatorSettings.model_fields["gc_young_threshold"].default)
+        settle_as_service(arguments.unfrozen)
     asyncio.run(main(arguments))

@@ -29,12 +29,11 @@ import re
 import statistics
 from typing import Any
 
-from decide_bench import PARTITIONS, Bench, booking, one_lane_bench
+from decide_bench import PARTITIONS, Bench, booking, one_lane_bench, settle_as_service
 
 from allocator.adapters.relay import relay_outbox
 from allocator.adapters.relay_connections import relay_connections
 from opd_contracts.topology import partition_of_doctor
-from opd_shared.heap import settle_heap
 
 _FIGURE = re.compile(r"(allocator|PostgreSQL) (\d+) us CPU")
 
@@ -65,7 +64,7 @@ async def main(args: argparse.Namespace) -> None:
         try:
             slots = await bench.doctors(200, 1, 500)
             await rounds(bench, slots, len(slots), 0, relaying)  # every schedule cached
-            settle_heap(50_000)
+            settle_as_service(args.unfrozen)
             transactions = bench.deciders[0].group.transactions
             kinds = (("alone", "fenced from the start") if args.alone_or_not else
                      ("unread", "reading first") if args.read_or_not else ("",))
@@ -97,4 +96,5 @@ if __name__ == "__main__":
     parser.add_argument("--relay", action="store_true")
     parser.add_argument("--alone-or-not", action="store_true")
     parser.add_argument("--read-or-not", action="store_true")
+    parser.add_argument("--unfrozen", action="store_true")
     asyncio.run(main(parser.parse_args()))

@@ -5,7 +5,10 @@ found equal to the seq it was cached with: every change to a doctor's records em
 event and so bumps that seq, whoever made it (a colleague's transfer, another process
 after a failover). The cache is bounded by doctors and by tokens, least recently used first
 out: a schedule holds every token of its doctor from today on (about 2 KB each in memory), so
-a bound on doctors alone lets memory grow with the day's bookings.
+a bound on doctors alone lets memory grow with the day's bookings. In a service process the
+collector walks them once, then never again (frozen: allocator.main.freeze_cache_survivors;
+a full collection over 60,000 cached tokens took ~280 ms, now ~4); a schedule let go of is
+freed by reference counts all the same (tests/integration/allocator/test_allocator_gc_walk).
 """
 
 from __future__ import annotations

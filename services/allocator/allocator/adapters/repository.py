@@ -17,10 +17,12 @@ from allocator.adapters.orm import slots, tokens
 from allocator.adapters.record_writes import changed_records
 from allocator.adapters.schedule_cache import Cached
 from allocator.adapters.workspace import Workspace
+from allocator.domain.alternatives import SlotFields
 from allocator.domain.errors import NotFound
-from allocator.domain.model import Doctor, Slot, Token
+from allocator.domain.model import Doctor, Token
 from allocator.domain.policy import Policy
 from allocator.domain.schedule import Schedule
+from opd_contracts import SlotRecord
 
 __all__ = ["ScheduleRepository", "join_new_tokens"]
 
@@ -52,10 +54,11 @@ class ScheduleRepository:
     def __init__(self, session: AsyncSession, workspace: Workspace, partitions: int,
                  policy: Policy) -> None:
         self.session, self.cache, self.ids = session, workspace.cache, workspace.ids
+        self.driver = workspace.driver
         self.partitions, self.policy = partitions, policy
         self.touched: dict[int, _Touched] = {}
         self.checked: set[int] = set()  # cached doctors whose seq this batch has verified
-        self._colleagues: dict[tuple[str, dt.date], list[Slot]] = {}
+        self._colleagues: dict[tuple[str, dt.date], list[SlotRecord]] = {}
 
     def prepare(self, named: Iterable[int], facts: Facts) -> None:
         """Keep the cached schedules of the doctors the commands name only where their seq
@@ -145,16 +148,18 @@ class ScheduleRepository:
         entry.seq += count
         return range(entry.seq - count + 1, entry.seq + 1)
 
-    async def alternative_candidates(self, doctor: Doctor, today: dt.date) -> list[Slot]:
+    async def alternative_candidates(self, doctor: Doctor, today: dt.date
+                                     ) -> list[SlotFields]:
         """The doctor's own slots as they are now, and colleagues' slots with room (read
-        once per batch; those this batch holds are shown as they are now)."""
+        once per batch, as records; those this batch holds are shown as they are now)."""
         key = (doctor.specialization, today)
         if key not in self._colleagues:
-            self._colleagues[key] = await colleague_slots(self.session, *key)
+            assert self.driver is not None  # opened with the session
+            self._colleagues[key] = await colleague_slots(self.driver, *key)
         own = self.touched[doctor.id].entry.schedule.slots.values()
         return [*own, *(self._live(s) for s in self._colleagues[key] if s.doctor_id != doctor.id)]
 
-    def _live(self, slot: Slot) -> Slot:
+    def _live(self, slot: SlotRecord) -> SlotFields:
         touched = self.touched.get(slot.doctor_id)
         return touched.entry.schedule.slots.get(slot.id, slot) if touched else slot
 

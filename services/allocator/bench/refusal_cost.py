@@ -14,7 +14,8 @@ Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL) with 200 
 other doctor, so each specialization has full and open colleagues) get slots of 5 places,
 booked full first, the others slots of 500, room for the whole run. Every schedule is cached
 (booked once) before measuring. Then, for each size, runs alternate between rounds of
-bookings into open slots (accepted) and rounds into full slots (refused), `--rounds`
+bookings into open slots (accepted), rounds into full slots (refused) and rounds with one
+booking into a full slot, the rest into open ones (one refused), `--rounds`
 bookings a run, each round over many partitions' doctors (each partition's commands a
 batch, as the consumers hand them over); medians of `--runs`.
 """
@@ -67,18 +68,21 @@ async def one_round(bench: Bench, commands: list[BookToken]) -> list[Reply]:
     return [r for replies in await asyncio.gather(*waiting) for r in replies]
 
 
-async def rounds(bench: Bench, slots: list[dict], size: int, count: int,
-                 accepted: bool) -> dict[str, float]:
-    """`count` bookings in rounds of `size`, each over the next `size` slots in turn (so
-    over many partitions and specializations, as the system's rounds are)."""
-    turn, numbers = itertools.cycle(slots), itertools.count(1000)
+async def rounds(bench: Bench, open_: list[dict], full: list[dict], size: int, count: int,
+                 refused: int) -> dict[str, float]:
+    """`count` bookings in rounds of `size`, `refused` of each round into full slots, each
+    over the next slots in turn (so over many partitions and specializations, as the
+    system's rounds are)."""
+    opened, filled, numbers = itertools.cycle(open_), itertools.cycle(full), itertools.count()
     await bench.meter.start()
     for _ in range(count // size):
-        replies = await one_round(bench, [booking(next(turn), next(numbers))
-                                          for _ in range(size)])
-        assert all(r.ok is accepted for r in replies), replies[0]
+        replies = await one_round(bench, [
+            booking(next(filled if n < refused else opened), next(numbers) * 4)  # all online:
+            for n in range(size)])  # nobody overtakes anybody, as in the system bench
+        assert sum(not r.ok for r in replies) == refused, replies[0]
     figures = await bench.meter.stop(count // size * size)
-    return {side or kind: float(us or size) for side, us, size, kind in _FIGURE.findall(figures)}
+    return {side or kind: float(us or size)
+            for side, us, size, kind in _FIGURE.findall(figures)}
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -86,12 +90,12 @@ async def main(args: argparse.Namespace) -> None:
         open_, full = await doctors(bench, 200, args.full)
         settle_heap(50_000)
         for size in args.sizes:
-            spent = {kind: {"allocator": [], "PostgreSQL": [], "bookings": []}
-                     for kind in ("accepted", "refused")}
-            for run in range(args.runs * 2):
-                kind = ("accepted", "refused")[run % 2]
-                figures = await rounds(bench, open_ if kind == "accepted" else full, size,
-                                       args.rounds, kind == "accepted")
+            kinds = {"accepted": 0, "refused": size, **({"one refused": 1} if size > 1 else {})}
+            spent: dict[str, dict[str, list[float]]] = {
+                kind: {"allocator": [], "PostgreSQL": [], "bookings": []} for kind in kinds}
+            for run in range(args.runs * len(kinds)):
+                kind = list(kinds)[run % len(kinds)]
+                figures = await rounds(bench, open_, full, size, args.rounds, kinds[kind])
                 for side, us in figures.items():
                     spent[kind][side].append(us)
             for kind, sides in spent.items():

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +22,7 @@ from allocator.domain.schedule import Schedule
 from opd_contracts import SlotRecord
 from opd_shared.driver_statement import DriverStatement
 
-__all__ = ["colleague_slots", "event_seqs", "load_schedule", "load_slots"]
+__all__ = ["colleague_slots", "event_seqs", "load_schedule", "load_slots", "offered"]
 
 FRESH = {"populate_existing": True}
 
@@ -67,22 +68,27 @@ async def event_seqs(session: AsyncSession, doctor_ids: Collection[int]) -> dict
     return {doctor_id: int(seq) for doctor_id, seq in rows}
 
 
-# Colleagues' slots with room, soonest first: the columns a SlotRecord shows.
-_COLLEAGUE_SLOTS = DriverStatement.of(
-    select(slots.c.id, slots.c.doctor_id, slots.c.date, slots.c.start_time, slots.c.end_time,
-           slots.c.max_capacity, slots.c.current_count, slots.c.overflow_count,
-           slots.c.is_active)
-    .join(doctors, doctors.c.id == slots.c.doctor_id)
-    .where(doctors.c.specialization == bindparam("specialization"),
-           slots.c.date >= bindparam("today"), slots.c.is_active,
-           slots.c.current_count < slots.c.max_capacity)
-    .order_by(slots.c.date, slots.c.start_time, slots.c.id).limit(bindparam("limit")))
+# Each specialization's first `limit` slots with room, soonest first: the columns a
+# SlotRecord shows, and the specialization.
+_COLUMNS = ("id", "doctor_id", "date", "start_time", "end_time", "max_capacity",
+            "current_count", "overflow_count", "is_active")
+_COLLEAGUE_SLOTS = DriverStatement.of(text(
+    f"SELECT {', '.join(_COLUMNS)}, specialization FROM ("
+    f" SELECT {', '.join(f'slots.{c}' for c in _COLUMNS)}, doctors.specialization,"
+    "  row_number() OVER (PARTITION BY doctors.specialization"
+    "                     ORDER BY slots.date, slots.start_time, slots.id) AS place"
+    " FROM slots JOIN doctors ON doctors.id = slots.doctor_id"
+    " WHERE doctors.specialization = ANY(CAST(:specializations AS text[]))"
+    "  AND slots.date >= :today AND slots.is_active"
+    "  AND slots.current_count < slots.max_capacity) AS open"
+    " WHERE place <= :limit ORDER BY specialization, place"))
 
 
-async def colleague_slots(driver: DriverConnection, specialization: str, today: dt.date,
-                          limit: int = 50) -> list[SlotRecord]:
-    """Slots with room of the doctors of one specialization, soonest first, as the records
-    a refusal offers: alternatives to show, never records to change.
+async def colleague_slots(driver: DriverConnection, specializations: Collection[str],
+                          today: dt.date, limit: int = 50) -> dict[str, list[Any]]:
+    """Slots with room of the doctors of each specialization, soonest first, the first
+    `limit` of each, as rows (`offered` makes them the records a refusal offers):
+    alternatives to show, never records to change.
 
     Why straight to asyncpg, and as records: read through the session, as mapped slots, this
     read cost a round with a refusal about 1,000 us of this process's CPU for each
@@ -90,6 +96,14 @@ async def colleague_slots(driver: DriverConnection, specialization: str, today: 
     slots; the session's statement; and in a round alone, which has no transaction, the
     session's BEGIN and COMMIT around it). It needs no transaction: one statement reads
     one snapshot, in the round's transaction when it has one (`DriverConnection.read`)."""
-    rows = await driver.read(_COLLEAGUE_SLOTS, {"specialization": specialization,
+    rows = await driver.read(_COLLEAGUE_SLOTS, {"specializations": sorted(specializations),
                                                  "today": today, "limit": limit})
-    return [SlotRecord.model_validate(dict(row)) for row in rows]
+    found: dict[str, list[Any]] = {s: [] for s in specializations}
+    for row in rows:
+        found[row["specialization"]].append(row)
+    return found
+
+
+def offered(rows: list[Any]) -> list[SlotRecord]:
+    """Rows of `colleague_slots` as the records a refusal shows (1.7 us a row)."""
+    return [SlotRecord.model_validate({c: row[c] for c in _COLUMNS}) for row in rows]

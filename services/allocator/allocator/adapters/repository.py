@@ -6,13 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import instance_state
 
 from allocator.adapters.batch_io import Facts, Writes
-from allocator.adapters.loading import colleague_slots, event_seqs, load_schedule, load_slots
+from allocator.adapters.loading import (
+    colleague_slots,
+    event_seqs,
+    load_schedule,
+    load_slots,
+    offered,
+)
 from allocator.adapters.orm import slots, tokens
 from allocator.adapters.record_writes import changed_records
 from allocator.adapters.schedule_cache import Cached
@@ -58,13 +65,16 @@ class ScheduleRepository:
         self.partitions, self.policy = partitions, policy
         self.touched: dict[int, _Touched] = {}
         self.checked: set[int] = set()  # cached doctors whose seq this batch has verified
-        self._colleagues: dict[tuple[str, dt.date], list[SlotRecord]] = {}
+        self._read: dict[str, list[Any]] = {}  # colleagues' slots, read once a round
+        self._colleagues: dict[str, list[SlotRecord]] = {}  # as records, once needed
+        self.named: set[int] = set()
 
     def prepare(self, named: Iterable[int], facts: Facts) -> None:
         """Keep the cached schedules of the doctors the commands name only where their seq
         is still the committed one. Nobody else changes them before the round's write: a
         round fenced from its start holds their partition locks, and the write of a round
         alone (unit_of_work, ADR 0011) fails whole should one of their seqs have moved."""
+        self.named = set(named)
         for doctor_id in named:
             entry = self.cache.get(doctor_id)
             if entry is not None and facts.seqs.get(doctor_id) != entry.seq:
@@ -152,12 +162,20 @@ class ScheduleRepository:
                                      ) -> list[SlotFields]:
         """The doctor's own slots as they are now, and colleagues' slots with room (read
         once per batch, as records; those this batch holds are shown as they are now)."""
-        key = (doctor.specialization, today)
-        if key not in self._colleagues:
-            assert self.driver is not None  # opened with the session
-            self._colleagues[key] = await colleague_slots(self.driver, *key)
+        specialization = doctor.specialization
+        if specialization not in self._colleagues:
+            if specialization not in self._read:
+                assert self.driver is not None  # opened with the session
+                wanted = {specialization, *self._named_specializations()} - set(self._read)
+                self._read.update(await colleague_slots(self.driver, wanted, today))
+            self._colleagues[specialization] = offered(self._read[specialization])
         own = self.touched[doctor.id].entry.schedule.slots.values()
-        return [*own, *(self._live(s) for s in self._colleagues[key] if s.doctor_id != doctor.id)]
+        return [*own, *(self._live(s) for s in self._colleagues[doctor.specialization]
+                        if s.doctor_id != doctor.id)]
+
+    def _named_specializations(self) -> set[str]:
+        return {entry.schedule.doctor.specialization for d in self.named
+                if (entry := self.cache.get(d))}
 
     def _live(self, slot: SlotRecord) -> SlotFields:
         touched = self.touched.get(slot.doctor_id)

@@ -90,12 +90,14 @@ async def colleague_slots(driver: DriverConnection, specializations: Collection[
     `limit` of each, as rows (`offered` makes them the records a refusal offers):
     alternatives to show, never records to change.
 
-    Why straight to asyncpg, and as records: read through the session, as mapped slots, this
-    read cost a round with a refusal about 1,000 us of this process's CPU for each
-    specialization it refused in (a mapped slot's instrumented constructor, 711 us for 50
-    slots; the session's statement; and in a round alone, which has no transaction, the
-    session's BEGIN and COMMIT around it). It needs no transaction: one statement reads
-    one snapshot, in the round's transaction when it has one (`DriverConnection.read`)."""
+    Why straight to asyncpg, and as records, not mapped slots: read through the session,
+    one specialization at a time, as mapped slots, each read cost this process about 1,000
+    us of CPU: the mapped slot's instrumented constructor alone took 711 us for 50 slots
+    (timeit), the session's statement about 340 (statement_costs.py), and in a round alone,
+    which has no transaction, the session began one for it, so BEGIN and COMMIT came too
+    (ADR 0011). It needs no transaction: one statement reads one snapshot, in the round's
+    transaction when it has one (`DriverConnection.read`). The figures a refused booking:
+    repository.alternative_candidates."""
     rows = await driver.read(_COLLEAGUE_SLOTS, {"specializations": sorted(specializations),
                                                  "today": today, "limit": limit})
     found: dict[str, list[Any]] = {s: [] for s in specializations}
@@ -105,5 +107,7 @@ async def colleague_slots(driver: DriverConnection, specializations: Collection[
 
 
 def offered(rows: list[Any]) -> list[SlotRecord]:
-    """Rows of `colleague_slots` as the records a refusal shows (1.7 us a row)."""
+    """Rows of `colleague_slots` as the records a refusal shows (1.7 us a row, timeit): a
+    record's fields are what ranking reads (domain/alternatives.py), and an offered one
+    goes into the reply as it is."""
     return [SlotRecord.model_validate({c: row[c] for c in _COLUMNS}) for row in rows]

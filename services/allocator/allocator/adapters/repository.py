@@ -160,8 +160,24 @@ class ScheduleRepository:
 
     async def alternative_candidates(self, doctor: Doctor, today: dt.date
                                      ) -> list[SlotFields]:
-        """The doctor's own slots as they are now, and colleagues' slots with room (read
-        once per batch, as records; those this batch holds are shown as they are now)."""
+        """The doctor's own slots as they are now, and colleagues' slots with room, read
+        once a round (those this round holds are shown as they are now).
+
+        At a round's first refusal, colleagues' slots are read for every specialization
+        the round's commands name, in one statement, and made records only for a
+        specialization a refusal needs. Why: read one specialization at a time, a round of
+        refusals over the system bench's ten specializations made ten round trips. A
+        refused booking in rounds of 28 (refusal_cost.py, medians of 3 alternated
+        invocations, load 1.8-2.1; the read through the session before, loading.py): this
+        process 384 -> 94 us of CPU, PostgreSQL 113 -> 36; in rounds of 60, 237 -> 74 and
+        54 -> 21; alone in a round, 1,142 -> 478 and 494 -> 438. A round with a single
+        refusal reads the other specializations for nothing: a round of 28 with one
+        refusal costs about what one without (158 against 143 us a booking here, PostgreSQL
+        74 against 54; before, 195 against 160 and 71 against 60).
+
+        Not kept across rounds: a colleague's slot fills or frees in other lanes and other
+        processes, and an offer is of slots with room (docs/ARCHITECTURE.md), as of a read
+        of this round (test_allocator_alternatives)."""
         specialization = doctor.specialization
         if specialization not in self._colleagues:
             if specialization not in self._read:
@@ -170,12 +186,15 @@ class ScheduleRepository:
                 self._read.update(await colleague_slots(self.driver, wanted, today))
             self._colleagues[specialization] = offered(self._read[specialization])
         own = self.touched[doctor.id].entry.schedule.slots.values()
-        return [*own, *(self._live(s) for s in self._colleagues[doctor.specialization]
+        return [*own, *(self._live(s) for s in self._colleagues[specialization]
                         if s.doctor_id != doctor.id)]
 
     def _named_specializations(self) -> set[str]:
-        return {entry.schedule.doctor.specialization for d in self.named
-                if (entry := self.cache.get(d))}
+        """Those of the doctors the round's commands name whose schedules are at hand
+        (loaded by now, or cached)."""
+        entries = (t.entry if (t := self.touched.get(d)) else self.cache.get(d)
+                   for d in self.named)
+        return {e.schedule.doctor.specialization for e in entries if e is not None}
 
     def _live(self, slot: SlotRecord) -> SlotFields:
         touched = self.touched.get(slot.doctor_id)

@@ -7,8 +7,8 @@ import copy
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from allocator.domain.errors import NotFound
 from allocator.domain.alternatives import SlotFields
+from allocator.domain.errors import NotFound
 from allocator.domain.model import Doctor
 from allocator.domain.schedule import Schedule
 

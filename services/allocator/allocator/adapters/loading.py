@@ -71,7 +71,7 @@ async def event_seqs(session: AsyncSession, doctor_ids: Collection[int]) -> dict
 # Each specialization's first `limit` slots with room, soonest first: the columns a
 # SlotRecord shows, and the specialization. Numbered in one window over the named
 # specializations' open slots, not each specialization's own ORDER BY ... LIMIT in a
-# lateral subquery: that cost PostgreSQL 6-30 us more a refused booking in rounds of 28 and
+# lateral subquery: that cost PostgreSQL 3-30 us more a refused booking in rounds of 28 and
 # 60 (refusal_cost.py, 3 alternated invocations), its join of doctors run once for each.
 _COLUMNS = ("id", "doctor_id", "date", "start_time", "end_time", "max_capacity",
             "current_count", "overflow_count", "is_active")

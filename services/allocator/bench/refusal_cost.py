@@ -1,23 +1,24 @@
 """What a refused booking (409 slot_full, with alternatives) costs both sides against an
 accepted one: this process's CPU and PostgreSQL's backends' CPU a booking, in rounds of
-`--sizes` bookings of one partition (round_meter.py).
+`--sizes` bookings (round_meter.py).
 
 Why: as the system bench's slots fill at 2,000 bookings/s, refusals become a large share of
 the decisions (14,277 of ~114,000 answers), and each looks for alternatives: the doctor's
-own slots and colleagues' slots with room, read from the database once a round per
-specialization.
+own slots and colleagues' slots with room, read from the database once a round
+(adapters/repository.py's `alternative_candidates`).
 
 `uv run python services/allocator/bench/refusal_cost.py [--sizes 1,28,60 --runs 3]`
 
 Creates a fresh database (`bench_<hex>_allocator` on OPD_POSTGRES_URL) with 200 doctors of
 10 specializations (as the system bench), one slot each tomorrow; `--full` of them (every
-other doctor, so each specialization has full and open colleagues) get slots of 5 places,
+other ten, so each specialization has full and open colleagues) get slots of 5 places,
 booked full first, the others slots of 500, room for the whole run. Every schedule is cached
 (booked once) before measuring. Then, for each size, runs alternate between rounds of
 bookings into open slots (accepted), rounds into full slots (refused) and rounds with one
 booking into a full slot, the rest into open ones (one refused), `--rounds`
 bookings a run, each round over many partitions' doctors (each partition's commands a
-batch, as the consumers hand them over); medians of `--runs`.
+batch, as the consumers hand them over; all booked `online`, so nobody overtakes anybody,
+as in the system bench); medians of `--runs`.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from allocator.adapters import unit_of_work
 from allocator.service_layer.errors import Fenced
 from allocator.service_layer.handlers import HANDLERS
-from opd_contracts import BookToken, ErrorCode, Reply
+from opd_contracts import BookToken, CallNext, ErrorCode, Reply
 
 from .desk import envelope
 
@@ -83,7 +83,8 @@ async def test_a_round_that_wrote_alone_ends_its_session_s_transaction_without_a
         desk, monkeypatch):
     """Nothing of such a round went through the session, so its commit sends nothing and is
     called as it is (unit_of_work's `_end_unsent`); a round whose session sent a statement
-    (a full slot's alternatives, read mid-round) commits through `AsyncSession.commit`."""
+    (a slot the schedule does not hold, read mid-round) commits through
+    `AsyncSession.commit`."""
     doctor = await desk.doctor(partition=2)
     slot = await desk.slot(doctor, capacity=2)
     [decider] = await desk.sharing(2)
@@ -103,9 +104,28 @@ async def test_a_round_that_wrote_alone_ends_its_session_s_transaction_without_a
     assert awaited == [] and not session.in_transaction()
     assert await desk.sql("SELECT current_count FROM slots WHERE id = :s", s=slot["id"]) == 2
 
-    [full] = await decider.decide([envelope(desk.booking(slot, "Third"))])
-    assert full.code == ErrorCode.SLOT_FULL
+    [unknown] = await decider.decide([envelope(CallNext(doctor_id=doctor, slot_id=slot["id"]
+                                                        + 16 * 10_000))])
+    assert unknown.code == ErrorCode.NOT_FOUND
     assert awaited == [session] and not session.in_transaction()
+    assert await desk.sql("SELECT count(*) FROM inbox WHERE command_id = :c",
+                          c=unknown.command_id) == 1
+
+
+async def test_a_round_that_refuses_a_full_slot_stays_alone(desk):
+    """The colleagues' slots a refusal offers are read in a statement of their own
+    (loading.py's `colleague_slots`), not in a transaction the session begins: the round's
+    write still commits alone, with no BEGIN and no COMMIT around the two."""
+    doctor = await desk.doctor(partition=3)
+    slot = await desk.slot(doctor, capacity=1)
+    [decider] = await desk.sharing(3)
+    assert (await decider.decide([envelope(desk.booking(slot, "First"))]))[0].ok  # cached now
+
+    [full], sent = await _statements(decider, desk.booking(slot, "Second"))
+
+    await decider.group.forget()  # its connection back to the desk's pool
+    assert full.code == ErrorCode.SLOT_FULL
+    assert sent == ["SELECT", "write_round"]
     assert await desk.sql("SELECT count(*) FROM inbox WHERE command_id = :c",
                           c=full.command_id) == 1
 

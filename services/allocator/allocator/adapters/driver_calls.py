@@ -17,7 +17,8 @@ transaction. A round whose first statement is sent here has the adapter send BEG
 (`begin`, its own step, `_start_transaction`), once the session's transaction is begun, so
 that the session's commit commits it. A statement sent here outside a transaction is
 refused (it would commit alone), unless it is meant to (`fetch_alone`: the statements of a
-round that is no transaction of its own, adapters/unit_of_work.py). What the session gave
+round that is no transaction of its own, adapters/unit_of_work.py; `read`: a read that
+needs none, such as colleagues' slots for a refusal's alternatives). What the session gave
 besides, given here:
 - **The span**: as the SQLAlchemy instrumentation's, under the current span (the command's
   decision), while tracing is on (`opd_shared.driver_statement`, shared with the read
@@ -95,6 +96,15 @@ class DriverConnection:
             raise RuntimeError("a statement meant to commit alone sent inside a transaction")
         async with self._errors_as_the_session_raises(statement.sql):
             return await statement.fetch(connection, parameters, self.attributes)
+
+    async def read(self, statement: DriverStatement,
+                   parameters: Mapping[str, Any]) -> list[Any]:
+        """The rows of a read that needs no transaction of its own (one statement, one
+        snapshot): in the transaction the connection is in, if any, else alone, so that a
+        round alone stays one (adapters/unit_of_work.py)."""
+        if self.connection.is_in_transaction():
+            return await self.fetch(statement, parameters)
+        return await self.fetch_alone(statement, parameters)
 
     async def fetch_value(self, statement: DriverStatement,
                           parameters: Mapping[str, Any]) -> Any:

@@ -6,21 +6,30 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import instance_state
 
 from allocator.adapters.batch_io import Facts, Writes
-from allocator.adapters.loading import colleague_slots, event_seqs, load_schedule, load_slots
+from allocator.adapters.loading import (
+    colleague_slots,
+    event_seqs,
+    load_schedule,
+    load_slots,
+    offered,
+)
 from allocator.adapters.orm import slots, tokens
 from allocator.adapters.record_writes import changed_records
 from allocator.adapters.schedule_cache import Cached
 from allocator.adapters.workspace import Workspace
+from allocator.domain.alternatives import SlotFields
 from allocator.domain.errors import NotFound
-from allocator.domain.model import Doctor, Slot, Token
+from allocator.domain.model import Doctor, Token
 from allocator.domain.policy import Policy
 from allocator.domain.schedule import Schedule
+from opd_contracts import SlotRecord
 
 __all__ = ["ScheduleRepository", "join_new_tokens"]
 
@@ -52,16 +61,20 @@ class ScheduleRepository:
     def __init__(self, session: AsyncSession, workspace: Workspace, partitions: int,
                  policy: Policy) -> None:
         self.session, self.cache, self.ids = session, workspace.cache, workspace.ids
+        self.driver = workspace.driver
         self.partitions, self.policy = partitions, policy
         self.touched: dict[int, _Touched] = {}
         self.checked: set[int] = set()  # cached doctors whose seq this batch has verified
-        self._colleagues: dict[tuple[str, dt.date], list[Slot]] = {}
+        self._read: dict[str, list[Any]] = {}  # colleagues' slots, read once a round
+        self._colleagues: dict[str, list[SlotRecord]] = {}  # as records, once needed
+        self.named: set[int] = set()
 
     def prepare(self, named: Iterable[int], facts: Facts) -> None:
         """Keep the cached schedules of the doctors the commands name only where their seq
         is still the committed one. Nobody else changes them before the round's write: a
         round fenced from its start holds their partition locks, and the write of a round
         alone (unit_of_work, ADR 0011) fails whole should one of their seqs have moved."""
+        self.named = set(named)
         for doctor_id in named:
             entry = self.cache.get(doctor_id)
             if entry is not None and facts.seqs.get(doctor_id) != entry.seq:
@@ -145,16 +158,45 @@ class ScheduleRepository:
         entry.seq += count
         return range(entry.seq - count + 1, entry.seq + 1)
 
-    async def alternative_candidates(self, doctor: Doctor, today: dt.date) -> list[Slot]:
-        """The doctor's own slots as they are now, and colleagues' slots with room (read
-        once per batch; those this batch holds are shown as they are now)."""
-        key = (doctor.specialization, today)
-        if key not in self._colleagues:
-            self._colleagues[key] = await colleague_slots(self.session, *key)
-        own = self.touched[doctor.id].entry.schedule.slots.values()
-        return [*own, *(self._live(s) for s in self._colleagues[key] if s.doctor_id != doctor.id)]
+    async def alternative_candidates(self, doctor: Doctor, today: dt.date
+                                     ) -> list[SlotFields]:
+        """The doctor's own slots as they are now, and colleagues' slots with room, read
+        once a round (those this round holds are shown as they are now).
 
-    def _live(self, slot: Slot) -> Slot:
+        At a round's first refusal, colleagues' slots are read for every specialization
+        the round's commands name, in one statement, and made records only for a
+        specialization a refusal needs. Why: read one specialization at a time, a round of
+        refusals over the system bench's ten specializations made ten round trips. A
+        refused booking in rounds of 28 (refusal_cost.py, medians of 3 alternated
+        invocations, load 1.8-2.1; the read through the session before, loading.py): this
+        process 384 -> 94 us of CPU, PostgreSQL 113 -> 36; in rounds of 60, 237 -> 74 and
+        54 -> 21; alone in a round, 1,142 -> 478 and 494 -> 438. A round with a single
+        refusal reads the other specializations for nothing: a round of 28 with one
+        refusal costs about what one without (158 against 143 us a booking here, PostgreSQL
+        74 against 54; before, 195 against 160 and 71 against 60).
+
+        Not kept across rounds: a colleague's slot fills or frees in other lanes and other
+        processes, and an offer is of slots with room (docs/ARCHITECTURE.md), as of a read
+        of this round (test_allocator_alternatives)."""
+        specialization = doctor.specialization
+        if specialization not in self._colleagues:
+            if specialization not in self._read:
+                assert self.driver is not None  # opened with the session
+                wanted = {specialization, *self._named_specializations()} - set(self._read)
+                self._read.update(await colleague_slots(self.driver, wanted, today))
+            self._colleagues[specialization] = offered(self._read[specialization])
+        own = self.touched[doctor.id].entry.schedule.slots.values()
+        return [*own, *(self._live(s) for s in self._colleagues[specialization]
+                        if s.doctor_id != doctor.id)]
+
+    def _named_specializations(self) -> set[str]:
+        """Those of the doctors the round's commands name whose schedules are at hand
+        (loaded by now, or cached)."""
+        entries = (t.entry if (t := self.touched.get(d)) else self.cache.get(d)
+                   for d in self.named)
+        return {e.schedule.doctor.specialization for e in entries if e is not None}
+
+    def _live(self, slot: SlotRecord) -> SlotFields:
         touched = self.touched.get(slot.doctor_id)
         return touched.entry.schedule.slots.get(slot.id, slot) if touched else slot
 

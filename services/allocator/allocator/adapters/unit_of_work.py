@@ -25,11 +25,12 @@ holds as of those reads; a change must still find those seqs at the write), its 
 from a sequence, and no owner adds one of its commands to the inbox meanwhile (a previous
 owner commits nothing once this process claimed the partition: its write checks its epoch
 under the lock); any other writer's row is refused by the inbox's key. A round that needs
-the database meanwhile (a colleague's partition to lock for a transfer, colleagues' slots
-for alternatives, more ids) has the session begin a transaction as ever, which the write and
-the session's commit end. A round whose commands name no doctor (a token's), or an uncached
-or changed one, is fenced from its start as before: it reads schedules mid-round, and only
-the lock keeps those reads whole.
+the database meanwhile (a colleague's partition to lock for a transfer, more ids) has the
+session begin a transaction as ever, which the write and the session's commit end;
+colleagues' slots for a refusal's alternatives are read in a statement alone (loading.py),
+so a round that refuses stays alone. A round whose commands name no doctor (a token's), or
+an uncached or changed one, is fenced from its start as before: it reads schedules
+mid-round, and only the lock keeps those reads whole.
 
 **A round unread**: a round alone whose ids are in the pool does not even read: it decides
 as if read_round had found none of its commands decided, its cached seqs committed and none

@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence, Set
 from types import TracebackType
 from typing import Protocol, Self
 
-from allocator.domain.model import Doctor, Slot
+from allocator.domain.alternatives import SlotFields
+from allocator.domain.model import Doctor
 from allocator.domain.schedule import Schedule
 from opd_contracts import CommandEnvelope, EventEnvelope, Reply
 
@@ -57,7 +58,8 @@ class Schedules(Protocol):
     def next_event_seqs(self, doctor_id: int, count: int) -> range:
         """The next `count` event seqs of a doctor this transaction loaded."""
 
-    async def alternative_candidates(self, doctor: Doctor, today: dt.date) -> list[Slot]:
+    async def alternative_candidates(self, doctor: Doctor, today: dt.date
+                                     ) -> list[SlotFields]:
         """The doctor's own slots and colleagues' slots with room, as they are now."""
 
 

@@ -7,8 +7,9 @@ import copy
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from allocator.domain.alternatives import SlotFields
 from allocator.domain.errors import NotFound
-from allocator.domain.model import Doctor, Slot
+from allocator.domain.model import Doctor
 from allocator.domain.schedule import Schedule
 
 if TYPE_CHECKING:
@@ -59,5 +60,6 @@ class FakeSchedules:
         self.seqs[doctor_id] += count
         return range(self.seqs[doctor_id] - count + 1, self.seqs[doctor_id] + 1)
 
-    async def alternative_candidates(self, doctor: Doctor, today: dt.date) -> list[Slot]:
+    async def alternative_candidates(self, doctor: Doctor, today: dt.date
+                                     ) -> list[SlotFields]:
         return list(self.touched[doctor.id].slots.values())

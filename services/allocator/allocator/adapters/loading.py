@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import ARRAY, Text, any_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -75,16 +75,20 @@ async def event_seqs(session: AsyncSession, doctor_ids: Collection[int]) -> dict
 # 60 (refusal_cost.py, 3 alternated invocations), its join of doctors run once for each.
 _COLUMNS = ("id", "doctor_id", "date", "start_time", "end_time", "max_capacity",
             "current_count", "overflow_count", "is_active")
-_COLLEAGUE_SLOTS = DriverStatement.of(text(
-    f"SELECT {', '.join(_COLUMNS)}, specialization FROM ("
-    f" SELECT {', '.join(f'slots.{c}' for c in _COLUMNS)}, doctors.specialization,"
-    "  row_number() OVER (PARTITION BY doctors.specialization"
-    "                     ORDER BY slots.date, slots.start_time, slots.id) AS place"
-    " FROM slots JOIN doctors ON doctors.id = slots.doctor_id"
-    " WHERE doctors.specialization = ANY(CAST(:specializations AS text[]))"
-    "  AND slots.date >= :today AND slots.is_active"
-    "  AND slots.current_count < slots.max_capacity) AS open"
-    " WHERE place <= :limit ORDER BY specialization, place"))
+_OPEN = (select(*(slots.c[c] for c in _COLUMNS), doctors.c.specialization,
+                func.row_number().over(partition_by=doctors.c.specialization,
+                                       order_by=(slots.c.date, slots.c.start_time, slots.c.id))
+                .label("place"))
+         .select_from(slots.join(doctors, doctors.c.id == slots.c.doctor_id))
+         .where(doctors.c.specialization == any_(bindparam("specializations",
+                                                           type_=ARRAY(Text))),
+                slots.c.date >= bindparam("today"), slots.c.is_active,
+                slots.c.current_count < slots.c.max_capacity)
+         .subquery("open"))
+_COLLEAGUE_SLOTS = DriverStatement.of(
+    select(*(_OPEN.c[c] for c in (*_COLUMNS, "specialization")))
+    .where(_OPEN.c.place <= bindparam("limit"))
+    .order_by(_OPEN.c.specialization, _OPEN.c.place))
 
 
 async def colleague_slots(driver: DriverConnection, specializations: Collection[str],

@@ -1,5 +1,6 @@
 """What the purge test starts from: in every store, one visit past the retention and one
-just inside it, written as the services write them; and dead letters old, recent and junk."""
+just inside it, written as the services write them; and dead letters old, recent and junk,
+and a batch of events deflated as the relay sends them."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import asyncpg
 
 from allocator.main import MIGRATIONS as ALLOCATOR
 from analytics.database import MIGRATIONS_DIR as ANALYTICS
-from opd_contracts import EventEnvelope, Reply, SlotRecord, TokenRecord
+from opd_contracts import EventBatch, EventEnvelope, Reply, SlotRecord, TokenRecord
 from opd_ops.dsn import server_dsn
 from opd_shared.database import migrate
+from opd_shared.messaging import DEFLATE, deflated
 from opd_shared.settings import ServiceSettings
 from queue_view.bootstrap import MIGRATIONS_DIR as QUEUE_VIEW
 
@@ -95,6 +97,7 @@ def _command(issued: str, name: str) -> bytes:
 
 DEAD = {"old": _command("2026-02-20T10:00:00+00:00", "Dead Dora"),
         "recent": _command("2026-03-10T10:00:00+00:00", "Dead Rita"), "junk": b"\xff Dead Junk"}
+DEAD_EVENTS = EventBatch(events=[EVENT]).model_dump_json().encode()  # sent deflated
 
 
 async def seed_dead_letters(settings: ServiceSettings) -> None:
@@ -105,4 +108,7 @@ async def seed_dead_letters(settings: ServiceSettings) -> None:
         for body in DEAD.values():
             await exchange.publish(aio_pika.Message(body, headers={"x-opd-reason": "why"}),
                                    routing_key="dead")
+        await exchange.publish(aio_pika.Message(deflated(DEAD_EVENTS), content_encoding=DEFLATE,
+                                                headers={"x-opd-reason": "why"}),
+                               routing_key="dead")
 

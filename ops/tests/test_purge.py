@@ -75,7 +75,7 @@ async def test_old_visits_are_purged_everywhere_and_recent_ones_kept(purged_twic
 
     assert first == {"allocator.tokens": 1, "allocator.inbox": 1, "allocator.inbox.reply": 1,
                      "allocator.outbox.event": 1, "queue_view.tokens": 1,
-                     "analytics.event_facts.payload": 1, "dead_letters": 2}
+                     "analytics.event_facts.payload": 1, "dead_letters": 3}
     for service in ("allocator", "queue_view"):
         assert stores[f"{service}: {QUERIES[service][0]}"] == [(11, *gone), (12, *kept)]
     assert stores[f"allocator: {QUERIES['allocator'][1]}"] == [(forgotten,), (recent,)]
@@ -88,6 +88,10 @@ async def test_old_visits_are_purged_everywhere_and_recent_ones_kept(purged_twic
               and b["issued_at"].startswith("2026-02")]
     assert (dora["patient_name"], dora["patient_phone"], dora["notes"],
             dora["abha_number"]) == gone
+    # The deflated batch of events was read, redacted token by token and put back plain.
+    [events] = [b["events"] for b in bodies if isinstance(b, dict) and "events" in b]
+    assert [(t["patient_name"], t["patient_phone"], t["notes"], t["abha_number"])
+            for t in events[0]["tokens"]] == [gone, gone]
     assert {reason for _, reason in dead} == {"why"}  # the headers travel with the copy
 
 

@@ -49,6 +49,7 @@ from opd_shared.messaging import (
     items_of,
     of_items,
 )
+from opd_shared.messaging.encoding import body_of
 from opd_shared.metrics import EVENTS_APPLIED
 from opd_shared.settings import ReadModelSettings
 from opd_shared.topology import Topology
@@ -101,8 +102,9 @@ class EventBatchConsumer(BatchConsumer[Events]):
         await self.topology.declare_consumer(channel, self.consumer)
 
     def decode(self, message: AbstractIncomingMessage) -> Events:
-        """A version-2 batch of events, or a version-1 message's one event."""
-        return items_of(message.body, EventEnvelope, EventBatch, "events")
+        """A version-2 batch of events, or a version-1 message's one event; a deflated body
+        inflated first (the relay's, `opd_shared.messaging.encoding`)."""
+        return items_of(body_of(message), EventEnvelope, EventBatch, "events")
 
     def trace_items(self, item: Events) -> Iterable[tuple[str, str]]:
         return ((str(event.event_id), f"apply {event.type.value}") for event in item.readable())

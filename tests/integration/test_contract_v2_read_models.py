@@ -28,7 +28,8 @@ from booking_gateway.main import create_app as create_gateway
 from booking_gateway.settings import GatewaySettings
 from opd_contracts import DoctorRecord, EventEnvelope, EventType
 from opd_shared.database import new_engine
-from opd_shared.messaging import ACK, Outcome
+from opd_shared.messaging import ACK, DEFLATE, Outcome, deflated
+from opd_shared.messaging.encoding import INFLATED_MAX
 from opd_shared.retries import ATTEMPT_LIMIT
 from opd_shared.testing import asgi_client, posted, serving
 from queue_view.main import create_app as create_queue_view
@@ -168,12 +169,13 @@ class Recorded:
         return [outcome for mid, outcome in self.outcomes if mid == message_id]
 
 
-async def _publish(system: System, read_model: str, body: bytes, message_id: str) -> None:
+async def _publish(system: System, read_model: str, body: bytes, message_id: str,
+                   content_encoding: str | None = None) -> None:
     connection = await aio_pika.connect(system.amqp_url)
     async with connection:
         channel = await connection.channel()
         await channel.default_exchange.publish(
-            aio_pika.Message(body, message_id=message_id,
+            aio_pika.Message(body, message_id=message_id, content_encoding=content_encoding,
                              delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
             routing_key=system.topology.consumer_queue(read_model))
 
@@ -273,3 +275,31 @@ async def test_a_poison_event_inside_a_batch_fails_alone_and_its_neighbours_are_
     assert await _doctors(system, read_model, ids) == set(ids)
     assert await _doctors(system, read_model, [base + 1]) == set()
     assert await _facts(system, read_model) == before + 2  # each neighbour applied once
+
+
+@pytest.mark.parametrize("read_model", READ_MODELS)
+async def test_a_message_marked_deflated_that_will_not_inflate_is_parked_alone(
+        system, live, read_model):
+    base = 9_100_000 + 100 * READ_MODELS.index(read_model)
+    good = _registered(base)
+    cases = {  # message id -> (body sent marked deflated, the dead letter's reason)
+        f"not-deflate-{read_model}": (_batch_of([_registered(base + 1).model_dump_json()]),
+                                      "not an event: BodyNotDeflated"),
+        f"bomb-{read_model}": (deflated(b" " * (INFLATED_MAX + 1)),
+                               "not an event: BodyTooLarge"),
+    }
+    before = await _facts(system, read_model)
+
+    for message_id, (body, _) in cases.items():
+        await _publish(system, read_model, body, message_id, content_encoding=DEFLATE)
+    await _publish(system, read_model, deflated(_batch_of([good.model_dump_json()])),
+                   f"deflated-{read_model}", content_encoding=DEFLATE)
+    for message_id, (_, reason) in cases.items():
+        dead = await _dead_letter(system, message_id)
+        assert dead.headers["x-opd-reason"] == reason
+
+    applied = await eventually(lambda: _doctors(system, read_model, [good.doctor_id]),
+                               lambda found: found == {good.doctor_id}, seconds=20)
+    assert applied == {good.doctor_id}
+    assert await _doctors(system, read_model, [base + 1]) == set()
+    assert await _facts(system, read_model) == before + 1

@@ -4,8 +4,9 @@ Each message on `<ns>.dead` is looked at once. One from before the cutoff (by th
 body says it was issued or occurred, else the day the broker dead-lettered it; a message of
 no known day counts as old: better a lost name than one kept for ever) is published again,
 redacted, with its headers, and acked only once the broker confirmed the copy: a crash in
-between leaves both, never neither. A body that is not JSON cannot be redacted field by
-field and is replaced whole. The others stay unacked until the channel closes, which puts
+between leaves both, never neither. A deflated body (events) is inflated first, and its
+copy goes plain. A body that is not JSON cannot be redacted field by field and is replaced
+whole. The others stay unacked until the channel closes, which puts
 them back where they were; a redacted copy joins the queue's end.
 """
 
@@ -22,6 +23,7 @@ from aio_pika.exceptions import ChannelNotFoundEntity
 
 from opd_ops.purge.stores import PURGED
 from opd_shared.broker_nodes import connect
+from opd_shared.messaging import body_of
 from opd_shared.topology import Topology
 
 __all__ = ["purge_dead_letters", "redacted"]
@@ -59,10 +61,11 @@ def _day(body: Any, message: AbstractIncomingMessage, zone: ZoneInfo) -> dt.date
 
 
 def _new_body(message: AbstractIncomingMessage, cutoff: dt.date, zone: ZoneInfo) -> bytes | None:
-    """The redacted body, or None when the message stays as it is."""
+    """The redacted body (plain, however the message came), or None when the message stays
+    as it is."""
     try:
-        body = json.loads(message.body)
-    except ValueError:
+        body = json.loads(body_of(message))
+    except ValueError:  # UnreadableBody among them
         body = None
     day = _day(body, message, zone)
     if day is not None and day >= cutoff:

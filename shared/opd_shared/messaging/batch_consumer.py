@@ -32,6 +32,7 @@ from aiormq.exceptions import ChannelInvalidStateError
 from pydantic import ValidationError
 
 from opd_shared.database import is_transient
+from opd_shared.messaging.encoding import UnreadableBody
 from opd_shared.messaging.gathering import Batching, next_batch
 from opd_shared.messaging.outcomes import Delivery, HandBack, Outcome, Retry, answering
 from opd_shared.messaging.settle import park, settle
@@ -59,7 +60,8 @@ class BatchConsumer(ABC, Generic[T]):
 
     @abstractmethod
     def decode(self, message: AbstractIncomingMessage) -> T:
-        """The message's item; raises pydantic's ValidationError when it is not one."""
+        """The message's item; raises pydantic's ValidationError, or `UnreadableBody` for a
+        body that does not inflate, when it is not one."""
 
     @abstractmethod
     async def handle(self, deliveries: Sequence[Delivery[T]]) -> Sequence[Outcome]:
@@ -175,7 +177,7 @@ class BatchConsumer(ABC, Generic[T]):
     async def _decode_or_park(self, message: AbstractIncomingMessage) -> T | None:
         try:
             return self.decode(message)
-        except ValidationError as error:
+        except (ValidationError, UnreadableBody) as error:
             reason = f"{self.undecodable}: {reason_for(error)}"
             log.warning("rejected message %s (routing key %r, queue %s): %s",
                         message.message_id, message.routing_key, self.queue_name, reason)

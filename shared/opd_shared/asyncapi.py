@@ -13,6 +13,7 @@ from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange, Rabbit
 from faststream.specification import AsyncAPI
 
 from opd_contracts import CommandBatch, EventBatch, ReplyBatch
+from opd_shared.messaging.encoding import DEFLATE
 from opd_shared.topology import Topology
 
 __all__ = ["asyncapi_json"]
@@ -49,12 +50,19 @@ def _documented_broker(topology: Topology) -> RabbitBroker:
                     "Contract version 2: 1-100 events of one type, in outbox order; routing "
                     "key = that event type; message_id = the first event's event_id. Each "
                     "event keeps its event_id and per-doctor seq (which orders a doctor's "
-                    "events). Consumers also read a version-1 message (one EventEnvelope).")
+                    "events). The body is deflated (content_encoding 'deflate': zlib's "
+                    "format) unless the allocator runs with OPD_DEFLATE_EVENTS=false; "
+                    "consumers read both. Consumers also read a version-1 message (one "
+                    "EventEnvelope).")
     return broker
 
 
 def asyncapi_json(topology: Topology) -> str:
     spec = AsyncAPI(_documented_broker(topology), title="OPD token allocation — messages",
                     version="1", schema_version="3.0.0")
+    document = spec.to_specification().to_jsonable()
+    # FastStream renders no message bindings; the events' says how their bodies travel.
+    document["components"]["messages"]["events:Message"]["bindings"] = {
+        "amqp": {"bindingVersion": "0.3.0", "contentEncoding": DEFLATE}}
     # Sorted keys: FastStream collects channels in a set, and the document must not churn.
-    return json.dumps(spec.to_specification().to_jsonable(), indent=1, sort_keys=True)
+    return json.dumps(document, indent=1, sort_keys=True)

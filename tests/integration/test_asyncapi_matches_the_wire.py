@@ -11,6 +11,8 @@ from pathlib import Path
 
 import aio_pika
 
+from opd_shared.messaging import body_of
+
 from .conftest import eventually, new_phone
 
 DOCUMENT = Path(__file__).parents[2] / "docs" / "asyncapi.json"
@@ -18,6 +20,12 @@ DOCUMENT = Path(__file__).parents[2] / "docs" / "asyncapi.json"
 
 def _documented(operation: str) -> dict:
     return json.loads(DOCUMENT.read_text())["operations"][operation]["bindings"]["amqp"]
+
+
+def _encoding(message: str) -> str | None:
+    """The `contentEncoding` of the message's AMQP binding, if it has one."""
+    document = json.loads(DOCUMENT.read_text())["components"]["messages"][f"{message}:Message"]
+    return document.get("bindings", {}).get("amqp", {}).get("contentEncoding")
 
 
 async def test_commands_and_events_travel_as_the_document_says(hospital) -> None:
@@ -45,8 +53,12 @@ async def test_commands_and_events_travel_as_the_document_says(hospital) -> None
 
     assert {name: int(message.delivery_mode) for name, message in seen.items()} == {
         name: _documented(name)["deliveryMode"] for name in ("commands", "events")}
+    # Events deflated, commands as they are: each as its message's binding says.
+    assert {name: message.content_encoding for name, message in seen.items()} == {
+        name: _encoding(name) for name in ("commands", "events")} == {
+        "commands": None, "events": "deflate"}
     # Both travel as the documented version-2 batches (CommandBatch, EventBatch).
-    assert {name: json.loads(message.body)["version"] for name, message in seen.items()} == {
+    assert {name: json.loads(body_of(message))["version"] for name, message in seen.items()} == {
         "commands": 2, "events": 2}
     assert len(json.loads(seen["commands"].body)["commands"]) == 1  # a lone booking: no wait
     assert seen["events"].routing_key == "token.allocated"

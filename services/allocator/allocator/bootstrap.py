@@ -50,6 +50,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     connection: AbstractRobustConnection
     topology: Topology
+    deflate_events: bool = True
 
     def broker_connected(self) -> bool:
         """For /readyz (opd_shared.health), as every service's runtime answers it."""
@@ -97,20 +98,21 @@ async def start(settings: AllocatorSettings,
             stack.push_async_callback(lane.forget)
         relaying = await relay_connections(settings.database_url)
         stack.push_async_callback(relaying.close)  # after the relay's last call
-        relay = OutboxRelay(relaying, events)
+        relay = OutboxRelay(relaying, events, deflate=settings.deflate_events)
         stack.push_async_callback(relay.stop)
         replies = await _replies(stack, connection)
         consumers = _consumers(settings, topology, sessions, lanes, relay)
         for consumer in consumers:
             stack.push_async_callback(consumer.stop)
         await _subscribe(stack, settings, consumers, connection, replies)
-        for job in (sweep_outbox(relaying, events, settings.sweep_interval_seconds),
+        for job in (sweep_outbox(relaying, events, settings.sweep_interval_seconds,
+                                 deflate=settings.deflate_events),
                     watch_dead_letters(setup, topology.dead_letter_queue)):
             _in_background(stack, job)
         log.info("allocator consuming %d partitions in %d queues of %s; database %s",
                  settings.partitions, topology.command_queues, topology.commands_exchange,
                  engine.url.database)
-        yield Runtime(engine, sessions, connection, topology)
+        yield Runtime(engine, sessions, connection, topology, settings.deflate_events)
     log.info("allocator stopped")
 
 

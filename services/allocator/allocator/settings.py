@@ -37,6 +37,12 @@ class AllocatorSettings(BatchConsumerSettings):
                     "12-15,000 a day): a schedule let go is read again on its next command, "
                     "and below the working set that costs far more CPU than it saves memory",
     )
+    deflate_events: bool = Field(
+        True, description="Send events deflated (content_encoding deflate): a quarter of the "
+                          "bytes RabbitMQ writes to its log a booking. Every consumer of this "
+                          "version reads both; while read models older than it still consume, "
+                          "set false (docs/OPERATIONS.md, \"Upgrades\")",
+    )
     sweep_interval_seconds: float = Field(
         1.0, gt=0, description="How often stray outbox rows are sent")
     allocator_index: int = Field(0, ge=0, description="This process's number among the allocators")

@@ -17,6 +17,7 @@ from allocator.adapters.relay import relay_outbox
 from allocator.adapters.relay_connections import relay_connections
 from opd_contracts.batches import EventBatch
 from opd_contracts.events import EventEnvelope
+from opd_shared.messaging import body_of
 
 
 class Exchange:
@@ -26,7 +27,7 @@ class Exchange:
         self.bodies: list[bytes] = []
 
     async def publish(self, message: aio_pika.Message, routing_key: str) -> None:
-        self.bodies.append(message.body)
+        self.bodies.append(body_of(message))
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from allocator.adapters.relay import CLAIM_DUE, relay_outbox
+from opd_shared.messaging import body_of
 
 ROUNDS, PER_ROUND, PARTITIONS = 600, 22, 16  # about 40 s of a 1,000/s rush, unvacuumed
 
@@ -90,7 +91,7 @@ class Exchange:
     async def publish(self, message: Any, routing_key: str) -> None:
         if self.fails:
             raise ConnectionError("the broker is away")
-        self.published += [e["event_id"] for e in json.loads(message.body)["events"]]
+        self.published += [e["event_id"] for e in json.loads(body_of(message))["events"]]
 
 
 async def _unsent(sessions) -> list[str]:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocator.adapters.orm import outbox
 from allocator.adapters.relay import OutboxRelay
+from opd_shared.messaging import body_of
 
 
 class SlowBroker:
@@ -27,7 +28,7 @@ class SlowBroker:
         self.publishing.set()
         await self.confirm.wait()
         self.published.append(message.message_id)
-        self.bodies.append(message.body)
+        self.bodies.append(body_of(message))
 
 
 async def _commit_event(sessions: async_sessionmaker[AsyncSession], partition: int,

@@ -16,7 +16,9 @@ PostgreSQL's, now 540 and 400; a call of 22 events (1,000 bookings/s offered) 3,
 A page leaves as version-2 messages (`event_messages`): one per event type, up to
 `BATCH_ITEMS_MAX` events each, so the routing key is still the type and a consumer bound
 to some types gets exactly those. The broker's cost is per message; at 1,000 bookings/s a
-page holds the few dozen events of the rounds since the last.
+page holds the few dozen events of the rounds since the last. Their bodies go deflated
+(`OPD_DEFLATE_EVENTS`, `opd_shared.messaging.encoding` tells why): RabbitMQ writes each
+message to its log once for every queue bound to it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import asyncpg
 from aio_pika.abc import AbstractExchange
 
 from opd_contracts.batches import BATCH_ITEMS_MAX
+from opd_shared.messaging.encoding import DEFLATE, deflated
 from opd_shared.metrics import MESSAGE_ITEMS, OUTBOX_LAG_SECONDS
 from opd_shared.tracing import message_headers, relayed
 
@@ -66,18 +69,21 @@ CLAIM_STRAY = _claim("created_at < now() - $1::interval")  # a crash or a failov
 
 async def relay_outbox(connections: asyncpg.Pool, exchange: AbstractExchange,
                        partitions: Collection[int] | None = None,
-                       older_than: dt.timedelta | None = None, limit: int = 500) -> int:
+                       older_than: dt.timedelta | None = None, limit: int = 500, *,
+                       deflate: bool = True) -> int:
     """Publish up to `limit` unpublished events of some partitions, or else (`older_than`)
-    stray ones of any partition, on a connection of the pool."""
+    stray ones of any partition, on a connection of the pool; deflated unless told not."""
     if partitions is not None and not partitions:
         return 0
     async with connections.acquire() as connection:
-        return await relay_on(connection, exchange, partitions, older_than, limit)
+        return await relay_on(connection, exchange, partitions, older_than, limit,
+                              deflate=deflate)
 
 
 async def relay_on(connection: asyncpg.Connection, exchange: AbstractExchange,
                    partitions: Collection[int] | None = None,
-                   older_than: dt.timedelta | None = None, limit: int = 500) -> int:
+                   older_than: dt.timedelta | None = None, limit: int = 500, *,
+                   deflate: bool = True) -> int:
     """`relay_outbox` on a connection the caller holds."""
     if partitions is not None and not partitions:
         return 0
@@ -89,14 +95,15 @@ async def relay_on(connection: asyncpg.Connection, exchange: AbstractExchange,
             return 0
         # Publish in order on one channel; the confirms are awaited together.
         await asyncio.gather(*(exchange.publish(message, routing_key=event_type)
-                               for event_type, message in event_messages(rows)))
+                               for event_type, message in event_messages(rows, deflate=deflate)))
     published = dt.datetime.now(dt.UTC)
     for row in rows:
         OUTBOX_LAG_SECONDS.observe((published - row.created_at).total_seconds())
     return len(rows)
 
 
-def event_messages(rows: Sequence[Row]) -> Iterator[tuple[str, aio_pika.Message]]:
+def event_messages(rows: Sequence[Row], *,
+                   deflate: bool = True) -> Iterator[tuple[str, aio_pika.Message]]:
     """A page's events as version-2 messages: per event type (its routing key), in outbox
     order, `BATCH_ITEMS_MAX` at most to a message."""
     by_type: dict[str, list[Row]] = {}
@@ -106,15 +113,17 @@ def event_messages(rows: Sequence[Row]) -> Iterator[tuple[str, aio_pika.Message]
         for start in range(0, len(same), BATCH_ITEMS_MAX):
             page = same[start:start + BATCH_ITEMS_MAX]
             MESSAGE_ITEMS.labels("event").observe(len(page))
-            yield event_type, event_message(page)
+            yield event_type, event_message(page, deflate=deflate)
 
 
-def event_message(rows: Sequence[Row]) -> aio_pika.Message:
+def event_message(rows: Sequence[Row], *, deflate: bool = True) -> aio_pika.Message:
     """An `EventBatch` of the rows' events, written around the database's JSON text of each
-    (decoding them only to encode them again cost the relay a tenth of its time); its
-    message id is its first event's."""
-    body = '{"version": 2, "events": [' + ", ".join(row.body for row in rows) + "]}"
-    return aio_pika.Message(body=body.encode(), content_type="application/json",
+    (decoding them only to encode them again cost the relay a tenth of its time), deflated
+    unless told not; its message id is its first event's."""
+    body = ('{"version": 2, "events": [' + ", ".join(row.body for row in rows) + "]}").encode()
+    return aio_pika.Message(body=deflated(body) if deflate else body,
+                            content_type="application/json",
+                            content_encoding=DEFLATE if deflate else None,
                             message_id=rows[0].event_id,
                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                             headers=_trace_headers(rows))
@@ -132,8 +141,9 @@ class OutboxRelay:
     """Publishes the events of the partitions whose transaction just committed, beside the
     consumers: deciding the next batch does not wait for the broker's confirms."""
 
-    def __init__(self, connections: asyncpg.Pool, exchange: AbstractExchange) -> None:
-        self.connections, self.exchange = connections, exchange
+    def __init__(self, connections: asyncpg.Pool, exchange: AbstractExchange, *,
+                 deflate: bool = True) -> None:
+        self.connections, self.exchange, self.deflate = connections, exchange, deflate
         self._due: set[int] = set()
         self._kicked = asyncio.Event()
         self._stopping = False
@@ -166,7 +176,8 @@ class OutboxRelay:
                 due, self._due = self._due, set()
                 try:
                     connection = connection or await self.connections.acquire()
-                    while await relay_on(connection, self.exchange, due) >= 500:
+                    while await relay_on(connection, self.exchange, due,
+                                         deflate=self.deflate) >= 500:
                         pass  # a full page: there may be more
                 except Exception:
                     # Left in the outbox: the next kick or the sweeper publishes them.
@@ -186,11 +197,12 @@ class OutboxRelay:
 
 
 async def sweep_outbox(connections: asyncpg.Pool, exchange: AbstractExchange,
-                       interval: float) -> None:
+                       interval: float, *, deflate: bool = True) -> None:
     """Publish events a crash or a failover left unsent, whichever partition wrote them."""
     while True:
         await asyncio.sleep(interval)
         try:
-            await relay_outbox(connections, exchange, older_than=dt.timedelta(seconds=interval))
+            await relay_outbox(connections, exchange, older_than=dt.timedelta(seconds=interval),
+                               deflate=deflate)
         except Exception:
             log.warning("outbox sweep failed; will try again", exc_info=True)

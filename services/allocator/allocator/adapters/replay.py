@@ -2,7 +2,8 @@
 
 The outbox keeps every event after publishing it; read models apply snapshots by seq, so
 a replay over live traffic converges to the same state as the live model. The history goes
-out as the relay sends it: version-2 messages of up to `BATCH_ITEMS_MAX` events of a type.
+out as the relay sends it: version-2 messages of up to `BATCH_ITEMS_MAX` events of a type,
+deflated unless told not.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ PAGE = 1000
 
 
 async def replay_history(sessions: async_sessionmaker[AsyncSession], channel: AbstractChannel,
-                         queue: str) -> int:
+                         queue: str, *, deflate: bool = True) -> int:
     """Publish every event, oldest first, straight to `queue`; returns how many."""
     last_id, sent = 0, 0
     while True:
@@ -37,7 +38,7 @@ async def replay_history(sessions: async_sessionmaker[AsyncSession], channel: Ab
             )).all()
         if not rows:
             break
-        for _, message in event_messages(rows):
+        for _, message in event_messages(rows, deflate=deflate):
             await channel.default_exchange.publish(message, routing_key=queue)
         last_id, sent = rows[-1].id, sent + len(rows)
         log.info("replayed %d events to %s", sent, queue)

@@ -24,7 +24,8 @@ async def replay(consumer: Literal["queue_view", "analytics", "notifier"], reque
     channel = await runtime.connection.channel()
     try:
         queue = runtime.topology.consumer_queue(consumer)
-        sent = await replay_history(runtime.sessions, channel, queue)
+        sent = await replay_history(runtime.sessions, channel, queue,
+                                    deflate=runtime.deflate_events)
     finally:
         await channel.close()
     return {"consumer": consumer, "queue": queue, "events": sent}

@@ -97,7 +97,10 @@ def _command(issued: str, name: str) -> bytes:
 
 DEAD = {"old": _command("2026-02-20T10:00:00+00:00", "Dead Dora"),
         "recent": _command("2026-03-10T10:00:00+00:00", "Dead Rita"), "junk": b"\xff Dead Junk"}
-DEAD_EVENTS = EventBatch(events=[EVENT]).model_dump_json().encode()  # sent deflated
+# Sent deflated, as the relay sends them: a batch from before the cutoff, one from after.
+DEAD_EVENTS = {when: EventBatch(events=[EVENT.model_copy(update={
+    "event_id": uuid.uuid4(), "occurred_at": at})]).model_dump_json().encode()
+    for when, at in (("old", EVENT.occurred_at), ("recent", DECIDED_LATELY))}
 
 
 async def seed_dead_letters(settings: ServiceSettings) -> None:
@@ -108,7 +111,8 @@ async def seed_dead_letters(settings: ServiceSettings) -> None:
         for body in DEAD.values():
             await exchange.publish(aio_pika.Message(body, headers={"x-opd-reason": "why"}),
                                    routing_key="dead")
-        await exchange.publish(aio_pika.Message(deflated(DEAD_EVENTS), content_encoding=DEFLATE,
-                                                headers={"x-opd-reason": "why"}),
-                               routing_key="dead")
+        for body in DEAD_EVENTS.values():
+            await exchange.publish(aio_pika.Message(deflated(body), content_encoding=DEFLATE,
+                                                    headers={"x-opd-reason": "why"}),
+                                   routing_key="dead")
 

@@ -13,18 +13,20 @@ import pytest
 from opd_ops.dsn import server_dsn
 from opd_ops.purge import purge
 from opd_ops.purge.dead_letters import UNREADABLE
+from opd_shared.messaging import body_of
 from opd_shared.settings import ServiceSettings
 
-from .purge_seed import DEAD, OLD, RECENT, TODAY, seed, seed_dead_letters
+from .purge_seed import DEAD, DEAD_EVENTS, OLD, RECENT, TODAY, seed, seed_dead_letters
 
 
 async def _dead_letters(settings: ServiceSettings) -> list[tuple[bytes, str]]:
-    """Every dead letter's body and reason, left on the queue (closing requeues them)."""
+    """Every dead letter's body (inflated if it came deflated) and reason, left on the queue
+    (closing requeues them)."""
     async with await aio_pika.connect(settings.amqp_url) as connection:
         queue = await (await connection.channel()).get_queue(settings.topology.dead_letter_queue)
         seen = []
         while (message := await queue.get(no_ack=False, fail=False)) is not None:
-            seen.append((message.body, message.headers["x-opd-reason"]))
+            seen.append((body_of(message), message.headers["x-opd-reason"]))
         return sorted(seen)
 
 
@@ -88,8 +90,11 @@ async def test_old_visits_are_purged_everywhere_and_recent_ones_kept(purged_twic
               and b["issued_at"].startswith("2026-02")]
     assert (dora["patient_name"], dora["patient_phone"], dora["notes"],
             dora["abha_number"]) == gone
-    # The deflated batch of events was read, redacted token by token and put back plain.
-    [events] = [b["events"] for b in bodies if isinstance(b, dict) and "events" in b]
+    # The old deflated batch of events was read and redacted token by token; the recent one,
+    # dated by its event, is as it was.
+    assert DEAD_EVENTS["recent"] in [body for body, _ in dead]
+    [events] = [b["events"] for b in bodies if isinstance(b, dict) and "events" in b
+                and b["events"][0]["occurred_at"].startswith("2026-02")]
     assert [(t["patient_name"], t["patient_phone"], t["notes"], t["abha_number"])
             for t in events[0]["tokens"]] == [gone, gone]
     assert {reason for _, reason in dead} == {"why"}  # the headers travel with the copy

@@ -44,6 +44,7 @@ def test_a_body_not_marked_deflated_is_read_as_it_came(encoding: str | None) -> 
 @pytest.mark.parametrize(("body", "refused"), [
     (BATCH, BodyNotDeflated),  # marked deflated, but plain
     (deflated(BATCH)[:-6], BodyNotDeflated),  # cut short
+    (deflated(BATCH) + deflated(BATCH), BodyNotDeflated),  # two joined: one would be lost
     (deflated(b" " * (INFLATED_MAX + 1)), BodyTooLarge),  # 4 KB that would take 4 MB
 ])
 def test_a_body_marked_deflated_that_will_not_inflate_whole_is_unreadable(

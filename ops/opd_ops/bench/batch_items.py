@@ -2,8 +2,10 @@
 CPU a consumer spends on each item of a version-2 batch message before its handler sees it.
 
 - decode: `items_of` on a batch body, per item: events of token.allocated (a token and a
-  slot snapshot each, ~1 KB) in batches of 35, and book_token commands in batches of 6,
-  the sizes measured at 1,000 bookings/s offered.
+  slot snapshot each, ~1 KB) in batches of 35, plain and deflated as the relay sends them
+  (inflated by `body_of` first), and book_token commands in batches of 6, the sizes
+  measured at 1,000 bookings/s offered. Beside the deflated events, the relay's cost to
+  deflate them and their bytes an item, plain and deflated.
 - consume: the shared `BatchConsumer` against the real broker (AMQP_URL, default the local
   guest broker), with a handler that only acks: messages are published to a queue of the
   bench's own first, then the consumer's process CPU from its subscribing to its last
@@ -26,7 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractMessage
 from pamqp.common import FieldTable
 from pydantic import BaseModel
 
@@ -41,7 +43,18 @@ from opd_contracts import (
 from opd_contracts.records import SlotRecord, TokenRecord
 from opd_contracts.vocabulary import Source, TokenStatus
 from opd_shared.heap import settle_heap
-from opd_shared.messaging import ACK, BatchConsumer, Batching, Delivery, Items, Outcome, items_of
+from opd_shared.messaging import (
+    ACK,
+    DEFLATE,
+    BatchConsumer,
+    Batching,
+    Delivery,
+    Items,
+    Outcome,
+    body_of,
+    deflated,
+    items_of,
+)
 from opd_shared.settings import ServiceSettings
 
 _GONE_WHEN_IDLE: FieldTable = {"x-expires": 60_000}  # should a run die before it deletes its queue
@@ -55,7 +68,8 @@ def _event(n: int) -> EventEnvelope:
                       start_time=dt.time(9), end_time=dt.time(10), max_capacity=20,
                       current_count=n % 20)
     token = TokenRecord(id=1000 + n, token_number=f"DOC7-20260130-{n:04d}",
-                        patient_name="Asha Verma", patient_phone="+919800000000",
+                        patient_name=f"Patient {n * 7919 % 10007}",
+                        patient_phone=f"+9198{n * 104729 % 10**8:08d}",
                         doctor_id=7, slot_id=11, source=Source.ONLINE, status=TokenStatus.ALLOCATED,
                         priority_score=30, sequence_number=n, allocated_at=now,
                         channel="web", ticket="q3Xv0bq2H1c9kQ2mZr7uJw")
@@ -84,22 +98,41 @@ def command_body() -> bytes:
     return CommandBatch(commands=commands).model_dump_json().encode()
 
 
-KINDS: dict[str, tuple[Callable[[], bytes], Callable[[bytes], Items[Any]], int]] = {
-    "events": (event_body, lambda body: items_of(body, EventEnvelope, EventBatch, "events"),
-               EVENTS_PER_MESSAGE),
-    "commands": (command_body,
-                 lambda body: items_of(body, CommandEnvelope, CommandBatch, "commands"),
-                 COMMANDS_PER_MESSAGE),
+def _events(message: AbstractMessage) -> Items[Any]:
+    return items_of(body_of(message), EventEnvelope, EventBatch, "events")
+
+
+def _commands(message: AbstractMessage) -> Items[Any]:
+    return items_of(message.body, CommandEnvelope, CommandBatch, "commands")
+
+
+# kind: (its message, the consumer's decode, items a message)
+KINDS: dict[str, tuple[Callable[[], aio_pika.Message], Callable[[AbstractMessage], Items[Any]],
+                       int]] = {
+    "events": (lambda: aio_pika.Message(event_body()), _events, EVENTS_PER_MESSAGE),
+    "events, deflated": (lambda: aio_pika.Message(deflated(event_body()),
+                                                  content_encoding=DEFLATE),
+                         _events, EVENTS_PER_MESSAGE),
+    "commands": (lambda: aio_pika.Message(command_body()), _commands, COMMANDS_PER_MESSAGE),
 }
 
 
 def decode_us(kind: str, messages: int = 2000) -> float:
     make, decode, per_message = KINDS[kind]
-    body = make()
+    message = make()
     start = time.process_time()
     for _ in range(messages):
-        decode(body)
+        decode(message)
     return (time.process_time() - start) / (messages * per_message) * 1e6
+
+
+def deflate_us(messages: int = 2000) -> float:
+    """The relay's cost to deflate a page of events, per event."""
+    body = event_body()
+    start = time.process_time()
+    for _ in range(messages):
+        deflated(body)
+    return (time.process_time() - start) / (messages * EVENTS_PER_MESSAGE) * 1e6
 
 
 class _Acking(BatchConsumer[Items[BaseModel]]):
@@ -114,7 +147,7 @@ class _Acking(BatchConsumer[Items[BaseModel]]):
         await channel.declare_queue(self.queue_name, arguments=_GONE_WHEN_IDLE)
 
     def decode(self, message: AbstractIncomingMessage) -> Items[BaseModel]:
-        return self.decoder(message.body)
+        return self.decoder(message)
 
     async def handle(self, deliveries: Sequence[Delivery[Items[BaseModel]]]) -> list[Outcome]:
         self.handled += len(deliveries)
@@ -125,7 +158,7 @@ class _Acking(BatchConsumer[Items[BaseModel]]):
 
 async def consume_us(kind: str, url: str, batch_max: int, messages: int = 400) -> float:
     make, _, per_message = KINDS[kind]
-    body = make()
+    made = make()
     queue = f"bench-batch-items-{uuid.uuid4().hex[:8]}"
     connection = await aio_pika.connect_robust(url)
     try:
@@ -134,7 +167,8 @@ async def consume_us(kind: str, url: str, batch_max: int, messages: int = 400) -
         declared = await publisher.declare_queue(queue, arguments=_GONE_WHEN_IDLE)
         for _ in range(messages):
             await publisher.default_exchange.publish(
-                aio_pika.Message(body, message_id=uuid.uuid4().hex), routing_key=queue)
+                aio_pika.Message(made.body, content_encoding=made.content_encoding,
+                                 message_id=uuid.uuid4().hex), routing_key=queue)
         start = time.process_time()
         await consumer.consume(connection)  # as a service does: a channel of its own, ...
         await consumer.done.wait()
@@ -162,13 +196,20 @@ def main() -> None:
     for kind in KINDS:
         if args.what in ("decode", "all"):
             runs = [decode_us(kind) for _ in range(args.runs)]
-            print(f"decode  {kind:8s} {statistics.median(runs):6.2f} us/item "
+            print(f"decode  {kind:16s} {statistics.median(runs):6.2f} us/item "
                   f"(runs {', '.join(f'{r:.2f}' for r in runs)})")
         if args.what in ("consume", "all"):
             runs = [asyncio.run(consume_us(kind, args.amqp_url, args.batch_max))
                     for _ in range(args.runs)]
-            print(f"consume {kind:8s} {statistics.median(runs):6.2f} us/item "
+            print(f"consume {kind:16s} {statistics.median(runs):6.2f} us/item "
                   f"(runs {', '.join(f'{r:.2f}' for r in runs)})")
+    if args.what in ("decode", "all"):
+        runs = [deflate_us() for _ in range(args.runs)]
+        plain = event_body()
+        print(f"deflate events           {statistics.median(runs):6.2f} us/item "
+              f"(runs {', '.join(f'{r:.2f}' for r in runs)}); bytes an item "
+              f"{len(plain) / EVENTS_PER_MESSAGE:.0f} plain, "
+              f"{len(deflated(plain)) / EVENTS_PER_MESSAGE:.0f} deflated")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Dead letters hold whole commands and events, names and phones among them.
 
 Each message on `<ns>.dead` is looked at once. One from before the cutoff (by the day its
-body says it was issued or occurred, else the day the broker dead-lettered it; a message of
-no known day counts as old: better a lost name than one kept for ever) is published again,
+body says it was issued or occurred, a batch by its latest item's, else the day the broker
+dead-lettered it; a message of no known day counts as old: better a lost name than one kept
+for ever) is published again,
 redacted, with its headers, and acked only once the broker confirmed the copy: a crash in
 between leaves both, never neither. A deflated body (events) is inflated first, and its
 copy goes plain. A body that is not JSON cannot be redacted field by field and is replaced
@@ -43,14 +44,24 @@ def redacted(value: Any) -> Any:
             for key, item in value.items()}
 
 
-def _day(body: Any, message: AbstractIncomingMessage, zone: ZoneInfo) -> dt.date | None:
-    stamp = None
-    if isinstance(body, dict):
-        stamp = body.get("issued_at") or body.get("occurred_at")
+def _when(body: Any) -> dt.datetime | None:
+    """When the body says it was issued or occurred; a batch (version 2) its latest item's,
+    so a batch is old only once every item in it is."""
+    if not isinstance(body, dict):
+        return None
+    items = body.get("commands", body.get("events"))
+    if isinstance(items, list):
+        return max((when for item in items if (when := _when(item)) is not None), default=None)
+    stamp = body.get("issued_at") or body.get("occurred_at")
     try:
         when = dt.datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
     except ValueError:
-        when = None
+        return None
+    return when if when is None or when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _day(body: Any, message: AbstractIncomingMessage, zone: ZoneInfo) -> dt.date | None:
+    when = _when(body)
     deaths = (message.headers or {}).get("x-death")
     died = deaths[0].get("time") if isinstance(deaths, list) and deaths \
         and isinstance(deaths[0], dict) else None

@@ -50,7 +50,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     connection: AbstractRobustConnection
     topology: Topology
-    deflate_events: bool = True
+    deflate_events: bool  # OPD_DEFLATE_EVENTS, for replays
 
     def broker_connected(self) -> bool:
         """For /readyz (opd_shared.health), as every service's runtime answers it."""

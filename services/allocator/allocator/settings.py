@@ -38,9 +38,8 @@ class AllocatorSettings(BatchConsumerSettings):
                     "and below the working set that costs far more CPU than it saves memory",
     )
     deflate_events: bool = Field(
-        True, description="Send events deflated (content_encoding deflate): a quarter of the "
-                          "bytes RabbitMQ writes to its log a booking. Every consumer of this "
-                          "version reads both; while read models older than it still consume, "
+        True, description="Send events deflated (content_encoding deflate; docs/adr/0012). "
+                          "Readers of this release read both; while older ones still consume, "
                           "set false (docs/OPERATIONS.md, \"Upgrades\")",
     )
     sweep_interval_seconds: float = Field(

@@ -1,12 +1,9 @@
 """Deflated message bodies: events travel compressed (`content_encoding: deflate`).
 
-RabbitMQ writes a message to its write-ahead log once for every quorum queue that takes
-it, and an event goes to three (queue-view, analytics, the notifier): ~3.9 KB of log a
-booking, most of it events. The log rolls over every 512 MB (`raft.wal_max_size_bytes`),
-at 2,000 bookings/s about once a minute, and every queue stalled ~0.5 s at each roll
-(BENCHMARKS.md, thirteenth session). A page of events is JSON of one shape, which deflates
-about tenfold at zlib's fastest level: the log is ~1.0 KB a booking since, for ~1.5 us of
-the relay's CPU an event to deflate and ~1 us of each reader's to inflate.
+Why: RabbitMQ writes an event to its log once for every queue that takes it, three, and
+the log's roll-over stalls every queue (docs/adr/0012-events-travel-deflated.md). A page of
+events is JSON of one shape and deflates about tenfold at zlib's fastest level; the costs
+are in BENCHMARKS.md (`uv run python -m opd_ops.bench.batch_items --what decode`).
 """
 
 from __future__ import annotations
@@ -39,6 +36,7 @@ class BodyTooLarge(UnreadableBody):
 
 
 def deflated(body: bytes) -> bytes:
+    """`body` deflated, for a message marked `content_encoding=DEFLATE`."""
     return zlib.compress(body, LEVEL)
 
 
@@ -57,4 +55,6 @@ def body_of(message: AbstractMessage) -> bytes:
         raise BodyTooLarge(f"a deflated body inflating beyond {INFLATED_MAX} bytes")
     if not inflater.eof:
         raise BodyNotDeflated("a deflated body cut short")
+    if inflater.unused_data:  # two bodies joined: the second would go unread
+        raise BodyNotDeflated("bytes after the deflated body")
     return body

@@ -77,7 +77,7 @@ async def _commit_event(sessions: async_sessionmaker[AsyncSession], event_id: st
 
 async def test_the_relay_keeps_its_connection_from_one_call_to_the_next(sessions, relaying):
     pool, broker = Pool(relaying), Broker()
-    relay = OutboxRelay(pool, broker)  # type: ignore[arg-type]
+    relay = OutboxRelay(pool, broker, deflate=True)  # type: ignore[arg-type]
     for event_id in ("first", "second", "third"):
         await _commit_event(sessions, event_id)
         relay.kick(0)
@@ -103,7 +103,7 @@ async def _settled(sessions: async_sessionmaker[AsyncSession]) -> None:
 async def test_a_call_on_a_broken_connection_gives_it_back_and_the_next_relays_on_another(
         sessions, relaying, caplog):
     pool, broker = Pool(relaying), Broker()
-    relay = OutboxRelay(pool, broker)  # type: ignore[arg-type]
+    relay = OutboxRelay(pool, broker, deflate=True)  # type: ignore[arg-type]
     await _commit_event(sessions, "first")
     relay.kick(0)
     await _settled(sessions)

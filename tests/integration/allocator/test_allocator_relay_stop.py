@@ -42,7 +42,7 @@ async def _commit_event(sessions: async_sessionmaker[AsyncSession], partition: i
 async def test_a_stop_during_a_slow_publish_still_publishes_what_committed_meanwhile(
         sessions, relaying):
     broker = SlowBroker()
-    relay = OutboxRelay(relaying, broker)  # type: ignore[arg-type]
+    relay = OutboxRelay(relaying, broker, deflate=True)  # type: ignore[arg-type]
     await _commit_event(sessions, partition=0, event_id="first")
     relay.kick(0)
     await broker.publishing.wait()  # the relay is busy with partition 0
@@ -65,7 +65,7 @@ async def test_the_relay_publishes_the_committed_event_as_it_was_written_in_a_ba
         sessions, relaying):
     broker = SlowBroker()
     broker.confirm.set()
-    relay = OutboxRelay(relaying, broker)  # type: ignore[arg-type]
+    relay = OutboxRelay(relaying, broker, deflate=True)  # type: ignore[arg-type]
     event = {"event_id": "third", "seq": 7, "tokens": [{"id": 42, "patient_name": "Asha Rao"}]}
     async with sessions.begin() as session:
         await session.execute(insert(outbox).values(

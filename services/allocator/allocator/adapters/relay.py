@@ -142,7 +142,7 @@ class OutboxRelay:
     consumers: deciding the next batch does not wait for the broker's confirms."""
 
     def __init__(self, connections: asyncpg.Pool, exchange: AbstractExchange, *,
-                 deflate: bool = True) -> None:
+                 deflate: bool) -> None:
         self.connections, self.exchange, self.deflate = connections, exchange, deflate
         self._due: set[int] = set()
         self._kicked = asyncio.Event()
@@ -197,7 +197,7 @@ class OutboxRelay:
 
 
 async def sweep_outbox(connections: asyncpg.Pool, exchange: AbstractExchange,
-                       interval: float, *, deflate: bool = True) -> None:
+                       interval: float, *, deflate: bool) -> None:
     """Publish events a crash or a failover left unsent, whichever partition wrote them."""
     while True:
         await asyncio.sleep(interval)

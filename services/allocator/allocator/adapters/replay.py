@@ -24,7 +24,7 @@ PAGE = 1000
 
 
 async def replay_history(sessions: async_sessionmaker[AsyncSession], channel: AbstractChannel,
-                         queue: str, *, deflate: bool = True) -> int:
+                         queue: str, *, deflate: bool) -> int:
     """Publish every event, oldest first, straight to `queue`; returns how many."""
     last_id, sent = 0, 0
     while True:

@@ -1,5 +1,6 @@
-"""Overload is shed at the door: past the admission limit (which shrinks while decisions come
-later than the wait budget and grows while they come in time at the limit), a request gets
+"""Overload is shed at the door: past the admission limit (which shrinks while more than one
+decision in a hundred comes later than the wait budget, grows while they come in time at
+the limit, and returns to where it started while they come in time below it), a request gets
 an immediate 503 with Retry-After and the usual error body, and nothing is published. The
 rule, on a clock of the test's own; then the gateway on the real broker, with no allocator,
 so that requests stay in flight."""
@@ -50,8 +51,8 @@ def _refused(admission: Admission) -> bool:
 
 
 def _windows(admission: Admission, clock: Clock, count: int, waited_s: float | None,
-             at_limit: bool) -> None:
-    """`count` windows of ten decisions, each after `waited_s`; `at_limit`: with the
+             at_limit: bool, decisions: int = 10) -> None:
+    """`count` windows of `decisions` decisions, each after `waited_s`; `at_limit`: with the
     limit's every place taken meanwhile, so that the next request is refused."""
     for _ in range(count):
         held = _fill(admission, int(admission.limit)) if at_limit else []
@@ -59,8 +60,8 @@ def _windows(admission: Admission, clock: Clock, count: int, waited_s: float | N
             assert _refused(admission)
         for place in held:
             place.__exit__(None, None, None)
-        for _ in range(10):
-            clock.now += WINDOW_SECONDS / 10
+        for _ in range(decisions):
+            clock.now += WINDOW_SECONDS / decisions
             admission.decided(waited_s)
 
 
@@ -108,13 +109,15 @@ def test_a_decision_that_never_came_counts_as_late():
     assert admission.limit < START
 
 
-def test_one_slow_decision_in_ten_does_not_shrink_the_limit():
+@pytest.mark.parametrize(("late", "shrinks"), [(1, False), (2, True)])
+def test_one_late_decision_in_a_hundred_leaves_the_limit_and_two_shrink_it(late, shrinks):
     admission, clock = _admission()
 
-    admission.decided(0.4)
-    _windows(admission, clock, 1, waited_s=0.01, at_limit=False)
+    for n in range(100):  # one window of exactly 100 decisions: the last one closes it
+        clock.now += WINDOW_SECONDS / 100 * (2 if n == 99 else 1)
+        admission.decided(0.4 if n < late else 0.01)
 
-    assert admission.limit == START
+    assert admission.limit == (pytest.approx(START * 0.75, abs=1) if shrinks else START)
 
 
 def test_decisions_in_time_at_the_limit_grow_it_up_to_the_cap_and_no_higher():
@@ -128,11 +131,23 @@ def test_decisions_in_time_at_the_limit_grow_it_up_to_the_cap_and_no_higher():
     assert admission.limit == 400
 
 
-def test_decisions_in_time_below_the_limit_leave_it_where_it_is():
+def test_decisions_in_time_below_the_starting_limit_leave_it_where_it_is():
     admission, clock = _admission()
 
     _windows(admission, clock, 20, waited_s=0.05, at_limit=False)
 
+    assert admission.limit == START
+
+
+def test_after_a_late_spell_decisions_in_time_bring_the_limit_back_to_the_start_and_no_higher():
+    admission, clock = _admission()
+    _windows(admission, clock, 30, waited_s=0.4, at_limit=False)  # a spell: down to the floor
+
+    _windows(admission, clock, 1, waited_s=0.05, at_limit=False)
+    after_one = admission.limit
+    _windows(admission, clock, 30, waited_s=0.05, at_limit=False)
+
+    assert after_one == pytest.approx(FLOOR * 1.1 + 1, abs=1)
     assert admission.limit == START
 
 

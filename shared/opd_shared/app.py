@@ -46,11 +46,12 @@ Start = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 def process_settings(cls: type[SettingsT]) -> SettingsT:
     """The settings of a process uvicorn starts: read from the environment, and the log
-    format and the garbage collector set here, once. Tests pass settings of their own and
-    keep pytest's log capture and collector."""
+    format, the garbage collector and the CPU priority set here, once. Tests pass settings
+    of their own and keep pytest's log capture, collector and priority."""
     settings = cls()
     configure_logging(settings.service, settings.log_level, settings.log_json)
     settle_heap(settings.gc_young_threshold)  # the modules are imported by now
+    os.nice(settings.cpu_niceness)
     return settings
 
 

@@ -22,6 +22,14 @@ ADMIN_KEY_MIN_LENGTH = 32
 ADMIN_KEY_MIN_DISTINCT = 8
 
 
+def cpu_niceness_field(default: int) -> Any:
+    return Field(default, ge=0, le=19, description="Added to a service process's nice value "
+                 "when it starts: on a machine the services share, a busy CPU runs the "
+                 "booking path (gateway, allocator) first and the read models with what is "
+                 "left, so displays catch up a moment later instead of bookings waiting; 0 "
+                 "leaves it")
+
+
 class ServiceSettings(BaseSettings):
     # Inputs stay out of error messages: a refused start prints why, not the passwords.
     model_config = SettingsConfigDict(env_prefix="OPD_", env_file=".env", extra="ignore",
@@ -107,6 +115,7 @@ class ServiceSettings(BaseSettings):
         "garbage collections of a service process (CPython's default: 700); see "
         "opd_shared.heap for the measurements"
     )
+    cpu_niceness: int = cpu_niceness_field(0)
 
     service: ClassVar[str] = "opd"  # each service names itself; its database is named after it
 
@@ -184,3 +193,7 @@ class BatchConsumerSettings(ServiceSettings):
 
 class ReadModelSettings(BatchConsumerSettings):
     """A read model (queue-view, analytics, notifier): 100 ms later on screen, far less CPU."""
+
+    # Yields the CPU to the booking path on a machine both share (one process's nice value;
+    # in containers, each its own cgroup, docker-compose's cpu_shares do it instead).
+    cpu_niceness: int = cpu_niceness_field(10)

@@ -22,12 +22,6 @@ ADMIN_KEY_MIN_LENGTH = 32
 ADMIN_KEY_MIN_DISTINCT = 8
 
 
-def gc_young_threshold_field(default: int) -> Any:
-    return Field(default, ge=100, le=10_000_000, description="Net new objects between two "
-                 "young garbage collections of a service process (CPython's default: 700); "
-                 "see opd_shared.heap for the measurements")
-
-
 def cpu_niceness_field(default: int) -> Any:
     return Field(default, ge=0, le=19, description="Added to a service process's nice value "
                  "when it starts: on a machine the services share, a busy CPU runs the "
@@ -116,7 +110,11 @@ class ServiceSettings(BaseSettings):
                                      "keeps to its own database; unset: opd_shared.database.POOLS")
     readiness_timeout_seconds: float = Field(2.0, gt=0, le=30, description="Per check of /readyz")
     retry_after_seconds: int = Field(5, ge=1, le=300, description="Retry-After of a 503 /readyz")
-    gc_young_threshold: int = gc_young_threshold_field(50_000)
+    gc_young_threshold: int = Field(
+        50_000, ge=100, le=10_000_000, description="Net new objects between two young "
+        "garbage collections of a service process (CPython's default: 700); see "
+        "opd_shared.heap for the measurements"
+    )
     cpu_niceness: int = cpu_niceness_field(0)
 
     service: ClassVar[str] = "opd"  # each service names itself; its database is named after it

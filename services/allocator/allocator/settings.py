@@ -4,25 +4,13 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from opd_shared.settings import (
-    BatchConsumerSettings,
-    batch_max_field,
-    batch_window_field,
-    gc_young_threshold_field,
-)
+from opd_shared.settings import BatchConsumerSettings, batch_max_field, batch_window_field
 
 __all__ = ["AllocatorSettings"]
 
 
 class AllocatorSettings(BatchConsumerSettings):
     service: ClassVar[str] = "allocator"
-
-    # 5,000, not the services' 50,000: a young collection here walks what the schedule cache
-    # took in since the last (it collects nothing; `freeze_survivors` freezes it after), so
-    # at 50,000 it paused the allocator 15-38 ms every ~4.5 s at 1,000/s, and on a busy
-    # machine the bookings behind each pause took a second to catch up: 1,000/s p99 126 and
-    # 125 ms against 96 and 92 at 5,000, alternated (BENCHMARKS.md, fourteenth session).
-    gc_young_threshold: int = gc_young_threshold_field(5_000)
 
     # Commands: a booking's round trip waits for its batch, so the window is short.
     batch_max: int = batch_max_field(100)

@@ -46,10 +46,10 @@ from opd_shared.messaging import (
     Outcome,
     Retry,
     Unreadable,
+    body_of,
     items_of,
     of_items,
 )
-from opd_shared.messaging.encoding import body_of
 from opd_shared.metrics import EVENTS_APPLIED
 from opd_shared.settings import ReadModelSettings
 from opd_shared.topology import Topology

@@ -111,12 +111,13 @@ class Admission:
         if elapsed < WINDOW_SECONDS:
             return
         if elapsed <= STALL_SECONDS:  # else decisions had stopped: a stall, left alone
+            grown = self.limit * (1 + GROW) + 1
             if self._late > LATE_SHARE * self._decided:
                 self._set_limit(self.limit * SHRINK)
             elif self._reached:
-                self._set_limit(self.limit * (1 + GROW) + 1)
+                self._set_limit(grown)
             elif self.limit < START:
-                self._set_limit(min(float(START), self.limit * (1 + GROW) + 1))
+                self._set_limit(min(float(START), grown))
         self._window_start, self._decided, self._late = now, 0, 0
         self._reached = False
 

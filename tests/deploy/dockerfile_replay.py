@@ -77,7 +77,10 @@ def _host_env(root: Path) -> dict[str, str]:
     venv.EnvBuilder(with_pip=True).create(base)
     own_venv = str(Path(sys.prefix) / "bin")
     path = [p for p in os.environ["PATH"].split(os.pathsep) if p != own_venv]
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    # The host's choice of interpreter and environment for uv (the Makefile sets UV_PYTHON)
+    # is not the image's: its uv uses the base image's Python and /app/.venv.
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"VIRTUAL_ENV", "PYTHONPATH", "UV_PYTHON", "UV_PROJECT_ENVIRONMENT"}}
     env["PATH"] = os.pathsep.join([str(base / "bin"), *path])
     return env
 

@@ -64,7 +64,12 @@ class ReplyBatcher:
     async def drain(self) -> None:
         """Wait until everything queued was handed to the broker (before closing)."""
         while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            flushing = list(self._tasks)
+            await asyncio.gather(*flushing, return_exceptions=True)
+            # Their done callbacks (which discard them) may not have run yet, and since
+            # Python 3.12 a gather of finished tasks returns without yielding to the loop:
+            # waiting on them again would spin here for good.
+            self._tasks.difference_update(flushing)
 
     async def _flush(self) -> None:
         try:

@@ -7,7 +7,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
 # interpreter into its executable and builds it with profile-guided optimisation, as the
 # python:3.11-slim image the services ship in is built; pyenv's Pythons, first on PATH on
 # this machine kind, load it from a shared library built without (their CONFIG_ARGS say
-# --enable-shared, no --enable-optimizations): pure Python took ~25% more CPU on pyenv's
+# --enable-shared, no --enable-optimizations): pure Python took ~12% more CPU on pyenv's
 # 3.11.7, the services 2-8% (BENCHMARKS.md, "The interpreter"). UV_PYTHON chooses another.
 DISTRIBUTION_PYTHON := $(wildcard /usr/bin/python3.11)
 ifneq ($(DISTRIBUTION_PYTHON),)

@@ -48,7 +48,8 @@ NEWER_PYTHON ?= $(lastword $(sort $(wildcard /usr/bin/python3.1[2-9] /usr/local/
 NEWER_VENV := .venv-newer-python
 
 test-newer-python: install
-	@test -n "$(NEWER_PYTHON)" || { echo "no Python newer than 3.11 on this machine"; exit 1; }
+	@test -n "$(NEWER_PYTHON)" || { echo "no Python 3.12 or newer found here: set" \
+		"NEWER_PYTHON=/path/to/python3.x"; exit 1; }
 	UV_PROJECT_ENVIRONMENT=$(NEWER_VENV) $(UV) sync --frozen --python $(NEWER_PYTHON)
 	UV_PROJECT_ENVIRONMENT=$(NEWER_VENV) $(UV) run --no-sync pytest -n $(TEST_WORKERS) \
 		--dist loadfile contracts shared services clients $(ARGS)

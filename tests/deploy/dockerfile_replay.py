@@ -50,8 +50,12 @@ class Replayed:
 def replay(dockerfile: Path, context: Path, root: Path) -> Replayed:
     """Runs every instruction of `dockerfile`; a failing RUN raises StepFailed."""
     state = Replayed(root, root, _host_env(root))
+    based = False  # past FROM
     for step in DockerfileParser(str(dockerfile), env_replace=False).structure:
         instruction, value = step["instruction"], step["value"]
+        based = based or instruction == "FROM"
+        if instruction == "ARG" and not based:
+            continue  # it names the base image, which the replay stands in for (_host_env)
         if instruction == "WORKDIR":
             state.workdir = state.path(value)
             state.workdir.mkdir(parents=True, exist_ok=True)
@@ -70,8 +74,9 @@ def replay(dockerfile: Path, context: Path, root: Path) -> Replayed:
 def _host_env(root: Path) -> dict[str, str]:
     """This machine's environment, minus the test's own venv, with a base image's Python.
 
-    A scratch venv at the image's /usr/local stands for python:3.11-slim's Python, so the
-    recipe's `pip install` lands there and not in this machine's Python.
+    A scratch venv at the image's /usr/local stands for the base image's Python (python:
+    <PYTHON_VERSION>-slim), so the recipe's `pip install` lands there and not in this
+    machine's Python.
     """
     base = root / "usr" / "local"
     venv.EnvBuilder(with_pip=True).create(base)

@@ -6,7 +6,9 @@ import asyncio
 import time
 from collections import Counter
 
-from opd_ops.sim.clock import SimClock
+import pytest
+
+from opd_ops.sim.clock import SimClock, Stalled
 from opd_ops.sim.figures import percentile, wait_minutes
 from opd_ops.sim.plan import plan_day
 from opd_ops.sim.scenario import Scenario
@@ -66,6 +68,21 @@ async def test_a_paced_clock_takes_the_wall_clock_time_asked_for():
     await clock.run(lambda _: None)
 
     assert 0.45 < time.monotonic() - began < 1.0
+
+
+async def test_an_actor_stuck_outside_the_clock_stops_the_day_saying_where_it_waits():
+    clock, never = SimClock(0, 100, 0, stall_seconds=0.2), asyncio.Event()
+
+    async def desk() -> None:
+        await never.wait()  # an answer that never comes
+
+    async def actor() -> None:
+        await clock.sleep_until(10)
+        await desk()
+
+    clock.spawn(actor())
+    with pytest.raises(Stalled, match=r"(?s)at 00:10.*actor:\d+ > desk:\d+"):
+        await asyncio.wait_for(clock.run(lambda _: None), 5)
 
 
 def test_waits_and_percentiles_are_defined_as_analytics_defines_them():

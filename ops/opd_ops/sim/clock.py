@@ -12,19 +12,26 @@ when answers arrive (a doctor does not call a slot while someone in it is just '
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import functools
 import heapq
 import itertools
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-__all__ = ["LEAD", "SimClock", "hhmm", "hospital_now"]
+__all__ = ["LEAD", "STALL_SECONDS", "SimClock", "Stalled", "hhmm", "hospital_now"]
 
 LEAD = 5  # simulated minutes the clock may run ahead of an answer still on its way
+# Wall-clock seconds in which no actor rested, with nothing due: longer than any request's
+# retries take to end in an answer or an error (the client's own bound), so an actor still
+# at work then is stuck. The day stops naming where each one waits, instead of hanging.
+STALL_SECONDS = 300.0
 Actor = asyncio.Task[None]
+
+
+class Stalled(RuntimeError):
+    """No actor rested for STALL_SECONDS: the message says where the ones at work wait."""
 
 
 def hospital_now(zone: str = "Asia/Kolkata") -> dt.datetime:
@@ -38,8 +45,10 @@ def hhmm(minutes: float) -> str:
 
 
 class SimClock:
-    def __init__(self, starts: int, ends: int, real_seconds: float) -> None:
+    def __init__(self, starts: int, ends: int, real_seconds: float,
+                 stall_seconds: float = STALL_SECONDS) -> None:
         self.starts, self.ends, self.now = starts, ends, float(starts)
+        self.stall_seconds = stall_seconds
         self._seconds_per_minute = real_seconds / (ends - starts) if real_seconds else 0.0
         self._waiting: list[tuple[float, int, asyncio.Future[None], Actor]] = []
         self._order = itertools.count()
@@ -82,9 +91,20 @@ class SimClock:
         loop = asyncio.get_running_loop()
         while not self._errors and not (ready() and (due is None or loop.time() >= due)):
             self._changed.clear()
-            timeout = None if due is None or loop.time() >= due else due - loop.time()
-            with contextlib.suppress(TimeoutError):
+            left = 0.0 if due is None else due - loop.time()  # until due; none: overdue
+            overdue = left <= 0
+            timeout = self.stall_seconds if overdue else min(left, self.stall_seconds)
+            try:
                 await asyncio.wait_for(self._changed.wait(), timeout)
+            except TimeoutError:
+                if overdue:
+                    raise Stalled(self._stuck()) from None
+
+    def _stuck(self) -> str:
+        where = [f"  {task.get_name()}, at work since minute {hhmm(since)}: {_waits_in(task)}"
+                 for task, since in self._busy.items()]
+        return (f"the day stalled at {hhmm(self.now)}: no actor rested for "
+                f"{self.stall_seconds:g} s; at work:\n" + "\n".join(where))
 
     async def run(self, tick: Callable[[float], None]) -> None:
         """Drive the day until no actor is left; re-raise the first actor's failure."""
@@ -114,3 +134,12 @@ class SimClock:
             _, _, wake, task = heapq.heappop(self._waiting)
             self._busy[task] = self.now
             wake.set_result(None)
+
+
+def _waits_in(task: Actor) -> str:
+    """The actor's chain of coroutines, outermost first, each at the line it waits on."""
+    steps, coroutine = [], cast(Any, task.get_coro())  # a chain of awaits, any kind
+    while (frame := getattr(coroutine, "cr_frame", None)) is not None:
+        steps.append(f"{frame.f_code.co_name}:{frame.f_lineno}")
+        coroutine = getattr(coroutine, "cr_await", None)
+    return " > ".join(steps) or "?"

@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 __all__ = ["LEAD", "STALL_SECONDS", "SimClock", "Stalled", "hhmm", "hospital_now"]
 
 LEAD = 5  # simulated minutes the clock may run ahead of an answer still on its way
-# Wall-clock seconds in which no actor rested, with nothing due: longer than any request's
-# retries take to end in an answer or an error (the client's own bound), so an actor still
-# at work then is stuck. The day stops naming where each one waits, instead of hanging.
+# Wall-clock seconds in which no actor rested, with nothing due: as long as the client's
+# retries of a refused request may take (60 tries, at most 5 s apart), so an actor still at
+# work then is stuck. The day stops naming where each one waits, instead of hanging.
 STALL_SECONDS = 300.0
 Actor = asyncio.Task[None]
 
@@ -101,7 +101,7 @@ class SimClock:
                     raise Stalled(self._stuck()) from None
 
     def _stuck(self) -> str:
-        where = [f"  {task.get_name()}, at work since minute {hhmm(since)}: {_waits_in(task)}"
+        where = [f"  {task.get_name()}, at work since {hhmm(since)}: {_waits_in(task)}"
                  for task, since in self._busy.items()]
         return (f"the day stalled at {hhmm(self.now)}: no actor rested for "
                 f"{self.stall_seconds:g} s; at work:\n" + "\n".join(where))

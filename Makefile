@@ -43,14 +43,20 @@ test: install
 # services', contracts', shared and client tests (under 2 minutes, the ones whose code runs in
 # a service) again on the newest Python the machine has besides, in a venv of its own:
 # asyncio changed under them in 3.12 once already (allocator/adapters/replies.py, drain).
-NEWER_PYTHON ?= $(lastword $(sort $(wildcard /usr/bin/python3.1[2-9] /usr/local/bin/python3.1[2-9] \
-	$(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3)))
+# The newest by the interpreters' own versions: their paths do not sort by version.
+NEWER_PYTHON ?= $(shell for python in $(wildcard /usr/bin/python3.1[2-9] \
+	/usr/local/bin/python3.1[2-9] $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3); do \
+	"$$python" -c 'import sys; print("%03d %s" % (sys.version_info[1], sys.executable))'; \
+	done | sort | tail -n 1 | cut -d " " -f 2)
 NEWER_VENV := .venv-newer-python
 
+# NEWER_PYTHON is looked for once, in the first line: the rest read the shell's copy.
 test-newer-python: install
-	@test -n "$(NEWER_PYTHON)" || { echo "no Python 3.12 or newer found here: set" \
-		"NEWER_PYTHON=/path/to/python3.x"; exit 1; }
-	UV_PROJECT_ENVIRONMENT=$(NEWER_VENV) $(UV) sync --frozen --python $(NEWER_PYTHON)
+	@python="$(NEWER_PYTHON)"; \
+	test -n "$$python" || { echo "no Python 3.12 or newer found here: set" \
+		"NEWER_PYTHON=/path/to/python3.x"; exit 1; }; \
+	echo "the services' tests on $$python"; \
+	UV_PROJECT_ENVIRONMENT=$(NEWER_VENV) $(UV) sync --frozen --python "$$python" && \
 	UV_PROJECT_ENVIRONMENT=$(NEWER_VENV) $(UV) run --no-sync pytest -n $(TEST_WORKERS) \
 		--dist loadfile contracts shared services clients $(ARGS)
 

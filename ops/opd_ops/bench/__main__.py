@@ -2,7 +2,7 @@
 
 Starts the four services in a namespace of its own (RabbitMQ and PostgreSQL must answer),
 sweeps the offered rate, runs the one-hot-doctor race, checks every outcome, prints the
-figures and writes BENCHMARKS.md and docs/images/bench-latency.png; removes its namespace.
+figures and writes BENCHMARKS.md and its charts in docs/images (bench-*.png); removes its namespace.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from opd_ops.bench.report import (
     markdown,
     median_of,
     print_table,
+    timeline_result,
 )
 from opd_ops.bench.run import Scenario, run_once
+from opd_ops.bench.timeline import timeline_chart
 from opd_ops.namespaces import remove_namespaces
 from opd_ops.processes import System
 from opd_shared.access.roles import Role
@@ -105,6 +107,9 @@ def main() -> int:
     chart(results, images / "bench-latency.png")
     cpu_chart(results, floor, images / "bench-cpu.png")
     budget_chart(results, images / "bench-budget.png")
+    if shown := timeline_result(results):
+        timeline_chart(shown["timeline"], f"{TARGET_RATE:,} bookings/s offered, the run "
+                       "with the median p99", images / "bench-timeline.png")
     if args.write:
         _write_benchmarks(ROOT / "BENCHMARKS.md", markdown(results, hot, floor, command))
     if hot:

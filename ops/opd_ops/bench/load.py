@@ -29,8 +29,10 @@ CONNECTIONS = 4096  # two seconds of 2,000/s; the file limit here is 20,000
 
 @dataclass
 class Result:
-    latencies_ms: list[float] = field(default_factory=list)
-    decided_latencies_ms: list[float] = field(default_factory=list)  # of the 201s and 409s
+    # Each answer's due time (seconds from the start), latency from it (ms) and status (0:
+    # none): the run's figures and its timeline (opd_ops.bench.timeline) are read from them.
+    answers: list[tuple[float, float, int]] = field(default_factory=list)
+    started_at: float = 0.0  # time.monotonic() at the start: the sampler's clock too
     statuses: dict[str, int] = field(default_factory=dict)
     booked: list[dict] = field(default_factory=list)  # token id, number, slot, time of each 201
     refused_keys: list[str] = field(default_factory=list)
@@ -54,10 +56,7 @@ async def _book(client: LeanClient, plan: dict, n: int, due: float, result: Resu
     except (OSError, TimeoutError, httptools.HttpParserError):
         # Counted as status 0: a request the system never answered is an outcome too.
         status = 0
-    done = time.monotonic()
-    result.latencies_ms.append((done - due) * 1000)
-    if status in (201, 409):
-        result.decided_latencies_ms.append((done - due) * 1000)
+    result.answers.append((due - result.started_at, (time.monotonic() - due) * 1000, status))
     result.statuses[str(status)] = result.statuses.get(str(status), 0) + 1
     if status == 201:
         payload = json.loads(answer.body)
@@ -77,6 +76,7 @@ async def run(plan: dict) -> Result:
     client = LeanClient(plan["gateway"], {"Authorization": f"Bearer {plan['key']}"},
                         plan.get("connections", CONNECTIONS))
     cpu_start, start = time.process_time(), time.monotonic()
+    result.started_at = start
     try:
         for n in range(total):
             due = start + n / plan["rate"]

@@ -15,8 +15,10 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
+from opd_ops.bench.timeline import SLOW_MS, slow_windows
+
 __all__ = ["BUDGET_US", "TARGET_RATE", "budget_chart", "chart", "cpu_chart", "markdown",
-           "median_of", "print_table"]
+           "median_of", "print_table", "timeline_lines", "timeline_result"]
 
 TARGET_RATE = 1000  # bookings a second (issue #13)
 # CPU per decided booking each process may spend at TARGET_RATE (issue #13's starting point;
@@ -55,6 +57,9 @@ def median_of(runs: list[dict]) -> dict:
         db: statistics.median(run.get("postgresql_by_database", {}).get(db, 0.0) for run in runs)
         for db in sorted(databases)}
     merged["runs"] = len(runs)
+    # A timeline is one run's: the run whose p99 is the median stands for the rate.
+    merged["timeline"] = sorted(runs, key=lambda run: run["p99_ms"])[len(runs) // 2].get(
+        "timeline")
     return merged
 
 
@@ -117,7 +122,8 @@ def markdown(results: list[dict], hot: dict | None, floor: dict | None, command:
             "![CPU per booking by process](docs/images/bench-cpu.png)", "",
             "Each process against its budget (us of CPU per decided booking):", "",
             *budget_lines(results), "",
-            "![each process against its CPU budget](docs/images/bench-budget.png)"]
+            "![each process against its CPU budget](docs/images/bench-budget.png)",
+            *timeline_lines(results)]
     if floor:
         text += ["", "The floor, the last bar: only the messages a booking needs (a command, "
                  "its reply, an event to both read models, all acked), with no HTTP, database "
@@ -218,6 +224,29 @@ def budget_chart(results: list[dict], path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
+
+
+def timeline_result(results: list[dict]) -> dict | None:
+    """The rate the targets are about, where the sweep has it and kept its timeline."""
+    return next((r for r in results
+                 if r["offered_rate"] == TARGET_RATE and r.get("timeline")), None)
+
+
+def timeline_lines(results: list[dict]) -> list[str]:
+    result = timeline_result(results)
+    if result is None:
+        return []
+    rows = result["timeline"]["windows"]
+    slow = slow_windows(rows)
+    where = ", ".join(f"{row['start_s']:.1f}" for row in slow[:12]) + (
+        ", ..." if len(slow) > 12 else "")
+    return ["", f"The {TARGET_RATE:,}/s run with the median p99, half a second at a time "
+            f"(`opd_ops.bench.timeline`): {len(slow)} of {len(rows)} half-seconds had a p99 "
+            f"over {SLOW_MS:.0f} ms" + (f", from {where} s into the run" if slow else "")
+            + f", and {sum(row['shed'] for row in rows):,} requests were shed. Below, what "
+            "each process's CPU did at those moments.", "",
+            f"![the {TARGET_RATE:,}/s run, half a second at a time](docs/images/"
+            "bench-timeline.png)"]
 
 
 def _postgres_lines(results: list[dict]) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 
 import psutil
@@ -35,12 +36,17 @@ def postgres_database(title: str, namespace: str) -> str:
     return database.removeprefix(prefix) if database.startswith(prefix) else "other"
 
 
+SAMPLE_S = 0.5  # short enough to place a spell of a few hundred ms (opd_ops.bench.timeline)
+
+
 @dataclass
 class Sampler:
-    """Samples every second in a thread of its own."""
+    """Samples every `SAMPLE_S` in a thread of its own; `sampled_at` is each sample's
+    `time.monotonic()`, the clock the load generator times its requests by."""
 
     pids: dict[str, int]
     namespace: str = ""
+    sampled_at: list[float] = field(default_factory=list)
     cpu_percent: dict[str, list[float]] = field(default_factory=dict)
     rss_mb: dict[str, list[float]] = field(default_factory=dict)
     postgres_percent: dict[str, list[float]] = field(default_factory=dict)
@@ -62,7 +68,8 @@ class Sampler:
         self._thread.join()
 
     def _sample(self) -> None:
-        while not self._stop.wait(1.0):
+        while not self._stop.wait(SAMPLE_S):
+            self.sampled_at.append(time.monotonic())
             for name, process in self._processes.items():
                 self.cpu_percent.setdefault(name, []).append(process.cpu_percent(None))
                 self.rss_mb.setdefault(name, []).append(process.memory_info().rss / 2**20)

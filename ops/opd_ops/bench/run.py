@@ -16,6 +16,7 @@ from opd_ops.bench import batching
 from opd_ops.bench.gauge import machine_gauge_us
 from opd_ops.bench.resources import Sampler
 from opd_ops.bench.setup import doctors_with_slots
+from opd_ops.bench.timeline import windows
 from opd_ops.bench.visibility import lags_ms, unapplied_events
 from opd_ops.checks import over_capacity
 from opd_ops.processes import System
@@ -91,8 +92,9 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
     per_message = batching.items_per_message(sent_before, await batching.sent(system))
     lags = await lags_ms(system.server_dsn, system.namespace, result["booked"])
     seen = {model: [lag for lag in found if lag is not None] for model, found in lags.items()}
-    latencies, sent = result["latencies_ms"], len(result["latencies_ms"])
-    decided, elapsed_s = result["decided_latencies_ms"], max(result["elapsed_s"], 1e-9)
+    answers, elapsed_s = result["answers"], max(result["elapsed_s"], 1e-9)
+    latencies, sent = [latency for _, latency, _ in answers], len(answers)
+    decided = [latency for _, latency, status in answers if status in (201, 409)]
     return {
         "offered_rate": scenario.rate, "sent": sent, "achieved_rate": sent / elapsed_s,
         "decided_rate": len(decided) / elapsed_s,
@@ -115,4 +117,7 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
                    **{f"booked_not_in_{model}": len(lags[model]) - len(seen[model])
                       for model in lags}},
         "booked": len(result["booked"]),
+        "timeline": {"windows": windows(answers),
+                     "cpu_at_s": [at - result["started_at"] for at in sampler.sampled_at],
+                     "cpu": sampler.cpu_percent},
     }

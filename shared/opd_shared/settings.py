@@ -14,7 +14,7 @@ from opd_shared.production import production_problems
 from opd_shared.topology import Topology
 
 __all__ = ["BatchConsumerSettings", "ReadModelSettings", "ServiceSettings", "batch_max_field",
-           "batch_window_field"]
+           "batch_window_field", "cpu_niceness_field"]
 
 ADMIN_KEY_MIN_LENGTH = 32
 # 32 random hex digits show about 15 different ones, fewer than 8 once in 30 million;
@@ -24,10 +24,10 @@ ADMIN_KEY_MIN_DISTINCT = 8
 
 def cpu_niceness_field(default: int) -> Any:
     return Field(default, ge=0, le=19, description="Added to a service process's nice value "
-                 "when it starts: on a machine the services share, a busy CPU runs the "
-                 "booking path (gateway, allocator) first and the read models with what is "
-                 "left, so displays catch up a moment later instead of bookings waiting; 0 "
-                 "leaves it")
+                 "when it starts: on a machine the services share, a busy CPU finishes the "
+                 "bookings inside the allocator first, takes in new ones at the gateway next "
+                 "and runs the read models with what is left, so displays catch up a moment "
+                 "later instead of bookings waiting; 0 leaves it")
 
 
 class ServiceSettings(BaseSettings):

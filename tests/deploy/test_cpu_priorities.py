@@ -1,7 +1,8 @@
-"""On a machine the services share, a busy CPU runs the booking path first: a read model's
-process (queue-view, analytics, the notifier) adds `OPD_CPU_NICENESS` (10) to its nice value
-when it starts (`opd_shared.app.process_settings`); the gateway and the allocator keep
-theirs. Each probe is a child process: renicing pytest would slow every later test."""
+"""On a machine the services share, a busy CPU finishes the bookings inside first: each
+process adds `OPD_CPU_NICENESS` to its nice value when it starts
+(`opd_shared.app.process_settings`): a read model (queue-view, analytics, the notifier) 10,
+the gateway 6 (it takes new bookings in), the allocator 0 (every booking of its round waits
+for it). Each probe is a child process: renicing pytest would slow every later test."""
 
 from __future__ import annotations
 
@@ -26,10 +27,10 @@ print(os.nice(0) - before)
     ("queue_view.settings.QueueViewSettings", 10),
     ("analytics.settings.AnalyticsSettings", 10),
     ("notifier.settings.NotifierSettings", 10),
-    ("booking_gateway.settings.GatewaySettings", 0),
+    ("booking_gateway.settings.GatewaySettings", 6),
     ("allocator.settings.AllocatorSettings", 0),
 ])
-def test_read_models_yield_the_cpu_and_the_booking_path_keeps_its_priority(
+def test_the_allocator_runs_first_then_the_gateway_then_the_read_models(
         settings: str, niceness: int, tmp_path: Path) -> None:
     # No OPD_ variable and no .env (the probe runs in an empty folder): the defaults.
     env = {key: value for key, value in os.environ.items() if not key.startswith("OPD_")}

@@ -44,7 +44,8 @@ def test_benchmarks_names_the_slow_half_seconds_and_the_refusals():
 
     words = " ".join(timeline_lines([result]))
 
-    assert "1 of 6 half-seconds had a p99 over 100 ms, from 2.0 s into the run" in words
+    assert "1 of 6 half-seconds had a p99 over 100 ms (the slowest: 2.0 s, 300 ms, 200 shed)" \
+        in words
     assert "200 requests were shed" in words
     assert "docs/images/bench-timeline.png" in words
 
@@ -61,3 +62,16 @@ def test_the_timeline_chart_is_drawn(tmp_path):
     timeline_chart(_run(100.0, slow_at=0.0)["timeline"], "a run", path)
 
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_of_many_slow_half_seconds_the_five_slowest_are_named_slowest_first():
+    rows = [{"start_s": i / 2, "answers": 500, "p99_ms": 110.0 + 10 * (i % 7), "shed": 0}
+            for i in range(14)]
+    result = {**median_of([_run(150.0, slow_at=0.0)]),
+              "timeline": {"windows": rows, "cpu_at_s": [], "cpu": {}}}
+
+    words = " ".join(timeline_lines([result]))
+
+    assert "14 of 14 half-seconds" in words
+    assert "(the slowest: 3.0 s, 170 ms; 6.5 s, 170 ms; 2.5 s, 160 ms; 6.0 s, 160 ms; " \
+           "2.0 s, 150 ms)" in words

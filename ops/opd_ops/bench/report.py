@@ -238,11 +238,12 @@ def timeline_lines(results: list[dict]) -> list[str]:
         return []
     rows = result["timeline"]["windows"]
     slow = slow_windows(rows)
-    where = ", ".join(f"{row['start_s']:.1f}" for row in slow[:12]) + (
-        ", ..." if len(slow) > 12 else "")
+    worst = sorted(slow, key=lambda row: row["p99_ms"], reverse=True)[:5]
+    named = "; ".join(f"{row['start_s']:.1f} s, {row['p99_ms']:.0f} ms" + (
+        f", {row['shed']} shed" if row["shed"] else "") for row in worst)
     return ["", f"The {TARGET_RATE:,}/s run with the median p99, half a second at a time "
             f"(`opd_ops.bench.timeline`): {len(slow)} of {len(rows)} half-seconds had a p99 "
-            f"over {SLOW_MS:.0f} ms" + (f", from {where} s into the run" if slow else "")
+            f"over {SLOW_MS:.0f} ms" + (f" (the slowest: {named})" if slow else "")
             + f", and {sum(row['shed'] for row in rows):,} requests were shed. Below, what "
             "each process's CPU did at those moments.", "",
             f"![the {TARGET_RATE:,}/s run, half a second at a time](docs/images/"

@@ -17,9 +17,9 @@ class GatewaySettings(ServiceSettings):
     # slow to finish is every one of its bookings' wait, and makes the next round's batch
     # larger; the gateway's share of a booking is its own request's. Rotated at 1,000/s
     # offered (BENCHMARKS.md, sixteenth session), medians of 12, 12 and 8 runs at nice 0,
-    # 3 and 6: p99 166, 152 and 148 ms, the system's CPU a booking 1,691, 1,670 and 1,641
-    # us, the read models' visibility p99 342, 242 and 191 ms; at 2,000/s the decided p99
-    # kept its 250 ms.
+    # 3 and 6: p99 166, 152 and 147 ms, the system's CPU a booking 1,692, 1,666 and 1,647
+    # us, the read models' visibility p99 334, 242 and 191 ms; at 2,000/s the decided p99
+    # kept within its 250 ms.
     cpu_niceness: int = cpu_niceness_field(6)
 
     reply_timeout_seconds: float = Field(

@@ -16,7 +16,7 @@ from opd_ops.bench import batching
 from opd_ops.bench.gauge import machine_gauge_us
 from opd_ops.bench.resources import Sampler
 from opd_ops.bench.setup import doctors_with_slots
-from opd_ops.bench.timeline import windows
+from opd_ops.bench.timeline import percentile, windows
 from opd_ops.bench.visibility import lags_ms, unapplied_events
 from opd_ops.checks import over_capacity
 from opd_ops.processes import System
@@ -34,13 +34,6 @@ class Scenario:
     doctors: int = 200
     slots_each: int = 1
     capacity: int = 500
-
-
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def _checks(system: System, booked: list[dict]) -> dict[str, int]:
@@ -98,15 +91,15 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
     return {
         "offered_rate": scenario.rate, "sent": sent, "achieved_rate": sent / elapsed_s,
         "decided_rate": len(decided) / elapsed_s,
-        "p50_ms": statistics.median(latencies), "p90_ms": _percentile(latencies, 0.90),
-        "p99_ms": _percentile(latencies, 0.99), "max_ms": max(latencies),
-        "decided_p50_ms": _percentile(decided, 0.50),
-        "decided_p99_ms": _percentile(decided, 0.99),
+        "p50_ms": statistics.median(latencies), "p90_ms": percentile(latencies, 0.90),
+        "p99_ms": percentile(latencies, 0.99), "max_ms": max(latencies),
+        "decided_p50_ms": percentile(decided, 0.50),
+        "decided_p99_ms": percentile(decided, 0.99),
         "statuses": result["statuses"],
-        "queue_view_lag_p50_ms": _percentile(seen["queue_view"], 0.50),
-        "queue_view_lag_p99_ms": _percentile(seen["queue_view"], 0.99),
-        "analytics_lag_p50_ms": _percentile(seen["analytics"], 0.50),
-        "analytics_lag_p99_ms": _percentile(seen["analytics"], 0.99),
+        "queue_view_lag_p50_ms": percentile(seen["queue_view"], 0.50),
+        "queue_view_lag_p99_ms": percentile(seen["queue_view"], 0.99),
+        "analytics_lag_p50_ms": percentile(seen["analytics"], 0.50),
+        "analytics_lag_p99_ms": percentile(seen["analytics"], 0.99),
         "drained_s": drained_s,
         **{f"{hop}_items_per_message": mean for hop, mean in per_message.items()},
         "machine_gauge_us": gauge_us,

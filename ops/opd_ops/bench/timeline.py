@@ -20,7 +20,7 @@ import matplotlib
 matplotlib.use("Agg")  # no screen here: draw straight to a file
 import matplotlib.pyplot as plt
 
-__all__ = ["SLOW_MS", "WINDOW_S", "slow_windows", "timeline_chart", "windows"]
+__all__ = ["SLOW_MS", "WINDOW_S", "percentile", "slow_windows", "timeline_chart", "windows"]
 
 WINDOW_S = 0.5  # as long as the sampler's interval, so each window has its CPU reading
 SLOW_MS = 100.0  # a window whose p99 is past this is slow: the 1,000/s target's p99
@@ -37,13 +37,17 @@ def windows(answers: Iterable[tuple[float, float, int]], width_s: float = WINDOW
         index = int(due_s // width_s)
         latencies.setdefault(index, []).append(latency_ms)
         shed[index] = shed.get(index, 0) + (status == 503)
-    rows = []
-    for index in range(max(latencies, default=-1) + 1):
-        ordered = sorted(latencies.get(index, []))
-        p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] if ordered else math.nan
-        rows.append({"start_s": index * width_s, "answers": len(ordered), "p99_ms": p99,
-                     "shed": shed.get(index, 0)})
-    return rows
+    return [{"start_s": index * width_s, "answers": len(latencies.get(index, [])),
+             "p99_ms": percentile(latencies.get(index, []), 0.99), "shed": shed.get(index, 0)}
+            for index in range(max(latencies, default=-1) + 1)]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The value below which the share `q` of `values` lies; nan when there are none."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def slow_windows(rows: list[dict], slow_ms: float = SLOW_MS) -> list[dict]:

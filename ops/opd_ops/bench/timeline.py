@@ -69,6 +69,7 @@ def timeline_chart(timeline: dict, title: str, path: Path) -> None:
     refused = latency.twinx()
     refused.bar(starts, [row["shed"] for row in rows], width=WINDOW_S, align="edge",
                 color="tab:red", alpha=0.5, label="shed (503)")
+    refused.set_ylim(0, 1.1 * max([1, *(row["shed"] for row in rows)]))  # no negative counts
     refused.set_ylabel("shed in the window")
     latency.legend(loc="upper left", fontsize=8)
     refused.legend(loc="upper right", fontsize=8)

@@ -1,4 +1,6 @@
-"""The bench's figures: a table on the terminal, BENCHMARKS.md, and a latency chart."""
+"""The bench's figures: a table on the terminal, BENCHMARKS.md, and its charts (latency,
+CPU a booking, each process against its budget; the 1,000/s run's timeline is
+`opd_ops.bench.timeline`'s)."""
 
 from __future__ import annotations
 

@@ -51,6 +51,7 @@ class CountingPolicy(Policy):
 
 
 PHONES = [None, "+91 98450 11111", "98450-11111", "+91 98450 22222", "+91 98450 33333"]
+ADDED_IDS = 10**9  # the slots added behind a schedule's back, and their tokens (`_add_slot`)
 
 
 # Mostly bookings, seldom an emergency: protection needs a patient overtaken again and again.
@@ -97,8 +98,12 @@ def _apply(clinic, slots: list[Slot], step: tuple, booking: Booking | None) -> o
 
 
 def _add_slot(clinic, phone: str | None) -> None:
-    slot_id = 1000 + len(clinic.schedule.slots)
-    token = Token(id=slot_id, token_number=f"T{slot_id}", patient_name="P", patient_phone=phone,
+    # The same ids in both schedules (the step is applied to each), and past any the test
+    # process's one count (`new_id`) hands out: `1000 + len(slots)`, as they were, met those
+    # once a worker had made a thousand ids, a token or slot was replaced behind the test's
+    # back, and the check failed in one process and not in the next (CI, 2026-12-07).
+    slot_id = token_id = ADDED_IDS + len(clinic.schedule.slots)
+    token = Token(id=token_id, token_number=f"T{token_id}", patient_name="P", patient_phone=phone,
                   doctor_id=clinic.schedule.doctor.id, slot_id=slot_id, source=Source.ONLINE,
                   status=TokenStatus.ALLOCATED, priority_score=30, sequence_number=1,
                   allocated_at=clinic.now, ticket=new_ticket())

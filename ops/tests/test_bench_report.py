@@ -4,12 +4,23 @@ one (a shed 503 is cheap and decides nothing), set against its budget."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import time
+from collections import namedtuple
+
+import pytest
 
 from opd_ops.bench import gauge
 from opd_ops.bench.batching import items_per_message
 from opd_ops.bench.report import BUDGET_US, budget_chart, budget_lines
-from opd_ops.bench.resources import BACKGROUND, postgres_database
+from opd_ops.bench.resources import (
+    BACKGROUND,
+    SAMPLE_S,
+    Sampler,
+    machine_shares,
+    postgres_database,
+)
 
 
 def _result(decided_rate: float, answered_rate: float, **cpu_percent: float) -> dict:
@@ -90,3 +101,49 @@ def test_postgresql_is_split_by_database_under_its_budget_row():
     at = lines.index("| postgresql | 330 | 400 |")
     assert lines[at + 1:at + 3] == ["| ... postgresql for allocator | | 250 |",
                                     "| ... postgresql for background | | 50 |"]
+
+
+def test_the_machine_cpu_is_split_into_busy_idle_the_disk_and_what_the_host_took():
+    fields = "user nice system idle iowait irq softirq steal guest guest_nice"
+    times = namedtuple("scputimes", fields)  # psutil.cpu_times()'s, on Linux
+    before = times(100, 50, 20, 300, 5, 0, 3, 1, 40, 0)
+    # in one second of two cores: 0.6 s user (0.2 of it a guest's), 0.4 nice, 0.3 system,
+    # 0.3 idle, 0.1 iowait, 0.1 softirq, 0.2 stolen
+    after = times(100.6, 50.4, 20.3, 300.3, 5.1, 0, 3.1, 1.2, 40.2, 0)
+
+    shares = machine_shares(before, after, cores=2)
+
+    assert shares == pytest.approx({"busy": 140.0, "idle": 30.0, "iowait": 10.0, "stolen": 20.0})
+    assert set(machine_shares(before, before, cores=2).values()) == {0.0}
+
+
+def test_the_sampler_reads_the_machine_at_every_sample():
+    with Sampler({}) as sampler:
+        time.sleep(2.2 * SAMPLE_S)
+
+    assert len(sampler.machine["busy"]) == len(sampler.sampled_at) >= 2
+    for shares in zip(*sampler.machine.values(), strict=True):
+        assert sum(shares) == pytest.approx(100.0 * sampler.cores, abs=0.5)
+    summary = sampler.machine_summary()
+    assert set(summary) == {"machine_idle_percent", "machine_iowait_percent",
+                            "machine_stolen_percent"}
+    assert 0.0 <= summary["machine_idle_percent"] <= 100.0
+
+
+def test_a_process_watched_late_is_sampled_for_the_timeline_alone():
+    with Sampler({}) as sampler:
+        time.sleep(1.2 * SAMPLE_S)
+        child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            sampler.watch("load generator", child.pid)
+            time.sleep(3.2 * SAMPLE_S)
+        finally:
+            child.kill()
+            child.wait()
+        time.sleep(1.2 * SAMPLE_S)  # samples after it ended read it as idle
+
+    series = sampler.watched_percent["load generator"]
+    assert len(series) == len(sampler.sampled_at)  # zeros before it was watched
+    assert series[0] == 0.0 and max(series) > 50.0  # a spinning process: most of a core
+    assert series[-1] == 0.0
+    assert "load generator" not in sampler.summary()

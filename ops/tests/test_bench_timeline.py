@@ -28,7 +28,9 @@ def _run(p99_ms: float, slow_at: float) -> dict:
     return {**{key: 0.0 for _, key, _ in COLUMNS}, "p99_ms": p99_ms, "offered_rate": 1000.0,
             "services": {},
             "timeline": {"windows": windows(slow + fast), "cpu_at_s": [0.5, 1.0],
-                         "cpu": {"gateway": [40.0, 45.0]}}}
+                         "cpu": {"gateway": [40.0, 45.0]}, "cores": 2,
+                         "machine": {"busy": [150.0, 170.0], "idle": [46.0, 29.0],
+                                     "iowait": [0.0, 0.0], "stolen": [4.0, 1.0]}}}
 
 
 def test_a_rate_keeps_the_timeline_of_its_median_run():
@@ -75,3 +77,24 @@ def test_of_many_slow_half_seconds_the_five_slowest_are_named_slowest_first():
     assert "14 of 14 half-seconds" in words
     assert "(the slowest: 3.0 s, 170 ms; 6.5 s, 170 ms; 2.5 s, 160 ms; 6.0 s, 160 ms; " \
            "2.0 s, 150 ms)" in words
+
+
+def test_benchmarks_says_how_much_of_the_machine_stood_idle_the_disk_and_the_host_held():
+    result = median_of([_run(150.0, slow_at=2.0)])
+    # over the two samples, of one core: idle 25.5, iowait 16, stolen 14.5; of two, half that
+    result["timeline"]["machine"].update(idle=[46.0, 5.0], iowait=[30.0, 2.0], stolen=[4.0, 25.0])
+
+    words = " ".join(timeline_lines([result]))
+
+    assert ("the machine stood idle 12.8 % of the time, waited for the disk 8.0 % and the "
+            "host took 7.2 % of its 2 cores; a half-second held 10 % of a core or more: by "
+            "the disk 1, by the host 1 of 2") in words
+
+
+def test_a_timeline_of_before_the_machine_was_read_names_no_host():
+    result = median_of([_run(150.0, slow_at=2.0)])
+    del result["timeline"]["machine"]
+
+    words = " ".join(timeline_lines([result]))
+
+    assert "half-seconds had a p99" in words and "the host took" not in words

@@ -23,6 +23,7 @@ __all__ = ["BUDGET_US", "TARGET_RATE", "budget_chart", "chart", "cpu_chart", "ma
            "median_of", "print_table", "timeline_lines", "timeline_result"]
 
 TARGET_RATE = 1000  # bookings a second (issue #13)
+HELD_PERCENT = 10.0  # a half-second in which the host took this much of a core is counted
 # CPU per decided booking each process may spend at TARGET_RATE (issue #13's starting point;
 # the notifier came later and its share is ours): 1.75 ms of the 2 ms two cores give.
 BUDGET_US = {"gateway": 400, "rabbitmq": 220, "allocator": 400, "postgresql": 330,
@@ -42,7 +43,10 @@ COLUMNS = [("offered/s", "offered_rate", "{:.0f}"), ("answered/s", "achieved_rat
            ("replies / message", "reply_items_per_message", "{:.1f}"),
            ("events / message", "event_items_per_message", "{:.1f}"),
            ("load generator CPU %", "generator_cpu_percent", "{:.0f}"),
-           ("machine gauge us", "machine_gauge_us", "{:.0f}")]
+           ("machine gauge us", "machine_gauge_us", "{:.0f}"),
+           ("machine idle %", "machine_idle_percent", "{:.1f}"),
+           ("waiting for the disk %", "machine_iowait_percent", "{:.1f}"),
+           ("taken by the host %", "machine_stolen_percent", "{:.1f}")]
 
 
 def median_of(runs: list[dict]) -> dict:
@@ -117,7 +121,10 @@ def markdown(results: list[dict], hot: dict | None, floor: dict | None, command:
             "CPU a fixed piece of Python took just before each run (`opd_ops.bench.gauge`); "
             "this machine's speed moves by half within an hour, and every process's CPU "
             "per booking moves with it, so compare sweeps' CPU figures only beside their "
-            "gauges.", "",
+            "gauges. Machine idle, waiting for the disk and taken by the host: the share of "
+            "all the machine's cores that stood idle during the run, idle while a process "
+            "waited for the disk (iowait), and given by the hypervisor to another guest "
+            "while this one had work (steal time); from `/proc/stat`.", "",
             "![latency against offered rate](docs/images/bench-latency.png)", "",
             "CPU per booking, by process (its CPU over the decided rate): the dashed line is "
             "what 1,000 bookings/s would leave each booking on this machine.", "",
@@ -247,9 +254,32 @@ def timeline_lines(results: list[dict]) -> list[str]:
             f"(`opd_ops.bench.timeline`): {len(slow)} of {len(rows)} half-seconds had a p99 "
             f"over {SLOW_MS:.0f} ms" + (f" (the slowest: {named})" if slow else "")
             + f", and {sum(row['shed'] for row in rows):,} requests were shed. Below, what "
-            "each process's CPU did at those moments.", "",
+            "each process's CPU did at those moments." + _machine_words(result), "",
             f"![the {TARGET_RATE:,}/s run, half a second at a time](docs/images/"
             "bench-timeline.png)"]
+
+
+def _machine_words(result: dict) -> str:
+    """The timeline's run as the machine saw it: its idle, iowait and stolen CPU, and in
+    how many half-seconds the disk or the host held a tenth of a core or more."""
+    timeline = result["timeline"]
+    machine, cores = timeline.get("machine"), timeline.get("cores")
+    if not machine or not machine["stolen"] or not cores:
+        return ""
+
+    def share(name: str) -> float:  # % of one core each sample -> % of all cores, the run
+        return sum(machine[name]) / len(machine[name]) / cores
+
+    def held(name: str) -> int:
+        return sum(percent >= HELD_PERCENT for percent in machine[name])
+
+    return (" The black line is everything the machine ran (the load generator, the kernel's "
+            "network work and any other process too); above it, the disk's hold (iowait) "
+            "and the host's (steal), hatched. In this run the machine stood idle "
+            f"{share('idle'):.1f} % of the time, waited for the disk {share('iowait'):.1f} % "
+            f"and the host took {share('stolen'):.1f} % of its {cores} cores; a half-second "
+            f"held {HELD_PERCENT:.0f} % of a core or more: by the disk {held('iowait')}, by "
+            f"the host {held('stolen')} of {len(machine['stolen'])}.")
 
 
 def _postgres_lines(results: list[dict]) -> list[str]:

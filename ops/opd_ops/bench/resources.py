@@ -1,6 +1,15 @@
 """CPU and memory of each service process, and the CPU of the servers they share (RabbitMQ
 and PostgreSQL, on this machine too), while a run goes on; PostgreSQL's also by database,
-so that its share of a booking can be laid at the service whose statements spent it."""
+so that its share of a booking can be laid at the service whose statements spent it; and
+the whole machine's CPU: how much of it stood idle, waited for the disk, and how much
+the host took (steal).
+
+Why the machine's too: at 1,000 bookings/s the services take ~165 % of the 200 % two cores
+give, and a run's p99 moves by half from one minute to the next with the same code
+(BENCHMARKS.md, seventeenth session). Whether a slow half-second had the CPU taken away by
+the hypervisor (a virtual machine's steal time, `/proc/stat`), left idle while a flush to
+the disk held everyone (iowait), or spent on something no sampled process owns (the
+kernel's network work, another tenant's process) is then read from the run, not guessed."""
 
 from __future__ import annotations
 
@@ -9,10 +18,11 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import psutil
 
-__all__ = ["BACKGROUND", "SERVERS", "Sampler", "postgres_database"]
+__all__ = ["BACKGROUND", "SERVERS", "Sampler", "machine_shares", "postgres_database"]
 
 # The servers' process names. PostgreSQL is one process per connection, so its figure is
 # the sum over all of them (connections opened during the run count from their start).
@@ -36,6 +46,23 @@ def postgres_database(title: str, namespace: str) -> str:
     return database.removeprefix(prefix) if database.startswith(prefix) else "other"
 
 
+def machine_shares(before: NamedTuple, after: NamedTuple,
+                   cores: int) -> dict[str, float]:
+    """The whole machine's CPU between two readings of `psutil.cpu_times()`, in % of one
+    core as every other figure here (so 200 for two cores): `busy` (whatever ran, ours or
+    not), `idle`, `iowait` (idle while a process waited for the disk: a stall on a flush
+    shows here) and `stolen` (the host ran another guest while this one had work)."""
+    spent = {name: getattr(after, name) - getattr(before, name) for name in after._fields}
+    # guest time is counted in user time already (proc(5)); summing both would count it twice
+    total = sum(value for name, value in spent.items() if not name.startswith("guest"))
+    shares = {"idle": spent["idle"], "iowait": spent.get("iowait", 0.0),
+              "stolen": spent.get("steal", 0.0)}
+    if total <= 0:
+        return {"busy": 0.0, **dict.fromkeys(shares, 0.0)}
+    return {name: 100.0 * cores * value / total
+            for name, value in {"busy": total - sum(shares.values()), **shares}.items()}
+
+
 SAMPLE_S = 0.5  # short enough to place a spell of a few hundred ms (opd_ops.bench.timeline)
 
 
@@ -50,6 +77,9 @@ class Sampler:
     cpu_percent: dict[str, list[float]] = field(default_factory=dict)
     rss_mb: dict[str, list[float]] = field(default_factory=dict)
     postgres_percent: dict[str, list[float]] = field(default_factory=dict)
+    machine: dict[str, list[float]] = field(default_factory=dict)
+    watched_percent: dict[str, list[float]] = field(default_factory=dict)
+    _watched: dict[str, psutil.Process] = field(default_factory=dict)
     _seen: dict[int, psutil.Process] = field(default_factory=dict)
     _databases: dict[int, str] = field(default_factory=dict)
 
@@ -58,6 +88,8 @@ class Sampler:
         for process in self._processes.values():
             process.cpu_percent(None)  # the first reading only starts the clock
         self._servers()
+        self.cores = psutil.cpu_count() or 1
+        self._cpu_times = psutil.cpu_times()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -75,6 +107,24 @@ class Sampler:
                 self.rss_mb.setdefault(name, []).append(process.memory_info().rss / 2**20)
             for server, percent in self._servers().items():
                 self.cpu_percent.setdefault(server, []).append(percent)
+            for name, process in self._watched.items():
+                # zeros for the samples before it was watched: every series, one length
+                series = self.watched_percent.setdefault(name, [0.0] * (len(self.sampled_at) - 1))
+                try:
+                    series.append(process.cpu_percent(None))
+                except psutil.NoSuchProcess:  # it ended before the sampler did
+                    series.append(0.0)
+            before, self._cpu_times = self._cpu_times, psutil.cpu_times()
+            for name, percent in machine_shares(before, self._cpu_times, self.cores).items():
+                self.machine.setdefault(name, []).append(percent)
+
+    def watch(self, name: str, pid: int) -> None:
+        """Sample a process started during the run too (the load generator), for the
+        timeline only: `summary` is the services' and servers', and the generator reports
+        its own CPU."""
+        process = psutil.Process(pid)
+        process.cpu_percent(None)  # the first reading only starts the clock
+        self._watched = {**self._watched, name: process}  # a new dict: the thread iterates
 
     def _servers(self) -> dict[str, float]:
         """Each server's CPU since the last call, summed over its processes; PostgreSQL's
@@ -111,6 +161,11 @@ class Sampler:
                        "rss_mb_last": self.rss_mb[name][-1] if self.rss_mb.get(name) else 0.0,
                        "rss_mb_first": self.rss_mb[name][0] if self.rss_mb.get(name) else 0.0}
                 for name, values in self.cpu_percent.items()}
+
+    def machine_summary(self) -> dict[str, float]:
+        """The machine's idle, iowait and stolen CPU over the run, in % of all its cores."""
+        return {f"machine_{name}_percent": sum(values) / max(len(values), 1) / self.cores
+                for name, values in self.machine.items() if name != "busy"}
 
     def postgres_summary(self) -> dict[str, float]:
         """PostgreSQL's CPU (% of one core) by database, averaged as `summary` averages:

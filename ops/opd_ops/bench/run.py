@@ -76,6 +76,7 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
         generator = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "opd_ops.bench.load", stdin=subprocess.PIPE,
             stdout=subprocess.PIPE)
+        sampler.watch("load generator", generator.pid)
         out, _ = await generator.communicate(json.dumps(plan).encode())
     if generator.returncode:
         raise RuntimeError(f"the load generator failed (exit {generator.returncode}); "
@@ -103,6 +104,7 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
         "drained_s": drained_s,
         **{f"{hop}_items_per_message": mean for hop, mean in per_message.items()},
         "machine_gauge_us": gauge_us,
+        **sampler.machine_summary(),
         "generator_cpu_percent": 100 * result["cpu_s"] / max(result["elapsed_s"], 1e-9),
         "services": sampler.summary(),
         "postgresql_by_database": sampler.postgres_summary(),
@@ -112,5 +114,7 @@ async def run_once(system: System, settings: ServiceSettings, key: str,
         "booked": len(result["booked"]),
         "timeline": {"windows": windows(answers),
                      "cpu_at_s": [at - result["started_at"] for at in sampler.sampled_at],
-                     "cpu": sampler.cpu_percent},
+                     "cpu": {**sampler.cpu_percent, **sampler.watched_percent},
+                     "machine": sampler.machine,
+                     "cores": sampler.cores},
     }

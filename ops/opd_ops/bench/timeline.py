@@ -56,7 +56,9 @@ def slow_windows(rows: list[dict], slow_ms: float = SLOW_MS) -> list[dict]:
 
 def timeline_chart(timeline: dict, title: str, path: Path) -> None:
     """Above, each window's p99 (log scale) and its refusals; below, each process's CPU on
-    the same seconds, stacked, against the machine's cores."""
+    the same seconds, stacked, with everything the machine ran as a line (the load generator
+    and the kernel's network work show as the gap above the stack), and above it, hatched,
+    the time the machine waited for the disk (iowait) and what the host took (steal)."""
     rows, cpu = timeline["windows"], timeline["cpu"]
     figure, (latency, load) = plt.subplots(2, 1, figsize=(10, 6), dpi=120, sharex=True,
                                            height_ratios=(3, 2))
@@ -77,6 +79,17 @@ def timeline_chart(timeline: dict, title: str, path: Path) -> None:
     names = list(cpu)
     load.stackplot(timeline["cpu_at_s"], *(cpu[name] for name in names),
                    labels=[name.replace("_", "-") for name in names], step="pre")
+    machine = timeline.get("machine")
+    if machine:  # runs recorded before the machine was read have none
+        at, top = timeline["cpu_at_s"], machine["busy"]
+        load.plot(at, top, color="black", linewidth=0.8, drawstyle="steps-pre",
+                  label="the machine busy")
+        for name, hatch, label in (("iowait", "....", "waiting for the disk"),
+                                   ("stolen", "////", "taken by the host")):
+            above = [low + add for low, add in zip(top, machine[name], strict=True)]
+            load.fill_between(at, top, above, step="pre", facecolor="none",
+                              edgecolor="black", hatch=hatch, linewidth=0, label=label)
+            top = above
     load.set_ylabel("CPU (% of one core)")
     load.set_xlabel("seconds into the run")
     load.legend(fontsize=7, ncols=4, loc="lower left")

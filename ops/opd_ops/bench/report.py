@@ -43,6 +43,7 @@ COLUMNS = [("offered/s", "offered_rate", "{:.0f}"), ("answered/s", "achieved_rat
            ("replies / message", "reply_items_per_message", "{:.1f}"),
            ("events / message", "event_items_per_message", "{:.1f}"),
            ("load generator CPU %", "generator_cpu_percent", "{:.0f}"),
+           ("load generator held ms", "generator_longest_hold_ms", "{:.0f}"),
            ("machine gauge us", "machine_gauge_us", "{:.0f}"),
            ("machine idle %", "machine_idle_percent", "{:.1f}"),
            ("waiting for the disk %", "machine_iowait_percent", "{:.1f}"),
@@ -117,7 +118,10 @@ def markdown(results: list[dict], hot: dict | None, floor: dict | None, command:
             "load stopped until both read models had applied every event the allocator "
             "committed; the next run waits for that. Commands, replies and events per "
             "message: the mean items in each message the gateway and the allocator sent "
-            "(`opd_message_items`); the broker's cost is per message. Machine gauge: the "
+            "(`opd_message_items`); the broker's cost is per message. Load generator held: "
+            "the longest its event loop ran late (its own work, or waiting for a CPU); "
+            "every answer due meanwhile waited as long, the generator's time, not the "
+            "system's. Machine gauge: the "
             "CPU a fixed piece of Python took just before each run (`opd_ops.bench.gauge`); "
             "this machine's speed moves by half within an hour, and every process's CPU "
             "per booking moves with it, so compare sweeps' CPU figures only beside their "

@@ -23,7 +23,7 @@ __all__ = ["BUDGET_US", "TARGET_RATE", "budget_chart", "chart", "cpu_chart", "ma
            "median_of", "print_table", "timeline_lines", "timeline_result"]
 
 TARGET_RATE = 1000  # bookings a second (issue #13)
-HELD_PERCENT = 10.0  # a half-second in which the host took this much of a core is counted
+HELD_PERCENT = 10.0  # a half-second in which the disk or the host held this much of a core
 # CPU per decided booking each process may spend at TARGET_RATE (issue #13's starting point;
 # the notifier came later and its share is ours): 1.75 ms of the 2 ms two cores give.
 BUDGET_US = {"gateway": 400, "rabbitmq": 220, "allocator": 400, "postgresql": 330,

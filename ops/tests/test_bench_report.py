@@ -144,6 +144,6 @@ def test_a_process_watched_late_is_sampled_for_the_timeline_alone():
 
     series = sampler.watched_percent["load generator"]
     assert len(series) == len(sampler.sampled_at)  # zeros before it was watched
-    assert series[0] == 0.0 and max(series) > 50.0  # a spinning process: most of a core
+    assert series[0] == 0.0 and max(series) > 20.0  # a spinning process, on a busy machine too
     assert series[-1] == 0.0
     assert "load generator" not in sampler.summary()

@@ -17,6 +17,7 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
+from opd_ops.bench.resources import machine_over_run
 from opd_ops.bench.timeline import SLOW_MS, slow_windows
 
 __all__ = ["BUDGET_US", "TARGET_RATE", "budget_chart", "chart", "cpu_chart", "markdown",
@@ -271,8 +272,7 @@ def _machine_words(result: dict) -> str:
     if not machine or not machine["stolen"] or not cores:
         return ""
 
-    def share(name: str) -> float:  # % of one core each sample -> % of all cores, the run
-        return sum(machine[name]) / len(machine[name]) / cores
+    share = machine_over_run(machine, cores)
 
     def held(name: str) -> int:
         return sum(percent >= HELD_PERCENT for percent in machine[name])
@@ -280,8 +280,8 @@ def _machine_words(result: dict) -> str:
     return (" The black line is everything the machine ran (the load generator, the kernel's "
             "network work and any other process too); above it, the disk's hold (iowait) "
             "and the host's (steal), hatched. In this run the machine stood idle "
-            f"{share('idle'):.1f} % of the time, waited for the disk {share('iowait'):.1f} % "
-            f"and the host took {share('stolen'):.1f} % of its {cores} cores; a half-second "
+            f"{share['idle']:.1f} % of the time, waited for the disk {share['iowait']:.1f} % "
+            f"and the host took {share['stolen']:.1f} % of its {cores} cores; a half-second "
             f"held {HELD_PERCENT:.0f} % of a core or more: by the disk {held('iowait')}, by "
             f"the host {held('stolen')} of {len(machine['stolen'])}.")
 

@@ -22,7 +22,8 @@ from typing import NamedTuple
 
 import psutil
 
-__all__ = ["BACKGROUND", "SERVERS", "Sampler", "machine_shares", "postgres_database"]
+__all__ = ["BACKGROUND", "SERVERS", "Sampler", "machine_over_run", "machine_shares",
+           "postgres_database"]
 
 # The servers' process names. PostgreSQL is one process per connection, so its figure is
 # the sum over all of them (connections opened during the run count from their start).
@@ -61,6 +62,13 @@ def machine_shares(before: NamedTuple, after: NamedTuple,
         return {"busy": 0.0, **dict.fromkeys(shares, 0.0)}
     return {name: 100.0 * cores * value / total
             for name, value in {"busy": total - sum(shares.values()), **shares}.items()}
+
+
+def machine_over_run(machine: dict[str, list[float]], cores: int) -> dict[str, float]:
+    """The machine's idle, iowait and stolen CPU over a run (each half-second's
+    `machine_shares`), in % of all its cores."""
+    return {name: sum(values) / max(len(values), 1) / cores
+            for name, values in machine.items() if name != "busy"}
 
 
 SAMPLE_S = 0.5  # short enough to place a spell of a few hundred ms (opd_ops.bench.timeline)
@@ -163,9 +171,8 @@ class Sampler:
                 for name, values in self.cpu_percent.items()}
 
     def machine_summary(self) -> dict[str, float]:
-        """The machine's idle, iowait and stolen CPU over the run, in % of all its cores."""
-        return {f"machine_{name}_percent": sum(values) / max(len(values), 1) / self.cores
-                for name, values in self.machine.items() if name != "busy"}
+        return {f"machine_{name}_percent": percent
+                for name, percent in machine_over_run(self.machine, self.cores).items()}
 
     def postgres_summary(self) -> dict[str, float]:
         """PostgreSQL's CPU (% of one core) by database, averaged as `summary` averages:
